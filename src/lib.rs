@@ -1,0 +1,13 @@
+//! zonectl: an authoritative DNS server and zone manager for mail-authentication records.
+//!
+//! Layout, following the data's path:
+//! - [`zone`] — pure: names, record types and RDATA, zone-file parsing, the immutable [`zone::Zone`]
+//!   and its lookup rules, serial arithmetic, zone checks.
+//! - `wire` — pure: DNS message parsing and answer encoding for the query path.
+//! - `server` — async: sockets, zone snapshots, reload/freeze/thaw, the watcher, the control socket.
+//! - `control` — the control protocol shared by the server and the CLI.
+//! - `cli` — clap types and one file per command group.
+//!
+//! Dependencies point down: `cli → server/control → wire/zone`.
+
+pub mod zone;

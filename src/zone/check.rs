@@ -1,0 +1,1 @@
+//! Zone checks run before a zone is served or written.

@@ -1,0 +1,213 @@
+//! The zone model: names, record types, RDATA, zone-file parsing, and the immutable [`Zone`]
+//! that the server answers from.
+//!
+//! Pure: no sockets, no clock, no filesystem access except through what callers pass in.
+
+pub mod check;
+pub mod lookup;
+pub mod name;
+pub mod parse;
+pub mod rdata;
+pub mod serial;
+
+use rustc_hash::FxHashMap;
+
+pub use name::Name;
+pub use rdata::RType;
+
+/// One resource record as the zone holds it (class IN is implied: zonectl serves IN only).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Record {
+    /// Absolute owner name, as written in the file.
+    pub owner: Name,
+    pub ttl: u32,
+    pub rtype: RType,
+    /// Uncompressed wire-form RDATA.
+    pub rdata: Box<[u8]>,
+}
+
+/// All records of one type at one owner.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RRset {
+    pub rtype: RType,
+    pub ttl: u32,
+    /// Uncompressed wire-form RDATA of each record, in file order, without duplicates.
+    pub rdatas: Vec<Box<[u8]>>,
+}
+
+/// The RRsets at one owner name. A node with no RRsets is an empty non-terminal.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Node {
+    pub rrsets: Vec<RRset>,
+}
+
+impl Node {
+    /// The RRset of type `rtype`, if any.
+    pub fn get(&self, rtype: RType) -> Option<&RRset> {
+        self.rrsets.iter().find(|r| r.rtype == rtype)
+    }
+
+    /// Does this node hold any RRset?
+    pub fn is_empty(&self) -> bool {
+        self.rrsets.is_empty()
+    }
+}
+
+/// An immutable, loaded zone: what queries are answered from.
+///
+/// Every owner name and every empty non-terminal between an owner and the apex has a node, so
+/// "does this name exist" is one hash lookup and never a scan.
+#[derive(Debug, Clone)]
+pub struct Zone {
+    /// Zone apex, lower-cased.
+    origin: Name,
+    /// Lower-cased owner name (wire form) → node.
+    nodes: FxHashMap<Name, Node>,
+    /// Number of records (not RRsets) in the zone.
+    record_count: usize,
+}
+
+impl Zone {
+    /// Builds a zone from records. Records whose owner is outside `origin` are ignored here; the
+    /// checks in [`check`] report them before a zone is ever built for serving. Duplicate records
+    /// are merged; an RRset takes the TTL of its first record.
+    pub fn from_records(origin: &Name, records: impl IntoIterator<Item = Record>) -> Zone {
+        let origin = origin.to_lowercase();
+        let mut nodes: FxHashMap<Name, Node> = FxHashMap::default();
+        nodes.insert(origin.clone(), Node::default());
+        let mut record_count = 0;
+        for rec in records {
+            if !rec.owner.is_subdomain_of(&origin) {
+                continue;
+            }
+            let owner = rec.owner.to_lowercase();
+            if !nodes.contains_key(&owner) {
+                // Create the empty non-terminals up to the first existing ancestor.
+                let mut parent = owner.parent();
+                while let Some(p) = parent {
+                    if nodes.contains_key(&p) || !p.is_subdomain_of(&origin) {
+                        break;
+                    }
+                    parent = p.parent();
+                    nodes.insert(p, Node::default());
+                }
+            }
+            let node = nodes.entry(owner).or_default();
+            match node.rrsets.iter_mut().find(|r| r.rtype == rec.rtype) {
+                Some(set) => {
+                    if !set.rdatas.contains(&rec.rdata) {
+                        set.rdatas.push(rec.rdata);
+                        record_count += 1;
+                    }
+                }
+                None => {
+                    node.rrsets.push(RRset { rtype: rec.rtype, ttl: rec.ttl, rdatas: vec![rec.rdata] });
+                    record_count += 1;
+                }
+            }
+        }
+        Zone { origin, nodes, record_count }
+    }
+
+    /// The zone apex (lower-cased).
+    pub fn origin(&self) -> &Name {
+        &self.origin
+    }
+
+    /// The node at `name` (lower-cased wire form), if the name exists in the zone.
+    pub fn node(&self, lowercase_wire: &[u8]) -> Option<&Node> {
+        self.nodes.get(lowercase_wire)
+    }
+
+    /// The apex node.
+    pub fn apex(&self) -> &Node {
+        // The apex node is inserted by `from_records` and never removed.
+        &self.nodes[&self.origin]
+    }
+
+    /// The SOA RDATA at the apex, if the zone has one.
+    pub fn soa(&self) -> Option<Soa> {
+        self.apex().get(RType::SOA).and_then(|set| {
+            set.rdatas.first().and_then(|rd| Soa::from_rdata(rd)).map(|mut soa| {
+                soa.ttl = set.ttl;
+                soa
+            })
+        })
+    }
+
+    /// The SOA serial, if the zone has an SOA.
+    pub fn serial(&self) -> Option<u32> {
+        self.soa().map(|s| s.serial)
+    }
+
+    /// Number of records.
+    pub fn record_count(&self) -> usize {
+        self.record_count
+    }
+
+    /// Number of nodes, including empty non-terminals.
+    pub fn node_count(&self) -> usize {
+        self.nodes.len()
+    }
+
+    /// Every (owner, node) pair, in no particular order.
+    pub fn nodes(&self) -> impl Iterator<Item = (&Name, &Node)> {
+        self.nodes.iter()
+    }
+
+    /// Every record as a flat list, owners in canonical order (for printing and comparing).
+    pub fn records_sorted(&self) -> Vec<Record> {
+        let mut owners: Vec<&Name> = self.nodes.keys().collect();
+        owners.sort_by(|a, b| a.canonical_cmp(b));
+        let mut out = Vec::with_capacity(self.record_count);
+        for owner in owners {
+            let node = &self.nodes[owner];
+            let mut sets: Vec<&RRset> = node.rrsets.iter().collect();
+            // SOA first at the apex, then by type code.
+            sets.sort_by_key(|s| (s.rtype != RType::SOA, s.rtype));
+            for set in sets {
+                for rd in &set.rdatas {
+                    out.push(Record { owner: owner.clone(), ttl: set.ttl, rtype: set.rtype, rdata: rd.clone() });
+                }
+            }
+        }
+        out
+    }
+}
+
+/// The fields of an SOA record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Soa {
+    pub mname: Name,
+    pub rname: Name,
+    pub serial: u32,
+    pub refresh: u32,
+    pub retry: u32,
+    pub expire: u32,
+    pub minimum: u32,
+    /// TTL of the SOA RRset (not part of RDATA; filled in by [`Zone::soa`]).
+    pub ttl: u32,
+}
+
+impl Soa {
+    /// Decodes SOA wire RDATA.
+    pub fn from_rdata(rdata: &[u8]) -> Option<Soa> {
+        let m_len = name::wire_name_len(rdata)?;
+        let mname = Name::from_wire(&rdata[..m_len]).ok()?;
+        let r_len = name::wire_name_len(&rdata[m_len..])?;
+        let rname = Name::from_wire(&rdata[m_len..m_len + r_len]).ok()?;
+        let rest = &rdata[m_len + r_len..];
+        if rest.len() != 20 {
+            return None;
+        }
+        let u = |i: usize| u32::from_be_bytes([rest[i], rest[i + 1], rest[i + 2], rest[i + 3]]);
+        Some(Soa { mname, rname, serial: u(0), refresh: u(4), retry: u(8), expire: u(12), minimum: u(16), ttl: 0 })
+    }
+
+    /// Offset of the serial within the SOA RDATA.
+    pub fn serial_offset(rdata: &[u8]) -> Option<usize> {
+        let m_len = name::wire_name_len(rdata)?;
+        let r_len = name::wire_name_len(&rdata[m_len..])?;
+        Some(m_len + r_len)
+    }
+}

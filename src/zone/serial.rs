@@ -1,0 +1,1 @@
+//! SOA serial arithmetic (RFC 1982) and serial policies.
