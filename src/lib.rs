@@ -10,4 +10,10 @@
 //!
 //! Dependencies point down: `cli → server/control → wire/zone`.
 
+pub mod cli;
+pub mod config;
+pub mod control;
+pub mod server;
+pub mod store;
+pub mod wire;
 pub mod zone;

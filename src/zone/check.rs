@@ -1,1 +1,1152 @@
-//! Zone checks run before a zone is served or written.
+//! Zone checks run before a zone is served or written: what `kzonecheck` (Knot) and
+//! `named-checkzone` (BIND) reject, and the mistakes that make a zone serve something other than
+//! what its file says.
+//!
+//! [`check_entries`] takes the records as the parser read them ([`Entry`], with file and line) and
+//! returns [`Finding`]s. An [`Severity::Error`] makes the zone unservable (the server keeps its last
+//! good version, an edit is refused); a [`Severity::Warning`] is reported and the zone is served.
+//!
+//! | check                                                     | here    | Knot 3.2          | BIND 9  |
+//! |-----------------------------------------------------------|---------|-------------------|---------|
+//! | no SOA at the apex                                        | error   | error             | error   |
+//! | more than one SOA                                         | error   | accepted          | error   |
+//! | SOA below the apex                                        | error   | accepted          | error   |
+//! | no NS at the apex                                         | error   | warning           | error   |
+//! | owner outside the zone                                    | error   | warning (ignored) | warning (ignored) |
+//! | TTL above 2^31-1                                          | error   | accepted          | warning (TTL 0) |
+//! | CNAME and other data (RRSIG/NSEC excepted), CNAME at apex | error   | error             | error   |
+//! | more than one CNAME at a name                             | error   | error             | error   |
+//! | more than one DNAME at a name                             | error   | error             | error   |
+//! | DNAME and NS at a name below the apex                     | error   | error             | accepted |
+//! | names below a DNAME                                       | error   | error             | error for NS targets |
+//! | DS at the apex                                            | error   | accepted          | error   |
+//! | NS at a wildcard name                                     | error   | accepted          | error   |
+//! | apex NS target in the zone without A/AAAA                 | error   | warning           | error   |
+//! | apex NS target that is a CNAME                            | error   | warning           | error   |
+//! | delegation NS target in the zone without A/AAAA (glue)    | warning | warning           | warning |
+//! | delegation NS target that is a CNAME                      | warning | warning           | warning |
+//! | MX/SRV target that is a CNAME                             | warning | accepted          | warning |
+//! | MX/SRV target in the zone without A/AAAA                  | warning | accepted          | warning |
+//! | RRset whose records have different TTLs                   | warning | notice            | warning |
+//! | data at or below a delegation other than NS/DS/glue       | warning | accepted          | accepted |
+//!
+//! Pure: imports only `std`, `rustc_hash` and the other `zone` modules.
+
+use std::fmt;
+use std::path::PathBuf;
+
+use rustc_hash::{FxHashMap, FxHashSet};
+
+use super::name::{self, Name};
+use super::parse::Entry;
+use super::rdata::RType;
+
+/// Largest TTL a zone may hold (RFC 2181 §8).
+const MAX_TTL: u32 = 0x7fff_ffff;
+
+/// How bad a [`Finding`] is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Severity {
+    /// The zone must not be served or written as it is.
+    Error,
+    /// The zone is served, but probably not as its author meant.
+    Warning,
+}
+
+impl fmt::Display for Severity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        })
+    }
+}
+
+/// One problem found in a zone, with where it was written.
+///
+/// Displays as `FILE:LINE: error: message`, leaving out what is unknown (`FILE: warning: ...`,
+/// `error: ...`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Finding {
+    /// Error or warning.
+    pub severity: Severity,
+    /// The file holding the record at fault (an `$INCLUDE`d file for records inside it).
+    pub file: Option<PathBuf>,
+    /// 1-based line where the record at fault starts; `None` for zone-wide findings such as a
+    /// missing SOA.
+    pub line: Option<usize>,
+    /// Owner name of the record at fault (the apex for zone-wide findings).
+    pub owner: Option<Name>,
+    /// What is wrong and what to do about it.
+    pub message: String,
+}
+
+impl Finding {
+    /// Is this an error (the zone must not be served)?
+    pub fn is_error(&self) -> bool {
+        self.severity == Severity::Error
+    }
+}
+
+impl fmt::Display for Finding {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match (&self.file, self.line) {
+            (Some(file), Some(line)) => write!(f, "{}:{line}: ", file.display())?,
+            (Some(file), None) => write!(f, "{}: ", file.display())?,
+            (None, Some(line)) => write!(f, "line {line}: ")?,
+            (None, None) => {}
+        }
+        write!(f, "{}: {}", self.severity, self.message)
+    }
+}
+
+/// Does any finding make the zone unservable?
+pub fn has_errors(findings: &[Finding]) -> bool {
+    findings.iter().any(Finding::is_error)
+}
+
+/// Checks the records of a zone about to be served or written (the table in the module docs
+/// lists the checks). Errors make the zone unservable; warnings don't.
+///
+/// Findings come zone-wide ones first (no SOA, no NS), then in the order of the records they
+/// are about.
+pub fn check_entries(origin: &Name, entries: &[Entry]) -> Vec<Finding> {
+    let mut out = Out {
+        entries,
+        origin: origin.to_lowercase(),
+        findings: Vec::new(),
+    };
+    let ix = Index::new(origin, entries, &mut out);
+    ix.check_ttls(&mut out);
+    ix.check_soa(&mut out);
+    ix.check_apex_ns(&mut out);
+    ix.check_nodes(&mut out);
+    ix.check_below_dname(&mut out);
+    ix.check_occluded(&mut out);
+    ix.check_targets(&mut out);
+    out.finish()
+}
+
+/// RRset identity for the TTL check: RRSIGs form one set per type covered (RFC 4034 §3).
+type RRsetKey = (Name, RType, u16);
+
+/// The findings being collected, each with the index of the entry it is about.
+struct Out<'a> {
+    entries: &'a [Entry],
+    /// Zone apex, lower-cased.
+    origin: Name,
+    /// `None`: zone-wide.
+    findings: Vec<(Option<usize>, Finding)>,
+}
+
+impl Out<'_> {
+    fn push(&mut self, severity: Severity, at: usize, message: String) {
+        let e = &self.entries[at];
+        let finding = Finding {
+            severity,
+            file: Some(e.file.clone()),
+            line: Some(e.line),
+            owner: Some(e.owner.clone()),
+            message,
+        };
+        self.findings.push((Some(at), finding));
+    }
+
+    fn error(&mut self, at: usize, message: String) {
+        self.push(Severity::Error, at, message);
+    }
+
+    fn warning(&mut self, at: usize, message: String) {
+        self.push(Severity::Warning, at, message);
+    }
+
+    /// A zone-wide error, reported against the main file (that of the first record).
+    fn zone_error(&mut self, message: String) {
+        let finding = Finding {
+            severity: Severity::Error,
+            file: self.entries.first().map(|e| e.file.clone()),
+            line: None,
+            owner: Some(self.origin.clone()),
+            message,
+        };
+        self.findings.push((None, finding));
+    }
+
+    /// Zone-wide findings first, then by record; the sort is stable, so the findings about one
+    /// record keep the order of the checks.
+    fn finish(mut self) -> Vec<Finding> {
+        self.findings.sort_by_key(|(at, _)| *at);
+        self.findings.into_iter().map(|(_, f)| f).collect()
+    }
+}
+
+/// What an NS, MX or SRV target inside the zone resolves to.
+enum Target {
+    /// It has an A or AAAA record (or a wildcard gives it one).
+    Address,
+    /// It is a CNAME (entry index).
+    Cname(usize),
+    /// It has no address in the zone.
+    Missing,
+    /// Not ours to judge: below another delegation or a DNAME.
+    Skip,
+}
+
+/// The zone's in-zone entries indexed by owner. Built once, read by every check.
+struct Index<'a> {
+    /// Zone apex, lower-cased.
+    origin: Name,
+    entries: &'a [Entry],
+    /// Indices of the entries whose owner is in the zone, in file order.
+    in_zone: Vec<usize>,
+    /// Lower-cased owner → indices of its entries, in file order.
+    nodes: FxHashMap<Name, Vec<usize>>,
+    /// Owners in order of first appearance.
+    order: Vec<Name>,
+    /// Every owner and every empty non-terminal between an owner and the apex.
+    exists: FxHashSet<Name>,
+    /// Delegation points (names below the apex with NS) → their first NS entry.
+    cuts: FxHashMap<Name, usize>,
+    /// Names with a DNAME → their first DNAME entry.
+    dnames: FxHashMap<Name, usize>,
+}
+
+impl<'a> Index<'a> {
+    /// Indexes the entries; reports each out-of-zone entry, which no other check looks at.
+    fn new(origin: &Name, entries: &'a [Entry], out: &mut Out) -> Index<'a> {
+        let origin = origin.to_lowercase();
+        let mut ix = Index {
+            origin: origin.clone(),
+            entries,
+            in_zone: Vec::with_capacity(entries.len()),
+            nodes: FxHashMap::default(),
+            order: Vec::new(),
+            exists: FxHashSet::default(),
+            cuts: FxHashMap::default(),
+            dnames: FxHashMap::default(),
+        };
+        ix.exists.insert(origin.clone());
+        for (i, e) in entries.iter().enumerate() {
+            if !e.owner.is_subdomain_of(&origin) {
+                out.error(
+                    i,
+                    format!(
+                        "{} is out of zone: it is neither {origin} nor a name below it; remove the \
+                         record or move it to the zone it belongs to",
+                        e.owner
+                    ),
+                );
+                continue;
+            }
+            ix.in_zone.push(i);
+            let owner = e.owner.to_lowercase();
+            if e.rtype == RType::NS && owner != origin {
+                ix.cuts.entry(owner.clone()).or_insert(i);
+            }
+            if e.rtype == RType::DNAME {
+                ix.dnames.entry(owner.clone()).or_insert(i);
+            }
+            if !ix.nodes.contains_key(&owner) {
+                // Record the empty non-terminals up to the first name already known.
+                let mut up = owner.parent();
+                while let Some(p) = up {
+                    if !p.is_subdomain_of(&origin) || !ix.exists.insert(p.clone()) {
+                        break;
+                    }
+                    up = p.parent();
+                }
+                ix.exists.insert(owner.clone());
+                ix.order.push(owner.clone());
+            }
+            ix.nodes.entry(owner).or_default().push(i);
+        }
+        ix
+    }
+
+    /// The entries at `name` (lower-cased).
+    fn at(&self, name: &Name) -> &[usize] {
+        self.nodes.get(name).map_or(&[], Vec::as_slice)
+    }
+
+    /// The first entry of type `rtype` at `name` (lower-cased).
+    fn first_of(&self, name: &Name, rtype: RType) -> Option<usize> {
+        self.at(name)
+            .iter()
+            .copied()
+            .find(|&i| self.entries[i].rtype == rtype)
+    }
+
+    /// Does `name` (lower-cased) have an A or AAAA record?
+    fn has_address(&self, name: &Name) -> bool {
+        self.at(name)
+            .iter()
+            .any(|&i| matches!(self.entries[i].rtype, RType::A | RType::AAAA))
+    }
+
+    /// The distinct types at `name` with the first entry of each, in file order.
+    fn types_at(&self, name: &Name) -> Vec<(RType, usize)> {
+        let mut types: Vec<(RType, usize)> = Vec::new();
+        for &i in self.at(name) {
+            let t = self.entries[i].rtype;
+            if !types.iter().any(|&(seen, _)| seen == t) {
+                types.push((t, i));
+            }
+        }
+        types
+    }
+
+    /// Where entry `other` is, as seen from entry `from`: `line N`, or `FILE:N` if the two are
+    /// in different files.
+    fn loc(&self, other: usize, from: usize) -> String {
+        let (o, f) = (&self.entries[other], &self.entries[from]);
+        if o.file == f.file {
+            format!("line {}", o.line)
+        } else {
+            format!("{}:{}", o.file.display(), o.line)
+        }
+    }
+
+    /// The strict ancestors of `name` inside the zone, nearest first, ending with the apex.
+    fn ancestors(&self, name: &Name) -> Vec<Name> {
+        let mut v = Vec::new();
+        if *name == self.origin {
+            return v;
+        }
+        let mut up = name.parent();
+        while let Some(p) = up {
+            if !p.is_subdomain_of(&self.origin) {
+                break;
+            }
+            let at_apex = p == self.origin;
+            up = p.parent();
+            v.push(p);
+            if at_apex {
+                break;
+            }
+        }
+        v
+    }
+
+    /// The DNAME entry of the nearest strict ancestor of `name` that has one.
+    fn dname_above(&self, name: &Name) -> Option<usize> {
+        self.ancestors(name)
+            .iter()
+            .find_map(|a| self.dnames.get(a).copied())
+    }
+
+    /// The topmost delegation point strictly above `name` (below the apex), with its first NS.
+    fn cut_above(&self, name: &Name) -> Option<(&Name, usize)> {
+        let ancestors = self.ancestors(name);
+        ancestors
+            .iter()
+            .rev()
+            .find_map(|a| self.cuts.get_key_value(a))
+            .map(|(n, &i)| (n, i))
+    }
+
+    /// The topmost delegation point at or above `name`.
+    fn cut_at_or_above(&self, name: &Name) -> Option<&Name> {
+        self.cut_above(name)
+            .map(|(n, _)| n)
+            .or_else(|| self.cuts.get_key_value(name).map(|(n, _)| n))
+    }
+
+    /// TTL above 2^31-1, and records of one RRset with different TTLs.
+    fn check_ttls(&self, out: &mut Out) {
+        let mut first: FxHashMap<RRsetKey, usize> = FxHashMap::default();
+        for &i in &self.in_zone {
+            let e = &self.entries[i];
+            if e.ttl > MAX_TTL {
+                out.error(
+                    i,
+                    format!(
+                        "TTL {} is larger than the maximum {MAX_TTL} seconds (RFC 2181 §8); use a \
+                         smaller TTL",
+                        e.ttl
+                    ),
+                );
+            }
+            let covered = match (e.rtype, e.rdata.as_slice()) {
+                (RType::RRSIG, [hi, lo, ..]) => u16::from_be_bytes([*hi, *lo]),
+                _ => 0,
+            };
+            let key = (e.owner.to_lowercase(), e.rtype, covered);
+            match first.get(&key) {
+                Some(&f) if self.entries[f].ttl != e.ttl => {
+                    let ttl = self.entries[f].ttl;
+                    out.warning(
+                        i,
+                        format!(
+                            "TTL {} differs from TTL {ttl} of the first {} {} record ({}); the \
+                             whole RRset is served with TTL {ttl}: give its records the same TTL",
+                            e.ttl,
+                            e.owner,
+                            e.rtype,
+                            self.loc(f, i)
+                        ),
+                    );
+                }
+                Some(_) => {}
+                None => {
+                    first.insert(key, i);
+                }
+            }
+        }
+    }
+
+    /// Exactly one SOA, at the apex.
+    fn check_soa(&self, out: &mut Out) {
+        let mut apex_soa: Option<usize> = None;
+        for &i in &self.in_zone {
+            let e = &self.entries[i];
+            if e.rtype != RType::SOA {
+                continue;
+            }
+            if !e.owner.eq_ignore_case(&self.origin) {
+                out.error(
+                    i,
+                    format!(
+                        "SOA record at {}, which is not the zone apex {}; a zone has exactly one \
+                         SOA, at its apex: remove this one",
+                        e.owner, self.origin
+                    ),
+                );
+                continue;
+            }
+            match apex_soa {
+                None => apex_soa = Some(i),
+                Some(f) => {
+                    // Identical copies are merged silently, as Knot and BIND do.
+                    if canonical_rdata(e.rtype, &e.rdata)
+                        != canonical_rdata(e.rtype, &self.entries[f].rdata)
+                    {
+                        out.error(
+                            i,
+                            format!(
+                                "second SOA record at the apex {} (the first is at {}); a zone has \
+                                 exactly one SOA: remove one of them",
+                                self.origin,
+                                self.loc(f, i)
+                            ),
+                        );
+                    }
+                }
+            }
+        }
+        if apex_soa.is_none() {
+            out.zone_error(format!(
+                "no SOA record at the zone apex {}; add one: `@ SOA <primary NS> <hostmaster> \
+                 <serial> <refresh> <retry> <expire> <minimum>`",
+                self.origin
+            ));
+        }
+    }
+
+    /// At least one NS at the apex.
+    fn check_apex_ns(&self, out: &mut Out) {
+        if self.first_of(&self.origin, RType::NS).is_none() {
+            out.zone_error(format!(
+                "no NS records at the zone apex {}; add at least one (`@ NS ns1.{}`) naming a \
+                 server that answers for the zone",
+                self.origin, self.origin
+            ));
+        }
+    }
+
+    /// Per owner: CNAME exclusivity, one CNAME, one DNAME, no DNAME beside NS, no NS at a
+    /// wildcard, no DS at the apex.
+    fn check_nodes(&self, out: &mut Out) {
+        for name in &self.order {
+            let types = self.types_at(name);
+            let is_apex = *name == self.origin;
+            let first = |t: RType| types.iter().find(|&&(seen, _)| seen == t).map(|&(_, i)| i);
+
+            if let Some(c) = first(RType::CNAME) {
+                let owner = &self.entries[c].owner;
+                if is_apex {
+                    out.error(
+                        c,
+                        format!(
+                            "CNAME at the zone apex {owner}; the apex must hold the SOA and NS \
+                             records, and a CNAME must be the only record at its name: remove the \
+                             CNAME and publish A/AAAA records instead"
+                        ),
+                    );
+                } else {
+                    let others: Vec<String> = types
+                        .iter()
+                        .filter(|(t, _)| !matches!(*t, RType::CNAME | RType::RRSIG | RType::NSEC))
+                        .map(|&(t, i)| format!("{t} at {}", self.loc(i, c)))
+                        .collect();
+                    if !others.is_empty() {
+                        out.error(
+                            c,
+                            format!(
+                                "{owner} has a CNAME and other records ({}); a CNAME must be the \
+                                 only record at its name (RFC 1034 §3.6.2): remove the CNAME or \
+                                 the other records",
+                                others.join(", ")
+                            ),
+                        );
+                    }
+                }
+            }
+            self.check_singleton(name, RType::CNAME, out);
+            self.check_singleton(name, RType::DNAME, out);
+
+            if let (Some(d), Some(ns), false) = (first(RType::DNAME), first(RType::NS), is_apex) {
+                out.error(
+                    d,
+                    format!(
+                        "{} has both a DNAME and NS records (NS at {}); a delegation point cannot \
+                         hold a DNAME: remove one of them",
+                        self.entries[d].owner,
+                        self.loc(ns, d)
+                    ),
+                );
+            }
+            if let (Some(ns), true) = (first(RType::NS), name.is_wildcard()) {
+                out.error(
+                    ns,
+                    format!(
+                        "NS records at the wildcard name {}; a wildcard cannot be delegated \
+                         (RFC 4592 §4.2): delegate each name explicitly",
+                        self.entries[ns].owner
+                    ),
+                );
+            }
+            if let (Some(ds), true) = (first(RType::DS), is_apex) {
+                out.error(
+                    ds,
+                    format!(
+                        "DS record at the zone apex {}; a DS belongs in the parent zone: remove it \
+                         here and give it to the parent zone's operator",
+                        self.entries[ds].owner
+                    ),
+                );
+            }
+        }
+    }
+
+    /// At most one distinct record of a singleton type (CNAME, DNAME) at `name`; identical
+    /// copies are merged, as Knot and BIND do.
+    fn check_singleton(&self, name: &Name, rtype: RType, out: &mut Out) {
+        let mut first: Option<(usize, Vec<u8>)> = None;
+        for &i in self.at(name) {
+            let e = &self.entries[i];
+            if e.rtype != rtype {
+                continue;
+            }
+            let canon = canonical_rdata(rtype, &e.rdata);
+            match &first {
+                None => first = Some((i, canon)),
+                Some((f, first_canon)) if *first_canon != canon => {
+                    out.error(
+                        i,
+                        format!(
+                            "more than one {rtype} record at {} (the first is at {}); a name can \
+                             have only one {rtype}: keep one",
+                            e.owner,
+                            self.loc(*f, i)
+                        ),
+                    );
+                }
+                Some(_) => {}
+            }
+        }
+    }
+
+    /// Nothing may exist below a DNAME (RFC 6672 §2.3; Knot: "child record exists under DNAME").
+    fn check_below_dname(&self, out: &mut Out) {
+        for name in &self.order {
+            if let Some(d) = self.dname_above(name) {
+                let i = self.at(name)[0];
+                out.error(
+                    i,
+                    format!(
+                        "{} is below the DNAME at {} ({}), which redirects every name under it, \
+                         so this record would never be served (RFC 6672 §2.3): remove it or the \
+                         DNAME",
+                        self.entries[i].owner,
+                        self.entries[d].owner,
+                        self.loc(d, i)
+                    ),
+                );
+            }
+        }
+    }
+
+    /// Data at or below a delegation point other than NS, DS and glue addresses is never served:
+    /// queries for it get a referral to the child zone.
+    fn check_occluded(&self, out: &mut Out) {
+        for name in &self.order {
+            if self.dname_above(name).is_some() {
+                continue; // already an error
+            }
+            if let Some((_, ns)) = self.cut_above(name) {
+                for (t, i) in self.types_at(name) {
+                    if matches!(t, RType::A | RType::AAAA) {
+                        continue; // glue
+                    }
+                    out.warning(
+                        i,
+                        format!(
+                            "{} {t} is below the delegation {} (NS at {}) and will not be served \
+                             (occluded): the child zone answers for it; move it there or remove it",
+                            self.entries[i].owner,
+                            self.entries[ns].owner,
+                            self.loc(ns, i)
+                        ),
+                    );
+                }
+            } else if let Some(&ns) = self.cuts.get(name) {
+                for (t, i) in self.types_at(name) {
+                    // CNAME and DNAME beside NS are already errors.
+                    let served = [
+                        RType::NS,
+                        RType::DS,
+                        RType::RRSIG,
+                        RType::NSEC,
+                        RType::A,
+                        RType::AAAA,
+                    ];
+                    if served.contains(&t) || matches!(t, RType::CNAME | RType::DNAME) {
+                        continue;
+                    }
+                    out.warning(
+                        i,
+                        format!(
+                            "{} {t} is at the delegation point {} (NS at {}) and will not be \
+                             served (occluded): only NS, DS and glue addresses are served there; \
+                             move it to the child zone or remove it",
+                            self.entries[i].owner,
+                            self.entries[ns].owner,
+                            self.loc(ns, i)
+                        ),
+                    );
+                }
+            }
+        }
+    }
+
+    /// NS targets in the zone need addresses (glue below a delegation) and must not be CNAMEs;
+    /// MX and SRV targets in the zone should have addresses and must not be CNAMEs.
+    fn check_targets(&self, out: &mut Out) {
+        for &i in &self.in_zone {
+            let e = &self.entries[i];
+            let offset = match e.rtype {
+                RType::NS => 0,
+                RType::MX => 2,
+                RType::SRV => 6,
+                _ => continue,
+            };
+            let owner = e.owner.to_lowercase();
+            let is_apex = owner == self.origin;
+            let at_cut = self.cuts.contains_key(&owner);
+            // Occluded records are reported as such and never served: their targets don't matter.
+            if self.dname_above(&owner).is_some()
+                || self.cut_above(&owner).is_some()
+                || (at_cut && e.rtype != RType::NS)
+            {
+                continue;
+            }
+            let Some(shown) = rdata_name(&e.rdata, offset) else {
+                continue;
+            };
+            if shown.is_root() || !shown.is_subdomain_of(&self.origin) {
+                continue; // null MX / SRV "." or out of bailiwick
+            }
+            let target = shown.to_lowercase();
+            let state = if e.rtype == RType::NS {
+                self.ns_target(&target, &owner)
+            } else {
+                self.host_target(&target)
+            };
+            let apex_ns = e.rtype == RType::NS && is_apex;
+            match state {
+                Target::Address | Target::Skip => {}
+                Target::Cname(c) => {
+                    let what = match e.rtype {
+                        RType::NS => {
+                            "name servers must be named by their canonical name (RFC 2181 §10.3)"
+                        }
+                        RType::MX => "mail servers may refuse mail for it (RFC 2181 §10.3)",
+                        _ => "clients may ignore it (RFC 2782)",
+                    };
+                    let message = format!(
+                        "{} target {shown} is a CNAME ({}); {what}: point the {} at the \
+                         CNAME's target",
+                        e.rtype,
+                        self.loc(c, i),
+                        e.rtype
+                    );
+                    if apex_ns {
+                        out.error(i, message);
+                    } else {
+                        out.warning(i, message);
+                    }
+                }
+                Target::Missing if apex_ns => out.error(
+                    i,
+                    format!(
+                        "NS target {shown} is in this zone but has no A or AAAA record, so the \
+                         zone's name server cannot be reached: add its address"
+                    ),
+                ),
+                Target::Missing if e.rtype == RType::NS => out.warning(
+                    i,
+                    format!(
+                        "missing glue: NS target {shown} of the delegation {} is in this zone but \
+                         has no A or AAAA record; add its address (glue) so resolvers can reach \
+                         the child zone",
+                        e.owner
+                    ),
+                ),
+                Target::Missing => out.warning(
+                    i,
+                    format!(
+                        "{} target {shown} is in this zone but has no A or AAAA record; add its \
+                         address or point the {} at a host that has one",
+                        e.rtype, e.rtype
+                    ),
+                ),
+            }
+        }
+    }
+
+    /// What an in-zone NS target of the NS RRset at `ns_owner` resolves to (Knot's
+    /// `check_delegation`: a missing target whose closest encloser is under another delegation
+    /// is that delegation's business; a wildcard with addresses covers it).
+    fn ns_target(&self, target: &Name, ns_owner: &Name) -> Target {
+        if self.dnames.contains_key(target) || self.dname_above(target).is_some() {
+            return Target::Skip;
+        }
+        if self.nodes.contains_key(target) {
+            return self.node_target(target);
+        }
+        let encloser = self
+            .ancestors(target)
+            .into_iter()
+            .find(|a| self.exists.contains(a));
+        let encloser = encloser.unwrap_or_else(|| self.origin.clone());
+        if self
+            .cut_at_or_above(&encloser)
+            .is_some_and(|cut| cut != ns_owner)
+        {
+            return Target::Skip;
+        }
+        self.wildcard_target(&encloser)
+    }
+
+    /// What an in-zone MX/SRV target resolves to; targets in a delegated child zone are the
+    /// child's business.
+    fn host_target(&self, target: &Name) -> Target {
+        if self.cut_at_or_above(target).is_some()
+            || self.dnames.contains_key(target)
+            || self.dname_above(target).is_some()
+        {
+            return Target::Skip;
+        }
+        if self.nodes.contains_key(target) {
+            return self.node_target(target);
+        }
+        let encloser = self
+            .ancestors(target)
+            .into_iter()
+            .find(|a| self.exists.contains(a));
+        self.wildcard_target(&encloser.unwrap_or_else(|| self.origin.clone()))
+    }
+
+    /// An existing name: a CNAME, an address, or neither.
+    fn node_target(&self, name: &Name) -> Target {
+        if let Some(c) = self.first_of(name, RType::CNAME) {
+            Target::Cname(c)
+        } else if self.has_address(name) {
+            Target::Address
+        } else {
+            Target::Missing
+        }
+    }
+
+    /// A name that does not exist: answered from the wildcard below its closest encloser, if any.
+    fn wildcard_target(&self, encloser: &Name) -> Target {
+        match encloser.prepend_label(b"*") {
+            Ok(w) if self.nodes.contains_key(&w) => self.node_target(&w),
+            _ => Target::Missing,
+        }
+    }
+}
+
+/// The domain name in `rdata` at `offset`, if well-formed.
+fn rdata_name(rdata: &[u8], offset: usize) -> Option<Name> {
+    let rest = rdata.get(offset..)?;
+    let len = name::wire_name_len(rest)?;
+    Name::from_wire(&rest[..len]).ok()
+}
+
+/// RDATA with its domain names lower-cased (RFC 4034 §6.2) for the types where duplicates are
+/// compared here, so `www CNAME a.` and `www CNAME A.` count as one record.
+fn canonical_rdata(rtype: RType, rdata: &[u8]) -> Vec<u8> {
+    let mut v = rdata.to_vec();
+    let names_end = match rtype {
+        RType::CNAME | RType::DNAME => v.len(),
+        RType::SOA => super::Soa::serial_offset(rdata).unwrap_or(0),
+        _ => 0,
+    };
+    name::lowercase_wire(&mut v[..names_end]);
+    v
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+    use crate::zone::parse::parse_zone_str;
+    use Severity::{Error, Warning};
+
+    /// SOA, NS and the NS's address: lines 1-4, so a test's own records start at line 5.
+    const HEAD: &str =
+        "$TTL 3600\n@ SOA ns1 hostmaster 1 3600 900 604800 300\n@ NS ns1\nns1 A 192.0.2.1\n";
+
+    fn origin() -> Name {
+        Name::parse("example.", None).unwrap()
+    }
+
+    fn check(text: &str) -> Vec<Finding> {
+        let entries =
+            parse_zone_str(text, Path::new("t.zone"), &origin()).unwrap_or_else(|e| panic!("{e}"));
+        check_entries(&origin(), &entries)
+    }
+
+    /// An entry built by hand, for what the parser refuses to produce (huge TTLs) or cannot
+    /// (several files).
+    fn entry(file: &str, line: usize, text: &str) -> Entry {
+        let mut e = parse_zone_str(text, Path::new(file), &origin())
+            .unwrap()
+            .remove(0);
+        e.line = line;
+        e.end_line = line;
+        e
+    }
+
+    /// An expected finding: severity, line, and a substring of the message.
+    type Want = (Severity, Option<usize>, &'static str);
+
+    fn assert_findings(what: &str, got: &[Finding], want: &[Want]) {
+        let show = || got.iter().map(|f| format!("\n  {f}")).collect::<String>();
+        assert_eq!(got.len(), want.len(), "{what}: got{}", show());
+        for (f, &(severity, line, text)) in got.iter().zip(want) {
+            assert_eq!((f.severity, f.line), (severity, line), "{what}: {f}");
+            assert!(
+                f.message.contains(text),
+                "{what}: {f:?} should contain {text:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn zones_with_everything_right_pass() {
+        let cases: &[(&str, &str)] = &[
+            ("minimal", ""),
+            (
+                "a mail domain",
+                "@ MX 10 mail\n\
+                 mail A 192.0.2.2\n\
+                 mail AAAA 2001:db8::2\n\
+                 @ TXT \"v=spf1 mx -all\"\n\
+                 _dmarc TXT \"v=DMARC1; p=none\"\n\
+                 sel._domainkey TXT \"v=DKIM1; k=ed25519; p=11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo=\"\n\
+                 www CNAME @\n\
+                 ftp CNAME www.example.org.\n\
+                 _sip._tcp SRV 0 5 5060 mail\n\
+                 * A 192.0.2.9\n\
+                 @ MX 0 .",
+            ),
+            (
+                "a delegation with glue and DS",
+                "sub NS ns.sub\nsub NS ns.other.org.\nsub DS 1234 8 2 \
+                 0000000000000000000000000000000000000000000000000000000000000000\nns.sub A 192.0.2.3\n\
+                 ns.sub AAAA 2001:db8::3",
+            ),
+            ("sibling glue under another delegation is that delegation's business", "a NS ns.b\nb NS ns1"),
+            ("an NS target covered by a wildcard with an address", "sub NS ns.x\n*.x A 192.0.2.4"),
+            ("a DNAME at the apex of an empty zone", "$TTL 60\n@ SOA ns1.example.org. h 1 2 3 4 5\n@ NS ns1.example.org.\n@ DNAME example.net."),
+            ("a DNAME below the apex", "old DNAME example.net."),
+            (
+                "a signed CNAME: RRSIG and NSEC may sit beside it, RRSIGs of different types may differ in TTL",
+                "www 300 CNAME ns1\n\
+                 www 300 RRSIG CNAME 8 2 300 20300101000000 20200101000000 1234 example. AAAA\n\
+                 www 600 NSEC z.example. CNAME RRSIG NSEC\n\
+                 www 600 RRSIG NSEC 8 2 600 20300101000000 20200101000000 1234 example. AAAA",
+            ),
+            ("identical duplicates are merged", "www CNAME a.\nwww CNAME A.\nx A 192.0.2.5\nx A 192.0.2.5"),
+            ("case-insensitive apex", "$TTL 3600\nEXAMPLE. SOA ns1 h 1 2 3 4 5\nExample. NS ns1\nNS1 A 192.0.2.1"),
+        ];
+        for &(what, body) in cases {
+            let text = if body.starts_with("$TTL") {
+                body.to_string()
+            } else {
+                format!("{HEAD}{body}")
+            };
+            assert_findings(what, &check(&text), &[]);
+        }
+    }
+
+    #[test]
+    fn findings_table() {
+        let cases: &[(&str, &str, &[Want])] = &[
+            // SOA and apex NS.
+            (
+                "no SOA",
+                "@ NS ns1\nns1 A 192.0.2.1",
+                &[(Error, None, "no SOA record at the zone apex example.; add one")],
+            ),
+            (
+                "two SOAs",
+                "@ SOA ns1 hostmaster 1 3600 900 604800 300\n@ SOA ns1 hostmaster 2 3600 900 604800 300\n@ NS ns1\nns1 A 192.0.2.1",
+                &[(Error, Some(2), "second SOA record at the apex example. (the first is at line 1)")],
+            ),
+            (
+                "an SOA below the apex",
+                "@ SOA ns1 h 1 2 3 4 5\n@ NS ns1\nns1 A 192.0.2.1\nsub SOA ns1 h 1 2 3 4 5",
+                &[(Error, Some(4), "SOA record at sub.example., which is not the zone apex example.")],
+            ),
+            (
+                "only an SOA below the apex",
+                "sub SOA ns1 h 1 2 3 4 5\n@ NS ns1\nns1 A 192.0.2.1",
+                &[(Error, None, "no SOA record at the zone apex"), (Error, Some(1), "not the zone apex")],
+            ),
+            (
+                "no NS at the apex",
+                "@ SOA ns1 h 1 2 3 4 5\nns1 A 192.0.2.1",
+                &[(Error, None, "no NS records at the zone apex example.")],
+            ),
+            (
+                "an empty zone",
+                "",
+                &[(Error, None, "no SOA record at the zone apex"), (Error, None, "no NS records at the zone apex")],
+            ),
+            // Out of zone.
+            (
+                "owner out of zone",
+                "{HEAD}www.example.org. A 192.0.2.1\nexample. TXT ok\nnotexample. TXT no",
+                &[(Error, Some(5), "www.example.org. is out of zone"), (Error, Some(7), "notexample. is out of zone")],
+            ),
+            // CNAME.
+            (
+                "CNAME and TXT",
+                "{HEAD}www CNAME a.example.org.\nwww TXT hi",
+                &[(Error, Some(5), "www.example. has a CNAME and other records (TXT at line 6)")],
+            ),
+            (
+                "TXT and A before a CNAME, names in other case",
+                "{HEAD}WWW TXT hi\nwww A 192.0.2.1\nWww CNAME a.example.org.",
+                &[(Error, Some(7), "has a CNAME and other records (TXT at line 5, A at line 6)")],
+            ),
+            (
+                "two CNAMEs",
+                "{HEAD}www CNAME a.\nwww CNAME b.",
+                &[(Error, Some(6), "more than one CNAME record at www.example. (the first is at line 5)")],
+            ),
+            (
+                "CNAME at the apex",
+                "{HEAD}@ CNAME a.example.org.",
+                &[(Error, Some(5), "CNAME at the zone apex example.")],
+            ),
+            // DNAME.
+            (
+                "two DNAMEs",
+                "{HEAD}a DNAME b.\na DNAME c.",
+                &[(Error, Some(6), "more than one DNAME record at a.example. (the first is at line 5)")],
+            ),
+            (
+                "DNAME and CNAME",
+                "{HEAD}a DNAME b.\na CNAME c.",
+                &[(Error, Some(6), "a.example. has a CNAME and other records (DNAME at line 5)")],
+            ),
+            (
+                "DNAME and NS below the apex",
+                "{HEAD}a DNAME b.\na NS ns1",
+                &[(Error, Some(5), "a.example. has both a DNAME and NS records (NS at line 6)")],
+            ),
+            (
+                "a name below a DNAME",
+                "{HEAD}a DNAME b.\nx.a A 192.0.2.1\ny.x.a TXT hi",
+                &[
+                    (Error, Some(6), "x.a.example. is below the DNAME at a.example. (line 5)"),
+                    (Error, Some(7), "y.x.a.example. is below the DNAME at a.example."),
+                ],
+            ),
+            (
+                "names below an apex DNAME",
+                "{HEAD}@ DNAME example.net.",
+                &[(Error, Some(4), "ns1.example. is below the DNAME at example. (line 5)")],
+            ),
+            // TTLs.
+            (
+                "an RRset with two TTLs",
+                "{HEAD}www 300 A 192.0.2.1\nwww 600 A 192.0.2.2\nwww 300 A 192.0.2.3",
+                &[(Warning, Some(6), "TTL 600 differs from TTL 300 of the first www.example. A record (line 5)")],
+            ),
+            (
+                "RRSIGs covering one type with two TTLs",
+                "{HEAD}@ 300 RRSIG NS 8 1 300 20300101000000 20200101000000 1234 example. AAAA\n\
+                 @ 600 RRSIG NS 8 1 300 20300101000000 20200101000000 4321 example. AAAA",
+                &[(Warning, Some(6), "TTL 600 differs from TTL 300 of the first example. RRSIG record (line 5)")],
+            ),
+            // Delegations.
+            (
+                "missing glue",
+                "{HEAD}sub NS ns.sub\nsub NS ns.example.org.",
+                &[(Warning, Some(5), "missing glue: NS target ns.sub.example. of the delegation sub.example")],
+            ),
+            (
+                "NS target in the zone without address",
+                "{HEAD}sub NS www\nwww TXT hi",
+                &[(Warning, Some(5), "missing glue: NS target www.example.")],
+            ),
+            (
+                "data below and at a delegation",
+                "{HEAD}sub NS ns.sub\nns.sub A 192.0.2.3\nx.sub TXT hi\nsub TXT hi\nsub MX 10 mail.sub",
+                &[
+                    (Warning, Some(7), "x.sub.example. TXT is below the delegation sub.example. (NS at line 5)"),
+                    (Warning, Some(8), "sub.example. TXT is at the delegation point sub.example. (NS at line 5)"),
+                    (Warning, Some(9), "sub.example. MX is at the delegation point"),
+                ],
+            ),
+            (
+                "a delegation below a delegation",
+                "{HEAD}sub NS ns1\nx.sub NS ns1",
+                &[(Warning, Some(6), "x.sub.example. NS is below the delegation sub.example.")],
+            ),
+            (
+                "NS at a wildcard",
+                "{HEAD}* NS ns1",
+                &[(Error, Some(5), "NS records at the wildcard name *.example.")],
+            ),
+            (
+                "DS at the apex",
+                "{HEAD}@ DS 1234 8 2 0000000000000000000000000000000000000000000000000000000000000000",
+                &[(Error, Some(5), "DS record at the zone apex example.")],
+            ),
+            // Targets.
+            (
+                "apex NS target without address",
+                "{HEAD}@ NS ns3",
+                &[(Error, Some(5), "NS target ns3.example. is in this zone but has no A or AAAA")],
+            ),
+            (
+                "apex NS target is a CNAME",
+                "{HEAD}@ NS ns2\nns2 CNAME ns1",
+                &[(Error, Some(5), "NS target ns2.example. is a CNAME (line 6)")],
+            ),
+            (
+                "delegation NS target is a CNAME",
+                "{HEAD}sub NS www\nwww CNAME ns1",
+                &[(Warning, Some(5), "NS target www.example. is a CNAME (line 6)")],
+            ),
+            (
+                "MX target is a CNAME",
+                "{HEAD}@ MX 10 mail\nmail CNAME ns1",
+                &[(Warning, Some(5), "MX target mail.example. is a CNAME (line 6); mail servers may refuse")],
+            ),
+            (
+                "SRV target is a CNAME",
+                "{HEAD}_sip._tcp SRV 0 0 5060 sip\nsip CNAME ns1",
+                &[(Warning, Some(5), "SRV target sip.example. is a CNAME (line 6)")],
+            ),
+            (
+                "MX target without address",
+                "{HEAD}@ MX 10 mail\nmail TXT hi",
+                &[(Warning, Some(5), "MX target mail.example. is in this zone but has no A or AAAA")],
+            ),
+            (
+                "MX target that does not exist",
+                "{HEAD}@ MX 10 Mail",
+                &[(Warning, Some(5), "MX target Mail.example. is in this zone but has no A or AAAA")],
+            ),
+            (
+                "MX target covered by a wildcard CNAME",
+                "{HEAD}@ MX 10 mail\n* CNAME ns1",
+                &[(Warning, Some(5), "MX target mail.example. is a CNAME (line 6)")],
+            ),
+        ];
+        for &(what, text, want) in cases {
+            let text = text.replace("{HEAD}", HEAD);
+            assert_findings(what, &check(&text), want);
+        }
+    }
+
+    #[test]
+    fn ttl_above_2_31_is_an_error() {
+        let mut entries = parse_zone_str(HEAD, Path::new("t.zone"), &origin()).unwrap();
+        let mut big = entry("t.zone", 5, "www 60 A 192.0.2.1");
+        big.ttl = MAX_TTL + 1;
+        entries.push(big);
+        assert_findings(
+            "TTL 2^31",
+            &check_entries(&origin(), &entries),
+            &[(
+                Error,
+                Some(5),
+                "TTL 2147483648 is larger than the maximum 2147483647 seconds (RFC 2181 §8)",
+            )],
+        );
+    }
+
+    #[test]
+    fn findings_name_records_in_other_files() {
+        let mut entries = parse_zone_str(HEAD, Path::new("t.zone"), &origin()).unwrap();
+        entries.push(entry("t.zone", 5, "www CNAME a.example.org."));
+        entries.push(entry("inc/www.zone", 2, "www TXT hi"));
+        let findings = check_entries(&origin(), &entries);
+        assert_findings(
+            "included",
+            &findings,
+            &[(Error, Some(5), "(TXT at inc/www.zone:2)")],
+        );
+        assert_eq!(findings[0].file.as_deref(), Some(Path::new("t.zone")));
+    }
+
+    #[test]
+    fn finding_display() {
+        let f = |file: Option<&str>, line| Finding {
+            severity: Error,
+            file: file.map(PathBuf::from),
+            line,
+            owner: None,
+            message: "what is wrong".into(),
+        };
+        assert_eq!(
+            f(Some("zones/a.zone"), Some(7)).to_string(),
+            "zones/a.zone:7: error: what is wrong"
+        );
+        assert_eq!(
+            f(Some("zones/a.zone"), None).to_string(),
+            "zones/a.zone: error: what is wrong"
+        );
+        assert_eq!(f(None, None).to_string(), "error: what is wrong");
+        let w = Finding {
+            severity: Warning,
+            ..f(None, Some(3))
+        };
+        assert_eq!(w.to_string(), "line 3: warning: what is wrong");
+        assert!(has_errors(&[w.clone(), f(None, None)]));
+        assert!(!has_errors(&[w]));
+    }
+
+    #[test]
+    fn zone_wide_findings_name_the_main_file_and_apex() {
+        let findings = check("$TTL 60\nns1 A 192.0.2.1");
+        assert_eq!(findings.len(), 2);
+        for f in &findings {
+            assert_eq!(f.file.as_deref(), Some(Path::new("t.zone")));
+            assert_eq!(f.owner, Some(origin()));
+            assert_eq!(f.line, None);
+        }
+        assert!(check_entries(&origin(), &[])
+            .iter()
+            .all(|f| f.file.is_none()));
+    }
+}

@@ -101,12 +101,20 @@ impl Zone {
                     }
                 }
                 None => {
-                    node.rrsets.push(RRset { rtype: rec.rtype, ttl: rec.ttl, rdatas: vec![rec.rdata] });
+                    node.rrsets.push(RRset {
+                        rtype: rec.rtype,
+                        ttl: rec.ttl,
+                        rdatas: vec![rec.rdata],
+                    });
                     record_count += 1;
                 }
             }
         }
-        Zone { origin, nodes, record_count }
+        Zone {
+            origin,
+            nodes,
+            record_count,
+        }
     }
 
     /// The zone apex (lower-cased).
@@ -119,6 +127,11 @@ impl Zone {
         self.nodes.get(lowercase_wire)
     }
 
+    /// The stored owner name and node at `name` (lower-cased wire form).
+    pub fn nodes_entry(&self, lowercase_wire: &[u8]) -> Option<(&Name, &Node)> {
+        self.nodes.get_key_value(lowercase_wire)
+    }
+
     /// The apex node.
     pub fn apex(&self) -> &Node {
         // The apex node is inserted by `from_records` and never removed.
@@ -128,10 +141,13 @@ impl Zone {
     /// The SOA RDATA at the apex, if the zone has one.
     pub fn soa(&self) -> Option<Soa> {
         self.apex().get(RType::SOA).and_then(|set| {
-            set.rdatas.first().and_then(|rd| Soa::from_rdata(rd)).map(|mut soa| {
-                soa.ttl = set.ttl;
-                soa
-            })
+            set.rdatas
+                .first()
+                .and_then(|rd| Soa::from_rdata(rd))
+                .map(|mut soa| {
+                    soa.ttl = set.ttl;
+                    soa
+                })
         })
     }
 
@@ -167,7 +183,12 @@ impl Zone {
             sets.sort_by_key(|s| (s.rtype != RType::SOA, s.rtype));
             for set in sets {
                 for rd in &set.rdatas {
-                    out.push(Record { owner: owner.clone(), ttl: set.ttl, rtype: set.rtype, rdata: rd.clone() });
+                    out.push(Record {
+                        owner: owner.clone(),
+                        ttl: set.ttl,
+                        rtype: set.rtype,
+                        rdata: rd.clone(),
+                    });
                 }
             }
         }
@@ -201,7 +222,16 @@ impl Soa {
             return None;
         }
         let u = |i: usize| u32::from_be_bytes([rest[i], rest[i + 1], rest[i + 2], rest[i + 3]]);
-        Some(Soa { mname, rname, serial: u(0), refresh: u(4), retry: u(8), expire: u(12), minimum: u(16), ttl: 0 })
+        Some(Soa {
+            mname,
+            rname,
+            serial: u(0),
+            refresh: u(4),
+            retry: u(8),
+            expire: u(12),
+            minimum: u(16),
+            ttl: 0,
+        })
     }
 
     /// Offset of the serial within the SOA RDATA.
@@ -209,5 +239,63 @@ impl Soa {
         let m_len = name::wire_name_len(rdata)?;
         let r_len = name::wire_name_len(&rdata[m_len..])?;
         Some(m_len + r_len)
+    }
+}
+
+/// The zones being served, keyed by lower-cased origin: what one immutable snapshot holds.
+#[derive(Debug, Clone, Default)]
+pub struct ZoneSet {
+    zones: FxHashMap<Name, std::sync::Arc<Zone>>,
+}
+
+impl ZoneSet {
+    /// An empty set.
+    pub fn new() -> ZoneSet {
+        ZoneSet::default()
+    }
+
+    /// Adds or replaces a zone.
+    pub fn insert(&mut self, zone: std::sync::Arc<Zone>) {
+        self.zones.insert(zone.origin().clone(), zone);
+    }
+
+    /// Removes the zone with this origin.
+    pub fn remove(&mut self, origin: &Name) -> Option<std::sync::Arc<Zone>> {
+        self.zones.remove(&origin.to_lowercase())
+    }
+
+    /// The zone with exactly this origin.
+    pub fn get(&self, origin: &Name) -> Option<&std::sync::Arc<Zone>> {
+        self.zones.get(origin.as_wire())
+    }
+
+    /// The most specific zone containing `lowercase_wire` (a lower-cased wire name).
+    pub fn find(&self, lowercase_wire: &[u8]) -> Option<&Zone> {
+        let mut pos = 0;
+        loop {
+            if let Some(z) = self.zones.get(&lowercase_wire[pos..]) {
+                return Some(z);
+            }
+            let len = *lowercase_wire.get(pos)? as usize;
+            if len == 0 {
+                return None;
+            }
+            pos += 1 + len;
+        }
+    }
+
+    /// Number of zones.
+    pub fn len(&self) -> usize {
+        self.zones.len()
+    }
+
+    /// Is the set empty?
+    pub fn is_empty(&self) -> bool {
+        self.zones.is_empty()
+    }
+
+    /// Every zone, in no particular order.
+    pub fn iter(&self) -> impl Iterator<Item = &std::sync::Arc<Zone>> {
+        self.zones.values()
     }
 }

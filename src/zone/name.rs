@@ -56,7 +56,9 @@ impl Name {
     /// relative to `origin`. Handles `\X` and `\DDD` escapes.
     pub fn parse(text: &str, origin: Option<&Name>) -> Result<Name, NameError> {
         if text == "@" {
-            return origin.cloned().ok_or_else(|| NameError::NoOrigin(text.into()));
+            return origin
+                .cloned()
+                .ok_or_else(|| NameError::NoOrigin(text.into()));
         }
         if text == "." {
             return Ok(Name::root());
@@ -81,7 +83,8 @@ impl Name {
                     i += 1;
                 }
                 b'\\' => {
-                    let (byte, used) = unescape(&bytes[i + 1..]).ok_or_else(|| NameError::BadEscape(text.into()))?;
+                    let (byte, used) = unescape(&bytes[i + 1..])
+                        .ok_or_else(|| NameError::BadEscape(text.into()))?;
                     label.push(byte);
                     i += 1 + used;
                 }
@@ -171,14 +174,20 @@ impl Name {
     /// Prepends one label (e.g. `*`), failing if the result is too long.
     pub fn prepend_label(&self, label: &[u8]) -> Result<Name, NameError> {
         if label.is_empty() || label.len() > MAX_LABEL_LEN {
-            return Err(NameError::LabelTooLong(String::from_utf8_lossy(label).into()));
+            return Err(NameError::LabelTooLong(
+                String::from_utf8_lossy(label).into(),
+            ));
         }
         let mut v = Vec::with_capacity(self.0.len() + label.len() + 1);
         v.push(label.len() as u8);
         v.extend_from_slice(label);
         v.extend_from_slice(&self.0);
         if v.len() > MAX_NAME_LEN {
-            return Err(NameError::TooLong(format!("{}{}", String::from_utf8_lossy(label), self)));
+            return Err(NameError::TooLong(format!(
+                "{}{}",
+                String::from_utf8_lossy(label),
+                self
+            )));
         }
         Ok(Name(v.into_boxed_slice()))
     }
@@ -308,7 +317,8 @@ pub fn unescape(rest: &[u8]) -> Option<(u8, usize)> {
         if rest.len() < 3 || !rest[..3].iter().all(u8::is_ascii_digit) {
             return None;
         }
-        let v = (rest[0] - b'0') as u32 * 100 + (rest[1] - b'0') as u32 * 10 + (rest[2] - b'0') as u32;
+        let v =
+            (rest[0] - b'0') as u32 * 100 + (rest[1] - b'0') as u32 * 10 + (rest[2] - b'0') as u32;
         if v > 255 {
             return None;
         }
@@ -384,7 +394,14 @@ mod tests {
 
     #[test]
     fn parse_and_print_round_trip() {
-        for s in [".", "example.", "a.b.example.", "*.example.", "a\\.b.example.", "a\\032b.example."] {
+        for s in [
+            ".",
+            "example.",
+            "a.b.example.",
+            "*.example.",
+            "a\\.b.example.",
+            "a\\032b.example.",
+        ] {
             assert_eq!(n(s).to_string(), s.replace("\\032", "\\032"));
         }
     }
@@ -392,20 +409,41 @@ mod tests {
     #[test]
     fn relative_names_complete_with_origin() {
         let origin = n("apple.example.");
-        assert_eq!(Name::parse("_dmarc", Some(&origin)).unwrap(), n("_dmarc.apple.example."));
+        assert_eq!(
+            Name::parse("_dmarc", Some(&origin)).unwrap(),
+            n("_dmarc.apple.example.")
+        );
         assert_eq!(Name::parse("@", Some(&origin)).unwrap(), origin);
-        assert!(matches!(Name::parse("www", None), Err(NameError::NoOrigin(_))));
+        assert!(matches!(
+            Name::parse("www", None),
+            Err(NameError::NoOrigin(_))
+        ));
     }
 
     #[test]
     fn rejects_bad_names() {
-        assert!(matches!(Name::parse("a..b.", None), Err(NameError::EmptyLabel(_))));
+        assert!(matches!(
+            Name::parse("a..b.", None),
+            Err(NameError::EmptyLabel(_))
+        ));
         let long = "a".repeat(64) + ".";
-        assert!(matches!(Name::parse(&long, None), Err(NameError::LabelTooLong(_))));
+        assert!(matches!(
+            Name::parse(&long, None),
+            Err(NameError::LabelTooLong(_))
+        ));
         let too_long = "abcdefghi.".repeat(26);
-        assert!(matches!(Name::parse(&too_long, None), Err(NameError::TooLong(_))));
-        assert!(matches!(Name::parse("a\\25.", None), Err(NameError::BadEscape(_))));
-        assert!(matches!(Name::parse("a\\300.", None), Err(NameError::BadEscape(_))));
+        assert!(matches!(
+            Name::parse(&too_long, None),
+            Err(NameError::TooLong(_))
+        ));
+        assert!(matches!(
+            Name::parse("a\\25.", None),
+            Err(NameError::BadEscape(_))
+        ));
+        assert!(matches!(
+            Name::parse("a\\300.", None),
+            Err(NameError::BadEscape(_))
+        ));
     }
 
     #[test]
@@ -419,27 +457,46 @@ mod tests {
     #[test]
     fn relative_printing() {
         let origin = n("apple.example.");
-        assert_eq!(n("_dmarc.apple.example.").to_relative_string(&origin), "_dmarc");
+        assert_eq!(
+            n("_dmarc.apple.example.").to_relative_string(&origin),
+            "_dmarc"
+        );
         assert_eq!(n("apple.example.").to_relative_string(&origin), "@");
-        assert_eq!(n("orange.example.").to_relative_string(&origin), "orange.example.");
+        assert_eq!(
+            n("orange.example.").to_relative_string(&origin),
+            "orange.example."
+        );
     }
 
     #[test]
     fn canonical_order_matches_rfc4034_example() {
         // RFC 4034 §6.1 example order.
         let ordered = [
-            "example.", "a.example.", "yljkjljk.a.example.", "Z.a.example.", "zABC.a.EXAMPLE.", "z.example.",
-            "\\001.z.example.", "*.z.example.", "\\200.z.example.",
+            "example.",
+            "a.example.",
+            "yljkjljk.a.example.",
+            "Z.a.example.",
+            "zABC.a.EXAMPLE.",
+            "z.example.",
+            "\\001.z.example.",
+            "*.z.example.",
+            "\\200.z.example.",
         ];
         for pair in ordered.windows(2) {
-            assert_eq!(n(pair[0]).canonical_cmp(&n(pair[1])), std::cmp::Ordering::Less, "{pair:?}");
+            assert_eq!(
+                n(pair[0]).canonical_cmp(&n(pair[1])),
+                std::cmp::Ordering::Less,
+                "{pair:?}"
+            );
         }
     }
 
     #[test]
     fn dname_suffix_replacement() {
         let q = n("a.b.old.example.");
-        let r = q.replace_suffix(&n("old.example."), &n("new.test.")).unwrap();
+        let r = q
+            .replace_suffix(&n("old.example."), &n("new.test."))
+            .unwrap();
         assert_eq!(r, n("a.b.new.test."));
     }
 }

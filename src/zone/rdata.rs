@@ -2,12 +2,31 @@
 //! type Knot accepts in a zone file, with RFC 3597 generic form (`TYPEnnn`, `\# len hex`) for the
 //! rest.
 //!
-//! Pure: imports only `std`, `base64` and [`crate::zone::name`].
+//! The design follows Knot's RDATA descriptors: each supported type is a list of [`Field`]s, and
+//! each field has a [`Kind`] (a 16-bit number, a domain name, a character-string, base64 to the
+//! end of the RDATA, a type bitmap, ...). One table drives both directions, so a type is added in
+//! one place and its parser and printer cannot disagree. Printing is canonical: whatever wire data
+//! a printer accepts, the parser turns its output back into exactly the same bytes; wire data the
+//! printer cannot express faithfully (malformed, or not in canonical form) is printed in the
+//! generic form instead.
+//!
+//! Pure: imports only `std`, `base64` and [`crate::zone::name`] (plus the lexer's [`Token`]).
 
-use std::fmt;
+use std::collections::BTreeSet;
+use std::fmt::{self, Write as _};
+use std::net::{Ipv4Addr, Ipv6Addr};
 
-use super::name::Name;
+use base64::Engine as _;
+
+use super::name::{self, Name, NameError};
 use super::parse::Token;
+
+/// Longest RDATA a record can carry (its length is a 16-bit field).
+const MAX_RDATA_LEN: usize = 65535;
+
+// ---------------------------------------------------------------------------------------------
+// Record types
+// ---------------------------------------------------------------------------------------------
 
 /// A record type code.
 #[derive(Copy, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -16,33 +35,203 @@ pub struct RType(pub u16);
 impl RType {
     pub const A: RType = RType(1);
     pub const NS: RType = RType(2);
+    pub const MD: RType = RType(3);
+    pub const MF: RType = RType(4);
     pub const CNAME: RType = RType(5);
     pub const SOA: RType = RType(6);
+    pub const MB: RType = RType(7);
+    pub const MG: RType = RType(8);
+    pub const MR: RType = RType(9);
+    pub const NULL: RType = RType(10);
+    pub const WKS: RType = RType(11);
     pub const PTR: RType = RType(12);
+    pub const HINFO: RType = RType(13);
+    pub const MINFO: RType = RType(14);
     pub const MX: RType = RType(15);
     pub const TXT: RType = RType(16);
+    pub const RP: RType = RType(17);
+    pub const AFSDB: RType = RType(18);
+    pub const X25: RType = RType(19);
+    pub const ISDN: RType = RType(20);
+    pub const RT: RType = RType(21);
+    pub const NSAP: RType = RType(22);
+    pub const NSAP_PTR: RType = RType(23);
+    pub const SIG: RType = RType(24);
+    pub const KEY: RType = RType(25);
+    pub const PX: RType = RType(26);
+    pub const GPOS: RType = RType(27);
     pub const AAAA: RType = RType(28);
+    pub const LOC: RType = RType(29);
+    pub const NXT: RType = RType(30);
+    pub const SRV: RType = RType(33);
+    pub const NAPTR: RType = RType(35);
+    pub const KX: RType = RType(36);
+    pub const CERT: RType = RType(37);
+    pub const A6: RType = RType(38);
     pub const DNAME: RType = RType(39);
     pub const OPT: RType = RType(41);
+    pub const APL: RType = RType(42);
     pub const DS: RType = RType(43);
+    pub const SSHFP: RType = RType(44);
+    pub const IPSECKEY: RType = RType(45);
     pub const RRSIG: RType = RType(46);
     pub const NSEC: RType = RType(47);
+    pub const DNSKEY: RType = RType(48);
+    pub const DHCID: RType = RType(49);
     pub const NSEC3: RType = RType(50);
+    pub const NSEC3PARAM: RType = RType(51);
+    pub const TLSA: RType = RType(52);
+    pub const SMIMEA: RType = RType(53);
+    pub const HIP: RType = RType(55);
+    pub const CDS: RType = RType(59);
+    pub const CDNSKEY: RType = RType(60);
+    pub const OPENPGPKEY: RType = RType(61);
+    pub const CSYNC: RType = RType(62);
+    pub const ZONEMD: RType = RType(63);
+    pub const SVCB: RType = RType(64);
+    pub const HTTPS: RType = RType(65);
+    pub const DSYNC: RType = RType(66);
+    pub const HHIT: RType = RType(67);
+    pub const BRID: RType = RType(68);
+    pub const SPF: RType = RType(99);
+    pub const NID: RType = RType(104);
+    pub const L32: RType = RType(105);
+    pub const L64: RType = RType(106);
+    pub const LP: RType = RType(107);
+    pub const EUI48: RType = RType(108);
+    pub const EUI64: RType = RType(109);
+    pub const NXNAME: RType = RType(128);
+    pub const TKEY: RType = RType(249);
+    pub const TSIG: RType = RType(250);
     pub const IXFR: RType = RType(251);
     pub const AXFR: RType = RType(252);
+    pub const MAILB: RType = RType(253);
+    pub const MAILA: RType = RType(254);
     pub const ANY: RType = RType(255);
+    pub const URI: RType = RType(256);
+    pub const CAA: RType = RType(257);
+    pub const AVC: RType = RType(258);
+    pub const AMTRELAY: RType = RType(260);
+    pub const RESINFO: RType = RType(261);
+    pub const WALLET: RType = RType(262);
+    pub const TA: RType = RType(32768);
+    pub const DLV: RType = RType(32769);
+
+    /// Case-insensitive mnemonic ("a", "TXT", "TYPE62347") → type. `None` for unknown words.
+    pub fn from_name(s: &str) -> Option<RType> {
+        if let Some(&(code, _)) = TYPE_NAMES.iter().find(|(_, n)| n.eq_ignore_ascii_case(s)) {
+            return Some(RType(code));
+        }
+        let prefix = s.get(..4)?;
+        if !prefix.eq_ignore_ascii_case("TYPE") {
+            return None;
+        }
+        parse_uint(&s[4..], u16::MAX.into()).map(|n| RType(n as u16))
+    }
+
+    /// The mnemonic if known ("A"), else `None`.
+    pub fn mnemonic(self) -> Option<&'static str> {
+        TYPE_NAMES
+            .binary_search_by_key(&self.0, |&(code, _)| code)
+            .ok()
+            .map(|i| TYPE_NAMES[i].1)
+    }
 }
 
-/// Why RDATA text could not be parsed.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum RdataError {
-    #[error("{rtype}: {reason}")]
-    Invalid { rtype: String, reason: String },
-}
+/// Mnemonics, sorted by type code (binary-searched by [`RType::mnemonic`]).
+const TYPE_NAMES: &[(u16, &str)] = &[
+    (1, "A"),
+    (2, "NS"),
+    (3, "MD"),
+    (4, "MF"),
+    (5, "CNAME"),
+    (6, "SOA"),
+    (7, "MB"),
+    (8, "MG"),
+    (9, "MR"),
+    (10, "NULL"),
+    (11, "WKS"),
+    (12, "PTR"),
+    (13, "HINFO"),
+    (14, "MINFO"),
+    (15, "MX"),
+    (16, "TXT"),
+    (17, "RP"),
+    (18, "AFSDB"),
+    (19, "X25"),
+    (20, "ISDN"),
+    (21, "RT"),
+    (22, "NSAP"),
+    (23, "NSAP-PTR"),
+    (24, "SIG"),
+    (25, "KEY"),
+    (26, "PX"),
+    (27, "GPOS"),
+    (28, "AAAA"),
+    (29, "LOC"),
+    (30, "NXT"),
+    (33, "SRV"),
+    (35, "NAPTR"),
+    (36, "KX"),
+    (37, "CERT"),
+    (38, "A6"),
+    (39, "DNAME"),
+    (41, "OPT"),
+    (42, "APL"),
+    (43, "DS"),
+    (44, "SSHFP"),
+    (45, "IPSECKEY"),
+    (46, "RRSIG"),
+    (47, "NSEC"),
+    (48, "DNSKEY"),
+    (49, "DHCID"),
+    (50, "NSEC3"),
+    (51, "NSEC3PARAM"),
+    (52, "TLSA"),
+    (53, "SMIMEA"),
+    (55, "HIP"),
+    (59, "CDS"),
+    (60, "CDNSKEY"),
+    (61, "OPENPGPKEY"),
+    (62, "CSYNC"),
+    (63, "ZONEMD"),
+    (64, "SVCB"),
+    (65, "HTTPS"),
+    (66, "DSYNC"),
+    (67, "HHIT"),
+    (68, "BRID"),
+    (99, "SPF"),
+    (104, "NID"),
+    (105, "L32"),
+    (106, "L64"),
+    (107, "LP"),
+    (108, "EUI48"),
+    (109, "EUI64"),
+    (128, "NXNAME"),
+    (249, "TKEY"),
+    (250, "TSIG"),
+    (251, "IXFR"),
+    (252, "AXFR"),
+    (253, "MAILB"),
+    (254, "MAILA"),
+    (255, "ANY"),
+    (256, "URI"),
+    (257, "CAA"),
+    (258, "AVC"),
+    (260, "AMTRELAY"),
+    (261, "RESINFO"),
+    (262, "WALLET"),
+    (32768, "TA"),
+    (32769, "DLV"),
+];
 
 impl fmt::Display for RType {
+    /// The mnemonic, or `TYPEnnn` (RFC 3597) for a type without one.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "TYPE{}", self.0)
+        match self.mnemonic() {
+            Some(m) => f.write_str(m),
+            None => write!(f, "TYPE{}", self.0),
+        }
     }
 }
 
@@ -50,4 +239,2605 @@ impl fmt::Debug for RType {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         fmt::Display::fmt(self, f)
     }
+}
+
+/// Why RDATA text could not be parsed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RdataError {
+    /// The RDATA of a record of type `rtype` is wrong; `reason` says which field, what was found and
+    /// what is expected.
+    #[error("{rtype}: {reason}")]
+    Invalid { rtype: String, reason: String },
+}
+
+fn invalid(rtype: RType, reason: impl Into<String>) -> RdataError {
+    RdataError::Invalid {
+        rtype: rtype.to_string(),
+        reason: reason.into(),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Public entry points
+// ---------------------------------------------------------------------------------------------
+
+/// Presentation-format RDATA tokens → uncompressed wire RDATA. `origin` completes relative names.
+///
+/// Accepts the RFC 3597 generic form `\# <len> <hex...>` for any type (the first token is an
+/// unquoted `\#`); for a known type the generic form's wire data must be valid for that type.
+pub fn rdata_from_text(
+    rtype: RType,
+    tokens: &[Token],
+    origin: &Name,
+) -> Result<Vec<u8>, RdataError> {
+    if let Some(first) = tokens.first() {
+        if !first.quoted && first.text == "\\#" {
+            return generic_from_text(rtype, &tokens[1..]);
+        }
+    }
+    let Some(fields) = fields_of(rtype) else {
+        let reason = if rtype.mnemonic().is_some() {
+            "this type can only be written in RFC 3597 generic form: \\# <length> <hex data>"
+        } else {
+            "unknown record type: write its data in RFC 3597 generic form: \\# <length> <hex data>"
+        };
+        return Err(invalid(rtype, reason));
+    };
+    let mut p = TextParser {
+        rtype,
+        fields,
+        field: 0,
+        tokens,
+        pos: 0,
+        origin,
+        wire: Vec::new(),
+    };
+    for (i, field) in fields.iter().enumerate() {
+        p.field = i;
+        p.parse_field(field.kind)?;
+    }
+    if let Some(extra) = p.tokens.get(p.pos) {
+        return Err(invalid(
+            rtype,
+            format!(
+                "too many fields: '{}' after the last one (expected: {})",
+                extra.text,
+                p.syntax()
+            ),
+        ));
+    }
+    if p.wire.len() > MAX_RDATA_LEN {
+        return Err(invalid(
+            rtype,
+            format!(
+                "RDATA is {} bytes long; at most 65535 fit in a record",
+                p.wire.len()
+            ),
+        ));
+    }
+    Ok(p.wire)
+}
+
+/// Wire RDATA → presentation text (names absolute). Unknown types, and wire data that does not
+/// parse for the type, print in RFC 3597 generic form `\# len HEX` (`\# 0` when empty).
+pub fn rdata_to_text(rtype: RType, rdata: &[u8]) -> String {
+    fields_of(rtype)
+        .and_then(|fields| decode_fields(fields, rdata))
+        .unwrap_or_else(|| generic_to_text(rdata))
+}
+
+/// Does `rdata` decode as valid wire data for `rtype`? (Unknown types: always true.)
+pub fn rdata_is_valid(rtype: RType, rdata: &[u8]) -> bool {
+    match fields_of(rtype) {
+        Some(fields) => decode_fields(fields, rdata).is_some(),
+        None => true,
+    }
+}
+
+/// The `<character-string>`s of TXT (or SPF) wire RDATA, in order. `None` if malformed (including
+/// empty RDATA: a TXT record holds at least one string).
+pub fn txt_strings(rdata: &[u8]) -> Option<Vec<&[u8]>> {
+    let mut r = Reader::new(rdata);
+    let mut out = Vec::new();
+    while !r.at_end() {
+        out.push(r.char_string()?);
+    }
+    (!out.is_empty()).then_some(out)
+}
+
+/// TXT wire RDATA from a value: split into `<character-string>`s of at most 255 bytes (an empty
+/// value gives one empty string).
+pub fn txt_from_value(value: &[u8]) -> Vec<u8> {
+    if value.is_empty() {
+        return vec![0];
+    }
+    let mut out = Vec::with_capacity(value.len() + value.len() / 255 + 1);
+    for chunk in value.chunks(255) {
+        out.push(chunk.len() as u8);
+        out.extend_from_slice(chunk);
+    }
+    out
+}
+
+// ---------------------------------------------------------------------------------------------
+// The descriptor table
+// ---------------------------------------------------------------------------------------------
+
+/// What one RDATA field holds, in text and on the wire.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Kind {
+    /// Decimal number, one byte.
+    U8,
+    /// Decimal number, two bytes.
+    U16,
+    /// Decimal number, four bytes.
+    U32,
+    /// Four-byte time value: seconds, or TTL units (`1h30m`, `2D`, `1W`).
+    Time,
+    /// DNSSEC algorithm (RFC 8624 mnemonics or a number), one byte.
+    Algorithm,
+    /// CERT certificate type (RFC 4398 mnemonics or a number), two bytes.
+    CertType,
+    /// DSYNC scheme (`NOTIFY` or a number), one byte.
+    DsyncScheme,
+    /// WKS protocol (`tcp`, `udp` or a number), one byte.
+    Protocol,
+    /// A record type mnemonic or `TYPEnnn`, two bytes.
+    RrType,
+    /// RRSIG timestamp `YYYYMMDDHHmmSS` or seconds since 1970, four bytes.
+    Timestamp,
+    /// Domain name, uncompressed.
+    Name,
+    /// IPv4 address in dotted-quad form.
+    Ipv4,
+    /// IPv6 address.
+    Ipv6,
+    /// EUI-48 address `xx-xx-xx-xx-xx-xx`.
+    Eui48,
+    /// EUI-64 address `xx-xx-xx-xx-xx-xx-xx-xx`.
+    Eui64,
+    /// ILNP 64-bit identifier or locator `xxxx:xxxx:xxxx:xxxx`.
+    Ilnp64,
+    /// NSAP address `0x` + hex (dots allowed), to the end.
+    Nsap,
+    /// One `<character-string>` (length byte + at most 255 bytes).
+    CharString,
+    /// An optional last `<character-string>`.
+    OptCharString,
+    /// One or more `<character-string>`s, to the end (TXT).
+    CharStrings,
+    /// One string without length byte or 255-byte limit, to the end (CAA value, URI target).
+    LongString,
+    /// Base64 to the end (whitespace allowed), at least one byte.
+    Base64,
+    /// Base64 to the end, may be absent.
+    OptBase64,
+    /// Hex to the end (whitespace allowed), at least one byte.
+    Hex,
+    /// NSEC3 salt: length byte + hex, `-` for none.
+    Salt,
+    /// NSEC3 next hashed owner: length byte + base32hex.
+    NextHash,
+    /// NSEC/NSEC3/CSYNC type bitmap (RFC 4034 §4.1.2), to the end; may be empty.
+    TypeBitmap,
+    /// NXT type bitmap (RFC 2535 §5.2: one bit per type 1-127), to the end.
+    NxtBitmap,
+    /// WKS port bitmap, to the end.
+    WksPorts,
+    /// CAA property tag: length byte + ASCII letters and digits.
+    CaaTag,
+    /// IPSECKEY gateway, whose form depends on the gateway type (the second byte).
+    IpsecGateway,
+    /// AMTRELAY `D type relay` (RFC 8777).
+    AmtRelay,
+    /// The whole HIP RDATA (RFC 8005).
+    Hip,
+    /// The whole LOC RDATA (RFC 1876).
+    Loc,
+    /// APL items (RFC 3123), to the end; may be empty.
+    Apl,
+    /// The whole A6 RDATA (RFC 2874).
+    A6,
+    /// SVCB/HTTPS SvcParams (RFC 9460), to the end.
+    SvcParams,
+}
+
+/// One RDATA field: its label in messages and syntax hints, and its kind.
+#[derive(Clone, Copy, Debug)]
+struct Field {
+    label: &'static str,
+    kind: Kind,
+}
+
+const fn f(label: &'static str, kind: Kind) -> Field {
+    Field { label, kind }
+}
+
+use Kind as K;
+
+const A: &[Field] = &[f("address", K::Ipv4)];
+const AAAA: &[Field] = &[f("address", K::Ipv6)];
+const NAMESERVER: &[Field] = &[f("nameserver", K::Name)];
+const HOST: &[Field] = &[f("host", K::Name)];
+const TARGET: &[Field] = &[f("target", K::Name)];
+const MAILBOX: &[Field] = &[f("mailbox", K::Name)];
+const SOA: &[Field] = &[
+    f("mname", K::Name),
+    f("rname", K::Name),
+    f("serial", K::U32),
+    f("refresh", K::Time),
+    f("retry", K::Time),
+    f("expire", K::Time),
+    f("minimum", K::Time),
+];
+const WKS: &[Field] = &[
+    f("address", K::Ipv4),
+    f("protocol", K::Protocol),
+    f("services", K::WksPorts),
+];
+const HINFO: &[Field] = &[f("cpu", K::CharString), f("os", K::CharString)];
+const MINFO: &[Field] = &[f("rmailbx", K::Name), f("emailbx", K::Name)];
+const MX: &[Field] = &[f("preference", K::U16), f("exchange", K::Name)];
+const TXT: &[Field] = &[f("text", K::CharStrings)];
+const RP: &[Field] = &[f("mbox", K::Name), f("txt-domain", K::Name)];
+const AFSDB: &[Field] = &[f("subtype", K::U16), f("hostname", K::Name)];
+const X25: &[Field] = &[f("PSDN address", K::CharString)];
+const ISDN: &[Field] = &[
+    f("ISDN address", K::CharString),
+    f("subaddress", K::OptCharString),
+];
+const RT: &[Field] = &[f("preference", K::U16), f("intermediate host", K::Name)];
+const NSAP: &[Field] = &[f("NSAP address", K::Nsap)];
+const SIG: &[Field] = &[
+    f("type covered", K::RrType),
+    f("algorithm", K::Algorithm),
+    f("labels", K::U8),
+    f("original TTL", K::Time),
+    f("expiration", K::Timestamp),
+    f("inception", K::Timestamp),
+    f("key tag", K::U16),
+    f("signer", K::Name),
+    f("signature", K::Base64),
+];
+const KEY: &[Field] = &[
+    f("flags", K::U16),
+    f("protocol", K::U8),
+    f("algorithm", K::Algorithm),
+    f("public key", K::OptBase64),
+];
+const PX: &[Field] = &[
+    f("preference", K::U16),
+    f("map822", K::Name),
+    f("mapx400", K::Name),
+];
+const GPOS: &[Field] = &[
+    f("longitude", K::CharString),
+    f("latitude", K::CharString),
+    f("altitude", K::CharString),
+];
+const LOC: &[Field] = &[f("location", K::Loc)];
+const NXT: &[Field] = &[f("next domain", K::Name), f("types", K::NxtBitmap)];
+const SRV: &[Field] = &[
+    f("priority", K::U16),
+    f("weight", K::U16),
+    f("port", K::U16),
+    f("target", K::Name),
+];
+const NAPTR: &[Field] = &[
+    f("order", K::U16),
+    f("preference", K::U16),
+    f("flags", K::CharString),
+    f("services", K::CharString),
+    f("regexp", K::CharString),
+    f("replacement", K::Name),
+];
+const KX: &[Field] = &[f("preference", K::U16), f("exchanger", K::Name)];
+const CERT: &[Field] = &[
+    f("certificate type", K::CertType),
+    f("key tag", K::U16),
+    f("algorithm", K::Algorithm),
+    f("certificate", K::Base64),
+];
+const A6: &[Field] = &[f("A6 data", K::A6)];
+const APL: &[Field] = &[f("prefixes", K::Apl)];
+const DS: &[Field] = &[
+    f("key tag", K::U16),
+    f("algorithm", K::Algorithm),
+    f("digest type", K::U8),
+    f("digest", K::Hex),
+];
+const SSHFP: &[Field] = &[
+    f("algorithm", K::U8),
+    f("fingerprint type", K::U8),
+    f("fingerprint", K::Hex),
+];
+const IPSECKEY: &[Field] = &[
+    f("precedence", K::U8),
+    f("gateway type", K::U8),
+    f("algorithm", K::U8),
+    f("gateway", K::IpsecGateway),
+    f("public key", K::OptBase64),
+];
+const NSEC: &[Field] = &[f("next domain", K::Name), f("types", K::TypeBitmap)];
+const DNSKEY: &[Field] = &[
+    f("flags", K::U16),
+    f("protocol", K::U8),
+    f("algorithm", K::Algorithm),
+    f("public key", K::Base64),
+];
+const DHCID: &[Field] = &[f("digest", K::Base64)];
+const NSEC3: &[Field] = &[
+    f("hash algorithm", K::U8),
+    f("flags", K::U8),
+    f("iterations", K::U16),
+    f("salt", K::Salt),
+    f("next hashed owner", K::NextHash),
+    f("types", K::TypeBitmap),
+];
+const NSEC3PARAM: &[Field] = &[
+    f("hash algorithm", K::U8),
+    f("flags", K::U8),
+    f("iterations", K::U16),
+    f("salt", K::Salt),
+];
+const TLSA: &[Field] = &[
+    f("certificate usage", K::U8),
+    f("selector", K::U8),
+    f("matching type", K::U8),
+    f("certificate association data", K::Hex),
+];
+const HIP: &[Field] = &[f("HIP data", K::Hip)];
+const OPENPGPKEY: &[Field] = &[f("public key", K::Base64)];
+const CSYNC: &[Field] = &[
+    f("SOA serial", K::U32),
+    f("flags", K::U16),
+    f("types", K::TypeBitmap),
+];
+const ZONEMD: &[Field] = &[
+    f("serial", K::U32),
+    f("scheme", K::U8),
+    f("hash algorithm", K::U8),
+    f("digest", K::Hex),
+];
+const SVCB: &[Field] = &[
+    f("priority", K::U16),
+    f("target", K::Name),
+    f("params", K::SvcParams),
+];
+const DSYNC: &[Field] = &[
+    f("type", K::RrType),
+    f("scheme", K::DsyncScheme),
+    f("port", K::U16),
+    f("target", K::Name),
+];
+const DRIP: &[Field] = &[f("data", K::Base64)];
+const NID: &[Field] = &[f("preference", K::U16), f("node ID", K::Ilnp64)];
+const L32: &[Field] = &[f("preference", K::U16), f("locator", K::Ipv4)];
+const L64: &[Field] = &[f("preference", K::U16), f("locator", K::Ilnp64)];
+const LP: &[Field] = &[f("preference", K::U16), f("FQDN", K::Name)];
+const EUI48: &[Field] = &[f("address", K::Eui48)];
+const EUI64: &[Field] = &[f("address", K::Eui64)];
+const URI: &[Field] = &[
+    f("priority", K::U16),
+    f("weight", K::U16),
+    f("target", K::LongString),
+];
+const CAA: &[Field] = &[
+    f("flags", K::U8),
+    f("tag", K::CaaTag),
+    f("value", K::LongString),
+];
+const AMTRELAY: &[Field] = &[f("precedence", K::U8), f("relay", K::AmtRelay)];
+
+/// The fields of a type with a presentation format; `None` for unknown types and for those that
+/// only have the generic form (NULL and the meta types).
+fn fields_of(rtype: RType) -> Option<&'static [Field]> {
+    Some(match rtype {
+        RType::A => A,
+        RType::NS => NAMESERVER,
+        RType::MD | RType::MF | RType::MB => HOST,
+        RType::CNAME | RType::PTR | RType::DNAME | RType::NSAP_PTR => TARGET,
+        RType::SOA => SOA,
+        RType::MG | RType::MR => MAILBOX,
+        RType::WKS => WKS,
+        RType::HINFO => HINFO,
+        RType::MINFO => MINFO,
+        RType::MX => MX,
+        RType::TXT | RType::SPF | RType::AVC | RType::RESINFO | RType::WALLET => TXT,
+        RType::RP => RP,
+        RType::AFSDB => AFSDB,
+        RType::X25 => X25,
+        RType::ISDN => ISDN,
+        RType::RT => RT,
+        RType::NSAP => NSAP,
+        RType::SIG | RType::RRSIG => SIG,
+        RType::KEY => KEY,
+        RType::PX => PX,
+        RType::GPOS => GPOS,
+        RType::AAAA => AAAA,
+        RType::LOC => LOC,
+        RType::NXT => NXT,
+        RType::SRV => SRV,
+        RType::NAPTR => NAPTR,
+        RType::KX => KX,
+        RType::CERT => CERT,
+        RType::A6 => A6,
+        RType::APL => APL,
+        RType::DS | RType::CDS | RType::TA | RType::DLV => DS,
+        RType::SSHFP => SSHFP,
+        RType::IPSECKEY => IPSECKEY,
+        RType::NSEC => NSEC,
+        RType::DNSKEY | RType::CDNSKEY => DNSKEY,
+        RType::DHCID => DHCID,
+        RType::NSEC3 => NSEC3,
+        RType::NSEC3PARAM => NSEC3PARAM,
+        RType::TLSA | RType::SMIMEA => TLSA,
+        RType::HIP => HIP,
+        RType::OPENPGPKEY => OPENPGPKEY,
+        RType::CSYNC => CSYNC,
+        RType::ZONEMD => ZONEMD,
+        RType::SVCB | RType::HTTPS => SVCB,
+        RType::DSYNC => DSYNC,
+        RType::HHIT | RType::BRID => DRIP,
+        RType::NID => NID,
+        RType::L32 => L32,
+        RType::L64 => L64,
+        RType::LP => LP,
+        RType::EUI48 => EUI48,
+        RType::EUI64 => EUI64,
+        RType::URI => URI,
+        RType::CAA => CAA,
+        RType::AMTRELAY => AMTRELAY,
+        _ => return None,
+    })
+}
+
+/// How a field is written in a syntax hint (`<preference>`, `[<types>...]`).
+fn field_syntax(field: &Field) -> String {
+    let label = field.label;
+    match field.kind {
+        K::CharStrings => format!("<{label}>..."),
+        K::OptCharString | K::OptBase64 => format!("[<{label}>]"),
+        K::TypeBitmap | K::NxtBitmap | K::WksPorts => format!("[<{label}>...]"),
+        K::Base64 | K::Hex => format!("<{label}>..."),
+        K::Apl => "[[!]<family>:<address>/<prefix>...]".into(),
+        K::SvcParams => "[<key>=<value>...]".into(),
+        K::Loc => "<deg> [<min> [<sec>]] N|S <deg> [<min> [<sec>]] E|W <altitude>[m] \
+                   [<size>[m] [<horizontal precision>[m] [<vertical precision>[m]]]]"
+            .into(),
+        K::AmtRelay => "<D-bit> <relay type> <relay>".into(),
+        K::Hip => {
+            "<PK algorithm> <HIT (hex)> <public key (base64)> [<rendezvous server>...]".into()
+        }
+        K::A6 => "<prefix length> [<address suffix>] [<prefix name>]".into(),
+        _ => format!("<{label}>"),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Text → wire
+// ---------------------------------------------------------------------------------------------
+
+/// Parses the tokens of one record's RDATA against its type's fields, appending wire bytes.
+struct TextParser<'a> {
+    rtype: RType,
+    fields: &'static [Field],
+    /// Index of the field being parsed (for messages).
+    field: usize,
+    tokens: &'a [Token],
+    pos: usize,
+    origin: &'a Name,
+    wire: Vec<u8>,
+}
+
+impl<'a> TextParser<'a> {
+    /// `MX <preference> <exchange>`.
+    fn syntax(&self) -> String {
+        let mut s = self.rtype.to_string();
+        for field in self.fields {
+            s.push(' ');
+            s.push_str(&field_syntax(field));
+        }
+        s
+    }
+
+    fn label(&self) -> &'static str {
+        self.fields.get(self.field).map_or("value", |f| f.label)
+    }
+
+    /// An error about the current field: prefixed with its label unless the type has only one.
+    fn bad(&self, reason: impl fmt::Display) -> RdataError {
+        if self.fields.len() > 1 {
+            invalid(self.rtype, format!("{} {reason}", self.label()))
+        } else {
+            invalid(self.rtype, reason.to_string())
+        }
+    }
+
+    /// "missing exchange name (expected: MX <preference> <exchange>)".
+    fn missing(&self, what: &str) -> RdataError {
+        invalid(
+            self.rtype,
+            format!("missing {what} (expected: {})", self.syntax()),
+        )
+    }
+
+    fn missing_field(&self) -> RdataError {
+        let label = self.label();
+        let is_name = self
+            .fields
+            .get(self.field)
+            .is_some_and(|f| f.kind == K::Name);
+        if is_name && !label.ends_with("name") {
+            self.missing(&format!("{label} name"))
+        } else {
+            self.missing(label)
+        }
+    }
+
+    fn peek(&self) -> Option<&'a Token> {
+        self.tokens.get(self.pos)
+    }
+
+    /// The next token, or a "missing <field>" error.
+    fn next(&mut self) -> Result<&'a Token, RdataError> {
+        let tok = self
+            .tokens
+            .get(self.pos)
+            .ok_or_else(|| self.missing_field())?;
+        self.pos += 1;
+        Ok(tok)
+    }
+
+    /// The next token, or a "missing <what>" error.
+    fn next_or(&mut self, what: &str) -> Result<&'a Token, RdataError> {
+        let tok = self
+            .tokens
+            .get(self.pos)
+            .ok_or_else(|| self.missing(what))?;
+        self.pos += 1;
+        Ok(tok)
+    }
+
+    /// All remaining tokens.
+    fn rest(&mut self) -> &'a [Token] {
+        let rest = self.tokens.get(self.pos..).unwrap_or(&[]);
+        self.pos = self.tokens.len();
+        rest
+    }
+
+    /// The remaining tokens glued together (base64 and hex may be split by whitespace).
+    fn rest_joined(&mut self, required: bool) -> Result<Option<String>, RdataError> {
+        if self.peek().is_none() {
+            return if required {
+                Err(self.missing_field())
+            } else {
+                Ok(None)
+            };
+        }
+        Ok(Some(self.rest().iter().map(|t| t.text.as_str()).collect()))
+    }
+
+    fn number(&mut self, max: u64) -> Result<u64, RdataError> {
+        let tok = self.next()?;
+        parse_uint(&tok.text, max)
+            .ok_or_else(|| self.bad(format!("'{}' is not a number from 0 to {max}", tok.text)))
+    }
+
+    fn name(&mut self, tok: &Token) -> Result<(), RdataError> {
+        let name = parse_name(&tok.text, self.origin).map_err(|e| self.bad(e))?;
+        self.wire.extend_from_slice(name.as_wire());
+        Ok(())
+    }
+
+    fn ipv4(&mut self, tok: &Token) -> Result<(), RdataError> {
+        let addr: Ipv4Addr = tok
+            .text
+            .parse()
+            .map_err(|_| self.bad(format!("'{}' is not an IPv4 address", tok.text)))?;
+        self.wire.extend_from_slice(&addr.octets());
+        Ok(())
+    }
+
+    fn ipv6(&mut self, tok: &Token) -> Result<(), RdataError> {
+        let addr: Ipv6Addr = tok
+            .text
+            .parse()
+            .map_err(|_| self.bad(format!("'{}' is not an IPv6 address", tok.text)))?;
+        self.wire.extend_from_slice(&addr.octets());
+        Ok(())
+    }
+
+    fn char_string(&mut self, tok: &Token) -> Result<(), RdataError> {
+        let bytes = decode_text(&tok.text).map_err(|e| self.bad(e))?;
+        if bytes.len() > 255 {
+            return Err(self.bad(format!(
+                "character-string longer than 255 bytes ({} bytes); split it into several quoted strings",
+                bytes.len()
+            )));
+        }
+        self.wire.push(bytes.len() as u8);
+        self.wire.extend_from_slice(&bytes);
+        Ok(())
+    }
+
+    fn parse_field(&mut self, kind: Kind) -> Result<(), RdataError> {
+        match kind {
+            K::U8 => {
+                let v = self.number(u8::MAX.into())?;
+                self.wire.push(v as u8);
+            }
+            K::U16 => {
+                let v = self.number(u16::MAX.into())?;
+                self.wire.extend_from_slice(&(v as u16).to_be_bytes());
+            }
+            K::U32 => {
+                let v = self.number(u32::MAX.into())?;
+                self.wire.extend_from_slice(&(v as u32).to_be_bytes());
+            }
+            K::Time => {
+                let tok = self.next()?;
+                let v = parse_time(&tok.text).ok_or_else(|| {
+                    self.bad(format!(
+                        "'{}' is not a time value (seconds up to 4294967295, or units like 1h30m, 2d, 1w)",
+                        tok.text
+                    ))
+                })?;
+                self.wire.extend_from_slice(&v.to_be_bytes());
+            }
+            K::Algorithm => {
+                let tok = self.next()?;
+                let v = mnemonic_or_number(&tok.text, ALGORITHMS, u8::MAX.into()).ok_or_else(|| {
+                    self.bad(format!(
+                        "'{}' is not an algorithm number (0-255) or name such as RSASHA256 or ECDSAP256SHA256",
+                        tok.text
+                    ))
+                })?;
+                self.wire.push(v as u8);
+            }
+            K::CertType => {
+                let tok = self.next()?;
+                let v = mnemonic_or_number(&tok.text, CERT_TYPES, u16::MAX.into()).ok_or_else(|| {
+                    self.bad(format!(
+                        "'{}' is not a certificate type number (0-65535) or name such as PKIX or PGP",
+                        tok.text
+                    ))
+                })?;
+                self.wire.extend_from_slice(&(v as u16).to_be_bytes());
+            }
+            K::DsyncScheme => {
+                let tok = self.next()?;
+                let v = mnemonic_or_number(&tok.text, DSYNC_SCHEMES, u8::MAX.into()).ok_or_else(
+                    || {
+                        self.bad(format!(
+                            "'{}' is not a scheme number (0-255) or NOTIFY",
+                            tok.text
+                        ))
+                    },
+                )?;
+                self.wire.push(v as u8);
+            }
+            K::Protocol => {
+                let tok = self.next()?;
+                let v =
+                    mnemonic_or_number(&tok.text, PROTOCOLS, u8::MAX.into()).ok_or_else(|| {
+                        self.bad(format!(
+                            "'{}' is not a protocol number (0-255), tcp or udp",
+                            tok.text
+                        ))
+                    })?;
+                self.wire.push(v as u8);
+            }
+            K::RrType => {
+                let tok = self.next()?;
+                let t = RType::from_name(&tok.text).ok_or_else(|| {
+                    self.bad(format!(
+                        "'{}' is not a record type (a mnemonic such as A, or TYPEnnn)",
+                        tok.text
+                    ))
+                })?;
+                self.wire.extend_from_slice(&t.0.to_be_bytes());
+            }
+            K::Timestamp => {
+                let tok = self.next()?;
+                let v = parse_timestamp(&tok.text).map_err(|e| self.bad(e))?;
+                self.wire.extend_from_slice(&v.to_be_bytes());
+            }
+            K::Name => {
+                let tok = self.next()?;
+                self.name(tok)?;
+            }
+            K::Ipv4 => {
+                let tok = self.next()?;
+                self.ipv4(tok)?;
+            }
+            K::Ipv6 => {
+                let tok = self.next()?;
+                self.ipv6(tok)?;
+            }
+            K::Eui48 | K::Eui64 => {
+                let tok = self.next()?;
+                let n = if kind == K::Eui48 { 6 } else { 8 };
+                let bytes = parse_separated_hex(&tok.text, '-', n, 2).ok_or_else(|| {
+                    let example = if n == 6 {
+                        "00-00-5e-00-53-2a"
+                    } else {
+                        "00-00-5e-ef-10-00-00-2a"
+                    };
+                    self.bad(format!(
+                        "'{}' is not an EUI-{} address like {example}",
+                        tok.text,
+                        n * 8
+                    ))
+                })?;
+                self.wire.extend_from_slice(&bytes);
+            }
+            K::Ilnp64 => {
+                let tok = self.next()?;
+                let bytes = parse_separated_hex(&tok.text, ':', 4, 4).ok_or_else(|| {
+                    self.bad(format!("'{}' is not a 64-bit value written as four groups like 2001:0db8:1140:1000", tok.text))
+                })?;
+                self.wire.extend_from_slice(&bytes);
+            }
+            K::Nsap => {
+                let tok = self.next()?;
+                let hex = tok
+                    .text
+                    .strip_prefix("0x")
+                    .or_else(|| tok.text.strip_prefix("0X"));
+                let bytes = hex
+                    .and_then(|h| hex_decode(&h.replace('.', "")))
+                    .filter(|b| !b.is_empty())
+                    .ok_or_else(|| {
+                        self.bad(format!(
+                            "'{}' is not an NSAP address (0x followed by hex digits)",
+                            tok.text
+                        ))
+                    })?;
+                self.wire.extend_from_slice(&bytes);
+            }
+            K::CharString => {
+                let tok = self.next()?;
+                self.char_string(tok)?;
+            }
+            K::OptCharString => {
+                if let Some(tok) = self.peek() {
+                    self.pos += 1;
+                    self.char_string(tok)?;
+                }
+            }
+            K::CharStrings => {
+                if self.peek().is_none() {
+                    return Err(self.missing_field());
+                }
+                for tok in self.rest() {
+                    self.char_string(tok)?;
+                }
+            }
+            K::LongString => {
+                let tok = self.next()?;
+                let bytes = decode_text(&tok.text).map_err(|e| self.bad(e))?;
+                self.wire.extend_from_slice(&bytes);
+            }
+            K::Base64 | K::OptBase64 => {
+                if let Some(text) = self.rest_joined(kind == K::Base64)? {
+                    let bytes =
+                        base64_decode(&text)
+                            .filter(|b| !b.is_empty())
+                            .ok_or_else(|| {
+                                self.bad(format!("'{}' is not valid base64", shorten(&text)))
+                            })?;
+                    self.wire.extend_from_slice(&bytes);
+                }
+            }
+            K::Hex => {
+                let text = self.rest_joined(true)?.unwrap_or_default();
+                let bytes = hex_decode(&text).filter(|b| !b.is_empty()).ok_or_else(|| {
+                    self.bad(format!(
+                        "'{}' is not hexadecimal (an even number of digits 0-9, a-f)",
+                        shorten(&text)
+                    ))
+                })?;
+                self.wire.extend_from_slice(&bytes);
+            }
+            K::Salt => {
+                let tok = self.next()?;
+                let bytes = if tok.text == "-" {
+                    Vec::new()
+                } else {
+                    hex_decode(&tok.text)
+                        .filter(|b| !b.is_empty() && b.len() <= 255)
+                        .ok_or_else(|| {
+                            self.bad(format!(
+                                "'{}' is not hexadecimal of at most 255 bytes, or '-' for no salt",
+                                tok.text
+                            ))
+                        })?
+                };
+                self.wire.push(bytes.len() as u8);
+                self.wire.extend_from_slice(&bytes);
+            }
+            K::NextHash => {
+                let tok = self.next()?;
+                let bytes = base32hex_decode(&tok.text)
+                    .filter(|b| !b.is_empty() && b.len() <= 255)
+                    .ok_or_else(|| {
+                        self.bad(format!(
+                            "'{}' is not a base32hex hash (digits 0-9 and letters a-v)",
+                            tok.text
+                        ))
+                    })?;
+                self.wire.push(bytes.len() as u8);
+                self.wire.extend_from_slice(&bytes);
+            }
+            K::TypeBitmap | K::NxtBitmap => {
+                let mut types = BTreeSet::new();
+                for tok in self.rest() {
+                    let t = RType::from_name(&tok.text).ok_or_else(|| {
+                        self.bad(format!(
+                            "'{}' is not a record type (a mnemonic such as A, or TYPEnnn)",
+                            tok.text
+                        ))
+                    })?;
+                    if kind == K::NxtBitmap && !(1..=127).contains(&t.0) {
+                        return Err(self.bad(format!(
+                            "type {t} cannot be listed in an NXT bitmap (only types 1-127)"
+                        )));
+                    }
+                    types.insert(t.0);
+                }
+                if kind == K::TypeBitmap {
+                    type_bitmap_encode(&types, &mut self.wire);
+                } else {
+                    flat_bitmap_encode(&types, &mut self.wire);
+                }
+            }
+            K::WksPorts => {
+                let mut ports = BTreeSet::new();
+                for tok in self.rest() {
+                    let port = parse_uint(&tok.text, u16::MAX.into()).ok_or_else(|| {
+                        self.bad(format!(
+                            "'{}' is not a port number from 0 to 65535",
+                            tok.text
+                        ))
+                    })?;
+                    ports.insert(port as u16);
+                }
+                flat_bitmap_encode(&ports, &mut self.wire);
+            }
+            K::CaaTag => {
+                let tok = self.next()?;
+                let tag = tok.text.as_bytes();
+                if tag.is_empty() || tag.len() > 255 || !tag.iter().all(u8::is_ascii_alphanumeric) {
+                    return Err(self.bad(format!(
+                        "'{}' is not a property tag (1-255 ASCII letters and digits, such as issue, issuewild, iodef)",
+                        tok.text
+                    )));
+                }
+                self.wire.push(tag.len() as u8);
+                self.wire.extend_from_slice(tag);
+            }
+            K::IpsecGateway => {
+                // The gateway type is the second byte, parsed just before.
+                let gateway_type = self.wire.get(1).copied().unwrap_or(0);
+                let tok = self.next()?;
+                match gateway_type {
+                    0 if tok.text == "." => {}
+                    0 => return Err(self.bad(format!("must be '.' for gateway type 0 (no gateway), found '{}'", tok.text))),
+                    1 => self.ipv4(tok)?,
+                    2 => self.ipv6(tok)?,
+                    3 => self.name(tok)?,
+                    n => {
+                        return Err(invalid(
+                            self.rtype,
+                            format!("gateway type {n} is not 0 (none), 1 (IPv4), 2 (IPv6) or 3 (domain name)"),
+                        ))
+                    }
+                }
+            }
+            K::AmtRelay => self.parse_amtrelay()?,
+            K::Hip => self.parse_hip()?,
+            K::Loc => self.parse_loc()?,
+            K::Apl => self.parse_apl()?,
+            K::A6 => self.parse_a6()?,
+            K::SvcParams => self.parse_svc_params()?,
+        }
+        Ok(())
+    }
+
+    /// AMTRELAY after the precedence: `D type relay` (RFC 8777 §4.2).
+    fn parse_amtrelay(&mut self) -> Result<(), RdataError> {
+        let d = self.next_or("discovery optional bit (0 or 1)")?;
+        let d_bit = match d.text.as_str() {
+            "0" => 0u8,
+            "1" => 0x80,
+            other => {
+                return Err(self.bad(format!("discovery optional bit '{other}' must be 0 or 1")))
+            }
+        };
+        let t = self.next_or("relay type (0-3)")?;
+        let relay_type = parse_uint(&t.text, 3).ok_or_else(|| {
+            self.bad(format!(
+                "type '{}' is not 0 (none), 1 (IPv4), 2 (IPv6) or 3 (domain name)",
+                t.text
+            ))
+        })? as u8;
+        self.wire.push(d_bit | relay_type);
+        let relay = self.next_or("relay (use '.' for relay type 0)")?;
+        match relay_type {
+            0 if relay.text == "." => Ok(()),
+            0 => Err(self.bad(format!(
+                "must be '.' for relay type 0, found '{}'",
+                relay.text
+            ))),
+            1 => self.ipv4(relay),
+            2 => self.ipv6(relay),
+            _ => self.name(relay),
+        }
+    }
+
+    /// HIP: `<PK algorithm> <HIT> <public key> [<rendezvous server>...]` (RFC 8005 §3).
+    fn parse_hip(&mut self) -> Result<(), RdataError> {
+        let alg = self.next_or("PK algorithm")?;
+        let alg = parse_uint(&alg.text, u8::MAX.into()).ok_or_else(|| {
+            self.bad(format!(
+                "PK algorithm '{}' is not a number from 0 to 255",
+                alg.text
+            ))
+        })?;
+        let hit = self.next_or("HIT (hex)")?;
+        let hit = hex_decode(&hit.text)
+            .filter(|b| !b.is_empty() && b.len() <= 255)
+            .ok_or_else(|| {
+                self.bad(format!(
+                    "HIT '{}' is not hexadecimal of 1-255 bytes",
+                    hit.text
+                ))
+            })?;
+        let pk = self.next_or("public key (base64)")?;
+        let pk = base64_decode(&pk.text)
+            .filter(|b| !b.is_empty() && b.len() <= MAX_RDATA_LEN)
+            .ok_or_else(|| {
+                self.bad(format!(
+                    "public key '{}' is not valid base64",
+                    shorten(&pk.text)
+                ))
+            })?;
+        self.wire.push(hit.len() as u8);
+        self.wire.push(alg as u8);
+        self.wire
+            .extend_from_slice(&(pk.len() as u16).to_be_bytes());
+        self.wire.extend_from_slice(&hit);
+        self.wire.extend_from_slice(&pk);
+        for tok in self.rest() {
+            let name = parse_name(&tok.text, self.origin)
+                .map_err(|e| self.bad(format!("rendezvous server {e}")))?;
+            self.wire.extend_from_slice(name.as_wire());
+        }
+        Ok(())
+    }
+
+    /// A6: `<prefix length> [<address suffix>] [<prefix name>]` (RFC 2874 §3.1).
+    fn parse_a6(&mut self) -> Result<(), RdataError> {
+        let len = self.next_or("prefix length (0-128)")?;
+        let prefix_len = parse_uint(&len.text, 128).ok_or_else(|| {
+            self.bad(format!(
+                "prefix length '{}' is not a number from 0 to 128",
+                len.text
+            ))
+        })? as u8;
+        self.wire.push(prefix_len);
+        if prefix_len < 128 {
+            let tok = self.next_or("address suffix (an IPv6 address)")?;
+            let addr: Ipv6Addr = tok
+                .text
+                .parse()
+                .map_err(|_| self.bad(format!("'{}' is not an IPv6 address", tok.text)))?;
+            let suffix_len = (128 - usize::from(prefix_len)).div_ceil(8);
+            self.wire
+                .extend_from_slice(&addr.octets()[16 - suffix_len..]);
+        }
+        if prefix_len > 0 {
+            let tok = self.next_or("prefix name")?;
+            self.name(tok)?;
+        }
+        Ok(())
+    }
+
+    /// APL items `[!]<family>:<address>/<prefix>` (RFC 3123 §5).
+    fn parse_apl(&mut self) -> Result<(), RdataError> {
+        for tok in self.rest() {
+            let text = tok.text.as_str();
+            let (negate, item) = match text.strip_prefix('!') {
+                Some(rest) => (0x80u8, rest),
+                None => (0, text),
+            };
+            let rtype = self.rtype;
+            let syntax_err = || {
+                invalid(
+                    rtype,
+                    format!("'{text}' is not an APL item like 1:192.0.2.0/24, !1:192.0.2.8/29 or 2:2001:db8::/32"),
+                )
+            };
+            let (family, rest) = item.split_once(':').ok_or_else(syntax_err)?;
+            let (addr, prefix) = rest.rsplit_once('/').ok_or_else(syntax_err)?;
+            let (family, max_prefix, mut bytes) = match family {
+                "1" => (
+                    1u16,
+                    32,
+                    addr.parse::<Ipv4Addr>()
+                        .map_err(|_| syntax_err())?
+                        .octets()
+                        .to_vec(),
+                ),
+                "2" => (
+                    2u16,
+                    128,
+                    addr.parse::<Ipv6Addr>()
+                        .map_err(|_| syntax_err())?
+                        .octets()
+                        .to_vec(),
+                ),
+                other => {
+                    return Err(invalid(
+                        self.rtype,
+                        format!("address family '{other}' in '{text}' is not 1 (IPv4) or 2 (IPv6)"),
+                    ))
+                }
+            };
+            let prefix = parse_uint(prefix, max_prefix).ok_or_else(|| {
+                invalid(
+                    self.rtype,
+                    format!("prefix length in '{text}' is not a number from 0 to {max_prefix}"),
+                )
+            })?;
+            while bytes.last() == Some(&0) {
+                bytes.pop();
+            }
+            self.wire.extend_from_slice(&family.to_be_bytes());
+            self.wire.push(prefix as u8);
+            self.wire.push(negate | bytes.len() as u8);
+            self.wire.extend_from_slice(&bytes);
+        }
+        Ok(())
+    }
+
+    /// LOC (RFC 1876 §3), with its defaults: size 1m, horizontal precision 10000m, vertical 10m.
+    fn parse_loc(&mut self) -> Result<(), RdataError> {
+        let lat = self.loc_coordinate("latitude", 90, [b'N', b'S'])?;
+        let lon = self.loc_coordinate("longitude", 180, [b'E', b'W'])?;
+        let alt_tok = self.next_or("altitude")?;
+        let alt_text = alt_tok
+            .text
+            .strip_suffix(['m', 'M'])
+            .unwrap_or(&alt_tok.text);
+        let alt = match alt_text.strip_prefix('-') {
+            Some(neg) => parse_fixed(neg, 2).filter(|&v| v <= 10_000_000).map(|v| 10_000_000 - v),
+            None => parse_fixed(alt_text, 2).filter(|&v| v <= 4_284_967_295).map(|v| v + 10_000_000),
+        }
+        .ok_or_else(|| {
+            self.bad(format!(
+                "altitude '{}' is not a number of metres from -100000.00 to 42849672.95 (at most 2 decimals)",
+                alt_tok.text
+            ))
+        })?;
+        // Size, horizontal and vertical precision in centimetres, with their defaults.
+        let mut precision = [100u64, 1_000_000, 1000];
+        for (i, what) in ["size", "horizontal precision", "vertical precision"]
+            .into_iter()
+            .enumerate()
+        {
+            let Some(tok) = self.peek() else { break };
+            self.pos += 1;
+            let text = tok.text.strip_suffix(['m', 'M']).unwrap_or(&tok.text);
+            precision[i] = parse_fixed(text, 2).filter(|&v| v <= 9_000_000_000).ok_or_else(|| {
+                self.bad(format!(
+                    "{what} '{}' is not a number of metres from 0 to 90000000.00 (at most 2 decimals)",
+                    tok.text
+                ))
+            })?;
+        }
+        self.wire.push(0); // version
+        for cm in precision {
+            self.wire.push(loc_precision_encode(cm));
+        }
+        self.wire.extend_from_slice(&lat.to_be_bytes());
+        self.wire.extend_from_slice(&lon.to_be_bytes());
+        self.wire.extend_from_slice(&(alt as u32).to_be_bytes());
+        Ok(())
+    }
+
+    /// `<deg> [<min> [<sec>]] <hemisphere>` → the wire value (2^31 ± thousandths of arc seconds).
+    fn loc_coordinate(
+        &mut self,
+        what: &str,
+        max_deg: u64,
+        hemispheres: [u8; 2],
+    ) -> Result<u32, RdataError> {
+        let is_hemisphere = |t: &Token| {
+            let b = t.text.as_bytes();
+            b.len() == 1 && hemispheres.contains(&b[0].to_ascii_uppercase())
+        };
+        let hemi_names = format!("{} or {}", hemispheres[0] as char, hemispheres[1] as char);
+        let deg = self.next_or(&format!("{what} degrees"))?;
+        let degrees = parse_uint(&deg.text, max_deg).ok_or_else(|| {
+            self.bad(format!(
+                "{what} degrees '{}' is not a number from 0 to {max_deg}",
+                deg.text
+            ))
+        })?;
+        let mut thousandths = degrees * 3_600_000;
+        let mut tok = self.next_or(&format!("{what} hemisphere ({hemi_names})"))?;
+        if !is_hemisphere(tok) {
+            let minutes = parse_uint(&tok.text, 59).ok_or_else(|| {
+                self.bad(format!(
+                    "{what} minutes '{}' is not a number from 0 to 59",
+                    tok.text
+                ))
+            })?;
+            thousandths += minutes * 60_000;
+            tok = self.next_or(&format!("{what} hemisphere ({hemi_names})"))?;
+            if !is_hemisphere(tok) {
+                let seconds = parse_fixed(&tok.text, 3)
+                    .filter(|&v| v < 60_000)
+                    .ok_or_else(|| {
+                        self.bad(format!(
+                        "{what} seconds '{}' is not a number from 0 to 59.999 (at most 3 decimals)",
+                        tok.text
+                    ))
+                    })?;
+                thousandths += seconds;
+                tok = self.next_or(&format!("{what} hemisphere ({hemi_names})"))?;
+                if !is_hemisphere(tok) {
+                    return Err(self.bad(format!(
+                        "expected {hemi_names} after the {what}, found '{}'",
+                        tok.text
+                    )));
+                }
+            }
+        }
+        if thousandths > max_deg * 3_600_000 {
+            return Err(self.bad(format!("{what} is beyond {max_deg} degrees")));
+        }
+        let positive = tok.text.as_bytes()[0].to_ascii_uppercase() == hemispheres[0];
+        let base = 1u64 << 31;
+        Ok(if positive {
+            base + thousandths
+        } else {
+            base - thousandths
+        } as u32)
+    }
+
+    /// SvcParams `key=value ...` (RFC 9460 §2.1), written in increasing key order.
+    ///
+    /// The lexer may hand a quoted value over as part of the word (`alpn="h2,h3"`) or as a separate
+    /// quoted token after `alpn=`; both are accepted.
+    fn parse_svc_params(&mut self) -> Result<(), RdataError> {
+        let rtype = self.rtype;
+        let err = |reason: String| invalid(rtype, format!("SvcParam {reason}"));
+        let tokens = self.rest();
+        let mut params: Vec<(u16, Vec<u8>)> = Vec::new();
+        let mut i = 0;
+        while let Some(tok) = tokens.get(i) {
+            i += 1;
+            if tok.quoted {
+                return Err(err(format!(
+                    "\"{}\": a parameter is written key=value, not as a quoted string",
+                    tok.text
+                )));
+            }
+            let (key_text, value) = match tok.text.split_once('=') {
+                None => (tok.text.as_str(), None),
+                Some((key, "")) => match tokens.get(i) {
+                    Some(next) if next.quoted => {
+                        i += 1;
+                        (key, Some(next.text.as_str()))
+                    }
+                    _ => (key, Some("")),
+                },
+                Some((key, value)) => match value.strip_prefix('"') {
+                    Some(inner) => match inner.strip_suffix('"') {
+                        Some(inner) => (key, Some(inner)),
+                        None => {
+                            return Err(err(format!(
+                                "{key}: the quoted value {value} is not closed in the same word; \
+                                 write spaces inside it as \\032"
+                            )))
+                        }
+                    },
+                    None => (key, Some(value)),
+                },
+            };
+            let (key, generic) = svc_key_from_text(key_text).ok_or_else(|| {
+                err(format!(
+                    "'{key_text}': unknown key (expected mandatory, alpn, no-default-alpn, port, ipv4hint, ech, \
+                     ipv6hint, dohpath, ohttp or keyNNNNN)"
+                ))
+            })?;
+            let name = svc_key_name(key);
+            if params.iter().any(|(k, _)| *k == key) {
+                return Err(err(format!("{name}: appears twice")));
+            }
+            let raw = value
+                .map(decode_text)
+                .transpose()
+                .map_err(|e| err(format!("{name}: {e}")))?;
+            let bytes = if generic {
+                raw.unwrap_or_default()
+            } else {
+                svc_value_from_text(key, raw.as_deref()).map_err(|e| err(format!("{name}: {e}")))?
+            };
+            if bytes.len() > usize::from(u16::MAX) {
+                return Err(err(format!("{name}: value is longer than 65535 bytes")));
+            }
+            params.push((key, bytes));
+        }
+        params.sort_by_key(|(k, _)| *k);
+        let start = self.wire.len();
+        for (key, value) in &params {
+            self.wire.extend_from_slice(&key.to_be_bytes());
+            self.wire
+                .extend_from_slice(&(value.len() as u16).to_be_bytes());
+            self.wire.extend_from_slice(value);
+        }
+        svc_params_check(&self.wire[start..]).map_err(err)
+    }
+}
+
+/// `\# <length> <hex...>` (RFC 3597 §5), validated against the type's format when it has one.
+fn generic_from_text(rtype: RType, tokens: &[Token]) -> Result<Vec<u8>, RdataError> {
+    let syntax = "expected: \\# <length> <hex data>";
+    let len_tok = tokens
+        .first()
+        .ok_or_else(|| invalid(rtype, format!("generic form: missing length ({syntax})")))?;
+    let len = parse_uint(&len_tok.text, MAX_RDATA_LEN as u64).ok_or_else(|| {
+        invalid(
+            rtype,
+            format!(
+                "generic form: length '{}' is not a number from 0 to 65535 ({syntax})",
+                len_tok.text
+            ),
+        )
+    })? as usize;
+    let hex: String = tokens[1..].iter().map(|t| t.text.as_str()).collect();
+    let data = hex_decode(&hex).ok_or_else(|| {
+        invalid(
+            rtype,
+            format!(
+                "generic form: '{}' is not hexadecimal (an even number of digits 0-9, a-f)",
+                shorten(&hex)
+            ),
+        )
+    })?;
+    if data.len() != len {
+        return Err(invalid(
+            rtype,
+            format!(
+                "generic form: the length says {len} bytes but the hex data holds {} bytes",
+                data.len()
+            ),
+        ));
+    }
+    if !rdata_is_valid(rtype, &data) {
+        return Err(invalid(
+            rtype,
+            format!("generic form: the {len} bytes are not valid {rtype} RDATA"),
+        ));
+    }
+    Ok(data)
+}
+
+/// `\# len HEX`, or `\# 0`.
+fn generic_to_text(rdata: &[u8]) -> String {
+    if rdata.is_empty() {
+        "\\# 0".into()
+    } else {
+        format!("\\# {} {}", rdata.len(), hex_encode(rdata))
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Wire → text
+// ---------------------------------------------------------------------------------------------
+
+/// A bounds-checked cursor over wire data: every read returns `None` past the end.
+struct Reader<'a> {
+    data: &'a [u8],
+    pos: usize,
+}
+
+impl<'a> Reader<'a> {
+    fn new(data: &'a [u8]) -> Self {
+        Reader { data, pos: 0 }
+    }
+
+    fn at_end(&self) -> bool {
+        self.pos >= self.data.len()
+    }
+
+    fn take(&mut self, n: usize) -> Option<&'a [u8]> {
+        let end = self.pos.checked_add(n)?;
+        let bytes = self.data.get(self.pos..end)?;
+        self.pos = end;
+        Some(bytes)
+    }
+
+    fn rest(&mut self) -> &'a [u8] {
+        let bytes = self.data.get(self.pos..).unwrap_or(&[]);
+        self.pos = self.data.len();
+        bytes
+    }
+
+    fn u8(&mut self) -> Option<u8> {
+        self.take(1).map(|b| b[0])
+    }
+
+    fn u16(&mut self) -> Option<u16> {
+        self.take(2).map(|b| u16::from_be_bytes([b[0], b[1]]))
+    }
+
+    fn u32(&mut self) -> Option<u32> {
+        self.take(4)
+            .map(|b| u32::from_be_bytes([b[0], b[1], b[2], b[3]]))
+    }
+
+    fn name(&mut self) -> Option<Name> {
+        let rest = self.data.get(self.pos..)?;
+        let len = name::wire_name_len(rest)?;
+        let name = Name::from_wire(rest.get(..len)?).ok()?;
+        self.pos += len;
+        Some(name)
+    }
+
+    fn char_string(&mut self) -> Option<&'a [u8]> {
+        let len = self.u8()?;
+        self.take(usize::from(len))
+    }
+}
+
+/// Decodes `rdata` field by field into presentation text; `None` if it is not valid (or not
+/// canonical) wire data for these fields.
+fn decode_fields(fields: &[Field], rdata: &[u8]) -> Option<String> {
+    if rdata.len() > MAX_RDATA_LEN {
+        return None;
+    }
+    let mut r = Reader::new(rdata);
+    let mut out: Vec<String> = Vec::with_capacity(fields.len());
+    for field in fields {
+        decode_field(field.kind, &mut r, &mut out)?;
+    }
+    r.at_end().then(|| out.join(" "))
+}
+
+fn decode_field(kind: Kind, r: &mut Reader<'_>, out: &mut Vec<String>) -> Option<()> {
+    match kind {
+        K::U8 | K::Algorithm | K::Protocol => out.push(r.u8()?.to_string()),
+        K::U16 | K::CertType => out.push(r.u16()?.to_string()),
+        K::U32 | K::Time => out.push(r.u32()?.to_string()),
+        K::DsyncScheme => out.push(match r.u8()? {
+            1 => "NOTIFY".into(),
+            n => n.to_string(),
+        }),
+        K::RrType => out.push(RType(r.u16()?).to_string()),
+        K::Timestamp => out.push(format_timestamp(r.u32()?)),
+        K::Name => out.push(r.name()?.to_string()),
+        K::Ipv4 => out.push(ipv4_from(r.take(4)?).to_string()),
+        K::Ipv6 => out.push(ipv6_from(r.take(16)?).to_string()),
+        K::Eui48 | K::Eui64 => {
+            let bytes = r.take(if kind == K::Eui48 { 6 } else { 8 })?;
+            out.push(
+                bytes
+                    .iter()
+                    .map(|b| format!("{b:02x}"))
+                    .collect::<Vec<_>>()
+                    .join("-"),
+            );
+        }
+        K::Ilnp64 => {
+            let bytes = r.take(8)?;
+            out.push(
+                bytes
+                    .chunks_exact(2)
+                    .map(|p| format!("{:02x}{:02x}", p[0], p[1]))
+                    .collect::<Vec<_>>()
+                    .join(":"),
+            );
+        }
+        K::Nsap => {
+            let bytes = r.rest();
+            if bytes.is_empty() {
+                return None;
+            }
+            out.push(format!("0x{}", hex_encode(bytes)));
+        }
+        K::CharString => out.push(quote(r.char_string()?)),
+        K::OptCharString => {
+            if !r.at_end() {
+                out.push(quote(r.char_string()?));
+            }
+        }
+        K::CharStrings => {
+            if r.at_end() {
+                return None;
+            }
+            while !r.at_end() {
+                out.push(quote(r.char_string()?));
+            }
+        }
+        K::LongString => out.push(quote(r.rest())),
+        K::Base64 | K::OptBase64 => {
+            let bytes = r.rest();
+            if !bytes.is_empty() {
+                out.push(BASE64.encode(bytes));
+            } else if kind == K::Base64 {
+                return None;
+            }
+        }
+        K::Hex => {
+            let bytes = r.rest();
+            if bytes.is_empty() {
+                return None;
+            }
+            out.push(hex_encode(bytes));
+        }
+        K::Salt => {
+            let salt = r.char_string()?;
+            out.push(if salt.is_empty() {
+                "-".into()
+            } else {
+                hex_encode(salt)
+            });
+        }
+        K::NextHash => {
+            let hash = r.char_string()?;
+            if hash.is_empty() {
+                return None;
+            }
+            out.push(base32hex_encode(hash));
+        }
+        K::TypeBitmap => {
+            for t in type_bitmap_decode(r.rest())? {
+                out.push(RType(t).to_string());
+            }
+        }
+        K::NxtBitmap => {
+            let types = flat_bitmap_decode(r.rest(), 16)?;
+            if types.first() == Some(&0) {
+                return None; // bit 0 set means "another bitmap format" (RFC 2535 §5.2)
+            }
+            out.extend(types.into_iter().map(|t| RType(t).to_string()));
+        }
+        K::WksPorts => out.extend(
+            flat_bitmap_decode(r.rest(), 8192)?
+                .into_iter()
+                .map(|p| p.to_string()),
+        ),
+        K::CaaTag => {
+            let tag = r.char_string()?;
+            if tag.is_empty() || !tag.iter().all(u8::is_ascii_alphanumeric) {
+                return None;
+            }
+            out.push(String::from_utf8_lossy(tag).into_owned());
+        }
+        K::IpsecGateway => {
+            // The gateway type is the second byte of the RDATA.
+            let text = match *r.data.get(1)? {
+                0 => ".".to_string(),
+                1 => ipv4_from(r.take(4)?).to_string(),
+                2 => ipv6_from(r.take(16)?).to_string(),
+                3 => r.name()?.to_string(),
+                _ => return None,
+            };
+            out.push(text);
+        }
+        K::AmtRelay => {
+            let b = r.u8()?;
+            out.push((b >> 7).to_string());
+            out.push((b & 0x7f).to_string());
+            out.push(match b & 0x7f {
+                0 => ".".to_string(),
+                1 => ipv4_from(r.take(4)?).to_string(),
+                2 => ipv6_from(r.take(16)?).to_string(),
+                3 => r.name()?.to_string(),
+                _ => return None,
+            });
+        }
+        K::Hip => {
+            let hit_len = r.u8()?;
+            let alg = r.u8()?;
+            let pk_len = r.u16()?;
+            let hit = r.take(usize::from(hit_len))?;
+            let pk = r.take(usize::from(pk_len))?;
+            if hit.is_empty() || pk.is_empty() {
+                return None;
+            }
+            out.push(alg.to_string());
+            out.push(hex_encode(hit));
+            out.push(BASE64.encode(pk));
+            while !r.at_end() {
+                out.push(r.name()?.to_string());
+            }
+        }
+        K::Loc => out.push(loc_to_text(r)?),
+        K::Apl => {
+            while !r.at_end() {
+                let family = r.u16()?;
+                let prefix = r.u8()?;
+                let b = r.u8()?;
+                let bytes = r.take(usize::from(b & 0x7f))?;
+                if bytes.last() == Some(&0) {
+                    return None; // trailing zero bytes must be omitted (RFC 3123 §4)
+                }
+                let negate = if b & 0x80 != 0 { "!" } else { "" };
+                let addr = match family {
+                    1 if prefix <= 32 && bytes.len() <= 4 => {
+                        let mut a = [0u8; 4];
+                        a[..bytes.len()].copy_from_slice(bytes);
+                        Ipv4Addr::from(a).to_string()
+                    }
+                    2 if prefix <= 128 && bytes.len() <= 16 => {
+                        let mut a = [0u8; 16];
+                        a[..bytes.len()].copy_from_slice(bytes);
+                        Ipv6Addr::from(a).to_string()
+                    }
+                    _ => return None,
+                };
+                out.push(format!("{negate}{family}:{addr}/{prefix}"));
+            }
+        }
+        K::A6 => {
+            let prefix_len = r.u8()?;
+            if prefix_len > 128 {
+                return None;
+            }
+            out.push(prefix_len.to_string());
+            if prefix_len < 128 {
+                let suffix_len = (128 - usize::from(prefix_len)).div_ceil(8);
+                let mut a = [0u8; 16];
+                a[16 - suffix_len..].copy_from_slice(r.take(suffix_len)?);
+                out.push(Ipv6Addr::from(a).to_string());
+            }
+            if prefix_len > 0 {
+                out.push(r.name()?.to_string());
+            }
+        }
+        K::SvcParams => {
+            let params = r.rest();
+            svc_params_check(params).ok()?;
+            let mut pr = Reader::new(params);
+            while !pr.at_end() {
+                let key = pr.u16()?;
+                let len = pr.u16()?;
+                out.push(svc_param_to_text(key, pr.take(usize::from(len))?)?);
+            }
+        }
+    }
+    Some(())
+}
+
+fn ipv4_from(bytes: &[u8]) -> Ipv4Addr {
+    let mut a = [0u8; 4];
+    a.copy_from_slice(&bytes[..4]);
+    Ipv4Addr::from(a)
+}
+
+fn ipv6_from(bytes: &[u8]) -> Ipv6Addr {
+    let mut a = [0u8; 16];
+    a.copy_from_slice(&bytes[..16]);
+    Ipv6Addr::from(a)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Numbers, times, mnemonics
+// ---------------------------------------------------------------------------------------------
+
+/// A plain decimal number (digits only) no larger than `max`.
+fn parse_uint(text: &str, max: u64) -> Option<u64> {
+    if text.is_empty() || !text.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let mut v: u64 = 0;
+    for b in text.bytes() {
+        v = v.checked_mul(10)?.checked_add(u64::from(b - b'0'))?;
+    }
+    (v <= max).then_some(v)
+}
+
+/// A decimal with at most `decimals` fraction digits, scaled by 10^decimals (`"1.5"`, 3 → 1500).
+fn parse_fixed(text: &str, decimals: u32) -> Option<u64> {
+    let (int, frac) = text.split_once('.').unwrap_or((text, ""));
+    let int = parse_uint(int, u64::MAX)?;
+    if frac.len() > decimals as usize || !frac.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let frac_value = if frac.is_empty() {
+        0
+    } else {
+        parse_uint(frac, u64::MAX)?
+    };
+    let scale = 10u64.pow(decimals);
+    int.checked_mul(scale)?
+        .checked_add(frac_value * 10u64.pow(decimals - frac.len() as u32))
+}
+
+/// A time value as Knot and BIND read it: plain seconds, or blocks of a number and a unit
+/// (`s`, `m`, `h`, `d`, `w`, any case) such as `1h30m`; at most `u32::MAX` seconds.
+fn parse_time(text: &str) -> Option<u32> {
+    if let Some(v) = parse_uint(text, u32::MAX.into()) {
+        return Some(v as u32);
+    }
+    let bytes = text.as_bytes();
+    let (mut total, mut i) = (0u64, 0);
+    if bytes.is_empty() {
+        return None;
+    }
+    while i < bytes.len() {
+        let start = i;
+        while i < bytes.len() && bytes[i].is_ascii_digit() {
+            i += 1;
+        }
+        // Every block needs digits and a unit.
+        let unit = *bytes.get(i)?;
+        let n = parse_uint(&text[start..i], u32::MAX.into())?;
+        let seconds = match unit.to_ascii_lowercase() {
+            b's' => 1,
+            b'm' => 60,
+            b'h' => 3600,
+            b'd' => 86_400,
+            b'w' => 604_800,
+            _ => return None,
+        };
+        i += 1;
+        total = total.checked_add(n.checked_mul(seconds)?)?;
+        if total > u64::from(u32::MAX) {
+            return None;
+        }
+    }
+    Some(total as u32)
+}
+
+/// An RRSIG timestamp: `YYYYMMDDHHmmSS` (UTC) or seconds since 1970 (RFC 4034 §3.2).
+fn parse_timestamp(text: &str) -> Result<u32, String> {
+    let bad =
+        || format!("'{text}' is not a timestamp (YYYYMMDDHHmmSS in UTC, or seconds since 1970)");
+    let b = text.as_bytes();
+    if b.len() == 14 && b.iter().all(u8::is_ascii_digit) {
+        let num = |from: usize, to: usize| text[from..to].parse::<i64>().unwrap_or(-1);
+        let (y, mo, d, h, mi, s) = (
+            num(0, 4),
+            num(4, 6),
+            num(6, 8),
+            num(8, 10),
+            num(10, 12),
+            num(12, 14),
+        );
+        let days = days_from_civil(y, mo, d);
+        if !(1..=12).contains(&mo) || !(1..=31).contains(&d) || civil_from_days(days) != (y, mo, d)
+        {
+            return Err(format!("'{text}' is not a valid date (YYYYMMDDHHmmSS)"));
+        }
+        if h > 23 || mi > 59 || s > 59 {
+            return Err(format!(
+                "'{text}' is not a valid time of day (YYYYMMDDHHmmSS)"
+            ));
+        }
+        let t = days * 86_400 + h * 3600 + mi * 60 + s;
+        return u32::try_from(t).map_err(|_| {
+            format!("'{text}' is outside the range a timestamp can hold (1970 to 2106)")
+        });
+    }
+    if b.len() <= 10 {
+        if let Some(v) = parse_uint(text, u32::MAX.into()) {
+            return Ok(v as u32);
+        }
+    }
+    Err(bad())
+}
+
+/// `YYYYMMDDHHmmSS` for a timestamp.
+fn format_timestamp(t: u32) -> String {
+    let t = i64::from(t);
+    let (y, mo, d) = civil_from_days(t / 86_400);
+    let secs = t % 86_400;
+    format!(
+        "{y:04}{mo:02}{d:02}{:02}{:02}{:02}",
+        secs / 3600,
+        secs / 60 % 60,
+        secs % 60
+    )
+}
+
+/// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's algorithm).
+fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = if y >= 0 { y } else { y - 399 } / 400;
+    let yoe = y - era * 400;
+    let doy = (153 * ((m + 9) % 12) + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+/// The date of a day number since 1970-01-01 (inverse of [`days_from_civil`]).
+fn civil_from_days(z: i64) -> (i64, i64, i64) {
+    let z = z + 719_468;
+    let era = if z >= 0 { z } else { z - 146_096 } / 146_097;
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    (yoe + era * 400 + i64::from(m <= 2), m, d)
+}
+
+/// DNSSEC algorithm mnemonics Knot accepts (RFC 8624 and the IANA registry).
+const ALGORITHMS: &[(&str, u64)] = &[
+    ("RSAMD5", 1),
+    ("DH", 2),
+    ("DSA", 3),
+    ("RSASHA1", 5),
+    ("DSA-NSEC3-SHA1", 6),
+    ("RSASHA1-NSEC3-SHA1", 7),
+    ("RSASHA256", 8),
+    ("RSASHA512", 10),
+    ("ECC-GOST", 12),
+    ("ECDSAP256SHA256", 13),
+    ("ECDSAP384SHA384", 14),
+    ("ED25519", 15),
+    ("ED448", 16),
+    ("INDIRECT", 252),
+    ("PRIVATEDNS", 253),
+    ("PRIVATEOID", 254),
+];
+
+/// CERT certificate types (RFC 4398 §2.1).
+const CERT_TYPES: &[(&str, u64)] = &[
+    ("PKIX", 1),
+    ("SPKI", 2),
+    ("PGP", 3),
+    ("IPKIX", 4),
+    ("ISPKI", 5),
+    ("IPGP", 6),
+    ("ACPKIX", 7),
+    ("IACPKIX", 8),
+    ("URI", 253),
+    ("OID", 254),
+];
+
+/// DSYNC schemes (RFC 9859).
+const DSYNC_SCHEMES: &[(&str, u64)] = &[("NOTIFY", 1)];
+
+/// WKS protocols by name.
+const PROTOCOLS: &[(&str, u64)] = &[("TCP", 6), ("UDP", 17)];
+
+fn mnemonic_or_number(text: &str, names: &[(&str, u64)], max: u64) -> Option<u64> {
+    parse_uint(text, max).or_else(|| {
+        names
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(text))
+            .map(|&(_, v)| v)
+    })
+}
+
+// ---------------------------------------------------------------------------------------------
+// Strings, names, encodings
+// ---------------------------------------------------------------------------------------------
+
+/// Decodes the escapes of a `<character-string>` as written (`\X`, `\DDD`).
+fn decode_text(text: &str) -> Result<Vec<u8>, String> {
+    let b = text.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'\\' {
+            let (byte, used) = name::unescape(&b[i + 1..]).ok_or_else(|| {
+                format!(
+                    "bad escape in '{}': write \\X for a character or \\DDD with three decimal digits (at most 255)",
+                    shorten(text)
+                )
+            })?;
+            out.push(byte);
+            i += 1 + used;
+        } else {
+            out.push(b[i]);
+            i += 1;
+        }
+    }
+    Ok(out)
+}
+
+/// A `<character-string>` in quotes: `"` and `\` escaped, bytes outside printable ASCII as `\DDD`.
+fn quote(bytes: &[u8]) -> String {
+    let mut s = String::with_capacity(bytes.len() + 2);
+    s.push('"');
+    for &b in bytes {
+        match b {
+            b'"' | b'\\' => {
+                s.push('\\');
+                s.push(b as char);
+            }
+            0x20..=0x7e => s.push(b as char),
+            _ => {
+                let _ = write!(s, "\\{b:03}");
+            }
+        }
+    }
+    s.push('"');
+    s
+}
+
+/// A value as one unquoted word: characters a lexer treats specially are escaped.
+fn escape_word(bytes: &[u8]) -> String {
+    let mut s = String::with_capacity(bytes.len());
+    for &b in bytes {
+        match b {
+            b'"' | b'\\' | b';' | b'(' | b')' => {
+                s.push('\\');
+                s.push(b as char);
+            }
+            0x21..=0x7e => s.push(b as char),
+            _ => {
+                let _ = write!(s, "\\{b:03}");
+            }
+        }
+    }
+    s
+}
+
+/// A domain name in RDATA, completed with `origin`, with the reason in words when it is wrong.
+fn parse_name(text: &str, origin: &Name) -> Result<Name, String> {
+    if text.is_empty() {
+        return Err("is empty where a domain name is expected".into());
+    }
+    Name::parse(text, Some(origin)).map_err(|e| {
+        let why = match e {
+            NameError::EmptyLabel(_) => {
+                "it has an empty label (two dots in a row, or a leading dot)".to_string()
+            }
+            NameError::LabelTooLong(_) => "a label is longer than 63 bytes".to_string(),
+            NameError::TooLong(_) => "it is longer than 255 bytes".to_string(),
+            NameError::BadEscape(_) => "it has a bad escape (use \\X or \\DDD)".to_string(),
+            other => other.to_string(),
+        };
+        format!("'{text}' is not a valid domain name: {why}")
+    })
+}
+
+/// Long values cut down for error messages.
+fn shorten(text: &str) -> String {
+    const MAX: usize = 40;
+    if text.chars().count() <= MAX {
+        text.to_string()
+    } else {
+        let head: String = text.chars().take(MAX).collect();
+        format!("{head}...")
+    }
+}
+
+/// Base64 as Knot reads it: the standard alphabet; padding and trailing bits are not checked.
+const BASE64: base64::engine::GeneralPurpose = base64::engine::GeneralPurpose::new(
+    &base64::alphabet::STANDARD,
+    base64::engine::GeneralPurposeConfig::new()
+        .with_decode_allow_trailing_bits(true)
+        .with_decode_padding_mode(base64::engine::DecodePaddingMode::Indifferent),
+);
+
+fn base64_decode(text: &str) -> Option<Vec<u8>> {
+    BASE64.decode(text).ok()
+}
+
+fn hex_value(c: u8) -> Option<u8> {
+    match c {
+        b'0'..=b'9' => Some(c - b'0'),
+        b'a'..=b'f' => Some(c - b'a' + 10),
+        b'A'..=b'F' => Some(c - b'A' + 10),
+        _ => None,
+    }
+}
+
+fn hex_decode(text: &str) -> Option<Vec<u8>> {
+    let b = text.as_bytes();
+    if b.len() % 2 != 0 {
+        return None;
+    }
+    b.chunks(2)
+        .map(|p| Some(hex_value(p[0])? << 4 | hex_value(p[1])?))
+        .collect()
+}
+
+/// Upper-case hex, as Knot and BIND print it.
+fn hex_encode(bytes: &[u8]) -> String {
+    let mut s = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        let _ = write!(s, "{b:02X}");
+    }
+    s
+}
+
+/// `n` groups of `digits` hex digits separated by `sep` (EUI-48 `00-00-5e-00-53-2a`, ILNP
+/// `2001:0db8:1140:1000`).
+fn parse_separated_hex(text: &str, sep: char, n: usize, digits: usize) -> Option<Vec<u8>> {
+    let groups: Vec<&str> = text.split(sep).collect();
+    if groups.len() != n || groups.iter().any(|g| g.len() != digits) {
+        return None;
+    }
+    hex_decode(&groups.concat())
+}
+
+/// Base32 with the "extended hex" alphabet (RFC 4648 §7), lower case, no padding: NSEC3 hashes.
+fn base32hex_encode(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8; 32] = b"0123456789abcdefghijklmnopqrstuv";
+    let mut s = String::with_capacity(bytes.len().div_ceil(5) * 8);
+    let (mut buf, mut bits) = (0u32, 0u32);
+    for &b in bytes {
+        buf = (buf << 8) | u32::from(b);
+        bits += 8;
+        while bits >= 5 {
+            bits -= 5;
+            s.push(ALPHABET[((buf >> bits) & 31) as usize] as char);
+        }
+        buf &= (1 << bits) - 1;
+    }
+    if bits > 0 {
+        s.push(ALPHABET[((buf << (5 - bits)) & 31) as usize] as char);
+    }
+    s
+}
+
+fn base32hex_decode(text: &str) -> Option<Vec<u8>> {
+    let text = text.trim_end_matches('=');
+    if matches!(text.len() % 8, 1 | 3 | 6) {
+        return None;
+    }
+    let mut out = Vec::with_capacity(text.len() * 5 / 8);
+    let (mut buf, mut bits) = (0u32, 0u32);
+    for c in text.bytes() {
+        let v = match c {
+            b'0'..=b'9' => c - b'0',
+            b'a'..=b'v' => c - b'a' + 10,
+            b'A'..=b'V' => c - b'A' + 10,
+            _ => return None,
+        };
+        buf = (buf << 5) | u32::from(v);
+        bits += 5;
+        if bits >= 8 {
+            bits -= 8;
+            out.push((buf >> bits) as u8);
+            buf &= (1 << bits) - 1;
+        }
+    }
+    Some(out)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Bitmaps
+// ---------------------------------------------------------------------------------------------
+
+/// RFC 4034 §4.1.2 windowed type bitmap: only windows with types, without trailing zero bytes.
+fn type_bitmap_encode(types: &BTreeSet<u16>, out: &mut Vec<u8>) {
+    let mut window: Option<u8> = None;
+    let mut bits = [0u8; 32];
+    let mut len = 0;
+    let flush = |out: &mut Vec<u8>, window: u8, bits: &[u8; 32], len: usize| {
+        out.push(window);
+        out.push(len as u8);
+        out.extend_from_slice(&bits[..len]);
+    };
+    for &t in types {
+        let (w, low) = ((t >> 8) as u8, usize::from(t as u8));
+        if window != Some(w) {
+            if let Some(prev) = window {
+                flush(out, prev, &bits, len);
+            }
+            window = Some(w);
+            bits = [0; 32];
+            len = 0;
+        }
+        bits[low / 8] |= 0x80 >> (low % 8);
+        len = len.max(low / 8 + 1);
+    }
+    if let Some(prev) = window {
+        flush(out, prev, &bits, len);
+    }
+}
+
+/// Inverse of [`type_bitmap_encode`]; `None` unless the bitmap is well-formed and canonical.
+fn type_bitmap_decode(data: &[u8]) -> Option<Vec<u16>> {
+    let mut r = Reader::new(data);
+    let mut types = Vec::new();
+    let mut last_window: Option<u8> = None;
+    while !r.at_end() {
+        let window = r.u8()?;
+        let len = usize::from(r.u8()?);
+        if len == 0 || len > 32 || last_window.is_some_and(|last| window <= last) {
+            return None;
+        }
+        let bits = r.take(len)?;
+        if bits[len - 1] == 0 {
+            return None;
+        }
+        for (i, &byte) in bits.iter().enumerate() {
+            for bit in 0..8 {
+                if byte & (0x80 >> bit) != 0 {
+                    types.push(u16::from(window) << 8 | (i * 8 + bit) as u16);
+                }
+            }
+        }
+        last_window = Some(window);
+    }
+    Some(types)
+}
+
+/// A flat bitmap, bit n (most significant first) for value n, without trailing zero bytes
+/// (WKS ports, NXT types).
+fn flat_bitmap_encode(values: &BTreeSet<u16>, out: &mut Vec<u8>) {
+    let Some(&max) = values.last() else { return };
+    let start = out.len();
+    out.resize(start + usize::from(max) / 8 + 1, 0);
+    for &v in values {
+        out[start + usize::from(v) / 8] |= 0x80 >> (v % 8);
+    }
+}
+
+/// Inverse of [`flat_bitmap_encode`]; `None` if longer than `max_len` bytes or not canonical.
+fn flat_bitmap_decode(data: &[u8], max_len: usize) -> Option<Vec<u16>> {
+    if data.len() > max_len || data.last() == Some(&0) {
+        return None;
+    }
+    let mut values = Vec::new();
+    for (i, &byte) in data.iter().enumerate() {
+        for bit in 0..8 {
+            if byte & (0x80 >> bit) != 0 {
+                values.push((i * 8 + bit) as u16);
+            }
+        }
+    }
+    Some(values)
+}
+
+// ---------------------------------------------------------------------------------------------
+// LOC
+// ---------------------------------------------------------------------------------------------
+
+/// Centimetres → RFC 1876 size/precision byte (mantissa << 4 | power of ten), truncating like
+/// Knot and BIND.
+fn loc_precision_encode(mut cm: u64) -> u8 {
+    let mut exponent = 0u8;
+    while cm > 9 {
+        cm /= 10;
+        exponent += 1;
+    }
+    (cm as u8) << 4 | exponent
+}
+
+/// RFC 1876 size/precision byte → centimetres; `None` for digits above 9 or a non-canonical zero.
+fn loc_precision_decode(b: u8) -> Option<u64> {
+    let (mantissa, exponent) = (b >> 4, b & 0x0f);
+    if mantissa > 9 || exponent > 9 || (mantissa == 0 && exponent != 0) {
+        return None;
+    }
+    Some(u64::from(mantissa) * 10u64.pow(exponent.into()))
+}
+
+fn loc_to_text(r: &mut Reader<'_>) -> Option<String> {
+    if r.u8()? != 0 {
+        return None; // only version 0 is defined
+    }
+    let size = loc_precision_decode(r.u8()?)?;
+    let horizontal = loc_precision_decode(r.u8()?)?;
+    let vertical = loc_precision_decode(r.u8()?)?;
+    let lat = i64::from(r.u32()?) - (1 << 31);
+    let lon = i64::from(r.u32()?) - (1 << 31);
+    let alt = i64::from(r.u32()?) - 10_000_000;
+    if lat.abs() > 90 * 3_600_000 || lon.abs() > 180 * 3_600_000 {
+        return None;
+    }
+    let coordinate = |v: i64, hemispheres: [char; 2]| {
+        let a = v.abs();
+        let hemi = if v >= 0 {
+            hemispheres[0]
+        } else {
+            hemispheres[1]
+        };
+        format!(
+            "{} {} {}.{:03} {hemi}",
+            a / 3_600_000,
+            a / 60_000 % 60,
+            a / 1000 % 60,
+            a % 1000
+        )
+    };
+    let metres = |cm: u64| format!("{}.{:02}m", cm / 100, cm % 100);
+    let sign = if alt < 0 { "-" } else { "" };
+    Some(format!(
+        "{} {} {sign}{}.{:02}m {} {} {}",
+        coordinate(lat, ['N', 'S']),
+        coordinate(lon, ['E', 'W']),
+        alt.abs() / 100,
+        alt.abs() % 100,
+        metres(size),
+        metres(horizontal),
+        metres(vertical)
+    ))
+}
+
+// ---------------------------------------------------------------------------------------------
+// SVCB / HTTPS parameters (RFC 9460)
+// ---------------------------------------------------------------------------------------------
+
+const SVC_KEYS: &[(u16, &str)] = &[
+    (0, "mandatory"),
+    (1, "alpn"),
+    (2, "no-default-alpn"),
+    (3, "port"),
+    (4, "ipv4hint"),
+    (5, "ech"),
+    (6, "ipv6hint"),
+    (7, "dohpath"),
+    (8, "ohttp"),
+];
+
+/// The presentation name of a SvcParamKey: its registered name or `keyNNNNN`.
+fn svc_key_name(key: u16) -> String {
+    match SVC_KEYS.iter().find(|(k, _)| *k == key) {
+        Some((_, name)) => (*name).to_string(),
+        None => format!("key{key}"),
+    }
+}
+
+/// A key name → (number, written in the generic `keyNNNNN` form?). Key 65535 is reserved.
+fn svc_key_from_text(text: &str) -> Option<(u16, bool)> {
+    if let Some(&(key, _)) = SVC_KEYS.iter().find(|(_, name)| *name == text) {
+        return Some((key, false));
+    }
+    let number = text.strip_prefix("key")?;
+    parse_uint(number, u64::from(u16::MAX) - 1).map(|k| (k as u16, true))
+}
+
+/// Splits a comma-separated value list (RFC 9460 Appendix A.1): `\,` is a literal comma and
+/// `\\` a literal backslash; items may not be empty.
+fn split_value_list(value: &[u8]) -> Result<Vec<Vec<u8>>, String> {
+    let mut items = vec![Vec::new()];
+    let mut i = 0;
+    while i < value.len() {
+        match value[i] {
+            b'\\' => {
+                let next = *value.get(i + 1).ok_or("ends with a lone backslash")?;
+                if let Some(item) = items.last_mut() {
+                    item.push(next);
+                }
+                i += 2;
+            }
+            b',' => {
+                items.push(Vec::new());
+                i += 1;
+            }
+            b => {
+                if let Some(item) = items.last_mut() {
+                    item.push(b);
+                }
+                i += 1;
+            }
+        }
+    }
+    if items.iter().any(Vec::is_empty) {
+        return Err("has an empty item in its comma-separated list".into());
+    }
+    Ok(items)
+}
+
+/// Wire value of a SvcParam from its (escape-decoded) presentation value.
+fn svc_value_from_text(key: u16, value: Option<&[u8]>) -> Result<Vec<u8>, String> {
+    let required = || {
+        value
+            .filter(|v| !v.is_empty())
+            .ok_or_else(|| "needs a value (key=value)".to_string())
+    };
+    let text = |v: &[u8]| String::from_utf8_lossy(v).into_owned();
+    let mut out = Vec::new();
+    match key {
+        0 => {
+            let mut keys = Vec::new();
+            for item in text(required()?).split(',') {
+                let (k, _) =
+                    svc_key_from_text(item).ok_or_else(|| format!("'{item}' is not a key name"))?;
+                keys.push(k);
+            }
+            keys.sort_unstable();
+            for k in keys {
+                out.extend_from_slice(&k.to_be_bytes());
+            }
+        }
+        1 => {
+            for id in split_value_list(required()?)? {
+                if id.len() > 255 {
+                    return Err(format!(
+                        "protocol ID longer than 255 bytes ({} bytes)",
+                        id.len()
+                    ));
+                }
+                out.push(id.len() as u8);
+                out.extend_from_slice(&id);
+            }
+        }
+        2 | 8 => {
+            if value.is_some_and(|v| !v.is_empty()) {
+                return Err("takes no value".into());
+            }
+        }
+        3 => {
+            let v = text(required()?);
+            let port = parse_uint(&v, u16::MAX.into())
+                .ok_or_else(|| format!("'{v}' is not a port number from 0 to 65535"))?;
+            out.extend_from_slice(&(port as u16).to_be_bytes());
+        }
+        4 => {
+            for item in text(required()?).split(',') {
+                let addr: Ipv4Addr = item
+                    .parse()
+                    .map_err(|_| format!("'{item}' is not an IPv4 address"))?;
+                out.extend_from_slice(&addr.octets());
+            }
+        }
+        5 => {
+            let v = text(required()?);
+            out = base64_decode(&v)
+                .filter(|b| !b.is_empty())
+                .ok_or_else(|| format!("'{}' is not valid base64", shorten(&v)))?;
+        }
+        6 => {
+            for item in text(required()?).split(',') {
+                let addr: Ipv6Addr = item
+                    .parse()
+                    .map_err(|_| format!("'{item}' is not an IPv6 address"))?;
+                out.extend_from_slice(&addr.octets());
+            }
+        }
+        _ => out = required()?.to_vec(),
+    }
+    Ok(out)
+}
+
+/// Checks SvcParams wire data (RFC 9460 §2.2, §7, §8): keys strictly increasing, each value well
+/// formed, mandatory keys present, no-default-alpn only with alpn.
+fn svc_params_check(params: &[u8]) -> Result<(), String> {
+    let mut r = Reader::new(params);
+    let mut keys = Vec::new();
+    let mut mandatory: &[u8] = &[];
+    while !r.at_end() {
+        let (key, value) = match (r.u16(), r.u16()) {
+            (Some(key), Some(len)) => (
+                key,
+                r.take(usize::from(len))
+                    .ok_or("parameter value runs past the end")?,
+            ),
+            _ => return Err("truncated parameter".into()),
+        };
+        if keys.last().is_some_and(|&last| key <= last) {
+            return Err(format!(
+                "key {} is out of order or repeated",
+                svc_key_name(key)
+            ));
+        }
+        if key == u16::MAX {
+            return Err("key65535 is reserved".into());
+        }
+        let name = svc_key_name(key);
+        let ok = match key {
+            0 => {
+                mandatory = value;
+                !value.is_empty() && value.len() % 2 == 0
+            }
+            1 => {
+                let mut ids = Reader::new(value);
+                let mut ok = !value.is_empty();
+                while ok && !ids.at_end() {
+                    ok = ids.char_string().is_some_and(|id| !id.is_empty());
+                }
+                ok
+            }
+            2 | 8 => value.is_empty(),
+            3 => value.len() == 2,
+            4 => !value.is_empty() && value.len() % 4 == 0,
+            5 => !value.is_empty(),
+            6 => !value.is_empty() && value.len() % 16 == 0,
+            _ => true,
+        };
+        if !ok {
+            return Err(format!("{name} has a malformed value"));
+        }
+        keys.push(key);
+    }
+    let mut last = None;
+    for pair in mandatory.chunks_exact(2) {
+        let key = u16::from_be_bytes([pair[0], pair[1]]);
+        if key == 0 {
+            return Err("mandatory must not list itself".into());
+        }
+        if last.is_some_and(|l| key <= l) {
+            return Err(format!("mandatory lists {} twice", svc_key_name(key)));
+        }
+        if !keys.contains(&key) {
+            return Err(format!(
+                "mandatory lists {} but the record has no such parameter",
+                svc_key_name(key)
+            ));
+        }
+        last = Some(key);
+    }
+    if keys.contains(&2) && !keys.contains(&1) {
+        return Err("no-default-alpn requires an alpn parameter".into());
+    }
+    Ok(())
+}
+
+/// One SvcParam as a single unquoted word: `key=value`, or `key` when it has no value.
+fn svc_param_to_text(key: u16, value: &[u8]) -> Option<String> {
+    let name = svc_key_name(key);
+    let text = match key {
+        0 => value
+            .chunks_exact(2)
+            .map(|p| svc_key_name(u16::from_be_bytes([p[0], p[1]])))
+            .collect::<Vec<_>>()
+            .join(","),
+        1 => {
+            let mut ids = Reader::new(value);
+            let mut items = Vec::new();
+            while !ids.at_end() {
+                let mut item = Vec::new();
+                for &b in ids.char_string()? {
+                    if b == b',' || b == b'\\' {
+                        item.push(b'\\');
+                    }
+                    item.push(b);
+                }
+                items.push(escape_word(&item));
+            }
+            items.join(",")
+        }
+        2 | 8 => return Some(name),
+        3 => Reader::new(value).u16()?.to_string(),
+        4 => value
+            .chunks_exact(4)
+            .map(|a| ipv4_from(a).to_string())
+            .collect::<Vec<_>>()
+            .join(","),
+        5 => BASE64.encode(value),
+        6 => value
+            .chunks_exact(16)
+            .map(|a| ipv6_from(a).to_string())
+            .collect::<Vec<_>>()
+            .join(","),
+        _ if value.is_empty() => return Some(name),
+        _ => escape_word(value),
+    };
+    Some(format!("{name}={text}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A tiny zone-file-like tokenizer: splits on whitespace, a `"` at the start of a word opens a
+    /// quoted string, escapes stay as written (like the real lexer).
+    fn tokenize(s: &str) -> Vec<Token> {
+        let chars: Vec<char> = s.chars().collect();
+        let mut tokens = Vec::new();
+        let mut i = 0;
+        while i < chars.len() {
+            if chars[i].is_whitespace() {
+                i += 1;
+                continue;
+            }
+            let quoted = chars[i] == '"';
+            if quoted {
+                i += 1;
+            }
+            let mut text = String::new();
+            while i < chars.len()
+                && (if quoted {
+                    chars[i] != '"'
+                } else {
+                    !chars[i].is_whitespace()
+                })
+            {
+                if chars[i] == '\\' && i + 1 < chars.len() {
+                    text.push('\\');
+                    i += 1;
+                }
+                text.push(chars[i]);
+                i += 1;
+            }
+            if quoted {
+                i += 1; // closing quote
+            }
+            tokens.push(Token { text, quoted });
+        }
+        tokens
+    }
+
+    fn origin() -> Name {
+        Name::parse("example.", None).unwrap()
+    }
+
+    fn parse(rtype: &str, text: &str) -> Result<Vec<u8>, RdataError> {
+        rdata_from_text(RType::from_name(rtype).unwrap(), &tokenize(text), &origin())
+    }
+
+    #[test]
+    fn dump() {
+        for (t, text) in SAMPLES {
+            let rtype = RType::from_name(t).unwrap();
+            match parse(t, text) {
+                Ok(w) => println!("DUMP {t} | {text} | {}", rdata_to_text(rtype, &w)),
+                Err(e) => println!("DUMP ERR {t} | {text} | {e}"),
+            }
+        }
+    }
+
+    const SAMPLES: &[(&str, &str)] = &[
+        ("SOA", "ns1.example. hostmaster.example. 1 2 3 4 5"),
+        ("SOA", "@ hostmaster 2005061300 4H 1H 7D 1D"),
+        ("SOA", "ns hm 1 1h30m 2w1d 4294967295 0"),
+        ("NS", "ns1.example."),
+        ("NSEC3PARAM", "1 1 12 aabbccdd"),
+        ("NSEC3PARAM", "1 1 12 -"),
+        ("MX", "10 mail"),
+        ("MX", "0 @"),
+        ("TXT", "\"foo foo foo\""),
+        ("PTR", "foo.net."),
+        ("A", "0.0.0.0"),
+        ("A", "255.255.255.255"),
+        ("AAAA", "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff"),
+        ("AAAA", "::1"),
+        ("AFSDB", "0 hostname"),
+        ("AFSDB", "65535 ."),
+        ("CNAME", "cname-target."),
+        ("CNAME", "cname-target"),
+        ("CNAME", "."),
+        ("CERT", "65534 65535 PRIVATEOID MxFcby9k/yvedMfQgKzhH5er0Mu/vILz45IkskceFGgi WCn/GxHhai6VAuHAoNUz4YoU1tVfSCSqQYn6//11U6Nl d80jEeC8aTrO+KKmCaY="),
+        ("CERT", "PKIX 1 RSASHA256 AQID"),
+        ("DHCID", "AAIBY2/AuCccgoJbsaxcQc9TUapptP69lOjxfNuVAA2kjEA="),
+        ("DNAME", "dname-target."),
+        ("GPOS", "\"-22.6882\" \"116.8652\" \"250.0\""),
+        ("HINFO", "\"Generic PC clone\" \"NetBSD-1.4\""),
+        ("HINFO", "\"one\\\\\" \"two\""),
+        ("HINFO", "\"a\\b\\\"de\" \"zup\""),
+        ("HINFO", "\"\" \"\\ab\""),
+        ("ISDN", "\"isdn-address\""),
+        ("ISDN", "\"isdn-address\" \"subaddress\""),
+        ("ISDN", "isdn-address subaddress"),
+        ("KEY", "512 255 1 AQMFD5raczCJHViKtLYhWGz8hMY9UGRuniJDBzC7w0aR yzWZriO6i2odGWWQVucZqKVsENW91IOW4vqudngPZsY3"),
+        ("KEY", "256 3 5"),
+        ("KX", "10 kdc"),
+        ("LOC", "60 9 N 24 39 E 10 20 2000 20"),
+        ("LOC", "60 09 00.000 N 24 39 00.000 E 10.00m 20.00m 2000.00m 20.00m"),
+        ("LOC", "60 9 1.51 N 24 39 0.000 E 10.00m 90000000.00m 2000m 20m"),
+        ("LOC", "0 9 1 S 24 39 0.000 E 10.00m 90000000.00m 2000m 20m"),
+        ("LOC", "40 32 24.716 N 105 04 25.770 W 1208m"),
+        ("LOC", "40 S 105 E -9978.85m"),
+        ("LOC", "40 N 105 W 1208.64m 0.34m 5.68m 4.86m"),
+        ("LOC", "90 S 180 E 42849672.95m 90000000m 90000000m 89999999m"),
+        ("LOC", "42 21 54 N 71 06 18 W -24m 30m"),
+        ("MB", "madname"),
+        ("MG", "mgmname"),
+        ("MR", "mrname"),
+        ("MD", "md"),
+        ("MF", "mf"),
+        ("MINFO", "rmailbx emailbx"),
+        ("NAPTR", "0 0 \"\" \"\" \"\" ."),
+        ("NAPTR", "65535 65535 \"blurgh\" \"blorf\" \"blegh\" foo."),
+        ("NAPTR", "100 10 \"S\" \"SIP+D2U\" \"!^.*$!sip:customer-service@example.com!\" _sip._udp"),
+        ("NSAP-PTR", "foo."),
+        ("NSAP", "0x47000580005a0000000001e133ffffff00016100"),
+        ("NSAP", "0x47.000580005a0000000001e133ffffff000161.00"),
+        ("NXT", "a.secure NS SOA MX SIG KEY LOC NXT"),
+        ("NXT", ". A"),
+        ("PX", "65535 foo. bar."),
+        ("RP", "mbox-dname txt-dname"),
+        ("RT", "0 intermediate-host"),
+        ("SIG", "NXT 1 3 3600 20200101000000 20030101000000 2143 foo MxFcby9k/yvedMfQgKzhH5er0Mu/vILz45IkskceFGgi WCn/GxHhai6VAuHAoNUz4YoU1tVfSCSqQYn6//11U6Nl d80jEeC8aTrO+KKmCaY="),
+        ("SRV", "0 0 0 ."),
+        ("SRV", "65535 65535 65535 old-slow-box.example.com."),
+        ("TLSA", "3 1 1 a9cdf989b504fe5dca90c0d2167b6550570734f7c763e09fdf88904e06157065"),
+        ("SMIMEA", "1 0 2 81ee7f6c0ecc6b09b7785a9418f54432de630dd54dc6ee9e3c49de547708d236d4c413c3e97e44f969e635958aa410495844127c04883503e5b024cf7a8f6a94"),
+        ("TXT", "\"foo\" \"bar\""),
+        ("TXT", "foo"),
+        ("TXT", "foo bar"),
+        ("TXT", "\"foo\\032bar\""),
+        ("TXT", "foo\\032bar"),
+        ("TXT", "\"foo\\010bar\""),
+        ("TXT", "foo\\ bar"),
+        ("TXT", "\"\\\"foo\\\"\""),
+        ("TXT", "\\\"foo\\\""),
+        ("TXT", "\"foo;\""),
+        ("TXT", "\"foo\\;\""),
+        ("TXT", "\"bar\\\\;\""),
+        ("TXT", "\"hallo ik ben Miek\\000 Gieben\""),
+        ("TXT", "\"\""),
+        ("TXT", "\"caf\u{e9}\""),
+        ("WKS", "10.0.0.1 6 0 1 2 21 23"),
+        ("WKS", "10.0.0.1 udp 0 1 2 53"),
+        ("WKS", "10.0.0.2 6 65535"),
+        ("X25", "\"123456789\""),
+        ("DS", "12345 3 1 123456789abcdef67890123456789abcdef67890"),
+        ("DLV", "12345 3 1 123456789abcdef67890123456789abcdef67890"),
+        ("CDS", "0 0 0 00"),
+        ("APL", "1:192.168.32.0/21 !1:192.168.38.0/28"),
+        ("APL", "1:224.0.0.0/4 2:FF00:0:0:0:0:0:0:0/8"),
+        ("APL", ""),
+        ("APL", "1:0.0.0.0/0 2:2001:db8::1/128"),
+        ("RRSIG", "NSEC 1 3 3600 20200101000000 20030101000000 2143 foo MxFcby9k/yvedMfQgKzhH5er0Mu/vILz45IkskceFGgi WCn/GxHhai6VAuHAoNUz4YoU1tVfSCSqQYn6//11U6Nl d80jEeC8aTrO+KKmCaY="),
+        ("RRSIG", "NSEC 1 3 3600 1577836800 1041379200 2143 foo MxFcby9k/yvedMfQgKzhH5er0Mu/vILz45IkskceFGgi WCn/GxHhai6VAuHAoNUz4YoU1tVfSCSqQYn6//11U6Nl d80jEeC8aTrO+KKmCaY="),
+        ("RRSIG", "TYPE65534 ECDSAP256SHA256 2 1d 21060207062815 19700101000000 0 . AA=="),
+        ("NSEC", "a.secure A MX RRSIG NSEC TYPE1234"),
+        ("NSEC", ". NSAP-PTR NSEC"),
+        ("NSEC", ". NSEC TYPE65535"),
+        ("NSEC", "."),
+        ("NSEC3", "1 1 12 aabbccdd 2t7b4g4vsa5smi47k61mv5bv1a22bojr MX DNSKEY NS SOA NSEC3PARAM RRSIG"),
+        ("NSEC3", "1 1 12 - 2t7b4g4vsa5smi47k61mv5bv1a22bojr MX DNSKEY NS SOA NSEC3PARAM RRSIG"),
+        ("NSEC3", "1 1 1 abcd alkmaao A"),
+        ("NSEC3", "1 0 0 - 2T7B4G4VSA5SMI47K61MV5BV1A22BOJR"),
+        ("DNSKEY", "512 255 1 AQMFD5raczCJHViKtLYhWGz8hMY9UGRuniJDBzC7w0aR yzWZriO6i2odGWWQVucZqKVsENW91IOW4vqudngPZsY3 GvQ/xVA8/7pyFj6b7Esga60zyGW6LFe9r8n6paHrlG5o jqf0BaqHT+8="),
+        ("DNSKEY", "257 3 RSAMD5 AQMFD5raczCJHViKtLYhWGz8hMY9UGRuniJDBzC7w0aR yzWZriO6i2odGWWQVucZqKVsENW91IOW4vqudngPZsY3 GvQ/xVA8/7pyFj6b7Esga60zyGW6LFe9r8n6paHrlG5o jqf0BaqHT+8="),
+        ("SSHFP", "1 1 aa549bfe898489c02d1715d97d79c57ba2fa76ab"),
+        ("SPF", "\"v=spf1 mx -all\""),
+        ("IPSECKEY", "10 1 2 192.0.2.38 AQNRU3mG7TVTO2BkR47usntb102uFJtugbo6BSGvgqt4AQ=="),
+        ("IPSECKEY", "10 0 2 . AQNRU3mG7TVTO2BkR47usntb102uFJtugbo6BSGvgqt4AQ=="),
+        ("IPSECKEY", "10 3 2 mygateway.example.com. AQNRU3mG7TVTO2BkR47usntb102uFJtugbo6BSGvgqt4AQ=="),
+        ("IPSECKEY", "10 2 2 2001:0DB8:0:8002::2000:1 AQNRU3mG7TVTO2BkR47usntb102uFJtugbo6BSGvgqt4AQ=="),
+        ("IPSECKEY", "10 3 0 mygateway2"),
+        ("HIP", "2 200100107B1A74DF365639CC39F1D578 AwEAAbdxyhNuSutc5EMzxTs9LBPCIkOFH8cIvM4p9+LrV4e19WzK00+CI6zBCQTdtWsuxKbWIy87UOoJTwkUs7lBu+Upr1gsNrut79ryra+bSRGQb1slImA8YVJyuIDsj7kwzG7jnERNqnWxZ48AWkskmdHaVDP4BcelrTI3rMXdXF5D"),
+        ("HIP", "2 200100107B1A74DF365639CC39F1D578 AwEAAbdxyhNuSutc5EMzxTs9LBPCIkOFH8cIvM4p9+LrV4e19WzK00+CI6zBCQTdtWsuxKbWIy87UOoJTwkUs7lBu+Upr1gsNrut79ryra+bSRGQb1slImA8YVJyuIDsj7kwzG7jnERNqnWxZ48AWkskmdHaVDP4BcelrTI3rMXdXF5D rvs1.example.com.  rvs2.example.com."),
+        ("CDNSKEY", "256 3 8 AwEAAbmiLgh411Pz3v3XCSBrvYf52A/Gv55ItN1NbOLH Cqt3Ec3p+VB/kQ87VjjMrycanZFnZT4l9uCFuYh21Ccy xVpcxExbM0UuhX5rJoDyeFSXoQlkHrB01osPl5Vri5Ym KtcmqGxZ9An0VSunohkyiX1SrNRZSdQnk9/pIHDe/c8D"),
+        ("CDNSKEY", "0 3 0 AA=="),
+        ("NID", "10 0014:4fff:ff20:ee64"),
+        ("L32", "10 10.1.2.0"),
+        ("L64", "10 2001:0DB8:1140:1000"),
+        ("LP", "10 l64-subnet1.example.com."),
+        ("EUI48", "00-00-5e-00-53-2a"),
+        ("EUI64", "00-00-5e-ef-10-00-00-2a"),
+        ("URI", "10 1 \"ftp://ftp1.example.com/public\""),
+        ("URI", "10 1 \"http://www.example.com/path\""),
+        ("CAA", "0 issue \"ca.example.net\""),
+        ("CAA", "0 iodef \"mailto:security@example.com\""),
+        ("CAA", "0 issue \"ca.example.net; account=230123\""),
+        ("CAA", "128 tbs \"Unknown\""),
+        ("CAA", "0 issue ca.example.net"),
+        ("CAA", "0 issue \";\""),
+        ("OPENPGPKEY", "mQENBEteQDsBCADYnatn9+5t43AdJlVk9dZC2RM0idPQcmrrKcjeAWDnISqoJzkv Q8ifX6mefquTBsDZC279uXShyTffYzQtvP2r9ewkK7zmSv52Ar563TSULAMwiLpe"),
+        ("AMTRELAY", "0 0 0 ."),
+        ("AMTRELAY", "0 1 0 ."),
+        ("AMTRELAY", "10 0 1 203.0.113.15"),
+        ("AMTRELAY", "10 0 2 2001:db8::15"),
+        ("AMTRELAY", "128 1 3 amtrelays.example.com."),
+        ("CSYNC", "12345 0 A MX RRSIG NSEC TYPE1234"),
+        ("CSYNC", "66 3 A NS AAAA"),
+        ("AVC", "\"app-name:WOLFGANG|app-class:OAM|business=yes\""),
+        ("ZONEMD", "2018031900 1 1 62e6cf51b02e54b9 b5f967d547ce4313 6792901f9f88e637 493daaf401c92c27 9dd10f0edb1c56f8 080211f8480ee306"),
+        ("ZONEMD", "2018031900 1 240 e2d523f654b9422a 96c5a8f44607bbee"),
+        ("ZONEMD", "2018031900 241 1 e1846540e33a9e41 89792d18d5d131f6 05fc283e aaaaaaaa aaaaaaaaaaaaaaaaa aaaaaaaaaaaaaaaa aaaaaaaaaaaaaaa"),
+        ("SVCB", "100 foo.com. mandatory=\"alpn,port\" alpn=\"h2,h3\" no-default-alpn port=\"12345\" ech=\"abcd\" ipv4hint=1.2.3.4,4.3.2.1 ipv6hint=1::2,3::4 key12345=\"foo\""),
+        ("SVCB", "16 foo.example.org. alpn=\"foo\\\\,bar,h2\""),
+        ("SVCB", "16 foo.example.org. alpn=foo\\092,bar,h2"),
+        ("SVCB", "16 foo.example.org. dohpath=/dns-query{?dns}"),
+        ("SVCB", "16 foo.example.org. ohttp"),
+        ("SVCB", "1 . key667=\"hello\\210qoo\" key65000"),
+        ("SVCB", "1 . key667=\"hello there\""),
+        ("HTTPS", "0 svc"),
+        ("HTTPS", "1 . port=8002 ech=\"abcd\""),
+        ("HTTPS", "1 . alpn=h3,h2 ipv6hint=2001:db8::1 mandatory=ipv6hint"),
+        ("RESINFO", "qnamemin exterr=15,16,17 infourl=https://resolver.example.com/guide"),
+        ("WALLET", "EXAMPLE 01234567890abcdef"),
+        ("DSYNC", "CDS NOTIFY 5300 notify-endpoint.parent.net."),
+        ("DSYNC", "CSYNC 128 443 notify-endpoint.parent.net."),
+        ("HHIT", "gwppM2ZmOCAwMDAwWQFGMIIBQjCB9aAD AgECAgE1MAUGAytlcDArMSkwJwYDVQQD"),
+        ("BRID", "owAAAYIEUQEgAQA//gAKBRMIJGmaS8ay AogFWIkB+t72Zwrt9mcgAQA//gAABV5g"),
+        ("A6", "0 ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff"),
+        ("A6", "64 ::ffff:ffff:ffff:ffff foo."),
+        ("A6", "127 ::1 foo."),
+        ("A6", "128 ."),
+        ("TA", "12345 8 2 0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"),
+        ("A", "\\# 4 7f000002"),
+    ];
 }

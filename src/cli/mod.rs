@@ -1,0 +1,166 @@
+//! The command line: clap types and one file per command group. Thin: every verb calls the
+//! library (the control client, the store, the server) and prints the result.
+
+mod control_verbs;
+mod serve;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+
+use crate::config::{self, Config};
+
+/// zonectl — an authoritative DNS server and zone manager for SPF, DKIM and DMARC records.
+#[derive(Debug, Parser)]
+#[command(name = "zonectl", version, about, max_term_width = 100)]
+pub struct Cli {
+    /// Configuration file (TOML). Flags override it.
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Directory of zone files [default: ./zones].
+    #[arg(long, global = true, value_name = "DIR")]
+    pub zones_dir: Option<PathBuf>,
+    /// Directory of DKIM private keys [default: ./keys].
+    #[arg(long, global = true, value_name = "DIR")]
+    pub keys_dir: Option<PathBuf>,
+    /// Control socket of the running server [default: ./zonectl.sock].
+    #[arg(long, global = true, value_name = "PATH", env = "ZONECTL_CONTROL")]
+    pub control: Option<PathBuf>,
+    /// Print machine-readable JSON instead of text.
+    #[arg(long, global = true)]
+    pub json: bool,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve the zones in the zones directory over UDP and TCP.
+    Serve(serve::ServeArgs),
+    /// Show each zone's serial, state, records, last load and errors.
+    #[command(alias = "zone-status")]
+    Status(control_verbs::ZoneArg),
+    /// Check zone files without serving them (`--file` works with no server running).
+    #[command(alias = "zone-check")]
+    Check(control_verbs::CheckArgs),
+    /// Re-read zone files; a bad file keeps the last good zone serving.
+    #[command(alias = "zone-reload")]
+    Reload(control_verbs::ZoneArg),
+    /// Stop applying file changes and edits to a zone, so it can be edited by hand.
+    #[command(alias = "zone-freeze")]
+    Freeze(control_verbs::ZoneArg),
+    /// Resume a frozen zone, loading its file if it changed meanwhile.
+    #[command(alias = "zone-thaw")]
+    Thaw(control_verbs::ZoneArg),
+}
+
+/// Global settings merged from the config file and the flags.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub config: Config,
+    pub zones_dir: PathBuf,
+    pub keys_dir: PathBuf,
+    pub control: PathBuf,
+    pub json: bool,
+}
+
+impl Cli {
+    fn settings(&self) -> anyhow::Result<Settings> {
+        let Cli {
+            config,
+            zones_dir,
+            keys_dir,
+            control,
+            json,
+            command: _,
+        } = self;
+        let config = match config {
+            Some(path) => Config::load(path)?,
+            None => Config::default(),
+        };
+        let zones_dir = zones_dir
+            .clone()
+            .or_else(|| config.zones_dir.clone())
+            .unwrap_or_else(|| config::DEFAULT_ZONES_DIR.into());
+        let keys_dir = keys_dir
+            .clone()
+            .or_else(|| config.keys_dir.clone())
+            .unwrap_or_else(|| config::DEFAULT_KEYS_DIR.into());
+        let control = control
+            .clone()
+            .or_else(|| config.control.clone())
+            .unwrap_or_else(|| config::DEFAULT_CONTROL.into());
+        Ok(Settings {
+            config,
+            zones_dir,
+            keys_dir,
+            control,
+            json: *json,
+        })
+    }
+}
+
+/// Parses the command line and runs the command. Usage errors exit 2 (clap), failures 1.
+pub fn run() -> ExitCode {
+    let cli = Cli::parse();
+    let result = cli
+        .settings()
+        .context("reading the configuration")
+        .and_then(|settings| match cli.command {
+            Command::Serve(args) => args.run(&settings),
+            Command::Status(args) => args.status(&settings),
+            Command::Check(args) => args.run(&settings),
+            Command::Reload(args) => args.reload(&settings),
+            Command::Freeze(args) => args.freeze(&settings),
+            Command::Thaw(args) => args.thaw(&settings),
+        });
+    match result {
+        Ok(code) => code,
+        Err(err) => {
+            eprintln!("zonectl: {err:#}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+/// Formats a UNIX time as `YYYY-MM-DD HH:MM:SS UTC`.
+pub fn format_utc(unix: i64) -> String {
+    let days = unix.div_euclid(86_400);
+    let secs = unix.rem_euclid(86_400);
+    // Civil-from-days (Howard Hinnant's algorithm), proleptic Gregorian calendar.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02} {:02}:{:02}:{:02} UTC",
+        secs / 3600,
+        secs % 3600 / 60,
+        secs % 60
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn utc_formatting() {
+        assert_eq!(format_utc(0), "1970-01-01 00:00:00 UTC");
+        assert_eq!(format_utc(951_782_400), "2000-02-29 00:00:00 UTC");
+        assert_eq!(format_utc(1_764_370_861), "2025-11-28 23:01:01 UTC");
+    }
+
+    #[test]
+    fn cli_definition_is_consistent() {
+        use clap::CommandFactory;
+        Cli::command().debug_assert();
+    }
+}

@@ -1,0 +1,76 @@
+//! `zonectl serve`: run the server in the foreground until SIGTERM/SIGINT.
+
+use std::net::SocketAddr;
+use std::process::ExitCode;
+
+use clap::Args;
+
+use super::Settings;
+use crate::config;
+use crate::server::{self, ServeOptions};
+use crate::wire::AnswerConfig;
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address and port to answer on, UDP and TCP; repeat for several
+    /// [default: 127.0.0.1:5353 and [::1]:5353].
+    #[arg(long, value_name = "ADDR:PORT")]
+    pub listen: Vec<SocketAddr>,
+}
+
+impl ServeArgs {
+    pub fn run(self, settings: &Settings) -> anyhow::Result<ExitCode> {
+        let ServeArgs { listen } = self;
+        init_logging();
+        let Settings {
+            config,
+            zones_dir,
+            keys_dir: _,
+            control,
+            json: _,
+        } = settings.clone();
+        let listen = if !listen.is_empty() {
+            listen
+        } else if let Some(l) = &config.listen {
+            l.clone()
+        } else {
+            config::DEFAULT_LISTEN
+                .iter()
+                .map(|a| a.parse().expect("default addresses parse"))
+                .collect()
+        };
+        let answer = AnswerConfig {
+            max_udp_payload: config
+                .max_udp_payload
+                .unwrap_or(AnswerConfig::default().max_udp_payload)
+                .max(512),
+        };
+        let udp_workers = config.udp_workers.unwrap_or_else(|| {
+            std::thread::available_parallelism()
+                .map(|n| n.get())
+                .unwrap_or(1)
+        });
+        let opts = ServeOptions {
+            zones_dir,
+            listen,
+            control,
+            config,
+            answer,
+            udp_workers,
+            handle_signals: true,
+        };
+        let handle = server::start(opts)?;
+        handle.wait();
+        Ok(ExitCode::SUCCESS)
+    }
+}
+
+/// Logs to stderr; `RUST_LOG` overrides the default level (info, no per-query lines).
+fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}

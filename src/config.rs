@@ -1,0 +1,126 @@
+//! The configuration file (TOML) and its defaults. Command-line flags override it.
+//!
+//! Unknown keys are rejected by name, so a typo never silently does nothing.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::zone::serial::SerialPolicy;
+
+/// Default listen addresses: loopback only, IPv4 and IPv6.
+pub const DEFAULT_LISTEN: [&str; 2] = ["127.0.0.1:5353", "[::1]:5353"];
+/// Default control socket path.
+pub const DEFAULT_CONTROL: &str = "zonectl.sock";
+/// Default zones directory.
+pub const DEFAULT_ZONES_DIR: &str = "zones";
+/// Default keys directory.
+pub const DEFAULT_KEYS_DIR: &str = "keys";
+
+/// The whole configuration file.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// Directory whose `*.zone` files are served.
+    pub zones_dir: Option<PathBuf>,
+    /// Directory of DKIM private keys.
+    pub keys_dir: Option<PathBuf>,
+    /// UDP and TCP listen addresses.
+    pub listen: Option<Vec<SocketAddr>>,
+    /// Control socket path.
+    pub control: Option<PathBuf>,
+    /// Largest UDP response sent to EDNS clients (default 1232).
+    pub max_udp_payload: Option<u16>,
+    /// UDP sockets (and threads) per listen address (default: number of CPUs).
+    pub udp_workers: Option<usize>,
+    /// Serial policy for zones that do not set their own (default dateserial).
+    pub serial_policy: Option<SerialPolicy>,
+    /// Per-zone settings.
+    #[serde(default, rename = "zone")]
+    pub zones: Vec<ZoneConfig>,
+}
+
+/// Settings for one zone.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ZoneConfig {
+    /// The zone's origin, e.g. `apple.example`.
+    pub name: String,
+    /// The zone file, relative to the zones directory unless absolute (default `NAME.zone`).
+    pub file: Option<PathBuf>,
+    /// Serial policy for edits of this zone.
+    pub serial_policy: Option<SerialPolicy>,
+}
+
+/// Why the configuration could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("reading config {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("config {path}: {message}")]
+    Parse { path: PathBuf, message: String },
+}
+
+impl Config {
+    /// Reads and parses a config file.
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.into(),
+            source,
+        })?;
+        Config::parse(&text, path)
+    }
+
+    /// Parses config text; `path` is for error messages.
+    pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
+        toml::from_str(text).map_err(|e| ConfigError::Parse {
+            path: path.into(),
+            message: e.to_string(),
+        })
+    }
+
+    /// The zone settings for `origin` (absolute or not; case-insensitive), if configured.
+    pub fn zone(&self, origin: &str) -> Option<&ZoneConfig> {
+        let want = origin.trim_end_matches('.');
+        self.zones
+            .iter()
+            .find(|z| z.name.trim_end_matches('.').eq_ignore_ascii_case(want))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unknown_keys_are_rejected_by_name() {
+        let err =
+            Config::parse("zones_dir = \"z\"\nlisten_on = []\n", Path::new("c.toml")).unwrap_err();
+        assert!(err.to_string().contains("listen_on"), "{err}");
+        let err = Config::parse(
+            "[[zone]]\nname = \"a\"\nfiel = \"x\"\n",
+            Path::new("c.toml"),
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("fiel"), "{err}");
+    }
+
+    #[test]
+    fn parses_zones_and_listen() {
+        let c = Config::parse(
+            "listen = [\"127.0.0.1:5300\"]\nserial_policy = \"increment\"\n[[zone]]\nname = \"apple.example\"\nfile = \"a.zone\"\n",
+            Path::new("c.toml"),
+        )
+        .unwrap();
+        assert_eq!(c.listen.unwrap()[0].port(), 5300);
+        assert_eq!(c.serial_policy, Some(SerialPolicy::Increment));
+        assert_eq!(
+            c.zone("Apple.Example.").unwrap().file.as_deref(),
+            Some(Path::new("a.zone"))
+        );
+    }
+}

@@ -1,0 +1,116 @@
+//! The control protocol between the CLI and a running server: one JSON request per line, one
+//! JSON response per line, over a UNIX socket. Types here are shared by both sides; the
+//! blocking client is here too, the listener lives in `server::control`.
+
+use std::io::{BufRead, BufReader, Write};
+use std::os::unix::net::UnixStream;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+/// A request to the server. `zone: None` means every zone.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(tag = "cmd", rename_all = "kebab-case")]
+pub enum Request {
+    Status { zone: Option<String> },
+    Check { zone: Option<String> },
+    Reload { zone: Option<String> },
+    Freeze { zone: Option<String> },
+    Thaw { zone: Option<String> },
+}
+
+/// The state of one zone as `status` reports it.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct ZoneStatus {
+    /// Origin, absolute (`apple.example.`).
+    pub zone: String,
+    pub file: PathBuf,
+    /// Serial being served, if the zone has ever loaded.
+    pub serial: Option<u32>,
+    pub frozen: bool,
+    /// Records being served.
+    pub records: usize,
+    /// UNIX time of the last load attempt.
+    pub last_load: Option<i64>,
+    /// `ok`, `failed` or `not loaded`.
+    pub last_result: String,
+    /// The last load error (`FILE:LINE: reason`), kept until a good load.
+    pub last_error: Option<String>,
+    /// Warnings from the last load (serial not increased, check warnings).
+    pub warnings: Vec<String>,
+    /// The zone file has been deleted; the zone keeps answering until an explicit reload.
+    pub file_missing: bool,
+    /// The file changed while the zone was frozen; `thaw` will load it.
+    pub pending_change: bool,
+}
+
+/// The outcome for one zone of a verb applied to several.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct ZoneOutcome {
+    pub zone: String,
+    pub ok: bool,
+    /// What happened, in a few words (`reloaded, serial 2025103003 → 2025103004`).
+    pub message: String,
+    pub warnings: Vec<String>,
+}
+
+/// The server's answer.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(tag = "result", rename_all = "kebab-case")]
+pub enum Response {
+    Status { zones: Vec<ZoneStatus> },
+    Done { outcomes: Vec<ZoneOutcome> },
+    Error { message: String },
+}
+
+/// Why talking to the server failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ClientError {
+    #[error("no server is running on control socket {}: start one with `zonectl serve`, or pass --control PATH (or set ZONECTL_CONTROL)", path.display())]
+    NotRunning { path: PathBuf },
+    #[error("permission denied on control socket {}: ask the server's owner, or run as that user", path.display())]
+    PermissionDenied { path: PathBuf },
+    #[error("control socket {}: {source}", path.display())]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("control socket {}: bad response from server: {message}", path.display())]
+    Protocol { path: PathBuf, message: String },
+}
+
+/// Sends one request and waits for the response.
+pub fn call(path: &Path, request: &Request) -> Result<Response, ClientError> {
+    let io_err = |source: std::io::Error| ClientError::Io {
+        path: path.into(),
+        source,
+    };
+    let mut stream = UnixStream::connect(path).map_err(|e| match e.kind() {
+        std::io::ErrorKind::NotFound | std::io::ErrorKind::ConnectionRefused => {
+            ClientError::NotRunning { path: path.into() }
+        }
+        std::io::ErrorKind::PermissionDenied => ClientError::PermissionDenied { path: path.into() },
+        _ => io_err(e),
+    })?;
+    // A reload of a very large zone can take a while; never hang forever on a wedged server.
+    stream
+        .set_read_timeout(Some(Duration::from_secs(300)))
+        .map_err(io_err)?;
+    let mut line = serde_json::to_string(request).expect("requests always serialize");
+    line.push('\n');
+    stream.write_all(line.as_bytes()).map_err(io_err)?;
+    let mut reader = BufReader::new(stream);
+    let mut answer = String::new();
+    reader.read_line(&mut answer).map_err(io_err)?;
+    if answer.is_empty() {
+        return Err(ClientError::Protocol {
+            path: path.into(),
+            message: "connection closed without an answer".into(),
+        });
+    }
+    serde_json::from_str(&answer).map_err(|e| ClientError::Protocol {
+        path: path.into(),
+        message: e.to_string(),
+    })
+}

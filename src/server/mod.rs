@@ -1,0 +1,356 @@
+//! The running server: binds the DNS sockets and the control socket, loads the zones, and runs
+//! the UDP workers, the TCP listener, the control listener, the zones-directory watcher and the
+//! single zone manager that owns every change to the served data.
+//!
+//! Served data is one immutable [`ZoneSet`] behind an [`ArcSwap`]: query threads load it
+//! without locking; only the zone manager stores a new one.
+
+mod control;
+mod manager;
+mod tcp;
+mod udp;
+mod watch;
+
+use std::fs::File;
+use std::net::{SocketAddr, TcpListener};
+use std::os::fd::AsRawFd;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+
+use arc_swap::ArcSwap;
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+use crate::config::Config;
+use crate::wire::AnswerConfig;
+use crate::zone::ZoneSet;
+
+pub use manager::ManagerMsg;
+
+/// Everything `serve` needs, already merged from the config file and the flags.
+#[derive(Debug, Clone)]
+pub struct ServeOptions {
+    pub zones_dir: PathBuf,
+    pub listen: Vec<SocketAddr>,
+    pub control: PathBuf,
+    /// The config file's contents (zone names, files, policies).
+    pub config: Config,
+    pub answer: AnswerConfig,
+    /// UDP sockets and threads per listen address.
+    pub udp_workers: usize,
+    /// Install SIGTERM/SIGINT (stop) and SIGHUP (reload all) handlers.
+    pub handle_signals: bool,
+}
+
+/// Why the server could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    #[error("zones directory {}: {source}; create it or pass --zones-dir", path.display())]
+    ZonesDir {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("another `zonectl serve` is already running on zones directory {} (it holds {}); stop it first", dir.display(), lock.display())]
+    AlreadyRunning { dir: PathBuf, lock: PathBuf },
+    #[error("control socket {} is in use by a running server; stop it first or pass another --control PATH", path.display())]
+    ControlInUse { path: PathBuf },
+    #[error("control socket {}: {source}", path.display())]
+    Control {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+    #[error("starting the runtime: {0}")]
+    Runtime(std::io::Error),
+}
+
+/// A running server. Dropping it does not stop it; call [`ServerHandle::stop`].
+pub struct ServerHandle {
+    /// The addresses actually bound (UDP and TCP share each one), useful with port 0.
+    pub addrs: Vec<SocketAddr>,
+    pub control_path: PathBuf,
+    shutdown: CancellationToken,
+    stop_udp: Arc<AtomicBool>,
+    threads: Vec<JoinHandle<()>>,
+    runtime: Option<JoinHandle<()>>,
+    /// Held for the server's lifetime: the exclusive lock on the zones directory.
+    _lock: File,
+}
+
+impl ServerHandle {
+    /// Asks the server to stop and waits until every thread has ended.
+    pub fn stop(mut self) {
+        self.shutdown.cancel();
+        self.join();
+    }
+
+    /// Waits until the server stops (by a signal, when signal handling is on).
+    pub fn wait(mut self) {
+        if let Some(rt) = self.runtime.take() {
+            let _ = rt.join();
+        }
+        self.join();
+    }
+
+    fn join(&mut self) {
+        if let Some(rt) = self.runtime.take() {
+            let _ = rt.join();
+        }
+        self.stop_udp.store(true, Ordering::Relaxed);
+        for t in self.threads.drain(..) {
+            let _ = t.join();
+        }
+        let _ = std::fs::remove_file(&self.control_path);
+    }
+}
+
+/// Loads the zones, binds every socket and starts serving. Returns once queries are answered.
+pub fn start(opts: ServeOptions) -> Result<ServerHandle, ServeError> {
+    let lock = lock_zones_dir(&opts.zones_dir)?;
+    let control_listener = bind_control(&opts.control)?;
+    let zones = Arc::new(ArcSwap::from_pointee(ZoneSet::new()));
+    let mut mgr = manager::Manager::new(opts.zones_dir.clone(), opts.config.clone(), zones.clone());
+    mgr.load_all_initial();
+
+    let mut tcp_listeners = Vec::new();
+    let mut udp_sockets = Vec::new();
+    let mut addrs = Vec::new();
+    for addr in &opts.listen {
+        let (tcp, udps) = bind_pair(*addr, opts.udp_workers.max(1))?;
+        addrs.push(tcp.local_addr().map_err(|source| ServeError::Bind {
+            addr: *addr,
+            source,
+        })?);
+        tcp_listeners.push(tcp);
+        udp_sockets.extend(udps);
+    }
+
+    let shutdown = CancellationToken::new();
+    let stop_udp = Arc::new(AtomicBool::new(false));
+    let mut threads = Vec::new();
+    for (i, sock) in udp_sockets.into_iter().enumerate() {
+        let zones = zones.clone();
+        let stop = stop_udp.clone();
+        let answer = opts.answer;
+        let t = std::thread::Builder::new()
+            .name(format!("udp-{i}"))
+            .spawn(move || udp::serve(sock, zones, answer, stop))
+            .map_err(ServeError::Runtime)?;
+        threads.push(t);
+    }
+
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .thread_name("zonectl-rt")
+        .enable_all()
+        .build()
+        .map_err(ServeError::Runtime)?;
+    let (tx, rx) = mpsc::unbounded_channel();
+    let token = shutdown.clone();
+    let zones_dir = opts.zones_dir.clone();
+    let answer = opts.answer;
+    let handle_signals = opts.handle_signals;
+    let (ready_tx, ready_rx) = std::sync::mpsc::channel::<Result<(), ServeError>>();
+    let control_path = opts.control.clone();
+    let rt_thread = std::thread::Builder::new()
+        .name("zonectl-main".into())
+        .spawn(move || {
+            runtime.block_on(async move {
+                let started = (|| -> Result<_, ServeError> {
+                    let mut tcps = Vec::new();
+                    for l in tcp_listeners {
+                        let addr = l.local_addr().map_err(ServeError::Runtime)?;
+                        let l = tokio::net::TcpListener::from_std(l)
+                            .map_err(|source| ServeError::Bind { addr, source })?;
+                        tcps.push(l);
+                    }
+                    let ctl =
+                        tokio::net::UnixListener::from_std(control_listener).map_err(|source| {
+                            ServeError::Control {
+                                path: control_path.clone(),
+                                source,
+                            }
+                        })?;
+                    Ok((tcps, ctl))
+                })();
+                let (tcps, ctl) = match started {
+                    Ok(v) => v,
+                    Err(e) => {
+                        let _ = ready_tx.send(Err(e));
+                        return;
+                    }
+                };
+                for l in tcps {
+                    tokio::spawn(tcp::serve(l, zones.clone(), answer, token.clone()));
+                }
+                tokio::spawn(control::serve(ctl, tx.clone(), token.clone()));
+                // The watcher lives as long as this task; dropping it stops the notifications.
+                let _watcher = watch::start(&zones_dir, tx.clone());
+                if handle_signals {
+                    tokio::spawn(signals(tx.clone(), token.clone()));
+                }
+                let _ = ready_tx.send(Ok(()));
+                mgr.run(rx, token).await;
+            });
+        })
+        .map_err(ServeError::Runtime)?;
+    match ready_rx.recv() {
+        Ok(Ok(())) => {}
+        Ok(Err(e)) => {
+            stop_udp.store(true, Ordering::Relaxed);
+            return Err(e);
+        }
+        Err(_) => {
+            return Err(ServeError::Runtime(std::io::Error::other(
+                "server thread ended while starting",
+            )))
+        }
+    }
+    tracing::info!(addrs = ?addrs, control = %opts.control.display(), "serving");
+    Ok(ServerHandle {
+        addrs,
+        control_path: opts.control,
+        shutdown,
+        stop_udp,
+        threads,
+        runtime: Some(rt_thread),
+        _lock: lock,
+    })
+}
+
+async fn signals(tx: mpsc::UnboundedSender<ManagerMsg>, token: CancellationToken) {
+    use tokio::signal::unix::{signal, SignalKind};
+    let (Ok(mut hup), Ok(mut term), Ok(mut int)) = (
+        signal(SignalKind::hangup()),
+        signal(SignalKind::terminate()),
+        signal(SignalKind::interrupt()),
+    ) else {
+        tracing::error!("cannot install signal handlers");
+        return;
+    };
+    loop {
+        tokio::select! {
+            _ = hup.recv() => {
+                tracing::info!("SIGHUP: reloading every zone");
+                let _ = tx.send(ManagerMsg::ReloadAll);
+            }
+            _ = term.recv() => { tracing::info!("SIGTERM: stopping"); token.cancel(); return; }
+            _ = int.recv() => { tracing::info!("SIGINT: stopping"); token.cancel(); return; }
+            _ = token.cancelled() => return,
+        }
+    }
+}
+
+/// Takes the exclusive lock that keeps two servers off one zones directory. The kernel drops a
+/// `flock` when its holder dies, so a crashed server never leaves a stale lock behind.
+fn lock_zones_dir(dir: &Path) -> Result<File, ServeError> {
+    let meta = std::fs::metadata(dir).map_err(|source| ServeError::ZonesDir {
+        path: dir.into(),
+        source,
+    })?;
+    if !meta.is_dir() {
+        return Err(ServeError::ZonesDir {
+            path: dir.into(),
+            source: std::io::Error::other("not a directory"),
+        });
+    }
+    let lock_path = dir.join(".zonectl.lock");
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&lock_path)
+        .map_err(|source| ServeError::ZonesDir {
+            path: lock_path.clone(),
+            source,
+        })?;
+    // SAFETY: flock on a file descriptor we own; no memory is involved.
+    let rc = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) };
+    if rc != 0 {
+        return Err(ServeError::AlreadyRunning {
+            dir: dir.into(),
+            lock: lock_path,
+        });
+    }
+    Ok(file)
+}
+
+/// Binds the control socket (mode 0600). A socket file nobody answers on is a leftover from a
+/// crash and is replaced; one that answers belongs to a live server.
+fn bind_control(path: &Path) -> Result<std::os::unix::net::UnixListener, ServeError> {
+    use std::os::unix::fs::PermissionsExt;
+    use std::os::unix::net::{UnixListener, UnixStream};
+    let err = |source| ServeError::Control {
+        path: path.into(),
+        source,
+    };
+    if path.exists() {
+        match UnixStream::connect(path) {
+            Ok(_) => return Err(ServeError::ControlInUse { path: path.into() }),
+            Err(_) => std::fs::remove_file(path).map_err(err)?,
+        }
+    }
+    let listener = UnixListener::bind(path).map_err(err)?;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)).map_err(err)?;
+    listener.set_nonblocking(true).map_err(err)?;
+    Ok(listener)
+}
+
+/// Binds a TCP listener and `workers` UDP sockets (SO_REUSEPORT) on the same address and port.
+/// With port 0 the TCP port is chosen first and UDP follows it, retrying if that UDP port is
+/// taken.
+fn bind_pair(
+    addr: SocketAddr,
+    workers: usize,
+) -> Result<(TcpListener, Vec<std::net::UdpSocket>), ServeError> {
+    let bind_err = |source| ServeError::Bind { addr, source };
+    for _attempt in 0..20 {
+        let tcp = bind_tcp(addr).map_err(bind_err)?;
+        let port = tcp.local_addr().map_err(bind_err)?.port();
+        let udp_addr = SocketAddr::new(addr.ip(), port);
+        match (0..workers)
+            .map(|_| bind_udp(udp_addr))
+            .collect::<Result<Vec<_>, _>>()
+        {
+            Ok(udps) => return Ok((tcp, udps)),
+            Err(e) if addr.port() == 0 && e.kind() == std::io::ErrorKind::AddrInUse => continue,
+            Err(e) => return Err(bind_err(e)),
+        }
+    }
+    Err(bind_err(std::io::Error::other(
+        "no port free for both UDP and TCP",
+    )))
+}
+
+fn bind_tcp(addr: SocketAddr) -> std::io::Result<TcpListener> {
+    use socket2::{Domain, Protocol, Socket, Type};
+    let sock = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))?;
+    if addr.is_ipv6() {
+        sock.set_only_v6(true)?;
+    }
+    sock.set_reuse_address(true)?;
+    sock.bind(&addr.into())?;
+    sock.listen(1024)?;
+    sock.set_nonblocking(true)?;
+    Ok(sock.into())
+}
+
+fn bind_udp(addr: SocketAddr) -> std::io::Result<std::net::UdpSocket> {
+    use socket2::{Domain, Protocol, Socket, Type};
+    let sock = Socket::new(Domain::for_address(addr), Type::DGRAM, Some(Protocol::UDP))?;
+    if addr.is_ipv6() {
+        sock.set_only_v6(true)?;
+    }
+    sock.set_reuse_port(true)?;
+    sock.set_recv_buffer_size(4 << 20)?;
+    sock.bind(&addr.into())?;
+    // The workers poll this flag between packets so that `stop` ends them promptly.
+    sock.set_read_timeout(Some(std::time::Duration::from_millis(200)))?;
+    Ok(sock.into())
+}

@@ -1,0 +1,549 @@
+//! DNS messages on the query path: parse a query, answer it from a [`ZoneSet`], encode the
+//! response with name compression, EDNS(0) (RFC 6891) and truncation.
+//!
+//! Pure and allocation-light: the caller owns the output buffer and reuses it between queries.
+//! Imports only [`crate::zone`].
+
+use crate::zone::lookup::{self, Answer, LookupOptions, Owner, Rcode, Rdatas, Rrset};
+use crate::zone::name::MAX_NAME_LEN;
+use crate::zone::{RType, ZoneSet};
+
+const HEADER_LEN: usize = 12;
+/// Size of an OPT record with no options.
+const OPT_LEN: usize = 11;
+/// DNS response codes used here.
+const RCODE_FORMERR: u8 = 1;
+const RCODE_NOTIMP: u8 = 4;
+const RCODE_REFUSED: u8 = 5;
+/// Extended RCODE BADVERS (16): upper 8 bits = 1 in the OPT TTL, lower 4 bits = 0.
+const EXT_RCODE_BADVERS: u8 = 1;
+const CLASS_IN: u16 = 1;
+
+/// How the query arrived: it decides the size limit and how ANY is answered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Transport {
+    Udp,
+    Tcp,
+}
+
+/// Server-wide answering options.
+#[derive(Debug, Clone, Copy)]
+pub struct AnswerConfig {
+    /// Largest UDP response we send to an EDNS client, whatever larger size it advertises.
+    pub max_udp_payload: u16,
+}
+
+impl Default for AnswerConfig {
+    fn default() -> Self {
+        // The DNS Flag Day 2020 value, Knot's and BIND's default: avoids IP fragmentation.
+        AnswerConfig {
+            max_udp_payload: 1232,
+        }
+    }
+}
+
+/// EDNS(0) data from the query's OPT record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Edns {
+    udp_size: u16,
+    version: u8,
+    dnssec_ok: bool,
+}
+
+/// A parsed query question plus the bits of the header we echo.
+#[derive(Debug)]
+struct Query<'a> {
+    id: u16,
+    opcode: u8,
+    /// RD and CD, copied into the response.
+    copied_flags: u16,
+    /// The question as sent: name (case preserved) + type + class.
+    question: &'a [u8],
+    qname_len: usize,
+    qtype: RType,
+    qclass: u16,
+    edns: Option<Edns>,
+}
+
+enum Parsed<'a> {
+    Query(Query<'a>),
+    /// Answer with this RCODE and, if it could be parsed, the question echoed.
+    Error {
+        id: u16,
+        opcode: u8,
+        copied_flags: u16,
+        rcode: u8,
+        question: Option<&'a [u8]>,
+        edns: Option<Edns>,
+    },
+    /// Not worth an answer (a response, or too short to have an ID).
+    Drop,
+}
+
+/// Answers one query packet. Returns `false` if nothing should be sent (the packet is a response or
+/// garbage); otherwise `out` holds the response.
+pub fn respond(
+    zones: &ZoneSet,
+    config: &AnswerConfig,
+    packet: &[u8],
+    transport: Transport,
+    out: &mut Vec<u8>,
+) -> bool {
+    out.clear();
+    match parse_query(packet) {
+        Parsed::Drop => false,
+        Parsed::Error {
+            id,
+            opcode,
+            copied_flags,
+            rcode,
+            question,
+            edns,
+        } => {
+            write_error(out, id, opcode, copied_flags, rcode, question, edns);
+            true
+        }
+        Parsed::Query(q) => {
+            answer_query(zones, config, &q, transport, out);
+            true
+        }
+    }
+}
+
+fn parse_query(p: &[u8]) -> Parsed<'_> {
+    if p.len() < HEADER_LEN {
+        return Parsed::Drop;
+    }
+    let id = u16::from_be_bytes([p[0], p[1]]);
+    let flags = u16::from_be_bytes([p[2], p[3]]);
+    if flags & 0x8000 != 0 {
+        return Parsed::Drop; // a response: never answer it (avoids loops)
+    }
+    let opcode = ((flags >> 11) & 0xF) as u8;
+    let copied_flags = flags & 0x0110; // RD, CD
+    let qd = u16::from_be_bytes([p[4], p[5]]);
+    let an = u16::from_be_bytes([p[6], p[7]]);
+    let ns = u16::from_be_bytes([p[8], p[9]]);
+    let ar = u16::from_be_bytes([p[10], p[11]]);
+    let err = |rcode, question, edns| Parsed::Error {
+        id,
+        opcode,
+        copied_flags,
+        rcode,
+        question,
+        edns,
+    };
+    if qd != 1 {
+        let rcode = if opcode != 0 {
+            RCODE_NOTIMP
+        } else {
+            RCODE_FORMERR
+        };
+        return err(rcode, None, None);
+    }
+    let Some(qname_len) = plain_name_len(&p[HEADER_LEN..]) else {
+        return err(RCODE_FORMERR, None, None);
+    };
+    let qend = HEADER_LEN + qname_len + 4;
+    if p.len() < qend {
+        return err(RCODE_FORMERR, None, None);
+    }
+    let question = &p[HEADER_LEN..qend];
+    let qtype = RType(u16::from_be_bytes([p[qend - 4], p[qend - 3]]));
+    let qclass = u16::from_be_bytes([p[qend - 2], p[qend - 1]]);
+    // Records after the question: skip answer/authority, find the OPT in additional.
+    let mut pos = qend;
+    let mut edns = None;
+    for i in 0..(an as usize + ns as usize + ar as usize) {
+        let Some(name_len) = skip_name(p, pos) else {
+            return err(RCODE_FORMERR, Some(question), None);
+        };
+        let rr = pos + name_len;
+        if p.len() < rr + 10 {
+            return err(RCODE_FORMERR, Some(question), None);
+        }
+        let rtype = u16::from_be_bytes([p[rr], p[rr + 1]]);
+        let rdlen = u16::from_be_bytes([p[rr + 8], p[rr + 9]]) as usize;
+        if p.len() < rr + 10 + rdlen {
+            return err(RCODE_FORMERR, Some(question), None);
+        }
+        let in_additional = i >= an as usize + ns as usize;
+        if rtype == RType::OPT.0 {
+            // One OPT, owned by the root, in the additional section (RFC 6891 §6.1.1).
+            if !in_additional || edns.is_some() || name_len != 1 || p[pos] != 0 {
+                return err(RCODE_FORMERR, Some(question), None);
+            }
+            edns = Some(Edns {
+                udp_size: u16::from_be_bytes([p[rr + 2], p[rr + 3]]),
+                version: p[rr + 5],
+                dnssec_ok: p[rr + 6] & 0x80 != 0,
+            });
+        }
+        pos = rr + 10 + rdlen;
+    }
+    if opcode != 0 {
+        return err(RCODE_NOTIMP, Some(question), edns);
+    }
+    if an != 0 || ns != 0 {
+        return err(RCODE_FORMERR, Some(question), edns);
+    }
+    Parsed::Query(Query {
+        id,
+        opcode,
+        copied_flags,
+        question,
+        qname_len,
+        qtype,
+        qclass,
+        edns,
+    })
+}
+
+/// Length of an uncompressed name at the start of `b` (queries never need compression in the
+/// question), or `None` if malformed or compressed.
+fn plain_name_len(b: &[u8]) -> Option<usize> {
+    let mut pos = 0;
+    loop {
+        let len = *b.get(pos)? as usize;
+        if len == 0 {
+            return if pos + 1 <= MAX_NAME_LEN {
+                Some(pos + 1)
+            } else {
+                None
+            };
+        }
+        if len > 63 {
+            return None;
+        }
+        pos += 1 + len;
+        if pos >= MAX_NAME_LEN {
+            return None;
+        }
+    }
+}
+
+/// Length (in the packet) of a possibly compressed name starting at `pos`.
+fn skip_name(p: &[u8], mut pos: usize) -> Option<usize> {
+    let start = pos;
+    loop {
+        let len = *p.get(pos)?;
+        match len {
+            0 => return Some(pos + 1 - start),
+            l if l & 0xC0 == 0xC0 => {
+                p.get(pos + 1)?;
+                return Some(pos + 2 - start);
+            }
+            l if l > 63 => return None,
+            l => pos += 1 + l as usize,
+        }
+    }
+}
+
+fn write_header(out: &mut Vec<u8>, id: u16, flags: u16, counts: [u16; 4]) {
+    out.extend_from_slice(&id.to_be_bytes());
+    out.extend_from_slice(&flags.to_be_bytes());
+    for c in counts {
+        out.extend_from_slice(&c.to_be_bytes());
+    }
+}
+
+fn response_flags(opcode: u8, copied: u16, aa: bool, tc: bool, rcode: u8) -> u16 {
+    0x8000
+        | ((opcode as u16) << 11)
+        | if aa { 0x0400 } else { 0 }
+        | if tc { 0x0200 } else { 0 }
+        | copied
+        | (rcode as u16 & 0xF)
+}
+
+fn write_opt(out: &mut Vec<u8>, payload: u16, ext_rcode: u8, dnssec_ok: bool) {
+    out.push(0); // root owner
+    out.extend_from_slice(&RType::OPT.0.to_be_bytes());
+    out.extend_from_slice(&payload.to_be_bytes());
+    out.push(ext_rcode);
+    out.push(0); // version
+    out.push(if dnssec_ok { 0x80 } else { 0 });
+    out.push(0);
+    out.extend_from_slice(&0u16.to_be_bytes()); // RDLENGTH
+}
+
+fn write_error(
+    out: &mut Vec<u8>,
+    id: u16,
+    opcode: u8,
+    copied: u16,
+    rcode: u8,
+    question: Option<&[u8]>,
+    edns: Option<Edns>,
+) {
+    let qd = question.is_some() as u16;
+    let ar = edns.is_some() as u16;
+    write_header(
+        out,
+        id,
+        response_flags(opcode, copied, false, false, rcode),
+        [qd, 0, 0, ar],
+    );
+    if let Some(q) = question {
+        out.extend_from_slice(q);
+    }
+    if let Some(e) = edns {
+        write_opt(out, AnswerConfig::default().max_udp_payload, 0, e.dnssec_ok);
+    }
+}
+
+fn answer_query(
+    zones: &ZoneSet,
+    config: &AnswerConfig,
+    q: &Query<'_>,
+    transport: Transport,
+    out: &mut Vec<u8>,
+) {
+    let mut dnssec_ok = false;
+    if let Some(e) = q.edns {
+        dnssec_ok = e.dnssec_ok;
+        if e.version != 0 {
+            // RFC 6891 §6.1.3: BADVERS, with our highest version (0) in the OPT.
+            write_header(
+                out,
+                q.id,
+                response_flags(q.opcode, q.copied_flags, false, false, 0),
+                [1, 0, 0, 1],
+            );
+            out.extend_from_slice(q.question);
+            write_opt(out, config.max_udp_payload, EXT_RCODE_BADVERS, dnssec_ok);
+            return;
+        }
+    }
+    let limit = match (transport, q.edns) {
+        (Transport::Tcp, _) => u16::MAX as usize,
+        (Transport::Udp, None) => 512,
+        (Transport::Udp, Some(e)) => (e.udp_size.min(config.max_udp_payload) as usize).max(512),
+    };
+    let refuse = |out: &mut Vec<u8>, rcode: u8| {
+        let ar = q.edns.is_some() as u16;
+        write_header(
+            out,
+            q.id,
+            response_flags(q.opcode, q.copied_flags, false, false, rcode),
+            [1, 0, 0, ar],
+        );
+        out.extend_from_slice(q.question);
+        if q.edns.is_some() {
+            write_opt(out, config.max_udp_payload, 0, dnssec_ok);
+        }
+    };
+    if q.qclass != CLASS_IN {
+        return refuse(out, RCODE_REFUSED);
+    }
+    match q.qtype {
+        // Zone transfers are refused unless configured (not yet offered at all).
+        RType::AXFR | RType::IXFR => return refuse(out, RCODE_REFUSED),
+        // OPT is not a question one can ask; other meta types likewise.
+        RType::OPT | RType(128..=250) => return refuse(out, RCODE_FORMERR),
+        _ => {}
+    }
+    let mut lower = [0u8; MAX_NAME_LEN];
+    let qname = &mut lower[..q.qname_len];
+    qname.copy_from_slice(&q.question[..q.qname_len]);
+    qname.make_ascii_lowercase();
+    let Some(zone) = zones.find(qname) else {
+        return refuse(out, RCODE_REFUSED);
+    };
+    let opts = LookupOptions {
+        minimal_any: transport == Transport::Udp,
+    };
+    let ans = lookup::lookup(zone, qname, q.qtype, opts);
+    encode_answer(out, q, &ans, limit, dnssec_ok, config);
+}
+
+fn encode_answer(
+    out: &mut Vec<u8>,
+    q: &Query<'_>,
+    ans: &Answer<'_>,
+    limit: usize,
+    dnssec_ok: bool,
+    config: &AnswerConfig,
+) {
+    let rcode = match ans.rcode {
+        Rcode::NoError => 0,
+        Rcode::NxDomain => 3,
+        Rcode::YxDomain => 6,
+    };
+    let opt_len = if q.edns.is_some() { OPT_LEN } else { 0 };
+    let limit = limit - opt_len;
+    write_header(out, q.id, 0, [1, 0, 0, 0]);
+    out.extend_from_slice(q.question);
+    let mut enc = Compressor::new(q.question, q.qname_len);
+    let mut truncated = false;
+    let mut counts = [1u16, 0, 0, 0];
+    'sections: for (i, section) in [&ans.answer, &ans.authority, &ans.additional]
+        .into_iter()
+        .enumerate()
+    {
+        for set in section.iter() {
+            let mark = out.len();
+            let mark_names = enc.mark();
+            let n = enc.write_rrset(out, set);
+            if out.len() > limit {
+                out.truncate(mark);
+                enc.reset_to(mark_names);
+                if i < 2 || ans.additional_required {
+                    // Answer or authority does not fit (or required glue): the client must retry over TCP.
+                    truncated = true;
+                    if i < 2 {
+                        out.truncate(HEADER_LEN + q.question.len());
+                        counts = [1, 0, 0, 0];
+                    }
+                }
+                break 'sections;
+            }
+            counts[i + 1] += n;
+        }
+    }
+    if q.edns.is_some() {
+        write_opt(out, config.max_udp_payload, 0, dnssec_ok);
+        counts[3] += 1;
+    }
+    let flags = response_flags(
+        q.opcode,
+        q.copied_flags,
+        ans.authoritative,
+        truncated,
+        rcode,
+    );
+    out[2..4].copy_from_slice(&flags.to_be_bytes());
+    for (i, c) in counts.iter().enumerate() {
+        out[4 + 2 * i..6 + 2 * i].copy_from_slice(&c.to_be_bytes());
+    }
+}
+
+/// Name compression (RFC 1035 §4.1.4): remembers where each name suffix was written.
+struct Compressor {
+    /// (offset in the message, start..end in `names`) of each suffix written so far.
+    entries: Vec<(u16, u16, u16)>,
+    /// Lower-cased uncompressed suffixes, back to back.
+    names: Vec<u8>,
+}
+
+impl Compressor {
+    fn new(question: &[u8], qname_len: usize) -> Self {
+        let mut c = Compressor {
+            entries: Vec::with_capacity(16),
+            names: Vec::with_capacity(256),
+        };
+        c.register(&question[..qname_len], HEADER_LEN, qname_len);
+        c
+    }
+
+    fn mark(&self) -> (usize, usize) {
+        (self.entries.len(), self.names.len())
+    }
+
+    fn reset_to(&mut self, mark: (usize, usize)) {
+        self.entries.truncate(mark.0);
+        self.names.truncate(mark.1);
+    }
+
+    /// Remembers the suffixes of `name` (uncompressed wire, written at `offset`) that start
+    /// before `upto`: the labels written in full rather than as a pointer.
+    fn register(&mut self, name: &[u8], offset: usize, upto: usize) {
+        let mut pos = 0;
+        while pos < upto && name[pos] != 0 {
+            let at = offset + pos;
+            if at > 0x3FFF {
+                return;
+            }
+            let start = self.names.len();
+            self.names
+                .extend(name[pos..].iter().map(u8::to_ascii_lowercase));
+            self.entries
+                .push((at as u16, start as u16, self.names.len() as u16));
+            pos += 1 + name[pos] as usize;
+        }
+    }
+
+    fn find(&self, suffix: &[u8]) -> Option<u16> {
+        self.entries
+            .iter()
+            .find(|(_, s, e)| self.names[*s as usize..*e as usize].eq_ignore_ascii_case(suffix))
+            .map(|(off, _, _)| *off)
+    }
+
+    /// Writes `name` compressed.
+    fn write_name(&mut self, out: &mut Vec<u8>, name: &[u8]) {
+        let mut pos = 0;
+        let start = out.len();
+        while pos < name.len() && name[pos] != 0 {
+            if let Some(off) = self.find(&name[pos..]) {
+                out.extend_from_slice(&name[..pos]);
+                out.extend_from_slice(&(0xC000 | off).to_be_bytes());
+                self.register(name, start, pos);
+                return;
+            }
+            pos += 1 + name[pos] as usize;
+        }
+        out.extend_from_slice(name);
+        self.register(name, start, name.len());
+    }
+
+    /// Writes the owner: a pointer to the question name, or a compressed name.
+    fn write_owner(&mut self, out: &mut Vec<u8>, owner: &Owner<'_>) {
+        match owner {
+            Owner::QName => out.extend_from_slice(&(0xC000u16 | HEADER_LEN as u16).to_be_bytes()),
+            Owner::Zone(n) => self.write_name(out, n.as_wire()),
+            Owner::Owned(n) => self.write_name(out, n.as_wire()),
+        }
+    }
+
+    /// Writes every record of one RRset; returns how many.
+    fn write_rrset(&mut self, out: &mut Vec<u8>, set: &Rrset<'_>) -> u16 {
+        let one;
+        let rdatas: &[Box<[u8]>] = match &set.rdatas {
+            Rdatas::Zone(r) => r,
+            Rdatas::Owned(v) => {
+                one = [v.clone().into_boxed_slice()];
+                &one
+            }
+        };
+        for rd in rdatas {
+            self.write_owner(out, &set.owner);
+            out.extend_from_slice(&set.rtype.0.to_be_bytes());
+            out.extend_from_slice(&CLASS_IN.to_be_bytes());
+            out.extend_from_slice(&set.ttl.to_be_bytes());
+            let len_at = out.len();
+            out.extend_from_slice(&[0, 0]);
+            self.write_rdata(out, set.rtype, rd);
+            let rdlen = (out.len() - len_at - 2) as u16;
+            out[len_at..len_at + 2].copy_from_slice(&rdlen.to_be_bytes());
+        }
+        rdatas.len() as u16
+    }
+
+    /// RDATA, compressing the names of the RFC 1035 types that allow it (RFC 3597 §4).
+    fn write_rdata(&mut self, out: &mut Vec<u8>, rtype: RType, rd: &[u8]) {
+        match rtype {
+            RType::NS | RType::CNAME | RType::PTR => self.write_name(out, rd),
+            RType::MX if rd.len() > 2 => {
+                out.extend_from_slice(&rd[..2]);
+                self.write_name(out, &rd[2..]);
+            }
+            RType::SOA => {
+                let m = crate::zone::name::wire_name_len(rd);
+                let r = m.and_then(|m| crate::zone::name::wire_name_len(&rd[m..]).map(|r| (m, r)));
+                match r {
+                    Some((m, r)) => {
+                        self.write_name(out, &rd[..m]);
+                        self.write_name(out, &rd[m..m + r]);
+                        out.extend_from_slice(&rd[m + r..]);
+                    }
+                    None => out.extend_from_slice(rd),
+                }
+            }
+            _ => out.extend_from_slice(rd),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

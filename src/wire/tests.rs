@@ -1,0 +1,245 @@
+//! The wire layer, judged by an independent decoder (hickory-proto): what a client receives.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use hickory_proto::op::{Edns, Message, MessageType, OpCode, Query, ResponseCode};
+use hickory_proto::rr::{Name as HName, RData, RecordType};
+
+use super::*;
+use crate::zone::parse::parse_zone_str;
+use crate::zone::{Name, Record, Zone};
+
+fn zones() -> ZoneSet {
+    let origin = Name::parse("example.", None).unwrap();
+    let big_txt: String = (0..12)
+        .map(|i| format!("{i} IN TXT \"{}\"\n", "x".repeat(200)))
+        .collect();
+    let text = format!(
+        "$ORIGIN example.\n$TTL 300\n@ SOA ns hostmaster 7 3600 900 1209600 60\n@ NS ns\nns A 192.0.2.1\n\
+         www A 192.0.2.2\nbig TXT \"{}\" \"{}\"\n{big_txt}",
+        "a".repeat(255),
+        "b".repeat(200)
+    );
+    let mut text = text;
+    // One name with twelve 200-byte TXT records: 2.4 kB, too big for 512 or 1232 bytes.
+    for i in 0..12 {
+        text.push_str(&format!("many TXT \"{i}{}\"\n", "y".repeat(200)));
+    }
+    let entries = parse_zone_str(&text, Path::new("example.zone"), &origin).unwrap();
+    let zone = Zone::from_records(
+        &origin,
+        entries.into_iter().map(|e| Record {
+            owner: e.owner,
+            ttl: e.ttl,
+            rtype: e.rtype,
+            rdata: e.rdata.into(),
+        }),
+    );
+    let mut set = ZoneSet::new();
+    set.insert(Arc::new(zone));
+    set
+}
+
+fn query(name: &str, t: RecordType, edns: Option<u16>) -> Vec<u8> {
+    let mut m = Message::query();
+    m.add_query(Query::query(HName::from_ascii(name).unwrap(), t));
+    m.metadata.recursion_desired = true;
+    if let Some(size) = edns {
+        let mut e = Edns::new();
+        e.set_max_payload(size);
+        m.set_edns(e);
+    }
+    m.to_vec().unwrap()
+}
+
+fn ask(packet: &[u8], transport: Transport) -> Option<(Vec<u8>, Message)> {
+    let mut out = Vec::new();
+    if !respond(
+        &zones(),
+        &AnswerConfig::default(),
+        packet,
+        transport,
+        &mut out,
+    ) {
+        return None;
+    }
+    let msg = Message::from_vec(&out).expect("response decodes");
+    Some((out, msg))
+}
+
+#[test]
+fn answers_with_aa_and_echoes_question_case() {
+    let q = query("WwW.ExAmPlE.", RecordType::A, None);
+    let (_, m) = ask(&q, Transport::Udp).unwrap();
+    assert_eq!(m.metadata.message_type, MessageType::Response);
+    assert_eq!(m.metadata.response_code, ResponseCode::NoError);
+    assert!(m.metadata.authoritative);
+    assert!(m.metadata.recursion_desired, "RD is copied");
+    assert!(!m.metadata.recursion_available);
+    assert_eq!(m.queries[0].name().to_string(), "WwW.ExAmPlE.");
+    assert_eq!(m.answers.len(), 1);
+    assert_eq!(m.answers[0].name.to_string(), "WwW.ExAmPlE.");
+    assert_eq!(m.answers[0].data, RData::A("192.0.2.2".parse().unwrap()));
+}
+
+#[test]
+fn multi_string_txt_comes_back_byte_for_byte() {
+    let q = query("big.example.", RecordType::TXT, Some(1232));
+    let (_, m) = ask(&q, Transport::Udp).unwrap();
+    let RData::TXT(txt) = &m.answers[0].data else {
+        panic!("not TXT")
+    };
+    let strings: Vec<&[u8]> = txt.txt_data.iter().map(|s| &s[..]).collect();
+    assert_eq!(strings, [&b"a".repeat(255)[..], &b"b".repeat(200)[..]]);
+}
+
+#[test]
+fn nxdomain_and_refused() {
+    let (_, m) = ask(&query("nope.example.", RecordType::A, None), Transport::Udp).unwrap();
+    assert_eq!(m.metadata.response_code, ResponseCode::NXDomain);
+    assert_eq!(m.authorities[0].record_type(), RecordType::SOA);
+    assert_eq!(m.authorities[0].ttl, 60);
+    let (_, m) = ask(
+        &query("www.other.test.", RecordType::A, None),
+        Transport::Udp,
+    )
+    .unwrap();
+    assert_eq!(m.metadata.response_code, ResponseCode::Refused);
+    assert!(!m.metadata.authoritative);
+}
+
+#[test]
+fn truncates_over_udp_and_answers_in_full_over_tcp() {
+    let q = query("many.example.", RecordType::TXT, None);
+    let (bytes, m) = ask(&q, Transport::Udp).unwrap();
+    assert!(bytes.len() <= 512);
+    assert!(m.metadata.truncation);
+    assert!(m.answers.is_empty());
+    let q = query("many.example.", RecordType::TXT, Some(1232));
+    let (bytes, m) = ask(&q, Transport::Udp).unwrap();
+    assert!(bytes.len() <= 1232);
+    assert!(m.metadata.truncation);
+    assert!(m.edns.is_some(), "OPT is kept in a truncated response");
+    let (_, m) = ask(&q, Transport::Tcp).unwrap();
+    assert!(!m.metadata.truncation);
+    assert_eq!(m.answers.len(), 12);
+}
+
+#[test]
+fn edns_size_is_honoured_up_to_our_maximum() {
+    // 2 kB answer: fits in a 4096-byte client buffer only if our maximum allows it.
+    let q = query("many.example.", RecordType::TXT, Some(4096));
+    let mut out = Vec::new();
+    let config = AnswerConfig {
+        max_udp_payload: 4096,
+    };
+    assert!(respond(&zones(), &config, &q, Transport::Udp, &mut out));
+    let m = Message::from_vec(&out).unwrap();
+    assert!(!m.metadata.truncation);
+    assert_eq!(m.answers.len(), 12);
+    assert_eq!(m.edns.as_ref().unwrap().max_payload(), 4096);
+}
+
+#[test]
+fn edns_version_1_is_badvers() {
+    let mut m = Message::query();
+    m.add_query(Query::query(
+        HName::from_ascii("www.example.").unwrap(),
+        RecordType::A,
+    ));
+    let mut e = Edns::new();
+    e.set_version(1);
+    m.set_edns(e);
+    let (_, r) = ask(&m.to_vec().unwrap(), Transport::Udp).unwrap();
+    // 16 is BADVERS in an OPT context (hickory names the shared code BADSIG).
+    assert_eq!(u16::from(r.metadata.response_code), 16);
+    assert!(r.answers.is_empty());
+}
+
+#[test]
+fn unknown_opcode_is_notimp() {
+    let mut m = Message::new(99, MessageType::Query, OpCode::Update);
+    m.add_query(Query::query(
+        HName::from_ascii("example.").unwrap(),
+        RecordType::SOA,
+    ));
+    let (_, r) = ask(&m.to_vec().unwrap(), Transport::Udp).unwrap();
+    assert_eq!(r.metadata.response_code, ResponseCode::NotImp);
+    assert_eq!(r.metadata.id, 99);
+}
+
+#[test]
+fn zone_transfers_and_other_classes_are_refused() {
+    let (_, m) = ask(&query("example.", RecordType::AXFR, None), Transport::Tcp).unwrap();
+    assert_eq!(m.metadata.response_code, ResponseCode::Refused);
+    let mut q = query("example.", RecordType::SOA, None);
+    let n = q.len();
+    q[n - 1] = 3; // class CH
+    let (_, m) = ask(&q, Transport::Udp).unwrap();
+    assert_eq!(m.metadata.response_code, ResponseCode::Refused);
+}
+
+#[test]
+fn malformed_queries_get_formerr_or_nothing() {
+    // Too short for a header: dropped.
+    assert!(ask(&[1, 2, 3], Transport::Udp).is_none());
+    // A response: dropped, never answered.
+    let mut q = query("www.example.", RecordType::A, None);
+    q[2] |= 0x80;
+    assert!(ask(&q, Transport::Udp).is_none());
+    // Two questions: FORMERR.
+    let mut q = query("www.example.", RecordType::A, None);
+    q[5] = 2;
+    let (_, m) = ask(&q, Transport::Udp).unwrap();
+    assert_eq!(m.metadata.response_code, ResponseCode::FormErr);
+    // Question cut short: FORMERR.
+    let q = query("www.example.", RecordType::A, None);
+    let (_, m) = ask(&q[..q.len() - 3], Transport::Udp).unwrap();
+    assert_eq!(m.metadata.response_code, ResponseCode::FormErr);
+}
+
+#[test]
+fn two_opt_records_are_formerr() {
+    let mut q = query("www.example.", RecordType::A, Some(1232));
+    let opt = q[q.len() - 11..].to_vec();
+    q.extend_from_slice(&opt);
+    q[11] = 2; // ARCOUNT
+    let (_, m) = ask(&q, Transport::Udp).unwrap();
+    assert_eq!(m.metadata.response_code, ResponseCode::FormErr);
+}
+
+#[test]
+fn random_packets_never_panic() {
+    // A fixed-seed generator: the same 20 000 packets every run.
+    let mut seed: u64 = 0x9E37_79B9_7F4A_7C15;
+    let mut next = move || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    };
+    let set = zones();
+    let base = query("www.example.", RecordType::A, Some(1232));
+    let mut out = Vec::new();
+    for i in 0..20_000 {
+        let mut p = base.clone();
+        // Mutate a few bytes, sometimes cut or extend.
+        for _ in 0..(next() % 6) {
+            let at = (next() as usize) % p.len();
+            p[at] = next() as u8;
+        }
+        match i % 4 {
+            0 => p.truncate((next() as usize) % (p.len() + 1)),
+            1 => p.extend((0..next() % 40).map(|_| next() as u8)),
+            _ => {}
+        }
+        if p.len() > 2 {
+            p[2] &= 0x7f; // keep it a query so that the answer path is exercised
+            respond(&set, &AnswerConfig::default(), &p, Transport::Udp, &mut out);
+            if !out.is_empty() {
+                Message::from_vec(&out).expect("every response we send decodes");
+            }
+        }
+    }
+}
