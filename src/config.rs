@@ -116,7 +116,7 @@ mod tests {
             Path::new("c.toml"),
         )
         .unwrap();
-        assert_eq!(c.listen.unwrap()[0].port(), 5300);
+        assert_eq!(c.listen.as_ref().unwrap()[0].port(), 5300);
         assert_eq!(c.serial_policy, Some(SerialPolicy::Increment));
         assert_eq!(
             c.zone("Apple.Example.").unwrap().file.as_deref(),

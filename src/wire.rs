@@ -206,7 +206,7 @@ fn plain_name_len(b: &[u8]) -> Option<usize> {
     loop {
         let len = *b.get(pos)? as usize;
         if len == 0 {
-            return if pos + 1 <= MAX_NAME_LEN {
+            return if pos < MAX_NAME_LEN {
                 Some(pos + 1)
             } else {
                 None

@@ -152,7 +152,7 @@ fn step<'z>(
         let candidate = suffix(name, below);
         match zone.node(candidate) {
             Some(_) => encloser = candidate,
-            None => return not_found(zone, name, encloser, qtype, opts, current, ans),
+            None => return not_found(zone, encloser, qtype, opts, current, ans),
         }
     }
     // `encloser` is now `name` itself: it exists.
@@ -212,7 +212,6 @@ fn cut_or_dname<'z>(
 /// otherwise NXDOMAIN.
 fn not_found<'z>(
     zone: &'z Zone,
-    name: &[u8],
     encloser: &[u8],
     qtype: RType,
     opts: LookupOptions,
@@ -223,28 +222,12 @@ fn not_found<'z>(
     wild.extend_from_slice(&[1, b'*']);
     wild.extend_from_slice(encloser);
     if let Some((_, node)) = zone.nodes_entry(&wild) {
-        // RFC 4592: the wildcard's data is answered with the query name as owner.
-        let owned = match current {
-            None => None,
-            Some(_) => Some(Name::from_wire(name).expect("valid name")),
-        };
-        return answer_from_node_owned(zone, node, owned, qtype, opts, ans);
+        // RFC 4592: the wildcard's data is answered with the name asked for as owner.
+        return answer_from_node(zone, node, None, qtype, opts, current, ans);
     }
     ans.rcode = Rcode::NxDomain;
     negative_soa(zone, ans);
     Step::Done
-}
-
-fn answer_from_node_owned<'z>(
-    zone: &'z Zone,
-    node: &'z Node,
-    owned: Option<Name>,
-    qtype: RType,
-    opts: LookupOptions,
-    ans: &mut Answer<'z>,
-) -> Step {
-    let current = owned;
-    answer_from_node(zone, node, None, qtype, opts, &current, ans)
 }
 
 /// Answers from the node that matched (exactly or through a wildcard).

@@ -402,7 +402,7 @@ mod tests {
             "a\\.b.example.",
             "a\\032b.example.",
         ] {
-            assert_eq!(n(s).to_string(), s.replace("\\032", "\\032"));
+            assert_eq!(n(s).to_string(), s);
         }
     }
 
