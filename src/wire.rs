@@ -418,31 +418,33 @@ fn encode_answer(
     }
 }
 
-/// Name compression (RFC 1035 §4.1.4): remembers where each name suffix was written.
+/// Most name suffixes remembered for compression; later names are written in full.
+const MAX_COMPRESSION_ENTRIES: usize = 64;
+
+/// Name compression (RFC 1035 §4.1.4): remembers the offsets where name suffixes were written
+/// and compares against the message itself, so it needs no heap memory.
 struct Compressor {
-    /// (offset in the message, start..end in `names`) of each suffix written so far.
-    entries: Vec<(u16, u16, u16)>,
-    /// Lower-cased uncompressed suffixes, back to back.
-    names: Vec<u8>,
+    /// Offsets in the message of each suffix (a label, then the rest of its name) written so far.
+    entries: [u16; MAX_COMPRESSION_ENTRIES],
+    len: usize,
 }
 
 impl Compressor {
     fn new(question: &[u8], qname_len: usize) -> Self {
         let mut c = Compressor {
-            entries: Vec::with_capacity(16),
-            names: Vec::with_capacity(256),
+            entries: [0; MAX_COMPRESSION_ENTRIES],
+            len: 0,
         };
         c.register(&question[..qname_len], HEADER_LEN, qname_len);
         c
     }
 
-    fn mark(&self) -> (usize, usize) {
-        (self.entries.len(), self.names.len())
+    fn mark(&self) -> usize {
+        self.len
     }
 
-    fn reset_to(&mut self, mark: (usize, usize)) {
-        self.entries.truncate(mark.0);
-        self.names.truncate(mark.1);
+    fn reset_to(&mut self, mark: usize) {
+        self.len = mark;
     }
 
     /// Remembers the suffixes of `name` (uncompressed wire, written at `offset`) that start
@@ -451,23 +453,20 @@ impl Compressor {
         let mut pos = 0;
         while pos < upto && name[pos] != 0 {
             let at = offset + pos;
-            if at > 0x3FFF {
+            if at > 0x3FFF || self.len == MAX_COMPRESSION_ENTRIES {
                 return;
             }
-            let start = self.names.len();
-            self.names
-                .extend(name[pos..].iter().map(u8::to_ascii_lowercase));
-            self.entries
-                .push((at as u16, start as u16, self.names.len() as u16));
+            self.entries[self.len] = at as u16;
+            self.len += 1;
             pos += 1 + name[pos] as usize;
         }
     }
 
-    fn find(&self, suffix: &[u8]) -> Option<u16> {
-        self.entries
+    fn find(&self, msg: &[u8], suffix: &[u8]) -> Option<u16> {
+        self.entries[..self.len]
             .iter()
-            .find(|(_, s, e)| self.names[*s as usize..*e as usize].eq_ignore_ascii_case(suffix))
-            .map(|(off, _, _)| *off)
+            .copied()
+            .find(|&off| name_at_eq(msg, off as usize, suffix))
     }
 
     /// Writes `name` compressed.
@@ -475,7 +474,7 @@ impl Compressor {
         let mut pos = 0;
         let start = out.len();
         while pos < name.len() && name[pos] != 0 {
-            if let Some(off) = self.find(&name[pos..]) {
+            if let Some(off) = self.find(out, &name[pos..]) {
                 out.extend_from_slice(&name[..pos]);
                 out.extend_from_slice(&(0xC000 | off).to_be_bytes());
                 self.register(name, start, pos);
@@ -543,6 +542,38 @@ impl Compressor {
             _ => out.extend_from_slice(rd),
         }
     }
+}
+
+/// Does the (possibly compressed) name at `pos` in `msg` equal the uncompressed `want`,
+/// ASCII case-insensitively? Only names this encoder wrote are compared, but the walk is
+/// bounded all the same.
+fn name_at_eq(msg: &[u8], mut pos: usize, mut want: &[u8]) -> bool {
+    for _ in 0..128 {
+        let Some(&len) = msg.get(pos) else {
+            return false;
+        };
+        if len & 0xC0 == 0xC0 {
+            let Some(&low) = msg.get(pos + 1) else {
+                return false;
+            };
+            pos = ((len as usize & 0x3F) << 8) | low as usize;
+            continue;
+        }
+        let len = len as usize;
+        if want.first() != Some(&(len as u8)) {
+            return false;
+        }
+        if len == 0 {
+            return true;
+        }
+        match (msg.get(pos + 1..pos + 1 + len), want.get(1..1 + len)) {
+            (Some(a), Some(b)) if a.eq_ignore_ascii_case(b) => {}
+            _ => return false,
+        }
+        pos += 1 + len;
+        want = &want[1 + len..];
+    }
+    false
 }
 
 #[cfg(test)]

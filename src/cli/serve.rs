@@ -29,6 +29,7 @@ impl ServeArgs {
             control,
             json: _,
         } = settings.clone();
+        let listen_where_available = listen.is_empty() && config.listen.is_none();
         let listen = if !listen.is_empty() {
             listen
         } else if let Some(l) = &config.listen {
@@ -53,6 +54,7 @@ impl ServeArgs {
         let opts = ServeOptions {
             zones_dir,
             listen,
+            listen_where_available,
             control,
             config,
             answer,

@@ -34,6 +34,9 @@ pub use manager::ManagerMsg;
 pub struct ServeOptions {
     pub zones_dir: PathBuf,
     pub listen: Vec<SocketAddr>,
+    /// Listen on `listen` only where the host has the address (the defaults: a machine without
+    /// IPv6 still serves on 127.0.0.1). Addresses given explicitly must all bind.
+    pub listen_where_available: bool,
     pub control: PathBuf,
     /// The config file's contents (zone names, files, policies).
     pub config: Config,
@@ -66,6 +69,8 @@ pub enum ServeError {
         addr: SocketAddr,
         source: std::io::Error,
     },
+    #[error("no listen address could be bound; pass --listen ADDR:PORT")]
+    NoListener,
     #[error("starting the runtime: {0}")]
     Runtime(std::io::Error),
 }
@@ -122,7 +127,17 @@ pub fn start(opts: ServeOptions) -> Result<ServerHandle, ServeError> {
     let mut udp_sockets = Vec::new();
     let mut addrs = Vec::new();
     for addr in &opts.listen {
-        let (tcp, udps) = bind_pair(*addr, opts.udp_workers.max(1))?;
+        let (tcp, udps) = match bind_pair(*addr, opts.udp_workers.max(1)) {
+            Ok(pair) => pair,
+            Err(ServeError::Bind { addr, source })
+                if opts.listen_where_available
+                    && source.kind() == std::io::ErrorKind::AddrNotAvailable =>
+            {
+                tracing::warn!(%addr, error = %source, "address not available on this host; not listening on it");
+                continue;
+            }
+            Err(e) => return Err(e),
+        };
         addrs.push(tcp.local_addr().map_err(|source| ServeError::Bind {
             addr: *addr,
             source,
@@ -131,6 +146,9 @@ pub fn start(opts: ServeOptions) -> Result<ServerHandle, ServeError> {
         udp_sockets.extend(udps);
     }
 
+    if addrs.is_empty() {
+        return Err(ServeError::NoListener);
+    }
     let shutdown = CancellationToken::new();
     let stop_udp = Arc::new(AtomicBool::new(false));
     let mut threads = Vec::new();

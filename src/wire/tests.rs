@@ -243,3 +243,16 @@ fn random_packets_never_panic() {
         }
     }
 }
+
+#[test]
+fn names_are_compressed() {
+    // Header 12 + question 17 + answer (pointer 2 + type/class/ttl/len 10 + A 4) = 45 bytes.
+    let (bytes, _) = ask(&query("www.example.", RecordType::A, None), Transport::Udp).unwrap();
+    assert_eq!(bytes.len(), 45);
+    // NXDOMAIN: the SOA owner and both SOA names point into the question.
+    let (bytes, m) = ask(&query("nope.example.", RecordType::A, None), Transport::Udp).unwrap();
+    let soa = m.authorities[0].to_string();
+    assert!(soa.contains("ns.example. hostmaster.example. 7"), "{soa}");
+    // 12 + 18 + owner ptr 2 + 10 + mname (ns + ptr: 5) + rname (hostmaster + ptr: 13) + 20 = 80.
+    assert_eq!(bytes.len(), 80);
+}

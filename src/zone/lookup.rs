@@ -6,7 +6,9 @@
 //! turns the result into bytes. Every name lookup is a hash probe on a suffix of the query
 //! name, so a negative answer costs as little as a positive one.
 
-use super::name::{wire_is_subdomain, Name};
+use smallvec::SmallVec;
+
+use super::name::{wire_is_subdomain, Name, MAX_NAME_LEN};
 use super::{Node, RRset, RType, Zone};
 
 /// Longest CNAME/DNAME chain followed inside one zone before giving up (loops end here too).
@@ -50,15 +52,18 @@ pub enum Rcode {
     YxDomain,
 }
 
+/// One response section; almost every answer fits inline, so the query path does not allocate.
+pub type Section<'z> = SmallVec<[Rrset<'z>; 4]>;
+
 /// What a zone says about one question.
 #[derive(Debug, Clone)]
 pub struct Answer<'z> {
     pub rcode: Rcode,
     /// Authoritative answer (clear for referrals).
     pub authoritative: bool,
-    pub answer: Vec<Rrset<'z>>,
-    pub authority: Vec<Rrset<'z>>,
-    pub additional: Vec<Rrset<'z>>,
+    pub answer: Section<'z>,
+    pub authority: Section<'z>,
+    pub additional: Section<'z>,
     /// Is the additional section required (glue for a referral)? If it does not fit, the
     /// response must be marked truncated (RFC 9471).
     pub additional_required: bool,
@@ -69,9 +74,9 @@ impl<'z> Answer<'z> {
         Answer {
             rcode: Rcode::NoError,
             authoritative: true,
-            answer: Vec::new(),
-            authority: Vec::new(),
-            additional: Vec::new(),
+            answer: Section::new(),
+            authority: Section::new(),
+            additional: Section::new(),
             additional_required: false,
         }
     }
@@ -218,10 +223,15 @@ fn not_found<'z>(
     current: &Option<Name>,
     ans: &mut Answer<'z>,
 ) -> Step {
-    let mut wild = Vec::with_capacity(encloser.len() + 2);
-    wild.extend_from_slice(&[1, b'*']);
-    wild.extend_from_slice(encloser);
-    if let Some((_, node)) = zone.nodes_entry(&wild) {
+    // `*.encloser` on the stack; a name too long for a wildcard child has none.
+    let mut wild = [0u8; MAX_NAME_LEN + 2];
+    wild[..2].copy_from_slice(&[1, b'*']);
+    wild[2..2 + encloser.len()].copy_from_slice(encloser);
+    let wild = &wild[..2 + encloser.len()];
+    if let Some((_, node)) = zone
+        .nodes_entry(wild)
+        .filter(|_| wild.len() <= MAX_NAME_LEN)
+    {
         // RFC 4592: the wildcard's data is answered with the name asked for as owner.
         return answer_from_node(zone, node, None, qtype, opts, current, ans);
     }
