@@ -49,8 +49,8 @@ pub struct LoadedZone {
 /// Why a zone file could not be loaded. Display gives `FILE:LINE: reason` lines.
 #[derive(Debug, thiserror::Error)]
 pub enum LoadError {
-    #[error("{}: {source}; check the path and permissions", path.display())]
-    Read { path: PathBuf, source: io::Error },
+    #[error("{}: {error}; check the path and permissions", path.display())]
+    Read { path: PathBuf, error: io::Error },
     #[error("{}: not valid UTF-8 text; write non-ASCII bytes as \\DDD escapes", path.display())]
     NotUtf8 { path: PathBuf },
     #[error("{0}")]
@@ -61,13 +61,13 @@ pub enum LoadError {
 
 /// Reads, parses and checks the zone file at `path` for the zone `origin`.
 pub fn load_zone(path: &Path, origin: &Name) -> Result<LoadedZone, LoadError> {
-    let stamp = FileStamp::of(path).map_err(|source| LoadError::Read {
+    let stamp = FileStamp::of(path).map_err(|error| LoadError::Read {
         path: path.into(),
-        source,
+        error,
     })?;
-    let bytes = std::fs::read(path).map_err(|source| LoadError::Read {
+    let bytes = std::fs::read(path).map_err(|error| LoadError::Read {
         path: path.into(),
-        source,
+        error,
     })?;
     let mut hasher = std::collections::hash_map::DefaultHasher::new();
     bytes.hash(&mut hasher);

@@ -71,10 +71,10 @@ pub enum ClientError {
     NotRunning { path: PathBuf },
     #[error("permission denied on control socket {}: ask the server's owner, or run as that user", path.display())]
     PermissionDenied { path: PathBuf },
-    #[error("control socket {}: {source}", path.display())]
+    #[error("control socket {}: {error}", path.display())]
     Io {
         path: PathBuf,
-        source: std::io::Error,
+        error: std::io::Error,
     },
     #[error("control socket {}: bad response from server: {message}", path.display())]
     Protocol { path: PathBuf, message: String },
@@ -82,9 +82,9 @@ pub enum ClientError {
 
 /// Sends one request and waits for the response.
 pub fn call(path: &Path, request: &Request) -> Result<Response, ClientError> {
-    let io_err = |source: std::io::Error| ClientError::Io {
+    let io_err = |error: std::io::Error| ClientError::Io {
         path: path.into(),
-        source,
+        error,
     };
     let mut stream = UnixStream::connect(path).map_err(|e| match e.kind() {
         std::io::ErrorKind::NotFound | std::io::ErrorKind::ConnectionRefused => {

@@ -64,6 +64,9 @@ struct ZoneState {
     last_result: LoadResult,
     last_error: Option<String>,
     warnings: Vec<String>,
+    /// Set when a change was served without a serial increase; cleared only by a change that
+    /// raises the serial, because until then secondaries have not seen what is served.
+    serial_warning: Option<String>,
     /// Stamp of the file version last read (good or bad): a watcher event re-reads only a file
     /// whose stamp differs, so a bad file is not re-parsed on every unrelated event.
     attempted: Option<FileStamp>,
@@ -149,6 +152,7 @@ impl Manager {
             last_result: LoadResult::NotLoaded,
             last_error: None,
             warnings: Vec::new(),
+            serial_warning: None,
             attempted: None,
             served_hash: None,
         }
@@ -204,18 +208,23 @@ impl Manager {
                 let mut warnings: Vec<String> =
                     loaded.warnings.iter().map(|f| f.to_string()).collect();
                 let message = match old_serial {
-                    None => format!("loaded, serial {new_serial}"),
+                    None => {
+                        state.serial_warning = None;
+                        format!("loaded, serial {new_serial}")
+                    }
+                    // The served data is the same: a warning about it still holds.
                     Some(old) if !changed => format!("reloaded, no change (serial {old})"),
                     Some(old) => {
-                        if !serial_gt(new_serial, old) {
-                            warnings.push(format!(
+                        state.serial_warning = (!serial_gt(new_serial, old)).then(|| {
+                            format!(
                                 "{}: the content changed but the serial did not increase ({old} → {new_serial}): secondaries will not see this change; raise the serial",
                                 state.file.display()
-                            ));
-                        }
+                            )
+                        });
                         format!("reloaded, serial {old} → {new_serial}")
                     }
                 };
+                warnings.extend(state.serial_warning.clone());
                 state.last_result = LoadResult::Ok;
                 state.last_error = None;
                 state.warnings = warnings.clone();
@@ -266,7 +275,7 @@ impl Manager {
                 Ok(r) => r,
                 Err(e) => Err(LoadError::Read {
                     path: state.file.clone(),
-                    source: std::io::Error::other(e.to_string()),
+                    error: std::io::Error::other(e.to_string()),
                 }),
             }
         };
@@ -536,18 +545,17 @@ impl Manager {
                     self.reload_all().await;
                 }
                 ManagerMsg::FilesChanged => {
-                    // Debounce: wait until events stop for a moment, keep other messages in order.
+                    // Debounce: wait until file events stop for a moment. Any other message ends
+                    // the wait at once (the directory is read first, then the message handled),
+                    // so a control request never waits for an editor that keeps writing.
                     loop {
-                        tokio::time::sleep(DEBOUNCE).await;
-                        let mut more = false;
-                        while let Ok(m) = rx.try_recv() {
-                            match m {
-                                ManagerMsg::FilesChanged => more = true,
-                                other => queued.push_back(other),
+                        match tokio::time::timeout(DEBOUNCE, rx.recv()).await {
+                            Ok(Some(ManagerMsg::FilesChanged)) => continue,
+                            Ok(Some(other)) => {
+                                queued.push_back(other);
+                                break;
                             }
-                        }
-                        if !more {
-                            break;
+                            Ok(None) | Err(_) => break,
                         }
                     }
                     self.sync_dir().await;

@@ -50,24 +50,24 @@ pub struct ServeOptions {
 /// Why the server could not start.
 #[derive(Debug, thiserror::Error)]
 pub enum ServeError {
-    #[error("zones directory {}: {source}; create it or pass --zones-dir", path.display())]
+    #[error("zones directory {}: {error}; create it or pass --zones-dir", path.display())]
     ZonesDir {
         path: PathBuf,
-        source: std::io::Error,
+        error: std::io::Error,
     },
     #[error("another `zonectl serve` is already running on zones directory {} (it holds {}); stop it first", dir.display(), lock.display())]
     AlreadyRunning { dir: PathBuf, lock: PathBuf },
     #[error("control socket {} is in use by a running server; stop it first or pass another --control PATH", path.display())]
     ControlInUse { path: PathBuf },
-    #[error("control socket {}: {source}", path.display())]
+    #[error("control socket {}: {error}", path.display())]
     Control {
         path: PathBuf,
-        source: std::io::Error,
+        error: std::io::Error,
     },
-    #[error("cannot listen on {addr}: {source}")]
+    #[error("cannot listen on {addr}: {error}")]
     Bind {
         addr: SocketAddr,
-        source: std::io::Error,
+        error: std::io::Error,
     },
     #[error("no listen address could be bound; pass --listen ADDR:PORT")]
     NoListener,
@@ -119,6 +119,19 @@ impl ServerHandle {
 pub fn start(opts: ServeOptions) -> Result<ServerHandle, ServeError> {
     let lock = lock_zones_dir(&opts.zones_dir)?;
     let control_listener = bind_control(&opts.control)?;
+    let control_path = opts.control.clone();
+    start_bound(opts, lock, control_listener).inspect_err(|_| {
+        // Leave nothing behind that looks like a live server.
+        let _ = std::fs::remove_file(&control_path);
+    })
+}
+
+/// The rest of [`start`], once the zones directory is locked and the control socket bound.
+fn start_bound(
+    opts: ServeOptions,
+    lock: File,
+    control_listener: std::os::unix::net::UnixListener,
+) -> Result<ServerHandle, ServeError> {
     let zones = Arc::new(ArcSwap::from_pointee(ZoneSet::new()));
     let mut mgr = manager::Manager::new(opts.zones_dir.clone(), opts.config.clone(), zones.clone());
     mgr.load_all_initial();
@@ -129,19 +142,19 @@ pub fn start(opts: ServeOptions) -> Result<ServerHandle, ServeError> {
     for addr in &opts.listen {
         let (tcp, udps) = match bind_pair(*addr, opts.udp_workers.max(1)) {
             Ok(pair) => pair,
-            Err(ServeError::Bind { addr, source })
+            Err(ServeError::Bind { addr, error })
                 if opts.listen_where_available
-                    && source.kind() == std::io::ErrorKind::AddrNotAvailable =>
+                    && error.kind() == std::io::ErrorKind::AddrNotAvailable =>
             {
-                tracing::warn!(%addr, error = %source, "address not available on this host; not listening on it");
+                tracing::warn!(%addr, error = %error, "address not available on this host; not listening on it");
                 continue;
             }
             Err(e) => return Err(e),
         };
-        addrs.push(tcp.local_addr().map_err(|source| ServeError::Bind {
-            addr: *addr,
-            source,
-        })?);
+        addrs.push(
+            tcp.local_addr()
+                .map_err(|error| ServeError::Bind { addr: *addr, error })?,
+        );
         tcp_listeners.push(tcp);
         udp_sockets.extend(udps);
     }
@@ -151,17 +164,6 @@ pub fn start(opts: ServeOptions) -> Result<ServerHandle, ServeError> {
     }
     let shutdown = CancellationToken::new();
     let stop_udp = Arc::new(AtomicBool::new(false));
-    let mut threads = Vec::new();
-    for (i, sock) in udp_sockets.into_iter().enumerate() {
-        let zones = zones.clone();
-        let stop = stop_udp.clone();
-        let answer = opts.answer;
-        let t = std::thread::Builder::new()
-            .name(format!("udp-{i}"))
-            .spawn(move || udp::serve(sock, zones, answer, stop))
-            .map_err(ServeError::Runtime)?;
-        threads.push(t);
-    }
 
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -176,6 +178,7 @@ pub fn start(opts: ServeOptions) -> Result<ServerHandle, ServeError> {
     let handle_signals = opts.handle_signals;
     let (ready_tx, ready_rx) = std::sync::mpsc::channel::<Result<(), ServeError>>();
     let control_path = opts.control.clone();
+    let udp_zones = zones.clone();
     let rt_thread = std::thread::Builder::new()
         .name("zonectl-main".into())
         .spawn(move || {
@@ -185,14 +188,14 @@ pub fn start(opts: ServeOptions) -> Result<ServerHandle, ServeError> {
                     for l in tcp_listeners {
                         let addr = l.local_addr().map_err(ServeError::Runtime)?;
                         let l = tokio::net::TcpListener::from_std(l)
-                            .map_err(|source| ServeError::Bind { addr, source })?;
+                            .map_err(|error| ServeError::Bind { addr, error })?;
                         tcps.push(l);
                     }
                     let ctl =
-                        tokio::net::UnixListener::from_std(control_listener).map_err(|source| {
+                        tokio::net::UnixListener::from_std(control_listener).map_err(|error| {
                             ServeError::Control {
                                 path: control_path.clone(),
-                                source,
+                                error,
                             }
                         })?;
                     Ok((tcps, ctl))
@@ -210,8 +213,18 @@ pub fn start(opts: ServeOptions) -> Result<ServerHandle, ServeError> {
                 tokio::spawn(control::serve(ctl, tx.clone(), token.clone()));
                 // The watcher lives as long as this task; dropping it stops the notifications.
                 let _watcher = watch::start(&zones_dir, tx.clone());
+                // Handlers are in place before anything is answered, so a signal sent right
+                // after start-up is never met by the default action.
                 if handle_signals {
-                    tokio::spawn(signals(tx.clone(), token.clone()));
+                    match Signals::install() {
+                        Ok(sigs) => {
+                            tokio::spawn(sigs.run(tx.clone(), token.clone()));
+                        }
+                        Err(e) => {
+                            let _ = ready_tx.send(Err(ServeError::Runtime(e)));
+                            return;
+                        }
+                    }
                 }
                 let _ = ready_tx.send(Ok(()));
                 mgr.run(rx, token).await;
@@ -230,6 +243,28 @@ pub fn start(opts: ServeOptions) -> Result<ServerHandle, ServeError> {
             )))
         }
     }
+    // UDP answers start last, once TCP, the control socket and the signal handlers are up.
+    let mut threads = Vec::new();
+    for (i, sock) in udp_sockets.into_iter().enumerate() {
+        let zones = udp_zones.clone();
+        let stop = stop_udp.clone();
+        let answer = opts.answer;
+        match std::thread::Builder::new()
+            .name(format!("udp-{i}"))
+            .spawn(move || udp::serve(sock, zones, answer, stop))
+        {
+            Ok(t) => threads.push(t),
+            Err(e) => {
+                shutdown.cancel();
+                stop_udp.store(true, Ordering::Relaxed);
+                let _ = rt_thread.join();
+                for t in threads {
+                    let _ = t.join();
+                }
+                return Err(ServeError::Runtime(e));
+            }
+        }
+    }
     tracing::info!(addrs = ?addrs, control = %opts.control.display(), "serving");
     Ok(ServerHandle {
         addrs,
@@ -242,25 +277,35 @@ pub fn start(opts: ServeOptions) -> Result<ServerHandle, ServeError> {
     })
 }
 
-async fn signals(tx: mpsc::UnboundedSender<ManagerMsg>, token: CancellationToken) {
-    use tokio::signal::unix::{signal, SignalKind};
-    let (Ok(mut hup), Ok(mut term), Ok(mut int)) = (
-        signal(SignalKind::hangup()),
-        signal(SignalKind::terminate()),
-        signal(SignalKind::interrupt()),
-    ) else {
-        tracing::error!("cannot install signal handlers");
-        return;
-    };
-    loop {
-        tokio::select! {
-            _ = hup.recv() => {
-                tracing::info!("SIGHUP: reloading every zone");
-                let _ = tx.send(ManagerMsg::ReloadAll);
+/// SIGTERM/SIGINT stop the server; SIGHUP reloads every zone.
+struct Signals {
+    hup: tokio::signal::unix::Signal,
+    term: tokio::signal::unix::Signal,
+    int: tokio::signal::unix::Signal,
+}
+
+impl Signals {
+    /// Installs the handlers now (must run inside the runtime).
+    fn install() -> std::io::Result<Signals> {
+        use tokio::signal::unix::{signal, SignalKind};
+        Ok(Signals {
+            hup: signal(SignalKind::hangup())?,
+            term: signal(SignalKind::terminate())?,
+            int: signal(SignalKind::interrupt())?,
+        })
+    }
+
+    async fn run(mut self, tx: mpsc::UnboundedSender<ManagerMsg>, token: CancellationToken) {
+        loop {
+            tokio::select! {
+                _ = self.hup.recv() => {
+                    tracing::info!("SIGHUP: reloading every zone");
+                    let _ = tx.send(ManagerMsg::ReloadAll);
+                }
+                _ = self.term.recv() => { tracing::info!("SIGTERM: stopping"); token.cancel(); return; }
+                _ = self.int.recv() => { tracing::info!("SIGINT: stopping"); token.cancel(); return; }
+                _ = token.cancelled() => return,
             }
-            _ = term.recv() => { tracing::info!("SIGTERM: stopping"); token.cancel(); return; }
-            _ = int.recv() => { tracing::info!("SIGINT: stopping"); token.cancel(); return; }
-            _ = token.cancelled() => return,
         }
     }
 }
@@ -268,14 +313,14 @@ async fn signals(tx: mpsc::UnboundedSender<ManagerMsg>, token: CancellationToken
 /// Takes the exclusive lock that keeps two servers off one zones directory. The kernel drops a
 /// `flock` when its holder dies, so a crashed server never leaves a stale lock behind.
 fn lock_zones_dir(dir: &Path) -> Result<File, ServeError> {
-    let meta = std::fs::metadata(dir).map_err(|source| ServeError::ZonesDir {
+    let meta = std::fs::metadata(dir).map_err(|error| ServeError::ZonesDir {
         path: dir.into(),
-        source,
+        error,
     })?;
     if !meta.is_dir() {
         return Err(ServeError::ZonesDir {
             path: dir.into(),
-            source: std::io::Error::other("not a directory"),
+            error: std::io::Error::other("not a directory"),
         });
     }
     let lock_path = dir.join(".zonectl.lock");
@@ -284,9 +329,9 @@ fn lock_zones_dir(dir: &Path) -> Result<File, ServeError> {
         .truncate(false)
         .write(true)
         .open(&lock_path)
-        .map_err(|source| ServeError::ZonesDir {
+        .map_err(|error| ServeError::ZonesDir {
             path: lock_path.clone(),
-            source,
+            error,
         })?;
     // SAFETY: flock on a file descriptor we own; no memory is involved.
     let rc = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) };
@@ -304,9 +349,9 @@ fn lock_zones_dir(dir: &Path) -> Result<File, ServeError> {
 fn bind_control(path: &Path) -> Result<std::os::unix::net::UnixListener, ServeError> {
     use std::os::unix::fs::PermissionsExt;
     use std::os::unix::net::{UnixListener, UnixStream};
-    let err = |source| ServeError::Control {
+    let err = |error| ServeError::Control {
         path: path.into(),
-        source,
+        error,
     };
     if path.exists() {
         match UnixStream::connect(path) {
@@ -327,7 +372,7 @@ fn bind_pair(
     addr: SocketAddr,
     workers: usize,
 ) -> Result<(TcpListener, Vec<std::net::UdpSocket>), ServeError> {
-    let bind_err = |source| ServeError::Bind { addr, source };
+    let bind_err = |error| ServeError::Bind { addr, error };
     for _attempt in 0..20 {
         let tcp = bind_tcp(addr).map_err(bind_err)?;
         let port = tcp.local_addr().map_err(bind_err)?.port();

@@ -506,11 +506,13 @@ impl<'a> Index<'a> {
                 );
             }
             if let (Some(ns), true) = (first(RType::NS), name.is_wildcard()) {
-                out.error(
+                // Knot loads such a zone, BIND refuses it: a warning, so every file Knot
+                // accepts loads here too.
+                out.warning(
                     ns,
                     format!(
                         "NS records at the wildcard name {}; a wildcard cannot be delegated \
-                         (RFC 4592 §4.2): delegate each name explicitly",
+                         (RFC 4592 §4.2) and BIND refuses this zone: delegate each name explicitly",
                         self.entries[ns].owner
                     ),
                 );
@@ -1023,7 +1025,7 @@ mod tests {
             (
                 "NS at a wildcard",
                 "{HEAD}* NS ns1",
-                &[(Error, Some(5), "NS records at the wildcard name *.example.")],
+                &[(Warning, Some(5), "NS records at the wildcard name *.example.")],
             ),
             (
                 "DS at the apex",

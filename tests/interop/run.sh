@@ -1,0 +1,594 @@
+#!/usr/bin/env bash
+# Checks are single-quoted predicate strings that `check` evaluates later, so the variables they
+# name are expanded then, on purpose (SC2016, SC2034).
+# shellcheck disable=SC2016,SC2034,SC2001
+# Interop tests: zonectl judged by independent DNS implementations.
+#
+#   a. Zone-file agreement: every shipped zone and every zone file in ../shared/corpus/zones/ is
+#      checked by Knot (kzonecheck), BIND (named-checkzone) and `zonectl check --file`. Every
+#      file Knot accepts must be accepted by zonectl; the other disagreements are only printed.
+#   b. Answers: `zonectl serve` runs on a free loopback port with a generated test zone (plus the
+#      shipped zones) and is queried with BIND's `dig` and Knot's `kdig`, over UDP and TCP.
+#   c. Control verbs against the running server: status, freeze, reload (good and bad edits),
+#      thaw, and the file watcher.
+#
+# Prints `ok - ...` / `not ok - ...` per check and `N passed, M failed` at the end; exits 1 if
+# anything failed. Needs: cargo, kzonecheck, named-checkzone, dig, kdig, openssl, base64, timeout.
+# Usage: tests/interop/run.sh   (from anywhere; CARGO_TARGET_DIR is honoured like cargo does)
+set -euo pipefail
+
+REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+CORPUS=${ZONECTL_CORPUS:-$REPO/../shared/corpus}
+TARGET_DIR=${CARGO_TARGET_DIR:-$REPO/target}
+ZONECTL=$TARGET_DIR/debug/zonectl
+
+PASSED=0
+FAILED=0
+WHY=""
+
+ok() { PASSED=$((PASSED + 1)); echo "ok - $1"; }
+not_ok() {
+    FAILED=$((FAILED + 1))
+    echo "not ok - $1"
+    if [[ -n ${2:-} ]]; then
+        sed 's/^/    # /' <<<"$2"
+    fi
+}
+section() { printf '\n### %s\n' "$*"; }
+
+for tool in cargo kzonecheck named-checkzone dig kdig openssl base64 timeout; do
+    if ! command -v "$tool" >/dev/null 2>&1; then
+        echo "tests/interop/run.sh: '$tool' is not installed (apt-get install knot-dnssecutils" \
+            "knot-dnsutils bind9-utils bind9-dnsutils openssl)" >&2
+        exit 1
+    fi
+done
+
+section "build"
+(cd "$REPO" && cargo build --tests)
+if [[ ! -x $ZONECTL ]]; then
+    echo "tests/interop/run.sh: $ZONECTL was not built" >&2
+    exit 1
+fi
+
+# ---------------------------------------------------------------------------------------------
+# a. Zone-file agreement with Knot and BIND
+# ---------------------------------------------------------------------------------------------
+section "zone files: Knot (kzonecheck) vs BIND (named-checkzone) vs zonectl check"
+
+# Corpus files: path under $CORPUS/zones | origin (from $ORIGIN / the SOA owner; files whose SOA
+# owner is `@` use the names their records are written under) | directory named-checkzone runs
+# in (BIND resolves a relative $INCLUDE against its working directory, Knot and zonectl against
+# the including file's directory; empty = the file's own directory, which is what Knot does).
+CORPUS_TABLE=(
+    "nsd/bug077_dname_length.zone|example.com.|"
+    "nsd/bug086_chars.zone|spf-test.nl.|"
+    "nsd/bug087_parse_at.zone|example.com.|"
+    "nsd/bug090_000_txt.zone|text-test.nl.|"
+    "nsd/bug095_screwy_wc.zone1|example.|"
+    "nsd/bug101_spf.zone|spf-test.nl.|"
+    "nsd/bug107_bad_hex_3597.zone|interop3597.rfc.se.|"
+    "nsd/bug128_backslash_eos.zone|example.com.|"
+    "nsd/bug144_loc_defaults.zone|example.com.|"
+    "nsd/bug236_rrs_before_soa.zone|bug236_rrs_before_soa.net.|"
+    "nsd/include_rel/m/com/example.com.zone|example.com.|nsd/include_rel"
+    "dnspython/example|example.|"
+)
+
+ZONE_ROWS=() # display|path|origin|bind-cwd
+for f in "$REPO"/zones/*.zone; do
+    [[ -e $f ]] || continue
+    base=$(basename "$f" .zone)
+    ZONE_ROWS+=("zones/$base.zone|$f|$base.|")
+done
+if [[ -d $CORPUS/zones ]]; then
+    for row in "${CORPUS_TABLE[@]}"; do
+        IFS='|' read -r rel origin bindcwd <<<"$row"
+        if [[ ! -f $CORPUS/zones/$rel ]]; then
+            not_ok "corpus file $rel exists" "missing: $CORPUS/zones/$rel"
+            continue
+        fi
+        [[ -n $bindcwd ]] && bindcwd=$CORPUS/zones/$bindcwd
+        ZONE_ROWS+=("corpus/$rel|$CORPUS/zones/$rel|$origin|$bindcwd")
+    done
+    # Every zone file in the corpus must be in the table (so none is silently skipped).
+    while IFS= read -r f; do
+        rel=${f#"$CORPUS/zones/"}
+        found=no
+        for row in "${CORPUS_TABLE[@]}"; do
+            [[ ${row%%|*} == "$rel" ]] && found=yes
+        done
+        if [[ $found == no ]]; then
+            not_ok "corpus zone file $rel has an origin in tests/interop/run.sh CORPUS_TABLE" \
+                "add a line \"$rel|ORIGIN.|\" to CORPUS_TABLE"
+        fi
+    done < <(cd "$CORPUS/zones" && find nsd dnspython -type f \
+        \( -name '*.zone' -o -name '*.zone1' -o -path 'dnspython/example' \) | sort |
+        sed "s|^|$CORPUS/zones/|")
+else
+    not_ok "corpus directory $CORPUS/zones exists" "expected ../shared/corpus beside the repository"
+fi
+
+verdict() { if "$@" >/dev/null 2>&1; then echo accept; else echo reject; fi; }
+
+TABLE=$(printf '%-46s %-27s %-8s %-8s %-8s\n' FILE ORIGIN KNOT BIND ZONECTL)
+NOTES=""
+for row in "${ZONE_ROWS[@]}"; do
+    IFS='|' read -r shown path origin bindcwd <<<"$row"
+    [[ -n $bindcwd ]] || bindcwd=$(dirname "$path")
+    knot=$(verdict timeout 60 kzonecheck -o "$origin" "$path")
+    bind=$(cd "$bindcwd" && verdict timeout 60 named-checkzone -q "${origin%.}" "$path")
+    zc=$(verdict timeout 60 "$ZONECTL" check --file "$path" --origin "$origin")
+    TABLE+=$'\n'$(printf '%-46s %-27s %-8s %-8s %-8s' "$shown" "$origin" "$knot" "$bind" "$zc")
+    if [[ $knot == accept ]]; then
+        if [[ $zc == accept ]]; then
+            ok "zone file $shown: Knot accepts it, so zonectl must accept it"
+        else
+            not_ok "zone file $shown: Knot accepts it, so zonectl must accept it" \
+                "zonectl check --file $path --origin $origin:
+$("$ZONECTL" check --file "$path" --origin "$origin" 2>&1 | head -20)"
+        fi
+    elif [[ $zc == accept ]]; then
+        knot_errors=$(kzonecheck -v -o "$origin" "$path" 2>&1 | grep -iE 'error|missing' || true)
+        NOTES+="note: $shown: Knot rejects it ($(grep -c . <<<"$knot_errors") error lines), "
+        NOTES+="zonectl accepts it. Knot's first: $(head -1 <<<"$knot_errors")"$'\n'
+    fi
+done
+echo
+echo "$TABLE"
+[[ -z $NOTES ]] || printf '\n%s' "$NOTES"
+echo "(named-checkzone runs in the file's directory, include_rel in its test root as NSD's test"
+echo " does; Knot and zonectl resolve \$INCLUDE against the including file's directory.)"
+
+# ---------------------------------------------------------------------------------------------
+# b. Answers judged by dig and kdig
+# ---------------------------------------------------------------------------------------------
+section "answers: zonectl serve queried with dig and kdig"
+
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/zonectl-interop.XXXXXX")
+SERVER_PID=""
+cleanup() {
+    if [[ -n $SERVER_PID ]] && kill -0 "$SERVER_PID" 2>/dev/null; then
+        kill -TERM "$SERVER_PID" 2>/dev/null || true
+        for _ in $(seq 50); do
+            kill -0 "$SERVER_PID" 2>/dev/null || break
+            sleep 0.1
+        done
+        kill -KILL "$SERVER_PID" 2>/dev/null || true
+    fi
+    rm -rf "$TMP"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+ZONES=$TMP/zones
+CONTROL=$TMP/zonectl.sock
+mkdir -p "$ZONES"
+cp "$REPO"/zones/*.zone "$ZONES"/ # the shipped zones, served beside the test zone
+
+ORIGIN=interop.test
+ZFILE=$ZONES/$ORIGIN.zone
+SERIAL=2025010101
+
+# A real 2048-bit RSA public key, as a DKIM record carries it (392 base64 characters).
+DKIM_P=$(openssl genrsa 2048 2>/dev/null | openssl rsa -pubout -outform DER 2>/dev/null | base64 -w0)
+if [[ ${#DKIM_P} -ne 392 ]]; then
+    echo "tests/interop/run.sh: openssl gave a ${#DKIM_P}-character key, expected 392" >&2
+    exit 1
+fi
+DKIM_ALL="v=DKIM1; k=rsa; p=$DKIM_P"
+DKIM_S1=${DKIM_ALL:0:255} # the longest string a TXT record can hold
+DKIM_S2=${DKIM_ALL:255}
+SPF='v=spf1 ip4:192.0.2.25 ip6:2001:db8::25 mx -all'
+
+# write_zone SERIAL [EXTRA-LINES] — writes the test zone to a temporary file, then renames it
+# over the zone file (the way vim and `sed -i` save).
+write_zone() {
+    local serial=$1 extra=${2:-} i
+    {
+        cat <<EOF
+; zonectl interop test zone (generated by tests/interop/run.sh)
+\$ORIGIN $ORIGIN.
+\$TTL 3600
+@         3600 IN SOA ns1.$ORIGIN. hostmaster.$ORIGIN. ( $serial 7200 900 1209600 300 )
+@              IN NS    ns1
+@              IN NS    ns2
+@              IN MX    10 mail
+@              IN TXT   "$SPF"
+ns1            IN A     192.0.2.1
+ns2            IN A     192.0.2.2
+ns2            IN AAAA  2001:db8::2
+mail           IN A     192.0.2.25
+mail           IN AAAA  2001:db8::25
+sel._domainkey IN TXT   ( "$DKIM_S1"
+                          "$DKIM_S2" )
+www            IN CNAME web
+web            IN A     192.0.2.80
+chain          IN CNAME www
+outside        IN CNAME target.example.net.
+*.wild         IN A     192.0.2.99
+*.wild         IN TXT   "from the wildcard"
+y.x.wild       IN A     192.0.2.98     ; x.wild is an empty non-terminal under the wildcard's parent
+a.b.ent        IN A     192.0.2.97     ; b.ent and ent are empty non-terminals
+old            IN DNAME new.$ORIGIN.
+host.new       IN A     192.0.2.77
+sub            IN NS    ns.sub
+ns.sub         IN A     192.0.2.53     ; glue
+unknown        IN TYPE65280 \# 4 0A000001
+generic-a      IN TYPE1 \# 4 C0000201
+EOF
+        # 30 TXT records at one name: about 2.2 kB, more than 1232 bytes.
+        for i in $(seq -w 1 30); do
+            echo "big            IN TXT   \"big record $i: 0123456789abcdefghijklmnopqrstuvwxyz0123456\""
+        done
+        # 10 TXT records: about 800 bytes, more than 512 and less than 1232.
+        for i in $(seq -w 1 10); do
+            echo "medium         IN TXT   \"medium record $i: 0123456789abcdefghijklmnopqrstuvwxyz012\""
+        done
+        [[ -z $extra ]] || printf '%s\n' "$extra"
+    } >"$ZFILE.tmp"
+    mv -f "$ZFILE.tmp" "$ZFILE"
+}
+write_zone "$SERIAL"
+
+if ! kzonecheck -o "$ORIGIN." "$ZFILE" >/dev/null 2>&1; then
+    not_ok "Knot accepts the generated test zone" "$(kzonecheck -v -o "$ORIGIN." "$ZFILE" 2>&1)"
+fi
+
+# --- start the server on a free port (bounded tries from a random base) ---
+PORT=""
+BASE=$((20000 + RANDOM % 30000))
+for try in $(seq 0 9); do
+    port=$((BASE + try * 7))
+    NO_COLOR=1 "$ZONECTL" serve --zones-dir "$ZONES" --listen "127.0.0.1:$port" --control "$CONTROL" \
+        </dev/null 2>>"$TMP/serve.log" &
+    SERVER_PID=$!
+    for _ in $(seq 100); do # up to ~10 s
+        if ! kill -0 "$SERVER_PID" 2>/dev/null; then
+            break
+        fi
+        soa=$(dig @127.0.0.1 -p "$port" +norec +time=1 +tries=1 +short SOA "$ORIGIN" 2>/dev/null) || true
+        if [[ " $soa " == *" $SERIAL "* ]]; then
+            PORT=$port
+            break
+        fi
+        sleep 0.1
+    done
+    [[ -n $PORT ]] && break
+    if kill -0 "$SERVER_PID" 2>/dev/null; then
+        kill -TERM "$SERVER_PID" 2>/dev/null || true
+        wait "$SERVER_PID" 2>/dev/null || true
+    fi
+    SERVER_PID=""
+done
+if [[ -z $PORT ]]; then
+    not_ok "zonectl serve starts and answers" "$(tail -30 "$TMP/serve.log")"
+    echo
+    echo "$PASSED passed, $FAILED failed"
+    exit 1
+fi
+ok "zonectl serve starts and answers on 127.0.0.1:$PORT (pid $SERVER_PID)"
+
+# --- query helpers ---
+# q TOOL PROTO [ARGS...] runs one query and leaves the output in OUT.
+OUT=""
+CMD=""
+q() {
+    local tool=$1 proto=$2
+    shift 2
+    local args=(@127.0.0.1 -p "$PORT" +norec)
+    if [[ $tool == dig ]]; then
+        args+=(+time=3 +tries=1)
+    else
+        args+=(+time=3 +retry=0 +bufsize=1232) # kdig sends no EDNS unless asked; dig sends 1232
+    fi
+    if [[ $proto == tcp ]]; then args+=(+tcp); else args+=(+notcp +ignore); fi # dig 9.18 sends ANY over TCP unless told
+    CMD="$tool ${args[*]} $*"
+    OUT=$(timeout 20 "$tool" "${args[@]}" "$@" 2>&1) || true
+}
+
+# Predicates on OUT (dig and kdig formats); on failure they set WHY.
+get_status() { sed -nE 's/.*->>HEADER<<-.*status: ([A-Z0-9]+).*/\1/p' <<<"$OUT" | head -1; }
+get_flags() { sed -nE 's/^;; [Ff]lags: ?([^;]*);.*/\1/p' <<<"$OUT" | head -1; }
+get_count() { grep -oE "$1: [0-9]+" <<<"$OUT" | head -1 | grep -oE '[0-9]+$' || true; }
+# section NAME: the records of a section, one per line, fields separated by single spaces.
+section_of() {
+    awk -v want=";; $1 SECTION:" '
+        index($0, want) == 1 { on = 1; next }
+        on && (/^$/ || /^;; [A-Z]+ SECTION:/ || /^;; (Received|Query time)/) { exit }
+        on && !/^;/ { $1 = $1; print }
+    ' <<<"$OUT"
+}
+st() {
+    local got
+    got=$(get_status)
+    [[ $got == "$1" ]] || { WHY="expected status $1, got '${got:-no response}'"; return 1; }
+}
+flag() {
+    [[ " $(get_flags) " == *" $1 "* ]] || { WHY="expected flag '$1' in '$(get_flags)'"; return 1; }
+}
+noflag() {
+    [[ " $(get_flags) " != *" $1 "* ]] || { WHY="flag '$1' must not be set: '$(get_flags)'"; return 1; }
+}
+count() {
+    local got
+    got=$(get_count "$1")
+    [[ $got == "$2" ]] || { WHY="expected $1: $2, got '${got:-?}'"; return 1; }
+}
+# has SECTION 'owner ttl class type rdata' — that exact record is in the section (names compared
+# case-insensitively).
+has() {
+    grep -Fxqi -- "$2" <<<"$(section_of "$1")" ||
+        { WHY="expected in $1 section: $2"; return 1; }
+}
+edns() {
+    grep -qE '^;; (OPT|EDNS) PSEUDOSECTION' <<<"$OUT" || { WHY="no OPT record in the response"; return 1; }
+}
+noedns() {
+    ! grep -qE '^;; (OPT|EDNS) PSEUDOSECTION' <<<"$OUT" ||
+        { WHY="OPT record in the response to a query without EDNS"; return 1; }
+}
+# short 'expected' — OUT (from a +short query) is exactly this.
+short() {
+    [[ $OUT == "$1" ]] || { WHY="expected +short output: $1"; return 1; }
+}
+qname_echo() {
+    local got
+    got=$(awk '{ sub(/^;+ */, ""); print $1 }' <<<"$(awk -v w=";; QUESTION SECTION:" \
+        'index($0, w) == 1 { getline; print; exit }' <<<"$OUT")")
+    [[ $got == "$1" ]] || { WHY="question echoed as '$got', expected '$1'"; return 1; }
+}
+via_udp() { # the answer really came over UDP (dig: "SERVER: ...(UDP)", kdig: "From ...(UDP)")
+    grep -qE '^;; (SERVER:|From) .*\(UDP\)' <<<"$OUT" || { WHY="the answer did not come over UDP"; return 1; }
+}
+one_rrset() {
+    local sets
+    sets=$(section_of ANSWER | awk '{ print tolower($1), $4 }' | sort -u | wc -l)
+    [[ $sets -eq 1 ]] || { WHY="expected exactly one RRset in the answer, got $sets"; return 1; }
+}
+
+# check DESCRIPTION EXPRESSION — evaluates the predicates against OUT.
+check() {
+    WHY=""
+    if eval "$2"; then
+        ok "$1"
+    else
+        not_ok "$1" "$WHY
+\$ $CMD
+$OUT"
+    fi
+}
+
+SOA_NEG="$ORIGIN. 300 IN SOA ns1.$ORIGIN. hostmaster.$ORIGIN. $SERIAL 7200 900 1209600 300"
+SOA_ANS="$ORIGIN. 3600 IN SOA ns1.$ORIGIN. hostmaster.$ORIGIN. $SERIAL 7200 900 1209600 300"
+Z=$ORIGIN
+APPLE_SPF=$(grep -oE '"v=spf1[^"]*"' "$REPO/zones/apple.example.zone" | head -1)
+
+for tool in dig kdig; do
+    for proto in udp tcp; do
+        t="[$tool/$proto]"
+
+        q "$tool" "$proto" SOA "$Z"
+        check "$t SOA at the apex: NOERROR, aa, the SOA with its own TTL" \
+            'st NOERROR && flag aa && count ANSWER 1 && has ANSWER "$SOA_ANS"'
+        check "$t EDNS: the response to an EDNS query carries an OPT record" 'edns'
+
+        q "$tool" "$proto" +noedns SOA "$Z"
+        check "$t EDNS: no OPT record in the response to a query without one" \
+            'st NOERROR && noedns'
+
+        q "$tool" "$proto" A "mail.$Z"
+        check "$t A mail.$Z" 'st NOERROR && flag aa && has ANSWER "mail.$Z. 3600 IN A 192.0.2.25"'
+        q "$tool" "$proto" AAAA "ns2.$Z"
+        check "$t AAAA ns2.$Z" 'st NOERROR && flag aa && has ANSWER "ns2.$Z. 3600 IN AAAA 2001:db8::2"'
+        q "$tool" "$proto" MX "$Z"
+        check "$t MX at the apex" 'st NOERROR && flag aa && has ANSWER "$Z. 3600 IN MX 10 mail.$Z."'
+
+        q "$tool" "$proto" +short TXT "$Z"
+        check "$t SPF TXT returned as written" 'short "\"$SPF\""'
+        q "$tool" "$proto" +short TXT "sel._domainkey.$Z"
+        check "$t 2048-bit DKIM TXT: both strings byte for byte (255 + ${#DKIM_S2})" \
+            'short "\"$DKIM_S1\" \"$DKIM_S2\""'
+
+        q "$tool" "$proto" A "nope.$Z"
+        check "$t NXDOMAIN: aa, no answer, SOA in authority with TTL min(3600, 300) = 300" \
+            'st NXDOMAIN && flag aa && count ANSWER 0 && has AUTHORITY "$SOA_NEG"'
+        q "$tool" "$proto" TXT "mail.$Z"
+        check "$t NODATA: NOERROR, aa, no answer, SOA in authority with TTL 300" \
+            'st NOERROR && flag aa && count ANSWER 0 && has AUTHORITY "$SOA_NEG"'
+        q "$tool" "$proto" A "b.ent.$Z"
+        check "$t empty non-terminal: NOERROR/NODATA (not NXDOMAIN) with the SOA" \
+            'st NOERROR && flag aa && count ANSWER 0 && has AUTHORITY "$SOA_NEG"'
+
+        q "$tool" "$proto" A "chain.$Z"
+        check "$t CNAME chain followed inside the zone (chain -> www -> web)" \
+            'st NOERROR && flag aa && count ANSWER 3 &&
+             has ANSWER "chain.$Z. 3600 IN CNAME www.$Z." &&
+             has ANSWER "www.$Z. 3600 IN CNAME web.$Z." &&
+             has ANSWER "web.$Z. 3600 IN A 192.0.2.80"'
+        q "$tool" "$proto" A "outside.$Z"
+        check "$t CNAME leaving the zone: NOERROR, the CNAME alone" \
+            'st NOERROR && flag aa && count ANSWER 1 &&
+             has ANSWER "outside.$Z. 3600 IN CNAME target.example.net."'
+
+        q "$tool" "$proto" A "foo.wild.$Z"
+        check "$t wildcard: A synthesized at the query name" \
+            'st NOERROR && flag aa && count ANSWER 1 && has ANSWER "foo.wild.$Z. 3600 IN A 192.0.2.99"'
+        q "$tool" "$proto" MX "foo.wild.$Z"
+        check "$t wildcard NODATA: the wildcard has no MX" \
+            'st NOERROR && flag aa && count ANSWER 0 && has AUTHORITY "$SOA_NEG"'
+        q "$tool" "$proto" A "x.wild.$Z"
+        check "$t wildcard: an empty non-terminal is not covered by it (NODATA)" \
+            'st NOERROR && flag aa && count ANSWER 0 && has AUTHORITY "$SOA_NEG"'
+        q "$tool" "$proto" A "z.x.wild.$Z"
+        check "$t wildcard: a name below an empty non-terminal is NXDOMAIN (RFC 4592 2.2.2)" \
+            'st NXDOMAIN && flag aa && count ANSWER 0 && has AUTHORITY "$SOA_NEG"'
+
+        q "$tool" "$proto" A "host.old.$Z"
+        check "$t DNAME: the DNAME, the synthesized CNAME and the target's A" \
+            'st NOERROR && flag aa && count ANSWER 3 &&
+             has ANSWER "old.$Z. 3600 IN DNAME new.$Z." &&
+             has ANSWER "host.old.$Z. 3600 IN CNAME host.new.$Z." &&
+             has ANSWER "host.new.$Z. 3600 IN A 192.0.2.77"'
+
+        q "$tool" "$proto" A "www.sub.$Z"
+        check "$t delegation: referral, aa clear, NS in authority, glue in additional" \
+            'st NOERROR && noflag aa && count ANSWER 0 &&
+             has AUTHORITY "sub.$Z. 3600 IN NS ns.sub.$Z." &&
+             has ADDITIONAL "ns.sub.$Z. 3600 IN A 192.0.2.53"'
+
+        q "$tool" "$proto" A www.example.org
+        check "$t a name in no served zone: REFUSED" 'st REFUSED && count ANSWER 0'
+
+        q "$tool" "$proto" TYPE65280 "unknown.$Z"
+        check "$t unknown type in RFC 3597 form" \
+            'st NOERROR && flag aa && has ANSWER "unknown.$Z. 3600 IN TYPE65280 \\# 4 0A000001"'
+        q "$tool" "$proto" A "generic-a.$Z"
+        check "$t known type written in RFC 3597 form (TYPE1 \\# 4 C0000201) answers as A" \
+            'st NOERROR && flag aa && has ANSWER "generic-a.$Z. 3600 IN A 192.0.2.1"'
+
+        if [[ $tool == dig ]]; then # kdig lower-cases the query name before sending it
+            q dig "$proto" TXT ApPlE.ExAmPlE
+            check "$t case: the question is echoed as typed (ApPlE.ExAmPlE.)" \
+                'st NOERROR && flag aa && qname_echo ApPlE.ExAmPlE. &&
+                 has ANSWER "apple.example. 3600 IN TXT $APPLE_SPF"'
+        fi
+
+        if [[ $proto == udp ]]; then
+            q "$tool" udp +bufsize=512 TXT "big.$Z"
+            check "$t 2.2 kB TXT RRset, bufsize 512: TC set" 'via_udp && st NOERROR && flag tc'
+            q "$tool" udp TXT "big.$Z"
+            check "$t 2.2 kB TXT RRset, bufsize 1232: TC set" 'via_udp && st NOERROR && flag tc'
+            q "$tool" udp +bufsize=512 TXT "medium.$Z"
+            check "$t 800-byte TXT RRset, bufsize 512: TC set" 'via_udp && st NOERROR && flag tc'
+            q "$tool" udp +bufsize=1232 TXT "medium.$Z"
+            check "$t 800-byte TXT RRset, bufsize 1232: the client's size is honoured, no TC" \
+                'via_udp && st NOERROR && noflag tc && count ANSWER 10'
+            q "$tool" udp ANY "$Z"
+            check "$t ANY over UDP: a single RRset (RFC 8482)" \
+                'via_udp && st NOERROR && one_rrset'
+        else
+            q "$tool" tcp +bufsize=512 TXT "big.$Z"
+            check "$t 2.2 kB TXT RRset over TCP: no TC, all 30 records" \
+                'st NOERROR && flag aa && noflag tc && count ANSWER 30'
+        fi
+
+        if [[ $tool == dig ]]; then # kdig cannot set an arbitrary opcode
+            q dig "$proto" +opcode=3 SOA "$Z"
+            check "$t unknown opcode 3: NOTIMP" 'st NOTIMP'
+            q dig "$proto" +opcode=15 SOA "$Z"
+            check "$t unknown opcode 15: NOTIMP" 'st NOTIMP'
+        fi
+
+        for shipped in "$REPO"/zones/*.zone; do
+            name=$(basename "$shipped" .zone)
+            spf=$(grep -oE '"v=spf1[^"]*"' "$shipped" | head -1)
+            q "$tool" "$proto" +short TXT "$name"
+            check "$t shipped zone: TXT $name is its SPF record $spf" 'short "$spf"'
+        done
+    done
+done
+
+# Malformed packets must be dropped or answered with FORMERR, never crash the server.
+q dig udp +header-only
+check "[dig/udp] query without a question: FORMERR or no answer" \
+    '[[ -z $(get_status) || $(get_status) == FORMERR ]] || { WHY="got $(get_status)"; false; }'
+for junk in '\x00' '\x12\x34\x01\x00\x00\x01\x00\x00\x00\x00\x00\x00\x03ww' \
+    '\x12\x34\x01\x00\x00\x01\x00\x00\x00\x00\x00\x00\xc0\x0c\x00\x01\x00\x01' \
+    '\x12\x34\x01\x00\x00\x01\x00\x00\x00\x00\x00\x01\x00\x00\x01\x00\x01\x00\x00\x29\x10'; do
+    printf '%b' "$junk" >"/dev/udp/127.0.0.1/$PORT" 2>/dev/null || true
+done
+sleep 0.3
+q dig udp SOA "$Z"
+check "after malformed UDP packets the server is alive and answers" \
+    'kill -0 "$SERVER_PID" 2>/dev/null && st NOERROR && has ANSWER "$SOA_ANS"'
+
+# ---------------------------------------------------------------------------------------------
+# c. Control verbs against the running server
+# ---------------------------------------------------------------------------------------------
+section "control: status, freeze, reload, thaw, watch"
+
+zc() { timeout 30 "$ZONECTL" --control "$CONTROL" "$@"; }
+RC=0
+ctl() { # ctl ARGS... -> OUT, RC
+    CMD="zonectl --control $CONTROL $*"
+    RC=0
+    OUT=$(zc "$@" 2>&1) || RC=$?
+}
+rc_is() { [[ $RC -eq $1 ]] || { WHY="exit status $RC, expected $1"; return 1; }; }
+out_has() { grep -qiF -- "$1" <<<"$OUT" || { WHY="output lacks '$1'"; return 1; }; }
+serial_is() { # serial_is TOOL SERIAL
+    q "$1" udp +short SOA "$Z"
+    [[ $(awk '{ print $3 }' <<<"$OUT") == "$2" ]] || { WHY="expected serial $2"; return 1; }
+}
+# wait_serial SERIAL — bounded poll (10 s) until dig sees the serial.
+wait_serial() {
+    for _ in $(seq 100); do
+        serial_is dig "$1" && return 0
+        sleep 0.1
+    done
+    WHY="serial $1 not served within 10 s"
+    return 1
+}
+
+ctl status
+check "zonectl status: exit 0, lists $Z with serial $SERIAL" \
+    'rc_is 0 && out_has "$Z" && out_has "$SERIAL" && out_has apple.example'
+
+ctl freeze "$Z"
+check "zonectl freeze $Z: exit 0" 'rc_is 0'
+
+S2=$((SERIAL + 1))
+write_zone "$S2" "added          IN TXT   \"reload-ok\""
+sleep 1.5
+check "frozen: an edited file is not picked up by the watcher (serial still $SERIAL)" \
+    'serial_is dig "$SERIAL"'
+
+ctl reload "$Z"
+check "zonectl reload $Z after the edit (serial up): exit 0" 'rc_is 0'
+for tool in dig kdig; do
+    check "[$tool] the reloaded zone is served: serial $S2" 'serial_is "$tool" "$S2"'
+    q "$tool" udp +short TXT "added.$Z"
+    check "[$tool] the record added by the edit is served" 'short "\"reload-ok\""'
+done
+
+S3=$((SERIAL + 2))
+write_zone "$S3" "added          IN TXT   \"reload-ok\"
+broken         IN A     192.0.2.300"
+BAD_LINE=$(grep -n '^broken ' "$ZFILE" | cut -d: -f1)
+ctl reload "$Z"
+check "zonectl reload $Z with a bad edit: exit 1, names the file and line ($ORIGIN.zone:$BAD_LINE)" \
+    'rc_is 1 && out_has "$ORIGIN.zone:$BAD_LINE"'
+for tool in dig kdig; do
+    check "[$tool] after the failed reload the last good zone answers (serial $S2)" \
+        'serial_is "$tool" "$S2"'
+    q "$tool" udp +short TXT "added.$Z"
+    check "[$tool] after the failed reload the last good data answers" 'short "\"reload-ok\""'
+done
+ctl status "$Z"
+check "zonectl status $Z shows the reload error" 'out_has "$ORIGIN.zone:$BAD_LINE"'
+
+S4=$((SERIAL + 3))
+write_zone "$S4" "added          IN TXT   \"thawed\""
+ctl thaw "$Z"
+check "zonectl thaw $Z: exit 0" 'rc_is 0'
+check "thaw picks up the file changed while frozen (serial $S4)" 'wait_serial "$S4"'
+
+S5=$((SERIAL + 4))
+write_zone "$S5" "added          IN TXT   \"watched\""
+check "watcher: a saved file (rename-over) is served without a reload (serial $S5)" \
+    'wait_serial "$S5"'
+
+ctl status "$Z"
+check "zonectl status $Z: exit 0 after a good load, serial $S5" 'rc_is 0 && out_has "$S5"'
+
+check "the server is still running" 'kill -0 "$SERVER_PID" 2>/dev/null || { WHY="server exited"; false; }'
+
+if [[ $FAILED -gt 0 ]]; then
+    echo
+    echo "# last lines of the server log:"
+    tail -20 "$TMP/serve.log" | sed 's/^/#   /'
+fi
+echo
+echo "$PASSED passed, $FAILED failed"
+[[ $FAILED -eq 0 ]]

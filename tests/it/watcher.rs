@@ -1,0 +1,154 @@
+//! Hand edits picked up by the zones-directory watcher, whatever the editor's save pattern.
+
+use std::time::{Duration, Instant};
+
+use hickory_proto::op::ResponseCode;
+use hickory_proto::rr::RecordType;
+
+use crate::harness::{small_zone, txt_answers, wait_until, TestServer, Udp, BOTH};
+
+const ZONE: &str = "test.example.zone";
+
+/// The promise: a save is served within this long.
+const WITHIN: Duration = Duration::from_secs(1);
+/// How long a poll waits before the test fails (generous, so a slow machine shows the time).
+const BOUND: Duration = Duration::from_secs(5);
+
+fn server(serial: u32) -> TestServer {
+    TestServer::start(&[(ZONE, &small_zone(serial, ""))])
+}
+
+/// Waits (bounded) until `serial` is served over UDP; returns how long it took.
+fn time_until_serial(s: &TestServer, serial: u32) -> Duration {
+    let start = Instant::now();
+    let served = wait_until(BOUND, || s.serial(Udp, "test.example.") == Some(serial));
+    assert!(
+        served,
+        "serial {serial} not served after {BOUND:?}:\n{}",
+        s.status_text()
+    );
+    start.elapsed()
+}
+
+#[test]
+fn rename_over_save_is_served_within_a_second() {
+    let s = server(1);
+    s.write_zone_atomic(ZONE, &small_zone(2, "new IN TXT \"renamed\"\n"));
+    let took = time_until_serial(&s, 2);
+    assert!(took <= WITHIN, "served after {took:?}");
+    for t in BOTH {
+        let m = s.query(t, "new.test.example.", RecordType::TXT);
+        assert_eq!(txt_answers(&m), ["renamed"], "{t:?}: {m}");
+    }
+}
+
+#[test]
+fn truncate_and_write_save_is_served_within_a_second() {
+    let s = server(1);
+    s.write_zone_truncate(ZONE, &small_zone(2, "new IN TXT \"in place\"\n"));
+    let took = time_until_serial(&s, 2);
+    assert!(took <= WITHIN, "served after {took:?}");
+    for t in BOTH {
+        let m = s.query(t, "new.test.example.", RecordType::TXT);
+        assert_eq!(txt_answers(&m), ["in place"], "{t:?}: {m}");
+    }
+}
+
+#[test]
+fn half_written_file_is_never_served_and_the_complete_write_is() {
+    let s = server(1);
+    let full = small_zone(
+        2,
+        "_dmarc IN TXT \"v=DMARC1; p=quarantine;\"\nlast IN A 192.0.2.77\n",
+    );
+    // Cut inside the quoted string: what a reader sees in the middle of a slow write.
+    let cut = full.find("p=quarantine").expect("marker");
+    s.write_zone_truncate(ZONE, &full[..cut]);
+    let failed = wait_until(BOUND, || {
+        s.status_json("test.example")["last_result"] == "failed"
+    });
+    assert!(
+        failed,
+        "the half file is tried and rejected:\n{}",
+        s.status_text()
+    );
+    for t in BOTH {
+        assert_eq!(s.serial(t, "test.example."), Some(1), "old zone over {t:?}");
+        let m = s.query(t, "_dmarc.test.example.", RecordType::TXT);
+        assert_eq!(
+            m.metadata.response_code,
+            ResponseCode::NXDomain,
+            "{t:?}: {m}"
+        );
+    }
+
+    // The writer finishes: the next event loads the complete file.
+    s.write_zone_truncate(ZONE, &full);
+    time_until_serial(&s, 2);
+    for t in BOTH {
+        let m = s.query(t, "_dmarc.test.example.", RecordType::TXT);
+        assert_eq!(txt_answers(&m), ["v=DMARC1; p=quarantine;"], "{t:?}: {m}");
+        let m = s.query(t, "last.test.example.", RecordType::A);
+        assert_eq!(m.answers.len(), 1, "{t:?}: {m}");
+    }
+    assert_eq!(s.status_json("test.example")["last_result"], "ok");
+}
+
+#[test]
+fn new_zone_file_starts_being_served() {
+    let s = server(1);
+    let m = s.udp("www.new.example.", RecordType::A);
+    assert_eq!(m.metadata.response_code, ResponseCode::Refused, "{m}");
+
+    let text = small_zone(9, "").replace("test.example", "new.example");
+    s.write_zone_atomic("new.example.zone", &text);
+    let served = wait_until(BOUND, || {
+        s.udp("www.new.example.", RecordType::A)
+            .metadata
+            .response_code
+            == ResponseCode::NoError
+    });
+    assert!(served, "new zone served:\n{}", s.status_text());
+    for t in BOTH {
+        let m = s.query(t, "www.new.example.", RecordType::A);
+        assert!(m.metadata.authoritative, "{t:?}: {m}");
+        assert_eq!(m.answers.len(), 1, "{t:?}: {m}");
+        assert_eq!(s.serial(t, "new.example."), Some(9));
+    }
+    let out = s.ctl(&["status", "new.example"]);
+    assert_eq!(out.code, 0, "{out}");
+    assert!(out.stdout.contains("[new.example.] serial: 9"), "{out}");
+}
+
+#[test]
+fn deleted_file_keeps_answering_flagged_in_status_until_reload() {
+    let s = server(1);
+    std::fs::remove_file(s.zone_path(ZONE)).expect("deleting the zone file");
+    let flagged = wait_until(BOUND, || {
+        s.status_json("test.example")["file_missing"] == true
+    });
+    assert!(
+        flagged,
+        "status flags the deleted file:\n{}",
+        s.status_text()
+    );
+    let out = s.ctl(&["status", "test.example"]);
+    assert!(out.stdout.contains("file deleted"), "{out}");
+    for t in BOTH {
+        let m = s.query(t, "www.test.example.", RecordType::A);
+        assert_eq!(m.answers.len(), 1, "still answering over {t:?}: {m}");
+    }
+
+    let out = s.ctl(&["reload"]);
+    assert_eq!(out.code, 0, "{out}");
+    for t in BOTH {
+        let m = s.query(t, "www.test.example.", RecordType::A);
+        assert_eq!(
+            m.metadata.response_code,
+            ResponseCode::Refused,
+            "no longer served over {t:?}: {m}"
+        );
+    }
+    let out = s.ctl(&["status", "test.example"]);
+    assert_eq!(out.code, 1, "{out}");
+}

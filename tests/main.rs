@@ -1,0 +1,23 @@
+//! Integration tests: one binary, so the crate links once.
+//!
+//! - `harness` — the in-process server on `127.0.0.1:0`, the DNS client, the `zonectl` binary
+//!   runner, `zonectl serve` as a subprocess, and the bounded poll helper.
+//! - `answers` — every answer rule of the issue, over UDP and TCP.
+//! - `control` — the knotc-style verbs through the real binary.
+//! - `watcher` — hand edits picked up from the zones directory.
+//! - `workshop` — the shipped zones and the DMARC rollout flow, end to end.
+//! - `process` — `zonectl serve` as a process: a second instance, SIGKILL, SIGHUP, SIGTERM.
+
+#[path = "it/harness.rs"]
+mod harness;
+
+#[path = "it/answers.rs"]
+mod answers;
+#[path = "it/control.rs"]
+mod control;
+#[path = "it/process.rs"]
+mod process;
+#[path = "it/watcher.rs"]
+mod watcher;
+#[path = "it/workshop.rs"]
+mod workshop;
