@@ -122,6 +122,81 @@ pub fn zone_files(dir: &Path) -> io::Result<Vec<PathBuf>> {
     Ok(files)
 }
 
+/// Replaces the file at `path` with `bytes` so that a crash at any instant leaves either the old
+/// file or the new one, never a torn one: writes a new temporary file in the same directory
+/// (created with `O_EXCL` under a unique name), fsyncs it, gives it the old file's permission
+/// bits (if there was an old file), renames it over `path` and fsyncs the directory. On any
+/// error the temporary file is removed and `path` is untouched.
+///
+/// A symbolic link at `path` is followed: the file it points to is replaced and the link stays.
+/// The owner and group are not kept (the file belongs to whoever writes it).
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+    use std::sync::atomic::{AtomicU64, Ordering};
+
+    /// Tells apart the temporary files of concurrent writers in one process.
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+
+    let target = match std::fs::symlink_metadata(path) {
+        Ok(m) if m.file_type().is_symlink() => std::fs::canonicalize(path)?,
+        _ => path.to_path_buf(),
+    };
+    let old_mode = match std::fs::metadata(&target) {
+        Ok(m) => Some(m.permissions().mode() & 0o7777),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => None,
+        Err(e) => return Err(e),
+    };
+    let dir = match target.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let file_name = target
+        .file_name()
+        .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "no file name in path"))?
+        .to_string_lossy()
+        .into_owned();
+
+    // Unique name: pid + per-process counter + clock; O_EXCL refuses any leftover, so retry.
+    let mut attempt = 0;
+    let (tmp_path, mut file) = loop {
+        let nanos = SystemTime::now()
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .map_or(0, |d| d.subsec_nanos());
+        let tmp_path = dir.join(format!(
+            ".{file_name}.tmp.{}.{}.{nanos}",
+            std::process::id(),
+            COUNTER.fetch_add(1, Ordering::Relaxed)
+        ));
+        match std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o666)
+            .open(&tmp_path)
+        {
+            Ok(file) => break (tmp_path, file),
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists && attempt < 100 => attempt += 1,
+            Err(e) => return Err(e),
+        }
+    };
+
+    let result = (|| {
+        if let Some(mode) = old_mode {
+            file.set_permissions(std::fs::Permissions::from_mode(mode))?;
+        }
+        file.write_all(bytes)?;
+        file.sync_all()?;
+        drop(file);
+        std::fs::rename(&tmp_path, &target)?;
+        std::fs::File::open(&dir)?.sync_all()
+    })();
+    if result.is_err() {
+        // Gone already if the rename succeeded and only the directory fsync failed.
+        let _ = std::fs::remove_file(&tmp_path);
+    }
+    result
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -132,5 +207,45 @@ mod tests {
         assert_eq!(n.to_string(), "apple.example.");
         assert!(origin_from_file_name(Path::new("zones/.zone")).is_none());
         assert!(origin_from_file_name(Path::new("zones/apple.example.zone.swp")).is_none());
+    }
+
+    #[test]
+    fn write_atomic_replaces_keeps_mode_and_leaves_no_temp_files() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("apple.example.zone");
+
+        // A new file.
+        write_atomic(&path, b"one\n").unwrap();
+        assert_eq!(std::fs::read(&path).unwrap(), b"one\n");
+
+        // Replacing keeps the mode.
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o640)).unwrap();
+        write_atomic(&path, b"two\n").unwrap();
+        assert_eq!(std::fs::read(&path).unwrap(), b"two\n");
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o7777;
+        assert_eq!(mode, 0o640);
+
+        // Through a symlink: the target is replaced, the link stays.
+        let link = dir.path().join("link.zone");
+        std::os::unix::fs::symlink(&path, &link).unwrap();
+        write_atomic(&link, b"three\n").unwrap();
+        assert!(std::fs::symlink_metadata(&link)
+            .unwrap()
+            .file_type()
+            .is_symlink());
+        assert_eq!(std::fs::read(&path).unwrap(), b"three\n");
+
+        // A failure (the target is a directory) leaves no temporary file behind.
+        let sub = dir.path().join("sub.zone");
+        std::fs::create_dir(&sub).unwrap();
+        assert!(write_atomic(&sub, b"x").is_err());
+
+        let mut names: Vec<String> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        assert_eq!(names, ["apple.example.zone", "link.zone", "sub.zone"]);
     }
 }

@@ -864,6 +864,308 @@ fn soa_minimum(rdata: &[u8]) -> Option<u32> {
     Some(u32::from_be_bytes(tail))
 }
 
+// ---------------------------------------------------------------------------------------------
+// Layout: where each record's tokens are written, for in-place edits (`zone::edit`)
+
+/// How one record of a file is written: the lines it spans, the byte range of each token, which
+/// tokens are the owner, TTL, class and type, and the `$ORIGIN` and `$TTL` in effect.
+///
+/// Made by [`record_layouts`] for editors that rewrite single tokens or whole lines and leave the
+/// rest of the file byte for byte as it was.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecordLayout {
+    /// 1-based first line, as in [`Entry::line`].
+    pub line: usize,
+    /// Last line, as in [`Entry::end_line`].
+    pub end_line: usize,
+    /// Byte range of the whole lines `line..=end_line`, including the last line's newline (none
+    /// when the record ends the file without one). A record always owns whole lines.
+    pub bytes: std::ops::Range<usize>,
+    /// Does the first line start with a space or tab, so the owner is the previous record's?
+    pub blank_owner: bool,
+    /// Byte range of each token as written (a quoted string's range includes its quotes).
+    pub spans: Vec<std::ops::Range<usize>>,
+    /// Index into `spans` of the owner (`None` when `blank_owner`).
+    pub owner: Option<usize>,
+    /// Index into `spans` of the TTL, if the record states one.
+    pub ttl: Option<usize>,
+    /// Index into `spans` of the class, if the record states one.
+    pub class: Option<usize>,
+    /// Index into `spans` of the type; the RDATA tokens follow it.
+    pub rtype: usize,
+    /// The `$ORIGIN` in effect: an index into [`FileLayout::origins`].
+    pub origin: usize,
+    /// The `$TTL` in effect, if any.
+    pub dollar_ttl: Option<u32>,
+}
+
+/// The layout of every record of one file (not following `$INCLUDE`s), see [`RecordLayout`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileLayout {
+    /// The file's records, in order: the `n`th is the `n`th [`Entry`] of this file.
+    pub records: Vec<RecordLayout>,
+    /// Every origin the file sets, in order; `origins[0]` is the initial origin.
+    pub origins: Vec<Name>,
+    /// The `$ORIGIN` (index into `origins`) in effect at the end of the file.
+    pub end_origin: usize,
+    /// The `$TTL` in effect at the end of the file.
+    pub end_dollar_ttl: Option<u32>,
+}
+
+/// Lays out the records of one file (see [`RecordLayout`]). `$ORIGIN` and `$TTL` are applied
+/// as [`parse_zone`] applies them; `$INCLUDE` is not followed (an included file never changes the
+/// including file's origin or `$TTL`). Fails where [`parse_zone`] would fail on this file's
+/// syntax (RDATA is not read).
+pub fn record_layouts(text: &str, file: &Path, origin: &Name) -> Result<FileLayout, ParseError> {
+    let line_starts: Vec<usize> = std::iter::once(0)
+        .chain(text.match_indices('\n').map(|(i, _)| i + 1))
+        .collect();
+    let bytes = text.as_bytes();
+    let mut lexer = Lexer::new(text);
+    let mut buf = TokenBuf::default();
+    let mut origins = vec![origin.clone()];
+    let mut dollar_ttl = None;
+    let mut records = Vec::new();
+    loop {
+        let span = match lexer.next_record(&mut buf) {
+            Ok(Some(span)) => span,
+            Ok(None) => break,
+            Err(e) => {
+                return Err(ParseError {
+                    file: file.to_path_buf(),
+                    line: e.line,
+                    kind: e.kind,
+                })
+            }
+        };
+        let tokens = buf.as_slice();
+        let at = |kind: ParseErrorKind| ParseError {
+            file: file.to_path_buf(),
+            line: span.line,
+            kind,
+        };
+        if !span.blank_owner && !tokens[0].quoted && tokens[0].text.starts_with('$') {
+            let name = tokens[0].text.as_str();
+            let args = &tokens[1..];
+            let bad = |directive: &str, usage: &'static str| {
+                at(ParseErrorKind::BadDirective {
+                    directive: directive.to_owned(),
+                    usage,
+                })
+            };
+            if name.eq_ignore_ascii_case("$ORIGIN") {
+                let [arg] = args else {
+                    return Err(bad(name, "$ORIGIN name"));
+                };
+                // `origins` starts non-empty and only grows.
+                let current = &origins[origins.len() - 1];
+                let next = parse_origin(&arg.text, current).map_err(at)?;
+                origins.push(next);
+            } else if name.eq_ignore_ascii_case("$TTL") {
+                let [arg] = args else {
+                    return Err(bad(name, "$TTL ttl"));
+                };
+                dollar_ttl = Some(parse_ttl(&arg.text).map_err(at)?);
+            } else if !name.eq_ignore_ascii_case("$INCLUDE") {
+                return Err(at(ParseErrorKind::UnknownDirective {
+                    directive: name.to_owned(),
+                }));
+            }
+            continue;
+        }
+
+        // Token positions: the lexer keeps every token's text exactly as written, so walking
+        // the record's lines and skipping what the lexer skips finds each one.
+        let start = line_starts[span.line - 1];
+        let end = line_starts
+            .get(span.end_line)
+            .copied()
+            .unwrap_or(text.len());
+        let mut pos = start;
+        let mut spans = Vec::with_capacity(tokens.len());
+        for token in tokens {
+            while let Some(&b) = bytes.get(pos) {
+                match b {
+                    b' ' | b'\t' | b'\r' | b'\n' | b'(' | b')' => pos += 1,
+                    b';' => {
+                        pos = bytes[pos..]
+                            .iter()
+                            .position(|&c| c == b'\n')
+                            .map_or(bytes.len(), |n| pos + n);
+                    }
+                    _ => break,
+                }
+            }
+            let len = token.text.len() + if token.quoted { 2 } else { 0 };
+            spans.push(pos..pos + len);
+            pos += len;
+        }
+
+        // Owner, then TTL and class in either order, then the type (as `Reader::record`).
+        let owner = (!span.blank_owner).then_some(0);
+        let mut i = usize::from(!span.blank_owner);
+        let (mut ttl, mut class) = (None, None);
+        while let Some(token) = tokens.get(i) {
+            if token.quoted {
+                break;
+            }
+            if ttl.is_none()
+                && token
+                    .text
+                    .as_bytes()
+                    .first()
+                    .is_some_and(u8::is_ascii_digit)
+            {
+                ttl = Some(i);
+            } else if class.is_none() && is_class(&token.text) {
+                class = Some(i);
+            } else {
+                break;
+            }
+            i += 1;
+        }
+        if i >= tokens.len() {
+            return Err(at(ParseErrorKind::MissingType));
+        }
+        records.push(RecordLayout {
+            line: span.line,
+            end_line: span.end_line,
+            bytes: start..end,
+            blank_owner: span.blank_owner,
+            spans,
+            owner,
+            ttl,
+            class,
+            rtype: i,
+            origin: origins.len() - 1,
+            dollar_ttl,
+        });
+    }
+    Ok(FileLayout {
+        records,
+        end_origin: origins.len() - 1,
+        origins,
+        end_dollar_ttl: dollar_ttl,
+    })
+}
+
+/// Parses a TTL as a zone file writes it: seconds (`3600`) or units (`1h30m`; `s m h d w`, any
+/// case), at most 2^31-1.
+pub fn ttl_from_text(text: &str) -> Result<u32, ParseErrorKind> {
+    parse_ttl(text)
+}
+
+#[cfg(test)]
+mod layout_tests {
+    use super::*;
+
+    fn name(text: &str) -> Name {
+        Name::parse(text, None).unwrap()
+    }
+
+    #[test]
+    fn layouts_match_entries_and_token_text() {
+        let text = "$ORIGIN example.com.\n$TTL 1h\n; comment\n\
+                    @ IN SOA ns1 host ( 1 ; serial\n  2 3 4 5 )\n\
+                    \t300 IN A 192.0.2.1 ; x\n\
+                    www IN 60 TXT \"a b\" \"c\\\"d\"\n\
+                    $ORIGIN sub\n$INCLUDE other.inc\n$TTL 5m\n\
+                    x CNAME www";
+        let layout = record_layouts(text, Path::new("z"), &name("example.com.")).unwrap();
+        let entries = parse_zone(
+            text,
+            Path::new("z"),
+            &name("example.com."),
+            &mut |_: &Path| Ok(String::new()),
+        )
+        .unwrap();
+        assert_eq!(layout.records.len(), entries.len());
+        for (l, e) in layout.records.iter().zip(&entries) {
+            assert_eq!((l.line, l.end_line), (e.line, e.end_line));
+            assert_eq!(
+                RType::from_name(&text[l.spans[l.rtype].clone()]),
+                Some(e.rtype)
+            );
+        }
+        let soa = &layout.records[0];
+        assert_eq!(
+            &text[soa.bytes.clone()],
+            "@ IN SOA ns1 host ( 1 ; serial\n  2 3 4 5 )\n"
+        );
+        assert_eq!(&text[soa.spans[soa.rtype + 3].clone()], "1");
+        assert_eq!(soa.spans.len(), 10);
+        assert_eq!(
+            (soa.owner, soa.ttl, soa.class, soa.rtype),
+            (Some(0), None, Some(1), 2)
+        );
+        let a = &layout.records[1];
+        assert!(a.blank_owner);
+        assert_eq!(
+            (a.owner, a.ttl, a.class, a.rtype),
+            (None, Some(0), Some(1), 2)
+        );
+        let txt = &layout.records[2];
+        assert_eq!(&text[txt.spans[5].clone()], "\"c\\\"d\"");
+        assert_eq!((txt.ttl, txt.class), (Some(2), Some(1)));
+        assert_eq!(txt.dollar_ttl, Some(3600));
+        let cname = &layout.records[3];
+        assert_eq!(cname.bytes.end, text.len());
+        assert_eq!(layout.origins[cname.origin], name("sub.example.com."));
+        assert_eq!(cname.dollar_ttl, Some(300));
+        assert_eq!(layout.end_origin, cname.origin);
+        assert_eq!(layout.end_dollar_ttl, Some(300));
+    }
+
+    /// Every span holds exactly its token as written, for mangled zone texts too (the position
+    /// recovery must follow the lexer's rules for comments, parentheses, quotes and escapes).
+    #[test]
+    fn spans_hold_their_tokens() {
+        let seed = "@ SOA ns1 h ( 1 ; c ( \" \n 2 3 4 5 )\n\tTXT ( \"a b\" \"c\\\"d\" ) ; x\n\
+                    mx MX 10 @\nq\\ x\\; TXT \"\\\\\" ;\"\n";
+        let alphabet: Vec<char> = "\\\"();\n\r\t $@.a0".chars().collect();
+        let mut state: u64 = 0x2545_f491_4f6c_dd1d;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        let mut checked = 0;
+        for round in 0..3000 {
+            let mut chars: Vec<char> = seed.chars().collect();
+            for _ in 0..(if round == 0 { 0 } else { next() % 4 + 1 }) {
+                let at = (next() as usize) % (chars.len() + 1);
+                let c = alphabet[(next() as usize) % alphabet.len()];
+                match next() % 3 {
+                    0 if at < chars.len() => chars[at] = c,
+                    1 if at < chars.len() => {
+                        chars.remove(at);
+                    }
+                    _ => chars.insert(at, c),
+                }
+            }
+            let text: String = chars.into_iter().collect();
+            let Ok(layout) = record_layouts(&text, Path::new("z"), &name("example.com.")) else {
+                continue;
+            };
+            for record in &layout.records {
+                let tokens = tokenize_rdata(&text[record.bytes.clone()]).unwrap();
+                assert_eq!(tokens.len(), record.spans.len(), "{text:?}");
+                for (token, span) in tokens.iter().zip(&record.spans) {
+                    let written = if token.quoted {
+                        format!("\"{}\"", token.text)
+                    } else {
+                        token.text.clone()
+                    };
+                    assert_eq!(&text[span.clone()], written, "{text:?}");
+                }
+                checked += 1;
+            }
+        }
+        assert!(checked > 1000, "{checked}");
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use std::collections::HashMap;
