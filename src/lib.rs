@@ -13,6 +13,7 @@
 pub mod cli;
 pub mod config;
 pub mod control;
+pub mod dnsclient;
 pub mod server;
 pub mod store;
 pub mod wire;

@@ -197,6 +197,61 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
     result
 }
 
+/// An exclusive lock on one zone's edits, held until dropped. Every `zonectl` edit of a zone
+/// takes it around read → edit → write → reload → verify, so two edits never both start from
+/// the same old text and one of them lost.
+///
+/// It is a `flock` on `DIR/.ORIGIN.lock` (origin lower-cased, without the final dot), never on
+/// the zone file itself: an edit replaces the zone file by rename, and a lock on the old inode
+/// would not exclude a process that opens the new one. The kernel drops the lock when its holder
+/// closes the file or dies, so a killed `zonectl` leaves no stale lock. The lock file is left in
+/// place (deleting it would let a waiter lock a file that no longer has a name), and its name
+/// starts with a dot, so it is never taken for a zone file.
+#[derive(Debug)]
+pub struct ZoneLock {
+    /// Closing the descriptor (on drop) releases the lock.
+    _file: std::fs::File,
+    pub path: PathBuf,
+}
+
+/// The path of the lock file for `origin`'s edits in `dir`.
+pub fn zone_lock_path(dir: &Path, origin: &Name) -> PathBuf {
+    let text = origin.to_lowercase().to_string();
+    dir.join(format!(".{}.lock", text.trim_end_matches('.')))
+}
+
+/// Takes the exclusive edit lock of `origin` in `dir` (see [`ZoneLock`]), waiting as long as
+/// another process holds it; `on_wait` is called once, before waiting, if it is held.
+pub fn lock_zone(dir: &Path, origin: &Name, on_wait: impl FnOnce(&Path)) -> io::Result<ZoneLock> {
+    use std::os::fd::AsRawFd;
+    let path = zone_lock_path(dir, origin);
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)?;
+    let fd = file.as_raw_fd();
+    // SAFETY: flock on a file descriptor we own and keep open; no memory is involved.
+    if unsafe { libc::flock(fd, libc::LOCK_EX | libc::LOCK_NB) } != 0 {
+        let err = io::Error::last_os_error();
+        if err.kind() != io::ErrorKind::WouldBlock {
+            return Err(err);
+        }
+        on_wait(&path);
+        loop {
+            // SAFETY: as above. Blocks until the holder releases the lock.
+            if unsafe { libc::flock(fd, libc::LOCK_EX) } == 0 {
+                break;
+            }
+            let err = io::Error::last_os_error();
+            if err.kind() != io::ErrorKind::Interrupted {
+                return Err(err);
+            }
+        }
+    }
+    Ok(ZoneLock { _file: file, path })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -207,6 +262,33 @@ mod tests {
         assert_eq!(n.to_string(), "apple.example.");
         assert!(origin_from_file_name(Path::new("zones/.zone")).is_none());
         assert!(origin_from_file_name(Path::new("zones/apple.example.zone.swp")).is_none());
+    }
+
+    #[test]
+    fn zone_lock_excludes_a_second_holder_until_dropped() {
+        let dir = tempfile::tempdir().unwrap();
+        let origin = Name::parse("Apple.Example.", None).unwrap();
+        let first = lock_zone(dir.path(), &origin, |_| panic!("nobody holds it yet")).unwrap();
+        assert_eq!(first.path, dir.path().join(".apple.example.lock"));
+        // flock locks belong to the open file description, so a second open in this process
+        // is excluded like another process would be.
+        let (tx, rx) = std::sync::mpsc::channel();
+        let dir_path = dir.path().to_path_buf();
+        let waiter = std::thread::spawn(move || {
+            let mut waited = false;
+            let lock = lock_zone(&dir_path, &origin, |_| waited = true).unwrap();
+            tx.send(()).unwrap();
+            drop(lock);
+            waited
+        });
+        assert!(rx
+            .recv_timeout(std::time::Duration::from_millis(200))
+            .is_err());
+        drop(first);
+        rx.recv_timeout(std::time::Duration::from_secs(5)).unwrap();
+        assert!(waiter.join().unwrap(), "the waiter was told it waits");
+        // Not a zone file.
+        assert!(zone_files(dir.path()).unwrap().is_empty());
     }
 
     #[test]

@@ -2,8 +2,10 @@
 //! library (the control client, the store, the server) and prints the result.
 
 mod control_verbs;
+mod edit;
 mod serve;
 
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -31,6 +33,13 @@ pub struct Cli {
     /// Print machine-readable JSON instead of text.
     #[arg(long, global = true)]
     pub json: bool,
+    /// Print what an edit would change and the new serial; change nothing.
+    #[arg(long, global = true)]
+    pub dry_run: bool,
+    /// Where the server answers DNS, to verify edits on the wire
+    /// [default: the config's first `listen` address, else 127.0.0.1:5353].
+    #[arg(long, global = true, value_name = "ADDR:PORT")]
+    pub server: Option<SocketAddr>,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -54,6 +63,12 @@ pub enum Command {
     /// Resume a frozen zone, loading its file if it changed meanwhile.
     #[command(alias = "zone-thaw")]
     Thaw(control_verbs::ZoneArg),
+    /// Show, add, replace and delete records; applied to the running server and verified.
+    Record(edit::RecordArgs),
+    /// Apply a batch of add/set/del lines all or nothing, with one serial bump.
+    Apply(edit::ApplyArgs),
+    /// Show, bump or set a zone's SOA serial.
+    Serial(edit::SerialArgs),
 }
 
 /// Global settings merged from the config file and the flags.
@@ -74,6 +89,9 @@ impl Cli {
             keys_dir,
             control,
             json,
+            // Edit options, read by `edit_options`.
+            dry_run: _,
+            server: _,
             command: _,
         } = self;
         let config = match config {
@@ -100,21 +118,69 @@ impl Cli {
             json: *json,
         })
     }
+
+    /// The edit verbs' options: `--dry-run`, and the DNS address to verify on (`--server`, else
+    /// the config's first listen address with a wildcard address made loopback, else
+    /// 127.0.0.1:5353).
+    fn edit_options(&self, settings: &Settings) -> edit::EditOptions {
+        let server = self.server.unwrap_or_else(|| {
+            match settings.config.listen.as_ref().and_then(|l| l.first()) {
+                Some(addr) if addr.ip().is_unspecified() => {
+                    let ip: std::net::IpAddr = if addr.is_ipv4() {
+                        std::net::Ipv4Addr::LOCALHOST.into()
+                    } else {
+                        std::net::Ipv6Addr::LOCALHOST.into()
+                    };
+                    SocketAddr::new(ip, addr.port())
+                }
+                Some(addr) => *addr,
+                None => config::DEFAULT_LISTEN[0]
+                    .parse()
+                    .expect("the default address parses"),
+            }
+        });
+        edit::EditOptions {
+            dry_run: self.dry_run,
+            server,
+        }
+    }
 }
 
 /// Parses the command line and runs the command. Usage errors exit 2 (clap), failures 1.
 pub fn run() -> ExitCode {
     let cli = Cli::parse();
+    if cli.dry_run
+        && matches!(
+            cli.command,
+            Command::Serve(_) | Command::Reload(_) | Command::Freeze(_) | Command::Thaw(_)
+        )
+    {
+        // Silently doing the real thing would be the worst answer to --dry-run.
+        use clap::CommandFactory;
+        Cli::command()
+            .error(
+                clap::error::ErrorKind::ArgumentConflict,
+                "--dry-run applies to the edit verbs (record, apply, serial); \
+                 serve, reload, freeze and thaw have no dry run",
+            )
+            .exit();
+    }
     let result = cli
         .settings()
         .context("reading the configuration")
-        .and_then(|settings| match cli.command {
-            Command::Serve(args) => args.run(&settings),
-            Command::Status(args) => args.status(&settings),
-            Command::Check(args) => args.run(&settings),
-            Command::Reload(args) => args.reload(&settings),
-            Command::Freeze(args) => args.freeze(&settings),
-            Command::Thaw(args) => args.thaw(&settings),
+        .and_then(|settings| {
+            let opts = cli.edit_options(&settings);
+            match cli.command {
+                Command::Serve(args) => args.run(&settings),
+                Command::Status(args) => args.status(&settings),
+                Command::Check(args) => args.run(&settings),
+                Command::Reload(args) => args.reload(&settings),
+                Command::Freeze(args) => args.freeze(&settings),
+                Command::Thaw(args) => args.thaw(&settings),
+                Command::Record(args) => args.run(&settings, &opts),
+                Command::Apply(args) => args.run(&settings, &opts),
+                Command::Serial(args) => args.run(&settings, &opts),
+            }
         });
     match result {
         Ok(code) => code,

@@ -1,0 +1,757 @@
+//! The edit verbs through the real binary (`record`, `apply`, `serial`): applied to a running
+//! server and served at once (checked here with an independent client over UDP and TCP), or
+//! written to the file when no server runs; refusals leave the file byte-identical and the
+//! served serial unchanged; concurrent edits are never lost.
+
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
+
+use hickory_proto::op::ResponseCode;
+use hickory_proto::rr::{RData, RecordType};
+use zonectl::zone::serial::{next_serial, SerialPolicy};
+
+use crate::harness::{
+    free_port, small_zone, txt_answers, zonectl_bin, zonectl_in, Ctl, TestServer, BOTH,
+};
+
+const ZONE: &str = "test.example.zone";
+
+/// The edit verbs need the zones directory and the DNS address of the test server too.
+trait Edits {
+    /// `zonectl --control … --zones-dir … --server … ARGS`.
+    fn edit(&self, args: &[&str]) -> Ctl;
+    /// Like [`Edits::edit`], with a config file setting `serial_policy = "increment"`.
+    fn edit_incr(&self, args: &[&str]) -> Ctl;
+    /// Like [`Edits::edit_incr`], with `stdin` as standard input.
+    fn edit_stdin(&self, args: &[&str], stdin: &str) -> Ctl;
+    fn zone_text(&self) -> String;
+    fn assert_serial(&self, want: u32);
+}
+
+impl Edits for TestServer {
+    fn edit(&self, args: &[&str]) -> Ctl {
+        let zones = self.zones_dir().display().to_string();
+        let server = self.addr.to_string();
+        let mut all = vec!["--zones-dir", &zones, "--server", &server];
+        all.extend_from_slice(args);
+        self.ctl(&all)
+    }
+
+    fn edit_incr(&self, args: &[&str]) -> Ctl {
+        let config = increment_config(self.dir());
+        let config = config.display().to_string();
+        let mut all = vec!["--config", &config];
+        all.extend_from_slice(args);
+        self.edit(&all)
+    }
+
+    fn edit_stdin(&self, args: &[&str], stdin: &str) -> Ctl {
+        let config = increment_config(self.dir());
+        let mut child = Command::new(zonectl_bin())
+            .arg("--control")
+            .arg(self.control_path())
+            .arg("--zones-dir")
+            .arg(self.zones_dir())
+            .arg("--server")
+            .arg(self.addr.to_string())
+            .arg("--config")
+            .arg(config)
+            .args(args)
+            .current_dir(self.dir())
+            .env_remove("ZONECTL_CONTROL")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("running zonectl");
+        child
+            .stdin
+            .take()
+            .expect("piped stdin")
+            .write_all(stdin.as_bytes())
+            .expect("writing stdin");
+        let out = child.wait_with_output().expect("waiting for zonectl");
+        Ctl {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+
+    fn zone_text(&self) -> String {
+        fs::read_to_string(self.zone_path(ZONE)).expect("reading the zone file")
+    }
+
+    /// The serial served over UDP and over TCP.
+    fn assert_serial(&self, want: u32) {
+        for t in BOTH {
+            assert_eq!(
+                self.serial(t, "test.example."),
+                Some(want),
+                "serial over {t:?}; status:\n{}",
+                self.status_text()
+            );
+        }
+    }
+}
+
+/// Writes `DIR/increment.toml` (`serial_policy = "increment"`) and returns its path.
+fn increment_config(dir: &Path) -> PathBuf {
+    let path = dir.join("increment.toml");
+    if !path.exists() {
+        fs::write(&path, "serial_policy = \"increment\"\n").expect("writing the config");
+    }
+    path
+}
+
+fn server(serial: u32, extra: &str) -> TestServer {
+    TestServer::start(&[(ZONE, &small_zone(serial, extra))])
+}
+
+fn now() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .expect("clock after 1970")
+        .as_secs() as i64
+}
+
+/// Asserts that Knot's `kzonecheck` accepts the file; skipped, with a note, if it is not
+/// installed (it is in CI).
+fn assert_kzonecheck(path: &Path, origin: &str) {
+    let out = match Command::new("kzonecheck")
+        .arg("-o")
+        .arg(origin)
+        .arg(path)
+        .output()
+    {
+        Ok(out) => out,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            eprintln!(
+                "note: kzonecheck is not installed; not checking {}",
+                path.display()
+            );
+            return;
+        }
+        Err(e) => panic!("running kzonecheck: {e}"),
+    };
+    assert!(
+        out.status.success(),
+        "kzonecheck refuses {}:\n{}{}\n--- file ---\n{}",
+        path.display(),
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+        fs::read_to_string(path).unwrap_or_default()
+    );
+}
+
+#[test]
+fn edits_are_served_at_once_with_the_serial_plus_one_under_increment() {
+    let s = server(7, "");
+    let started = Instant::now();
+    let out = s.edit_incr(&[
+        "record",
+        "add",
+        "test.example",
+        "_dmarc",
+        "TXT",
+        "v=DMARC1; p=none",
+    ]);
+    let took = started.elapsed();
+    assert_eq!(out.code, 0, "{out}");
+    let want = format!(
+        "+ _dmarc.test.example. 3600 TXT \"v=DMARC1; p=none\"\n\
+         serial 7 → 8\n\
+         served: verified on {} (serial 8)\n",
+        s.addr
+    );
+    assert_eq!(out.stdout, want, "{out}");
+    s.assert_serial(8);
+    for t in BOTH {
+        let m = s.query(t, "_dmarc.test.example.", RecordType::TXT);
+        assert_eq!(txt_answers(&m), ["v=DMARC1; p=none"], "over {t:?}");
+    }
+    // An edit against a small zone is quick even in a debug build (generous bound for CI).
+    assert!(took.as_millis() < 2000, "one edit took {took:?}");
+
+    // set replaces the RRset.
+    let out = s.edit_incr(&[
+        "record",
+        "set",
+        "test.example",
+        "www",
+        "A",
+        "300",
+        "192.0.2.81",
+    ]);
+    assert_eq!(out.code, 0, "{out}");
+    assert!(
+        out.stdout
+            .contains("- www.test.example. 3600 A 192.0.2.80\n")
+            && out
+                .stdout
+                .contains("+ www.test.example. 300 A 192.0.2.81\n")
+            && out.stdout.contains("serial 8 → 9\n"),
+        "{out}"
+    );
+    s.assert_serial(9);
+    for t in BOTH {
+        let m = s.query(t, "www.test.example.", RecordType::A);
+        let addrs: Vec<String> = m
+            .answers
+            .iter()
+            .filter_map(|r| match &r.data {
+                RData::A(a) => Some(a.to_string()),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(addrs, ["192.0.2.81"], "over {t:?}");
+        assert_eq!(m.answers[0].ttl, 300, "over {t:?}");
+    }
+
+    // del of a whole name: NXDOMAIN at once.
+    let out = s.edit_incr(&["record", "del", "test.example", "www"]);
+    assert_eq!(out.code, 0, "{out}");
+    s.assert_serial(10);
+    for t in BOTH {
+        let m = s.query(t, "www.test.example.", RecordType::A);
+        assert_eq!(
+            m.metadata.response_code,
+            ResponseCode::NXDomain,
+            "over {t:?}"
+        );
+    }
+
+    // The untouched lines are the operator's, byte for byte.
+    let text = s.zone_text();
+    for line in [
+        "$ORIGIN test.example.",
+        "$TTL 3600",
+        "@    IN NS  ns",
+        "ns   IN A   192.0.2.53",
+    ] {
+        assert!(text.lines().any(|l| l == line), "{line:?} kept in:\n{text}");
+    }
+    assert_kzonecheck(&s.zone_path(ZONE), "test.example.");
+}
+
+#[test]
+fn the_default_policy_is_dateserial() {
+    // A serial from the past becomes today's YYYYMMDD00.
+    let s = server(2024010101, "");
+    let before = next_serial(SerialPolicy::Dateserial, 2024010101, now());
+    let out = s.edit(&["record", "add", "test.example", "mx1", "A", "192.0.2.25"]);
+    let after = next_serial(SerialPolicy::Dateserial, 2024010101, now());
+    assert_eq!(out.code, 0, "{out}");
+    let served = s
+        .serial(crate::harness::Udp, "test.example.")
+        .expect("a serial");
+    assert!(
+        served == before || served == after,
+        "serial {served}, expected {before} (today's 00): {out}"
+    );
+    assert_eq!(served % 100, 0, "{served}");
+    s.assert_serial(served);
+
+    // The next change of the day adds one (unless the day ended meanwhile).
+    let out = s.edit(&["record", "add", "test.example", "mx2", "A", "192.0.2.26"]);
+    assert_eq!(out.code, 0, "{out}");
+    let next = s
+        .serial(crate::harness::Tcp, "test.example.")
+        .expect("a serial");
+    assert!(
+        next == served + 1 || next == next_serial(SerialPolicy::Dateserial, served, now()),
+        "{served} then {next}: {out}"
+    );
+    assert!(
+        out.stdout
+            .contains(&format!("served: verified on {} (serial {next})", s.addr)),
+        "{out}"
+    );
+    s.assert_serial(next);
+    assert_kzonecheck(&s.zone_path(ZONE), "test.example.");
+}
+
+#[test]
+fn dry_run_prints_the_change_and_changes_nothing() {
+    let s = server(7, "");
+    let before = s.zone_text();
+    let out = s.edit_incr(&[
+        "--dry-run",
+        "record",
+        "add",
+        "test.example",
+        "_dmarc",
+        "TXT",
+        "v=DMARC1; p=none",
+    ]);
+    assert_eq!(out.code, 0, "{out}");
+    assert_eq!(
+        out.stdout,
+        "+ _dmarc.test.example. 3600 TXT \"v=DMARC1; p=none\"\nserial 7 → 8\ndry run: nothing written\n",
+        "{out}"
+    );
+    assert_eq!(s.zone_text(), before, "the file is byte-identical");
+    s.assert_serial(7);
+
+    // --json, for scripts.
+    let out = s.edit_incr(&["--json", "--dry-run", "serial", "bump", "test.example"]);
+    assert_eq!(out.code, 0, "{out}");
+    let v: serde_json::Value = serde_json::from_str(&out.stdout).expect("JSON");
+    assert_eq!(v["zone"], "test.example.", "{v}");
+    assert_eq!(v["old_serial"], 7, "{v}");
+    assert_eq!(v["new_serial"], 8, "{v}");
+    assert_eq!(v["served"], false, "{v}");
+    assert_eq!(v["dry_run"], true, "{v}");
+    assert_eq!(v["changes"], serde_json::json!([]), "{v}");
+    assert_eq!(s.zone_text(), before, "the file is byte-identical");
+    s.assert_serial(7);
+
+    // --dry-run is refused, not ignored, where it would not hold.
+    let out = s.edit(&["--dry-run", "reload"]);
+    assert_eq!(out.code, 2, "{out}");
+    assert!(out.stderr.contains("--dry-run"), "{out}");
+}
+
+#[test]
+fn refused_edits_exit_1_with_the_reason_and_change_nothing() {
+    let s = server(7, "alias IN CNAME www\n");
+    let before = s.zone_text();
+    let cases: &[(&[&str], &str)] = &[
+        (
+            &["record", "add", "test.example", "www", "A", "192.0.2.999"],
+            "192.0.2.999",
+        ),
+        (
+            &[
+                "record",
+                "add",
+                "test.example",
+                "alias",
+                "TXT",
+                "beside a CNAME",
+            ],
+            "CNAME",
+        ),
+        (
+            &["record", "add", "test.example", "www", "CNAME", "ns"],
+            "CNAME",
+        ),
+        (
+            &["record", "del", "test.example", "nothere"],
+            "nothing to delete",
+        ),
+        (
+            &["record", "del", "test.example", "www", "A", "192.0.2.1"],
+            "nothing to delete",
+        ),
+        (
+            &[
+                "record",
+                "add",
+                "test.example",
+                "www.test.example",
+                "A",
+                "192.0.2.1",
+            ],
+            "relative",
+        ),
+        (
+            &["record", "add", "test.example", "www", "BOGUS", "x"],
+            "BOGUS",
+        ),
+    ];
+    for (args, why) in cases {
+        let out = s.edit_incr(args);
+        assert_eq!(out.code, 1, "{args:?}: {out}");
+        assert!(out.stderr.contains(why), "{args:?}: {why:?} in {out}");
+        assert!(out.stderr.contains("unchanged"), "{args:?}: {out}");
+        assert_eq!(
+            s.zone_text(),
+            before,
+            "{args:?}: the file is byte-identical"
+        );
+        s.assert_serial(7);
+    }
+    // A usage error (no RDATA) is clap's: exit 2.
+    let out = s.edit(&["record", "add", "test.example", "www", "A"]);
+    assert_eq!(out.code, 2, "{out}");
+    assert_eq!(s.zone_text(), before);
+}
+
+#[test]
+fn a_frozen_zone_refuses_edits() {
+    let s = server(7, "");
+    let before = s.zone_text();
+    let out = s.ctl(&["freeze", "test.example"]);
+    assert_eq!(out.code, 0, "{out}");
+    let out = s.edit_incr(&["record", "add", "test.example", "x", "A", "192.0.2.1"]);
+    assert_eq!(out.code, 1, "{out}");
+    assert!(
+        out.stderr.contains("zone is frozen: thaw it first"),
+        "{out}"
+    );
+    assert_eq!(s.zone_text(), before, "the file is byte-identical");
+    s.assert_serial(7);
+    // Also for serial verbs and dry runs.
+    for args in [
+        &["serial", "bump", "test.example"][..],
+        &["--dry-run", "record", "del", "test.example", "www"][..],
+    ] {
+        let out = s.edit_incr(args);
+        assert_eq!(out.code, 1, "{args:?}: {out}");
+        assert!(out.stderr.contains("zone is frozen"), "{out}");
+    }
+    assert_eq!(s.zone_text(), before);
+
+    let out = s.ctl(&["thaw", "test.example"]);
+    assert_eq!(out.code, 0, "{out}");
+    let out = s.edit_incr(&["record", "add", "test.example", "x", "A", "192.0.2.1"]);
+    assert_eq!(out.code, 0, "{out}");
+    s.assert_serial(8);
+}
+
+#[test]
+fn with_no_server_the_file_is_edited() {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let zones = dir.path().join("zones");
+    fs::create_dir(&zones).expect("zones directory");
+    let file = zones.join(ZONE);
+    fs::write(&file, small_zone(7, "")).expect("zone file");
+    let control = dir.path().join("nobody.sock");
+    let zones_arg = zones.display().to_string();
+    let run = |args: &[&str]| {
+        let mut all = vec!["--zones-dir", zones_arg.as_str()];
+        all.extend_from_slice(args);
+        zonectl_in(dir.path(), Some(&control), &all)
+    };
+    let out = run(&[
+        "record",
+        "add",
+        "test.example",
+        "_dmarc",
+        "TXT",
+        "v=DMARC1; p=none",
+    ]);
+    assert_eq!(out.code, 0, "{out}");
+    assert!(
+        out.stdout.ends_with(
+            "no server running: the file is updated; it will be served at the next start\n"
+        ),
+        "{out}"
+    );
+    let text = fs::read_to_string(&file).expect("zone file");
+    assert!(text.contains("_dmarc"), "{text}");
+    assert_kzonecheck(&file, "test.example.");
+
+    let out = run(&["--json", "record", "show", "test.example", "_dmarc"]);
+    assert_eq!(out.code, 0, "{out}");
+    let v: serde_json::Value = serde_json::from_str(&out.stdout).expect("JSON");
+    assert_eq!(
+        v,
+        serde_json::json!([{"name": "_dmarc.test.example.", "ttl": 3600, "class": "IN",
+                            "type": "TXT", "rdata": "\"v=DMARC1; p=none\""}])
+    );
+
+    let out = run(&["--json", "record", "del", "test.example", "_dmarc", "TXT"]);
+    assert_eq!(out.code, 0, "{out}");
+    let v: serde_json::Value = serde_json::from_str(&out.stdout).expect("JSON");
+    assert_eq!(v["served"], false, "{v}");
+    assert_eq!(
+        v["changes"],
+        serde_json::json!([{"old": "_dmarc.test.example. 3600 TXT \"v=DMARC1; p=none\"",
+                            "new": null}]),
+        "{v}"
+    );
+
+    // A no-op writes nothing.
+    let before = fs::read(&file).expect("zone file");
+    let out = run(&["record", "add", "test.example", "ns", "A", "192.0.2.53"]);
+    assert_eq!(out.code, 0, "{out}");
+    assert_eq!(out.stdout, "no change\n", "{out}");
+    assert_eq!(fs::read(&file).expect("zone file"), before);
+
+    // The lock file is beside the zone files, and is not a zone.
+    assert!(zones.join(".test.example.lock").exists());
+    let out = run(&["check"]);
+    assert_eq!(out.code, 0, "{out}");
+    assert_eq!(out.stdout.lines().count(), 1, "{out}");
+}
+
+#[test]
+fn apply_is_all_or_nothing_with_one_serial_bump() {
+    let s = server(7, "");
+    let before = s.zone_text();
+    let batch = s.dir().join("bad.batch");
+    fs::write(
+        &batch,
+        "; a DMARC rollout\n\
+         add _dmarc TXT \"v=DMARC1; p=none\"\n\
+         set www A 192.0.2.999\n\
+         del ns AAAA\n",
+    )
+    .expect("batch");
+    let out = s.edit_incr(&["apply", "test.example", &batch.display().to_string()]);
+    assert_eq!(out.code, 1, "{out}");
+    assert!(out.stderr.contains("line 3"), "{out}");
+    assert_eq!(s.zone_text(), before, "the file is byte-identical");
+    s.assert_serial(7);
+
+    // A good batch from standard input: every change, one bump.
+    let out = s.edit_stdin(
+        &["apply", "test.example", "-"],
+        "add _dmarc TXT \"v=DMARC1; p=none\"\n\
+         set www A 192.0.2.81\n\
+         set www A 192.0.2.82\n\
+         add mail A 192.0.2.25\n",
+    );
+    assert_eq!(out.code, 0, "{out}");
+    assert!(out.stdout.contains("serial 7 → 8\n"), "{out}");
+    s.assert_serial(8);
+    for t in BOTH {
+        let m = s.query(t, "www.test.example.", RecordType::A);
+        assert_eq!(m.answers.len(), 2, "over {t:?}: {m}");
+        let m = s.query(t, "_dmarc.test.example.", RecordType::TXT);
+        assert_eq!(txt_answers(&m), ["v=DMARC1; p=none"], "over {t:?}");
+    }
+    assert_kzonecheck(&s.zone_path(ZONE), "test.example.");
+}
+
+#[test]
+fn two_processes_editing_at_once_lose_nothing() {
+    const PER_THREAD: usize = 50;
+    let s = server(1000, "");
+    let started = Instant::now();
+    std::thread::scope(|scope| {
+        for t in 0..2 {
+            let s = &s;
+            scope.spawn(move || {
+                for i in 0..PER_THREAD {
+                    let name = format!("c{t}-{i}");
+                    let addr = format!("192.0.2.{}", i + 1);
+                    let out = s.edit_incr(&["record", "add", "test.example", &name, "A", &addr]);
+                    assert_eq!(out.code, 0, "{name}: {out}");
+                }
+            });
+        }
+    });
+    let took = started.elapsed();
+    eprintln!(
+        "{} edits from 2 processes at once: {took:?} ({:?} per edit)",
+        2 * PER_THREAD,
+        took / (2 * PER_THREAD) as u32
+    );
+    s.assert_serial(1000 + 2 * PER_THREAD as u32);
+    let out = s.edit(&["--json", "record", "show", "test.example"]);
+    assert_eq!(out.code, 0, "{out}");
+    let records: serde_json::Value = serde_json::from_str(&out.stdout).expect("JSON");
+    let names: Vec<&str> = records
+        .as_array()
+        .expect("a list")
+        .iter()
+        .filter_map(|r| r["name"].as_str())
+        .filter(|n| n.starts_with('c'))
+        .collect();
+    assert_eq!(names.len(), 2 * PER_THREAD, "{names:?}");
+    for t in BOTH {
+        let m = s.query(t, "c1-49.test.example.", RecordType::A);
+        assert_eq!(m.answers.len(), 1, "over {t:?}");
+    }
+    assert_kzonecheck(&s.zone_path(ZONE), "test.example.");
+}
+
+#[test]
+fn serial_set_refuses_a_smaller_serial_and_explains_rfc_1982() {
+    let s = server(100, "");
+    let before = s.zone_text();
+    let out = s.edit(&["serial", "set", "test.example", "50"]);
+    assert_eq!(out.code, 1, "{out}");
+    for want in [
+        "RFC 1982",
+        "less than the current serial 100",
+        "To get there",
+        "--force",
+    ] {
+        assert!(out.stderr.contains(want), "{want:?} in {out}");
+    }
+    assert_eq!(s.zone_text(), before, "the file is byte-identical");
+    s.assert_serial(100);
+
+    // The same serial: a no-op.
+    let out = s.edit(&["serial", "set", "test.example", "100"]);
+    assert_eq!(out.code, 0, "{out}");
+    assert_eq!(out.stdout, "no change\n", "{out}");
+
+    // Greater: set and served.
+    let out = s.edit(&["serial", "set", "test.example", "200"]);
+    assert_eq!(out.code, 0, "{out}");
+    assert!(out.stdout.contains("serial 100 → 200\n"), "{out}");
+    s.assert_serial(200);
+
+    // --force sets a smaller one, with the warning about secondaries.
+    let out = s.edit(&["serial", "set", "test.example", "50", "--force"]);
+    assert_eq!(out.code, 0, "{out}");
+    assert!(
+        out.stderr
+            .contains("secondaries will not transfer the zone"),
+        "{out}"
+    );
+    s.assert_serial(50);
+
+    // bump follows the policy; show reports file, served and next.
+    let out = s.edit_incr(&["serial", "bump", "test.example"]);
+    assert_eq!(out.code, 0, "{out}");
+    assert!(out.stdout.contains("serial 50 → 51\n"), "{out}");
+    s.assert_serial(51);
+    let out = s.edit_incr(&["--json", "serial", "show", "test.example"]);
+    assert_eq!(out.code, 0, "{out}");
+    let v: serde_json::Value = serde_json::from_str(&out.stdout).expect("JSON");
+    assert_eq!(v["serial"], 51, "{v}");
+    assert_eq!(v["served_serial"], 51, "{v}");
+    assert_eq!(v["policy"], "increment", "{v}");
+    assert_eq!(v["next"], 52, "{v}");
+    assert_kzonecheck(&s.zone_path(ZONE), "test.example.");
+}
+
+#[test]
+fn record_data_may_start_with_a_hyphen_but_options_after_it_are_refused() {
+    let s = server(7, "");
+    let out = s.edit_incr(&["record", "add", "test.example", "note", "TXT", "-all"]);
+    assert_eq!(out.code, 0, "{out}");
+    for t in BOTH {
+        let m = s.query(t, "note.test.example.", RecordType::TXT);
+        assert_eq!(txt_answers(&m), ["-all"], "over {t:?}");
+    }
+    let out = s.edit_incr(&["record", "del", "test.example", "note", "TXT", "-all"]);
+    assert_eq!(out.code, 0, "{out}");
+    s.assert_serial(9);
+
+    // `--dry-run` after the data would be TXT data, and a real edit: refused as usage.
+    let before = s.zone_text();
+    let out = s.edit_incr(&[
+        "record",
+        "add",
+        "test.example",
+        "note",
+        "TXT",
+        "x",
+        "--dry-run",
+    ]);
+    assert_eq!(out.code, 2, "{out}");
+    assert!(
+        out.stderr.contains("--dry-run comes after the record type"),
+        "{out}"
+    );
+    assert_eq!(s.zone_text(), before);
+}
+
+#[test]
+fn verification_follows_wildcards_delegations_and_large_answers() {
+    let s = server(
+        7,
+        "*.w  IN TXT \"wild\"\n\
+         x.w  IN TXT \"x\"\n\
+         sub  IN NS  ns.sub\n\
+         ns.sub IN A 192.0.2.100\n",
+    );
+    // Deleting x.w's TXT leaves the wildcard answering for it.
+    let out = s.edit_incr(&["record", "del", "test.example", "x.w", "TXT"]);
+    assert_eq!(out.code, 0, "{out}");
+    assert!(out.stdout.contains("served: verified"), "{out}");
+    // Glue below a delegation is answered with a referral.
+    let out = s.edit_incr(&[
+        "record",
+        "set",
+        "test.example",
+        "ns.sub",
+        "A",
+        "192.0.2.101",
+    ]);
+    assert_eq!(out.code, 0, "{out}");
+    assert!(out.stdout.contains("served: verified"), "{out}");
+    // An RRset too large for a UDP answer is verified over TCP.
+    let big = "k".repeat(1500);
+    let out = s.edit_incr(&["record", "set", "test.example", "big", "TXT", &big]);
+    assert_eq!(out.code, 0, "{out}");
+    assert!(out.stdout.contains("served: verified"), "{out}");
+    let m = s.tcp("big.test.example.", RecordType::TXT);
+    assert_eq!(txt_answers(&m), [big.as_str()]);
+    s.assert_serial(10);
+}
+
+#[test]
+fn an_edit_that_cannot_be_verified_exits_1() {
+    let s = server(7, "");
+    // Nothing answers DNS on this port: the edit is written and loaded, but not confirmed.
+    let nowhere = format!("127.0.0.1:{}", free_port());
+    let zones = s.zones_dir().display().to_string();
+    let config = increment_config(s.dir()).display().to_string();
+    let out = s.ctl(&[
+        "--zones-dir",
+        &zones,
+        "--config",
+        &config,
+        "--server",
+        &nowhere,
+        "record",
+        "add",
+        "test.example",
+        "x",
+        "A",
+        "192.0.2.1",
+    ]);
+    assert_eq!(out.code, 1, "{out}");
+    assert!(out.stderr.contains("no answer from"), "{out}");
+    assert!(out.stderr.contains("the file is written"), "{out}");
+    s.assert_serial(8);
+
+    // Another server still answering with the old zone: the edit is not confirmed there.
+    let stale = server(8, "");
+    let elsewhere = stale.addr.to_string();
+    let out = s.ctl(&[
+        "--zones-dir",
+        &zones,
+        "--config",
+        &config,
+        "--server",
+        &elsewhere,
+        "record",
+        "add",
+        "test.example",
+        "y",
+        "A",
+        "192.0.2.2",
+    ]);
+    assert_eq!(out.code, 1, "{out}");
+    assert!(out.stderr.contains("with serial 8, not 9"), "{out}");
+    s.assert_serial(9);
+}
+
+#[test]
+fn record_show_lists_the_files_records() {
+    let s = server(7, "");
+    let out = s.edit(&["record", "show", "test.example", "www", "A"]);
+    assert_eq!(out.code, 0, "{out}");
+    assert_eq!(
+        out.stdout, "www.test.example. 3600 IN A 192.0.2.80\n",
+        "{out}"
+    );
+    let out = s.edit(&["record", "show", "test.example"]);
+    assert_eq!(out.code, 0, "{out}");
+    assert_eq!(out.stdout.lines().count(), 4, "{out}");
+    assert!(
+        out.stdout.starts_with(
+            "test.example. 3600 IN SOA ns.test.example. hostmaster.test.example. 7 3600 900 1209600 300\n"
+        ),
+        "{out}"
+    );
+    // Nothing there: exit 1, like grep.
+    let out = s.edit(&["record", "show", "test.example", "www", "TXT"]);
+    assert_eq!(out.code, 1, "{out}");
+    assert!(
+        out.stderr.contains("no TXT records at www.test.example."),
+        "{out}"
+    );
+}
