@@ -584,6 +584,46 @@ check "zonectl status $Z: exit 0 after a good load, serial $S5" 'rc_is 0 && out_
 
 check "the server is still running" 'kill -0 "$SERVER_PID" 2>/dev/null || { WHY="server exited"; false; }'
 
+# ---------------------------------------------------------------------------------------------
+# c. Files zonectl writes: every edit verb's output must load in Knot and BIND.
+section "files zonectl writes: kzonecheck and named-checkzone"
+EDIR=$TMP/edits
+mkdir -p "$EDIR/zones"
+cp "$REPO"/zones/*.zone "$EDIR/zones/"
+DKIM_P=$(openssl genrsa 2048 2>/dev/null | openssl rsa -pubout -outform DER 2>/dev/null | base64 -w0)
+edit() { # edit DESCRIPTION ARGS... : run a zonectl edit (no server) and judge the written file
+    local what=$1
+    shift
+    local out rc=0
+    out=$("$ZONECTL" --zones-dir "$EDIR/zones" --control "$EDIR/none.sock" "$@" 2>&1) || rc=$?
+    if [[ $rc -ne 0 ]]; then
+        not_ok "zonectl $what: exit $rc" "$out"
+        return
+    fi
+    local file=$EDIR/zones/apple.example.zone k b
+    k=$(kzonecheck -o apple.example. "$file" 2>&1) && ok "kzonecheck accepts the file after: $what" ||
+        not_ok "kzonecheck accepts the file after: $what" "$k"
+    b=$(named-checkzone apple.example "$file" 2>&1) && ok "named-checkzone accepts the file after: $what" ||
+        not_ok "named-checkzone accepts the file after: $what" "$b"
+}
+edit "record add _dmarc TXT" record add apple.example _dmarc TXT "v=DMARC1; p=none; rua=mailto:dmarc@apple.example"
+edit "record set _dmarc TXT (p=quarantine)" record set apple.example _dmarc TXT "v=DMARC1; p=quarantine"
+edit "record add a 2048-bit DKIM key (split at 255 bytes)" \
+    record add apple.example sel1._domainkey TXT "v=DKIM1; k=rsa; p=$DKIM_P"
+edit "record add MX" record add apple.example @ MX 20 backup.apple.example.
+edit "record del ns AAAA (the next record keeps its owner)" record del apple.example ns AAAA
+edit "apply a batch" apply apple.example - <<'BATCH'
+add www A 192.0.2.80
+set mail TXT "mail host"
+del receiver AAAA
+BATCH
+edit "serial bump" serial bump apple.example
+if grep -q '^; apple.example' "$EDIR/zones/apple.example.zone"; then
+    ok "the operator's comments are still in the file"
+else
+    not_ok "the operator's comments are still in the file" "$(head -5 "$EDIR/zones/apple.example.zone")"
+fi
+
 if [[ $FAILED -gt 0 ]]; then
     echo
     echo "# last lines of the server log:"
