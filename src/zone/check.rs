@@ -35,7 +35,8 @@
 use std::fmt;
 use std::path::PathBuf;
 
-use rustc_hash::{FxHashMap, FxHashSet};
+use rustc_hash::FxHashMap;
+use smallvec::SmallVec;
 
 use super::name::{self, Name};
 use super::parse::Entry;
@@ -111,12 +112,19 @@ pub fn has_errors(findings: &[Finding]) -> bool {
 /// Findings come zone-wide ones first (no SOA, no NS), then in the order of the records they
 /// are about.
 pub fn check_entries(origin: &Name, entries: &[Entry]) -> Vec<Finding> {
+    let origin = origin.to_lowercase();
+    // Owners not written in lower case, lower-cased (`None`: the owner already is): the index
+    // borrows every lower-cased owner from here or from the entry itself.
+    let lowered: Vec<Option<Name>> = entries
+        .iter()
+        .map(|e| (!e.owner.is_lowercase()).then(|| e.owner.to_lowercase()))
+        .collect();
     let mut out = Out {
         entries,
-        origin: origin.to_lowercase(),
+        origin: origin.clone(),
         findings: Vec::new(),
     };
-    let ix = Index::new(origin, entries, &mut out);
+    let ix = Index::new(&origin, entries, &lowered, &mut out);
     ix.check_ttls(&mut out);
     ix.check_soa(&mut out);
     ix.check_apex_ns(&mut out);
@@ -128,7 +136,7 @@ pub fn check_entries(origin: &Name, entries: &[Entry]) -> Vec<Finding> {
 }
 
 /// RRset identity for the TTL check: RRSIGs form one set per type covered (RFC 4034 §3).
-type RRsetKey = (Name, RType, u16);
+type RRsetKey<'a> = (&'a [u8], RType, u16);
 
 /// The findings being collected, each with the index of the entry it is about.
 struct Out<'a> {
@@ -144,7 +152,7 @@ impl Out<'_> {
         let e = &self.entries[at];
         let finding = Finding {
             severity,
-            file: Some(e.file.clone()),
+            file: Some(e.file.to_path_buf()),
             line: Some(e.line),
             owner: Some(e.owner.clone()),
             message,
@@ -164,7 +172,7 @@ impl Out<'_> {
     fn zone_error(&mut self, message: String) {
         let finding = Finding {
             severity: Severity::Error,
-            file: self.entries.first().map(|e| e.file.clone()),
+            file: self.entries.first().map(|e| e.file.to_path_buf()),
             line: None,
             owner: Some(self.origin.clone()),
             message,
@@ -193,41 +201,75 @@ enum Target {
 }
 
 /// The zone's in-zone entries indexed by owner. Built once, read by every check.
+///
+/// Names are lower-cased wire forms borrowed from the entries (or their lower-cased copies), so
+/// indexing allocates nothing per name.
 struct Index<'a> {
     /// Zone apex, lower-cased.
-    origin: Name,
+    origin: &'a Name,
     entries: &'a [Entry],
+    /// Per entry: its owner lower-cased, if it was not already.
+    lowered: &'a [Option<Name>],
     /// Indices of the entries whose owner is in the zone, in file order.
     in_zone: Vec<usize>,
-    /// Lower-cased owner → indices of its entries, in file order.
-    nodes: FxHashMap<Name, Vec<usize>>,
+    /// Every owner (→ indices of its entries, in file order) and every empty non-terminal
+    /// between an owner and the apex (→ no entries).
+    nodes: FxHashMap<&'a [u8], SmallVec<[usize; 4]>>,
     /// Owners in order of first appearance.
-    order: Vec<Name>,
-    /// Every owner and every empty non-terminal between an owner and the apex.
-    exists: FxHashSet<Name>,
+    order: Vec<&'a [u8]>,
     /// Delegation points (names below the apex with NS) → their first NS entry.
-    cuts: FxHashMap<Name, usize>,
+    cuts: FxHashMap<&'a [u8], usize>,
     /// Names with a DNAME → their first DNAME entry.
-    dnames: FxHashMap<Name, usize>,
+    dnames: FxHashMap<&'a [u8], usize>,
+}
+
+/// Wire bytes of the suffix of wire name `name` after `n` labels.
+fn suffix_wire(name: &[u8], n: usize) -> &[u8] {
+    let mut pos = 0;
+    for _ in 0..n {
+        if name[pos] == 0 {
+            break;
+        }
+        pos += 1 + name[pos] as usize;
+    }
+    &name[pos..]
+}
+
+/// Number of labels of wire name `name`, not counting the root.
+fn label_count(name: &[u8]) -> usize {
+    let (mut pos, mut n) = (0, 0);
+    while name[pos] != 0 {
+        pos += 1 + name[pos] as usize;
+        n += 1;
+    }
+    n
 }
 
 impl<'a> Index<'a> {
     /// Indexes the entries; reports each out-of-zone entry, which no other check looks at.
-    fn new(origin: &Name, entries: &'a [Entry], out: &mut Out) -> Index<'a> {
-        let origin = origin.to_lowercase();
+    /// `origin` is lower-cased; `lowered` is as built by [`check_entries`].
+    fn new(
+        origin: &'a Name,
+        entries: &'a [Entry],
+        lowered: &'a [Option<Name>],
+        out: &mut Out,
+    ) -> Index<'a> {
         let mut ix = Index {
-            origin: origin.clone(),
+            origin,
             entries,
+            lowered,
             in_zone: Vec::with_capacity(entries.len()),
             nodes: FxHashMap::default(),
             order: Vec::new(),
-            exists: FxHashSet::default(),
             cuts: FxHashMap::default(),
             dnames: FxHashMap::default(),
         };
-        ix.exists.insert(origin.clone());
+        // Zones usually hold a few records per owner.
+        ix.nodes.reserve(entries.len() / 2);
+        let apex = origin.as_wire();
+        ix.nodes.insert(apex, SmallVec::new());
         for (i, e) in entries.iter().enumerate() {
-            if !e.owner.is_subdomain_of(&origin) {
+            if !e.owner.is_subdomain_of(origin) {
                 out.error(
                     i,
                     format!(
@@ -239,37 +281,70 @@ impl<'a> Index<'a> {
                 continue;
             }
             ix.in_zone.push(i);
-            let owner = e.owner.to_lowercase();
-            if e.rtype == RType::NS && owner != origin {
-                ix.cuts.entry(owner.clone()).or_insert(i);
+            let owner = ix.owner(i);
+            if e.rtype == RType::NS && owner != apex {
+                ix.cuts.entry(owner).or_insert(i);
             }
             if e.rtype == RType::DNAME {
-                ix.dnames.entry(owner.clone()).or_insert(i);
+                ix.dnames.entry(owner).or_insert(i);
             }
-            if !ix.nodes.contains_key(&owner) {
-                // Record the empty non-terminals up to the first name already known.
-                let mut up = owner.parent();
-                while let Some(p) = up {
-                    if !p.is_subdomain_of(&origin) || !ix.exists.insert(p.clone()) {
-                        break;
+            match ix.nodes.get_mut(owner) {
+                Some(at) => {
+                    if at.is_empty() {
+                        ix.order.push(owner);
                     }
-                    up = p.parent();
+                    at.push(i);
                 }
-                ix.exists.insert(owner.clone());
-                ix.order.push(owner.clone());
+                None => {
+                    // Record the empty non-terminals up to the first name already known (the
+                    // apex is always known).
+                    let mut k = 1;
+                    loop {
+                        let p = suffix_wire(owner, k);
+                        if p.len() < apex.len() || ix.nodes.contains_key(p) {
+                            break;
+                        }
+                        ix.nodes.insert(p, SmallVec::new());
+                        k += 1;
+                    }
+                    let mut at = SmallVec::new();
+                    at.push(i);
+                    ix.nodes.insert(owner, at);
+                    ix.order.push(owner);
+                }
             }
-            ix.nodes.entry(owner).or_default().push(i);
         }
         ix
     }
 
+    /// Every owner with its entries, in no particular order: checks that go owner by owner use
+    /// this, as findings are sorted by entry at the end.
+    fn owners(&self) -> impl Iterator<Item = (&'a [u8], &[usize])> {
+        self.nodes
+            .iter()
+            .filter(|(_, at)| !at.is_empty())
+            .map(|(&name, at)| (name, at.as_slice()))
+    }
+
+    /// The lower-cased owner of entry `i`.
+    fn owner(&self, i: usize) -> &'a [u8] {
+        let entries: &'a [Entry] = self.entries;
+        let lowered: &'a [Option<Name>] = self.lowered;
+        lowered[i].as_ref().unwrap_or(&entries[i].owner).as_wire()
+    }
+
+    /// Does `name` (lower-cased) own records?
+    fn is_owner(&self, name: &[u8]) -> bool {
+        !self.at(name).is_empty()
+    }
+
     /// The entries at `name` (lower-cased).
-    fn at(&self, name: &Name) -> &[usize] {
-        self.nodes.get(name).map_or(&[], Vec::as_slice)
+    fn at(&self, name: &[u8]) -> &[usize] {
+        self.nodes.get(name).map_or(&[], |v| v.as_slice())
     }
 
     /// The first entry of type `rtype` at `name` (lower-cased).
-    fn first_of(&self, name: &Name, rtype: RType) -> Option<usize> {
+    fn first_of(&self, name: &[u8], rtype: RType) -> Option<usize> {
         self.at(name)
             .iter()
             .copied()
@@ -277,16 +352,21 @@ impl<'a> Index<'a> {
     }
 
     /// Does `name` (lower-cased) have an A or AAAA record?
-    fn has_address(&self, name: &Name) -> bool {
+    fn has_address(&self, name: &[u8]) -> bool {
         self.at(name)
             .iter()
             .any(|&i| matches!(self.entries[i].rtype, RType::A | RType::AAAA))
     }
 
     /// The distinct types at `name` with the first entry of each, in file order.
-    fn types_at(&self, name: &Name) -> Vec<(RType, usize)> {
-        let mut types: Vec<(RType, usize)> = Vec::new();
-        for &i in self.at(name) {
+    fn types_at(&self, name: &[u8]) -> SmallVec<[(RType, usize); 4]> {
+        self.types_of(self.at(name))
+    }
+
+    /// The distinct types of the entries `at` with the first entry of each, in file order.
+    fn types_of(&self, at: &[usize]) -> SmallVec<[(RType, usize); 4]> {
+        let mut types: SmallVec<[(RType, usize); 4]> = SmallVec::new();
+        for &i in at {
             let t = self.entries[i].rtype;
             if !types.iter().any(|&(seen, _)| seen == t) {
                 types.push((t, i));
@@ -306,91 +386,108 @@ impl<'a> Index<'a> {
         }
     }
 
-    /// The strict ancestors of `name` inside the zone, nearest first, ending with the apex.
-    fn ancestors(&self, name: &Name) -> Vec<Name> {
-        let mut v = Vec::new();
-        if *name == self.origin {
-            return v;
-        }
-        let mut up = name.parent();
-        while let Some(p) = up {
-            if !p.is_subdomain_of(&self.origin) {
-                break;
-            }
-            let at_apex = p == self.origin;
-            up = p.parent();
-            v.push(p);
-            if at_apex {
-                break;
-            }
-        }
-        v
-    }
-
     /// The DNAME entry of the nearest strict ancestor of `name` that has one.
-    fn dname_above(&self, name: &Name) -> Option<usize> {
-        self.ancestors(name)
-            .iter()
+    fn dname_above(&self, name: &[u8]) -> Option<usize> {
+        if self.dnames.is_empty() {
+            return None;
+        }
+        self.ancestor_wires(name)
             .find_map(|a| self.dnames.get(a).copied())
     }
 
+    /// The strict ancestors of the lower-cased `name` down to the apex, nearest first, as wire
+    /// suffixes of `name` (no allocation: these lookups run for every record).
+    fn ancestor_wires<'n>(&self, name: &'n [u8]) -> impl DoubleEndedIterator<Item = &'n [u8]> {
+        let below = if name::wire_is_subdomain(name, self.origin.as_wire()) {
+            label_count(name) - self.origin.label_count()
+        } else {
+            0
+        };
+        (1..=below).map(move |k| suffix_wire(name, k))
+    }
+
     /// The topmost delegation point strictly above `name` (below the apex), with its first NS.
-    fn cut_above(&self, name: &Name) -> Option<(&Name, usize)> {
-        let ancestors = self.ancestors(name);
-        ancestors
-            .iter()
+    fn cut_above(&self, name: &[u8]) -> Option<(&'a [u8], usize)> {
+        if self.cuts.is_empty() {
+            return None;
+        }
+        self.ancestor_wires(name)
             .rev()
             .find_map(|a| self.cuts.get_key_value(a))
-            .map(|(n, &i)| (n, i))
+            .map(|(&n, &i)| (n, i))
     }
 
     /// The topmost delegation point at or above `name`.
-    fn cut_at_or_above(&self, name: &Name) -> Option<&Name> {
+    fn cut_at_or_above(&self, name: &[u8]) -> Option<&'a [u8]> {
         self.cut_above(name)
             .map(|(n, _)| n)
-            .or_else(|| self.cuts.get_key_value(name).map(|(n, _)| n))
+            .or_else(|| self.cuts.get_key_value(name).map(|(&n, _)| n))
     }
 
     /// TTL above 2^31-1, and records of one RRset with different TTLs.
     fn check_ttls(&self, out: &mut Out) {
-        let mut first: FxHashMap<RRsetKey, usize> = FxHashMap::default();
-        for &i in &self.in_zone {
+        // Owners with many entries look the first of each RRset up in a map; the others (the
+        // usual few records per owner) scan their earlier entries.
+        const SCAN_MAX: usize = 16;
+        let covered = |i: usize| {
             let e = &self.entries[i];
-            if e.ttl > MAX_TTL {
-                out.error(
-                    i,
-                    format!(
-                        "TTL {} is larger than the maximum {MAX_TTL} seconds (RFC 2181 §8); use a \
-                         smaller TTL",
-                        e.ttl
-                    ),
-                );
-            }
-            let covered = match (e.rtype, e.rdata.as_slice()) {
+            match (e.rtype, e.rdata.as_slice()) {
                 (RType::RRSIG, [hi, lo, ..]) => u16::from_be_bytes([*hi, *lo]),
                 _ => 0,
-            };
-            let key = (e.owner.to_lowercase(), e.rtype, covered);
-            match first.get(&key) {
-                Some(&f) if self.entries[f].ttl != e.ttl => {
-                    let ttl = self.entries[f].ttl;
-                    out.warning(
-                        i,
-                        format!(
-                            "TTL {} differs from TTL {ttl} of the first {} {} record ({}); the \
-                             whole RRset is served with TTL {ttl}: give its records the same TTL",
-                            e.ttl,
-                            e.owner,
-                            e.rtype,
-                            self.loc(f, i)
-                        ),
-                    );
-                }
-                Some(_) => {}
-                None => {
-                    first.insert(key, i);
+            }
+        };
+        let mut first: FxHashMap<RRsetKey, usize> = FxHashMap::default();
+        // Findings are sorted by entry at the end, so going owner by owner reports the same.
+        for (name, at) in self.owners() {
+            for (j, &i) in at.iter().enumerate() {
+                self.check_ttl(i, out);
+                let e = &self.entries[i];
+                let cov = covered(i);
+                let f = if at.len() <= SCAN_MAX {
+                    at[..j]
+                        .iter()
+                        .copied()
+                        .find(|&f| self.entries[f].rtype == e.rtype && covered(f) == cov)
+                } else {
+                    let f = first.get(&(name, e.rtype, cov)).copied();
+                    if f.is_none() {
+                        first.insert((name, e.rtype, cov), i);
+                    }
+                    f
+                };
+                if let Some(f) = f {
+                    if self.entries[f].ttl != e.ttl {
+                        let ttl = self.entries[f].ttl;
+                        out.warning(
+                            i,
+                            format!(
+                                "TTL {} differs from TTL {ttl} of the first {} {} record ({}); \
+                                 the whole RRset is served with TTL {ttl}: give its records the \
+                                 same TTL",
+                                e.ttl,
+                                e.owner,
+                                e.rtype,
+                                self.loc(f, i)
+                            ),
+                        );
+                    }
                 }
             }
+        }
+    }
+
+    /// A TTL above 2^31-1.
+    fn check_ttl(&self, i: usize, out: &mut Out) {
+        let e = &self.entries[i];
+        if e.ttl > MAX_TTL {
+            out.error(
+                i,
+                format!(
+                    "TTL {} is larger than the maximum {MAX_TTL} seconds (RFC 2181 §8); use a \
+                     smaller TTL",
+                    e.ttl
+                ),
+            );
         }
     }
 
@@ -402,7 +499,7 @@ impl<'a> Index<'a> {
             if e.rtype != RType::SOA {
                 continue;
             }
-            if !e.owner.eq_ignore_case(&self.origin) {
+            if !e.owner.eq_ignore_case(self.origin) {
                 out.error(
                     i,
                     format!(
@@ -444,7 +541,7 @@ impl<'a> Index<'a> {
 
     /// At least one NS at the apex.
     fn check_apex_ns(&self, out: &mut Out) {
-        if self.first_of(&self.origin, RType::NS).is_none() {
+        if self.first_of(self.origin.as_wire(), RType::NS).is_none() {
             out.zone_error(format!(
                 "no NS records at the zone apex {}; add at least one (`@ NS ns1.{}`) naming a \
                  server that answers for the zone",
@@ -456,9 +553,9 @@ impl<'a> Index<'a> {
     /// Per owner: CNAME exclusivity, one CNAME, one DNAME, no DNAME beside NS, no NS at a
     /// wildcard, no DS at the apex.
     fn check_nodes(&self, out: &mut Out) {
-        for name in &self.order {
-            let types = self.types_at(name);
-            let is_apex = *name == self.origin;
+        for (name, at) in self.owners() {
+            let types = self.types_of(at);
+            let is_apex = name == self.origin.as_wire();
             let first = |t: RType| types.iter().find(|&&(seen, _)| seen == t).map(|&(_, i)| i);
 
             if let Some(c) = first(RType::CNAME) {
@@ -491,8 +588,11 @@ impl<'a> Index<'a> {
                     }
                 }
             }
-            self.check_singleton(name, RType::CNAME, out);
-            self.check_singleton(name, RType::DNAME, out);
+            for singleton in [RType::CNAME, RType::DNAME] {
+                if first(singleton).is_some() {
+                    self.check_singleton(at, singleton, out);
+                }
+            }
 
             if let (Some(d), Some(ns), false) = (first(RType::DNAME), first(RType::NS), is_apex) {
                 out.error(
@@ -505,7 +605,7 @@ impl<'a> Index<'a> {
                     ),
                 );
             }
-            if let (Some(ns), true) = (first(RType::NS), name.is_wildcard()) {
+            if let (Some(ns), true) = (first(RType::NS), name.starts_with(&[1, b'*'])) {
                 // Knot loads such a zone, BIND refuses it: a warning, so every file Knot
                 // accepts loads here too.
                 out.warning(
@@ -530,11 +630,11 @@ impl<'a> Index<'a> {
         }
     }
 
-    /// At most one distinct record of a singleton type (CNAME, DNAME) at `name`; identical
-    /// copies are merged, as Knot and BIND do.
-    fn check_singleton(&self, name: &Name, rtype: RType, out: &mut Out) {
+    /// At most one distinct record of a singleton type (CNAME, DNAME) among the entries `at` of
+    /// one owner; identical copies are merged, as Knot and BIND do.
+    fn check_singleton(&self, at: &[usize], rtype: RType, out: &mut Out) {
         let mut first: Option<(usize, Vec<u8>)> = None;
-        for &i in self.at(name) {
+        for &i in at {
             let e = &self.entries[i];
             if e.rtype != rtype {
                 continue;
@@ -560,7 +660,7 @@ impl<'a> Index<'a> {
 
     /// Nothing may exist below a DNAME (RFC 6672 §2.3; Knot: "child record exists under DNAME").
     fn check_below_dname(&self, out: &mut Out) {
-        for name in &self.order {
+        for &name in &self.order {
             if let Some(d) = self.dname_above(name) {
                 let i = self.at(name)[0];
                 out.error(
@@ -581,7 +681,7 @@ impl<'a> Index<'a> {
     /// Data at or below a delegation point other than NS, DS and glue addresses is never served:
     /// queries for it get a referral to the child zone.
     fn check_occluded(&self, out: &mut Out) {
-        for name in &self.order {
+        for &name in &self.order {
             if self.dname_above(name).is_some() {
                 continue; // already an error
             }
@@ -642,12 +742,12 @@ impl<'a> Index<'a> {
                 RType::SRV => 6,
                 _ => continue,
             };
-            let owner = e.owner.to_lowercase();
-            let is_apex = owner == self.origin;
-            let at_cut = self.cuts.contains_key(&owner);
+            let owner = self.owner(i);
+            let is_apex = owner == self.origin.as_wire();
+            let at_cut = self.cuts.contains_key(owner);
             // Occluded records are reported as such and never served: their targets don't matter.
-            if self.dname_above(&owner).is_some()
-                || self.cut_above(&owner).is_some()
+            if self.dname_above(owner).is_some()
+                || self.cut_above(owner).is_some()
                 || (at_cut && e.rtype != RType::NS)
             {
                 continue;
@@ -655,14 +755,14 @@ impl<'a> Index<'a> {
             let Some(shown) = rdata_name(&e.rdata, offset) else {
                 continue;
             };
-            if shown.is_root() || !shown.is_subdomain_of(&self.origin) {
+            if shown.is_root() || !shown.is_subdomain_of(self.origin) {
                 continue; // null MX / SRV "." or out of bailiwick
             }
             let target = shown.to_lowercase();
             let state = if e.rtype == RType::NS {
-                self.ns_target(&target, &owner)
+                self.ns_target(target.as_wire(), owner)
             } else {
-                self.host_target(&target)
+                self.host_target(target.as_wire())
             };
             let apex_ns = e.rtype == RType::NS && is_apex;
             match state {
@@ -719,48 +819,51 @@ impl<'a> Index<'a> {
     /// What an in-zone NS target of the NS RRset at `ns_owner` resolves to (Knot's
     /// `check_delegation`: a missing target whose closest encloser is under another delegation
     /// is that delegation's business; a wildcard with addresses covers it).
-    fn ns_target(&self, target: &Name, ns_owner: &Name) -> Target {
+    fn ns_target(&self, target: &[u8], ns_owner: &[u8]) -> Target {
         if self.dnames.contains_key(target) || self.dname_above(target).is_some() {
             return Target::Skip;
         }
-        if self.nodes.contains_key(target) {
+        if self.is_owner(target) {
             return self.node_target(target);
         }
-        let encloser = self
-            .ancestors(target)
-            .into_iter()
-            .find(|a| self.exists.contains(a));
-        let encloser = encloser.unwrap_or_else(|| self.origin.clone());
+        let encloser = self.closest_encloser(target);
         if self
-            .cut_at_or_above(&encloser)
+            .cut_at_or_above(encloser)
             .is_some_and(|cut| cut != ns_owner)
         {
             return Target::Skip;
         }
-        self.wildcard_target(&encloser)
+        self.wildcard_target(encloser)
+    }
+
+    /// The nearest strict ancestor of `target` (lower-cased, in the zone) that exists, or the
+    /// apex.
+    fn closest_encloser<'n>(&self, target: &'n [u8]) -> &'n [u8]
+    where
+        'a: 'n,
+    {
+        self.ancestor_wires(target)
+            .find(|a| self.nodes.contains_key(a))
+            .unwrap_or(self.origin.as_wire())
     }
 
     /// What an in-zone MX/SRV target resolves to; targets in a delegated child zone are the
     /// child's business.
-    fn host_target(&self, target: &Name) -> Target {
+    fn host_target(&self, target: &[u8]) -> Target {
         if self.cut_at_or_above(target).is_some()
             || self.dnames.contains_key(target)
             || self.dname_above(target).is_some()
         {
             return Target::Skip;
         }
-        if self.nodes.contains_key(target) {
+        if self.is_owner(target) {
             return self.node_target(target);
         }
-        let encloser = self
-            .ancestors(target)
-            .into_iter()
-            .find(|a| self.exists.contains(a));
-        self.wildcard_target(&encloser.unwrap_or_else(|| self.origin.clone()))
+        self.wildcard_target(self.closest_encloser(target))
     }
 
     /// An existing name: a CNAME, an address, or neither.
-    fn node_target(&self, name: &Name) -> Target {
+    fn node_target(&self, name: &[u8]) -> Target {
         if let Some(c) = self.first_of(name, RType::CNAME) {
             Target::Cname(c)
         } else if self.has_address(name) {
@@ -771,10 +874,18 @@ impl<'a> Index<'a> {
     }
 
     /// A name that does not exist: answered from the wildcard below its closest encloser, if any.
-    fn wildcard_target(&self, encloser: &Name) -> Target {
-        match encloser.prepend_label(b"*") {
-            Ok(w) if self.nodes.contains_key(&w) => self.node_target(&w),
-            _ => Target::Missing,
+    fn wildcard_target(&self, encloser: &[u8]) -> Target {
+        if encloser.len() + 2 > name::MAX_NAME_LEN {
+            return Target::Missing;
+        }
+        let mut w = [0u8; name::MAX_NAME_LEN];
+        w[..2].copy_from_slice(&[1, b'*']);
+        w[2..encloser.len() + 2].copy_from_slice(encloser);
+        let w = &w[..encloser.len() + 2];
+        if self.is_owner(w) {
+            self.node_target(w)
+        } else {
+            Target::Missing
         }
     }
 }

@@ -389,7 +389,7 @@ impl<'a> Doc<'a> {
         for e in entries {
             // A file cannot include itself without looping, which the parser refuses, so the
             // path tells the main file's records from included ones.
-            if e.file == file {
+            if *e.file == *file {
                 if layout.records.get(main.len()).map(|l| l.line) != Some(e.line) {
                     return Err(EditError::Internal {
                         detail: format!("no layout for the record at line {}", e.line),
@@ -399,7 +399,7 @@ impl<'a> Doc<'a> {
             } else {
                 included.push(Included {
                     line: e.line,
-                    file: e.file.clone(),
+                    file: e.file.to_path_buf(),
                     rec: Rec::from(e),
                 });
             }
@@ -749,7 +749,7 @@ impl<'a> Doc<'a> {
         })?;
         // Included files start with the TTL of the record before their $INCLUDE when no $TTL is
         // in effect, which an edit of the main file cannot pin.
-        let reread = entries.iter().filter(|e| e.file != self.file);
+        let reread = entries.iter().filter(|e| *e.file != *self.file);
         for (before, after) in self.included.iter().zip(reread) {
             if before.rec.ttl != after.ttl {
                 return Err(EditError::IncludeTtlChanged {

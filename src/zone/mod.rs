@@ -74,26 +74,38 @@ impl Zone {
     /// are merged; an RRset takes the TTL of its first record.
     pub fn from_records(origin: &Name, records: impl IntoIterator<Item = Record>) -> Zone {
         let origin = origin.to_lowercase();
+        let records = records.into_iter();
         let mut nodes: FxHashMap<Name, Node> = FxHashMap::default();
+        // Zones usually hold a few records per owner.
+        nodes.reserve(records.size_hint().0 / 2);
         nodes.insert(origin.clone(), Node::default());
         let mut record_count = 0;
         for rec in records {
             if !rec.owner.is_subdomain_of(&origin) {
                 continue;
             }
-            let owner = rec.owner.to_lowercase();
-            if !nodes.contains_key(&owner) {
-                // Create the empty non-terminals up to the first existing ancestor.
-                let mut parent = owner.parent();
-                while let Some(p) = parent {
-                    if nodes.contains_key(&p) || !p.is_subdomain_of(&origin) {
-                        break;
+            let node = match nodes.get_mut(&*lowercase_wire_cow(rec.owner.as_wire())) {
+                Some(node) => node,
+                None => {
+                    // An owner written in lower case (the usual) is moved in, not copied.
+                    let owner = if rec.owner.is_lowercase() {
+                        rec.owner
+                    } else {
+                        rec.owner.to_lowercase()
+                    };
+                    // Create the empty non-terminals up to the first existing ancestor.
+                    let mut k = 1;
+                    loop {
+                        let p = owner.suffix_wire(k);
+                        if p.len() < origin.wire_len() || nodes.contains_key(p) {
+                            break;
+                        }
+                        nodes.insert(Name::from_lowercase_wire(p), Node::default());
+                        k += 1;
                     }
-                    parent = p.parent();
-                    nodes.insert(p, Node::default());
+                    nodes.entry(owner).or_default()
                 }
-            }
-            let node = nodes.entry(owner).or_default();
+            };
             match node.rrsets.iter_mut().find(|r| r.rtype == rec.rtype) {
                 Some(set) => {
                     if !set.rdatas.contains(&rec.rdata) {
@@ -298,5 +310,16 @@ impl ZoneSet {
     /// Every zone, in no particular order.
     pub fn iter(&self) -> impl Iterator<Item = &std::sync::Arc<Zone>> {
         self.zones.values()
+    }
+}
+
+/// `wire` lower-cased, borrowed when it already is.
+fn lowercase_wire_cow(wire: &[u8]) -> std::borrow::Cow<'_, [u8]> {
+    if name::has_ascii_uppercase(wire) {
+        let mut v = wire.to_vec();
+        name::lowercase_wire(&mut v);
+        std::borrow::Cow::Owned(v)
+    } else {
+        std::borrow::Cow::Borrowed(wire)
     }
 }

@@ -140,6 +140,18 @@ impl Name {
         Name(v)
     }
 
+    /// Has the name no upper-case ASCII letter (so [`Name::to_lowercase`] would copy it as is)?
+    pub fn is_lowercase(&self) -> bool {
+        // Label lengths are at most 63, below b'A', so only letters can match.
+        !has_ascii_uppercase(&self.0)
+    }
+
+    /// Wraps the wire bytes of a suffix of a valid, lower-cased name (no validation).
+    pub(crate) fn from_lowercase_wire(wire: &[u8]) -> Name {
+        debug_assert_eq!(wire_name_len(wire), Some(wire.len()));
+        Name(wire.into())
+    }
+
     /// Is the first label `*`?
     pub fn is_wildcard(&self) -> bool {
         self.0.len() >= 2 && self.0[0] == 1 && self.0[1] == b'*'
@@ -370,6 +382,26 @@ pub fn wire_name_len(wire: &[u8]) -> Option<usize> {
     Some(pos)
 }
 
+/// Does `bytes` hold an ASCII upper-case letter? Eight bytes at a time.
+pub fn has_ascii_uppercase(bytes: &[u8]) -> bool {
+    const LOW7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    let mut chunks = bytes.chunks_exact(8);
+    for chunk in &mut chunks {
+        let x = u64::from_le_bytes(chunk.try_into().expect("8 bytes"));
+        // Per byte, without carries between bytes: the high bit of `ge_a` is set when the low
+        // seven bits are >= b'A', that of `gt_z` when they are > b'Z'; `!x` rules out bytes >= 0x80.
+        let low = x & LOW7;
+        let ge_a = low + ONES * (0x80 - u64::from(b'A'));
+        let gt_z = low + ONES * (0x80 - u64::from(b'Z') - 1);
+        if ge_a & !gt_z & !x & HIGH != 0 {
+            return true;
+        }
+    }
+    chunks.remainder().iter().any(u8::is_ascii_uppercase)
+}
+
 /// Is wire name `name` equal to or below wire name `ancestor`, ASCII case-insensitively?
 pub fn wire_is_subdomain(name: &[u8], ancestor: &[u8]) -> bool {
     if name.len() < ancestor.len() {
@@ -381,7 +413,7 @@ pub fn wire_is_subdomain(name: &[u8], ancestor: &[u8]) -> bool {
     while pos < start {
         pos += 1 + name[pos] as usize;
     }
-    pos == start && name[start..].eq_ignore_ascii_case(ancestor)
+    pos == start && (name[start..] == *ancestor || name[start..].eq_ignore_ascii_case(ancestor))
 }
 
 #[cfg(test)]
@@ -498,5 +530,21 @@ mod tests {
             .replace_suffix(&n("old.example."), &n("new.test."))
             .unwrap();
         assert_eq!(r, n("a.b.new.test."));
+    }
+
+    #[test]
+    fn has_ascii_uppercase_matches_the_bytewise_test() {
+        let mut all: Vec<u8> = (0..=255).collect();
+        all.extend((0..=255).rev());
+        for len in 0..all.len().min(40) {
+            for start in 0..all.len() - len {
+                let s = &all[start..start + len];
+                assert_eq!(
+                    has_ascii_uppercase(s),
+                    s.iter().any(u8::is_ascii_uppercase),
+                    "{s:?}"
+                );
+            }
+        }
     }
 }

@@ -32,6 +32,7 @@
 
 use std::io;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use super::name::{Name, NameError, MAX_LABEL_LEN, MAX_NAME_LEN};
 use super::rdata::{rdata_from_text, RType};
@@ -58,8 +59,9 @@ pub const MAX_INCLUDE_DEPTH: usize = 10;
 /// One record read from a zone file, with where it was written.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Entry {
-    /// The file it came from (differs from the main file for `$INCLUDE`d records).
-    pub file: PathBuf,
+    /// The file it came from (differs from the main file for `$INCLUDE`d records); shared by
+    /// all the entries of one file.
+    pub file: Arc<Path>,
     /// 1-based line where the record starts.
     pub line: usize,
     /// Last line of the record (records in parentheses span lines).
@@ -289,9 +291,20 @@ struct Lexer<'a> {
 }
 
 /// Bytes that end an unquoted word.
-fn is_delimiter(b: u8) -> bool {
+const fn is_delimiter(b: u8) -> bool {
     matches!(b, b' ' | b'\t' | b'\r' | b'\n' | b';' | b'(' | b')' | b'"')
 }
+
+/// Bytes an unquoted word is made of, other than a backslash escape: neither delimiters nor `\`.
+static PLAIN: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        t[b] = !is_delimiter(b as u8) && b as u8 != b'\\';
+        b += 1;
+    }
+    t
+};
 
 impl<'a> Lexer<'a> {
     fn new(text: &'a str) -> Lexer<'a> {
@@ -409,6 +422,9 @@ impl<'a> Lexer<'a> {
                     let start = self.pos;
                     let mut i = start;
                     loop {
+                        while bytes.get(i).is_some_and(|&c| PLAIN[c as usize]) {
+                            i += 1;
+                        }
                         match bytes.get(i) {
                             // A backslash at the end of a line stays in the token as written;
                             // the name or RDATA parser reports the dangling escape.
@@ -419,7 +435,6 @@ impl<'a> Lexer<'a> {
                                 }
                                 Some(_) => i += 2,
                             },
-                            Some(&c) if !is_delimiter(c) => i += 1,
                             _ => break,
                         }
                     }
@@ -473,6 +488,7 @@ impl Reader<'_> {
     ) -> Result<(), ParseError> {
         let mut lexer = Lexer::new(text);
         let mut buf = TokenBuf::default();
+        let shared_file: Arc<Path> = Arc::from(file);
         let mut prev = PrevOwner {
             index: None,
             text: String::new(),
@@ -501,7 +517,7 @@ impl Reader<'_> {
                 continue;
             }
             let entry = self
-                .record(tokens, span, file, &scope, &mut prev)
+                .record(tokens, span, &shared_file, &scope, &mut prev)
                 .map_err(at)?;
             scope.prev_ttl = Some(entry.ttl);
             prev.index = Some(self.entries.len());
@@ -514,7 +530,7 @@ impl Reader<'_> {
         &self,
         tokens: &[Token],
         span: Span,
-        file: &Path,
+        file: &Arc<Path>,
         scope: &Scope,
         prev: &mut PrevOwner,
     ) -> Result<Entry, ParseErrorKind> {
@@ -589,7 +605,7 @@ impl Reader<'_> {
             .or_else(|| (rtype == RType::SOA).then(|| soa_minimum(&rdata)).flatten())
             .unwrap_or(DEFAULT_TTL);
         Ok(Entry {
-            file: file.to_path_buf(),
+            file: Arc::clone(file),
             line: span.line,
             end_line: span.end_line,
             owner,
@@ -1560,7 +1576,7 @@ mod tests {
         assert_eq!(e[2].rdata, b"\x01a\x01b");
         assert!(e
             .iter()
-            .all(|e| e.file == Path::new("zone.db") && e.ttl == 86_400));
+            .all(|e| *e.file == *Path::new("zone.db") && e.ttl == 86_400));
     }
 
     #[test]
@@ -1796,7 +1812,7 @@ mod tests {
         ]);
         let e = fs.parse("main.zone").unwrap();
         assert_eq!(fs.asked, [PathBuf::from("part.inc")]);
-        assert_eq!(e[0].file, Path::new("part.inc"));
+        assert_eq!(*e[0].file, *Path::new("part.inc"));
     }
 
     #[test]

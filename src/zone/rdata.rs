@@ -119,6 +119,29 @@ impl RType {
 
     /// Case-insensitive mnemonic ("a", "TXT", "TYPE62347") → type. `None` for unknown words.
     pub fn from_name(s: &str) -> Option<RType> {
+        // The common types first, without scanning the table.
+        let b = s.as_bytes();
+        if b.len() <= 5 {
+            let mut up = [0u8; 5];
+            for (u, c) in up.iter_mut().zip(b) {
+                *u = c.to_ascii_uppercase();
+            }
+            let code = match &up[..b.len()] {
+                b"A" => Some(1),
+                b"NS" => Some(2),
+                b"CNAME" => Some(5),
+                b"SOA" => Some(6),
+                b"PTR" => Some(12),
+                b"MX" => Some(15),
+                b"TXT" => Some(16),
+                b"AAAA" => Some(28),
+                b"SRV" => Some(33),
+                _ => None,
+            };
+            if let Some(code) = code {
+                return Some(RType(code));
+            }
+        }
         if let Some(&(code, _)) = TYPE_NAMES.iter().find(|(_, n)| n.eq_ignore_ascii_case(s)) {
             return Some(RType(code));
         }
@@ -296,7 +319,12 @@ pub fn rdata_from_text(
         tokens,
         pos: 0,
         origin,
-        wire: Vec::new(),
+        // Exactly sized for the fixed-size types, so the RDATA is never reallocated.
+        wire: Vec::with_capacity(match rtype {
+            RType::A => 4,
+            RType::AAAA => 16,
+            _ => 0,
+        }),
     };
     for (i, field) in fields.iter().enumerate() {
         p.field = i;
@@ -837,33 +865,47 @@ impl<'a> TextParser<'a> {
     }
 
     fn ipv4(&mut self, tok: &Token) -> Result<(), RdataError> {
-        let addr: Ipv4Addr = tok
-            .text
-            .parse()
-            .map_err(|_| self.bad(format!("'{}' is not an IPv4 address", tok.text)))?;
+        let addr: Ipv4Addr = match fast_ipv4(tok.text.as_bytes()) {
+            Some(addr) => addr,
+            None => tok
+                .text
+                .parse()
+                .map_err(|_| self.bad(format!("'{}' is not an IPv4 address", tok.text)))?,
+        };
         self.wire.extend_from_slice(&addr.octets());
         Ok(())
     }
 
     fn ipv6(&mut self, tok: &Token) -> Result<(), RdataError> {
-        let addr: Ipv6Addr = tok
-            .text
-            .parse()
-            .map_err(|_| self.bad(format!("'{}' is not an IPv6 address", tok.text)))?;
+        let addr: Ipv6Addr = match fast_ipv6(tok.text.as_bytes()) {
+            Some(addr) => addr,
+            None => tok
+                .text
+                .parse()
+                .map_err(|_| self.bad(format!("'{}' is not an IPv6 address", tok.text)))?,
+        };
         self.wire.extend_from_slice(&addr.octets());
         Ok(())
     }
 
     fn char_string(&mut self, tok: &Token) -> Result<(), RdataError> {
-        let bytes = decode_text(&tok.text).map_err(|e| self.bad(e))?;
+        // Without escapes the text is the data: copy it in without a temporary.
+        let decoded;
+        let bytes = if tok.text.contains('\\') {
+            decoded = decode_text(&tok.text).map_err(|e| self.bad(e))?;
+            decoded.as_slice()
+        } else {
+            tok.text.as_bytes()
+        };
         if bytes.len() > 255 {
             return Err(self.bad(format!(
                 "character-string longer than 255 bytes ({} bytes); split it into several quoted strings",
                 bytes.len()
             )));
         }
+        self.wire.reserve(1 + bytes.len());
         self.wire.push(bytes.len() as u8);
-        self.wire.extend_from_slice(&bytes);
+        self.wire.extend_from_slice(bytes);
         Ok(())
     }
 
@@ -1819,6 +1861,79 @@ fn decode_field(kind: Kind, r: &mut Reader<'_>, out: &mut Vec<String>) -> Option
         }
     }
     Some(())
+}
+
+/// The common dotted-quad form, accepting exactly what `Ipv4Addr::from_str` accepts (four
+/// decimal octets of at most three digits, no leading zeros, each at most 255); `None` for
+/// anything else, which then goes to the standard parser.
+fn fast_ipv4(text: &[u8]) -> Option<Ipv4Addr> {
+    let mut octets = [0u8; 4];
+    let mut parts = text.split(|&b| b == b'.');
+    for octet in &mut octets {
+        let part = parts.next()?;
+        if part.is_empty() || part.len() > 3 || (part.len() > 1 && part[0] == b'0') {
+            return None;
+        }
+        let mut v: u32 = 0;
+        for &c in part {
+            if !c.is_ascii_digit() {
+                return None;
+            }
+            v = v * 10 + u32::from(c - b'0');
+        }
+        *octet = u8::try_from(v).ok()?;
+    }
+    if parts.next().is_some() {
+        return None;
+    }
+    Some(Ipv4Addr::from(octets))
+}
+
+/// The common IPv6 forms (hexadecimal groups, at most one `::`, no embedded IPv4), accepting
+/// only what `Ipv6Addr::from_str` accepts; `None` for anything else, which then goes to the
+/// standard parser.
+fn fast_ipv6(text: &[u8]) -> Option<Ipv6Addr> {
+    /// Groups of 1-4 hex digits separated by single colons (empty input: no groups).
+    fn groups(text: &[u8], out: &mut [u16; 8]) -> Option<usize> {
+        if text.is_empty() {
+            return Some(0);
+        }
+        let mut n = 0;
+        for part in text.split(|&b| b == b':') {
+            if part.is_empty() || part.len() > 4 || n == 8 {
+                return None;
+            }
+            let mut v: u16 = 0;
+            for &c in part {
+                v = (v << 4) | (c as char).to_digit(16)? as u16;
+            }
+            out[n] = v;
+            n += 1;
+        }
+        Some(n)
+    }
+    let mut head = [0u16; 8];
+    let mut tail = [0u16; 8];
+    let mut addr = [0u16; 8];
+    match text.windows(2).position(|w| w == b"::") {
+        None => {
+            if groups(text, &mut head)? != 8 {
+                return None;
+            }
+            addr = head;
+        }
+        Some(at) => {
+            let h = groups(&text[..at], &mut head)?;
+            let t = groups(&text[at + 2..], &mut tail)?;
+            // `::` stands for at least one zero group.
+            if h + t > 7 {
+                return None;
+            }
+            addr[..h].copy_from_slice(&head[..h]);
+            addr[8 - t..].copy_from_slice(&tail[..t]);
+        }
+    }
+    Some(Ipv6Addr::from(addr))
 }
 
 fn ipv4_from(bytes: &[u8]) -> Ipv4Addr {
@@ -3755,5 +3870,75 @@ mod tests {
         let wire = parse("CNAME", r"a\.b\032c").unwrap();
         assert_eq!(rdata_to_text(RType::CNAME, &wire), r"a\.b\032c.example.");
         assert_eq!(parse("NS", "@").unwrap(), origin().as_wire());
+    }
+
+    #[test]
+    fn fast_address_parsers_agree_with_std() {
+        let v4 = [
+            "192.0.2.1",
+            "0.0.0.0",
+            "255.255.255.255",
+            "256.0.0.1",
+            "01.2.3.4",
+            "1.2.3",
+            "1.2.3.4.5",
+            "1..2.3",
+            "",
+            ".1.2.3",
+            "1.2.3.",
+            "1.2.3.4 ",
+            "1234.1.1.1",
+            "+1.2.3.4",
+            "1.2.3.a",
+            "100.200.250.99",
+            "0.00.0.0",
+        ];
+        for t in v4 {
+            assert_eq!(
+                fast_ipv4(t.as_bytes()).is_some(),
+                t.parse::<Ipv4Addr>().is_ok(),
+                "{t}"
+            );
+            if let Some(a) = fast_ipv4(t.as_bytes()) {
+                assert_eq!(Ok(a), t.parse::<Ipv4Addr>(), "{t}");
+            }
+        }
+        let v6 = [
+            "2001:db8::1",
+            "::",
+            "::1",
+            "1::",
+            "1:2:3:4:5:6:7:8",
+            "1:2:3:4:5:6:7::",
+            "::2:3:4:5:6:7:8",
+            "1:2:3:4:5:6::8",
+            "1:2:3:4:5:6:7:8:9",
+            "1:2:3:4:5:6:7",
+            ":::",
+            "1:::2",
+            "1::2::3",
+            ":1::2",
+            "1::2:",
+            "12345::",
+            "fFfF::AbCd",
+            "g::1",
+            "2001:db8::0:0",
+            "::ffff:1.2.3.4",
+            "1:2:3:4:5:6:7:8::",
+            "::1:2:3:4:5:6:7:8",
+            "",
+            ":",
+            "1:",
+            "0000:0000::00",
+        ];
+        for t in v6 {
+            let fast = fast_ipv6(t.as_bytes());
+            let std = t.parse::<Ipv6Addr>();
+            if let Some(a) = fast {
+                assert_eq!(Ok(a), std, "{t}");
+            } else if !t.contains('.') {
+                assert!(std.is_err(), "{t}: the fast parser should accept it");
+            }
+        }
     }
 }
