@@ -52,15 +52,7 @@ fn query(id: u16, name: &str, qtype: u16) -> Vec<u8> {
 fn main() {
     let origin = Name::parse("bench.example.", None).unwrap();
     let entries = parse_zone_str(&zone_text(), Path::new("bench.zone"), &origin).unwrap();
-    let zone = Zone::from_records(
-        &origin,
-        entries.into_iter().map(|e| Record {
-            owner: e.owner,
-            ttl: e.ttl,
-            rtype: e.rtype,
-            rdata: e.rdata.into(),
-        }),
-    );
+    let zone = Zone::from_records(&origin, entries.into_iter().map(Record::from));
     let mut set = ZoneSet::new();
     set.insert(Arc::new(zone));
     // The bench/run mix: 40 % mail TXT, 30 % A, 10 % AAAA, 10 % MX, 10 % NXDOMAIN.

@@ -82,12 +82,7 @@ pub fn load_zone(path: &Path, origin: &Name) -> Result<LoadedZone, LoadError> {
     if !errors.is_empty() {
         return Err(LoadError::Check { findings: errors });
     }
-    let records = entries.into_iter().map(|e| Record {
-        owner: e.owner,
-        ttl: e.ttl,
-        rtype: e.rtype,
-        rdata: e.rdata.into_boxed_slice(),
-    });
+    let records = entries.into_iter().map(Record::from);
     let zone = Zone::from_records(origin, records);
     Ok(LoadedZone {
         zone,

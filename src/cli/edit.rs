@@ -749,15 +749,7 @@ fn verify(
             questions.push(key.clone());
         }
     }
-    let zone = Zone::from_records(
-        &t.origin,
-        new.into_iter().map(|e| Record {
-            owner: e.owner,
-            ttl: e.ttl,
-            rtype: e.rtype,
-            rdata: e.rdata.into_boxed_slice(),
-        }),
-    );
+    let zone = Zone::from_records(&t.origin, new.into_iter().map(Record::from));
 
     let mut checked = 0;
     for (owner_wire, rtype) in &questions {

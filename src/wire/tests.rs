@@ -27,15 +27,7 @@ fn zones() -> ZoneSet {
         text.push_str(&format!("many TXT \"{i}{}\"\n", "y".repeat(200)));
     }
     let entries = parse_zone_str(&text, Path::new("example.zone"), &origin).unwrap();
-    let zone = Zone::from_records(
-        &origin,
-        entries.into_iter().map(|e| Record {
-            owner: e.owner,
-            ttl: e.ttl,
-            rtype: e.rtype,
-            rdata: e.rdata.into(),
-        }),
-    );
+    let zone = Zone::from_records(&origin, entries.into_iter().map(Record::from));
     let mut set = ZoneSet::new();
     set.insert(Arc::new(zone));
     set

@@ -76,6 +76,18 @@ pub struct Entry {
     pub rdata: Vec<u8>,
 }
 
+impl From<Entry> for super::Record {
+    /// The record an entry describes, without where it was written.
+    fn from(e: Entry) -> Self {
+        super::Record {
+            owner: e.owner,
+            ttl: e.ttl,
+            rtype: e.rtype,
+            rdata: e.rdata.into_boxed_slice(),
+        }
+    }
+}
+
 /// A zone file could not be read: where, and why.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{}:{}: {}", .file.display(), .line, .kind)]
