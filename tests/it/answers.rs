@@ -124,6 +124,30 @@ fn authoritative_data_is_answered_with_aa() {
 }
 
 #[test]
+fn ipv6_loopback_is_answered_over_udp_and_tcp() {
+    // The default listen addresses include [::1]:5353; a host without IPv6 cannot run this.
+    if std::net::UdpSocket::bind("[::1]:0").is_err() {
+        eprintln!("note: no IPv6 loopback on this host; skipping");
+        return;
+    }
+    let s = TestServer::start_on(
+        "[::1]:0".parse().expect("valid address"),
+        &[("test.example.zone", TEST_ZONE)],
+    );
+    assert!(s.addr.is_ipv6());
+    for t in BOTH {
+        let m = s.query(t, "www.test.example.", RecordType::A);
+        assert_eq!(
+            m.metadata.response_code,
+            ResponseCode::NoError,
+            "{t:?}: {m}"
+        );
+        assert!(m.metadata.authoritative, "{t:?}: {m}");
+        assert_eq!(m.answers[0].data, a("192.0.2.80"), "{t:?}: {m}");
+    }
+}
+
+#[test]
 fn nxdomain_carries_the_soa_with_the_negative_ttl() {
     let s = TestServer::start(&[
         ("test.example.zone", TEST_ZONE),

@@ -60,6 +60,11 @@ pub struct TestServer {
 impl TestServer {
     /// Writes `files` (name, contents) into a fresh zones directory and starts serving it.
     pub fn start(files: &[(&str, &str)]) -> TestServer {
+        Self::start_on("127.0.0.1:0".parse().expect("valid address"), files)
+    }
+
+    /// Like [`TestServer::start`], listening on `listen` (port 0 picks a free one).
+    pub fn start_on(listen: SocketAddr, files: &[(&str, &str)]) -> TestServer {
         init_logging();
         let dir = tempfile::tempdir().expect("creating a temporary directory");
         let zones = dir.path().join("zones");
@@ -70,7 +75,7 @@ impl TestServer {
         let control = dir.path().join("control.sock");
         let handle = zonectl::server::start(ServeOptions {
             zones_dir: zones,
-            listen: vec!["127.0.0.1:0".parse().expect("valid address")],
+            listen: vec![listen],
             listen_where_available: false,
             control,
             config: zonectl::config::Config::default(),
@@ -158,7 +163,12 @@ impl TestServer {
 
     /// A UDP socket connected to the server.
     pub fn udp_socket(&self, timeout: Duration) -> UdpSocket {
-        let sock = UdpSocket::bind("127.0.0.1:0").expect("binding a UDP client socket");
+        let local = if self.addr.is_ipv6() {
+            "[::1]:0"
+        } else {
+            "127.0.0.1:0"
+        };
+        let sock = UdpSocket::bind(local).expect("binding a UDP client socket");
         sock.connect(self.addr).expect("connecting the UDP socket");
         sock.set_read_timeout(Some(timeout)).expect("timeout");
         sock
