@@ -286,10 +286,10 @@ impl Rec {
         self.rtype == rtype && self.owner.eq_ignore_case(owner)
     }
 
-    /// `name TTL TYPE rdata`.
+    /// `name TTL IN TYPE rdata`, as `record show` and zone files write it.
     fn presentation(&self) -> String {
         format!(
-            "{} {} {} {}",
+            "{} {} IN {} {}",
             self.owner,
             self.ttl,
             self.rtype,
@@ -1479,8 +1479,8 @@ mod tests {
 
     fn mask_serial(line: &str) -> String {
         let mut fields: Vec<&str> = line.split(' ').collect();
-        if fields.get(2) == Some(&"SOA") {
-            fields[5] = "S";
+        if fields.get(3) == Some(&"SOA") {
+            fields[6] = "S";
         }
         fields.join(" ")
     }
@@ -1640,11 +1640,11 @@ mod tests {
             out.changes,
             [
                 c(
-                    Some("apple.example. 3600 TXT \"v=spf1 ip4:192.0.2.25 ip6:2001:db8:a::25 mx -all\""),
-                    Some("apple.example. 3600 TXT \"v=spf1 mx -all\"")
+                    Some("apple.example. 3600 IN TXT \"v=spf1 ip4:192.0.2.25 ip6:2001:db8:a::25 mx -all\""),
+                    Some("apple.example. 3600 IN TXT \"v=spf1 mx -all\"")
                 ),
-                c(Some("receiver.apple.example. 3600 AAAA 2001:db8:a::26"), None),
-                c(None, Some("_dmarc.apple.example. 3600 TXT \"v=DMARC1; p=none\"")),
+                c(Some("receiver.apple.example. 3600 IN AAAA 2001:db8:a::26"), None),
+                c(None, Some("_dmarc.apple.example. 3600 IN TXT \"v=DMARC1; p=none\"")),
             ]
         );
     }
@@ -2098,7 +2098,7 @@ other   IN A 192.0.2.4
                 EditError::InIncludedFile {
                     file: PathBuf::from("/zones/hosts.inc"),
                     line: 2,
-                    record: "h2.example.com. 300 A 192.0.2.11".into()
+                    record: "h2.example.com. 300 IN A 192.0.2.11".into()
                 },
                 "{batch}"
             );
@@ -2183,7 +2183,7 @@ ns1 A 192.0.2.1
         assert_eq!(
             e,
             EditError::Duplicate {
-                record: "mail.apple.example. 3600 A 192.0.2.25".into(),
+                record: "mail.apple.example. 3600 IN A 192.0.2.25".into(),
                 lines: vec![19, 25]
             }
         );
@@ -2251,8 +2251,8 @@ ns1 A 192.0.2.1
         assert_eq!(
             out.changes,
             [Change {
-                old: Some("apple.example. 3600 SOA ns.apple.example. hostmaster.apple.example. 2025103001 3600 900 1209600 300".into()),
-                new: Some("apple.example. 3600 SOA ns.apple.example. hostmaster.apple.example. 2025103002 7200 900 1209600 300".into()),
+                old: Some("apple.example. 3600 IN SOA ns.apple.example. hostmaster.apple.example. 2025103001 3600 900 1209600 300".into()),
+                new: Some("apple.example. 3600 IN SOA ns.apple.example. hostmaster.apple.example. 2025103002 7200 900 1209600 300".into()),
             }]
         );
         assert_eq!(

@@ -162,7 +162,7 @@ fn edits_are_served_at_once_with_the_serial_plus_one_under_increment() {
     let took = started.elapsed();
     assert_eq!(out.code, 0, "{out}");
     let want = format!(
-        "+ _dmarc.test.example. 3600 TXT \"v=DMARC1; p=none\"\n\
+        "+ _dmarc.test.example. 3600 IN TXT \"v=DMARC1; p=none\"\n\
          serial 7 → 8\n\
          served: verified on {} (serial 8)\n",
         s.addr
@@ -189,10 +189,10 @@ fn edits_are_served_at_once_with_the_serial_plus_one_under_increment() {
     assert_eq!(out.code, 0, "{out}");
     assert!(
         out.stdout
-            .contains("- www.test.example. 3600 A 192.0.2.80\n")
+            .contains("- www.test.example. 3600 IN A 192.0.2.80\n")
             && out
                 .stdout
-                .contains("+ www.test.example. 300 A 192.0.2.81\n")
+                .contains("+ www.test.example. 300 IN A 192.0.2.81\n")
             && out.stdout.contains("serial 8 → 9\n"),
         "{out}"
     );
@@ -290,7 +290,7 @@ fn dry_run_prints_the_change_and_changes_nothing() {
     assert_eq!(out.code, 0, "{out}");
     assert_eq!(
         out.stdout,
-        "+ _dmarc.test.example. 3600 TXT \"v=DMARC1; p=none\"\nserial 7 → 8\ndry run: nothing written\n",
+        "+ _dmarc.test.example. 3600 IN TXT \"v=DMARC1; p=none\"\nserial 7 → 8\ndry run: nothing written\n",
         "{out}"
     );
     assert_eq!(s.zone_text(), before, "the file is byte-identical");
@@ -461,7 +461,7 @@ fn with_no_server_the_file_is_edited() {
     assert_eq!(v["served"], false, "{v}");
     assert_eq!(
         v["changes"],
-        serde_json::json!([{"old": "_dmarc.test.example. 3600 TXT \"v=DMARC1; p=none\"",
+        serde_json::json!([{"old": "_dmarc.test.example. 3600 IN TXT \"v=DMARC1; p=none\"",
                             "new": null}]),
         "{v}"
     );
