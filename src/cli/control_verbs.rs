@@ -122,25 +122,7 @@ impl CheckArgs {
 }
 
 fn check_file(file: &std::path::Path, origin: &Name) -> ZoneOutcome {
-    match store::load_zone(file, origin) {
-        Ok(loaded) => ZoneOutcome {
-            zone: origin.to_string(),
-            ok: true,
-            message: format!(
-                "{}: ok, serial {}, {} records",
-                file.display(),
-                loaded.zone.serial().unwrap_or(0),
-                loaded.zone.record_count()
-            ),
-            warnings: loaded.warnings.iter().map(|w| w.to_string()).collect(),
-        },
-        Err(e) => ZoneOutcome {
-            zone: origin.to_string(),
-            ok: false,
-            message: e.to_string(),
-            warnings: vec![],
-        },
-    }
+    ZoneOutcome::of_check(origin.to_string(), file, store::load_zone(file, origin))
 }
 
 fn call(s: &Settings, req: &Request) -> anyhow::Result<Response> {

@@ -55,6 +55,36 @@ pub struct ZoneOutcome {
     pub warnings: Vec<String>,
 }
 
+impl ZoneOutcome {
+    /// The outcome of checking `file` for `zone`, worded the same by the server and by a CLI
+    /// with no server running.
+    pub fn of_check(
+        zone: String,
+        file: &Path,
+        result: Result<crate::store::LoadedZone, crate::store::LoadError>,
+    ) -> ZoneOutcome {
+        match result {
+            Ok(loaded) => ZoneOutcome {
+                zone,
+                ok: true,
+                message: format!(
+                    "{}: ok, serial {}, {} records",
+                    file.display(),
+                    loaded.zone.serial().unwrap_or(0),
+                    loaded.zone.record_count()
+                ),
+                warnings: loaded.warnings.iter().map(|w| w.to_string()).collect(),
+            },
+            Err(e) => ZoneOutcome {
+                zone,
+                ok: false,
+                message: e.to_string(),
+                warnings: vec![],
+            },
+        }
+    }
+}
+
 /// The server's answer.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(tag = "result", rename_all = "kebab-case")]

@@ -90,6 +90,19 @@ fn now_unix() -> i64 {
         .unwrap_or(0)
 }
 
+/// Reads, parses and checks a zone file on the blocking pool, away from the async threads.
+async fn load_blocking(file: PathBuf, origin: Name) -> Result<LoadedZone, LoadError> {
+    let path = file.clone();
+    tokio::task::spawn_blocking(move || store::load_zone(&file, &origin))
+        .await
+        .unwrap_or_else(|e| {
+            Err(LoadError::Read {
+                path,
+                error: std::io::Error::other(e.to_string()),
+            })
+        })
+}
+
 fn key(origin: &Name) -> String {
     origin.to_lowercase().to_string()
 }
@@ -269,16 +282,7 @@ impl Manager {
         };
         let (origin, file) = (state.origin.clone(), state.file.clone());
         let old_serial = self.served_serial(&origin);
-        let result = {
-            let (origin, file) = (origin.clone(), file.clone());
-            match tokio::task::spawn_blocking(move || store::load_zone(&file, &origin)).await {
-                Ok(r) => r,
-                Err(e) => Err(LoadError::Read {
-                    path: state.file.clone(),
-                    error: std::io::Error::other(e.to_string()),
-                }),
-            }
-        };
+        let result = load_blocking(file, origin).await;
         let mut loaded_zone = None;
         let state = self.states.get_mut(k).expect("state exists");
         let outcome = Self::apply_load(state, old_serial, result, |z| loaded_zone = Some(z));
@@ -446,33 +450,8 @@ impl Manager {
                 let mut outcomes = Vec::new();
                 for k in keys {
                     let s = &self.states[&k];
-                    let (origin, file) = (s.origin.clone(), s.file.clone());
-                    let result =
-                        tokio::task::spawn_blocking(move || store::load_zone(&file, &origin)).await;
-                    outcomes.push(match result {
-                        Ok(Ok(loaded)) => ZoneOutcome {
-                            zone: k,
-                            ok: true,
-                            message: format!(
-                                "{}: ok, serial {}",
-                                s.file.display(),
-                                loaded.zone.serial().unwrap_or(0)
-                            ),
-                            warnings: loaded.warnings.iter().map(|f| f.to_string()).collect(),
-                        },
-                        Ok(Err(e)) => ZoneOutcome {
-                            zone: k,
-                            ok: false,
-                            message: e.to_string(),
-                            warnings: vec![],
-                        },
-                        Err(e) => ZoneOutcome {
-                            zone: k,
-                            ok: false,
-                            message: e.to_string(),
-                            warnings: vec![],
-                        },
-                    });
+                    let result = load_blocking(s.file.clone(), s.origin.clone()).await;
+                    outcomes.push(ZoneOutcome::of_check(k, &s.file, result));
                 }
                 Response::Done { outcomes }
             }

@@ -491,3 +491,26 @@ fn queries_during_reloads_see_the_old_zone_or_the_new_one_never_a_mix() {
     });
     assert_serial(&s, 9);
 }
+
+#[test]
+fn check_through_the_server_reports_like_check_file() {
+    // Regression: the server's `check` used to drop the record count that `check --file` prints.
+    let s = server(5, "");
+    let served = s.ctl(&["check", "test.example"]);
+    assert_eq!(served.code, 0, "{served}");
+    let file = s.zone_path(ZONE);
+    let local = s.ctl(&["check", "--file", &file.display().to_string()]);
+    assert_eq!(local.code, 0, "{local}");
+    let served_line = served.stdout.trim();
+    assert!(
+        served_line.contains(": ok, serial 5, ") && served_line.ends_with(" records"),
+        "{served}"
+    );
+    // The same wording; only the path may be spelled differently.
+    let tail = |line: &str| line.rsplit_once(": ok").map(|(_, t)| t.to_string());
+    assert_eq!(
+        tail(served_line),
+        tail(local.stdout.trim()),
+        "{served}\n{local}"
+    );
+}
