@@ -11,12 +11,12 @@ use crate::zone::{RType, ZoneSet};
 const HEADER_LEN: usize = 12;
 /// Size of an OPT record with no options.
 const OPT_LEN: usize = 11;
-/// DNS response codes used here.
-const RCODE_FORMERR: u8 = 1;
-const RCODE_NOTIMP: u8 = 4;
-const RCODE_REFUSED: u8 = 5;
-/// Extended RCODE BADVERS (16): upper 8 bits = 1 in the OPT TTL, lower 4 bits = 0.
-const EXT_RCODE_BADVERS: u8 = 1;
+/// DNS response codes used here (12-bit extended codes: the low 4 bits go in the header, the
+/// rest in the OPT record).
+const RCODE_FORMERR: u16 = 1;
+const RCODE_NOTIMP: u16 = 4;
+const RCODE_REFUSED: u16 = 5;
+const RCODE_BADVERS: u16 = 16;
 const CLASS_IN: u16 = 1;
 
 /// How the query arrived: it decides the size limit and how ANY is answered.
@@ -72,7 +72,7 @@ enum Parsed<'a> {
         id: u16,
         opcode: u8,
         copied_flags: u16,
-        rcode: u8,
+        rcode: u16,
         question: Option<&'a [u8]>,
         edns: Option<Edns>,
     },
@@ -100,7 +100,12 @@ pub fn respond(
             question,
             edns,
         } => {
-            write_error(out, id, opcode, copied_flags, rcode, question, edns);
+            let head = Head {
+                id,
+                opcode,
+                copied_flags,
+            };
+            write_error(out, head, rcode, question, edns, config.max_udp_payload);
             true
         }
         Parsed::Query(q) => {
@@ -267,28 +272,39 @@ fn write_opt(out: &mut Vec<u8>, payload: u16, ext_rcode: u8, dnssec_ok: bool) {
     out.extend_from_slice(&0u16.to_be_bytes()); // RDLENGTH
 }
 
-fn write_error(
-    out: &mut Vec<u8>,
+/// The header fields every response copies from its query.
+#[derive(Clone, Copy)]
+struct Head {
     id: u16,
     opcode: u8,
-    copied: u16,
-    rcode: u8,
+    copied_flags: u16,
+}
+
+/// A response with no records: header, the question if there was a readable one, and an OPT
+/// (our `payload` size, the extended RCODE bits) if the query had EDNS.
+fn write_error(
+    out: &mut Vec<u8>,
+    head: Head,
+    rcode: u16,
     question: Option<&[u8]>,
     edns: Option<Edns>,
+    payload: u16,
 ) {
     let qd = question.is_some() as u16;
     let ar = edns.is_some() as u16;
-    write_header(
-        out,
-        id,
-        response_flags(opcode, copied, false, false, rcode),
-        [qd, 0, 0, ar],
+    let flags = response_flags(
+        head.opcode,
+        head.copied_flags,
+        false,
+        false,
+        (rcode & 0xF) as u8,
     );
+    write_header(out, head.id, flags, [qd, 0, 0, ar]);
     if let Some(q) = question {
         out.extend_from_slice(q);
     }
     if let Some(e) = edns {
-        write_opt(out, AnswerConfig::default().max_udp_payload, 0, e.dnssec_ok);
+        write_opt(out, payload, (rcode >> 4) as u8, e.dnssec_ok);
     }
 }
 
@@ -299,39 +315,29 @@ fn answer_query(
     transport: Transport,
     out: &mut Vec<u8>,
 ) {
-    let mut dnssec_ok = false;
-    if let Some(e) = q.edns {
-        dnssec_ok = e.dnssec_ok;
-        if e.version != 0 {
-            // RFC 6891 §6.1.3: BADVERS, with our highest version (0) in the OPT.
-            write_header(
-                out,
-                q.id,
-                response_flags(q.opcode, q.copied_flags, false, false, 0),
-                [1, 0, 0, 1],
-            );
-            out.extend_from_slice(q.question);
-            write_opt(out, config.max_udp_payload, EXT_RCODE_BADVERS, dnssec_ok);
-            return;
-        }
+    let head = Head {
+        id: q.id,
+        opcode: q.opcode,
+        copied_flags: q.copied_flags,
+    };
+    let refuse = |out: &mut Vec<u8>, rcode: u16| {
+        write_error(
+            out,
+            head,
+            rcode,
+            Some(q.question),
+            q.edns,
+            config.max_udp_payload,
+        )
+    };
+    if q.edns.is_some_and(|e| e.version != 0) {
+        // RFC 6891 §6.1.3: BADVERS, with our highest version (0) in the OPT.
+        return refuse(out, RCODE_BADVERS);
     }
     let limit = match (transport, q.edns) {
         (Transport::Tcp, _) => u16::MAX as usize,
         (Transport::Udp, None) => 512,
         (Transport::Udp, Some(e)) => (e.udp_size.min(config.max_udp_payload) as usize).max(512),
-    };
-    let refuse = |out: &mut Vec<u8>, rcode: u8| {
-        let ar = q.edns.is_some() as u16;
-        write_header(
-            out,
-            q.id,
-            response_flags(q.opcode, q.copied_flags, false, false, rcode),
-            [1, 0, 0, ar],
-        );
-        out.extend_from_slice(q.question);
-        if q.edns.is_some() {
-            write_opt(out, config.max_udp_payload, 0, dnssec_ok);
-        }
     };
     if q.qclass != CLASS_IN {
         return refuse(out, RCODE_REFUSED);
@@ -354,7 +360,7 @@ fn answer_query(
         minimal_any: transport == Transport::Udp,
     };
     let ans = lookup::lookup(zone, qname, q.qtype, opts);
-    encode_answer(out, q, &ans, limit, dnssec_ok, config);
+    encode_answer(out, q, &ans, limit, config);
 }
 
 fn encode_answer(
@@ -362,7 +368,6 @@ fn encode_answer(
     q: &Query<'_>,
     ans: &Answer<'_>,
     limit: usize,
-    dnssec_ok: bool,
     config: &AnswerConfig,
 ) {
     let rcode = match ans.rcode {
@@ -402,7 +407,12 @@ fn encode_answer(
         }
     }
     if q.edns.is_some() {
-        write_opt(out, config.max_udp_payload, 0, dnssec_ok);
+        write_opt(
+            out,
+            config.max_udp_payload,
+            0,
+            q.edns.is_some_and(|e| e.dnssec_ok),
+        );
         counts[3] += 1;
     }
     let flags = response_flags(
