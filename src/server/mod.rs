@@ -97,12 +97,11 @@ impl ServerHandle {
 
     /// Waits until the server stops (by a signal, when signal handling is on).
     pub fn wait(mut self) {
-        if let Some(rt) = self.runtime.take() {
-            let _ = rt.join();
-        }
         self.join();
     }
 
+    /// Waits for the runtime thread (which ends when the server is told to stop), then stops
+    /// and joins the UDP workers and removes the control socket.
     fn join(&mut self) {
         if let Some(rt) = self.runtime.take() {
             let _ = rt.join();
