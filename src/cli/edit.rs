@@ -246,6 +246,26 @@ impl SerialArgs {
     }
 }
 
+/// The zone `zone` as its file holds it now: what the mail-auth verbs (`spf`, `dmarc`, `dkim`)
+/// read before they compute an edit. The origin is lower-cased.
+pub fn zone_data(s: &Settings, zone: &str) -> anyhow::Result<Zone> {
+    let t = target(s, zone)?;
+    Ok(store::load_zone(&t.file, &t.origin)?.zone)
+}
+
+/// Applies `ops` to `zone` through the one edit path every changing verb takes (validated, one
+/// serial bump, atomic, applied to the running server and verified on the wire; `--dry-run`
+/// prints and writes nothing), and prints the outcome as `record` does.
+pub fn edit_zone(
+    s: &Settings,
+    o: &EditOptions,
+    zone: &str,
+    ops: Vec<EditOp>,
+) -> anyhow::Result<ExitCode> {
+    let t = target(s, zone)?;
+    run_edit(s, o, &t, Edit::Ops(ops))
+}
+
 /// Does a data word spell one of zonectl's own global options? After TYPE every word is data
 /// (so `-all` can be one), and `--dry-run` taken as TXT data would make a real edit of what was
 /// meant as a dry run.

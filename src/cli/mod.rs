@@ -2,7 +2,7 @@
 //! library (the control client, the store, the server) and prints the result.
 
 mod control_verbs;
-mod edit;
+pub mod edit;
 mod serve;
 
 use std::net::SocketAddr;
