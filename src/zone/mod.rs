@@ -10,6 +10,9 @@ pub mod name;
 pub mod parse;
 pub mod rdata;
 pub mod serial;
+pub mod update;
+
+use std::sync::Arc;
 
 use rustc_hash::FxHashMap;
 
@@ -58,12 +61,20 @@ impl Node {
 ///
 /// Every owner name and every empty non-terminal between an owner and the apex has a node, so
 /// "does this name exist" is one hash lookup and never a scan.
+///
+/// The nodes are a large shared `base` (as loaded from the file) and a small `overlay` of the
+/// nodes that edits changed since ([`update`]): an edit builds a new `Zone` that shares the base
+/// and copies only the overlay, so applying it costs the size of the change and not the size of
+/// the zone. A name in the overlay hides the base's node (`None`: the name was removed). When
+/// the overlay grows past a fraction of the base it is folded in ([`Zone::compacted`]).
 #[derive(Debug, Clone)]
 pub struct Zone {
     /// Zone apex, lower-cased.
     origin: Name,
     /// Lower-cased owner name (wire form) → node.
-    nodes: FxHashMap<Name, Node>,
+    base: Arc<FxHashMap<Name, Node>>,
+    /// Nodes changed by edits since the base was built.
+    overlay: FxHashMap<Name, Option<Arc<Node>>>,
     /// Number of records (not RRsets) in the zone.
     record_count: usize,
 }
@@ -125,7 +136,8 @@ impl Zone {
         }
         Zone {
             origin,
-            nodes,
+            base: Arc::new(nodes),
+            overlay: FxHashMap::default(),
             record_count,
         }
     }
@@ -137,18 +149,25 @@ impl Zone {
 
     /// The node at `name` (lower-cased wire form), if the name exists in the zone.
     pub fn node(&self, lowercase_wire: &[u8]) -> Option<&Node> {
-        self.nodes.get(lowercase_wire)
+        self.nodes_entry(lowercase_wire).map(|(_, node)| node)
     }
 
     /// The stored owner name and node at `name` (lower-cased wire form).
+    #[inline]
     pub fn nodes_entry(&self, lowercase_wire: &[u8]) -> Option<(&Name, &Node)> {
-        self.nodes.get_key_value(lowercase_wire)
+        if !self.overlay.is_empty() {
+            if let Some((name, node)) = self.overlay.get_key_value(lowercase_wire) {
+                return node.as_deref().map(|node| (name, node));
+            }
+        }
+        self.base.get_key_value(lowercase_wire)
     }
 
     /// The apex node.
     pub fn apex(&self) -> &Node {
-        // The apex node is inserted by `from_records` and never removed.
-        &self.nodes[&self.origin]
+        // The apex node is inserted by `from_records` and never removed by an update.
+        self.node(self.origin.as_wire())
+            .expect("the apex node always exists")
     }
 
     /// The SOA RDATA at the apex, if the zone has one.
@@ -176,21 +195,55 @@ impl Zone {
 
     /// Number of nodes, including empty non-terminals.
     pub fn node_count(&self) -> usize {
-        self.nodes.len()
+        self.nodes().count()
     }
 
     /// Every (owner, node) pair, in no particular order.
     pub fn nodes(&self) -> impl Iterator<Item = (&Name, &Node)> {
-        self.nodes.iter()
+        let base = self
+            .base
+            .iter()
+            .filter(|(name, _)| !self.overlay.contains_key(*name));
+        let changed = self
+            .overlay
+            .iter()
+            .filter_map(|(name, node)| node.as_deref().map(|node| (name, node)));
+        base.chain(changed)
+    }
+
+    /// Number of nodes changed by edits since the zone was built or compacted.
+    pub fn overlay_len(&self) -> usize {
+        self.overlay.len()
+    }
+
+    /// The same zone with the overlay folded into a new base: copies every node, so callers do
+    /// it rarely (when the overlay has grown past a fraction of the base).
+    pub fn compacted(&self) -> Zone {
+        let nodes: FxHashMap<Name, Node> = self
+            .nodes()
+            .map(|(name, node)| (name.clone(), node.clone()))
+            .collect();
+        Zone {
+            origin: self.origin.clone(),
+            base: Arc::new(nodes),
+            overlay: FxHashMap::default(),
+            record_count: self.record_count,
+        }
+    }
+
+    /// Should the overlay be folded in? When it holds more than 1/16 of the base (and at least
+    /// a few thousand names), lookups of changed names and the copy each edit makes of the
+    /// overlay start to cost more than an occasional fold.
+    pub fn wants_compaction(&self) -> bool {
+        self.overlay.len() > 4096 + self.base.len() / 16
     }
 
     /// Every record as a flat list, owners in canonical order (for printing and comparing).
     pub fn records_sorted(&self) -> Vec<Record> {
-        let mut owners: Vec<&Name> = self.nodes.keys().collect();
-        owners.sort_by(|a, b| a.canonical_cmp(b));
+        let mut nodes: Vec<(&Name, &Node)> = self.nodes().collect();
+        nodes.sort_by(|a, b| a.0.canonical_cmp(b.0));
         let mut out = Vec::with_capacity(self.record_count);
-        for owner in owners {
-            let node = &self.nodes[owner];
+        for (owner, node) in nodes {
             let mut sets: Vec<&RRset> = node.rrsets.iter().collect();
             // SOA first at the apex, then by type code.
             sets.sort_by_key(|s| (s.rtype != RType::SOA, s.rtype));

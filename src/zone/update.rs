@@ -1,0 +1,655 @@
+//! Edits applied to a loaded [`Zone`] in memory: the fast half of the live edit path.
+//!
+//! The server applies an edit here, to the zone it serves, and answers with the new data at
+//! once; the zone file is rewritten afterwards by [`super::edit::apply_edits`] from the ops this
+//! returns (see `server::manager`). So both halves must agree, record for record:
+//! - The ops keep [`EditOp`]'s meaning (add is a no-op for a record already there, set replaces
+//!   an RRset and is a no-op when it is already exactly that, del of nothing is an error).
+//! - A missing TTL is resolved here (the RRset's TTL, else the zone's default), and the returned
+//!   [`Update::ops`] carry it, so the file gets exactly the TTL that is served.
+//! - The new zone is checked by [`check_entries`] on the part of the zone an edit can affect:
+//!   the apex, each changed name with its ancestors (occlusion, DNAME) and the in-zone targets of
+//!   the NS, MX and SRV records among them, and the descendants of a name that gains a DNAME or
+//!   NS. Every check that makes a zone unservable is about such a neighbourhood, so an edit the
+//!   server accepts is one the file check accepts.
+//!
+//! Cost: proportional to the change, not the zone — except when a name loses its last record,
+//! or gains a DNAME or NS, which scan the zone's names once to find descendants.
+//!
+//! Pure: no filesystem, no clock.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use rustc_hash::FxHashMap;
+
+use super::check::{check_entries, Finding, Severity};
+use super::edit::{Change, EditError, EditOp};
+use super::name::{self, Name};
+use super::parse::Entry;
+use super::rdata::{rdata_to_text, RType};
+use super::serial::serial_gt;
+use super::{Node, RRset, Soa, Zone};
+
+/// A record that lives in an `$INCLUDE`d file. Edits never change those (the file zonectl
+/// rewrites is the main one), as [`super::edit::apply_edits`] refuses too.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IncludedRecord {
+    /// Lower-cased owner.
+    pub owner: Name,
+    pub rtype: RType,
+    pub rdata: Box<[u8]>,
+    pub file: PathBuf,
+    pub line: usize,
+}
+
+/// What an update needs to know about the zone beyond its records.
+#[derive(Debug, Clone, Copy)]
+pub struct Context<'a> {
+    /// The zone's main file, named in findings.
+    pub file: &'a Path,
+    /// TTL of a new RRset when the op gives none.
+    pub default_ttl: u32,
+    /// Records of `$INCLUDE`d files.
+    pub included: &'a [IncludedRecord],
+}
+
+/// The result of [`update`].
+#[derive(Debug, Clone)]
+pub struct Update {
+    /// The zone after the edit (the old one, shared, for a no-op).
+    pub zone: Zone,
+    /// The records changed (the serial is not listed), empty for a no-op.
+    pub changes: Vec<Change>,
+    pub old_serial: u32,
+    /// Equal to `old_serial` for a no-op.
+    pub new_serial: u32,
+    /// The ops with every TTL explicit: applying them to the file's text gives this zone. Empty
+    /// for a no-op.
+    pub ops: Vec<EditOp>,
+    /// Warnings of the checks about the changed names.
+    pub warnings: Vec<Finding>,
+}
+
+/// Applies `ops` in order, all or nothing, then sets the serial to `new_serial(old)`, which must
+/// be greater under RFC 1982. A no-op (nothing changed) returns the zone as it is and does not
+/// call `new_serial`.
+pub fn update(
+    zone: &Zone,
+    ops: &[EditOp],
+    cx: &Context<'_>,
+    new_serial: impl FnOnce(u32) -> u32,
+) -> Result<Update, EditError> {
+    let old_serial = zone.serial().ok_or_else(|| EditError::NoSoa {
+        origin: zone.origin().clone(),
+    })?;
+    let mut work = Work::new(zone);
+    let mut resolved = Vec::with_capacity(ops.len());
+    for op in ops {
+        resolved.push(work.apply(op, cx)?);
+    }
+    let changes = work.changes();
+    if changes.is_empty() {
+        return Ok(Update {
+            zone: zone.clone(),
+            changes,
+            old_serial,
+            new_serial: old_serial,
+            ops: Vec::new(),
+            warnings: Vec::new(),
+        });
+    }
+    let serial = new_serial(old_serial);
+    if !serial_gt(serial, old_serial) {
+        return Err(EditError::SerialNotGreater {
+            old: old_serial,
+            new: serial,
+        });
+    }
+    work.set_serial(serial);
+    work.prune();
+    let warnings = work.check(cx)?;
+    // Listed after the serial is set, so a replaced SOA shows its new serial.
+    let changes = work.changes();
+    Ok(Update {
+        zone: work.finish(),
+        changes,
+        old_serial,
+        new_serial: serial,
+        ops: resolved,
+        warnings,
+    })
+}
+
+/// The zone with its SOA serial set to `serial` and nothing else changed (`serial bump` and
+/// `serial set`; the caller decides whether the value is acceptable).
+pub fn set_serial(zone: &Zone, serial: u32) -> Result<Zone, EditError> {
+    if zone.serial().is_none() {
+        return Err(EditError::NoSoa {
+            origin: zone.origin().clone(),
+        });
+    }
+    let mut work = Work::new(zone);
+    work.set_serial(serial);
+    Ok(work.finish())
+}
+
+/// An update in progress: copies of the nodes it touched.
+struct Work<'z> {
+    zone: &'z Zone,
+    /// Touched names (lower-cased) → the node as edited (`None`: no such name).
+    nodes: FxHashMap<Name, Option<Node>>,
+    /// Touched names, in the order first touched, with their node before the update.
+    before: Vec<(Name, Option<Node>)>,
+    /// Names that gained a DNAME or NS: their descendants are checked too.
+    cuts: Vec<Name>,
+}
+
+impl<'z> Work<'z> {
+    fn new(zone: &'z Zone) -> Work<'z> {
+        Work {
+            zone,
+            nodes: FxHashMap::default(),
+            before: Vec::new(),
+            cuts: Vec::new(),
+        }
+    }
+
+    /// The node at `name` (lower-cased) as edited so far.
+    fn current(&self, name: &Name) -> Option<&Node> {
+        match self.nodes.get(name) {
+            Some(node) => node.as_ref(),
+            None => self.zone.node(name.as_wire()),
+        }
+    }
+
+    /// The node at `name` (lower-cased) for changing, copied from the zone on first touch.
+    fn touch(&mut self, name: &Name) -> &mut Option<Node> {
+        if !self.nodes.contains_key(name) {
+            let node = self.zone.node(name.as_wire()).cloned();
+            self.before.push((name.clone(), node.clone()));
+            self.nodes.insert(name.clone(), node);
+        }
+        self.nodes.get_mut(name).expect("inserted above")
+    }
+
+    /// The node at `name` for adding records: created, with the empty non-terminals between it
+    /// and the closest existing ancestor, if it does not exist.
+    fn node_for_add(&mut self, name: &Name) -> &mut Node {
+        if self.current(name).is_none() {
+            let apex_len = self.zone.origin().wire_len();
+            let mut k = 1;
+            loop {
+                let parent = name.suffix_wire(k);
+                if parent.len() < apex_len {
+                    break;
+                }
+                let parent = Name::from_lowercase_wire(parent);
+                if self.current(&parent).is_some() {
+                    break;
+                }
+                *self.touch(&parent) = Some(Node::default());
+                k += 1;
+            }
+        }
+        self.touch(name).get_or_insert_with(Node::default)
+    }
+
+    fn refuse_included(
+        &self,
+        owner: &Name,
+        matches: impl Fn(&IncludedRecord) -> bool,
+        cx: &Context<'_>,
+    ) -> Result<(), EditError> {
+        match cx.included.iter().find(|r| r.owner == *owner && matches(r)) {
+            Some(r) => Err(EditError::InIncludedFile {
+                file: r.file.clone(),
+                line: r.line,
+                record: presentation(&r.owner, r.rtype, 0, &r.rdata),
+            }),
+            None => Ok(()),
+        }
+    }
+
+    /// Applies one op; returns it with its TTL resolved.
+    fn apply(&mut self, op: &EditOp, cx: &Context<'_>) -> Result<EditOp, EditError> {
+        let origin = self.zone.origin();
+        let owner = match op {
+            EditOp::Add { owner, .. } | EditOp::Set { owner, .. } | EditOp::Del { owner, .. } => {
+                owner
+            }
+        };
+        if !owner.is_subdomain_of(origin) {
+            return Err(EditError::BadArgs(format!(
+                "{owner} is not in the zone {origin}: write a name relative to the zone, or an \
+                 absolute name ending in .{origin}"
+            )));
+        }
+        let lower = owner.to_lowercase();
+        match op {
+            EditOp::Add {
+                owner,
+                rtype,
+                ttl,
+                rdata,
+            } => {
+                let rtype = *rtype;
+                let existing = self.current(&lower).and_then(|n| n.get(rtype));
+                let rrset_ttl = existing.map(|s| s.ttl);
+                let resolved = |ttl: u32| EditOp::Add {
+                    owner: owner.clone(),
+                    rtype,
+                    ttl: Some(ttl),
+                    rdata: rdata.clone(),
+                };
+                if let Some(set) = existing {
+                    if set.rdatas.iter().any(|d| **d == **rdata) {
+                        return Ok(resolved(set.ttl));
+                    }
+                }
+                let ttl = match (*ttl, rrset_ttl) {
+                    (Some(ttl), Some(rrset_ttl)) if ttl != rrset_ttl => {
+                        return Err(EditError::TtlMismatch {
+                            owner: owner.clone(),
+                            rtype,
+                            ttl,
+                            rrset_ttl,
+                        })
+                    }
+                    (Some(ttl), _) | (None, Some(ttl)) => ttl,
+                    (None, None) => cx.default_ttl,
+                };
+                if rtype == RType::DNAME || (rtype == RType::NS && lower != *origin) {
+                    self.cuts.push(lower.clone());
+                }
+                let node = self.node_for_add(&lower);
+                match node.rrsets.iter_mut().find(|s| s.rtype == rtype) {
+                    Some(set) => set.rdatas.push(rdata.clone().into_boxed_slice()),
+                    None => node.rrsets.push(RRset {
+                        rtype,
+                        ttl,
+                        rdatas: vec![rdata.clone().into_boxed_slice()],
+                    }),
+                }
+                Ok(resolved(ttl))
+            }
+            EditOp::Set {
+                owner,
+                rtype,
+                ttl,
+                rdatas,
+            } => {
+                let rtype = *rtype;
+                let mut unique: Vec<&[u8]> = Vec::with_capacity(rdatas.len());
+                for rdata in rdatas {
+                    if !unique.contains(&rdata.as_slice()) {
+                        unique.push(rdata);
+                    }
+                }
+                if unique.is_empty() {
+                    return Err(EditError::BadArgs(format!(
+                        "`set {owner} {rtype}` needs at least one record; use `del` to delete an \
+                         RRset"
+                    )));
+                }
+                self.refuse_included(&lower, |r| r.rtype == rtype, cx)?;
+                let old = self.current(&lower).and_then(|n| n.get(rtype));
+                let ttl = ttl.or_else(|| old.map(|s| s.ttl)).unwrap_or(cx.default_ttl);
+                let resolved = EditOp::Set {
+                    owner: owner.clone(),
+                    rtype,
+                    ttl: Some(ttl),
+                    rdatas: unique.iter().map(|d| d.to_vec()).collect(),
+                };
+                let unchanged = old.is_some_and(|s| {
+                    s.ttl == ttl
+                        && s.rdatas.len() == unique.len()
+                        && s.rdatas.iter().all(|d| unique.contains(&&**d))
+                });
+                if unchanged {
+                    return Ok(resolved);
+                }
+                if rtype == RType::DNAME || (rtype == RType::NS && lower != *origin) {
+                    self.cuts.push(lower.clone());
+                }
+                let set = RRset {
+                    rtype,
+                    ttl,
+                    rdatas: unique.iter().map(|d| Box::<[u8]>::from(*d)).collect(),
+                };
+                let node = self.node_for_add(&lower);
+                match node.rrsets.iter_mut().find(|s| s.rtype == rtype) {
+                    Some(old) => *old = set,
+                    None => node.rrsets.push(set),
+                }
+                Ok(resolved)
+            }
+            EditOp::Del {
+                owner,
+                rtype,
+                rdata,
+            } => {
+                let (rtype, rdata) = (*rtype, rdata.as_deref());
+                let matches = |t: RType, d: &[u8]| {
+                    rtype.is_none_or(|want| want == t) && rdata.is_none_or(|want| want == d)
+                };
+                self.refuse_included(&lower, |r| matches(r.rtype, &r.rdata), cx)?;
+                let found = self.current(&lower).is_some_and(|n| {
+                    n.rrsets
+                        .iter()
+                        .any(|s| s.rdatas.iter().any(|d| matches(s.rtype, d)))
+                });
+                if !found {
+                    let what = match (rtype, rdata) {
+                        (None, _) => format!("records at {owner}"),
+                        (Some(t), None) => format!("{t} records at {owner}"),
+                        (Some(t), Some(d)) => {
+                            format!("record {owner} {t} {}", rdata_to_text(t, d))
+                        }
+                    };
+                    return Err(EditError::NotFound { what });
+                }
+                let node = self
+                    .touch(&lower)
+                    .as_mut()
+                    .expect("a node with a matching record exists");
+                for set in &mut node.rrsets {
+                    set.rdatas.retain(|d| !matches(set.rtype, d));
+                }
+                node.rrsets.retain(|s| !s.rdatas.is_empty());
+                Ok(op.clone())
+            }
+        }
+    }
+
+    /// Writes `serial` into the apex SOA (if the zone still has one: the checks refuse a zone
+    /// without).
+    fn set_serial(&mut self, serial: u32) {
+        let origin = self.zone.origin().clone();
+        if self
+            .current(&origin)
+            .and_then(|n| n.get(RType::SOA))
+            .is_none()
+        {
+            return;
+        }
+        let apex = self.touch(&origin).as_mut().expect("the apex exists");
+        let soa = apex
+            .rrsets
+            .iter_mut()
+            .find(|s| s.rtype == RType::SOA)
+            .expect("checked above");
+        for rdata in &mut soa.rdatas {
+            if let Some(at) = Soa::serial_offset(rdata).filter(|&at| at + 4 <= rdata.len()) {
+                rdata[at..at + 4].copy_from_slice(&serial.to_be_bytes());
+            }
+        }
+    }
+
+    /// Does any name strictly below `name` exist (as edited)?
+    fn has_descendant(&self, name: &Name) -> bool {
+        let below = |n: &Name| n != name && is_below(n, name);
+        self.nodes
+            .iter()
+            .any(|(n, node)| node.is_some() && below(n))
+            || self
+                .zone
+                .nodes()
+                .any(|(n, _)| below(n) && !self.nodes.contains_key(n))
+    }
+
+    /// Every existing name strictly below `name` (as edited).
+    fn descendants(&self, name: &Name) -> Vec<Name> {
+        let below = |n: &Name| n != name && is_below(n, name);
+        let mut out: Vec<Name> = self
+            .nodes
+            .iter()
+            .filter(|(n, node)| node.is_some() && below(n))
+            .map(|(n, _)| n.clone())
+            .collect();
+        out.extend(
+            self.zone
+                .nodes()
+                .filter(|(n, _)| below(n) && !self.nodes.contains_key(*n))
+                .map(|(n, _)| n.clone()),
+        );
+        out
+    }
+
+    /// Removes names left without records and without descendants, and then the empty
+    /// non-terminals above them that no longer lead anywhere. The apex stays.
+    fn prune(&mut self) {
+        let origin = self.zone.origin().clone();
+        let emptied: Vec<Name> = self
+            .nodes
+            .iter()
+            .filter(|(n, node)| **n != origin && node.as_ref().is_some_and(Node::is_empty))
+            .map(|(n, _)| n.clone())
+            .collect();
+        for name in emptied {
+            let mut at = name;
+            while at != origin
+                && self.current(&at).is_some_and(Node::is_empty)
+                && !self.has_descendant(&at)
+            {
+                *self.touch(&at) = None;
+                at = at.parent().expect("a name below the apex has a parent");
+            }
+        }
+    }
+
+    /// Checks the neighbourhood of the change (see the module docs); errors refuse the edit.
+    /// Returns the warnings about changed names.
+    fn check(&self, cx: &Context<'_>) -> Result<Vec<Finding>, EditError> {
+        let origin = self.zone.origin();
+        let mut names: Vec<Name> = vec![origin.clone()];
+        let mut push = |names: &mut Vec<Name>, n: Name| {
+            if !names.contains(&n) {
+                names.push(n);
+            }
+        };
+        let changed: Vec<&Name> = self.before.iter().map(|(n, _)| n).collect();
+        for n in &changed {
+            let mut at = (*n).clone();
+            loop {
+                push(&mut names, at.clone());
+                if at == *origin {
+                    break;
+                }
+                at = at.parent().expect("a name below the apex has a parent");
+            }
+        }
+        for cut in &self.cuts {
+            for d in self.descendants(cut) {
+                push(&mut names, d);
+            }
+        }
+        // Targets of NS, MX and SRV records at the apex and at changed names.
+        let sources: Vec<Name> = std::iter::once(origin.clone())
+            .chain(changed.iter().map(|n| (*n).clone()))
+            .collect();
+        for n in &sources {
+            if let Some(node) = self.current(n) {
+                for set in &node.rrsets {
+                    for rdata in &set.rdatas {
+                        if let Some(t) = target(set.rtype, rdata) {
+                            let t = t.to_lowercase();
+                            if t.is_subdomain_of(origin) {
+                                push(&mut names, t);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        let file: Arc<Path> = Arc::from(cx.file);
+        let mut entries = Vec::new();
+        for n in &names {
+            let Some(node) = self.current(n) else {
+                continue;
+            };
+            for set in &node.rrsets {
+                for rdata in &set.rdatas {
+                    entries.push(Entry {
+                        file: file.clone(),
+                        line: 0,
+                        end_line: 0,
+                        owner: n.clone(),
+                        ttl: set.ttl,
+                        rtype: set.rtype,
+                        rdata: rdata.to_vec(),
+                    });
+                }
+            }
+        }
+        let mut errors = Vec::new();
+        let mut warnings = Vec::new();
+        for mut f in check_entries(origin, &entries) {
+            // The entries are synthesized: no line to name.
+            f.file = Some(cx.file.to_path_buf());
+            f.line = None;
+            let about_change = f
+                .owner
+                .as_ref()
+                .is_none_or(|o| changed.iter().any(|n| o.eq_ignore_case(n)));
+            match f.severity {
+                Severity::Error => errors.push(f),
+                _ if about_change => warnings.push(f),
+                _ => {}
+            }
+        }
+        if errors.is_empty() {
+            Ok(warnings)
+        } else {
+            Err(EditError::Invalid { findings: errors })
+        }
+    }
+
+    /// Old → new records of the touched names.
+    fn changes(&self) -> Vec<Change> {
+        let mut changes = Vec::new();
+        let mut added_all = Vec::new();
+        for (name, before) in &self.before {
+            let after = self.nodes.get(name).and_then(Option::as_ref);
+            let old = records(name, before.as_ref());
+            let new = records(name, after);
+            let mut added: Vec<Option<&Rec>> = new
+                .iter()
+                .filter(|r| !old.iter().any(|o| o.key() == r.key()))
+                .map(Some)
+                .collect();
+            for r in old
+                .iter()
+                .filter(|o| !new.iter().any(|n| n.key() == o.key()))
+            {
+                let pair = added
+                    .iter_mut()
+                    .find(|a| a.is_some_and(|a| a.rtype == r.rtype))
+                    .and_then(Option::take);
+                changes.push(Change {
+                    old: Some(r.presentation()),
+                    new: pair.map(Rec::presentation),
+                });
+            }
+            added_all.extend(added.into_iter().flatten().map(|r| Change {
+                old: None,
+                new: Some(r.presentation()),
+            }));
+        }
+        changes.extend(added_all);
+        changes
+    }
+
+    /// The new zone: the old base, the old overlay and the touched nodes.
+    fn finish(self) -> Zone {
+        let mut overlay = self.zone.overlay.clone();
+        let mut record_count = self.zone.record_count as isize;
+        for (name, before) in self.before {
+            let after = self.nodes.get(&name).cloned().flatten();
+            record_count += count(after.as_ref()) as isize - count(before.as_ref()) as isize;
+            if after.is_none() && !self.zone.base.contains_key(&name) {
+                overlay.remove(&name);
+            } else {
+                overlay.insert(name, after.map(Arc::new));
+            }
+        }
+        Zone {
+            origin: self.zone.origin.clone(),
+            base: self.zone.base.clone(),
+            overlay,
+            record_count: record_count.max(0) as usize,
+        }
+    }
+}
+
+/// Is `name` a subdomain of `ancestor` (both lower-cased)? A byte-suffix test first, as the
+/// descendant scans run over every name of the zone.
+fn is_below(name: &Name, ancestor: &Name) -> bool {
+    name.as_wire().ends_with(ancestor.as_wire())
+        && name::wire_is_subdomain(name.as_wire(), ancestor.as_wire())
+}
+
+/// The target name of an NS, MX or SRV record.
+fn target(rtype: RType, rdata: &[u8]) -> Option<Name> {
+    let offset = match rtype {
+        RType::NS => 0,
+        RType::MX => 2,
+        RType::SRV => 6,
+        _ => return None,
+    };
+    let wire = rdata.get(offset..)?;
+    let len = name::wire_name_len(wire)?;
+    Name::from_wire(&wire[..len]).ok()
+}
+
+fn count(node: Option<&Node>) -> usize {
+    node.map_or(0, |n| n.rrsets.iter().map(|s| s.rdatas.len()).sum())
+}
+
+/// One record, for the change list.
+struct Rec<'a> {
+    owner: &'a Name,
+    rtype: RType,
+    ttl: u32,
+    rdata: &'a [u8],
+}
+
+impl Rec<'_> {
+    /// What identifies a record in the change list: the SOA without its serial, so a serial
+    /// change alone is not listed.
+    fn key(&self) -> (RType, u32, Vec<u8>) {
+        let mut rdata = self.rdata.to_vec();
+        if self.rtype == RType::SOA {
+            if let Some(at) = Soa::serial_offset(&rdata).filter(|&at| at + 4 <= rdata.len()) {
+                rdata[at..at + 4].fill(0);
+            }
+        }
+        (self.rtype, self.ttl, rdata)
+    }
+
+    fn presentation(&self) -> String {
+        presentation(self.owner, self.rtype, self.ttl, self.rdata)
+    }
+}
+
+fn records<'a>(owner: &'a Name, node: Option<&'a Node>) -> Vec<Rec<'a>> {
+    node.into_iter()
+        .flat_map(|n| &n.rrsets)
+        .flat_map(|s| {
+            s.rdatas.iter().map(move |d| Rec {
+                owner,
+                rtype: s.rtype,
+                ttl: s.ttl,
+                rdata: d,
+            })
+        })
+        .collect()
+}
+
+/// `name TTL IN TYPE rdata`, as `record show` and the file edits print records.
+fn presentation(owner: &Name, rtype: RType, ttl: u32, rdata: &[u8]) -> String {
+    format!("{owner} {ttl} IN {rtype} {}", rdata_to_text(rtype, rdata))
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,291 @@
+use std::io;
+use std::path::Path;
+
+use super::*;
+use crate::zone::edit::{apply_edits, parse_batch};
+use crate::zone::parse::parse_zone_str;
+use crate::zone::Record;
+
+const APPLE: &str = include_str!("../../../zones/apple.example.zone");
+const FILE: &str = "apple.example.zone";
+
+fn n(text: &str) -> Name {
+    Name::parse(text, None).unwrap()
+}
+
+fn origin() -> Name {
+    n("apple.example.")
+}
+
+fn load(text: &str) -> Zone {
+    let entries = parse_zone_str(text, Path::new(FILE), &origin()).unwrap();
+    Zone::from_records(&origin(), entries.into_iter().map(Record::from))
+}
+
+fn cx() -> Context<'static> {
+    Context {
+        file: Path::new(FILE),
+        default_ttl: 3600,
+        included: &[],
+    }
+}
+
+fn ops(batch: &str) -> Vec<EditOp> {
+    parse_batch(batch, &origin()).unwrap_or_else(|e| panic!("{batch}: {e}"))
+}
+
+fn run(text: &str, batch: &str) -> Result<Update, EditError> {
+    update(&load(text), &ops(batch), &cx(), |s| s.wrapping_add(1))
+}
+
+/// Every record of a zone, for comparing (owners lower-cased by the zone).
+fn records(zone: &Zone) -> Vec<Record> {
+    zone.records_sorted()
+}
+
+fn refuse_includes(_: &Path) -> io::Result<String> {
+    Err(io::Error::new(io::ErrorKind::Unsupported, "no includes"))
+}
+
+/// The in-memory update and the file edit agree: both accept or both refuse, and when they
+/// accept, the zone read back from the edited file is the zone the update built — the same
+/// records, TTLs and serial — and the node structure (empty non-terminals) is the same.
+fn agree(text: &str, batch: &str) -> Option<Update> {
+    let memory = run(text, batch);
+    let file = memory.as_ref().ok().map(|u| {
+        apply_edits(
+            text,
+            Path::new(FILE),
+            &origin(),
+            &u.ops,
+            |_| u.new_serial,
+            &mut refuse_includes,
+        )
+    });
+    // The file edit of the original ops, for refusals.
+    let direct = apply_edits(
+        text,
+        Path::new(FILE),
+        &origin(),
+        &ops(batch),
+        |s| s.wrapping_add(1),
+        &mut refuse_includes,
+    );
+    match (memory, file) {
+        (Ok(u), Some(Ok(out))) => {
+            let from_file = load(&out.text);
+            assert_eq!(records(&u.zone), records(&from_file), "{batch}");
+            let mut names_memory: Vec<String> =
+                u.zone.nodes().map(|(n, _)| n.to_string()).collect();
+            let mut names_file: Vec<String> =
+                from_file.nodes().map(|(n, _)| n.to_string()).collect();
+            names_memory.sort();
+            names_file.sort();
+            assert_eq!(names_memory, names_file, "{batch}: names differ");
+            assert_eq!(u.zone.record_count(), from_file.record_count(), "{batch}");
+            assert_eq!(u.new_serial, out.new_serial, "{batch}");
+            assert_eq!(
+                u.changes.len(),
+                out.changes.len(),
+                "{batch}: {:?}",
+                u.changes
+            );
+            assert!(direct.is_ok(), "{batch}: the file edit refuses: {direct:?}");
+            Some(u)
+        }
+        (Ok(u), Some(Err(e))) => panic!("{batch}: memory accepts ({:?}), file refuses: {e}", u.ops),
+        (Err(e), _) => {
+            assert!(
+                direct.is_err(),
+                "{batch}: memory refuses ({e}) but the file edit accepts"
+            );
+            None
+        }
+        (Ok(_), None) => unreachable!(),
+    }
+}
+
+#[test]
+fn every_record_deleted_and_every_owner_added_to_agrees_with_the_file_edit() {
+    let zone = load(APPLE);
+    for r in zone.records_sorted() {
+        let rdata = rdata_to_text(r.rtype, &r.rdata);
+        agree(APPLE, &format!("del {} {} {rdata}", r.owner, r.rtype));
+        agree(APPLE, &format!("del {} {}", r.owner, r.rtype));
+        agree(APPLE, &format!("del {}", r.owner));
+        agree(APPLE, &format!("add {} TXT \"added\"", r.owner));
+        agree(APPLE, &format!("set {} {} 60 {rdata}", r.owner, r.rtype));
+    }
+}
+
+#[test]
+fn batches_agree_with_the_file_edit() {
+    for batch in [
+        "add _dmarc TXT \"v=DMARC1; p=none\"",
+        "set @ TXT \"v=spf1 mx -all\"\nadd _dmarc TXT \"v=DMARC1; p=none\"\ndel receiver AAAA",
+        "add a.b.c TXT \"deep\"",
+        "add a.b.c TXT \"deep\"\ndel a.b.c",
+        "add x A 300 192.0.2.1\nadd x A 192.0.2.2",
+        "add x A 300 192.0.2.1\nadd x A 600 192.0.2.2",
+        "add www CNAME mail",
+        "add www CNAME mail\nadd www A 192.0.2.9",
+        "add mail CNAME receiver",
+        "del @ NS",
+        "del @ SOA",
+        "del ns",
+        "del ns A\ndel ns AAAA",
+        "set @ NS ns.apple.example.\nadd @ NS ns.orange.example.",
+        "add sub NS ns.elsewhere.example.\nadd a.sub A 192.0.2.1",
+        "add a.sub A 192.0.2.1\nadd sub DNAME elsewhere.example.",
+        "add sub DNAME elsewhere.example.\nadd a.sub A 192.0.2.1",
+        "add @ SOA ns hostmaster 1 2 3 4 5",
+        "set @ SOA ns.apple.example. hostmaster.apple.example. 1 7200 900 1209600 300",
+        "del nothing-here",
+        "del mail A 192.0.2.99",
+        "add _25._tcp.mail TLSA 3 1 1 0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+        "add @ MX 20 backup.apple.example.\nadd backup A 192.0.2.30",
+    ] {
+        agree(APPLE, batch);
+    }
+}
+
+#[test]
+fn deleting_the_last_record_of_a_leaf_removes_the_name_and_its_empty_parents() {
+    let u = run(APPLE, "add a.b.c TXT \"deep\"").unwrap();
+    assert!(u
+        .zone
+        .node(n("b.c.apple.example.").as_wire())
+        .is_some_and(Node::is_empty));
+    let u2 = update(&u.zone, &ops("del a.b.c"), &cx(), |s| s + 1).unwrap();
+    for gone in [
+        "a.b.c.apple.example.",
+        "b.c.apple.example.",
+        "c.apple.example.",
+    ] {
+        assert!(
+            u2.zone.node(n(gone).as_wire()).is_none(),
+            "{gone} still exists"
+        );
+    }
+    assert_eq!(u2.zone.record_count(), load(APPLE).record_count());
+    assert_eq!(u2.new_serial, 2025103003);
+}
+
+#[test]
+fn a_name_with_descendants_stays_as_an_empty_non_terminal() {
+    let u = run(APPLE, "add a.b TXT \"x\"\nadd b TXT \"y\"").unwrap();
+    let u2 = update(&u.zone, &ops("del b"), &cx(), |s| s + 1).unwrap();
+    assert!(u2
+        .zone
+        .node(n("b.apple.example.").as_wire())
+        .is_some_and(Node::is_empty));
+    assert!(u2.zone.node(n("a.b.apple.example.").as_wire()).is_some());
+}
+
+#[test]
+fn missing_ttls_are_resolved_from_the_rrset_or_the_default() {
+    let u = run(APPLE, "add mail A 192.0.2.99\nadd new TXT \"t\"").unwrap();
+    let ttls: Vec<Option<u32>> = u
+        .ops
+        .iter()
+        .map(|op| match op {
+            EditOp::Add { ttl, .. } => *ttl,
+            _ => None,
+        })
+        .collect();
+    assert_eq!(ttls, [Some(3600), Some(3600)]);
+    let c = Context {
+        default_ttl: 120,
+        ..cx()
+    };
+    let u = update(&load(APPLE), &ops("add new TXT \"t\""), &c, |s| s + 1).unwrap();
+    let rr = u.zone.node(n("new.apple.example.").as_wire()).unwrap();
+    assert_eq!(rr.get(RType::TXT).unwrap().ttl, 120);
+}
+
+#[test]
+fn a_no_op_keeps_the_zone_and_the_serial() {
+    let u = run(APPLE, "add mail A 192.0.2.25").unwrap();
+    assert!(u.changes.is_empty() && u.ops.is_empty());
+    assert_eq!(u.new_serial, u.old_serial);
+    assert_eq!(u.zone.overlay_len(), 0);
+}
+
+#[test]
+fn refusals_name_the_reason() {
+    let e = run(APPLE, "del @ NS").unwrap_err();
+    assert!(matches!(e, EditError::Invalid { .. }), "{e}");
+    assert!(e.to_string().contains("NS"), "{e}");
+    let e = run(APPLE, "add mail CNAME receiver").unwrap_err();
+    assert!(e.to_string().contains("CNAME"), "{e}");
+    let e = run(APPLE, "add x A 300 192.0.2.1\nadd x A 600 192.0.2.2").unwrap_err();
+    assert!(matches!(e, EditError::TtlMismatch { .. }), "{e}");
+    let e = run(APPLE, "del nothing-here").unwrap_err();
+    assert!(matches!(e, EditError::NotFound { .. }), "{e}");
+    let e = update(&load(APPLE), &ops("add x A 192.0.2.1"), &cx(), |s| s).unwrap_err();
+    assert!(matches!(e, EditError::SerialNotGreater { .. }), "{e}");
+}
+
+#[test]
+fn records_of_included_files_are_not_edited() {
+    let included = [IncludedRecord {
+        owner: n("mail.apple.example."),
+        rtype: RType::A,
+        rdata: vec![192, 0, 2, 25].into(),
+        file: "mail.inc".into(),
+        line: 3,
+    }];
+    let c = Context {
+        included: &included,
+        ..cx()
+    };
+    for batch in ["del mail A 192.0.2.25", "set mail A 192.0.2.1", "del mail"] {
+        let e = update(&load(APPLE), &ops(batch), &c, |s| s + 1).unwrap_err();
+        assert!(
+            matches!(e, EditError::InIncludedFile { line: 3, .. }),
+            "{batch}: {e}"
+        );
+    }
+    // Another type at the same owner is fine.
+    update(&load(APPLE), &ops("del mail AAAA"), &c, |s| s + 1).unwrap();
+}
+
+#[test]
+fn updates_stack_on_the_overlay_and_compaction_keeps_the_zone() {
+    let mut zone = load(APPLE);
+    for i in 0..50 {
+        zone = update(
+            &zone,
+            &ops(&format!("add h{i} A 192.0.2.{i}")),
+            &cx(),
+            |s| s + 1,
+        )
+        .unwrap()
+        .zone;
+    }
+    zone = update(&zone, &ops("del h7"), &cx(), |s| s + 1)
+        .unwrap()
+        .zone;
+    assert_eq!(zone.overlay_len(), 50);
+    assert_eq!(zone.record_count(), load(APPLE).record_count() + 49);
+    assert_eq!(zone.serial(), Some(2025103001 + 51));
+    let compact = zone.compacted();
+    assert_eq!(compact.overlay_len(), 0);
+    assert_eq!(records(&compact), records(&zone));
+    assert_eq!(compact.node_count(), zone.node_count());
+    assert!(compact.node(n("h7.apple.example.").as_wire()).is_none());
+}
+
+#[test]
+fn set_serial_changes_only_the_serial() {
+    let zone = load(APPLE);
+    let z = set_serial(&zone, 7).unwrap();
+    assert_eq!(z.serial(), Some(7));
+    let strip = |z: &Zone| {
+        records(z)
+            .into_iter()
+            .filter(|r| r.rtype != RType::SOA)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(strip(&z), strip(&zone));
+}
