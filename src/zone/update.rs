@@ -443,7 +443,7 @@ impl<'z> Work<'z> {
     fn check(&self, cx: &Context<'_>) -> Result<Vec<Finding>, EditError> {
         let origin = self.zone.origin();
         let mut names: Vec<Name> = vec![origin.clone()];
-        let mut push = |names: &mut Vec<Name>, n: Name| {
+        let push = |names: &mut Vec<Name>, n: Name| {
             if !names.contains(&n) {
                 names.push(n);
             }
