@@ -5,6 +5,7 @@
 //!   and its lookup rules, serial arithmetic, zone checks, layout-preserving edits.
 //! - [`wire`] — pure: DNS message parsing and answer encoding for the query path.
 //! - [`store`] — zone files on disk: loading, atomic writes, per-zone edit locks.
+//! - [`journal`] — the change journal: acknowledged edits, fsynced, replayed at start-up.
 //! - [`server`] — async: sockets, zone snapshots, reload/freeze/thaw, the watcher, the control socket.
 //! - [`control`] — the control protocol shared by the server and the CLI.
 //! - [`dnsclient`] — a small blocking DNS client the CLI uses to verify edits on the wire.
@@ -17,6 +18,7 @@ pub mod cli;
 pub mod config;
 pub mod control;
 pub mod dnsclient;
+pub mod journal;
 pub mod server;
 pub mod store;
 pub mod wire;

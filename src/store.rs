@@ -7,7 +7,8 @@ use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
 use crate::zone::check::{check_entries, Finding, Severity};
-use crate::zone::parse::{parse_zone, ParseError};
+use crate::zone::parse::{parse_zone_with_end_ttl, ParseError, DEFAULT_TTL};
+use crate::zone::update::IncludedRecord;
 use crate::zone::{Name, Record, Zone};
 
 /// What identifies a version of a file cheaply, to tell whether it changed since it was loaded.
@@ -44,6 +45,11 @@ pub struct LoadedZone {
     pub stamp: Option<FileStamp>,
     /// Hash of the file's bytes, to tell a real change from a touch.
     pub content_hash: u64,
+    /// TTL of a new RRset an edit gives none: the `$TTL` in effect at the end of the file, else
+    /// 3600 (Knot's default).
+    pub default_ttl: u32,
+    /// Records of `$INCLUDE`d files, which edits do not change.
+    pub included: Vec<IncludedRecord>,
 }
 
 /// Why a zone file could not be loaded. Display gives `FILE:LINE: reason` lines.
@@ -69,12 +75,21 @@ pub fn load_zone(path: &Path, origin: &Name) -> Result<LoadedZone, LoadError> {
         path: path.into(),
         error,
     })?;
-    let mut hasher = std::collections::hash_map::DefaultHasher::new();
-    bytes.hash(&mut hasher);
-    let content_hash = hasher.finish();
+    let content_hash = content_hash(&bytes);
     let text = String::from_utf8(bytes).map_err(|_| LoadError::NotUtf8 { path: path.into() })?;
+    zone_from_text(&text, path, origin, stamp, content_hash)
+}
+
+/// Parses and checks the text of the zone file at `path` (its `$INCLUDE`s read from disk).
+pub fn zone_from_text(
+    text: &str,
+    path: &Path,
+    origin: &Name,
+    stamp: Option<FileStamp>,
+    content_hash: u64,
+) -> Result<LoadedZone, LoadError> {
     let mut load_include = |p: &Path| -> io::Result<String> { std::fs::read_to_string(p) };
-    let entries = parse_zone(&text, path, origin, &mut load_include)?;
+    let (entries, end_ttl) = parse_zone_with_end_ttl(text, path, origin, &mut load_include)?;
     let findings = check_entries(origin, &entries);
     let (errors, warnings): (Vec<Finding>, Vec<Finding>) = findings
         .into_iter()
@@ -82,6 +97,17 @@ pub fn load_zone(path: &Path, origin: &Name) -> Result<LoadedZone, LoadError> {
     if !errors.is_empty() {
         return Err(LoadError::Check { findings: errors });
     }
+    let included = entries
+        .iter()
+        .filter(|e| *e.file != *path)
+        .map(|e| IncludedRecord {
+            owner: e.owner.to_lowercase(),
+            rtype: e.rtype,
+            rdata: e.rdata.clone().into(),
+            file: e.file.to_path_buf(),
+            line: e.line,
+        })
+        .collect();
     let records = entries.into_iter().map(Record::from);
     let zone = Zone::from_records(origin, records);
     Ok(LoadedZone {
@@ -89,7 +115,16 @@ pub fn load_zone(path: &Path, origin: &Name) -> Result<LoadedZone, LoadError> {
         warnings,
         stamp,
         content_hash,
+        default_ttl: end_ttl.unwrap_or(DEFAULT_TTL),
+        included,
     })
+}
+
+/// The hash that tells a real change of a zone file's bytes from a touch.
+pub fn content_hash(bytes: &[u8]) -> u64 {
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    bytes.hash(&mut hasher);
+    hasher.finish()
 }
 
 /// The zone origin a file name implies: `apple.example.zone` → `apple.example.`.

@@ -3,19 +3,21 @@
 //! Every verb that changes a zone goes through one path, [`run_edit`]:
 //!
 //! ```text
-//! lock ZONES_DIR/.ORIGIN.lock ─► read the file ─► ask the server (if one runs): frozen? → refuse
-//!   ─► edit the text in memory (zone::edit; serial policy with the clock read here)
-//!   ─► --dry-run: print, stop            ─► refused: exit 1, nothing written
-//!   ─► write_atomic ─► server: reload the zone, then query it over DNS and compare every changed
-//!      RRset and the serial with what the new file says ─► print ─► unlock
+//! a server serves the zone (asked on the control socket)?
+//!   yes ─► Request::Edit: the server applies it to the served zone in memory (checked, one
+//!          serial bump by its policy), journals it (fsync), serves it and answers; it writes
+//!          the zone file a moment later ─► query the server over DNS: the new serial and every
+//!          added record are answered, every removed one is not ─► print
+//!   no  ─► lock ZONES_DIR/.ORIGIN.lock ─► read the file ─► the same in-memory edit, then the
+//!          same ops written into the text (layout kept) ─► --dry-run: print, stop
+//!          ─► write_atomic ─► print ─► unlock
 //! ```
 //!
-//! The lock is held until the answer is verified, so the serial and records checked on the
-//! wire are this command's and not a later one's, and two `zonectl` processes never both edit
-//! the same old text. The edit itself (layout-preserving, validated, one serial bump) is the
-//! pure `zone::edit`; this file only reads the clock, does the I/O and prints.
+//! Either way, a refused edit exits 1 and changes nothing. The server being the only writer of
+//! the zones it serves is what makes concurrent edits safe (and a frozen zone refuse them);
+//! without a server, the lock does. The edit itself is the pure `zone::update` (in memory) and
+//! `zone::edit` (the file's text); this file only reads the clock, does the I/O and prints.
 
-use std::collections::{BTreeMap, BTreeSet};
 use std::io::Read;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -27,15 +29,16 @@ use clap::{Args, Subcommand};
 use serde::Serialize;
 
 use super::Settings;
-use crate::control::{self, ClientError, Request, Response, ZoneStatus};
+use crate::control::{
+    self, ClientError, EditChange, EditDone, OpWire, Request, Response, ZoneStatus,
+};
 use crate::dnsclient;
 use crate::store;
 use crate::zone::edit::{apply_edits, op_from_args, parse_batch, set_serial, EditOp};
-use crate::zone::lookup::{lookup, LookupOptions, Owner, Rcode, Rdatas, Rrset};
-use crate::zone::parse::{parse_zone, Entry};
 use crate::zone::rdata::rdata_to_text;
-use crate::zone::serial::{check_serial_set, next_serial, SerialError, SerialPolicy};
-use crate::zone::{Name, RType, Record, Zone};
+use crate::zone::serial::{next_serial, serial_gt, settle_serial_set, SerialPolicy};
+use crate::zone::update;
+use crate::zone::{Name, RType, Zone};
 
 /// The global options only the edit verbs use (kept out of [`Settings`], which every verb
 /// destructures).
@@ -250,7 +253,29 @@ impl SerialArgs {
 /// read before they compute an edit. The origin is lower-cased.
 pub fn zone_data(s: &Settings, zone: &str) -> anyhow::Result<Zone> {
     let t = target(s, zone)?;
+    sync(s, &t)?;
     Ok(store::load_zone(&t.file, &t.origin)?.zone)
+}
+
+/// Asks a running server to write its acknowledged edits of the zone into the file, so that
+/// reading the file sees every edit made so far. Nothing to do when no server runs.
+fn sync(s: &Settings, t: &Target) -> anyhow::Result<()> {
+    let request = Request::Sync {
+        zone: Some(t.origin.to_string()),
+    };
+    match control::call(&s.control, &request) {
+        Ok(Response::Done { outcomes }) => match outcomes.into_iter().find(|o| !o.ok) {
+            Some(o) => bail!("{}: {}", t.origin, o.message),
+            None => Ok(()),
+        },
+        // The server does not serve this zone: its file is the operator's alone.
+        Ok(Response::Error { .. }) | Err(ClientError::NotRunning { .. }) => Ok(()),
+        Ok(other) => bail!("unexpected answer from the server: {other:?}"),
+        Err(e) => Err(anyhow!(e).context(format!(
+            "{}: cannot ask the server to write its edits into the file",
+            t.origin
+        ))),
+    }
 }
 
 /// Applies `ops` to `zone` through the one edit path every changing verb takes (validated, one
@@ -309,6 +334,8 @@ fn misplaced_option(words: &[String]) -> ExitCode {
 struct Target {
     origin: Name,
     file: PathBuf,
+    /// The file exists (a running server edits its own file, which may be elsewhere).
+    file_found: bool,
     policy: SerialPolicy,
 }
 
@@ -322,40 +349,28 @@ fn target(s: &Settings, zone: &str) -> anyhow::Result<Target> {
         .and_then(|z| z.serial_policy)
         .or(s.config.serial_policy)
         .unwrap_or_default();
+    let plain = |name: &str| {
+        s.zones_dir
+            .join(format!("{}.zone", name.trim_end_matches('.')))
+    };
     let file = match configured {
-        Some(z) => s.zones_dir.join(
-            z.file
-                .clone()
-                .unwrap_or_else(|| format!("{}.zone", z.name.trim_end_matches('.')).into()),
-        ),
-        None => {
-            let plain = s
-                .zones_dir
-                .join(format!("{}.zone", zone.trim_end_matches('.')));
-            if plain.is_file() {
-                plain
-            } else {
-                // The file name may differ in case from what was typed.
-                store::zone_files(&s.zones_dir)
-                    .with_context(|| {
-                        format!("reading the zones directory {}", s.zones_dir.display())
-                    })?
-                    .into_iter()
-                    .find(|f| {
-                        store::origin_from_file_name(f).is_some_and(|o| o.eq_ignore_case(&origin))
-                    })
-                    .ok_or_else(|| {
-                        anyhow!(
-                            "no zone file for {origin}: {} does not exist (pass --zones-dir DIR, \
-                             or name the file in a [[zone]] entry of --config FILE)",
-                            plain.display()
-                        )
-                    })?
-            }
-        }
+        Some(z) => s
+            .zones_dir
+            .join(z.file.clone().unwrap_or_else(|| plain(&z.name))),
+        None if plain(zone).is_file() => plain(zone),
+        // The file name may differ in case from what was typed.
+        None => store::zone_files(&s.zones_dir)
+            .ok()
+            .and_then(|files| {
+                files.into_iter().find(|f| {
+                    store::origin_from_file_name(f).is_some_and(|o| o.eq_ignore_case(&origin))
+                })
+            })
+            .unwrap_or_else(|| plain(zone)),
     };
     Ok(Target {
         origin,
+        file_found: file.is_file(),
         file,
         policy,
     })
@@ -378,7 +393,6 @@ enum Edit {
 
 /// The edit computed in memory, before anything is written.
 struct Planned {
-    text: String,
     changes: Vec<ChangeJson>,
     old_serial: u32,
     new_serial: u32,
@@ -445,9 +459,102 @@ fn read_include(path: &Path) -> std::io::Result<String> {
 
 /// The one path every changing verb takes: see the module docs.
 fn run_edit(s: &Settings, o: &EditOptions, t: &Target, edit: Edit) -> anyhow::Result<ExitCode> {
+    match ask_server(s, t)? {
+        Server::Serving(_) => run_edit_live(s, o, t, edit),
+        srv => run_edit_file(s, o, t, edit, srv),
+    }
+}
+
+/// A running server serves the zone: it applies the edit (see `server::manager`); then the
+/// answer is checked on the wire.
+fn run_edit_live(
+    s: &Settings,
+    o: &EditOptions,
+    t: &Target,
+    edit: Edit,
+) -> anyhow::Result<ExitCode> {
     let EditOptions { dry_run, server } = *o;
-    // Held to the end of this function: see the module docs. A dry run writes nothing and reads
-    // the file in one go, and a rename never shows it torn, so it needs no lock.
+    let change = match edit {
+        Edit::Ops(ops) => EditChange::Ops {
+            ops: ops.iter().map(OpWire::from).collect(),
+        },
+        Edit::Bump => EditChange::Bump,
+        Edit::SetSerial { serial, force } => EditChange::SetSerial { serial, force },
+    };
+    let request = Request::Edit {
+        zone: t.origin.to_string(),
+        change,
+        dry_run,
+    };
+    let done = match control::call(&s.control, &request).with_context(|| {
+        format!(
+            "{}: the server did not answer the edit; check `zonectl status {}` to see whether \
+             it was applied",
+            t.origin, t.origin
+        )
+    })? {
+        Response::Edited(done) => done,
+        Response::Error { message } => bail!("{message}"),
+        other => bail!("unexpected answer from the server: {other:?}"),
+    };
+    let planned = Planned {
+        changes: done
+            .changes
+            .iter()
+            .map(|c| ChangeJson {
+                old: c.old.clone(),
+                new: c.new.clone(),
+            })
+            .collect(),
+        old_serial: done.old_serial,
+        new_serial: done.new_serial,
+        warnings: done.warnings.clone(),
+    };
+    for w in &planned.warnings {
+        eprintln!("zonectl: {}: {w}", t.origin);
+    }
+    if dry_run {
+        return report(
+            s,
+            t,
+            &planned,
+            false,
+            true,
+            &["dry run: nothing written".into()],
+        );
+    }
+    if done.new_serial == done.old_serial {
+        return report(s, t, &planned, true, false, &["no change".into()]);
+    }
+    let note = verify(server, t, &done).with_context(|| {
+        format!(
+            "{}: the server acknowledged the edit (it is journaled), but it is not served as \
+             written on {server}",
+            t.origin
+        )
+    })?;
+    report(s, t, &planned, true, false, &[note])
+}
+
+/// No server serves the zone: edit the file under the zone's edit lock.
+fn run_edit_file(
+    s: &Settings,
+    o: &EditOptions,
+    t: &Target,
+    edit: Edit,
+    srv: Server,
+) -> anyhow::Result<ExitCode> {
+    let dry_run = o.dry_run;
+    if !t.file_found {
+        bail!(
+            "no zone file for {}: {} does not exist (pass --zones-dir DIR, or name the file in a \
+             [[zone]] entry of --config FILE)",
+            t.origin,
+            t.file.display()
+        );
+    }
+    // A dry run writes nothing and reads the file in one go, and a rename never shows it torn,
+    // so it needs no lock.
     let _lock = if dry_run {
         None
     } else {
@@ -474,27 +581,12 @@ fn run_edit(s: &Settings, o: &EditOptions, t: &Target, edit: Edit) -> anyhow::Re
             String::from_utf8(b)
                 .with_context(|| format!("{}: not valid UTF-8 text", t.file.display()))
         })?;
-
-    let srv = ask_server(s, t)?;
-    if let Server::Serving(st) = &srv {
-        if st.frozen {
-            bail!(
-                "zone is frozen: thaw it first ({} is being edited by hand; `zonectl thaw {}` \
-                 when that is done); nothing was changed",
-                t.origin,
-                t.origin
-            );
-        }
-        same_file(t, st)?;
-    }
-
-    let planned = plan(t, &text, edit, now_unix())?;
+    let (planned, new_text) = plan(t, &text, edit, now_unix())?;
     for w in &planned.warnings {
         eprintln!("zonectl: {}: {w}", t.origin);
     }
-    if planned.text == text {
-        let served = matches!(&srv, Server::Serving(st) if st.serial == Some(planned.old_serial));
-        return report(s, t, &planned, served, dry_run, &["no change".to_owned()]);
+    if new_text == text {
+        return report(s, t, &planned, false, dry_run, &["no change".to_owned()]);
     }
     if dry_run {
         return report(
@@ -506,179 +598,76 @@ fn run_edit(s: &Settings, o: &EditOptions, t: &Target, edit: Edit) -> anyhow::Re
             &["dry run: nothing written".to_owned()],
         );
     }
-
-    store::write_atomic(&t.file, planned.text.as_bytes())
+    store::write_atomic(&t.file, new_text.as_bytes())
         .with_context(|| format!("writing {}; it is unchanged", t.file.display()))?;
-
     let note = match srv {
-        Server::None => {
-            "no server running: the file is updated; it will be served at the next start".to_owned()
-        }
         Server::NotServing(why) => format!(
             "the server on {} does not serve {} ({why}): the file is updated",
             s.control.display(),
             t.origin
         ),
-        Server::Serving(_) => {
-            reload(s, t)?;
-            verify(server, t, &text, &planned.text, planned.new_serial).with_context(|| {
-                format!(
-                    "{}: the file is written and the server reloaded it, but the edit is not \
-                     served as written on {server}",
-                    t.origin
-                )
-            })?;
-            return report(
-                s,
-                t,
-                &planned,
-                true,
-                false,
-                &[format!(
-                    "served: verified on {server} (serial {})",
-                    planned.new_serial
-                )],
-            );
+        _ => {
+            "no server running: the file is updated; it will be served at the next start".to_owned()
         }
     };
     report(s, t, &planned, false, false, &[note])
 }
 
-/// Refuses to edit a file other than the one the server serves for the zone (a `--zones-dir`
-/// or `--config` that differs from the server's), when the server's path can be compared.
-fn same_file(t: &Target, st: &ZoneStatus) -> anyhow::Result<()> {
-    if !st.file.is_absolute() {
-        // Relative to the server's working directory, which is not known here.
-        return Ok(());
-    }
-    let ours = std::fs::canonicalize(&t.file).unwrap_or_else(|_| t.file.clone());
-    let theirs = std::fs::canonicalize(&st.file).unwrap_or_else(|_| st.file.clone());
-    if ours != theirs {
-        bail!(
-            "{}: the server serves this zone from {}, but this command would edit {}; pass the \
-             server's --zones-dir (or --config); nothing was changed",
-            t.origin,
-            st.file.display(),
-            t.file.display()
-        );
-    }
-    Ok(())
-}
-
-/// Computes the new text, the changes and the serials; writes nothing.
-fn plan(t: &Target, text: &str, edit: Edit, now: i64) -> anyhow::Result<Planned> {
+/// Computes the new file text, the changes and the serials; writes nothing. Record edits are
+/// resolved on the zone in memory first (`zone::update`: TTLs, checks), exactly as a server
+/// does, then written into the text (`zone::edit`), so the file gets what a server would serve.
+fn plan(t: &Target, text: &str, edit: Edit, now: i64) -> anyhow::Result<(Planned, String)> {
     let refuse = |e: crate::zone::edit::EditError| anyhow!(e).context(refused(t));
-    let ops = match &edit {
-        Edit::Ops(ops) => ops.as_slice(),
-        Edit::Bump | Edit::SetSerial { .. } => &[],
-    };
-    // With no ops this only reads the current serial (`new_serial` is not called).
-    let out = apply_edits(
-        text,
-        &t.file,
-        &t.origin,
-        ops,
-        |old| next_serial(t.policy, old, now),
-        &mut read_include,
-    )
-    .map_err(refuse)?;
-    let mut warnings: Vec<String> = out.warnings.iter().map(|f| f.to_string()).collect();
-    let old = out.old_serial;
-    let new = match edit {
-        Edit::Ops(_) => {
-            return Ok(Planned {
-                text: out.text,
-                changes: out
-                    .changes
-                    .into_iter()
-                    .map(|c| ChangeJson {
-                        old: c.old,
-                        new: c.new,
-                    })
-                    .collect(),
-                old_serial: old,
-                new_serial: out.new_serial,
-                warnings,
-            })
-        }
-        Edit::Bump => next_serial(t.policy, old, now),
-        Edit::SetSerial { serial, force } => match check_serial_set(old, serial) {
-            Ok(()) => serial,
-            Err(SerialError::Unchanged { .. }) => old,
-            Err(e) if force => {
-                warnings.push(format!(
-                    "warning: --force: {}",
-                    forced_warning(&e, old, serial)
-                ));
-                serial
-            }
-            Err(e) => bail!(
-                "{}: {e}; `--force` sets it anyway, and secondaries then keep their copy",
-                refused(t)
-            ),
-        },
-    };
-    let text = set_serial(text, &t.file, &t.origin, new, &mut read_include).map_err(refuse)?;
-    Ok(Planned {
-        text,
-        changes: Vec::new(),
-        old_serial: old,
-        new_serial: new,
-        warnings,
-    })
-}
-
-/// What a forced `serial set` means for secondaries, and the safe way it skipped.
-fn forced_warning(e: &SerialError, old: u32, new: u32) -> String {
-    let why = match e {
-        SerialError::Undefined { .. } => "is exactly 2^31 away from",
-        _ => "is less than",
-    };
-    let mut s = format!(
-        "serial {new} {why} the current serial {old} under RFC 1982: secondaries will not \
-         transfer the zone, and keep serving their copy, until its serial is greater than {old} \
-         again"
-    );
-    if let Some((last, via)) = e.steps().split_last() {
-        let via: Vec<String> = via
-            .iter()
-            .map(|step| format!("set serial {step}, wait until every secondary has transferred it"))
-            .collect();
-        s.push_str(&format!(
-            " (the safe way: {}, then set {last})",
-            via.join(", then ")
-        ));
-    }
-    s
-}
-
-/// Asks the server to load the written file, and checks that it did.
-fn reload(s: &Settings, t: &Target) -> anyhow::Result<()> {
-    let request = Request::Reload {
-        zone: Some(t.origin.to_string()),
-    };
-    let context = || {
-        format!(
-            "{}: the file is written, but the server did not load it",
-            t.origin
-        )
-    };
-    match control::call(&s.control, &request).with_context(context)? {
-        Response::Done { outcomes } => {
-            let Some(o) = outcomes.into_iter().next() else {
-                return Err(anyhow!("no outcome in the answer")).with_context(context);
+    let loaded = store::zone_from_text(text, &t.file, &t.origin, None, 0)
+        .map_err(|e| anyhow!("{e}").context(refused(t)))?;
+    let old = loaded
+        .zone
+        .serial()
+        .ok_or_else(|| anyhow!("{}: the zone has no SOA record", refused(t)))?;
+    let mut warnings = Vec::new();
+    let (new, ops) = match edit {
+        Edit::Ops(ops) => {
+            let cx = update::Context {
+                file: &t.file,
+                default_ttl: loaded.default_ttl,
+                included: &loaded.included,
             };
-            for w in &o.warnings {
-                eprintln!("zonectl: {}: server: {w}", t.origin);
-            }
-            if !o.ok {
-                return Err(anyhow!("{}", o.message)).with_context(context);
-            }
-            Ok(())
+            let u = update::update(&loaded.zone, &ops, &cx, |old| {
+                next_serial(t.policy, old, now)
+            })
+            .map_err(refuse)?;
+            (u.new_serial, u.ops)
         }
-        Response::Error { message } => Err(anyhow!(message)).with_context(context),
-        other => Err(anyhow!("unexpected answer: {other:?}")).with_context(context),
-    }
+        Edit::Bump => (next_serial(t.policy, old, now), Vec::new()),
+        Edit::SetSerial { serial, force } => {
+            let (serial, warning) = settle_serial_set(old, serial, force)
+                .map_err(|e| anyhow!("{}: {e}", refused(t)))?;
+            warnings.extend(warning);
+            (serial, Vec::new())
+        }
+    };
+    let (new_text, changes) = if ops.is_empty() {
+        let text = set_serial(text, &t.file, &t.origin, new, &mut read_include).map_err(refuse)?;
+        (text, Vec::new())
+    } else {
+        let out = apply_edits(text, &t.file, &t.origin, &ops, |_| new, &mut read_include)
+            .map_err(refuse)?;
+        warnings.extend(out.warnings.iter().map(|f| f.to_string()));
+        (out.text, out.changes)
+    };
+    let planned = Planned {
+        changes: changes
+            .into_iter()
+            .map(|c| ChangeJson {
+                old: c.old,
+                new: c.new,
+            })
+            .collect(),
+        old_serial: old,
+        new_serial: if new_text == text { old } else { new },
+        warnings,
+    };
+    Ok((planned, new_text))
 }
 
 /// Prints the outcome of an edit; `notes` are the last lines (what was done about it).
@@ -723,173 +712,108 @@ fn report(
 // ---------------------------------------------------------------------------------------------
 // Verification on the wire
 
-/// One record of a response, in the form compared: owner and RDATA names lower-cased.
-type WireRecord = (Vec<u8>, u16, u32, Vec<u8>);
-
-/// What a response says, in the form compared.
-#[derive(Debug, PartialEq, Eq)]
-struct Said {
-    rcode: u8,
-    authoritative: bool,
-    answer: Vec<WireRecord>,
-    authority: Vec<WireRecord>,
-}
-
-/// The RRsets of a zone text: (lower-cased owner, type) → {(TTL, RDATA)}.
-type RRsets = BTreeMap<(Vec<u8>, u16), BTreeSet<(u32, Vec<u8>)>>;
-
-fn rrsets(entries: &[Entry]) -> RRsets {
-    let mut map = RRsets::new();
-    for e in entries {
-        map.entry((e.owner.to_lowercase().as_wire().to_vec(), e.rtype.0))
-            .or_default()
-            .insert((e.ttl, e.rdata.clone()));
+/// A record line (`name TTL IN TYPE rdata`) with its owner lower-cased, as compared.
+fn normalized(line: &str) -> String {
+    match line.split_once(' ') {
+        Some((owner, rest)) => format!("{} {rest}", owner.to_ascii_lowercase()),
+        None => line.to_owned(),
     }
-    map
 }
 
-/// Queries the server at `addr` for the SOA and for every RRset that differs between the old
-/// and the new text, and checks that each answer is the one the new zone gives (as the
-/// server's lookup rules would produce it from the new file: wildcards, CNAMEs, referrals and
-/// negative answers included). Returns how many questions were checked.
-fn verify(
-    addr: SocketAddr,
-    t: &Target,
-    old_text: &str,
-    new_text: &str,
-    new_serial: u32,
-) -> anyhow::Result<usize> {
-    let old = parse_zone(old_text, &t.file, &t.origin, &mut read_include)?;
-    let new = parse_zone(new_text, &t.file, &t.origin, &mut read_include)?;
-    let (old_sets, new_sets) = (rrsets(&old), rrsets(&new));
-    let apex = t.origin.to_lowercase();
-    let mut questions: Vec<(Vec<u8>, u16)> = vec![(apex.as_wire().to_vec(), RType::SOA.0)];
-    for key in old_sets.keys().chain(new_sets.keys()) {
-        if old_sets.get(key) != new_sets.get(key) && !questions.contains(key) {
-            questions.push(key.clone());
+/// The owner and type of a record line.
+fn owner_and_type(line: &str) -> anyhow::Result<(Name, RType)> {
+    let words: Vec<&str> = line.split_whitespace().collect();
+    let (Some(owner), Some(rtype)) = (words.first(), words.get(3)) else {
+        bail!("malformed record line {line:?} from the server");
+    };
+    let owner = Name::parse(owner, None)?;
+    let rtype = RType::from_name(rtype).ok_or_else(|| anyhow!("unknown type in {line:?}"))?;
+    Ok((owner, rtype))
+}
+
+/// Queries the server at `addr` for the SOA and for every changed record, and checks that the
+/// new serial and every added record are answered and every removed one is not. A record the
+/// server answers with a referral for (glue below a delegation) is not checked.
+fn verify(addr: SocketAddr, t: &Target, done: &EditDone) -> anyhow::Result<String> {
+    let soa = dnsclient::query(addr, &t.origin, RType::SOA)?;
+    let serial = soa
+        .answer
+        .iter()
+        .find(|r| r.rtype == RType::SOA)
+        .and_then(|r| crate::zone::Soa::from_rdata(&r.rdata))
+        .map(|soa| soa.serial);
+    match serial {
+        Some(x) if x == done.new_serial => {}
+        // Another edit followed this one: the server applies edits in order, so the later
+        // serial holds this one, and its records may have changed again since.
+        Some(x) if serial_gt(x, done.new_serial) => {
+            return Ok(format!(
+                "served: {server} serves serial {x}, which includes this edit (serial {}) and \
+                 a later one",
+                done.new_serial,
+                server = addr
+            ))
         }
+        _ => bail!(
+            "the server answers the SOA of {} with serial {}, not {}",
+            t.origin,
+            serial.map_or_else(|| "none".to_owned(), |s| s.to_string()),
+            done.new_serial
+        ),
     }
-    let zone = Zone::from_records(&t.origin, new.into_iter().map(Record::from));
-
-    let mut checked = 0;
-    for (owner_wire, rtype) in &questions {
-        let rtype = RType(*rtype);
-        // Meta types cannot be asked for; a record of such a type is not checked here.
+    let added: Vec<String> = done
+        .changes
+        .iter()
+        .filter_map(|c| c.new.as_deref().map(normalized))
+        .collect();
+    let removed: Vec<String> = done
+        .changes
+        .iter()
+        .filter_map(|c| c.old.as_deref().map(normalized))
+        .filter(|old| !added.contains(old))
+        .collect();
+    for (line, want) in added
+        .iter()
+        .map(|l| (l, true))
+        .chain(removed.iter().map(|l| (l, false)))
+    {
+        let (owner, rtype) = owner_and_type(line)?;
         if rtype == RType::OPT || (128..=255).contains(&rtype.0) {
-            continue;
+            continue; // meta types cannot be asked for
         }
-        let qname = Name::from_wire(owner_wire).expect("owner names are valid wire names");
-        let resp = dnsclient::query(addr, &qname, rtype)?;
-        if rtype == RType::SOA && owner_wire == apex.as_wire() {
-            let serial = resp
-                .answer
-                .iter()
-                .find(|r| r.rtype == RType::SOA)
-                .and_then(|r| crate::zone::Soa::from_rdata(&r.rdata))
-                .map(|soa| soa.serial);
-            if serial != Some(new_serial) {
-                bail!(
-                    "the server answers the SOA of {} with serial {}, not {new_serial}",
-                    t.origin,
-                    serial.map_or_else(|| "none".to_owned(), |s| s.to_string())
-                );
-            }
-        }
-        let expected = expected_answer(&zone, &qname, rtype);
-        let got = said_on_wire(&resp);
-        if got != expected {
+        let resp = dnsclient::query(addr, &owner, rtype)?;
+        let referral = !resp.authoritative;
+        let said: Vec<String> = resp
+            .answer
+            .iter()
+            .chain(&resp.authority)
+            .map(|r| {
+                normalized(&format!(
+                    "{} {} IN {} {}",
+                    r.owner,
+                    r.ttl,
+                    r.rtype,
+                    rdata_to_text(r.rtype, &r.rdata)
+                ))
+            })
+            .collect();
+        let present = said.contains(line);
+        if present != want && !referral {
             bail!(
-                "{qname} {rtype}: the server answers\n{}\nbut the edited file says\n{}",
-                describe(&got),
-                describe(&expected)
+                "{owner} {rtype}: expected {line} to be {}, but the server answers:\n  {}",
+                if want { "served" } else { "gone" },
+                if said.is_empty() {
+                    "(no records)".to_owned()
+                } else {
+                    said.join("\n  ")
+                }
             );
         }
-        checked += 1;
     }
-    Ok(checked)
-}
-
-fn wire_record(owner: &Name, rtype: RType, ttl: u32, rdata: &[u8]) -> WireRecord {
-    (
-        owner.to_lowercase().as_wire().to_vec(),
-        rtype.0,
-        ttl,
-        dnsclient::rdata_names_lowercased(rtype, rdata),
-    )
-}
-
-fn said_on_wire(resp: &dnsclient::Response) -> Said {
-    let section = |recs: &[dnsclient::Record]| {
-        let mut v: Vec<WireRecord> = recs
-            .iter()
-            .map(|r| wire_record(&r.owner, r.rtype, r.ttl, &r.rdata))
-            .collect();
-        v.sort();
-        v
-    };
-    Said {
-        rcode: resp.rcode,
-        authoritative: resp.authoritative,
-        answer: section(&resp.answer),
-        authority: section(&resp.authority),
-    }
-}
-
-/// The answer the zone gives to `qname`/`rtype`, by the rules the server answers with.
-fn expected_answer(zone: &Zone, qname: &Name, rtype: RType) -> Said {
-    let lower = qname.to_lowercase();
-    let ans = lookup(zone, lower.as_wire(), rtype, LookupOptions::default());
-    let section = |sets: &[Rrset<'_>]| {
-        let mut v = Vec::new();
-        for set in sets {
-            let owner = match &set.owner {
-                Owner::QName => &lower,
-                Owner::Zone(n) => *n,
-                Owner::Owned(n) => n,
-            };
-            match &set.rdatas {
-                Rdatas::Zone(rds) => {
-                    for rd in rds.iter() {
-                        v.push(wire_record(owner, set.rtype, set.ttl, rd));
-                    }
-                }
-                Rdatas::Owned(rd) => v.push(wire_record(owner, set.rtype, set.ttl, rd)),
-            }
-        }
-        v.sort();
-        v
-    };
-    Said {
-        rcode: match ans.rcode {
-            Rcode::NoError => dnsclient::RCODE_NOERROR,
-            Rcode::NxDomain => dnsclient::RCODE_NXDOMAIN,
-            Rcode::YxDomain => dnsclient::RCODE_YXDOMAIN,
-        },
-        authoritative: ans.authoritative,
-        answer: section(&ans.answer),
-        authority: section(&ans.authority),
-    }
-}
-
-/// A response for an error message, one record a line.
-fn describe(said: &Said) -> String {
-    let rcode = match said.rcode {
-        dnsclient::RCODE_NOERROR => "NOERROR".to_owned(),
-        dnsclient::RCODE_NXDOMAIN => "NXDOMAIN".to_owned(),
-        other => format!("RCODE {other}"),
-    };
-    let mut out = format!("  {rcode}{}", if said.authoritative { ", aa" } else { "" });
-    for (section, recs) in [("answer", &said.answer), ("authority", &said.authority)] {
-        for (owner, rtype, ttl, rdata) in recs {
-            let owner = Name::from_wire(owner).map_or_else(|_| "?".into(), |n| n.to_string());
-            out.push_str(&format!(
-                "\n  {section}: {owner} {ttl} {} {}",
-                RType(*rtype),
-                rdata_to_text(RType(*rtype), rdata)
-            ));
-        }
-    }
-    out
+    Ok(format!(
+        "served: verified on {addr} (serial {})",
+        done.new_serial
+    ))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -923,6 +847,7 @@ fn show(s: &Settings, args: ShowArgs) -> anyhow::Result<ExitCode> {
         })?),
         None => None,
     };
+    sync(s, &t)?;
     let loaded = store::load_zone(&t.file, &t.origin)?;
     let records: Vec<ShownRecord> = loaded
         .zone
@@ -969,6 +894,7 @@ struct SerialReport {
 
 /// `serial show`: the file's serial, the served one, and the next one.
 fn serial_show(s: &Settings, t: &Target) -> anyhow::Result<ExitCode> {
+    sync(s, t)?;
     let loaded = store::load_zone(&t.file, &t.origin)?;
     let serial = loaded
         .zone

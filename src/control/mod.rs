@@ -7,17 +7,191 @@ use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use base64::Engine as _;
 use serde::{Deserialize, Serialize};
+
+use crate::zone::edit::EditOp;
+use crate::zone::{Name, RType};
 
 /// A request to the server. `zone: None` means every zone.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(tag = "cmd", rename_all = "kebab-case")]
 pub enum Request {
-    Status { zone: Option<String> },
-    Check { zone: Option<String> },
-    Reload { zone: Option<String> },
-    Freeze { zone: Option<String> },
-    Thaw { zone: Option<String> },
+    Status {
+        zone: Option<String>,
+    },
+    Check {
+        zone: Option<String>,
+    },
+    Reload {
+        zone: Option<String>,
+    },
+    Freeze {
+        zone: Option<String>,
+    },
+    Thaw {
+        zone: Option<String>,
+    },
+    /// Write the zones' acknowledged edits into their files now (they are written within a
+    /// fraction of a second anyway): for readers of the file that must see every edit.
+    Sync {
+        zone: Option<String>,
+    },
+    /// Change one zone: the server applies the change to the zone it serves, journals it
+    /// (fsynced before it answers) and writes the zone file shortly after.
+    Edit {
+        zone: String,
+        change: EditChange,
+        /// Compute and report the change; change nothing.
+        dry_run: bool,
+    },
+}
+
+/// What an [`Request::Edit`] changes.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum EditChange {
+    /// Record edits, all or nothing, with one serial bump by the zone's policy.
+    Ops { ops: Vec<OpWire> },
+    /// Raise the serial by the zone's policy.
+    Bump,
+    /// Set the serial (refused unless greater under RFC 1982, or `force`).
+    SetSerial { serial: u32, force: bool },
+}
+
+/// An [`EditOp`] on the control socket: names as absolute text, types as numbers, RDATA as
+/// base64 of its wire form (lossless, and free of the TTL-or-data ambiguity of zone-file text).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(tag = "op", rename_all = "kebab-case")]
+pub enum OpWire {
+    Add {
+        owner: String,
+        rtype: u16,
+        ttl: Option<u32>,
+        rdata: String,
+    },
+    Set {
+        owner: String,
+        rtype: u16,
+        ttl: Option<u32>,
+        rdatas: Vec<String>,
+    },
+    Del {
+        owner: String,
+        rtype: Option<u16>,
+        rdata: Option<String>,
+    },
+}
+
+fn b64(bytes: &[u8]) -> String {
+    base64::engine::general_purpose::STANDARD.encode(bytes)
+}
+
+impl From<&EditOp> for OpWire {
+    fn from(op: &EditOp) -> OpWire {
+        match op {
+            EditOp::Add {
+                owner,
+                rtype,
+                ttl,
+                rdata,
+            } => OpWire::Add {
+                owner: owner.to_string(),
+                rtype: rtype.0,
+                ttl: *ttl,
+                rdata: b64(rdata),
+            },
+            EditOp::Set {
+                owner,
+                rtype,
+                ttl,
+                rdatas,
+            } => OpWire::Set {
+                owner: owner.to_string(),
+                rtype: rtype.0,
+                ttl: *ttl,
+                rdatas: rdatas.iter().map(|d| b64(d)).collect(),
+            },
+            EditOp::Del {
+                owner,
+                rtype,
+                rdata,
+            } => OpWire::Del {
+                owner: owner.to_string(),
+                rtype: rtype.map(|t| t.0),
+                rdata: rdata.as_deref().map(b64),
+            },
+        }
+    }
+}
+
+impl TryFrom<&OpWire> for EditOp {
+    type Error = String;
+
+    fn try_from(op: &OpWire) -> Result<EditOp, String> {
+        let name = |text: &str| {
+            Name::parse(text, None).map_err(|e| format!("bad owner name {text:?}: {e}"))
+        };
+        let bytes = |text: &str| {
+            base64::engine::general_purpose::STANDARD
+                .decode(text)
+                .map_err(|e| format!("bad RDATA encoding: {e}"))
+        };
+        Ok(match op {
+            OpWire::Add {
+                owner,
+                rtype,
+                ttl,
+                rdata,
+            } => EditOp::Add {
+                owner: name(owner)?,
+                rtype: RType(*rtype),
+                ttl: *ttl,
+                rdata: bytes(rdata)?,
+            },
+            OpWire::Set {
+                owner,
+                rtype,
+                ttl,
+                rdatas,
+            } => EditOp::Set {
+                owner: name(owner)?,
+                rtype: RType(*rtype),
+                ttl: *ttl,
+                rdatas: rdatas.iter().map(|d| bytes(d)).collect::<Result<_, _>>()?,
+            },
+            OpWire::Del {
+                owner,
+                rtype,
+                rdata,
+            } => EditOp::Del {
+                owner: name(owner)?,
+                rtype: rtype.map(RType),
+                rdata: rdata.as_deref().map(bytes).transpose()?,
+            },
+        })
+    }
+}
+
+/// What the server did with an [`Request::Edit`].
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct EditDone {
+    pub zone: String,
+    /// Old → new records as `name TTL IN TYPE rdata` lines (the serial is not listed).
+    pub changes: Vec<ChangeLine>,
+    pub old_serial: u32,
+    /// Equal to `old_serial` when nothing changed.
+    pub new_serial: u32,
+    pub warnings: Vec<String>,
+    /// Nothing was changed because this was a dry run.
+    pub dry_run: bool,
+}
+
+/// One changed record: `old` → `new`; an added record has no `old`, a deleted one no `new`.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct ChangeLine {
+    pub old: Option<String>,
+    pub new: Option<String>,
 }
 
 /// The state of one zone as `status` reports it.
@@ -91,6 +265,7 @@ impl ZoneOutcome {
 pub enum Response {
     Status { zones: Vec<ZoneStatus> },
     Done { outcomes: Vec<ZoneOutcome> },
+    Edited(EditDone),
     Error { message: String },
 }
 

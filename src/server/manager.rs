@@ -16,9 +16,15 @@
 //! ```
 //!
 //! Parsing runs on the blocking pool; the new snapshot is published with one atomic swap.
+//!
+//! Edits (`Request::Edit`) are applied to the served zone in memory (`zone::update`: the cost of
+//! the change, not of the zone), appended to the zone's journal and fsynced, published, and
+//! only then acknowledged. The zone file is rewritten from the journaled ops [`FLUSH_DELAY`]
+//! later (one write for a burst of edits), before a reload, a freeze or a shutdown, and at
+//! start-up after the journal is replayed; then the journal is cleared. See `journal`.
 
 use std::collections::{BTreeMap, VecDeque};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -27,13 +33,22 @@ use tokio::sync::{mpsc::UnboundedReceiver, oneshot};
 use tokio_util::sync::CancellationToken;
 
 use crate::config::Config;
-use crate::control::{Request, Response, ZoneOutcome, ZoneStatus};
+use crate::control::{
+    ChangeLine, EditChange, EditDone, Request, Response, ZoneOutcome, ZoneStatus,
+};
+use crate::journal::{self, Txn};
 use crate::store::{self, FileStamp, LoadError, LoadedZone};
-use crate::zone::serial::serial_gt;
-use crate::zone::{Name, ZoneSet};
+use crate::zone::edit::{apply_edits, EditOp};
+use crate::zone::serial::{next_serial, serial_gt, settle_serial_set, SerialPolicy};
+use crate::zone::update::{self, IncludedRecord};
+use crate::zone::{Name, Zone, ZoneSet};
 
 /// How long file events must be quiet before the directory is re-read.
 const DEBOUNCE: Duration = Duration::from_millis(150);
+
+/// How long after an acknowledged edit the zone file is rewritten (edits arriving meanwhile
+/// share the write). The file shows an edit well within a second.
+const FLUSH_DELAY: Duration = Duration::from_millis(200);
 
 /// Messages to the zone manager.
 #[derive(Debug)]
@@ -72,6 +87,26 @@ struct ZoneState {
     attempted: Option<FileStamp>,
     /// Hash of the bytes of the version being served.
     served_hash: Option<u64>,
+    /// TTL of a new RRset an edit gives none (from the file's `$TTL`).
+    default_ttl: u32,
+    /// Records of `$INCLUDE`d files, which edits do not change.
+    included: Vec<IncludedRecord>,
+    /// Acknowledged (journaled) edits not yet in the zone file.
+    pending: Option<Pending>,
+    /// Why the last rewrite of the zone file failed; the edits stay journaled.
+    flush_error: Option<String>,
+}
+
+/// Journaled edits waiting for the zone file to be rewritten.
+#[derive(Debug)]
+struct Pending {
+    /// The ops of every transaction since the file was last written, in order.
+    ops: Vec<EditOp>,
+    /// The serial the file gets.
+    serial: u32,
+    /// When to write the file (`None` after a failed write: at the next edit, reload, freeze
+    /// or shutdown).
+    due: Option<tokio::time::Instant>,
 }
 
 /// Owns the zone states and the published snapshot.
@@ -101,6 +136,41 @@ async fn load_blocking(file: PathBuf, origin: Name) -> Result<LoadedZone, LoadEr
                 error: std::io::Error::other(e.to_string()),
             })
         })
+}
+
+/// Sleeps until `at`, or forever.
+async fn sleep_until(at: Option<tokio::time::Instant>) {
+    match at {
+        Some(at) => tokio::time::sleep_until(at).await,
+        None => std::future::pending().await,
+    }
+}
+
+/// Writes journaled edits into a zone file: the ops applied to the file's text as the operator
+/// wrote it (layout kept, see `zone::edit`), the serial set to `serial`, written atomically.
+/// Returns the new file's stamp and content hash.
+fn write_edits(
+    file: &Path,
+    origin: &Name,
+    ops: &[EditOp],
+    serial: u32,
+) -> Result<(Option<FileStamp>, u64), String> {
+    let dir = file.parent().unwrap_or(Path::new("."));
+    let _lock = store::lock_zone(dir, origin, |_| {}).map_err(|e| format!("edit lock: {e}"))?;
+    let text = std::fs::read_to_string(file).map_err(|e| format!("reading it: {e}"))?;
+    let mut read_include = |p: &Path| std::fs::read_to_string(p);
+    let edited = apply_edits(&text, file, origin, ops, |_| serial, &mut read_include)
+        .map_err(|e| e.to_string())?;
+    let out = if edited.new_serial == serial {
+        edited.text
+    } else {
+        // The ops cancel out in the text (or there are none): set the serial alone.
+        crate::zone::edit::set_serial(&edited.text, file, origin, serial, &mut read_include)
+            .map_err(|e| e.to_string())?
+    };
+    store::write_atomic(file, out.as_bytes()).map_err(|e| format!("writing it: {e}"))?;
+    let stamp = FileStamp::of(file).ok().flatten();
+    Ok((stamp, store::content_hash(out.as_bytes())))
 }
 
 fn key(origin: &Name) -> String {
@@ -168,6 +238,10 @@ impl Manager {
             serial_warning: None,
             attempted: None,
             served_hash: None,
+            default_ttl: crate::zone::parse::DEFAULT_TTL,
+            included: Vec::new(),
+            pending: None,
+            flush_error: None,
         }
     }
 
@@ -187,6 +261,333 @@ impl Manager {
             self.states.insert(k, state);
         }
         self.set.store(Arc::new(set));
+        let keys: Vec<String> = self.states.keys().cloned().collect();
+        for k in keys {
+            self.replay_journal(&k);
+        }
+    }
+
+    /// Applies the journaled edits the zone file does not hold yet (the server stopped before
+    /// writing it), then writes the file and clears the journal. A journal that does not fit
+    /// the file (hand-edited meanwhile) is moved aside, never applied half-way or deleted.
+    fn replay_journal(&mut self, k: &str) {
+        let state = self.states.get_mut(k).expect("state exists");
+        let path = journal::path(&self.zones_dir, &state.origin);
+        let txns = match journal::read(&path, &state.origin) {
+            Ok(t) => t,
+            Err(e) => {
+                tracing::error!(zone = %k, "unreadable journal, not replayed: {e}");
+                return;
+            }
+        };
+        if txns.is_empty() {
+            return;
+        }
+        let Some(mut zone) = self.set.load().get(&state.origin).map(|z| Zone::clone(z)) else {
+            tracing::error!(zone = %k, journal = %path.display(), "the zone did not load, so its journal is not replayed; fix the file and restart");
+            return;
+        };
+        let mut ops = Vec::new();
+        let mut applied = 0;
+        for txn in &txns {
+            let current = zone.serial().unwrap_or(0);
+            if txn.from != current {
+                if !serial_gt(txn.to, current) {
+                    continue; // already in the file
+                }
+                let aside = journal::set_aside(&path, now_unix());
+                tracing::error!(zone = %k, "journal transaction {} → {} does not follow the file's serial {current}; journal moved aside ({aside:?}), not replayed", txn.from, txn.to);
+                return;
+            }
+            let cx = update::Context {
+                file: &state.file,
+                default_ttl: state.default_ttl,
+                included: &state.included,
+            };
+            let result = if txn.ops.is_empty() {
+                update::set_serial(&zone, txn.to)
+            } else {
+                update::update(&zone, &txn.ops, &cx, |_| txn.to).map(|u| {
+                    ops.extend(u.ops);
+                    u.zone
+                })
+            };
+            match result {
+                Ok(z) => zone = z,
+                Err(e) => {
+                    let aside = journal::set_aside(&path, now_unix());
+                    tracing::error!(zone = %k, "journal transaction {} → {} does not apply: {e}; journal moved aside ({aside:?})", txn.from, txn.to);
+                    return;
+                }
+            }
+            applied += 1;
+        }
+        let serial = zone.serial().unwrap_or(0);
+        if applied > 0 {
+            tracing::info!(zone = %k, "replayed {applied} journaled edit(s), serial {serial}");
+            self.publish(|set| set.insert(Arc::new(zone)));
+            let state = self.states.get_mut(k).expect("state exists");
+            state.pending = Some(Pending {
+                ops,
+                serial,
+                due: None,
+            });
+            self.flush_blocking(k);
+        } else if let Err(e) = journal::clear(&path) {
+            tracing::warn!(zone = %k, "clearing the journal {}: {e}", path.display());
+        }
+    }
+
+    /// Writes a zone's pending edits into its file (see [`write_edits`]) and clears its journal.
+    fn flush_blocking(&mut self, k: &str) {
+        let zones_dir = self.zones_dir.clone();
+        let state = self.states.get_mut(k).expect("state exists");
+        let Some(p) = state.pending.take() else {
+            return;
+        };
+        let result = write_edits(&state.file, &state.origin, &p.ops, p.serial);
+        self.flushed(k, &zones_dir, p, result);
+    }
+
+    /// Records the result of writing a zone's pending edits.
+    fn flushed(
+        &mut self,
+        k: &str,
+        zones_dir: &Path,
+        p: Pending,
+        result: Result<(Option<FileStamp>, u64), String>,
+    ) {
+        let state = self.states.get_mut(k).expect("state exists");
+        match result {
+            Ok((stamp, hash)) => {
+                state.attempted = stamp;
+                state.served_hash = Some(hash);
+                state.flush_error = None;
+                let path = journal::path(zones_dir, &state.origin);
+                if let Err(e) = journal::clear(&path) {
+                    tracing::warn!(zone = %k, "clearing the journal {}: {e}", path.display());
+                }
+                tracing::debug!(zone = %k, serial = p.serial, "zone file written");
+            }
+            Err(e) => {
+                let message = format!(
+                    "{}: the served edits (serial {}) could not be written to the file, they \
+                     stay in the journal and are written at the next edit, reload or stop: {e}",
+                    state.file.display(),
+                    p.serial
+                );
+                tracing::error!(zone = %k, "{message}");
+                state.flush_error = Some(message);
+                state.pending = Some(Pending { due: None, ..p });
+            }
+        }
+    }
+
+    /// Writes a zone's pending edits off the async threads.
+    async fn flush(&mut self, k: &str) {
+        let state = self.states.get_mut(k).expect("state exists");
+        let Some(p) = state.pending.take() else {
+            return;
+        };
+        let (file, origin, ops, serial) = (
+            state.file.clone(),
+            state.origin.clone(),
+            p.ops.clone(),
+            p.serial,
+        );
+        let result = tokio::task::spawn_blocking(move || write_edits(&file, &origin, &ops, serial))
+            .await
+            .unwrap_or_else(|e| Err(e.to_string()));
+        let zones_dir = self.zones_dir.clone();
+        self.flushed(k, &zones_dir, p, result);
+        self.compact(k).await;
+    }
+
+    /// Folds a zone's edit overlay into its base when it has grown large (off the async
+    /// threads; no edit runs meanwhile, as this is the manager's only task).
+    async fn compact(&mut self, k: &str) {
+        let origin = self.states[k].origin.clone();
+        let Some(zone) = self.set.load().get(&origin).cloned() else {
+            return;
+        };
+        if !zone.wants_compaction() {
+            return;
+        }
+        if let Ok(z) = tokio::task::spawn_blocking(move || zone.compacted()).await {
+            self.publish(|set| set.insert(Arc::new(z)));
+        }
+    }
+
+    /// Writes every zone's pending edits (at shutdown).
+    async fn flush_all(&mut self) {
+        let keys: Vec<String> = self.states.keys().cloned().collect();
+        for k in keys {
+            self.flush(&k).await;
+        }
+    }
+
+    /// The earliest time a zone's pending edits are due to be written.
+    fn next_flush(&self) -> Option<tokio::time::Instant> {
+        self.states
+            .values()
+            .filter_map(|s| s.pending.as_ref().and_then(|p| p.due))
+            .min()
+    }
+
+    /// Writes the pending edits that are due.
+    async fn flush_due(&mut self) {
+        let now = tokio::time::Instant::now();
+        let due: Vec<String> = self
+            .states
+            .iter()
+            .filter(|(_, s)| {
+                s.pending
+                    .as_ref()
+                    .and_then(|p| p.due)
+                    .is_some_and(|d| d <= now)
+            })
+            .map(|(k, _)| k.clone())
+            .collect();
+        for k in due {
+            self.flush(&k).await;
+        }
+    }
+
+    /// The serial policy of a zone: its `[[zone]]` entry's, else the config's, else the default.
+    fn policy(&self, origin: &Name) -> SerialPolicy {
+        self.config
+            .zone(&origin.to_string())
+            .and_then(|z| z.serial_policy)
+            .or(self.config.serial_policy)
+            .unwrap_or_default()
+    }
+
+    /// `Request::Edit`: see the module docs.
+    async fn edit(&mut self, zone: String, change: EditChange, dry_run: bool) -> Response {
+        let keys = match self.select(&Some(zone)) {
+            Ok(k) => k,
+            Err(message) => return Response::Error { message },
+        };
+        let k = keys[0].clone();
+        let state = &self.states[&k];
+        if state.frozen {
+            return Response::Error {
+                message: format!(
+                    "zone is frozen: thaw it first ({k} is being edited by hand; `zonectl thaw \
+                     {k}` when that is done); nothing was changed"
+                ),
+            };
+        }
+        let Some(zone) = self.set.load().get(&state.origin).cloned() else {
+            return Response::Error {
+                message: format!(
+                    "{k} is not served: its file did not load ({}); fix the file and `zonectl \
+                     reload {k}`; nothing was changed",
+                    state.last_error.as_deref().unwrap_or("not loaded yet")
+                ),
+            };
+        };
+        let policy = self.policy(&state.origin);
+        let now = now_unix();
+        let refused = |e: String| Response::Error {
+            message: format!("{k}: refused, the zone and its file are unchanged: {e}"),
+        };
+        let old = zone.serial().unwrap_or(0);
+        let (new_zone, changes, new, ops, warnings) = match change {
+            EditChange::Ops { ops } => {
+                let ops: Vec<EditOp> = match ops.iter().map(EditOp::try_from).collect() {
+                    Ok(ops) => ops,
+                    Err(e) => return refused(e),
+                };
+                let cx = update::Context {
+                    file: &state.file,
+                    default_ttl: state.default_ttl,
+                    included: &state.included,
+                };
+                match update::update(&zone, &ops, &cx, |old| next_serial(policy, old, now)) {
+                    Ok(u) => (
+                        u.zone,
+                        u.changes,
+                        u.new_serial,
+                        u.ops,
+                        u.warnings.iter().map(|f| f.to_string()).collect(),
+                    ),
+                    Err(e) => return refused(e.to_string()),
+                }
+            }
+            EditChange::Bump | EditChange::SetSerial { .. } => {
+                let (new, warning) = match change {
+                    EditChange::SetSerial { serial, force } => {
+                        match settle_serial_set(old, serial, force) {
+                            Ok(x) => x,
+                            Err(e) => return refused(e),
+                        }
+                    }
+                    _ => (next_serial(policy, old, now), None),
+                };
+                match update::set_serial(&zone, new) {
+                    Ok(z) => (
+                        z,
+                        Vec::new(),
+                        new,
+                        Vec::new(),
+                        warning.into_iter().collect(),
+                    ),
+                    Err(e) => return refused(e.to_string()),
+                }
+            }
+        };
+        let done = EditDone {
+            zone: k.clone(),
+            changes: changes
+                .into_iter()
+                .map(|c| ChangeLine {
+                    old: c.old,
+                    new: c.new,
+                })
+                .collect(),
+            old_serial: old,
+            new_serial: new,
+            warnings,
+            dry_run,
+        };
+        if dry_run || new == old {
+            return Response::Edited(done);
+        }
+        let txn = Txn {
+            from: old,
+            to: new,
+            time: now,
+            ops,
+        };
+        let path = journal::path(&self.zones_dir, &state.origin);
+        let (jpath, origin, jtxn) = (path.clone(), state.origin.clone(), txn.clone());
+        let written = tokio::task::spawn_blocking(move || journal::append(&jpath, &origin, &jtxn))
+            .await
+            .unwrap_or_else(|e| Err(std::io::Error::other(e.to_string())));
+        if let Err(e) = written {
+            return Response::Error {
+                message: format!(
+                    "{k}: cannot write the journal {}: {e}; nothing was changed",
+                    path.display()
+                ),
+            };
+        }
+        self.publish(|set| set.insert(Arc::new(new_zone)));
+        let state = self.states.get_mut(&k).expect("selected");
+        let p = state.pending.get_or_insert_with(|| Pending {
+            ops: Vec::new(),
+            serial: new,
+            due: None,
+        });
+        p.ops.extend(txn.ops);
+        p.serial = new;
+        p.due = Some(
+            p.due
+                .unwrap_or_else(|| tokio::time::Instant::now() + FLUSH_DELAY),
+        );
+        tracing::info!(zone = %k, "edited, serial {old} → {new}");
+        Response::Edited(done)
     }
 
     /// Records a load attempt's result in `state`; on success hands the zone to `publish`.
@@ -245,6 +646,8 @@ impl Manager {
                 state.served_hash = Some(loaded.content_hash);
                 state.file_missing = false;
                 state.pending_change = false;
+                state.default_ttl = loaded.default_ttl;
+                state.included = loaded.included;
                 publish(loaded.zone);
                 ZoneOutcome {
                     zone: zone_name,
@@ -280,6 +683,11 @@ impl Manager {
                 warnings: vec![],
             };
         };
+        // Edits not yet in the file go in first, so the file read is the file served.
+        if state.pending.is_some() {
+            self.flush(k).await;
+        }
+        let state = &self.states[k];
         let (origin, file) = (state.origin.clone(), state.file.clone());
         let old_serial = self.served_serial(&origin);
         let result = load_blocking(file, origin).await;
@@ -418,19 +826,29 @@ impl Manager {
             }
             .into(),
             last_error: s.last_error.clone(),
-            warnings: s.warnings.clone(),
+            warnings: s.warnings.iter().chain(&s.flush_error).cloned().collect(),
             file_missing: s.file_missing,
             pending_change: s.pending_change,
         }
     }
 
     async fn handle(&mut self, req: Request) -> Response {
+        let req = match req {
+            Request::Edit {
+                zone,
+                change,
+                dry_run,
+            } => return self.edit(zone, change, dry_run).await,
+            other => other,
+        };
         let zone = match &req {
             Request::Status { zone }
             | Request::Check { zone }
             | Request::Reload { zone }
             | Request::Freeze { zone }
-            | Request::Thaw { zone } => zone.clone(),
+            | Request::Thaw { zone }
+            | Request::Sync { zone } => zone.clone(),
+            Request::Edit { .. } => unreachable!("handled above"),
         };
         let keys = match self.select(&zone) {
             Ok(k) => k,
@@ -456,21 +874,39 @@ impl Manager {
                 Response::Done { outcomes }
             }
             Request::Freeze { .. } => {
-                let outcomes = keys
-                    .into_iter()
-                    .map(|k| {
-                        let s = self.states.get_mut(&k).expect("selected");
-                        let message = if s.frozen { "already frozen" } else { "frozen" };
-                        s.frozen = true;
-                        tracing::info!(zone = %k, "{message}");
-                        ZoneOutcome {
-                            zone: k,
-                            ok: true,
-                            message: message.into(),
-                            warnings: vec![],
-                        }
-                    })
-                    .collect();
+                let mut outcomes = Vec::new();
+                for k in keys {
+                    // The hand editor must see every acknowledged edit in the file.
+                    self.flush(&k).await;
+                    let s = self.states.get_mut(&k).expect("selected");
+                    let message = if s.frozen { "already frozen" } else { "frozen" };
+                    s.frozen = true;
+                    tracing::info!(zone = %k, "{message}");
+                    outcomes.push(ZoneOutcome {
+                        zone: k,
+                        ok: true,
+                        message: message.into(),
+                        warnings: s.flush_error.iter().cloned().collect(),
+                    });
+                }
+                Response::Done { outcomes }
+            }
+            Request::Edit { .. } => unreachable!("handled above"),
+            Request::Sync { .. } => {
+                let mut outcomes = Vec::new();
+                for k in keys {
+                    self.flush(&k).await;
+                    let s = &self.states[&k];
+                    outcomes.push(ZoneOutcome {
+                        ok: s.flush_error.is_none(),
+                        message: s
+                            .flush_error
+                            .clone()
+                            .unwrap_or_else(|| "file in sync".into()),
+                        zone: k,
+                        warnings: vec![],
+                    });
+                }
                 Response::Done { outcomes }
             }
             Request::Thaw { .. } => {
@@ -510,10 +946,20 @@ impl Manager {
         loop {
             let msg = match queued.pop_front() {
                 Some(m) => m,
-                None => tokio::select! {
-                    m = rx.recv() => match m { Some(m) => m, None => return },
-                    _ = shutdown.cancelled() => return,
-                },
+                None => {
+                    let flush_at = self.next_flush();
+                    tokio::select! {
+                        m = rx.recv() => match m {
+                            Some(m) => m,
+                            None => return self.flush_all().await,
+                        },
+                        _ = shutdown.cancelled() => return self.flush_all().await,
+                        _ = sleep_until(flush_at) => {
+                            self.flush_due().await;
+                            continue;
+                        }
+                    }
+                }
             };
             match msg {
                 ManagerMsg::Control(req, reply) => {

@@ -1195,6 +1195,64 @@ pub fn parse_batch(text: &str, origin: &Name) -> Result<Vec<EditOp>, EditError> 
     Ok(ops)
 }
 
+/// `ops` as `zonectl apply` lines that [`parse_batch`] reads back as the same ops (the
+/// journal's form). Names are absolute and RDATA canonical. An op without a TTL is written
+/// without one, which is only unambiguous for ops whose TTL was resolved ([`super::update`]
+/// resolves them all). A `set` directly followed by a `set` of the same RRset is left out: the
+/// second replaces it wholly, and [`parse_batch`] would merge consecutive `set` lines.
+pub fn batch_text(ops: &[EditOp]) -> String {
+    let mut out = String::new();
+    let ttl_word = |ttl: &Option<u32>| ttl.map_or_else(String::new, |t| format!(" {t}"));
+    for (i, op) in ops.iter().enumerate() {
+        match op {
+            EditOp::Add {
+                owner,
+                rtype,
+                ttl,
+                rdata,
+            } => out.push_str(&format!(
+                "add {owner} {rtype}{} {}\n",
+                ttl_word(ttl),
+                rdata_to_text(*rtype, rdata)
+            )),
+            EditOp::Set {
+                owner,
+                rtype,
+                ttl,
+                rdatas,
+            } => {
+                let replaced = matches!(ops.get(i + 1), Some(EditOp::Set { owner: o, rtype: t, .. })
+                    if o.eq_ignore_case(owner) && t == rtype);
+                if replaced {
+                    continue;
+                }
+                for rdata in rdatas {
+                    out.push_str(&format!(
+                        "set {owner} {rtype}{} {}\n",
+                        ttl_word(ttl),
+                        rdata_to_text(*rtype, rdata)
+                    ));
+                }
+            }
+            EditOp::Del {
+                owner,
+                rtype,
+                rdata,
+            } => {
+                out.push_str(&format!("del {owner}"));
+                if let Some(t) = rtype {
+                    out.push_str(&format!(" {t}"));
+                    if let Some(d) = rdata {
+                        out.push_str(&format!(" {}", rdata_to_text(*t, d)));
+                    }
+                }
+                out.push('\n');
+            }
+        }
+    }
+    out
+}
+
 /// Builds one op from the words of `zonectl record add|set|del ZONE …` after the zone:
 /// `NAME TYPE [TTL] RDATA…` for `add` and `set`, `NAME [TYPE [RDATA…]]` for `del`.
 ///

@@ -203,6 +203,17 @@ pub fn parse_zone(
     origin: &Name,
     load_include: &mut dyn FnMut(&Path) -> io::Result<String>,
 ) -> Result<Vec<Entry>, ParseError> {
+    parse_zone_with_end_ttl(text, file, origin, load_include).map(|(entries, _)| entries)
+}
+
+/// [`parse_zone`], and the `$TTL` in effect at the end of the main file (what a record
+/// appended to the file without a TTL of its own would get, if one is set).
+pub fn parse_zone_with_end_ttl(
+    text: &str,
+    file: &Path,
+    origin: &Name,
+    load_include: &mut dyn FnMut(&Path) -> io::Result<String>,
+) -> Result<(Vec<Entry>, Option<u32>), ParseError> {
     let mut reader = Reader {
         load_include,
         entries: Vec::new(),
@@ -212,8 +223,8 @@ pub fn parse_zone(
         dollar_ttl: None,
         prev_ttl: None,
     };
-    reader.read_file(text, file, scope, 0)?;
-    Ok(reader.entries)
+    let end_ttl = reader.read_file(text, file, scope, 0)?;
+    Ok((reader.entries, end_ttl))
 }
 
 /// Convenience for tests and `check --file` callers with no includes: [`parse_zone`] with a
@@ -491,13 +502,14 @@ struct PrevOwner {
 }
 
 impl Reader<'_> {
+    /// Reads one file (and the files it includes); returns the `$TTL` in effect at its end.
     fn read_file(
         &mut self,
         text: &str,
         file: &Path,
         mut scope: Scope,
         depth: usize,
-    ) -> Result<(), ParseError> {
+    ) -> Result<Option<u32>, ParseError> {
         let mut lexer = Lexer::new(text);
         let mut buf = TokenBuf::default();
         let shared_file: Arc<Path> = Arc::from(file);
@@ -509,7 +521,7 @@ impl Reader<'_> {
         loop {
             let span = match lexer.next_record(&mut buf) {
                 Ok(Some(span)) => span,
-                Ok(None) => return Ok(()),
+                Ok(None) => return Ok(scope.dollar_ttl),
                 Err(e) => {
                     return Err(ParseError {
                         file: file.to_path_buf(),

@@ -211,6 +211,50 @@ pub fn check_serial_set(current: u32, requested: u32) -> Result<(), SerialError>
     }
 }
 
+/// The serial `serial set NEW [--force]` gives a zone whose serial is `old`, and the warning a
+/// forced one prints. Unforced, a serial that is not greater under RFC 1982 is refused with the
+/// reason; setting the current serial is a no-op.
+pub fn settle_serial_set(old: u32, new: u32, force: bool) -> Result<(u32, Option<String>), String> {
+    match check_serial_set(old, new) {
+        Ok(()) => Ok((new, None)),
+        Err(SerialError::Unchanged { .. }) => Ok((old, None)),
+        Err(e) if force => Ok((
+            new,
+            Some(format!(
+                "warning: --force: {}",
+                forced_warning(&e, old, new)
+            )),
+        )),
+        Err(e) => Err(format!(
+            "{e}; `--force` sets it anyway, and secondaries then keep their copy"
+        )),
+    }
+}
+
+/// What a forced `serial set` means for secondaries, and the safe way it skipped.
+fn forced_warning(e: &SerialError, old: u32, new: u32) -> String {
+    let why = match e {
+        SerialError::Undefined { .. } => "is exactly 2^31 away from",
+        _ => "is less than",
+    };
+    let mut s = format!(
+        "serial {new} {why} the current serial {old} under RFC 1982: secondaries will not \
+         transfer the zone, and keep serving their copy, until its serial is greater than {old} \
+         again"
+    );
+    if let Some((last, via)) = e.steps().split_last() {
+        let via: Vec<String> = via
+            .iter()
+            .map(|step| format!("set serial {step}, wait until every secondary has transferred it"))
+            .collect();
+        s.push_str(&format!(
+            " (the safe way: {}, then set {last})",
+            via.join(", then ")
+        ));
+    }
+    s
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -508,6 +508,7 @@ impl<'z> Work<'z> {
             // The entries are synthesized: no line to name.
             f.file = Some(cx.file.to_path_buf());
             f.line = None;
+            f.message = f.message.replace(" at line 0", "");
             let about_change = f
                 .owner
                 .as_ref()

@@ -107,8 +107,15 @@ fn increment_config(dir: &Path) -> PathBuf {
     path
 }
 
+/// A server whose zones use the `increment` serial policy (the server's policy is the one
+/// edits get: it applies them).
 fn server(serial: u32, extra: &str) -> TestServer {
-    TestServer::start(&[(ZONE, &small_zone(serial, extra))])
+    let config = zonectl::config::Config {
+        serial_policy: Some(SerialPolicy::Increment),
+        ..Default::default()
+    };
+    let listen = "127.0.0.1:0".parse().expect("valid address");
+    TestServer::start_with(listen, config, &[(ZONE, &small_zone(serial, extra))])
 }
 
 fn now() -> i64 {
@@ -240,7 +247,7 @@ fn edits_are_served_at_once_with_the_serial_plus_one_under_increment() {
 #[test]
 fn the_default_policy_is_dateserial() {
     // A serial from the past becomes today's YYYYMMDD00.
-    let s = server(2024010101, "");
+    let s = TestServer::start(&[(ZONE, &small_zone(2024010101, ""))]);
     let before = next_serial(SerialPolicy::Dateserial, 2024010101, now());
     let out = s.edit(&["record", "add", "test.example", "mx1", "A", "192.0.2.25"]);
     let after = next_serial(SerialPolicy::Dateserial, 2024010101, now());
@@ -521,7 +528,7 @@ fn apply_is_all_or_nothing_with_one_serial_bump() {
 
 #[test]
 fn two_processes_editing_at_once_lose_nothing() {
-    const PER_THREAD: usize = 50;
+    const PER_THREAD: usize = 100;
     let s = server(1000, "");
     let started = Instant::now();
     std::thread::scope(|scope| {
@@ -684,7 +691,7 @@ fn verification_follows_wildcards_delegations_and_large_answers() {
 #[test]
 fn an_edit_that_cannot_be_verified_exits_1() {
     let s = server(7, "");
-    // Nothing answers DNS on this port: the edit is written and loaded, but not confirmed.
+    // Nothing answers DNS on this port: the edit is applied and journaled, but not confirmed.
     let nowhere = format!("127.0.0.1:{}", free_port());
     let zones = s.zones_dir().display().to_string();
     let config = increment_config(s.dir()).display().to_string();
@@ -704,7 +711,10 @@ fn an_edit_that_cannot_be_verified_exits_1() {
     ]);
     assert_eq!(out.code, 1, "{out}");
     assert!(out.stderr.contains("no answer from"), "{out}");
-    assert!(out.stderr.contains("the file is written"), "{out}");
+    assert!(
+        out.stderr.contains("the server acknowledged the edit"),
+        "{out}"
+    );
     s.assert_serial(8);
 
     // Another server still answering with the old zone: the edit is not confirmed there.
@@ -753,5 +763,50 @@ fn record_show_lists_the_files_records() {
     assert!(
         out.stderr.contains("no TXT records at www.test.example."),
         "{out}"
+    );
+}
+
+/// The server acknowledges an edit once it is journaled and served; the zone file follows
+/// within a second, as the operator wrote it plus the edit, and passes kzonecheck.
+#[test]
+fn the_zone_file_shows_an_acknowledged_edit_within_a_second() {
+    let s = server(7, "");
+    let before = s.zone_text();
+    let out = s.edit_incr(&[
+        "record",
+        "add",
+        "test.example",
+        "_dmarc",
+        "TXT",
+        "v=DMARC1; p=none",
+    ]);
+    assert_eq!(out.code, 0, "{out}");
+    let acked = Instant::now();
+    let written = crate::harness::wait_until(std::time::Duration::from_secs(1), || {
+        s.zone_text().contains("v=DMARC1; p=none")
+    });
+    assert!(written, "the file after 1 s:\n{}", s.zone_text());
+    eprintln!(
+        "zone file written {:?} after the acknowledgement",
+        acked.elapsed()
+    );
+    let after = s.zone_text();
+    let removed: Vec<&str> = before
+        .lines()
+        .filter(|l| !after.lines().any(|a| a == *l))
+        .collect();
+    assert_eq!(
+        removed.len(),
+        1,
+        "only the serial line changes: {removed:?}"
+    );
+    assert!(removed[0].contains('7'), "{removed:?}");
+    assert_kzonecheck(&s.zone_path(ZONE), "test.example.");
+    // The journal is cleared once the file holds the edit.
+    let journal = s.zones_dir().join(".journal/test.example.jnl");
+    assert!(
+        crate::harness::wait_until(std::time::Duration::from_secs(1), || !journal.exists()),
+        "journal {} still there",
+        journal.display()
     );
 }

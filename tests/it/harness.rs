@@ -65,6 +65,15 @@ impl TestServer {
 
     /// Like [`TestServer::start`], listening on `listen` (port 0 picks a free one).
     pub fn start_on(listen: SocketAddr, files: &[(&str, &str)]) -> TestServer {
+        Self::start_with(listen, zonectl::config::Config::default(), files)
+    }
+
+    /// Like [`TestServer::start_on`], with `config` (serial policies, zones…).
+    pub fn start_with(
+        listen: SocketAddr,
+        config: zonectl::config::Config,
+        files: &[(&str, &str)],
+    ) -> TestServer {
         init_logging();
         let dir = tempfile::tempdir().expect("creating a temporary directory");
         let zones = dir.path().join("zones");
@@ -78,7 +87,7 @@ impl TestServer {
             listen: vec![listen],
             listen_where_available: false,
             control,
-            config: zonectl::config::Config::default(),
+            config,
             answer: zonectl::wire::AnswerConfig::default(),
             udp_workers: 1,
             handle_signals: false,

@@ -1,0 +1,215 @@
+//! The change journal: every edit the server acknowledges is appended here and fsynced before
+//! the answer goes out, so it survives a crash (even SIGKILL) in the moment before the zone
+//! file is rewritten. At start-up the server replays the transactions its zone file does not
+//! hold yet, then writes the file; once an edit is in the zone file its transaction is dropped.
+//!
+//! One file per zone, `ZONES_DIR/.journal/ORIGIN.jnl` (`apple.example.jnl`), plain text:
+//!
+//! ```text
+//! ; zonectl journal of apple.example.
+//! txn 2025103001 2025103002 1764374400
+//! set _dmarc.apple.example. TXT 3600 "v=DMARC1; p=quarantine"
+//! end
+//! ```
+//!
+//! `txn FROM TO UNIXTIME` opens a transaction that takes the zone from serial FROM to serial TO;
+//! its lines are `zonectl apply` lines with every name absolute and every TTL explicit; `end`
+//! closes it. A transaction without its `end` was being written when the server died, was never
+//! acknowledged, and is ignored.
+
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, Write};
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+use std::path::{Path, PathBuf};
+
+use crate::zone::edit::{batch_text, parse_batch, EditOp};
+use crate::zone::Name;
+
+/// One acknowledged change.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Txn {
+    pub from: u32,
+    pub to: u32,
+    /// UNIX time it was acknowledged.
+    pub time: i64,
+    /// The ops, TTLs resolved; empty for a serial-only change.
+    pub ops: Vec<EditOp>,
+}
+
+/// The journal file of the zone `origin`.
+pub fn path(zones_dir: &Path, origin: &Name) -> PathBuf {
+    zones_dir
+        .join(".journal")
+        .join(format!("{}jnl", origin.to_lowercase()))
+}
+
+/// Appends `txn` and fsyncs it (and, when the file is new, its directory).
+pub fn append(path: &Path, origin: &Name, txn: &Txn) -> io::Result<()> {
+    let dir = path.parent().expect("a journal path has a directory");
+    if !dir.is_dir() {
+        fs::DirBuilder::new().mode(0o700).create(dir)?;
+        sync_dir(dir.parent().unwrap_or(dir))?;
+    }
+    let new = !path.exists();
+    let mut file = OpenOptions::new()
+        .create(true)
+        .append(true)
+        .mode(0o600)
+        .open(path)?;
+    let mut text = String::new();
+    if new {
+        text.push_str(&format!("; zonectl journal of {origin}\n"));
+    }
+    text.push_str(&format!("txn {} {} {}\n", txn.from, txn.to, txn.time));
+    text.push_str(&batch_text(&txn.ops));
+    text.push_str("end\n");
+    file.write_all(text.as_bytes())?;
+    file.sync_data()?;
+    if new {
+        sync_dir(dir)?;
+    }
+    Ok(())
+}
+
+/// The complete transactions in the journal, oldest first (none if there is no journal).
+/// Errors name the file and line.
+pub fn read(path: &Path, origin: &Name) -> Result<Vec<Txn>, String> {
+    let text = match fs::read_to_string(path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(format!("{}: {e}", path.display())),
+    };
+    let mut txns = Vec::new();
+    let mut open: Option<(usize, Txn, String)> = None;
+    for (index, line) in text.lines().enumerate() {
+        let at = |what: String| format!("{}:{}: {what}", path.display(), index + 1);
+        if let Some(rest) = line.strip_prefix("txn ") {
+            let nums: Vec<&str> = rest.split_whitespace().collect();
+            let parse = |i: usize| nums.get(i).and_then(|n| n.parse::<i64>().ok());
+            let (Some(from), Some(to), Some(time)) = (parse(0), parse(1), parse(2)) else {
+                return Err(at(format!("bad transaction header {line:?}")));
+            };
+            let header = Txn {
+                from: from as u32,
+                to: to as u32,
+                time,
+                ops: Vec::new(),
+            };
+            // An unfinished transaction followed by another cannot happen (appends are
+            // sequential); treat it as torn all the same.
+            open = Some((index + 1, header, String::new()));
+        } else if line == "end" {
+            let Some((first, mut txn, body)) = open.take() else {
+                return Err(at("`end` without `txn`".into()));
+            };
+            txn.ops = parse_batch(&body, origin)
+                .map_err(|e| format!("{}: transaction at line {first}: {e}", path.display()))?;
+            txns.push(txn);
+        } else if let Some((_, _, body)) = &mut open {
+            body.push_str(line);
+            body.push('\n');
+        }
+    }
+    Ok(txns)
+}
+
+/// Removes the journal (every transaction is in the zone file now).
+pub fn clear(path: &Path) -> io::Result<()> {
+    match fs::remove_file(path) {
+        Ok(()) => sync_dir(path.parent().expect("a journal path has a directory")),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(e),
+    }
+}
+
+/// Moves a journal that does not fit the zone file aside (`ORIGIN.jnl.unapplied-UNIXTIME`), so
+/// nothing in it is lost; returns the new path.
+pub fn set_aside(path: &Path, now: i64) -> io::Result<PathBuf> {
+    let mut to = path.as_os_str().to_owned();
+    to.push(format!(".unapplied-{now}"));
+    let to = PathBuf::from(to);
+    fs::rename(path, &to)?;
+    sync_dir(path.parent().expect("a journal path has a directory"))?;
+    Ok(to)
+}
+
+fn sync_dir(dir: &Path) -> io::Result<()> {
+    File::open(dir)?.sync_all()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::zone::RType;
+
+    fn n(text: &str) -> Name {
+        Name::parse(text, None).unwrap()
+    }
+
+    #[test]
+    fn transactions_round_trip_and_a_torn_one_is_ignored() {
+        let dir = tempfile::tempdir().unwrap();
+        let origin = n("apple.example.");
+        let path = path(dir.path(), &origin);
+        assert_eq!(read(&path, &origin).unwrap(), []);
+        let ops = vec![
+            EditOp::Set {
+                owner: n("_dmarc.apple.example."),
+                rtype: RType::TXT,
+                ttl: Some(300),
+                rdatas: vec![b"\x0bv=DMARC1; p".to_vec(), b"\x03two".to_vec()],
+            },
+            EditOp::Add {
+                owner: n("x.apple.example."),
+                rtype: RType::MX,
+                ttl: Some(60),
+                rdata: [&[0u8, 10][..], n("mail.apple.example.").as_wire()].concat(),
+            },
+            EditOp::Del {
+                owner: n("old.apple.example."),
+                rtype: None,
+                rdata: None,
+            },
+        ];
+        let t1 = Txn {
+            from: 1,
+            to: 2,
+            time: 100,
+            ops,
+        };
+        let t2 = Txn {
+            from: 2,
+            to: 4_000_000_000,
+            time: 101,
+            ops: Vec::new(),
+        };
+        append(&path, &origin, &t1).unwrap();
+        append(&path, &origin, &t2).unwrap();
+        // A write cut short by a crash.
+        let mut f = OpenOptions::new().append(true).open(&path).unwrap();
+        f.write_all(b"txn 4000000000 4000000001 102\nadd y.apple.example. A 60 192.0.2.1\n")
+            .unwrap();
+        assert_eq!(read(&path, &origin).unwrap(), [t1, t2]);
+        let mode = fs::metadata(&path).unwrap().permissions();
+        assert_eq!(
+            std::os::unix::fs::PermissionsExt::mode(&mode) & 0o777,
+            0o600
+        );
+        clear(&path).unwrap();
+        assert!(!path.exists());
+    }
+
+    #[test]
+    fn a_bad_line_names_the_file_and_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let origin = n("apple.example.");
+        let path = path(dir.path(), &origin);
+        fs::create_dir_all(path.parent().unwrap()).unwrap();
+        fs::write(&path, "txn 1 2 3\nadd x.apple.example. NOPE 1\nend\n").unwrap();
+        let e = read(&path, &origin).unwrap_err();
+        assert!(
+            e.contains("apple.example.jnl") && e.contains("line 1"),
+            "{e}"
+        );
+    }
+}
