@@ -12,6 +12,11 @@
 //! end
 //! ```
 //!
+//! While the server writes the zone file, the journal being written is renamed
+//! `ORIGIN.jnl.flushing` and new edits go to a fresh `ORIGIN.jnl`, so edits are never held up by
+//! a slow write of a large file; the `.flushing` file is removed once the zone file holds its
+//! edits. At start-up both are read, `.flushing` first.
+//!
 //! `txn FROM TO UNIXTIME` opens a transaction that takes the zone from serial FROM to serial TO;
 //! its lines are `zonectl apply` lines with every name absolute and every TTL explicit; `end`
 //! closes it. A transaction without its `end` was being written when the server died, was never
@@ -41,6 +46,38 @@ pub fn path(zones_dir: &Path, origin: &Name) -> PathBuf {
     zones_dir
         .join(".journal")
         .join(format!("{}jnl", origin.to_lowercase()))
+}
+
+/// The journal being written into the zone file, beside `path`.
+pub fn flushing_path(path: &Path) -> PathBuf {
+    let mut p = path.as_os_str().to_owned();
+    p.push(".flushing");
+    PathBuf::from(p)
+}
+
+/// Starts a write of the zone file: the journal's transactions move to the `.flushing` file
+/// (appended to it, if an earlier write failed and left it), and new ones go to a fresh journal.
+pub fn rotate(path: &Path) -> io::Result<()> {
+    let flushing = flushing_path(path);
+    match fs::read(path) {
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(e),
+        Ok(bytes) if flushing.exists() => {
+            let mut f = OpenOptions::new().append(true).open(&flushing)?;
+            f.write_all(&bytes)?;
+            f.sync_data()?;
+            fs::remove_file(path)?;
+        }
+        Ok(_) => fs::rename(path, &flushing)?,
+    }
+    sync_dir(path.parent().expect("a journal path has a directory"))
+}
+
+/// The transactions of the `.flushing` file and then of the journal (see [`read`]).
+pub fn read_all(path: &Path, origin: &Name) -> Result<Vec<Txn>, String> {
+    let mut txns = read(&flushing_path(path), origin)?;
+    txns.extend(read(path, origin)?);
+    Ok(txns)
 }
 
 /// Appends `txn` and fsyncs it (and, when the file is new, its directory).
@@ -113,7 +150,8 @@ pub fn read(path: &Path, origin: &Name) -> Result<Vec<Txn>, String> {
     Ok(txns)
 }
 
-/// Removes the journal (every transaction is in the zone file now).
+/// Removes a journal file (`path` or its [`flushing_path`]) whose transactions are all in the
+/// zone file now.
 pub fn clear(path: &Path) -> io::Result<()> {
     match fs::remove_file(path) {
         Ok(()) => sync_dir(path.parent().expect("a journal path has a directory")),
@@ -189,14 +227,32 @@ mod tests {
         let mut f = OpenOptions::new().append(true).open(&path).unwrap();
         f.write_all(b"txn 4000000000 4000000001 102\nadd y.apple.example. A 60 192.0.2.1\n")
             .unwrap();
-        assert_eq!(read(&path, &origin).unwrap(), [t1, t2]);
+        assert_eq!(read(&path, &origin).unwrap(), [t1.clone(), t2.clone()]);
         let mode = fs::metadata(&path).unwrap().permissions();
         assert_eq!(
             std::os::unix::fs::PermissionsExt::mode(&mode) & 0o777,
             0o600
         );
-        clear(&path).unwrap();
-        assert!(!path.exists());
+        // A write of the zone file starts: new transactions go to a fresh journal.
+        rotate(&path).unwrap();
+        assert!(!path.exists() && flushing_path(&path).exists());
+        let t3 = Txn {
+            from: 4_000_000_000,
+            to: 4_000_000_001,
+            time: 103,
+            ops: Vec::new(),
+        };
+        append(&path, &origin, &t3).unwrap();
+        assert_eq!(
+            read_all(&path, &origin).unwrap(),
+            [t1.clone(), t2.clone(), t3.clone()]
+        );
+        // That write failed; the next one takes both.
+        rotate(&path).unwrap();
+        assert_eq!(read_all(&path, &origin).unwrap(), [t1, t2, t3]);
+        clear(&flushing_path(&path)).unwrap();
+        assert!(!flushing_path(&path).exists());
+        assert_eq!(read_all(&path, &origin).unwrap(), []);
     }
 
     #[test]

@@ -29,7 +29,8 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use arc_swap::ArcSwap;
-use tokio::sync::{mpsc::UnboundedReceiver, oneshot};
+use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender};
+use tokio::sync::oneshot;
 use tokio_util::sync::CancellationToken;
 
 use crate::config::Config;
@@ -59,6 +60,11 @@ pub enum ManagerMsg {
     FilesChanged,
     /// SIGHUP: reload every zone.
     ReloadAll,
+    /// A write of a zone's journaled edits into its file ended.
+    Flushed {
+        zone: String,
+        result: Result<(Option<FileStamp>, u64), String>,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -93,6 +99,8 @@ struct ZoneState {
     included: Vec<IncludedRecord>,
     /// Acknowledged (journaled) edits not yet in the zone file.
     pending: Option<Pending>,
+    /// Edits being written into the zone file right now (by a blocking task).
+    flushing: Option<Pending>,
     /// Why the last rewrite of the zone file failed; the edits stay journaled.
     flush_error: Option<String>,
 }
@@ -116,6 +124,11 @@ pub struct Manager {
     set: Arc<ArcSwap<ZoneSet>>,
     /// Keyed by the zone's absolute, lower-cased origin text, so `status` lists zones in order.
     states: BTreeMap<String, ZoneState>,
+    /// The manager's own inbox (set by [`Manager::run`]), and a sender to it for the tasks that
+    /// write zone files; messages that arrived while waiting for such a task.
+    rx: Option<UnboundedReceiver<ManagerMsg>>,
+    tx: Option<UnboundedSender<ManagerMsg>>,
+    queued: VecDeque<ManagerMsg>,
 }
 
 fn now_unix() -> i64 {
@@ -184,6 +197,9 @@ impl Manager {
             config,
             set,
             states: BTreeMap::new(),
+            rx: None,
+            tx: None,
+            queued: VecDeque::new(),
         }
     }
 
@@ -241,6 +257,7 @@ impl Manager {
             default_ttl: crate::zone::parse::DEFAULT_TTL,
             included: Vec::new(),
             pending: None,
+            flushing: None,
             flush_error: None,
         }
     }
@@ -273,7 +290,7 @@ impl Manager {
     fn replay_journal(&mut self, k: &str) {
         let state = self.states.get_mut(k).expect("state exists");
         let path = journal::path(&self.zones_dir, &state.origin);
-        let txns = match journal::read(&path, &state.origin) {
+        let txns = match journal::read_all(&path, &state.origin) {
             Ok(t) => t,
             Err(e) => {
                 tracing::error!(zone = %k, "unreadable journal, not replayed: {e}");
@@ -333,39 +350,75 @@ impl Manager {
                 due: None,
             });
             self.flush_blocking(k);
-        } else if let Err(e) = journal::clear(&path) {
-            tracing::warn!(zone = %k, "clearing the journal {}: {e}", path.display());
+        } else {
+            for p in [journal::flushing_path(&path), path] {
+                if let Err(e) = journal::clear(&p) {
+                    tracing::warn!(zone = %k, "clearing the journal {}: {e}", p.display());
+                }
+            }
         }
     }
 
-    /// Writes a zone's pending edits into its file (see [`write_edits`]) and clears its journal.
+    /// Writes a zone's pending edits into its file (see [`write_edits`]) and clears its journal,
+    /// blocking (at start-up, before the runtime runs).
     fn flush_blocking(&mut self, k: &str) {
-        let zones_dir = self.zones_dir.clone();
         let state = self.states.get_mut(k).expect("state exists");
         let Some(p) = state.pending.take() else {
             return;
         };
-        let result = write_edits(&state.file, &state.origin, &p.ops, p.serial);
-        self.flushed(k, &zones_dir, p, result);
+        let path = journal::path(&self.zones_dir, &state.origin);
+        let result = journal::rotate(&path)
+            .map_err(|e| format!("moving the journal aside: {e}"))
+            .and_then(|()| write_edits(&state.file, &state.origin, &p.ops, p.serial));
+        state.flushing = Some(p);
+        self.flushed(k, result);
     }
 
-    /// Records the result of writing a zone's pending edits.
-    fn flushed(
-        &mut self,
-        k: &str,
-        zones_dir: &Path,
-        p: Pending,
-        result: Result<(Option<FileStamp>, u64), String>,
-    ) {
+    /// Starts writing a zone's pending edits into its file in a blocking task, unless a write
+    /// is already running; the task reports with [`ManagerMsg::Flushed`]. The journal is
+    /// rotated first, so edits made meanwhile go to a fresh one.
+    fn start_flush(&mut self, k: &str) {
         let state = self.states.get_mut(k).expect("state exists");
+        if state.flushing.is_some() {
+            return;
+        }
+        let Some(p) = state.pending.take() else {
+            return;
+        };
+        let path = journal::path(&self.zones_dir, &state.origin);
+        let (file, origin, ops, serial) = (
+            state.file.clone(),
+            state.origin.clone(),
+            p.ops.clone(),
+            p.serial,
+        );
+        state.flushing = Some(p);
+        let tx = self.tx.clone().expect("the manager runs");
+        let zone = k.to_owned();
+        tokio::task::spawn_blocking(move || {
+            let result = journal::rotate(&path)
+                .map_err(|e| format!("moving the journal aside: {e}"))
+                .and_then(|()| write_edits(&file, &origin, &ops, serial));
+            let _ = tx.send(ManagerMsg::Flushed { zone, result });
+        });
+    }
+
+    /// Records the end of a write of a zone's edits into its file.
+    fn flushed(&mut self, k: &str, result: Result<(Option<FileStamp>, u64), String>) {
+        let Some(state) = self.states.get_mut(k) else {
+            return;
+        };
+        let Some(p) = state.flushing.take() else {
+            return;
+        };
         match result {
             Ok((stamp, hash)) => {
                 state.attempted = stamp;
                 state.served_hash = Some(hash);
                 state.flush_error = None;
-                let path = journal::path(zones_dir, &state.origin);
+                let path = journal::flushing_path(&journal::path(&self.zones_dir, &state.origin));
                 if let Err(e) = journal::clear(&path) {
-                    tracing::warn!(zone = %k, "clearing the journal {}: {e}", path.display());
+                    tracing::warn!(zone = %k, "removing the journal {}: {e}", path.display());
                 }
                 tracing::debug!(zone = %k, serial = p.serial, "zone file written");
             }
@@ -378,28 +431,43 @@ impl Manager {
                 );
                 tracing::error!(zone = %k, "{message}");
                 state.flush_error = Some(message);
-                state.pending = Some(Pending { due: None, ..p });
+                // The failed ops go first again, before any edit made meanwhile.
+                let mut ops = p.ops;
+                let serial = match state.pending.take() {
+                    Some(later) => {
+                        ops.extend(later.ops);
+                        later.serial
+                    }
+                    None => p.serial,
+                };
+                state.pending = Some(Pending {
+                    ops,
+                    serial,
+                    due: None,
+                });
             }
         }
     }
 
-    /// Writes a zone's pending edits off the async threads.
+    /// Waits until no write of the zone's file runs (other messages are queued meanwhile).
+    async fn await_flush(&mut self, k: &str) {
+        while self.states.get(k).is_some_and(|s| s.flushing.is_some()) {
+            let Some(rx) = self.rx.as_mut() else {
+                return;
+            };
+            match rx.recv().await {
+                Some(ManagerMsg::Flushed { zone, result }) => self.flushed(&zone, result),
+                Some(other) => self.queued.push_back(other),
+                None => return,
+            }
+        }
+    }
+
+    /// Writes a zone's acknowledged edits into its file and waits until they are there.
     async fn flush(&mut self, k: &str) {
-        let state = self.states.get_mut(k).expect("state exists");
-        let Some(p) = state.pending.take() else {
-            return;
-        };
-        let (file, origin, ops, serial) = (
-            state.file.clone(),
-            state.origin.clone(),
-            p.ops.clone(),
-            p.serial,
-        );
-        let result = tokio::task::spawn_blocking(move || write_edits(&file, &origin, &ops, serial))
-            .await
-            .unwrap_or_else(|e| Err(e.to_string()));
-        let zones_dir = self.zones_dir.clone();
-        self.flushed(k, &zones_dir, p, result);
+        self.await_flush(k).await;
+        self.start_flush(k);
+        self.await_flush(k).await;
         self.compact(k).await;
     }
 
@@ -430,12 +498,13 @@ impl Manager {
     fn next_flush(&self) -> Option<tokio::time::Instant> {
         self.states
             .values()
+            .filter(|s| s.flushing.is_none())
             .filter_map(|s| s.pending.as_ref().and_then(|p| p.due))
             .min()
     }
 
-    /// Writes the pending edits that are due.
-    async fn flush_due(&mut self) {
+    /// Starts the writes of the pending edits that are due.
+    fn flush_due(&mut self) {
         let now = tokio::time::Instant::now();
         let due: Vec<String> = self
             .states
@@ -449,7 +518,7 @@ impl Manager {
             .map(|(k, _)| k.clone())
             .collect();
         for k in due {
-            self.flush(&k).await;
+            self.start_flush(&k);
         }
     }
 
@@ -684,7 +753,7 @@ impl Manager {
             };
         };
         // Edits not yet in the file go in first, so the file read is the file served.
-        if state.pending.is_some() {
+        if state.pending.is_some() || state.flushing.is_some() {
             self.flush(k).await;
         }
         let state = &self.states[k];
@@ -768,6 +837,8 @@ impl Manager {
                     }
                     state.file_missing = true;
                 }
+                // The server itself is writing the file: its own write is not a change.
+                Ok(Some(_)) if state.flushing.is_some() => {}
                 Ok(Some(stamp)) => {
                     state.file_missing = false;
                     if Some(stamp) != state.attempted {
@@ -941,13 +1012,20 @@ impl Manager {
     }
 
     /// Serves messages until `shutdown`.
-    pub async fn run(mut self, mut rx: UnboundedReceiver<ManagerMsg>, shutdown: CancellationToken) {
-        let mut queued: VecDeque<ManagerMsg> = VecDeque::new();
+    pub async fn run(
+        mut self,
+        tx: UnboundedSender<ManagerMsg>,
+        rx: UnboundedReceiver<ManagerMsg>,
+        shutdown: CancellationToken,
+    ) {
+        self.tx = Some(tx);
+        self.rx = Some(rx);
         loop {
-            let msg = match queued.pop_front() {
+            let msg = match self.queued.pop_front() {
                 Some(m) => m,
                 None => {
                     let flush_at = self.next_flush();
+                    let rx = self.rx.as_mut().expect("set above");
                     tokio::select! {
                         m = rx.recv() => match m {
                             Some(m) => m,
@@ -955,7 +1033,7 @@ impl Manager {
                         },
                         _ = shutdown.cancelled() => return self.flush_all().await,
                         _ = sleep_until(flush_at) => {
-                            self.flush_due().await;
+                            self.flush_due();
                             continue;
                         }
                     }
@@ -969,15 +1047,17 @@ impl Manager {
                 ManagerMsg::ReloadAll => {
                     self.reload_all().await;
                 }
+                ManagerMsg::Flushed { zone, result } => self.flushed(&zone, result),
                 ManagerMsg::FilesChanged => {
                     // Debounce: wait until file events stop for a moment. Any other message ends
                     // the wait at once (the directory is read first, then the message handled),
                     // so a control request never waits for an editor that keeps writing.
+                    let rx = self.rx.as_mut().expect("set above");
                     loop {
                         match tokio::time::timeout(DEBOUNCE, rx.recv()).await {
                             Ok(Some(ManagerMsg::FilesChanged)) => continue,
                             Ok(Some(other)) => {
-                                queued.push_back(other);
+                                self.queued.push_back(other);
                                 break;
                             }
                             Ok(None) | Err(_) => break,

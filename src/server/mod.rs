@@ -171,6 +171,7 @@ fn start_bound(
         .build()
         .map_err(ServeError::Runtime)?;
     let (tx, rx) = mpsc::unbounded_channel();
+    let manager_tx = tx.clone();
     let token = shutdown.clone();
     let zones_dir = opts.zones_dir.clone();
     let answer = opts.answer;
@@ -226,7 +227,7 @@ fn start_bound(
                     }
                 }
                 let _ = ready_tx.send(Ok(()));
-                mgr.run(rx, token).await;
+                mgr.run(manager_tx, rx, token).await;
             });
         })
         .map_err(ServeError::Runtime)?;
