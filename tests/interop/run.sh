@@ -624,6 +624,35 @@ else
     not_ok "the operator's comments are still in the file" "$(head -5 "$EDIR/zones/apple.example.zone")"
 fi
 
+
+# The same through the running server: it applies the edit, journals it and writes the file
+# shortly after; `record show` asks it to write pending edits first, then the file is judged.
+live() { # live DESCRIPTION ARGS... : an edit through the server on $PORT, then judge $ZFILE
+    local what=$1
+    shift
+    local out rc=0 k b
+    out=$("$ZONECTL" --zones-dir "$ZONES" --control "$CONTROL" --server "127.0.0.1:$PORT" "$@" 2>&1) || rc=$?
+    if [[ $rc -ne 0 || $out != *"served: "* ]]; then
+        not_ok "live edit $what: exit $rc, served" "$out"
+        return
+    fi
+    "$ZONECTL" --zones-dir "$ZONES" --control "$CONTROL" record show "$ORIGIN" >/dev/null
+    k=$(kzonecheck -o "$ORIGIN." "$ZFILE" 2>&1) && ok "kzonecheck accepts the file after live: $what" ||
+        not_ok "kzonecheck accepts the file after live: $what" "$k"
+    b=$(named-checkzone "$ORIGIN" "$ZFILE" 2>&1) && ok "named-checkzone accepts the file after live: $what" ||
+        not_ok "named-checkzone accepts the file after live: $what" "$b"
+}
+live "record add TXT" record add "$ORIGIN" live-edit TXT "written by the server"
+live "record set TXT" record set "$ORIGIN" live-edit TXT "rewritten by the server"
+live "apply a batch" apply "$ORIGIN" - <<'BATCH'
+add live-a A 192.0.2.201
+add live-a AAAA 2001:db8::201
+del live-edit TXT
+BATCH
+live "serial bump" serial bump "$ORIGIN"
+check "[dig] a live edit is served" \
+    'out=$(dig @127.0.0.1 -p "$PORT" +short AAAA "live-a.$ORIGIN") && [[ $out == "2001:db8::201" ]]'
+
 if [[ $FAILED -gt 0 ]]; then
     echo
     echo "# last lines of the server log:"
