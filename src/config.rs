@@ -36,6 +36,12 @@ pub struct Config {
     pub udp_workers: Option<usize>,
     /// Serial policy for zones that do not set their own (default dateserial).
     pub serial_policy: Option<SerialPolicy>,
+    /// Permission bits of the control socket, in octal (default "0600": the server's user
+    /// only). A lab server where participants use the socket sets "0660" with `control_group`,
+    /// or "0666"; each request is then checked against the zones' owners.
+    pub control_mode: Option<String>,
+    /// Group of the control socket (a name or a number).
+    pub control_group: Option<String>,
     /// Per-zone settings.
     #[serde(default, rename = "zone")]
     pub zones: Vec<ZoneConfig>,
@@ -51,6 +57,23 @@ pub struct ZoneConfig {
     pub file: Option<PathBuf>,
     /// Serial policy for edits of this zone.
     pub serial_policy: Option<SerialPolicy>,
+    /// The Unix user (name or uid) who may run the control verbs and edits on this zone
+    /// besides the server's user and root.
+    pub owner: Option<String>,
+    /// A Unix group (name or gid) whose members may do the same.
+    pub owner_group: Option<String>,
+}
+
+impl ZoneConfig {
+    /// Who owns the zone, for messages: `user001`, `group workshop`, or both.
+    pub fn owners_text(&self) -> Option<String> {
+        match (&self.owner, &self.owner_group) {
+            (Some(u), Some(g)) => Some(format!("{u} and group {g}")),
+            (Some(u), None) => Some(u.clone()),
+            (None, Some(g)) => Some(format!("group {g}")),
+            (None, None) => None,
+        }
+    }
 }
 
 /// Why the configuration could not be read.
@@ -81,6 +104,19 @@ impl Config {
             path: path.into(),
             message: e.to_string(),
         })
+    }
+
+    /// The control socket's permission bits (`control_mode`, default 0600).
+    pub fn control_mode(&self) -> Result<u32, String> {
+        match &self.control_mode {
+            None => Ok(0o600),
+            Some(text) => u32::from_str_radix(text.trim_start_matches("0o"), 8)
+                .ok()
+                .filter(|m| *m <= 0o777)
+                .ok_or_else(|| {
+                    format!("control_mode {text:?} is not octal permission bits such as \"0660\"")
+                }),
+        }
     }
 
     /// The zone settings for `origin` (absolute or not; case-insensitive), if configured.

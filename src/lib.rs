@@ -10,6 +10,7 @@
 //! - [`control`] — the control protocol shared by the server and the CLI.
 //! - [`dnsclient`] — a small blocking DNS client the CLI uses to verify edits on the wire.
 //! - [`config`] — the TOML configuration file.
+//! - [`users`] — Unix users and groups by name, for per-zone owners.
 //! - [`cli`] — clap types and one file per command group.
 //!
 //! Dependencies point down: `cli → server/control/store/dnsclient → wire/zone`.
@@ -21,5 +22,6 @@ pub mod dnsclient;
 pub mod journal;
 pub mod server;
 pub mod store;
+pub mod users;
 pub mod wire;
 pub mod zone;

@@ -159,7 +159,8 @@ pub fn zone_files(dir: &Path) -> io::Result<Vec<PathBuf>> {
 /// error the temporary file is removed and `path` is untouched.
 ///
 /// A symbolic link at `path` is followed: the file it points to is replaced and the link stays.
-/// The owner and group are not kept (the file belongs to whoever writes it).
+/// The owner and group are kept when the writer may set them (root, or the owner itself);
+/// otherwise the new file belongs to whoever writes it.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
     use std::io::Write;
     use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
@@ -172,8 +173,11 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
         Ok(m) if m.file_type().is_symlink() => std::fs::canonicalize(path)?,
         _ => path.to_path_buf(),
     };
-    let old_mode = match std::fs::metadata(&target) {
-        Ok(m) => Some(m.permissions().mode() & 0o7777),
+    let old = match std::fs::metadata(&target) {
+        Ok(m) => {
+            use std::os::unix::fs::MetadataExt;
+            Some((m.permissions().mode() & 0o7777, m.uid(), m.gid()))
+        }
         Err(e) if e.kind() == io::ErrorKind::NotFound => None,
         Err(e) => return Err(e),
     };
@@ -211,7 +215,11 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
     };
 
     let result = (|| {
-        if let Some(mode) = old_mode {
+        if let Some((mode, uid, gid)) = old {
+            // Keep the owner (a lab participant's file written by the server): possible for
+            // root, and a no-op for a writer that owns the file already. Otherwise the new file
+            // is the writer's.
+            let _ = std::os::unix::fs::fchown(&file, Some(uid), Some(gid));
             file.set_permissions(std::fs::Permissions::from_mode(mode))?;
         }
         file.write_all(bytes)?;

@@ -75,6 +75,8 @@ pub enum Command {
 #[derive(Debug, Clone)]
 pub struct Settings {
     pub config: Config,
+    /// The config file the settings came from (`--config`), if any.
+    pub config_path: Option<PathBuf>,
     pub zones_dir: PathBuf,
     pub keys_dir: PathBuf,
     pub control: PathBuf,
@@ -84,7 +86,7 @@ pub struct Settings {
 impl Cli {
     fn settings(&self) -> anyhow::Result<Settings> {
         let Cli {
-            config,
+            config: config_path,
             zones_dir,
             keys_dir,
             control,
@@ -94,7 +96,7 @@ impl Cli {
             server: _,
             command: _,
         } = self;
-        let config = match config {
+        let config = match config_path {
             Some(path) => Config::load(path)?,
             None => Config::default(),
         };
@@ -111,6 +113,7 @@ impl Cli {
             .or_else(|| config.control.clone())
             .unwrap_or_else(|| config::DEFAULT_CONTROL.into());
         Ok(Settings {
+            config_path: config_path.clone(),
             config,
             zones_dir,
             keys_dir,

@@ -24,6 +24,7 @@ impl ServeArgs {
         init_logging();
         let Settings {
             config,
+            config_path,
             zones_dir,
             keys_dir: _,
             control,
@@ -57,6 +58,7 @@ impl ServeArgs {
             listen_where_available,
             control,
             config,
+            config_path,
             answer,
             udp_workers,
             handle_signals: true,

@@ -33,6 +33,7 @@ use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender};
 use tokio::sync::oneshot;
 use tokio_util::sync::CancellationToken;
 
+use super::control::Caller;
 use crate::config::Config;
 use crate::control::{
     ChangeLine, EditChange, EditDone, Request, Response, ZoneOutcome, ZoneStatus,
@@ -54,8 +55,8 @@ const FLUSH_DELAY: Duration = Duration::from_millis(200);
 /// Messages to the zone manager.
 #[derive(Debug)]
 pub enum ManagerMsg {
-    /// A control request and where to send its answer.
-    Control(Request, oneshot::Sender<Response>),
+    /// A control request, who sent it, and where to send its answer.
+    Control(Request, Caller, oneshot::Sender<Response>),
     /// Something changed in the zones directory.
     FilesChanged,
     /// SIGHUP: reload every zone.
@@ -121,6 +122,8 @@ struct Pending {
 pub struct Manager {
     zones_dir: PathBuf,
     config: Config,
+    /// Re-read by a reload of every zone.
+    config_path: Option<PathBuf>,
     set: Arc<ArcSwap<ZoneSet>>,
     /// Keyed by the zone's absolute, lower-cased origin text, so `status` lists zones in order.
     states: BTreeMap<String, ZoneState>,
@@ -191,10 +194,16 @@ fn key(origin: &Name) -> String {
 }
 
 impl Manager {
-    pub fn new(zones_dir: PathBuf, config: Config, set: Arc<ArcSwap<ZoneSet>>) -> Manager {
+    pub fn new(
+        zones_dir: PathBuf,
+        config: Config,
+        config_path: Option<PathBuf>,
+        set: Arc<ArcSwap<ZoneSet>>,
+    ) -> Manager {
         Manager {
             zones_dir,
             config,
+            config_path,
             set,
             states: BTreeMap::new(),
             rx: None,
@@ -777,8 +786,15 @@ impl Manager {
         outcome
     }
 
-    /// Explicit reload of every zone: new files are added, zones whose file is gone are dropped.
+    /// Explicit reload of every zone: the config file is read again (zones, policies, owners),
+    /// new files are added, zones whose file is gone are dropped.
     async fn reload_all(&mut self) -> Vec<ZoneOutcome> {
+        if let Some(path) = &self.config_path {
+            match Config::load(path) {
+                Ok(c) => self.config = c,
+                Err(e) => tracing::error!("{e}; keeping the configuration read before"),
+            }
+        }
         let found = self.discover();
         let mut outcomes = Vec::new();
         let gone: Vec<String> = self
@@ -903,13 +919,73 @@ impl Manager {
         }
     }
 
-    async fn handle(&mut self, req: Request) -> Response {
+    /// May `caller` run verbs on zone `k`? The server's user and root may on every zone; others
+    /// on the zones whose `owner` is them or whose `owner_group` they are in.
+    fn may_touch(&self, caller: &Caller, k: &str) -> Result<(), String> {
+        if caller.admin {
+            return Ok(());
+        }
+        let zc = self.config.zone(k);
+        let by_user = zc
+            .and_then(|z| z.owner.as_deref())
+            .and_then(crate::users::uid_of)
+            .is_some_and(|uid| uid == caller.uid);
+        let by_group = || {
+            zc.and_then(|z| z.owner_group.as_deref())
+                .and_then(crate::users::gid_of)
+                .is_some_and(|gid| crate::users::groups_of(caller.uid, caller.gid).contains(&gid))
+        };
+        if by_user || by_group() {
+            return Ok(());
+        }
+        let owner = zc
+            .and_then(|z| z.owners_text())
+            .unwrap_or_else(|| "the server's owner".into());
+        Err(format!("permission denied: {k} belongs to {owner}"))
+    }
+
+    /// The zones a request may act on for `caller`: one named zone it may touch, or, for a
+    /// request about every zone, the zones it may touch (all of them for the server's user).
+    fn authorize(
+        &self,
+        caller: &Caller,
+        keys: Vec<String>,
+        named: bool,
+    ) -> Result<Vec<String>, String> {
+        if caller.admin {
+            return Ok(keys);
+        }
+        if named {
+            for k in &keys {
+                self.may_touch(caller, k)?;
+            }
+            return Ok(keys);
+        }
+        let mine: Vec<String> = keys
+            .into_iter()
+            .filter(|k| self.may_touch(caller, k).is_ok())
+            .collect();
+        if mine.is_empty() {
+            return Err("permission denied: no zone on this server belongs to you".into());
+        }
+        Ok(mine)
+    }
+
+    async fn handle(&mut self, req: Request, caller: Caller) -> Response {
         let req = match req {
             Request::Edit {
                 zone,
                 change,
                 dry_run,
-            } => return self.edit(zone, change, dry_run).await,
+            } => {
+                let allowed = self
+                    .select(&Some(zone.clone()))
+                    .and_then(|keys| self.authorize(&caller, keys, true));
+                if let Err(message) = allowed {
+                    return Response::Error { message };
+                }
+                return self.edit(zone, change, dry_run).await;
+            }
             other => other,
         };
         let zone = match &req {
@@ -921,20 +997,29 @@ impl Manager {
             | Request::Sync { zone } => zone.clone(),
             Request::Edit { .. } => unreachable!("handled above"),
         };
-        let keys = match self.select(&zone) {
+        let keys = match self
+            .select(&zone)
+            .and_then(|keys| self.authorize(&caller, keys, zone.is_some()))
+        {
             Ok(k) => k,
             Err(message) => return Response::Error { message },
         };
+        // Every zone: for a participant, every zone of theirs.
+        let all = zone.is_none() && caller.admin;
         match req {
             Request::Status { .. } => Response::Status {
                 zones: keys.iter().map(|k| self.status(k)).collect(),
             },
-            Request::Reload { zone: None } => Response::Done {
+            Request::Reload { .. } if all => Response::Done {
                 outcomes: self.reload_all().await,
             },
-            Request::Reload { zone: Some(_) } => Response::Done {
-                outcomes: vec![self.reload_one(&keys[0]).await],
-            },
+            Request::Reload { .. } => {
+                let mut outcomes = Vec::new();
+                for k in keys {
+                    outcomes.push(self.reload_one(&k).await);
+                }
+                Response::Done { outcomes }
+            }
             Request::Check { .. } => {
                 let mut outcomes = Vec::new();
                 for k in keys {
@@ -1040,8 +1125,8 @@ impl Manager {
                 }
             };
             match msg {
-                ManagerMsg::Control(req, reply) => {
-                    let resp = self.handle(req).await;
+                ManagerMsg::Control(req, caller, reply) => {
+                    let resp = self.handle(req, caller).await;
                     let _ = reply.send(resp);
                 }
                 ManagerMsg::ReloadAll => {

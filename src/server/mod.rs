@@ -38,8 +38,10 @@ pub struct ServeOptions {
     /// IPv6 still serves on 127.0.0.1). Addresses given explicitly must all bind.
     pub listen_where_available: bool,
     pub control: PathBuf,
-    /// The config file's contents (zone names, files, policies).
+    /// The config file's contents (zone names, files, policies, owners).
     pub config: Config,
+    /// The config file, re-read by `reload` of every zone (new lab zones and their owners).
+    pub config_path: Option<PathBuf>,
     pub answer: AnswerConfig,
     /// UDP sockets and threads per listen address.
     pub udp_workers: usize,
@@ -73,6 +75,8 @@ pub enum ServeError {
     NoListener,
     #[error("starting the runtime: {0}")]
     Runtime(std::io::Error),
+    #[error("config: {0}")]
+    Config(String),
 }
 
 /// A running server. Dropping it does not stop it; call [`ServerHandle::stop`].
@@ -116,8 +120,15 @@ impl ServerHandle {
 
 /// Loads the zones, binds every socket and starts serving. Returns once queries are answered.
 pub fn start(opts: ServeOptions) -> Result<ServerHandle, ServeError> {
+    let mode = opts.config.control_mode().map_err(ServeError::Config)?;
+    let group = match &opts.config.control_group {
+        Some(g) => Some(crate::users::gid_of(g).ok_or_else(|| {
+            ServeError::Config(format!("control_group {g:?} is not a group on this system"))
+        })?),
+        None => None,
+    };
     let lock = lock_zones_dir(&opts.zones_dir)?;
-    let control_listener = bind_control(&opts.control)?;
+    let control_listener = bind_control(&opts.control, mode, group)?;
     let control_path = opts.control.clone();
     start_bound(opts, lock, control_listener).inspect_err(|_| {
         // Leave nothing behind that looks like a live server.
@@ -132,7 +143,12 @@ fn start_bound(
     control_listener: std::os::unix::net::UnixListener,
 ) -> Result<ServerHandle, ServeError> {
     let zones = Arc::new(ArcSwap::from_pointee(ZoneSet::new()));
-    let mut mgr = manager::Manager::new(opts.zones_dir.clone(), opts.config.clone(), zones.clone());
+    let mut mgr = manager::Manager::new(
+        opts.zones_dir.clone(),
+        opts.config.clone(),
+        opts.config_path.clone(),
+        zones.clone(),
+    );
     mgr.load_all_initial();
 
     let mut tcp_listeners = Vec::new();
@@ -346,7 +362,11 @@ fn lock_zones_dir(dir: &Path) -> Result<File, ServeError> {
 
 /// Binds the control socket (mode 0600). A socket file nobody answers on is a leftover from a
 /// crash and is replaced; one that answers belongs to a live server.
-fn bind_control(path: &Path) -> Result<std::os::unix::net::UnixListener, ServeError> {
+fn bind_control(
+    path: &Path,
+    mode: u32,
+    group: Option<u32>,
+) -> Result<std::os::unix::net::UnixListener, ServeError> {
     use std::os::unix::fs::PermissionsExt;
     use std::os::unix::net::{UnixListener, UnixStream};
     let err = |error| ServeError::Control {
@@ -360,7 +380,10 @@ fn bind_control(path: &Path) -> Result<std::os::unix::net::UnixListener, ServeEr
         }
     }
     let listener = UnixListener::bind(path).map_err(err)?;
-    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)).map_err(err)?;
+    if let Some(gid) = group {
+        std::os::unix::fs::chown(path, None, Some(gid)).map_err(err)?;
+    }
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).map_err(err)?;
     listener.set_nonblocking(true).map_err(err)?;
     Ok(listener)
 }

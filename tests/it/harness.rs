@@ -88,6 +88,7 @@ impl TestServer {
             listen_where_available: false,
             control,
             config,
+            config_path: None,
             answer: zonectl::wire::AnswerConfig::default(),
             udp_workers: 1,
             handle_signals: false,
