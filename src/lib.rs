@@ -7,6 +7,7 @@
 //! - [`store`] — zone files on disk: loading, atomic writes, per-zone edit locks.
 //! - [`server`] — async: sockets, zone snapshots, reload/freeze/thaw, the watcher, the control socket.
 //! - [`control`] — the control protocol shared by the server and the CLI.
+//! - [`spf`] — SPF (RFC 7208): record syntax, `check_host()`, the lookup-budget check.
 //! - [`dnsclient`] — a small blocking DNS client the CLI uses to verify edits on the wire.
 //! - [`config`] — the TOML configuration file.
 //! - [`cli`] — clap types and one file per command group.
@@ -18,6 +19,7 @@ pub mod config;
 pub mod control;
 pub mod dnsclient;
 pub mod server;
+pub mod spf;
 pub mod store;
 pub mod wire;
 pub mod zone;
