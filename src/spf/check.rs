@@ -13,7 +13,9 @@ use super::eval::{
     fetch_record, name_from_text, name_text, txt_value, DnsAnswer, RecordLookup, Resolver,
     MAX_DNS_TERMS, MAX_MX_NAMES, MAX_VOID_LOOKUPS,
 };
-use super::record::{explain, DomainSpec, Mechanism, Modifier, Qualifier, SpfRecord, Term, TermKind};
+use super::record::{
+    explain, DomainSpec, Mechanism, Modifier, Qualifier, SpfRecord, Term, TermKind,
+};
 use crate::zone::{Name, RType};
 
 /// Deepest include/redirect nesting followed (the lookup limit is exceeded long before).
@@ -83,7 +85,13 @@ pub fn check_record(resolver: &dyn Resolver, name: &Name) -> SpfCheck {
         RecordLookup::Found(value) => match SpfRecord::parse(&value) {
             Ok(record) => {
                 c.policy_warnings(&record, dmarc_policy.as_deref());
-                Some(c.node(name, &text, &value, &record, &mut vec![text.to_ascii_lowercase()]))
+                Some(c.node(
+                    name,
+                    &text,
+                    &value,
+                    &record,
+                    &mut vec![text.to_ascii_lowercase()],
+                ))
             }
             Err(e) => {
                 c.errors.push(format!("{text}: {e}"));
@@ -457,11 +465,20 @@ mod tests {
     #[test]
     fn counts_through_includes_and_redirects() {
         let r = MapResolver::default()
-            .txt("example.com", &["v=spf1 a mx include:_spf.example.net redirect=r.example.org"])
+            .txt(
+                "example.com",
+                &["v=spf1 a mx include:_spf.example.net redirect=r.example.org"],
+            )
             .a("example.com", &["192.0.2.1"])
             .mx("example.com", &["mail.example.com"])
-            .txt("_spf.example.net", &["v=spf1 include:deep.example.net ip4:192.0.2.0/24 ~all"])
-            .txt("deep.example.net", &["v=spf1 exists:%{i}.x.example.net -all"])
+            .txt(
+                "_spf.example.net",
+                &["v=spf1 include:deep.example.net ip4:192.0.2.0/24 ~all"],
+            )
+            .txt(
+                "deep.example.net",
+                &["v=spf1 exists:%{i}.x.example.net -all"],
+            )
             .txt("r.example.org", &["v=spf1 a:host.example.org -all"])
             .a("host.example.org", &["192.0.2.7"]);
         let c = check(&r, "example.com");
@@ -478,24 +495,37 @@ mod tests {
 
     #[test]
     fn over_the_limits() {
-        let many: Vec<String> = (0..6).map(|i| format!("include:i{i}.example.net")).collect();
-        let mut r = MapResolver::default().txt(
-            "example.com",
-            &[&format!("v=spf1 {} -all", many.join(" "))],
-        );
+        let many: Vec<String> = (0..6)
+            .map(|i| format!("include:i{i}.example.net"))
+            .collect();
+        let mut r = MapResolver::default()
+            .txt("example.com", &[&format!("v=spf1 {} -all", many.join(" "))]);
         for i in 0..6 {
-            r = r.txt(&format!("i{i}.example.net"), &["v=spf1 a:h.example.net ~all"]);
+            r = r.txt(
+                &format!("i{i}.example.net"),
+                &["v=spf1 a:h.example.net ~all"],
+            );
         }
         r = r.a("h.example.net", &["192.0.2.1"]);
         let c = check(&r, "example.com");
         assert_eq!(c.lookups, 12);
-        assert!(c.errors.iter().any(|e| e.contains("12 DNS-querying terms")), "{:?}", c.errors);
+        assert!(
+            c.errors.iter().any(|e| e.contains("12 DNS-querying terms")),
+            "{:?}",
+            c.errors
+        );
 
-        let r = MapResolver::default()
-            .txt("v.example", &["v=spf1 a:n1.v.example a:n2.v.example mx:n3.v.example -all"]);
+        let r = MapResolver::default().txt(
+            "v.example",
+            &["v=spf1 a:n1.v.example a:n2.v.example mx:n3.v.example -all"],
+        );
         let c = check(&r, "v.example");
         assert_eq!(c.void_lookups, 3);
-        assert!(c.errors.iter().any(|e| e.contains("3 void lookups")), "{:?}", c.errors);
+        assert!(
+            c.errors.iter().any(|e| e.contains("3 void lookups")),
+            "{:?}",
+            c.errors
+        );
 
         let hosts: Vec<String> = (0..11).map(|i| format!("mx{i}.m.example")).collect();
         let hosts: Vec<&str> = hosts.iter().map(String::as_str).collect();
@@ -503,7 +533,11 @@ mod tests {
             .txt("m.example", &["v=spf1 mx -all"])
             .mx("m.example", &hosts);
         let c = check(&r, "m.example");
-        assert!(c.errors.iter().any(|e| e.contains("11 MX records")), "{:?}", c.errors);
+        assert!(
+            c.errors.iter().any(|e| e.contains("11 MX records")),
+            "{:?}",
+            c.errors
+        );
     }
 
     #[test]
@@ -511,11 +545,18 @@ mod tests {
         let r = MapResolver::default()
             .txt("two.example", &["v=spf1 -all", "v=spf1 ~all"])
             .txt("bad.example", &["v=spf1 ip4:192.0.2.300 -all"])
-            .txt("inc.example", &["v=spf1 include:none.example include:bad.example -all"])
+            .txt(
+                "inc.example",
+                &["v=spf1 include:none.example include:bad.example -all"],
+            )
             .txt("loop.example", &["v=spf1 include:loop2.example -all"])
             .txt("loop2.example", &["v=spf1 include:loop.example -all"])
             .txt("far.example", &["v=spf1 include:x.far.example -all"])
-            .answer("x.far.example", RType::TXT, DnsAnswer::Unavailable("not served".into()));
+            .answer(
+                "x.far.example",
+                RType::TXT,
+                DnsAnswer::Unavailable("not served".into()),
+            );
         assert!(check(&r, "two.example").errors[0].contains("2 v=spf1 records"));
         assert!(check(&r, "bad.example").errors[0].contains("not an IPv4 address"));
         assert!(check(&r, "nothing.example").errors[0].contains("no SPF record"));
@@ -525,7 +566,11 @@ mod tests {
         let far = check(&r, "far.example");
         assert!(far.is_ok());
         assert_eq!(far.lookups, 1);
-        assert!(far.warnings[0].contains("not resolved"), "{:?}", far.warnings);
+        assert!(
+            far.warnings[0].contains("not resolved"),
+            "{:?}",
+            far.warnings
+        );
     }
 
     #[test]
@@ -534,9 +579,15 @@ mod tests {
             .txt("p.example", &["v=spf1 +all"])
             .txt("n.example", &["v=spf1 a ?all"])
             .a("n.example", &["192.0.2.1"])
-            .txt("_dmarc.n.example", &["v=DMARC1; p=reject; rua=mailto:d@n.example"])
+            .txt(
+                "_dmarc.n.example",
+                &["v=DMARC1; p=reject; rua=mailto:d@n.example"],
+            )
             .txt("m.example", &["v=spf1 ip4:192.0.2.1"])
-            .txt("o.example", &["v=spf1 -all ip4:192.0.2.1 redirect=p.example"])
+            .txt(
+                "o.example",
+                &["v=spf1 -all ip4:192.0.2.1 redirect=p.example"],
+            )
             .txt("r.example", &["v=spf1 redirect=p.example ip4:192.0.2.1"])
             .txt("ptr.example", &["v=spf1 ptr -all"]);
         let w = |n: &str| check(&r, n).warnings.join("\n");
@@ -544,9 +595,15 @@ mod tests {
         assert!(w("n.example").contains("p=reject"));
         assert!(w("m.example").contains("no all mechanism"));
         let o = w("o.example");
-        assert!(o.contains("not the last") && o.contains("redirect= is ignored"), "{o}");
+        assert!(
+            o.contains("not the last") && o.contains("redirect= is ignored"),
+            "{o}"
+        );
         assert!(w("r.example").contains("terms after redirect="));
         assert!(w("ptr.example").contains("ptr is slow"));
-        assert_eq!(check(&r, "n.example").dmarc_policy.as_deref(), Some("reject"));
+        assert_eq!(
+            check(&r, "n.example").dmarc_policy.as_deref(),
+            Some("reject")
+        );
     }
 }

@@ -93,7 +93,12 @@ fn query_id(name: &Name, rtype: RType) -> u16 {
     use std::sync::atomic::{AtomicU64, Ordering};
     static COUNTER: AtomicU64 = AtomicU64::new(0);
     let mut h = std::collections::hash_map::DefaultHasher::new();
-    (name.as_wire(), rtype.0, COUNTER.fetch_add(1, Ordering::Relaxed)).hash(&mut h);
+    (
+        name.as_wire(),
+        rtype.0,
+        COUNTER.fetch_add(1, Ordering::Relaxed),
+    )
+        .hash(&mut h);
     std::process::id().hash(&mut h);
     std::time::SystemTime::now().hash(&mut h);
     h.finish() as u16
@@ -143,6 +148,9 @@ mod tests {
             .port();
         let r = DnsResolver::new(SocketAddr::from(([127, 0, 0, 1], port)));
         let name = Name::parse("example.com.", None).unwrap();
-        assert!(matches!(r.query(&name, RType::TXT), DnsAnswer::Unavailable(_)));
+        assert!(matches!(
+            r.query(&name, RType::TXT),
+            DnsAnswer::Unavailable(_)
+        ));
     }
 }

@@ -135,9 +135,7 @@ pub fn check_host(resolver: &dyn Resolver, input: &CheckHostInput) -> SpfOutcome
     let domain = domain.strip_suffix('.').unwrap_or(&domain).to_string();
     let ip = match input.ip {
         // An IPv4-mapped IPv6 client is an IPv4 client (§5, 5.6).
-        IpAddr::V6(v6) => v6
-            .to_ipv4_mapped()
-            .map_or(IpAddr::V6(v6), IpAddr::V4),
+        IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(IpAddr::V6(v6), IpAddr::V4),
         v4 => v4,
     };
     let mut eval = Eval {
@@ -308,7 +306,9 @@ impl Eval<'_> {
             }
         };
         let saved = std::mem::replace(&mut self.facts.domain, domain.to_string());
-        let outcome = self.evaluate(&record, name, domain).unwrap_or_else(Outcome::from);
+        let outcome = self
+            .evaluate(&record, name, domain)
+            .unwrap_or_else(Outcome::from);
         self.facts.domain = saved;
         outcome
     }
@@ -393,10 +393,9 @@ impl Eval<'_> {
                 self.count_void()?;
                 Ok(Vec::new())
             }
-            DnsAnswer::Unavailable(why) => Err(Abort::Temp(format!(
-                "{rtype} {}: {why}",
-                name_text(name)
-            ))),
+            DnsAnswer::Unavailable(why) => {
+                Err(Abort::Temp(format!("{rtype} {}: {why}", name_text(name))))
+            }
         }
     }
 
@@ -540,7 +539,10 @@ impl Eval<'_> {
 
     /// The `exp=` explanation (§6.2); any problem means no explanation, never an error.
     fn explanation(&mut self, spec: &DomainSpec) -> Option<String> {
-        let name = self.expand_domain(spec).as_deref().and_then(name_from_text)?;
+        let name = self
+            .expand_domain(spec)
+            .as_deref()
+            .and_then(name_from_text)?;
         let DnsAnswer::Records(rdatas) = self.resolver.query(&name, RType::TXT) else {
             return None;
         };
@@ -570,8 +572,9 @@ fn addr_type(ip: IpAddr) -> RType {
 /// Is the A/AAAA RDATA `rd` within the mechanism's prefix of the client's address?
 fn addr_matches(ip: IpAddr, rd: &[u8], cidr4: Option<u8>, cidr6: Option<u8>) -> bool {
     match ip {
-        IpAddr::V4(v4) => <[u8; 4]>::try_from(rd)
-            .is_ok_and(|o| in_v4(v4, Ipv4Addr::from(o), cidr4.unwrap_or(32))),
+        IpAddr::V4(v4) => {
+            <[u8; 4]>::try_from(rd).is_ok_and(|o| in_v4(v4, Ipv4Addr::from(o), cidr4.unwrap_or(32)))
+        }
         IpAddr::V6(v6) => <[u8; 16]>::try_from(rd)
             .is_ok_and(|o| in_v6(v6, Ipv6Addr::from(o), cidr6.unwrap_or(128))),
     }
@@ -663,8 +666,10 @@ pub(crate) mod tests {
                 .iter()
                 .map(|v| crate::zone::rdata::txt_from_value(v.as_bytes()))
                 .collect();
-            self.0
-                .insert((name.to_ascii_lowercase(), RType::TXT), DnsAnswer::Records(rds));
+            self.0.insert(
+                (name.to_ascii_lowercase(), RType::TXT),
+                DnsAnswer::Records(rds),
+            );
             self
         }
         pub fn a(mut self, name: &str, addrs: &[&str]) -> Self {
@@ -672,8 +677,10 @@ pub(crate) mod tests {
                 .iter()
                 .map(|a| a.parse::<Ipv4Addr>().unwrap().octets().to_vec())
                 .collect();
-            self.0
-                .insert((name.to_ascii_lowercase(), RType::A), DnsAnswer::Records(rds));
+            self.0.insert(
+                (name.to_ascii_lowercase(), RType::A),
+                DnsAnswer::Records(rds),
+            );
             self
         }
         pub fn mx(mut self, name: &str, hosts: &[&str]) -> Self {
@@ -685,8 +692,10 @@ pub(crate) mod tests {
                     v
                 })
                 .collect();
-            self.0
-                .insert((name.to_ascii_lowercase(), RType::MX), DnsAnswer::Records(rds));
+            self.0.insert(
+                (name.to_ascii_lowercase(), RType::MX),
+                DnsAnswer::Records(rds),
+            );
             self
         }
         pub fn answer(mut self, name: &str, rtype: RType, a: DnsAnswer) -> Self {
@@ -727,20 +736,35 @@ pub(crate) mod tests {
         let r = MapResolver::default()
             .txt(
                 "example.com",
-                &["v=spf1 ip4:192.0.2.0/24 a:mail.example.com mx -all", "other"],
+                &[
+                    "v=spf1 ip4:192.0.2.0/24 a:mail.example.com mx -all",
+                    "other",
+                ],
             )
             .a("mail.example.com", &["198.51.100.7"])
             .mx("example.com", &["mx1.example.com"])
             .a("mx1.example.com", &["203.0.113.9"]);
-        assert_eq!(run(&r, "192.0.2.77", "a@example.com").result, SpfResult::Pass);
-        assert_eq!(run(&r, "198.51.100.7", "a@example.com").result, SpfResult::Pass);
+        assert_eq!(
+            run(&r, "192.0.2.77", "a@example.com").result,
+            SpfResult::Pass
+        );
+        assert_eq!(
+            run(&r, "198.51.100.7", "a@example.com").result,
+            SpfResult::Pass
+        );
         let mx = run(&r, "203.0.113.9", "a@example.com");
         assert_eq!((mx.result, mx.dns_terms), (SpfResult::Pass, 2));
         let fail = run(&r, "10.0.0.1", "a@Example.COM.");
         assert_eq!(fail.result, SpfResult::Fail);
         assert_eq!(fail.domain, "Example.COM");
-        assert_eq!(run(&r, "::ffff:192.0.2.1", "a@example.com").result, SpfResult::Pass);
-        assert_eq!(run(&r, "10.0.0.1", "a@nowhere.example").result, SpfResult::None);
+        assert_eq!(
+            run(&r, "::ffff:192.0.2.1", "a@example.com").result,
+            SpfResult::Pass
+        );
+        assert_eq!(
+            run(&r, "10.0.0.1", "a@nowhere.example").result,
+            SpfResult::None
+        );
         assert_eq!(run(&r, "10.0.0.1", "a@localhost").result, SpfResult::None);
     }
 
@@ -752,15 +776,31 @@ pub(crate) mod tests {
             .txt("c.example", &["v=spf1 include:none.example -all"])
             .txt("d.example", &["v=spf1 redirect=b.example"])
             .txt("e.example", &["v=spf1 include:t.example -all"])
-            .answer("t.example", RType::TXT, DnsAnswer::Unavailable("timeout".into()))
+            .answer(
+                "t.example",
+                RType::TXT,
+                DnsAnswer::Unavailable("timeout".into()),
+            )
             .txt("f.example", &["v=spf1 -all", "v=spf1 +all"])
             .txt("g.example", &["v=spf1 redirect=g.example"]);
         assert_eq!(run(&r, "192.0.2.1", "x@a.example").result, SpfResult::Pass);
-        assert_eq!(run(&r, "192.0.2.2", "x@a.example").result, SpfResult::SoftFail);
-        assert_eq!(run(&r, "192.0.2.1", "x@c.example").result, SpfResult::PermError);
+        assert_eq!(
+            run(&r, "192.0.2.2", "x@a.example").result,
+            SpfResult::SoftFail
+        );
+        assert_eq!(
+            run(&r, "192.0.2.1", "x@c.example").result,
+            SpfResult::PermError
+        );
         assert_eq!(run(&r, "192.0.2.2", "x@d.example").result, SpfResult::Fail);
-        assert_eq!(run(&r, "192.0.2.2", "x@e.example").result, SpfResult::TempError);
-        assert_eq!(run(&r, "192.0.2.2", "x@f.example").result, SpfResult::PermError);
+        assert_eq!(
+            run(&r, "192.0.2.2", "x@e.example").result,
+            SpfResult::TempError
+        );
+        assert_eq!(
+            run(&r, "192.0.2.2", "x@f.example").result,
+            SpfResult::PermError
+        );
         let looped = run(&r, "192.0.2.2", "x@g.example");
         assert_eq!(looped.result, SpfResult::PermError);
         assert_eq!(looped.dns_terms, MAX_DNS_TERMS + 1);
@@ -769,8 +809,14 @@ pub(crate) mod tests {
     #[test]
     fn void_lookup_limit_and_explanation() {
         let r = MapResolver::default()
-            .txt("v2.example", &["v=spf1 a:n1.example a:n2.example -all exp=why.example"])
-            .txt("v3.example", &["v=spf1 a:n1.example a:n2.example a:n3.example -all"])
+            .txt(
+                "v2.example",
+                &["v=spf1 a:n1.example a:n2.example -all exp=why.example"],
+            )
+            .txt(
+                "v3.example",
+                &["v=spf1 a:n1.example a:n2.example a:n3.example -all"],
+            )
             .txt("why.example", &["%{i} is not one of %{d}'s hosts"]);
         let two = run(&r, "192.0.2.9", "x@v2.example");
         assert_eq!(two.result, SpfResult::Fail);
@@ -779,16 +825,39 @@ pub(crate) mod tests {
             two.explanation.as_deref(),
             Some("192.0.2.9 is not one of v2.example's hosts")
         );
-        assert_eq!(run(&r, "192.0.2.9", "x@v3.example").result, SpfResult::PermError);
+        assert_eq!(
+            run(&r, "192.0.2.9", "x@v3.example").result,
+            SpfResult::PermError
+        );
     }
 
     #[test]
     fn cidr_matching() {
-        assert!(in_v4("10.1.2.3".parse().unwrap(), "10.1.0.0".parse().unwrap(), 16));
-        assert!(!in_v4("10.2.2.3".parse().unwrap(), "10.1.0.0".parse().unwrap(), 16));
-        assert!(in_v4("10.2.2.3".parse().unwrap(), "1.1.1.1".parse().unwrap(), 0));
-        assert!(in_v6("2001:db8::1".parse().unwrap(), "2001:db8::".parse().unwrap(), 32));
-        assert!(!in_v6("2001:db9::1".parse().unwrap(), "2001:db8::".parse().unwrap(), 32));
+        assert!(in_v4(
+            "10.1.2.3".parse().unwrap(),
+            "10.1.0.0".parse().unwrap(),
+            16
+        ));
+        assert!(!in_v4(
+            "10.2.2.3".parse().unwrap(),
+            "10.1.0.0".parse().unwrap(),
+            16
+        ));
+        assert!(in_v4(
+            "10.2.2.3".parse().unwrap(),
+            "1.1.1.1".parse().unwrap(),
+            0
+        ));
+        assert!(in_v6(
+            "2001:db8::1".parse().unwrap(),
+            "2001:db8::".parse().unwrap(),
+            32
+        ));
+        assert!(!in_v6(
+            "2001:db9::1".parse().unwrap(),
+            "2001:db8::".parse().unwrap(),
+            32
+        ));
         assert_eq!(
             name_text(&reverse_name("192.0.2.3".parse().unwrap())),
             "3.2.0.192.in-addr.arpa"

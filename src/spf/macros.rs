@@ -89,7 +89,8 @@ impl MacroString {
         while i < bytes.len() {
             let c = bytes[i];
             if c != b'%' {
-                let ok = (0x21..=0x7e).contains(&c) || (c == b' ' && place == MacroPlace::Explanation);
+                let ok =
+                    (0x21..=0x7e).contains(&c) || (c == b' ' && place == MacroPlace::Explanation);
                 if !ok {
                     // Report the whole character, not a byte of it.
                     let ch = text[i..].chars().next().unwrap_or('?');
@@ -393,16 +394,22 @@ mod tests {
     #[test]
     fn malformed_macros() {
         for bad in [
-            "%(ir).x", "foo%.x", "%", "%{", "%{a}", "%{x}", "%{d0}", "%{d2q}", "%{dr-x}", "a\u{80}",
-            "a\rb",
+            "%(ir).x", "foo%.x", "%", "%{", "%{a}", "%{x}", "%{d0}", "%{d2q}", "%{dr-x}",
+            "a\u{80}", "a\rb",
         ] {
             assert!(
                 MacroString::parse(bad, MacroPlace::Term).is_err(),
                 "{bad:?} parsed"
             );
         }
-        assert!(!MacroString::parse("a.b", MacroPlace::Term).unwrap().has_macros());
-        assert!(!MacroString::parse("a%%b", MacroPlace::Term).unwrap().has_macros());
-        assert!(MacroString::parse("%{d}", MacroPlace::Term).unwrap().has_macros());
+        assert!(!MacroString::parse("a.b", MacroPlace::Term)
+            .unwrap()
+            .has_macros());
+        assert!(!MacroString::parse("a%%b", MacroPlace::Term)
+            .unwrap()
+            .has_macros());
+        assert!(MacroString::parse("%{d}", MacroPlace::Term)
+            .unwrap()
+            .has_macros());
     }
 }

@@ -181,10 +181,17 @@ fn macro_reason(e: &MacroError) -> String {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "modifier", rename_all = "lowercase")]
 pub enum Modifier {
-    Redirect { domain: DomainSpec },
-    Exp { domain: DomainSpec },
+    Redirect {
+        domain: DomainSpec,
+    },
+    Exp {
+        domain: DomainSpec,
+    },
     /// Unknown modifiers are allowed and ignored (§6), but their value must be a macro string.
-    Unknown { name: String, value: MacroString },
+    Unknown {
+        name: String,
+        value: MacroString,
+    },
 }
 
 /// One term of a record, with the text it was parsed from.
@@ -237,8 +244,7 @@ impl Term {
             if is_modifier_name(name) {
                 let modifier = match name.to_ascii_lowercase().as_str() {
                     "redirect" => Modifier::Redirect {
-                        domain: DomainSpec::parse(value)
-                            .map_err(|e| format!("redirect=: {e}"))?,
+                        domain: DomainSpec::parse(value).map_err(|e| format!("redirect=: {e}"))?,
                     },
                     "exp" => Modifier::Exp {
                         domain: DomainSpec::parse(value).map_err(|e| format!("exp=: {e}"))?,
@@ -408,7 +414,11 @@ fn parse_cidr(digits: &str, max: u8) -> Result<u8, String> {
         && digits.bytes().all(|c| c.is_ascii_digit())
         && (digits == "0" || !digits.starts_with('0'))
         && digits.len() <= 3;
-    let n: u16 = if ok { digits.parse().unwrap_or(999) } else { 999 };
+    let n: u16 = if ok {
+        digits.parse().unwrap_or(999)
+    } else {
+        999
+    };
     if n > u16::from(max) {
         return Err(format!(
             "'/{digits}' is not a prefix length from 0 to {max} (decimal, no leading zero)"
@@ -445,7 +455,9 @@ pub struct SpfRecord {
 pub enum SpfSyntaxError {
     #[error("the record does not start with v=spf1 followed by a space or its end")]
     NotSpf,
-    #[error("the record holds a byte outside ASCII at offset {offset}: SPF records are 7-bit ASCII")]
+    #[error(
+        "the record holds a byte outside ASCII at offset {offset}: SPF records are 7-bit ASCII"
+    )]
     NonAscii { offset: usize },
     #[error("the record holds a control character at offset {offset}: terms are separated by spaces only")]
     ControlChar { offset: usize },
@@ -621,7 +633,14 @@ mod tests {
         for yes in ["v=spf1", "v=spf1 -all", "V=SpF1 ~all", "v=spf1 "] {
             assert!(is_spf(yes.as_bytes()), "{yes}");
         }
-        for no in ["v=spf10", "v=spf1mx", "v=spf", "spf1", "", "v=DMARC1; p=none"] {
+        for no in [
+            "v=spf10",
+            "v=spf1mx",
+            "v=spf",
+            "spf1",
+            "",
+            "v=DMARC1; p=none",
+        ] {
             assert!(!is_spf(no.as_bytes()), "{no}");
         }
     }
@@ -648,7 +667,10 @@ mod tests {
         ];
         for g in good {
             let r = parse(g).unwrap_or_else(|e| panic!("{g}: {e}"));
-            assert_eq!(r.to_string().split(' ').count(), g.split_whitespace().count());
+            assert_eq!(
+                r.to_string().split(' ').count(),
+                g.split_whitespace().count()
+            );
         }
         let r = parse("v=spf1 a:mail.example.com/24//64 -ip4:10.0.0.1").unwrap();
         assert_eq!(

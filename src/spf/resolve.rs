@@ -45,9 +45,9 @@ impl<'a> ZoneResolver<'a> {
             Next::Cname(target) if depth < MAX_CROSS_ZONE_CNAMES => {
                 self.query_depth(&target, rtype, depth + 1)
             }
-            Next::Cname(target) => DnsAnswer::Unavailable(format!(
-                "CNAME chain too long at {target}"
-            )),
+            Next::Cname(target) => {
+                DnsAnswer::Unavailable(format!("CNAME chain too long at {target}"))
+            }
         })
     }
 }
@@ -73,7 +73,9 @@ fn answer_from_zone(zone: &Zone, qname: &[u8], rtype: RType) -> Result<DnsAnswer
         return Ok(DnsAnswer::NxDomain);
     }
     if ans.rcode == Rcode::YxDomain {
-        return Ok(DnsAnswer::Unavailable("DNAME substitution overflow (YXDOMAIN)".into()));
+        return Ok(DnsAnswer::Unavailable(
+            "DNAME substitution overflow (YXDOMAIN)".into(),
+        ));
     }
     if !ans.authoritative && ans.answer.is_empty() {
         return Err(Next::Delegated);
@@ -134,18 +136,39 @@ mod tests {
                 ("sub", RType::NS, "ns.elsewhere.example."),
             ],
         ));
-        set.insert(zone("example.net.", &[("spf", RType::TXT, "v=spf1 a -all")]));
+        set.insert(zone(
+            "example.net.",
+            &[("spf", RType::TXT, "v=spf1 a -all")],
+        ));
         let r = ZoneResolver::new(&set, None);
         let n = |s: &str| name_from_text(s).unwrap();
-        assert!(matches!(r.query(&n("EXAMPLE.com"), RType::TXT), DnsAnswer::Records(v) if v.len() == 1));
-        assert!(matches!(r.query(&n("alias.example.com"), RType::TXT), DnsAnswer::Records(_)));
-        assert!(matches!(r.query(&n("out.example.com"), RType::TXT), DnsAnswer::Records(_)));
+        assert!(
+            matches!(r.query(&n("EXAMPLE.com"), RType::TXT), DnsAnswer::Records(v) if v.len() == 1)
+        );
+        assert!(matches!(
+            r.query(&n("alias.example.com"), RType::TXT),
+            DnsAnswer::Records(_)
+        ));
+        assert!(matches!(
+            r.query(&n("out.example.com"), RType::TXT),
+            DnsAnswer::Records(_)
+        ));
         assert_eq!(r.query(&n("example.com"), RType::A), DnsAnswer::NoData);
-        assert_eq!(r.query(&n("nope.example.com"), RType::A), DnsAnswer::NxDomain);
-        assert!(matches!(r.query(&n("x.sub.example.com"), RType::A), DnsAnswer::Unavailable(w) if w.contains("delegated")));
-        assert!(matches!(r.query(&n("example.org"), RType::TXT), DnsAnswer::Unavailable(w) if w.contains("--resolver")));
+        assert_eq!(
+            r.query(&n("nope.example.com"), RType::A),
+            DnsAnswer::NxDomain
+        );
+        assert!(
+            matches!(r.query(&n("x.sub.example.com"), RType::A), DnsAnswer::Unavailable(w) if w.contains("delegated"))
+        );
+        assert!(
+            matches!(r.query(&n("example.org"), RType::TXT), DnsAnswer::Unavailable(w) if w.contains("--resolver"))
+        );
         let fallback = ZoneResolver::new(&set, None);
         let chained = ZoneResolver::new(&set, Some(&fallback));
-        assert!(matches!(chained.query(&n("example.org"), RType::TXT), DnsAnswer::Unavailable(_)));
+        assert!(matches!(
+            chained.query(&n("example.org"), RType::TXT),
+            DnsAnswer::Unavailable(_)
+        ));
     }
 }
