@@ -392,7 +392,7 @@ impl Checker<'_> {
                 )),
             },
             RecordLookup::None(why) => self.errors.push(format!(
-                "{domain}: {}: {why}; a {what} of a name without SPF record is a permerror",
+                "{domain}: {}: {why}; {what} to a name without an SPF record is a permerror",
                 node.text
             )),
             RecordLookup::Multiple(n) => self.errors.push(format!(
