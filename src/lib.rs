@@ -8,6 +8,7 @@
 //! - [`journal`] — the change journal: acknowledged edits, fsynced, replayed at start-up.
 //! - [`server`] — async: sockets, zone snapshots, reload/freeze/thaw, the watcher, the control socket.
 //! - [`control`] — the control protocol shared by the server and the CLI.
+//! - [`spf`] — SPF (RFC 7208): record syntax, `check_host()`, the lookup-budget check.
 //! - [`dnsclient`] — a small blocking DNS client the CLI uses to verify edits on the wire.
 //! - [`config`] — the TOML configuration file.
 //! - [`users`] — Unix users and groups by name, for per-zone owners.
@@ -21,6 +22,7 @@ pub mod control;
 pub mod dnsclient;
 pub mod journal;
 pub mod server;
+pub mod spf;
 pub mod store;
 pub mod users;
 pub mod wire;

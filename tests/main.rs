@@ -7,6 +7,7 @@
 //! - `edits` — `record`, `apply` and `serial`: edits served at once, refusals, concurrency.
 //! - `watcher` — hand edits picked up from the zones directory.
 //! - `workshop` — the shipped zones and the DMARC rollout flow, end to end.
+//! - `spf` — the RFC 7208 suite through zonectl's evaluator and server; the `spf` verbs.
 //! - `process` — `zonectl serve` as a process: a second instance, SIGKILL, SIGHUP, SIGTERM.
 
 #[path = "it/harness.rs"]
@@ -20,6 +21,8 @@ mod control;
 mod edits;
 #[path = "it/process.rs"]
 mod process;
+#[path = "it/spf.rs"]
+mod spf;
 #[path = "it/watcher.rs"]
 mod watcher;
 #[path = "it/workshop.rs"]

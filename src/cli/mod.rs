@@ -4,6 +4,7 @@
 mod control_verbs;
 pub mod edit;
 mod serve;
+mod spf;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -69,6 +70,8 @@ pub enum Command {
     Apply(edit::ApplyArgs),
     /// Show, bump or set a zone's SOA serial.
     Serial(edit::SerialArgs),
+    /// Show, check and edit SPF records, with the DNS lookup budget counted through includes.
+    Spf(spf::SpfArgs),
 }
 
 /// Global settings merged from the config file and the flags.
@@ -183,6 +186,7 @@ pub fn run() -> ExitCode {
                 Command::Record(args) => args.run(&settings, &opts),
                 Command::Apply(args) => args.run(&settings, &opts),
                 Command::Serial(args) => args.run(&settings, &opts),
+                Command::Spf(args) => args.run(&settings, &opts),
             }
         });
     match result {
