@@ -5,6 +5,7 @@
 //!   and its lookup rules, serial arithmetic, zone checks, layout-preserving edits.
 //! - [`wire`] — pure: DNS message parsing and answer encoding for the query path.
 //! - [`store`] — zone files on disk: loading, atomic writes, per-zone edit locks.
+//! - [`lab`] — pure: lab zone names, template expansion, the diff against a template.
 //! - [`journal`] — the change journal: acknowledged edits, fsynced, replayed at start-up.
 //! - [`server`] — async: sockets, zone snapshots, reload/freeze/thaw, the watcher, the control socket.
 //! - [`control`] — the control protocol shared by the server and the CLI.
@@ -21,6 +22,7 @@ pub mod config;
 pub mod control;
 pub mod dnsclient;
 pub mod journal;
+pub mod lab;
 pub mod server;
 pub mod spf;
 pub mod store;
