@@ -7,6 +7,7 @@
 //! - [`store`] — zone files on disk: loading, atomic writes, per-zone edit locks.
 //! - [`server`] — async: sockets, zone snapshots, reload/freeze/thaw, the watcher, the control socket.
 //! - [`control`] — the control protocol shared by the server and the CLI.
+//! - [`dmarc`] — pure: DMARC records, tree walk, evaluation, readiness and rollout rules.
 //! - [`dnsclient`] — a small blocking DNS client the CLI uses to verify edits on the wire.
 //! - [`config`] — the TOML configuration file.
 //! - [`cli`] — clap types and one file per command group.
@@ -16,6 +17,7 @@
 pub mod cli;
 pub mod config;
 pub mod control;
+pub mod dmarc;
 pub mod dnsclient;
 pub mod server;
 pub mod store;
