@@ -51,6 +51,11 @@ pub struct ZoneConfig {
     pub file: Option<PathBuf>,
     /// Serial policy for edits of this zone.
     pub serial_policy: Option<SerialPolicy>,
+    /// The DMARC rollout's stages, e.g. `["none", "quarantine t=y", "reject"]`
+    /// (default `none → quarantine (t=y) → quarantine → reject (t=y) → reject`).
+    pub dmarc_ladder: Option<Vec<String>>,
+    /// Minimum days at a DMARC rollout stage before `rollout next` (default 7).
+    pub dmarc_min_dwell_days: Option<u32>,
 }
 
 /// Why the configuration could not be read.
