@@ -893,7 +893,7 @@ fn rollout_verb(
                 for why in &refusals {
                     eprintln!("  - {why}");
                 }
-                if refusals.iter().any(|r| *r == rollout::Refusal::NotReady) {
+                if refusals.contains(&rollout::Refusal::NotReady) {
                     eprintln!("readiness:");
                     for i in r
                         .items

@@ -325,6 +325,19 @@ mod tests {
         }
     }
 
+    /// (name, From domain, From exists, SPF (result, domain), DKIM (d=, pass), DMARC result,
+    /// RFC 7489 disposition, RFC 9989 disposition)
+    type Case<'a> = (
+        &'a str,
+        &'a str,
+        bool,
+        (SpfResult, &'a str),
+        Vec<(&'a str, bool)>,
+        DmarcResult,
+        Policy,
+        Policy,
+    );
+
     #[test]
     fn evaluation_table() {
         use DmarcResult::*;
@@ -335,17 +348,7 @@ mod tests {
                 disposition(v, Generation::Rfc9989),
             )
         };
-        // (name, from, exists, spf, dkim, result, 7489, 9989)
-        let cases: Vec<(
-            &str,
-            &str,
-            bool,
-            (S, &str),
-            Vec<(&str, bool)>,
-            DmarcResult,
-            Policy,
-            Policy,
-        )> = vec![
+        let cases: Vec<Case> = vec![
             (
                 "envelope = header From, IP in SPF",
                 "apple.example",
