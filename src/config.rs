@@ -48,7 +48,7 @@ pub struct Config {
 }
 
 /// Settings for one zone.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ZoneConfig {
     /// The zone's origin, e.g. `apple.example`.
@@ -62,6 +62,11 @@ pub struct ZoneConfig {
     pub owner: Option<String>,
     /// A Unix group (name or gid) whose members may do the same.
     pub owner_group: Option<String>,
+    /// The DMARC rollout's stages, e.g. `["none", "quarantine t=y", "reject"]`
+    /// (default `none → quarantine (t=y) → quarantine → reject (t=y) → reject`).
+    pub dmarc_ladder: Option<Vec<String>>,
+    /// Minimum days at a DMARC rollout stage before `rollout next` (default 7).
+    pub dmarc_min_dwell_days: Option<u32>,
 }
 
 impl ZoneConfig {

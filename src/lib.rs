@@ -10,6 +10,7 @@
 //! - [`server`] — async: sockets, zone snapshots, reload/freeze/thaw, the watcher, the control socket.
 //! - [`control`] — the control protocol shared by the server and the CLI.
 //! - [`spf`] — SPF (RFC 7208): record syntax, `check_host()`, the lookup-budget check.
+//! - [`dmarc`] — pure: DMARC records, tree walk, evaluation, readiness and rollout rules.
 //! - [`dnsclient`] — a small blocking DNS client the CLI uses to verify edits on the wire.
 //! - [`config`] — the TOML configuration file.
 //! - [`users`] — Unix users and groups by name, for per-zone owners.
@@ -20,6 +21,7 @@
 pub mod cli;
 pub mod config;
 pub mod control;
+pub mod dmarc;
 pub mod dnsclient;
 pub mod journal;
 pub mod lab;

@@ -2,6 +2,7 @@
 //! library (the control client, the store, the server) and prints the result.
 
 mod control_verbs;
+mod dmarc;
 pub mod edit;
 mod serve;
 mod spf;
@@ -72,6 +73,8 @@ pub enum Command {
     Serial(edit::SerialArgs),
     /// Show, check and edit SPF records, with the DNS lookup budget counted through includes.
     Spf(spf::SpfArgs),
+    /// DMARC: show, set, check, a staged rollout with history, authorize, evaluate.
+    Dmarc(dmarc::DmarcArgs),
 }
 
 /// Global settings merged from the config file and the flags.
@@ -187,6 +190,7 @@ pub fn run() -> ExitCode {
                 Command::Apply(args) => args.run(&settings, &opts),
                 Command::Serial(args) => args.run(&settings, &opts),
                 Command::Spf(args) => args.run(&settings, &opts),
+                Command::Dmarc(args) => args.run(&settings, &opts),
             }
         });
     match result {

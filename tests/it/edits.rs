@@ -82,7 +82,7 @@ impl Edits for TestServer {
     }
 
     fn zone_text(&self) -> String {
-        fs::read_to_string(self.zone_path(ZONE)).expect("reading the zone file")
+        self.synced_text(ZONE)
     }
 
     /// The serial served over UDP and over TCP.

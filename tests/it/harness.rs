@@ -110,6 +110,19 @@ impl TestServer {
         self.zones_dir().join(file)
     }
 
+    /// The zone file `file` once the server has written every acknowledged edit into it (edits
+    /// reach the file a moment after they are served).
+    pub fn synced_text(&self, file: &str) -> String {
+        let request = zonectl::control::Request::Sync { zone: None };
+        match zonectl::control::call(&self.control_path(), &request) {
+            Ok(zonectl::control::Response::Done { outcomes }) => {
+                assert!(outcomes.iter().all(|o| o.ok), "sync: {outcomes:?}")
+            }
+            other => panic!("sync: {other:?}"),
+        }
+        fs::read_to_string(self.zone_path(file)).expect("reading a zone file")
+    }
+
     pub fn control_path(&self) -> PathBuf {
         self.dir.path().join("control.sock")
     }

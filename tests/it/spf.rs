@@ -78,7 +78,7 @@ fn serve_root(zone_text: &str) -> (tempfile::TempDir, zonectl::server::ServerHan
         zones: vec![ZoneConfig {
             name: ".".into(),
             file: Some("root.zone".into()),
-            serial_policy: None,
+            ..ZoneConfig::default()
         }],
         ..Config::default()
     };
@@ -88,6 +88,7 @@ fn serve_root(zone_text: &str) -> (tempfile::TempDir, zonectl::server::ServerHan
         listen_where_available: false,
         control: dir.path().join("control.sock"),
         config,
+        config_path: None,
         answer: zonectl::wire::AnswerConfig::default(),
         udp_workers: 1,
         handle_signals: false,
@@ -313,7 +314,7 @@ fn spf_edits_are_checked_served_and_keep_other_txt() {
     );
 
     // Refused: a typo, a term that is not there, over the lookup limit. Nothing changes.
-    let before = fs::read_to_string(server.zone_path("test.example.zone")).unwrap();
+    let before = server.synced_text("test.example.zone");
     let typo = spf(&server, &["spf", "add", "test.example", "inclde:x.example"]);
     assert_eq!(typo.code, 1, "{typo}");
     assert!(typo.stderr.contains("unknown mechanism 'inclde'"), "{typo}");
@@ -328,10 +329,7 @@ fn spf_edits_are_checked_served_and_keep_other_txt() {
         &["spf", "set", "test.example", "v=spf1 ip4:192.0.2.300 -all"],
     );
     assert_eq!(bad.code, 1, "{bad}");
-    assert_eq!(
-        fs::read_to_string(server.zone_path("test.example.zone")).unwrap(),
-        before
-    );
+    assert_eq!(server.synced_text("test.example.zone"), before);
     assert_eq!(
         served_txt(&server, "test.example."),
         vec![verification.clone(), want]

@@ -1,0 +1,476 @@
+//! `zonectl dmarc` through the real binary against a running server: `set` creates and merges
+//! the record and it is served at once with the new serial; a no-op writes nothing; a bad value
+//! or a frozen zone is refused and the file stays byte-identical; `show` explains; `authorize`
+//! publishes the authorization record; `rollout next` refuses early, `--force` and `back` work,
+//! and the history file records each step.
+
+use std::fs;
+
+use hickory_proto::op::ResponseCode;
+use hickory_proto::rr::RecordType;
+
+use crate::harness::{txt_answers, Ctl, TestServer, BOTH};
+
+const APPLE: &str = "apple.example.zone";
+
+fn apple_zone() -> String {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/zones/apple.example.zone");
+    fs::read_to_string(path).expect("reading the shipped apple.example zone")
+}
+
+fn orange_zone() -> String {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/zones/orange.example.zone");
+    fs::read_to_string(path).expect("reading the shipped orange.example zone")
+}
+
+fn server() -> TestServer {
+    TestServer::start(&[
+        (APPLE, &apple_zone()),
+        ("orange.example.zone", &orange_zone()),
+    ])
+}
+
+/// `zonectl --zones-dir … --server … ARGS` against the test server.
+fn z(s: &TestServer, args: &[&str]) -> Ctl {
+    let zones = s.zones_dir().display().to_string();
+    let server = s.addr.to_string();
+    let mut all = vec!["--zones-dir", zones.as_str(), "--server", server.as_str()];
+    all.extend_from_slice(args);
+    s.ctl(&all)
+}
+
+fn apple_text(s: &TestServer) -> String {
+    s.synced_text(APPLE)
+}
+
+/// The new serial an edit printed (`serial OLD → NEW`).
+fn new_serial(out: &Ctl) -> u32 {
+    let line = out
+        .stdout
+        .lines()
+        .find(|l| l.starts_with("serial "))
+        .unwrap_or_else(|| panic!("no serial line: {out}"));
+    line.rsplit(' ')
+        .next()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("bad serial line {line:?}"))
+}
+
+/// The TXT served at `name` over UDP and TCP (the same on both), with the serial served.
+fn served_txt(s: &TestServer, name: &str) -> Vec<String> {
+    let mut seen = None;
+    for t in BOTH {
+        let m = s.query(t, name, RecordType::TXT);
+        let txt = if m.metadata.response_code == ResponseCode::NXDomain {
+            Vec::new()
+        } else {
+            txt_answers(&m)
+        };
+        if let Some(prev) = &seen {
+            assert_eq!(prev, &txt, "UDP and TCP disagree at {name}");
+        }
+        seen = Some(txt);
+    }
+    seen.unwrap_or_default()
+}
+
+fn assert_served_serial(s: &TestServer, serial: u32) {
+    for t in BOTH {
+        assert_eq!(s.serial(t, "apple.example."), Some(serial), "{t:?}");
+    }
+}
+
+#[test]
+fn set_creates_then_merges_and_each_change_is_served_with_its_serial() {
+    let s = server();
+    assert!(served_txt(&s, "_dmarc.apple.example.").is_empty());
+
+    let out = z(&s, &["dmarc", "set", "apple.example", "p=quarantine"]);
+    assert_eq!(out.code, 0, "{out}");
+    assert!(
+        out.stdout
+            .contains("+ _dmarc.apple.example. 3600 IN TXT \"v=DMARC1; p=quarantine\""),
+        "{out}"
+    );
+    assert!(out.stdout.contains("served: verified"), "{out}");
+    let serial = new_serial(&out);
+    assert_served_serial(&s, serial);
+    assert_eq!(
+        served_txt(&s, "_dmarc.apple.example."),
+        ["v=DMARC1; p=quarantine"]
+    );
+
+    // Merge: other tags kept, output canonical, old → new printed.
+    let out = z(
+        &s,
+        &[
+            "dmarc",
+            "set",
+            "apple.example",
+            "rua=mailto:dmarc@apple.example",
+            "ADKIM=s",
+        ],
+    );
+    assert_eq!(out.code, 0, "{out}");
+    assert!(
+        out.stdout
+            .contains("- _dmarc.apple.example. 3600 IN TXT \"v=DMARC1; p=quarantine\""),
+        "{out}"
+    );
+    let serial2 = new_serial(&out);
+    assert!(serial2 > serial);
+    assert_served_serial(&s, serial2);
+    assert_eq!(
+        served_txt(&s, "_dmarc.apple.example."),
+        ["v=DMARC1; p=quarantine; adkim=s; rua=mailto:dmarc@apple.example"]
+    );
+
+    // Removal with TAG=.
+    let out = z(&s, &["dmarc", "set", "apple.example", "adkim="]);
+    assert_eq!(out.code, 0, "{out}");
+    assert_eq!(
+        served_txt(&s, "_dmarc.apple.example."),
+        ["v=DMARC1; p=quarantine; rua=mailto:dmarc@apple.example"]
+    );
+    let serial3 = new_serial(&out);
+
+    // A no-op writes nothing.
+    let before = apple_text(&s);
+    let out = z(
+        &s,
+        &["dmarc", "set", "apple.example", "p=quarantine", "ruf="],
+    );
+    assert_eq!(out.code, 0, "{out}");
+    assert!(out.stdout.contains("no change"), "{out}");
+    assert_eq!(apple_text(&s), before, "a no-op must not write the file");
+    assert_served_serial(&s, serial3);
+}
+
+#[test]
+fn bad_values_are_refused_by_tag_name_and_change_nothing() {
+    let s = server();
+    let out = z(&s, &["dmarc", "set", "apple.example", "p=none"]);
+    assert_eq!(out.code, 0, "{out}");
+    let serial = new_serial(&out);
+    let before = apple_text(&s);
+    for (args, want) in [
+        (vec!["p=block"], "p=\"block\" is not valid"),
+        (vec!["p=reject", "pct=150"], "pct=\"150\" is not valid"),
+        (vec!["rua=dmarc@apple.example"], "rua="),
+        (vec!["adkim=x"], "adkim="),
+        (vec!["polcy=reject"], "unknown tag \"polcy\""),
+        (vec!["p="], "p is required"),
+        (vec!["v=DMARC2"], "cannot be changed"),
+    ] {
+        let mut all = vec!["dmarc", "set", "apple.example"];
+        all.extend(args.iter().copied());
+        let out = z(&s, &all);
+        assert_eq!(out.code, 1, "{args:?}: {out}");
+        assert!(out.stderr.contains(want), "{args:?}: {out}");
+        assert!(
+            out.stderr.contains("refused, nothing was changed"),
+            "{args:?}: {out}"
+        );
+        assert_eq!(
+            apple_text(&s),
+            before,
+            "{args:?}: the file must be byte-identical"
+        );
+    }
+    assert_served_serial(&s, serial);
+    assert_eq!(
+        served_txt(&s, "_dmarc.apple.example."),
+        ["v=DMARC1; p=none"]
+    );
+}
+
+#[test]
+fn a_frozen_zone_refuses_set() {
+    let s = server();
+    let out = s.ctl(&["freeze", "apple.example"]);
+    assert_eq!(out.code, 0, "{out}");
+    let before = apple_text(&s);
+    let out = z(&s, &["dmarc", "set", "apple.example", "p=reject"]);
+    assert_eq!(out.code, 1, "{out}");
+    assert!(out.stderr.contains("frozen"), "{out}");
+    assert_eq!(apple_text(&s), before);
+    assert!(served_txt(&s, "_dmarc.apple.example.").is_empty());
+}
+
+#[test]
+fn show_explains_each_tag_and_both_receiver_generations() {
+    let s = server();
+    let out = z(&s, &["dmarc", "show", "apple.example"]);
+    assert_eq!(out.code, 1, "no record yet: {out}");
+    assert!(out.stdout.contains("no DMARC record"), "{out}");
+
+    let out = z(
+        &s,
+        &[
+            "dmarc",
+            "set",
+            "apple.example",
+            "p=reject",
+            "t=y",
+            "pct=0",
+            "rua=mailto:d@apple.example",
+        ],
+    );
+    assert_eq!(out.code, 0, "{out}");
+    let out = z(&s, &["dmarc", "show", "apple.example"]);
+    assert_eq!(out.code, 0, "{out}");
+    for want in [
+        "_dmarc.apple.example. TXT \"v=DMARC1; p=reject; t=y; pct=0; rua=mailto:d@apple.example\"",
+        "refuse it during the SMTP session",
+        "test mode",
+        "RFC 7489 receivers: quarantine (spam folder) (pct=0",
+        "RFC 9989 receivers: deliver; test mode (t=y)",
+        "warning: pct: RFC 9989 removed",
+    ] {
+        assert!(out.stdout.contains(want), "missing {want:?}: {out}");
+    }
+    let out = z(&s, &["--json", "dmarc", "show", "apple.example"]);
+    let v: serde_json::Value = serde_json::from_str(&out.stdout).expect("show --json is JSON");
+    assert_eq!(
+        v["canonical"],
+        "v=DMARC1; p=reject; t=y; pct=0; rua=mailto:d@apple.example"
+    );
+    assert_eq!(v["tags"].as_array().map(Vec::len), Some(5));
+}
+
+#[test]
+fn authorize_publishes_the_report_authorization_and_check_sees_it() {
+    let s = server();
+    let out = z(
+        &s,
+        &[
+            "dmarc",
+            "set",
+            "apple.example",
+            "p=none",
+            "rua=mailto:reports@orange.example",
+        ],
+    );
+    assert_eq!(out.code, 0, "{out}");
+    let out = z(&s, &["dmarc", "check", "apple.example"]);
+    assert_eq!(out.code, 1, "{out}");
+    assert!(
+        out.stdout
+            .contains("FAIL     destination  rua mailto:reports@orange.example: not authorized"),
+        "{out}"
+    );
+
+    let out = z(
+        &s,
+        &["dmarc", "authorize", "orange.example", "apple.example"],
+    );
+    assert_eq!(out.code, 0, "{out}");
+    assert_eq!(
+        served_txt(&s, "apple.example._report._dmarc.orange.example."),
+        ["v=DMARC1"]
+    );
+    for t in BOTH {
+        let m = s.query(t, "orange.example.", RecordType::SOA);
+        assert_eq!(m.metadata.response_code, ResponseCode::NoError);
+    }
+    // Again: no change, nothing written.
+    let before = s.synced_text("orange.example.zone");
+    let out = z(
+        &s,
+        &["dmarc", "authorize", "orange.example", "apple.example"],
+    );
+    assert_eq!(out.code, 0, "{out}");
+    assert!(out.stdout.contains("no change"), "{out}");
+    assert_eq!(s.synced_text("orange.example.zone"), before);
+
+    let out = z(&s, &["dmarc", "check", "apple.example"]);
+    assert!(
+        out.stdout.contains(
+            "ok       destination  rua mailto:reports@orange.example: authorized by \
+             apple.example._report._dmarc.orange.example"
+        ),
+        "{out}"
+    );
+    // Until the SPF and DKIM modules land, SPF is unknown and there is no DKIM selector.
+    assert!(out.stdout.contains("FAIL     dkim"), "{out}");
+    assert_eq!(out.code, 1, "{out}");
+}
+
+#[test]
+fn rollout_next_refuses_early_force_steps_up_back_steps_down_and_history_records_it() {
+    let s = server();
+    let history = s.zones_dir().join("apple.example.dmarc-history");
+
+    // From no record: the first stage, p=none (no readiness needed to monitor).
+    let out = z(&s, &["dmarc", "rollout", "apple.example", "next"]);
+    assert_eq!(out.code, 0, "{out}");
+    assert_eq!(
+        served_txt(&s, "_dmarc.apple.example."),
+        ["v=DMARC1; p=none"]
+    );
+    let serial1 = new_serial(&out);
+    let text = fs::read_to_string(&history).expect("the history file is written");
+    assert!(
+        text.starts_with("# zonectl DMARC rollout history of apple.example\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!(" | next | none | {serial1} | ")),
+        "{text}"
+    );
+
+    // Too early (and not ready): refused, nothing changes.
+    let before = apple_text(&s);
+    let out = z(&s, &["dmarc", "rollout", "apple.example", "next"]);
+    assert_eq!(out.code, 1, "{out}");
+    assert!(out.stderr.contains("minimum dwell time ends"), "{out}");
+    assert!(out.stderr.contains("`--force` steps up anyway"), "{out}");
+    assert_eq!(apple_text(&s), before);
+    assert_served_serial(&s, serial1);
+
+    // --force: the test-mode quarantine stage, for both generations of receivers.
+    let out = z(
+        &s,
+        &["dmarc", "rollout", "apple.example", "next", "--force"],
+    );
+    assert_eq!(out.code, 0, "{out}");
+    assert!(out.stderr.contains("--force: overriding"), "{out}");
+    assert_eq!(
+        served_txt(&s, "_dmarc.apple.example."),
+        ["v=DMARC1; p=quarantine; t=y; pct=0"]
+    );
+    let serial2 = new_serial(&out);
+    assert_served_serial(&s, serial2);
+
+    // status shows the stage and the history.
+    let out = z(&s, &["dmarc", "rollout", "apple.example", "status"]);
+    assert_eq!(out.code, 0, "{out}");
+    assert!(
+        out.stdout
+            .contains("position: stage 2 of 5: quarantine (t=y)"),
+        "{out}"
+    );
+    assert!(
+        out.stdout.contains("next --force quarantine (t=y)"),
+        "{out}"
+    );
+
+    // back: at once, no conditions.
+    let out = z(&s, &["dmarc", "rollout", "apple.example", "back"]);
+    assert_eq!(out.code, 0, "{out}");
+    assert_eq!(
+        served_txt(&s, "_dmarc.apple.example."),
+        ["v=DMARC1; p=none"]
+    );
+    let serial3 = new_serial(&out);
+    let text = fs::read_to_string(&history).unwrap();
+    let steps: Vec<&str> = text.lines().filter(|l| !l.starts_with('#')).collect();
+    assert_eq!(steps.len(), 3, "{text}");
+    assert!(
+        steps[1].contains(&format!(
+            " | next --force | quarantine (t=y) | {serial2} | "
+        )),
+        "{text}"
+    );
+    assert!(
+        steps[2].contains(&format!(" | back | none | {serial3} | ")),
+        "{text}"
+    );
+    assert!(steps[2].ends_with(" | v=DMARC1; p=none"), "{text}");
+
+    // A hand edit (here through `dmarc set`) is detected and reported.
+    let out = z(
+        &s,
+        &[
+            "dmarc",
+            "set",
+            "apple.example",
+            "rua=mailto:d@apple.example",
+        ],
+    );
+    assert_eq!(out.code, 0, "{out}");
+    let out = z(&s, &["dmarc", "rollout", "apple.example"]);
+    assert!(out.stdout.contains("hand edit detected"), "{out}");
+    // back from the first stage is refused.
+    let out = z(&s, &["dmarc", "rollout", "apple.example", "back"]);
+    assert_eq!(out.code, 1, "{out}");
+    assert!(out.stderr.contains("already at the first stage"), "{out}");
+}
+
+#[test]
+fn evaluate_prints_the_decision_table() {
+    let s = server();
+    let out = z(
+        &s,
+        &["dmarc", "set", "apple.example", "p=reject", "sp=quarantine"],
+    );
+    assert_eq!(out.code, 0, "{out}");
+    let out = z(
+        &s,
+        &[
+            "dmarc",
+            "evaluate",
+            "apple.example",
+            "--mail-from",
+            "bounce@orange.example",
+            "--from",
+            "news@apple.example",
+            "--ip",
+            "192.0.2.99",
+            "--spf",
+            "pass",
+        ],
+    );
+    assert_eq!(out.code, 0, "{out}");
+    for want in [
+        "policy        _dmarc.apple.example: v=DMARC1; p=reject; sp=quarantine (the From domain's own record)",
+        "SPF           pass for orange.example (given with --spf)",
+        "relaxed no · strict no",
+        "DMARC         fail",
+        "RFC 7489      reject (p=reject)",
+        "RFC 9989      reject (p=reject)",
+    ] {
+        assert!(out.stdout.contains(want), "missing {want:?}: {out}");
+    }
+    // A subdomain with aligned DKIM passes; without it, sp applies.
+    let out = z(
+        &s,
+        &[
+            "dmarc",
+            "evaluate",
+            "apple.example",
+            "--mail-from",
+            "",
+            "--helo",
+            "mail.apple.example",
+            "--from",
+            "x@sender.apple.example",
+            "--ip",
+            "192.0.2.27",
+            "--spf",
+            "fail",
+        ],
+    );
+    assert!(
+        out.stdout
+            .contains("RFC 9989      quarantine (spam folder) (sp=quarantine)"),
+        "{out}"
+    );
+    // Without --spf, the missing SPF evaluator is said, not guessed.
+    let out = z(
+        &s,
+        &[
+            "dmarc",
+            "evaluate",
+            "apple.example",
+            "--mail-from",
+            "a@apple.example",
+            "--from",
+            "a@apple.example",
+            "--ip",
+            "192.0.2.25",
+        ],
+    );
+    assert_eq!(out.code, 1, "{out}");
+    assert!(out.stderr.contains("pass --spf RESULT"), "{out}");
+}
