@@ -6,6 +6,7 @@
 //! - `control` — the knotc-style verbs through the real binary.
 //! - `dmarc` — the `dmarc` verbs against a running server: set, show, authorize, rollout.
 //! - `edits` — `record`, `apply` and `serial`: edits served at once, refusals, concurrency.
+//! - `lab` — lab hosting: participants on their own zones only; lab create/reset/diff/list.
 //! - `watcher` — hand edits picked up from the zones directory.
 //! - `workshop` — the shipped zones and the DMARC rollout flow, end to end.
 //! - `spf` — the RFC 7208 suite through zonectl's evaluator and server; the `spf` verbs.
@@ -22,6 +23,8 @@ mod control;
 mod dmarc;
 #[path = "it/edits.rs"]
 mod edits;
+#[path = "it/lab.rs"]
+mod lab;
 #[path = "it/process.rs"]
 mod process;
 #[path = "it/spf.rs"]

@@ -268,6 +268,9 @@ fn sync(s: &Settings, t: &Target) -> anyhow::Result<()> {
             Some(o) => bail!("{}: {}", t.origin, o.message),
             None => Ok(()),
         },
+        Ok(Response::Error { message }) if control::is_permission_denied(&message) => {
+            bail!("{message}")
+        }
         // The server does not serve this zone: its file is the operator's alone.
         Ok(Response::Error { .. }) | Err(ClientError::NotRunning { .. }) => Ok(()),
         Ok(other) => bail!("unexpected answer from the server: {other:?}"),
@@ -436,6 +439,9 @@ fn ask_server(s: &Settings, t: &Target) -> anyhow::Result<Server> {
             .into_iter()
             .next()
             .map_or_else(|| Server::NotServing("no status".into()), Server::Serving)),
+        Ok(Response::Error { message }) if control::is_permission_denied(&message) => {
+            bail!("{message}")
+        }
         Ok(Response::Error { message }) => Ok(Server::NotServing(message)),
         Ok(other) => bail!("unexpected answer from the server: {other:?}"),
         Err(ClientError::NotRunning { .. }) => Ok(Server::None),

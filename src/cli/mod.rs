@@ -4,6 +4,7 @@
 mod control_verbs;
 mod dmarc;
 pub mod edit;
+mod lab;
 mod serve;
 mod spf;
 
@@ -75,6 +76,8 @@ pub enum Command {
     Spf(spf::SpfArgs),
     /// DMARC: show, set, check, a staged rollout with history, authorize, evaluate.
     Dmarc(dmarc::DmarcArgs),
+    /// Lab hosting: create, reset, diff and list participant zones.
+    Lab(lab::LabArgs),
 }
 
 /// Global settings merged from the config file and the flags.
@@ -158,10 +161,23 @@ impl Cli {
 /// Parses the command line and runs the command. Usage errors exit 2 (clap), failures 1.
 pub fn run() -> ExitCode {
     let cli = Cli::parse();
+    if !matches!(cli.command, Command::Serve(_)) {
+        // A command whose output is piped into `head` ends quietly when the pipe closes, as
+        // Unix tools do, instead of failing to print. (The server keeps Rust's default of
+        // ignoring SIGPIPE: a client closing its TCP connection must not stop it.)
+        // SAFETY: setting a signal's disposition to the default has no preconditions.
+        unsafe {
+            libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+        }
+    }
     if cli.dry_run
         && matches!(
             cli.command,
-            Command::Serve(_) | Command::Reload(_) | Command::Freeze(_) | Command::Thaw(_)
+            Command::Serve(_)
+                | Command::Reload(_)
+                | Command::Freeze(_)
+                | Command::Thaw(_)
+                | Command::Lab(_)
         )
     {
         // Silently doing the real thing would be the worst answer to --dry-run.
@@ -169,8 +185,8 @@ pub fn run() -> ExitCode {
         Cli::command()
             .error(
                 clap::error::ErrorKind::ArgumentConflict,
-                "--dry-run applies to the edit verbs (record, apply, serial); \
-                 serve, reload, freeze and thaw have no dry run",
+                "--dry-run applies to the edit verbs (record, apply, serial, spf, dmarc, dkim); \
+                 serve, reload, freeze, thaw and lab have no dry run",
             )
             .exit();
     }
@@ -191,6 +207,7 @@ pub fn run() -> ExitCode {
                 Command::Serial(args) => args.run(&settings, &opts),
                 Command::Spf(args) => args.run(&settings, &opts),
                 Command::Dmarc(args) => args.run(&settings, &opts),
+                Command::Lab(args) => args.run(&settings),
             }
         });
     match result {

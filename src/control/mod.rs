@@ -269,6 +269,12 @@ pub enum Response {
     Error { message: String },
 }
 
+/// Does a server's error message refuse the caller (rather than say the zone is not served)?
+/// Such messages start with `permission denied:`.
+pub fn is_permission_denied(message: &str) -> bool {
+    message.starts_with("permission denied:")
+}
+
 /// Why talking to the server failed.
 #[derive(Debug, thiserror::Error)]
 pub enum ClientError {

@@ -74,6 +74,24 @@ impl TestServer {
         config: zonectl::config::Config,
         files: &[(&str, &str)],
     ) -> TestServer {
+        Self::start_in(listen, None, Some(config), files)
+    }
+
+    /// Serves `files` with the config file `DIR/zonectl.toml` holding `toml` (read again by a
+    /// reload of every zone, as `zonectl serve --config` does). The directory and the zones
+    /// directory are readable by every user (tests that run the CLI as other users need that).
+    pub fn start_with_config_file(toml: &str, files: &[(&str, &str)]) -> TestServer {
+        let listen = "127.0.0.1:0".parse().expect("valid address");
+        Self::start_in(listen, Some(toml), None, files)
+    }
+
+    fn start_in(
+        listen: SocketAddr,
+        toml: Option<&str>,
+        config: Option<zonectl::config::Config>,
+        files: &[(&str, &str)],
+    ) -> TestServer {
+        use std::os::unix::fs::PermissionsExt;
         init_logging();
         let dir = tempfile::tempdir().expect("creating a temporary directory");
         let zones = dir.path().join("zones");
@@ -81,6 +99,19 @@ impl TestServer {
         for (name, text) in files {
             fs::write(zones.join(name), text).expect("writing a zone file");
         }
+        let (config, config_path) = match toml {
+            Some(text) => {
+                let path = dir.path().join("zonectl.toml");
+                fs::write(&path, text).expect("writing the config file");
+                for d in [dir.path(), zones.as_path()] {
+                    fs::set_permissions(d, fs::Permissions::from_mode(0o755))
+                        .expect("opening a directory to other users");
+                }
+                let config = zonectl::config::Config::load(&path).expect("a valid config");
+                (config, Some(path))
+            }
+            None => (config.unwrap_or_default(), None),
+        };
         let control = dir.path().join("control.sock");
         let handle = zonectl::server::start(ServeOptions {
             zones_dir: zones,
@@ -88,7 +119,7 @@ impl TestServer {
             listen_where_available: false,
             control,
             config,
-            config_path: None,
+            config_path,
             answer: zonectl::wire::AnswerConfig::default(),
             udp_workers: 1,
             handle_signals: false,
@@ -100,6 +131,11 @@ impl TestServer {
             handle: Some(handle),
             addr,
         }
+    }
+
+    /// The config file of [`TestServer::start_with_config_file`].
+    pub fn config_path(&self) -> PathBuf {
+        self.dir.path().join("zonectl.toml")
     }
 
     pub fn zones_dir(&self) -> PathBuf {
@@ -374,7 +410,22 @@ pub fn zonectl_bin() -> &'static str {
 /// Runs `zonectl [--control CONTROL] ARGS` in `cwd`, with no `ZONECTL_CONTROL` from the
 /// environment.
 pub fn zonectl_in(cwd: &Path, control: Option<&Path>, args: &[&str]) -> Ctl {
+    zonectl_as(None, cwd, control, args)
+}
+
+/// [`zonectl_in`] run as the user `uid` (with primary group `gid`) when given: needs root.
+pub fn zonectl_as(
+    user: Option<(u32, u32)>,
+    cwd: &Path,
+    control: Option<&Path>,
+    args: &[&str],
+) -> Ctl {
+    use std::os::unix::process::CommandExt;
     let mut cmd = Command::new(zonectl_bin());
+    if let Some((uid, gid)) = user {
+        // std drops root's supplementary groups when it sets the uid.
+        cmd.uid(uid).gid(gid);
+    }
     if let Some(c) = control {
         cmd.arg("--control").arg(c);
     }
