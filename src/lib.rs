@@ -8,6 +8,7 @@
 //! - [`server`] — async: sockets, zone snapshots, reload/freeze/thaw, the watcher, the control socket.
 //! - [`control`] — the control protocol shared by the server and the CLI.
 //! - [`dnsclient`] — a small blocking DNS client the CLI uses to verify edits on the wire.
+//! - [`dkim`] — DKIM records, key pairs, the per-zone key state and rotation schedule.
 //! - [`config`] — the TOML configuration file.
 //! - [`cli`] — clap types and one file per command group.
 //!
@@ -16,6 +17,7 @@
 pub mod cli;
 pub mod config;
 pub mod control;
+pub mod dkim;
 pub mod dnsclient;
 pub mod server;
 pub mod store;
