@@ -36,6 +36,9 @@ pub struct Config {
     pub udp_workers: Option<usize>,
     /// Serial policy for zones that do not set their own (default dateserial).
     pub serial_policy: Option<SerialPolicy>,
+    /// Days a DKIM key stays published after the signer stopped using it, before `dkim retire`
+    /// may revoke it (default 7).
+    pub dkim_grace_days: Option<u32>,
     /// Per-zone settings.
     #[serde(default, rename = "zone")]
     pub zones: Vec<ZoneConfig>,

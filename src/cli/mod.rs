@@ -2,6 +2,7 @@
 //! library (the control client, the store, the server) and prints the result.
 
 mod control_verbs;
+mod dkim;
 pub mod edit;
 mod serve;
 
@@ -69,6 +70,8 @@ pub enum Command {
     Apply(edit::ApplyArgs),
     /// Show, bump or set a zone's SOA serial.
     Serial(edit::SerialArgs),
+    /// DKIM keys: generate, publish, list, rotate, activate, retire and remove selectors.
+    Dkim(dkim::DkimArgs),
 }
 
 /// Global settings merged from the config file and the flags.
@@ -180,6 +183,7 @@ pub fn run() -> ExitCode {
                 Command::Record(args) => args.run(&settings, &opts),
                 Command::Apply(args) => args.run(&settings, &opts),
                 Command::Serial(args) => args.run(&settings, &opts),
+                Command::Dkim(args) => args.run(&settings, &opts),
             }
         });
     match result {

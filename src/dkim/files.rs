@@ -287,7 +287,10 @@ mod tests {
             .unwrap();
         zk.write_state(&s).unwrap();
         let text = fs::read_to_string(zk.state_path()).unwrap();
-        assert!(text.starts_with("# DKIM selectors of example.com"), "{text}");
+        assert!(
+            text.starts_with("# DKIM selectors of example.com"),
+            "{text}"
+        );
         assert_eq!(zk.read_state().unwrap(), s);
         fs::write(zk.state_path(), "zone = 3\n").unwrap();
         assert!(matches!(zk.read_state(), Err(FilesError::State { .. })));

@@ -242,7 +242,10 @@ mod tests {
         );
         let rsa = DkimRecord::new(KeyType::Rsa, vec![1, 2, 3]);
         assert_eq!(rsa.to_value(), "v=DKIM1; k=rsa; p=AQID");
-        assert_eq!(DkimRecord::new(KeyType::Rsa, vec![]).to_value(), "v=DKIM1; p=");
+        assert_eq!(
+            DkimRecord::new(KeyType::Rsa, vec![]).to_value(),
+            "v=DKIM1; p="
+        );
     }
 
     #[test]
@@ -279,10 +282,9 @@ mod tests {
         assert_eq!(parsed.public_key, vec![1, 2, 3]);
         assert_eq!(parsed.flags, ["y", "s"]);
         // The RFC 8463 example record (corpus rfc8463-football.example.com.zone).
-        let rfc = DkimRecord::parse(
-            "v=DKIM1; k=ed25519; p=11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo=",
-        )
-        .unwrap();
+        let rfc =
+            DkimRecord::parse("v=DKIM1; k=ed25519; p=11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo=")
+                .unwrap();
         assert_eq!(rfc.key_type, KeyType::Ed25519);
         assert_eq!(rfc.public_key.len(), 32);
         // No v= at all is allowed; k= defaults to rsa.
@@ -297,7 +299,10 @@ mod tests {
             ("v=DKIM1; k=rsa", RecordError::NoPublicKey),
             ("v=DKIM1; k=dsa; p=AQID", RecordError::KeyType("dsa".into())),
             ("v=DKIM1; p=***", RecordError::Base64),
-            ("v=DKIM1; p=AQID; p=AQID", RecordError::Duplicate("p".into())),
+            (
+                "v=DKIM1; p=AQID; p=AQID",
+                RecordError::Duplicate("p".into()),
+            ),
             ("v=DKIM1; k=ed25519; p=AQID", RecordError::Ed25519Length(3)),
         ] {
             assert_eq!(DkimRecord::parse(text), Err(want), "{text}");

@@ -390,9 +390,7 @@ impl KeyState {
                     "the signer uses it; rotate to a new selector and activate that first",
                 ))
             }
-            Phase::Revoked | Phase::Removed => {
-                return Err(e.out_of_order("it is retired already"))
-            }
+            Phase::Revoked | Phase::Removed => return Err(e.out_of_order("it is retired already")),
         }
         e.revoked = Some(format_time(now));
         Ok(())
@@ -662,7 +660,10 @@ mod tests {
         let deactivated = T0 + DAY + HOUR;
         let grace = 7 * DAY;
         let err = s.retire("a", deactivated + grace - 1, grace, false);
-        assert!(matches!(err, Err(ScheduleError::TooSoon { what: "retire", .. })));
+        assert!(matches!(
+            err,
+            Err(ScheduleError::TooSoon { what: "retire", .. })
+        ));
         assert_eq!(
             next_due(s.get("a").unwrap(), grace).unwrap(),
             Some(Due {
@@ -711,7 +712,10 @@ mod tests {
         s.activate("a", T0 + HOUR, false).unwrap();
         let text = toml::to_string(&s).unwrap();
         assert!(text.contains("[[selector]]"), "{text}");
-        assert!(text.contains("activated = \"2026-11-29T01:00:00Z\""), "{text}");
+        assert!(
+            text.contains("activated = \"2026-11-29T01:00:00Z\""),
+            "{text}"
+        );
         let back: KeyState = toml::from_str(&text).unwrap();
         assert_eq!(back, s);
         assert!(toml::from_str::<KeyState>("zone = \"x\"\nsurprise = 1\n").is_err());
