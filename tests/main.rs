@@ -4,6 +4,7 @@
 //!   runner, `zonectl serve` as a subprocess, and the bounded poll helper.
 //! - `answers` — every answer rule of the issue, over UDP and TCP.
 //! - `control` — the knotc-style verbs through the real binary.
+//! - `dkim` — `dkim keygen|list|rotate|activate|retire|remove`: records on the wire, schedule.
 //! - `edits` — `record`, `apply` and `serial`: edits served at once, refusals, concurrency.
 //! - `watcher` — hand edits picked up from the zones directory.
 //! - `workshop` — the shipped zones and the DMARC rollout flow, end to end.
@@ -16,6 +17,8 @@ mod harness;
 mod answers;
 #[path = "it/control.rs"]
 mod control;
+#[path = "it/dkim.rs"]
+mod dkim;
 #[path = "it/edits.rs"]
 mod edits;
 #[path = "it/process.rs"]

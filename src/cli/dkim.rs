@@ -878,12 +878,12 @@ fn row(ctx: &Ctx<'_>, zone: &Zone, state: &KeyState, sel: &str) -> anyhow::Resul
         _ => {}
     }
 
-    let state_text = match (phase, &record, mode) {
+    let state_text = match (phase, &record, txts.is_some()) {
         (Some(p), _, _) => p.to_string(),
         (None, Some(r), _) if r.is_revoked() => "revoked (unmanaged)".into(),
-        (None, Some(_), _) => "published (unmanaged)".into(),
-        (None, None, Some(_)) => "on disk only (unmanaged)".into(),
-        (None, None, None) => "unknown".into(),
+        // A TXT record is there, parseable or not.
+        (None, _, true) => "published (unmanaged)".into(),
+        (None, _, false) => "on disk only (unmanaged)".into(),
     };
     let (algorithm, bits) = match (entry, &key, &record) {
         (Some(e), _, _) => (Some(KeyType::from(e.algorithm)), Some(e.bits)),
