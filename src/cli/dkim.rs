@@ -907,7 +907,12 @@ fn row(ctx: &Ctx<'_>, zone: &Zone, state: &KeyState, sel: &str) -> anyhow::Resul
         selector: entry.map_or(sel, |e| &e.name).to_owned(),
         algorithm: algorithm.map(|a| a.to_string()),
         bits,
-        created: entry.map(|e| e.created.clone()),
+        // Not in the state file: when the key file was last written, if there is one.
+        created: entry.map(|e| e.created.clone()).or_else(|| {
+            let modified = std::fs::metadata(&path).and_then(|m| m.modified()).ok()?;
+            let secs = modified.duration_since(UNIX_EPOCH).ok()?.as_secs();
+            Some(format_time(secs as i64))
+        }),
         state: state_text,
         published: entry.and_then(|e| e.published.clone()),
         activated: entry.and_then(|e| e.activated.clone()),

@@ -453,6 +453,21 @@ fn dkim_list_reports_a_tampered_key_loose_permissions_and_a_missing_key() {
     let faults = selector_row(&list, "b")["faults"].to_string();
     assert!(faults.contains("private key missing"), "{faults}");
 
+    // A key put on disk by hand (opendkim-genkey's way) is listed, unmanaged, with its file time.
+    let c = PrivateKey::generate_ed25519().unwrap();
+    let c_path = key_path(&srv, "c");
+    fs::write(&c_path, c.to_pem().as_bytes()).unwrap();
+    fs::set_permissions(&c_path, fs::Permissions::from_mode(0o600)).unwrap();
+    let (_, list) = list_json(&srv, None);
+    let row = selector_row(&list, "c");
+    assert_eq!(row["state"], "on disk only (unmanaged)");
+    assert_eq!(row["algorithm"], "ed25519");
+    assert!(
+        row["created"].as_str().is_some_and(|t| t.ends_with('Z')),
+        "{row}"
+    );
+    assert_eq!(row["faults"], serde_json::json!([]));
+
     // A record that is not a DKIM key, published by hand, shows as unparseable.
     let out = dkim(
         &srv,
