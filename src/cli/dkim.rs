@@ -536,8 +536,8 @@ fn signer_config(
     ));
     if algorithm == KeyType::Ed25519 {
         out.push_str(
-            "  Ed25519: OpenDKIM and OpenSSL read the PEM file as it is; dkimpy and older \
-             Rspamd want the raw key in base64 (README \"DKIM\").\n",
+            "  Ed25519: OpenSSL reads the PEM file as it is; dkimpy and older Rspamd want \
+             the raw key in base64 (README \"DKIM\").\n",
         );
     }
     out.push_str(&format!(
