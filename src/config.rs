@@ -42,6 +42,9 @@ pub struct Config {
     pub control_mode: Option<String>,
     /// Group of the control socket (a name or a number).
     pub control_group: Option<String>,
+    /// Days a DKIM key stays published after the signer stopped using it, before `dkim retire`
+    /// may revoke it (default 7).
+    pub dkim_grace_days: Option<u32>,
     /// Per-zone settings.
     #[serde(default, rename = "zone")]
     pub zones: Vec<ZoneConfig>,

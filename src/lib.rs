@@ -12,6 +12,7 @@
 //! - [`spf`] — SPF (RFC 7208): record syntax, `check_host()`, the lookup-budget check.
 //! - [`dmarc`] — pure: DMARC records, tree walk, evaluation, readiness and rollout rules.
 //! - [`dnsclient`] — a small blocking DNS client the CLI uses to verify edits on the wire.
+//! - [`dkim`] — DKIM records, key pairs, the per-zone key state and rotation schedule.
 //! - [`config`] — the TOML configuration file.
 //! - [`users`] — Unix users and groups by name, for per-zone owners.
 //! - [`cli`] — clap types and one file per command group.
@@ -21,6 +22,7 @@
 pub mod cli;
 pub mod config;
 pub mod control;
+pub mod dkim;
 pub mod dmarc;
 pub mod dnsclient;
 pub mod journal;

@@ -5,6 +5,7 @@
 //! - `answers` — every answer rule of the issue, over UDP and TCP.
 //! - `control` — the knotc-style verbs through the real binary.
 //! - `dmarc` — the `dmarc` verbs against a running server: set, show, authorize, rollout.
+//! - `dkim` — `dkim keygen|list|rotate|activate|retire|remove`: records on the wire, schedule.
 //! - `edits` — `record`, `apply` and `serial`: edits served at once, refusals, concurrency.
 //! - `lab` — lab hosting: participants on their own zones only; lab create/reset/diff/list.
 //! - `watcher` — hand edits picked up from the zones directory.
@@ -19,6 +20,8 @@ mod harness;
 mod answers;
 #[path = "it/control.rs"]
 mod control;
+#[path = "it/dkim.rs"]
+mod dkim;
 #[path = "it/dmarc.rs"]
 mod dmarc;
 #[path = "it/edits.rs"]

@@ -2,6 +2,7 @@
 //! library (the control client, the store, the server) and prints the result.
 
 mod control_verbs;
+mod dkim;
 mod dmarc;
 pub mod edit;
 mod lab;
@@ -78,6 +79,8 @@ pub enum Command {
     Dmarc(dmarc::DmarcArgs),
     /// Lab hosting: create, reset, diff and list participant zones.
     Lab(lab::LabArgs),
+    /// DKIM keys: generate, publish, list, rotate, activate, retire and remove selectors.
+    Dkim(dkim::DkimArgs),
 }
 
 /// Global settings merged from the config file and the flags.
@@ -208,6 +211,7 @@ pub fn run() -> ExitCode {
                 Command::Spf(args) => args.run(&settings, &opts),
                 Command::Dmarc(args) => args.run(&settings, &opts),
                 Command::Lab(args) => args.run(&settings),
+                Command::Dkim(args) => args.run(&settings, &opts),
             }
         });
     match result {
