@@ -108,8 +108,9 @@ pub enum DmarcCommand {
 /// `--resolver IP:PORT`
 #[derive(Debug, Args)]
 pub struct ResolverArg {
-    /// Ask this DNS server (queried with RD clear: give a server authoritative for the names)
-    /// about names outside the zones zonectl serves.
+    /// Ask this DNS server about names outside the zones zonectl serves: report authorizations
+    /// and the DMARC tree walk (queried with RD clear: give a server authoritative for them),
+    /// and SPF's includes and lookups (queried with RD set).
     #[arg(long, value_name = "IP:PORT")]
     pub resolver: Option<SocketAddr>,
 }

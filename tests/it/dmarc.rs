@@ -637,16 +637,26 @@ fn evaluate(
     z(s, &all)
 }
 
-/// `evaluate --json`'s verdict: (SPF result, SPF domain, SPF aligned pass, DMARC result).
-fn verdict(out: &Ctl) -> (String, String, bool, String) {
+/// What `evaluate --json` decided.
+#[derive(Debug, PartialEq)]
+struct Decision {
+    spf: String,
+    /// The domain SPF checked.
+    spf_domain: String,
+    spf_aligned_pass: bool,
+    dmarc: String,
+}
+
+fn decision(out: &Ctl) -> Decision {
     let v: serde_json::Value =
         serde_json::from_str(&out.stdout).unwrap_or_else(|e| panic!("{e}: {out}"));
-    (
-        v["spf"]["result"].as_str().unwrap_or_default().to_owned(),
-        v["spf"]["domain"].as_str().unwrap_or_default().to_owned(),
-        v["spf"]["aligned_pass"].as_bool().unwrap_or_default(),
-        v["dmarc"].as_str().unwrap_or_default().to_owned(),
-    )
+    let text = |v: &serde_json::Value| v.as_str().unwrap_or_default().to_owned();
+    Decision {
+        spf: text(&v["spf"]["result"]),
+        spf_domain: text(&v["spf"]["domain"]),
+        spf_aligned_pass: v["spf"]["aligned_pass"].as_bool().unwrap_or_default(),
+        dmarc: text(&v["dmarc"]),
+    }
 }
 
 #[test]
@@ -667,10 +677,13 @@ fn evaluate_checks_spf_from_the_served_zones_and_aligns_with_the_domain_checked(
     let out = z(&s, &["dmarc", "set", "apple.example", "p=reject"]);
     assert_eq!(out.code, 0, "{out}");
     let j = ["--json"];
-    let t = |r: &str, d: &str, aligned: bool, dmarc: &str| {
-        (r.to_owned(), d.to_owned(), aligned, dmarc.to_owned())
+    let t = |spf: &str, domain: &str, aligned: bool, dmarc: &str| Decision {
+        spf: spf.to_owned(),
+        spf_domain: domain.to_owned(),
+        spf_aligned_pass: aligned,
+        dmarc: dmarc.to_owned(),
     };
-    let cases: Vec<(&str, Ctl, (String, String, bool, String))> = vec![
+    let cases: Vec<(&str, Ctl, Decision)> = vec![
         (
             "IP in apple's SPF",
             evaluate(
@@ -782,7 +795,7 @@ fn evaluate_checks_spf_from_the_served_zones_and_aligns_with_the_domain_checked(
     ];
     for (name, out, want) in cases {
         assert_eq!(out.code, 0, "{name}: {out}");
-        assert_eq!(verdict(&out), want, "{name}: {out}");
+        assert_eq!(decision(&out), want, "{name}: {out}");
     }
 
     // The table says where the result came from and what matched.
