@@ -5,13 +5,14 @@
 //! one serial bump, atomic, applied live and verified on the wire).
 //!
 //! Where the SPF (issue 4) and DKIM (issue 6) modules plug in — the only three places:
-//! - [`spf_facts`] — the SPF facts of a zone's apex for readiness (`check`, `rollout next`);
-//! - [`dkim_facts`] — the DKIM selectors and their key verdicts for readiness;
-//! - [`spf_check_host`] — RFC 7208 `check_host()` for `evaluate`.
-//!
-//! Until then those report what they can establish without the modules (records present,
-//! revoked or tag-less keys) and leave the rest `Unchecked`, which readiness counts as not ready;
-//! `evaluate` needs `--spf RESULT`.
+//! - [`spf_facts`] — the SPF record check of a zone's apex for readiness (`check`,
+//!   `rollout next`): [`spf::check_record`] over the served zones and `--resolver`;
+//! - [`spf_check_host`] — RFC 7208 [`spf::check_host`] for `evaluate` (`--spf RESULT`
+//!   overrides it for a what-if);
+//! - [`dkim_facts`] — the DKIM selectors and their key verdicts for readiness. The DKIM module
+//!   is not merged yet: this reports what it can establish without it (records present,
+//!   revoked or tag-less keys) and leaves the rest `Unchecked`, which readiness counts as
+//!   unknown, so not ready.
 //!
 //! The rollout history is `ZONES_DIR/ORIGIN.dmarc-history` (format in [`rollout::History`]),
 //! written atomically after the edit is verified; rollout steps of one zone are serialized by
@@ -40,6 +41,7 @@ use crate::dmarc::reports::{self, AUTHORIZATION_RECORD};
 use crate::dmarc::rollout::{self, Context as StepContext, Entry, History, Ladder, StepKind};
 use crate::dmarc::treewalk::{self, normalize, tree_walk, DmarcDns, TxtAnswer};
 use crate::dnsclient;
+use crate::spf;
 use crate::store;
 use crate::zone::edit::EditOp;
 use crate::zone::lookup::{lookup, LookupOptions, Rcode, Rdatas};
@@ -106,8 +108,9 @@ pub enum DmarcCommand {
 /// `--resolver IP:PORT`
 #[derive(Debug, Args)]
 pub struct ResolverArg {
-    /// Ask this DNS server (queried with RD clear: give a server authoritative for the names)
-    /// about names outside the zones zonectl serves.
+    /// Ask this DNS server about names outside the zones zonectl serves: report authorizations
+    /// and the DMARC tree walk (queried with RD clear: give a server authoritative for them),
+    /// and SPF's includes and lookups (queried with RD set).
     #[arg(long, value_name = "IP:PORT")]
     pub resolver: Option<SocketAddr>,
 }
@@ -262,6 +265,8 @@ fn origin_text(zone: &Zone) -> String {
 struct ServedDns {
     zones: ZoneSet,
     resolver: Option<SocketAddr>,
+    /// SPF's questions about names outside the served zones go here (`--resolver`).
+    spf_fallback: Option<spf::DnsResolver>,
 }
 
 impl ServedDns {
@@ -280,7 +285,19 @@ impl ServedDns {
                 zones.insert(std::sync::Arc::new(zone));
             }
         }
-        Ok(ServedDns { zones, resolver })
+        Ok(ServedDns {
+            zones,
+            resolver,
+            spf_fallback: resolver.map(spf::DnsResolver::new),
+        })
+    }
+
+    /// SPF's view of the same DNS: the served zones first, then `--resolver`.
+    fn spf_resolver(&self) -> spf::ZoneResolver<'_> {
+        spf::ZoneResolver::new(
+            &self.zones,
+            self.spf_fallback.as_ref().map(|r| r as &dyn spf::Resolver),
+        )
     }
 
     /// The answer to `name`/`rtype`: (NXDOMAIN?, RDATA of `rtype`), or why it cannot be asked.
@@ -605,12 +622,11 @@ fn authorize(
 // ---------------------------------------------------------------------------------------------
 // Readiness: the SPF and DKIM seams, and check
 
-/// SEAM for the SPF module (issue 4): the SPF facts of the zone's apex for readiness.
-///
-/// Today: the `v=spf1` records found at the apex, with [`SpfVerdict::Unchecked`]. When SPF
-/// lands, fill `verdict` with `SpfVerdict::Checked { errors, lookups }` from the SPF record
-/// check and its lookup counter (through includes, over the served zones and `--resolver`).
-pub fn spf_facts(zone: &Zone) -> SpfFacts {
+/// The SPF facts of the zone's apex for readiness: the `v=spf1` records there, and the RFC 7208
+/// record check ([`spf::check_record`]) with its lookup count through includes and redirects,
+/// asked of the served zones and `--resolver` (`dns`). An include or redirect neither could
+/// answer is listed as unresolved.
+fn spf_facts(dns: &ServedDns, zone: &Zone) -> SpfFacts {
     let records: Vec<String> = txt_at(zone, zone.origin())
         .iter()
         .map(|rd| txt_text(rd))
@@ -621,11 +637,36 @@ pub fn spf_facts(zone: &Zone) -> SpfFacts {
                 && (t.len() == 6 || t.as_bytes()[6] == b' ')
         })
         .collect();
+    let check = spf::check_record(&dns.spf_resolver(), zone.origin());
+    let mut unresolved = Vec::new();
+    if let Some(tree) = &check.tree {
+        unresolved_terms(tree, &mut unresolved);
+    }
     SpfFacts {
         records,
-        verdict: SpfVerdict::Unchecked(
-            "SPF validation and lookup counting come with the spf module (issue 4)".to_owned(),
-        ),
+        verdict: SpfVerdict::Checked {
+            errors: check.errors,
+            lookups: check.lookups,
+            warnings: check.warnings,
+            unresolved,
+        },
+    }
+}
+
+/// The includes and redirects in `node`'s tree whose record could not be fetched (the check
+/// notes them `unresolved (why): counted as 1`), as `DOMAIN: TERM`.
+fn unresolved_terms(node: &spf::RecordNode, out: &mut Vec<String>) {
+    for term in &node.terms {
+        if term
+            .note
+            .as_deref()
+            .is_some_and(|n| n.starts_with("unresolved"))
+        {
+            out.push(format!("{}: {}", node.domain, term.text));
+        }
+        if let Some(child) = &term.child {
+            unresolved_terms(child, out);
+        }
     }
 }
 
@@ -742,7 +783,7 @@ fn readiness_of(
     };
     Ok(readiness::check(&Facts {
         record,
-        spf: spf_facts(zone),
+        spf: spf_facts(&dns, zone),
         dkim: dkim_facts(&s.keys_dir, zone),
         destinations,
     }))
@@ -776,14 +817,15 @@ fn check(s: &Settings, zone: &str, resolver: Option<SocketAddr>) -> anyhow::Resu
             origin_text(&data)
         );
         print_readiness(&r);
-        println!(
-            "{}",
-            if r.ready() {
-                "ready"
-            } else {
-                "not ready: fix what FAILs; `unknown` could not be established"
-            }
-        );
+        let unmet = r.unmet();
+        if unmet.is_empty() {
+            println!("ready");
+        } else {
+            println!(
+                "not ready ({}): fix what FAILs; `unknown` could not be established",
+                unmet.join(", ")
+            );
+        }
     }
     Ok(if r.ready() {
         ExitCode::SUCCESS
@@ -886,14 +928,17 @@ fn rollout_verb(
     };
     let (step, kind) = if action == RolloutAction::Next {
         let r = readiness_of(s, &data, resolver)?;
-        match rollout::next(&ctx, r.ready(), force) {
+        match rollout::next(&ctx, &r.unmet(), force) {
             Ok(step) => (step, StepKind::Next),
             Err(refusals) => {
                 eprintln!("zonectl: {origin}: rollout next refused, nothing was changed:");
                 for why in &refusals {
                     eprintln!("  - {why}");
                 }
-                if refusals.contains(&rollout::Refusal::NotReady) {
+                if refusals
+                    .iter()
+                    .any(|r| matches!(r, rollout::Refusal::NotReady { .. }))
+                {
                     eprintln!("readiness:");
                     for i in r
                         .items
@@ -1055,7 +1100,7 @@ fn status(
     let position = ladder.position(current.as_ref());
     let since = rollout::stage_since(&ctx);
     let readiness = readiness_of(s, zone, resolver)?;
-    let next = rollout::next(&ctx, readiness.ready(), false);
+    let next = rollout::next(&ctx, &readiness.unmet(), false);
     let stage_text = match position {
         rollout::Position::NoRecord => "no DMARC record (before the first stage)".to_owned(),
         rollout::Position::At(i) => format!(
@@ -1139,24 +1184,50 @@ fn status(
 // ---------------------------------------------------------------------------------------------
 // evaluate
 
-/// SEAM for the SPF module (issue 4): RFC 7208 `check_host(ip, domain, sender)` for `evaluate`,
-/// over the served zones and `--resolver` (`dns`). `helo` is the HELO name (for `%{h}`).
-///
-/// Today there is no SPF evaluator in this build, so this refuses and `evaluate` needs
-/// `--spf RESULT`. When SPF lands: call `zonectl::spf::check_host` here and map its result
-/// one to one onto [`SpfResult`].
-fn spf_check_host(
-    dns: &ServedDns,
-    ip: IpAddr,
-    domain: &str,
-    sender: &str,
-    helo: Option<&str>,
-) -> anyhow::Result<SpfResult> {
-    let _ = (dns, ip, sender, helo);
-    bail!(
-        "SPF evaluation (RFC 7208 check_host) of {domain} is not in this build yet (it comes \
-         with the spf module); pass --spf RESULT to say what SPF returned"
-    )
+/// What SPF said for `evaluate`: the result, the domain it checked (the one DMARC aligns with),
+/// and where the result comes from.
+struct SpfChecked {
+    result: SpfResult,
+    domain: String,
+    /// `given with --spf`, or `evaluated: WHY; N DNS lookup(s)`.
+    source: String,
+    /// DNS-querying terms evaluated (none for `--spf`).
+    dns_terms: u32,
+}
+
+/// RFC 7208 `check_host()` ([`spf::check_host`]) over the served zones and `--resolver` (`dns`)
+/// for a client `ip`, the envelope sender `mail_from` (`local@domain`, or empty for the null
+/// sender, when the HELO name is checked) and the HELO name.
+fn spf_check_host(dns: &ServedDns, ip: IpAddr, mail_from: &str, helo: Option<&str>) -> SpfChecked {
+    let out = spf::check_host(
+        &dns.spf_resolver(),
+        &spf::CheckHostInput {
+            ip,
+            helo: helo.unwrap_or_default().to_owned(),
+            mail_from: mail_from.to_owned(),
+            receiver: None,
+            now: u64::try_from(now_unix()).unwrap_or_default(),
+        },
+    );
+    SpfChecked {
+        result: spf_result(out.result),
+        domain: normalize(&out.domain),
+        source: format!("evaluated: {}; {} DNS lookup(s)", out.reason, out.dns_terms),
+        dns_terms: out.dns_terms,
+    }
+}
+
+/// RFC 7208's results, one to one.
+fn spf_result(r: spf::SpfResult) -> SpfResult {
+    match r {
+        spf::SpfResult::None => SpfResult::None,
+        spf::SpfResult::Neutral => SpfResult::Neutral,
+        spf::SpfResult::Pass => SpfResult::Pass,
+        spf::SpfResult::Fail => SpfResult::Fail,
+        spf::SpfResult::SoftFail => SpfResult::SoftFail,
+        spf::SpfResult::TempError => SpfResult::TempError,
+        spf::SpfResult::PermError => SpfResult::PermError,
+    }
 }
 
 /// The domain of an address (`user@domain`, or a bare domain); `None` for the null sender.
@@ -1234,21 +1305,25 @@ fn evaluate_verb(s: &Settings, args: EvaluateArgs) -> anyhow::Result<ExitCode> {
         .collect::<anyhow::Result<_>>()?;
     let mut dns = ServedDns::load(s, resolver.resolver)?;
     // RFC 7208 §2.4: SPF checks MAIL FROM; with the null sender, the HELO name.
-    let (spf_domain, spf_sender) = match address_domain(&mail_from) {
-        Some(d) => (d, mail_from.trim().to_owned()),
-        None => {
-            let h = helo.as_deref().map(normalize).ok_or_else(|| {
-                anyhow!("--mail-from is the null sender: give --helo NAME, which SPF then checks")
-            })?;
-            (h.clone(), format!("postmaster@{h}"))
-        }
+    let sender = mail_from
+        .trim()
+        .trim_start_matches('<')
+        .trim_end_matches('>');
+    let spf_domain = match address_domain(sender) {
+        Some(d) => d,
+        None => helo.as_deref().map(normalize).ok_or_else(|| {
+            anyhow!("--mail-from is the null sender: give --helo NAME, which SPF then checks")
+        })?,
     };
-    let (spf_result, spf_source) = match spf {
-        Some(r) => (r, "given with --spf"),
-        None => (
-            spf_check_host(&dns, ip, &spf_domain, &spf_sender, helo.as_deref())?,
-            "evaluated",
-        ),
+    domain_name(&spf_domain)?;
+    let spf = match spf {
+        Some(result) => SpfChecked {
+            result,
+            domain: spf_domain,
+            source: "given with --spf".to_owned(),
+            dns_terms: 0,
+        },
+        None => spf_check_host(&dns, ip, sender, helo.as_deref()),
     };
     let walk = tree_walk(&mut dns, &from_domain);
     for (name, why) in walk.unavailable() {
@@ -1259,9 +1334,10 @@ fn evaluate_verb(s: &Settings, args: EvaluateArgs) -> anyhow::Result<ExitCode> {
     let msg = Message {
         from_domain: from_domain.clone(),
         from_exists,
+        // Aligned with the domain SPF checked, not one guessed here.
         spf: SpfOutcome {
-            result: spf_result,
-            domain: spf_domain.clone(),
+            result: spf.result,
+            domain: spf.domain.clone(),
         },
         dkim,
     };
@@ -1297,7 +1373,8 @@ fn evaluate_verb(s: &Settings, args: EvaluateArgs) -> anyhow::Result<ExitCode> {
             serde_json::to_string_pretty(&json!({
                 "from_domain": v.from_domain, "org_domain": v.from_org_domain,
                 "policy": policy_text,
-                "spf": {"domain": v.spf.domain, "result": v.spf_result.as_str(), "source": spf_source,
+                "spf": {"domain": v.spf.domain, "result": v.spf_result.as_str(), "source": spf.source,
+                        "lookups": spf.dns_terms,
                         "relaxed": v.spf.relaxed, "strict": v.spf.strict,
                         "aligned_pass": v.spf.aligned_pass},
                 "dkim": dk, "dmarc": v.result.to_string(), "dispositions": disp, "notes": notes,
@@ -1325,7 +1402,7 @@ fn evaluate_verb(s: &Settings, args: EvaluateArgs) -> anyhow::Result<ExitCode> {
     );
     row(
         "SPF",
-        &format!("{} for {spf_domain} ({spf_source})", v.spf_result),
+        &format!("{} for {} ({})", v.spf_result, spf.domain, spf.source),
     );
     row("  alignment", &alignment_text(&v.spf));
     if v.dkim.is_empty() {

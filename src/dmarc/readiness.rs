@@ -1,7 +1,8 @@
 //! Readiness for a stricter policy (`dmarc check`, and before `rollout next`), as a pure
 //! function of facts gathered elsewhere:
 //!
-//! - SPF: exactly one `v=spf1` record at the zone's apex, valid, with at most 10 DNS lookups.
+//! - SPF: exactly one `v=spf1` record at the zone's apex, valid, with at most 10 DNS lookups
+//!   (an include that could not be resolved leaves the count unknown).
 //! - DKIM: at least one selector published with a key that parses.
 //! - `rua` set (else a warning: no evidence will arrive).
 //! - Every external `rua`/`ruf` destination authorized (RFC 7489 §7.1).
@@ -17,6 +18,9 @@ use std::fmt;
 use super::record::DmarcRecord;
 use super::reports::Destination;
 
+/// Most DNS-querying SPF terms a receiver evaluates (RFC 7208 §4.6.4).
+pub const MAX_SPF_LOOKUPS: u32 = 10;
+
 /// The SPF facts of a zone's apex.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SpfFacts {
@@ -25,14 +29,18 @@ pub struct SpfFacts {
     pub verdict: SpfVerdict,
 }
 
-/// What an SPF checker said about the one record.
+/// What the SPF record check (RFC 7208, [`crate::spf::check_record`]) said about the apex.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SpfVerdict {
-    /// No checker ran (the message says why).
-    Unchecked(String),
-    /// The checker ran: its errors (empty if valid) and the DNS lookups the record costs
-    /// (through includes; RFC 7208 §4.6.4 allows 10).
-    Checked { errors: Vec<String>, lookups: u32 },
+    /// The check ran: its errors (empty if valid), the DNS lookups the record costs through
+    /// includes (RFC 7208 §4.6.4 allows 10), its warnings, and the includes or redirects it
+    /// could not resolve (their own lookups are not in `lookups`).
+    Checked {
+        errors: Vec<String>,
+        lookups: u32,
+        warnings: Vec<String>,
+        unresolved: Vec<String>,
+    },
 }
 
 /// One DKIM selector zonectl knows of (in `keys/ZONE/` or published in the zone).
@@ -117,9 +125,22 @@ pub struct Readiness {
 impl Readiness {
     /// Ready when nothing failed and nothing is unknown (warnings are fine).
     pub fn ready(&self) -> bool {
-        self.items
-            .iter()
-            .all(|i| matches!(i.status, Status::Pass | Status::Warn))
+        self.unmet().is_empty()
+    }
+
+    /// The checks that keep it from being ready, as `check status` (e.g. `dkim unknown`), each
+    /// once, in report order.
+    pub fn unmet(&self) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        for i in &self.items {
+            if matches!(i.status, Status::Fail | Status::Unknown) {
+                let what = format!("{} {}", i.check, i.status);
+                if !out.contains(&what) {
+                    out.push(what);
+                }
+            }
+        }
+        out
     }
 }
 
@@ -156,18 +177,42 @@ pub fn check(facts: &Facts) -> Readiness {
             Status::Fail,
             format!("{n} SPF records at the apex: receivers return permerror for every message"),
         ),
-        (_, SpfVerdict::Unchecked(why)) => push(
-            "spf",
-            Status::Unknown,
-            format!("{:?} is published but not validated: {why}", spf.records[0]),
-        ),
         (_, SpfVerdict::Checked { errors, .. }) if !errors.is_empty() => {
             push("spf", Status::Fail, errors.join("; "))
         }
-        (_, SpfVerdict::Checked { lookups, .. }) if *lookups > 10 => push(
+        (_, SpfVerdict::Checked { lookups, .. }) if *lookups > MAX_SPF_LOOKUPS => push(
             "spf",
             Status::Fail,
             format!("{lookups} DNS lookups: more than 10 gives permerror (RFC 7208 §4.6.4)"),
+        ),
+        (
+            _,
+            SpfVerdict::Checked {
+                lookups,
+                unresolved,
+                ..
+            },
+        ) if !unresolved.is_empty() => push(
+            "spf",
+            Status::Unknown,
+            format!(
+                "{lookups} DNS lookup(s) counted, but not resolved: {}; their own lookups may \
+                 pass the limit of 10 (pass --resolver IP:PORT)",
+                unresolved.join(", ")
+            ),
+        ),
+        (
+            _,
+            SpfVerdict::Checked {
+                lookups, warnings, ..
+            },
+        ) if !warnings.is_empty() => push(
+            "spf",
+            Status::Warn,
+            format!(
+                "valid, {lookups} DNS lookup(s) of 10; {}",
+                warnings.join("; ")
+            ),
         ),
         (_, SpfVerdict::Checked { lookups, .. }) => push(
             "spf",
@@ -209,10 +254,23 @@ pub fn check(facts: &Facts) -> Readiness {
             },
         );
     } else if !unchecked.is_empty() {
+        let mut why: Vec<&str> = facts
+            .dkim
+            .iter()
+            .filter_map(|s| match &s.key {
+                KeyVerdict::Unchecked(why) => Some(why.as_str()),
+                _ => None,
+            })
+            .collect();
+        why.dedup();
         push(
             "dkim",
             Status::Unknown,
-            format!("published, key not validated: {}", unchecked.join(", ")),
+            format!(
+                "published, key not validated: {} ({})",
+                unchecked.join(", "),
+                why.join("; ")
+            ),
         );
     } else {
         let why: Vec<String> = published
@@ -307,6 +365,8 @@ mod tests {
                 verdict: SpfVerdict::Checked {
                     errors: vec![],
                     lookups: 1,
+                    warnings: vec![],
+                    unresolved: vec![],
                 },
             },
             dkim: vec![DkimSelector {
@@ -350,9 +410,16 @@ mod tests {
                 Status::Fail,
             ),
             (
-                "spf unchecked",
+                "spf include unresolved",
                 "spf",
-                |f| f.spf.verdict = SpfVerdict::Unchecked("no checker".into()),
+                |f| {
+                    f.spf.verdict = SpfVerdict::Checked {
+                        errors: vec![],
+                        lookups: 2,
+                        warnings: vec![],
+                        unresolved: vec!["include:_spf.vendor.example".into()],
+                    }
+                },
                 Status::Unknown,
             ),
             (
@@ -362,6 +429,8 @@ mod tests {
                     f.spf.verdict = SpfVerdict::Checked {
                         errors: vec!["bad mechanism".into()],
                         lookups: 0,
+                        warnings: vec![],
+                        unresolved: vec![],
                     }
                 },
                 Status::Fail,
@@ -373,6 +442,8 @@ mod tests {
                     f.spf.verdict = SpfVerdict::Checked {
                         errors: vec![],
                         lookups: 11,
+                        warnings: vec![],
+                        unresolved: vec![],
                     }
                 },
                 Status::Fail,
@@ -413,13 +484,33 @@ mod tests {
             assert!(!r.ready(), "{name}: {r:#?}");
             assert_eq!(status_of(&r, check_name), [want], "{name}: {r:#?}");
         }
-        // Exactly 10 lookups is fine.
+        // Exactly 10 lookups is fine; an SPF warning is shown but does not block.
         let mut f = facts(base);
         f.spf.verdict = SpfVerdict::Checked {
             errors: vec![],
             lookups: 10,
+            warnings: vec!["?all gives unlisted hosts neutral".into()],
+            unresolved: vec![],
         };
-        assert!(check(&f).ready());
+        let r = check(&f);
+        assert!(r.ready(), "{r:#?}");
+        assert_eq!(status_of(&r, "spf"), [Status::Warn]);
+        assert!(r.items[1].detail.contains("10 DNS lookup(s) of 10; ?all"));
+    }
+
+    #[test]
+    fn unmet_names_each_check_that_blocks_and_why_dkim_is_unknown() {
+        let mut f = facts("v=DMARC1; p=none");
+        f.dkim[0].key = KeyVerdict::Unchecked("no DKIM key parser in this build".into());
+        f.record = None;
+        let r = check(&f);
+        assert_eq!(r.unmet(), ["dmarc FAIL", "dkim unknown"]);
+        let dkim = r.items.iter().find(|i| i.check == "dkim").unwrap();
+        assert_eq!(
+            dkim.detail,
+            "published, key not validated: s1 (no DKIM key parser in this build)"
+        );
+        assert!(check(&facts("v=DMARC1; p=none")).unmet().is_empty());
     }
 
     #[test]

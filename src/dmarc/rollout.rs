@@ -381,11 +381,22 @@ pub enum Refusal {
     AtTop,
     AtBottom,
     NoRecord,
-    OffLadder { record: String },
+    OffLadder {
+        record: String,
+    },
     NoHistory,
-    HandEdited { history: String, zone: String },
-    TooEarly { since: i64, until: i64 },
-    NotReady,
+    HandEdited {
+        history: String,
+        zone: String,
+    },
+    TooEarly {
+        since: i64,
+        until: i64,
+    },
+    /// Readiness fails: the checks that block, as `check status` (`dkim unknown`).
+    NotReady {
+        unmet: Vec<String>,
+    },
 }
 
 impl Refusal {
@@ -422,7 +433,11 @@ impl fmt::Display for Refusal {
                 format_time(*since),
                 format_time(*until)
             ),
-            Refusal::NotReady => f.write_str("readiness checks fail (see `dmarc check`)"),
+            Refusal::NotReady { unmet } => write!(
+                f,
+                "not ready for an enforcing policy: {} (see `dmarc check`)",
+                unmet.join(", ")
+            ),
         }
     }
 }
@@ -464,9 +479,10 @@ pub fn stage_since(ctx: &Context<'_>) -> Result<Option<i64>, Refusal> {
     }
 }
 
-/// The `next` step, or every reason it is refused. `ready` is the readiness verdict; it only
-/// matters when the next stage enforces a policy.
-pub fn next(ctx: &Context<'_>, ready: bool, force: bool) -> Result<Step, Vec<Refusal>> {
+/// The `next` step, or every reason it is refused. `unmet` are the readiness checks that fail
+/// or are unknown ([`super::readiness::Readiness::unmet`]; empty when ready); they only matter
+/// when the next stage enforces a policy.
+pub fn next(ctx: &Context<'_>, unmet: &[String], force: bool) -> Result<Step, Vec<Refusal>> {
     let stages = ctx.ladder.stages();
     let from = ctx.ladder.position(ctx.record);
     let mut refusals = Vec::new();
@@ -495,8 +511,10 @@ pub fn next(ctx: &Context<'_>, ready: bool, force: bool) -> Result<Step, Vec<Ref
         Err(r) => refusals.push(r),
     }
     let stage = stages[to];
-    if !ready && stage.policy != Policy::None {
-        refusals.push(Refusal::NotReady);
+    if !unmet.is_empty() && stage.policy != Policy::None {
+        refusals.push(Refusal::NotReady {
+            unmet: unmet.to_vec(),
+        });
     }
     if !refusals.is_empty() && !force {
         return Err(refusals);
@@ -537,6 +555,13 @@ pub fn back(ctx: &Context<'_>) -> Result<Step, Refusal> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Readiness with nothing unmet.
+    const READY: &[String] = &[];
+
+    fn not_ready() -> Vec<String> {
+        vec!["dkim unknown".to_owned(), "spf FAIL".to_owned()]
+    }
 
     const DAY: i64 = 86_400;
     const T0: i64 = 1_764_370_861; // 2025-11-28T23:01:01Z
@@ -659,7 +684,7 @@ mod tests {
     fn next_from_nothing_needs_no_readiness_and_no_dwell() {
         let l = Ladder::default();
         let h = History::default();
-        let step = next(&ctx(&l, None, &h, T0), false, false).unwrap();
+        let step = next(&ctx(&l, None, &h, T0), &not_ready(), false).unwrap();
         assert_eq!(
             (step.to, step.record.to_string()),
             (0, "v=DMARC1; p=none".to_owned())
@@ -675,7 +700,7 @@ mod tests {
             entries: vec![entry(T0, "none", "v=DMARC1; p=none")],
         };
         // One day in: too early.
-        let refused = next(&ctx(&l, Some(&r), &h, T0 + DAY), true, false).unwrap_err();
+        let refused = next(&ctx(&l, Some(&r), &h, T0 + DAY), READY, false).unwrap_err();
         assert_eq!(
             refused,
             [Refusal::TooEarly {
@@ -684,18 +709,20 @@ mod tests {
             }]
         );
         // Seven days in, ready: the next stage.
-        let step = next(&ctx(&l, Some(&r), &h, T0 + 7 * DAY), true, false).unwrap();
+        let step = next(&ctx(&l, Some(&r), &h, T0 + 7 * DAY), READY, false).unwrap();
         assert_eq!(step.stage, Stage::new(Policy::Quarantine, true));
         assert_eq!(
             step.record.to_string(),
             "v=DMARC1; p=quarantine; t=y; pct=0"
         );
         // Not ready: refused, with every reason.
-        let refused = next(&ctx(&l, Some(&r), &h, T0), false, false).unwrap_err();
+        let refused = next(&ctx(&l, Some(&r), &h, T0), &not_ready(), false).unwrap_err();
         assert_eq!(refused.len(), 2, "{refused:?}");
-        assert!(refused.contains(&Refusal::NotReady));
+        assert!(refused.contains(&Refusal::NotReady { unmet: not_ready() }));
+        assert!(refused.iter().any(|r| r.to_string()
+            == "not ready for an enforcing policy: dkim unknown, spf FAIL (see `dmarc check`)"));
         // --force overrides both, and says what it overrode.
-        let step = next(&ctx(&l, Some(&r), &h, T0), false, true).unwrap();
+        let step = next(&ctx(&l, Some(&r), &h, T0), &not_ready(), true).unwrap();
         assert_eq!(step.to, 1);
         assert_eq!(step.overridden.len(), 2);
     }
@@ -705,7 +732,7 @@ mod tests {
         let l = Ladder::default();
         let r = rec("v=DMARC1; p=quarantine");
         let none = History::default();
-        let refused = next(&ctx(&l, Some(&r), &none, T0), true, false).unwrap_err();
+        let refused = next(&ctx(&l, Some(&r), &none, T0), READY, false).unwrap_err();
         assert_eq!(refused, [Refusal::NoHistory]);
         let h = History {
             entries: vec![entry(
@@ -714,7 +741,7 @@ mod tests {
                 "v=DMARC1; p=quarantine; t=y; pct=0",
             )],
         };
-        let refused = next(&ctx(&l, Some(&r), &h, T0), true, false).unwrap_err();
+        let refused = next(&ctx(&l, Some(&r), &h, T0), READY, false).unwrap_err();
         assert!(
             matches!(refused.as_slice(), [Refusal::HandEdited { .. }]),
             "{refused:?}"
@@ -722,17 +749,17 @@ mod tests {
         assert!(refused[0].to_string().contains("hand edit detected"));
         // Off the ladder: refused, forced to the first stage above it.
         let off = rec("v=DMARC1; p=quarantine; pct=50");
-        let refused = next(&ctx(&l, Some(&off), &none, T0), true, false).unwrap_err();
+        let refused = next(&ctx(&l, Some(&off), &none, T0), READY, false).unwrap_err();
         assert!(
             matches!(refused[0], Refusal::OffLadder { .. }),
             "{refused:?}"
         );
-        let step = next(&ctx(&l, Some(&off), &none, T0), true, true).unwrap();
+        let step = next(&ctx(&l, Some(&off), &none, T0), READY, true).unwrap();
         assert_eq!(step.stage, Stage::new(Policy::Quarantine, false));
         // The top cannot be forced past.
         let top = rec("v=DMARC1; p=reject");
         assert_eq!(
-            next(&ctx(&l, Some(&top), &none, T0), true, true),
+            next(&ctx(&l, Some(&top), &none, T0), READY, true),
             Err(vec![Refusal::AtTop])
         );
     }

@@ -2,7 +2,9 @@
 //! the record and it is served at once with the new serial; a no-op writes nothing; a bad value
 //! or a frozen zone is refused and the file stays byte-identical; `show` explains; `authorize`
 //! publishes the authorization record; `rollout next` refuses early, `--force` and `back` work,
-//! and the history file records each step.
+//! and the history file records each step. Readiness checks SPF for real (lookups through
+//! includes, syntax, one record, `--resolver` for includes elsewhere), and `evaluate` runs SPF
+//! over the served zones and aligns with the domain SPF checked (MAIL FROM, or HELO).
 
 use std::fs;
 
@@ -291,8 +293,14 @@ fn authorize_publishes_the_report_authorization_and_check_sees_it() {
         ),
         "{out}"
     );
-    // Until the SPF and DKIM modules land, SPF is unknown and there is no DKIM selector.
+    // SPF is checked; there is no DKIM selector yet, which is all that keeps it from ready.
+    assert!(
+        out.stdout
+            .contains("ok       spf          valid, 1 DNS lookup(s) of 10"),
+        "{out}"
+    );
     assert!(out.stdout.contains("FAIL     dkim"), "{out}");
+    assert!(out.stdout.contains("not ready (dkim FAIL)"), "{out}");
     assert_eq!(out.code, 1, "{out}");
 }
 
@@ -456,7 +464,8 @@ fn evaluate_prints_the_decision_table() {
             .contains("RFC 9989      quarantine (spam folder) (sp=quarantine)"),
         "{out}"
     );
-    // Without --spf, the missing SPF evaluator is said, not guessed.
+    // Without --spf, SPF is evaluated from the served zones: mail.apple.example's address is
+    // in apple.example's SPF.
     let out = z(
         &s,
         &[
@@ -471,6 +480,387 @@ fn evaluate_prints_the_decision_table() {
             "192.0.2.25",
         ],
     );
+    assert_eq!(out.code, 0, "{out}");
+    assert!(
+        out.stdout
+            .contains("SPF           pass for apple.example (evaluated: "),
+        "{out}"
+    );
+    assert!(out.stdout.contains("DMARC         pass"), "{out}");
+}
+
+/// A zone `ORIGIN` (without the final dot) with SOA, NS and `extra` records.
+fn mail_zone(origin: &str, extra: &str) -> String {
+    format!(
+        "$ORIGIN {origin}.\n\
+         $TTL 3600\n\
+         @    IN SOA ns.{origin}. hostmaster.{origin}. 2025103001 3600 900 1209600 300\n\
+         @    IN NS  ns\n\
+         ns   IN A   192.0.2.53\n\
+         {extra}"
+    )
+}
+
+/// Includes served here cost 11 lookups in all: include (1) + 4 a: in each of two includes,
+/// plus the apex's own mx.
+const ELEVEN_LOOKUPS: &str = "\
+@     IN TXT \"v=spf1 include:s1.spf.example include:s2.spf.example mx -all\"
+@     IN MX  10 h1
+s1    IN TXT \"v=spf1 a:h1.spf.example a:h2.spf.example a:h3.spf.example a:h4.spf.example -all\"
+s2    IN TXT \"v=spf1 a:h1.spf.example a:h2.spf.example a:h3.spf.example a:h4.spf.example -all\"
+h1    IN A   192.0.2.1
+h2    IN A   192.0.2.2
+h3    IN A   192.0.2.3
+h4    IN A   192.0.2.4
+_dmarc IN TXT \"v=DMARC1; p=none; rua=mailto:d@spf.example\"
+";
+
+/// `dmarc check ZONE` on a server holding one zone `spf.example` with `extra` records.
+fn check_spf_zone(extra: &str, args: &[&str]) -> Ctl {
+    let s = TestServer::start(&[("spf.example.zone", &mail_zone("spf.example", extra))]);
+    let mut all = vec!["dmarc", "check", "spf.example"];
+    all.extend_from_slice(args);
+    z(&s, &all)
+}
+
+/// The readiness line of `check` (`  STATUS  CHECK  DETAIL`).
+fn readiness_line<'a>(out: &'a Ctl, check: &str) -> &'a str {
+    out.stdout
+        .lines()
+        .find(|l| l.split_whitespace().nth(1) == Some(check))
+        .unwrap_or_else(|| panic!("no {check} line: {out}"))
+}
+
+#[test]
+fn check_fails_readiness_on_spf_over_the_lookup_limit_invalid_or_doubled() {
+    let dmarc = "_dmarc IN TXT \"v=DMARC1; p=none; rua=mailto:d@spf.example\"\n";
+    let cases: Vec<(&str, String, &str)> = vec![
+        (
+            "11 lookups through includes",
+            ELEVEN_LOOKUPS.to_owned(),
+            "11 DNS-querying terms (include a mx ptr exists redirect), over the limit of 10",
+        ),
+        (
+            "a syntax error",
+            format!("@ IN TXT \"v=spf1 ip4:192.0.2.300 -all\"\n{dmarc}"),
+            "192.0.2.300",
+        ),
+        (
+            "an unknown mechanism",
+            format!("@ IN TXT \"v=spf1 ip5:192.0.2.1 -all\"\n{dmarc}"),
+            "ip5",
+        ),
+        (
+            "two records",
+            format!("@ IN TXT \"v=spf1 -all\"\n@ IN TXT \"v=spf1 mx -all\"\n{dmarc}"),
+            "2 SPF records at the apex",
+        ),
+    ];
+    for (name, extra, want) in cases {
+        let out = check_spf_zone(&extra, &[]);
+        assert_eq!(out.code, 1, "{name}: {out}");
+        let line = readiness_line(&out, "spf");
+        assert!(line.trim_start().starts_with("FAIL"), "{name}: {out}");
+        assert!(line.contains(want), "{name}: missing {want:?}: {out}");
+        assert!(
+            out.stdout.contains("not ready (spf FAIL, dkim FAIL)"),
+            "{name}: {out}"
+        );
+    }
+    // The same zone within the budget: SPF ok, with its count; only DKIM is missing.
+    let ten = ELEVEN_LOOKUPS.replace(" mx -all", " -all");
+    let out = check_spf_zone(&ten, &["--json"]);
+    let v: serde_json::Value = serde_json::from_str(&out.stdout).expect("check --json is JSON");
+    let spf = v["items"]
+        .as_array()
+        .and_then(|items| items.iter().find(|i| i["check"] == "spf"))
+        .unwrap_or_else(|| panic!("no spf item: {out}"));
+    assert_eq!(spf["status"], "ok", "{out}");
+    assert_eq!(spf["detail"], "valid, 10 DNS lookup(s) of 10", "{out}");
+    assert_eq!(v["ready"], false, "DKIM is still missing: {out}");
+}
+
+#[test]
+fn check_counts_includes_outside_the_served_zones_through_resolver() {
+    // The vendor's zone is served elsewhere; ours only includes it.
+    let vendor = TestServer::start(&[(
+        "vendor.example.zone",
+        &mail_zone(
+            "vendor.example",
+            "_spf IN TXT \"v=spf1 a:ns.vendor.example mx:vendor.example -all\"\n\
+             @ IN MX 10 ns\n",
+        ),
+    )]);
+    let ours = "\
+@      IN TXT \"v=spf1 ip4:192.0.2.0/24 include:_spf.vendor.example -all\"
+_dmarc IN TXT \"v=DMARC1; p=none; rua=mailto:d@spf.example\"
+";
+    let out = check_spf_zone(ours, &[]);
+    let line = readiness_line(&out, "spf");
+    assert!(line.trim_start().starts_with("unknown"), "{out}");
+    assert!(
+        line.contains("not resolved: spf.example: include:_spf.vendor.example"),
+        "{out}"
+    );
+    assert!(line.contains("--resolver"), "{out}");
+    assert!(out.stdout.contains("not ready (spf unknown"), "{out}");
+
+    let resolver = vendor.addr.to_string();
+    let out = check_spf_zone(ours, &["--resolver", &resolver]);
+    assert!(
+        readiness_line(&out, "spf").contains("ok       spf          valid, 3 DNS lookup(s) of 10"),
+        "{out}"
+    );
+}
+
+/// `dmarc evaluate ZONE --mail-from MAIL_FROM --from FROM --ip IP EXTRA…` against `s`.
+fn evaluate(
+    s: &TestServer,
+    zone: &str,
+    mail_from: &str,
+    from: &str,
+    ip: &str,
+    extra: &[&str],
+) -> Ctl {
+    let mut all = vec![
+        "dmarc",
+        "evaluate",
+        zone,
+        "--mail-from",
+        mail_from,
+        "--from",
+        from,
+        "--ip",
+        ip,
+    ];
+    all.extend_from_slice(extra);
+    z(s, &all)
+}
+
+/// What `evaluate --json` decided.
+#[derive(Debug, PartialEq)]
+struct Decision {
+    spf: String,
+    /// The domain SPF checked.
+    spf_domain: String,
+    spf_aligned_pass: bool,
+    dmarc: String,
+}
+
+fn decision(out: &Ctl) -> Decision {
+    let v: serde_json::Value =
+        serde_json::from_str(&out.stdout).unwrap_or_else(|e| panic!("{e}: {out}"));
+    let text = |v: &serde_json::Value| v.as_str().unwrap_or_default().to_owned();
+    Decision {
+        spf: text(&v["spf"]["result"]),
+        spf_domain: text(&v["spf"]["domain"]),
+        spf_aligned_pass: v["spf"]["aligned_pass"].as_bool().unwrap_or_default(),
+        dmarc: text(&v["dmarc"]),
+    }
+}
+
+#[test]
+fn evaluate_checks_spf_from_the_served_zones_and_aligns_with_the_domain_checked() {
+    // soft.example: ~all, and a HELO name with its own SPF.
+    let soft = mail_zone(
+        "soft.example",
+        "@      IN TXT \"v=spf1 ip4:203.0.113.0/28 ~all\"\n\
+         mail   IN A   203.0.113.25\n\
+         mail   IN TXT \"v=spf1 a -all\"\n\
+         _dmarc IN TXT \"v=DMARC1; p=reject\"\n",
+    );
+    let s = TestServer::start(&[
+        (APPLE, &apple_zone()),
+        ("orange.example.zone", &orange_zone()),
+        ("soft.example.zone", &soft),
+    ]);
+    let out = z(&s, &["dmarc", "set", "apple.example", "p=reject"]);
+    assert_eq!(out.code, 0, "{out}");
+    let j = ["--json"];
+    let t = |spf: &str, domain: &str, aligned: bool, dmarc: &str| Decision {
+        spf: spf.to_owned(),
+        spf_domain: domain.to_owned(),
+        spf_aligned_pass: aligned,
+        dmarc: dmarc.to_owned(),
+    };
+    let cases: Vec<(&str, Ctl, Decision)> = vec![
+        (
+            "IP in apple's SPF",
+            evaluate(
+                &s,
+                "apple.example",
+                "b@apple.example",
+                "n@apple.example",
+                "192.0.2.25",
+                &j,
+            ),
+            t("pass", "apple.example", true, "pass"),
+        ),
+        (
+            "IPv6 in apple's SPF",
+            evaluate(
+                &s,
+                "apple.example",
+                "b@apple.example",
+                "n@apple.example",
+                "2001:db8:a::25",
+                &j,
+            ),
+            t("pass", "apple.example", true, "pass"),
+        ),
+        (
+            "IP outside apple's SPF (-all)",
+            evaluate(
+                &s,
+                "apple.example",
+                "b@apple.example",
+                "n@apple.example",
+                "192.0.2.99",
+                &j,
+            ),
+            t("fail", "apple.example", false, "fail"),
+        ),
+        (
+            "IP outside soft's SPF (~all)",
+            evaluate(
+                &s,
+                "soft.example",
+                "b@soft.example",
+                "n@soft.example",
+                "192.0.2.99",
+                &j,
+            ),
+            t("softfail", "soft.example", false, "fail"),
+        ),
+        (
+            "MAIL FROM orange passes SPF, From apple: not aligned",
+            evaluate(
+                &s,
+                "apple.example",
+                "b@orange.example",
+                "n@apple.example",
+                "198.51.100.25",
+                &j,
+            ),
+            t("pass", "orange.example", false, "fail"),
+        ),
+        (
+            "null sender: the HELO name is checked and aligned",
+            evaluate(
+                &s,
+                "soft.example",
+                "",
+                "n@soft.example",
+                "203.0.113.25",
+                &["--json", "--helo", "mail.soft.example"],
+            ),
+            t("pass", "mail.soft.example", true, "pass"),
+        ),
+        (
+            "null sender: HELO outside its SPF",
+            evaluate(
+                &s,
+                "soft.example",
+                "<>",
+                "n@soft.example",
+                "203.0.113.1",
+                &["--json", "--helo", "mail.soft.example"],
+            ),
+            t("fail", "mail.soft.example", false, "fail"),
+        ),
+        (
+            "SPF fails, aligned DKIM passes",
+            evaluate(
+                &s,
+                "apple.example",
+                "b@apple.example",
+                "n@apple.example",
+                "192.0.2.99",
+                &["--json", "--dkim", "apple.example=pass"],
+            ),
+            t("fail", "apple.example", false, "pass"),
+        ),
+        (
+            "--spf overrides the evaluation (what-if)",
+            evaluate(
+                &s,
+                "apple.example",
+                "b@apple.example",
+                "n@apple.example",
+                "192.0.2.99",
+                &["--json", "--spf", "pass"],
+            ),
+            t("pass", "apple.example", true, "pass"),
+        ),
+    ];
+    for (name, out, want) in cases {
+        assert_eq!(out.code, 0, "{name}: {out}");
+        assert_eq!(decision(&out), want, "{name}: {out}");
+    }
+
+    // The table says where the result came from and what matched.
+    let out = evaluate(
+        &s,
+        "soft.example",
+        "b@soft.example",
+        "n@soft.example",
+        "192.0.2.99",
+        &[],
+    );
+    for want in [
+        "SPF           softfail for soft.example (evaluated: soft.example: '~all' matched; 0 DNS lookup(s))",
+        "DMARC         fail",
+        "RFC 7489      reject (p=reject)",
+    ] {
+        assert!(out.stdout.contains(want), "missing {want:?}: {out}");
+    }
+    let out = evaluate(
+        &s,
+        "apple.example",
+        "b@apple.example",
+        "n@apple.example",
+        "192.0.2.99",
+        &[],
+    );
+    assert!(
+        out.stdout.contains("SPF           fail for apple.example (evaluated: apple.example: '-all' matched; 1 DNS lookup(s))"),
+        "{out}"
+    );
+}
+
+#[test]
+fn rollout_next_names_dkim_as_the_only_unknown_now_that_spf_is_checked() {
+    // A published DKIM key: present, but not parsed until the DKIM module lands.
+    let apple = format!(
+        "{}s1._domainkey IN TXT \"v=DKIM1; k=rsa; p=MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEA\"\n",
+        apple_zone()
+    );
+    let s = TestServer::start(&[(APPLE, &apple), ("orange.example.zone", &orange_zone())]);
+    let out = z(&s, &["dmarc", "rollout", "apple.example", "next"]);
+    assert_eq!(out.code, 0, "{out}");
+    let out = z(&s, &["dmarc", "rollout", "apple.example", "next"]);
     assert_eq!(out.code, 1, "{out}");
-    assert!(out.stderr.contains("pass --spf RESULT"), "{out}");
+    assert!(
+        out.stderr
+            .contains("  - not ready for an enforcing policy: dkim unknown (see `dmarc check`)\n"),
+        "{out}"
+    );
+    assert!(
+        out.stderr.contains(
+            "  unknown  dkim         published, key not validated: s1 (key parsing comes with \
+             the dkim module (issue 6))"
+        ),
+        "{out}"
+    );
+    assert!(
+        !out.stderr.contains(" spf "),
+        "SPF is no longer a reason: {out}"
+    );
+    let out = z(&s, &["dmarc", "check", "apple.example"]);
+    assert!(
+        out.stdout
+            .contains("ok       spf          valid, 1 DNS lookup(s) of 10"),
+        "{out}"
+    );
+    assert!(out.stdout.contains("not ready (dkim unknown)"), "{out}");
 }
