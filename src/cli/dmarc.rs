@@ -9,10 +9,8 @@
 //!   `rollout next`): [`spf::check_record`] over the served zones and `--resolver`;
 //! - [`spf_check_host`] — RFC 7208 [`spf::check_host`] for `evaluate` (`--spf RESULT`
 //!   overrides it for a what-if);
-//! - [`dkim_facts`] — the DKIM selectors and their key verdicts for readiness. The DKIM module
-//!   is not merged yet: this reports what it can establish without it (records present,
-//!   revoked or tag-less keys) and leaves the rest `Unchecked`, which readiness counts as
-//!   unknown, so not ready.
+//! - [`dkim_facts`] — the DKIM selectors and their key verdicts for readiness: each published
+//!   record parsed by the DKIM module, its key decoded, RSA keys under 1024 bits refused.
 //!
 //! The rollout history is `ZONES_DIR/ORIGIN.dmarc-history` (format in [`rollout::History`]),
 //! written atomically after the edit is verified; rollout steps of one zone are serialized by
@@ -670,13 +668,9 @@ fn unresolved_terms(node: &spf::RecordNode, out: &mut Vec<String>) {
     }
 }
 
-/// SEAM for the DKIM module (issue 6): the selectors zonectl knows for the zone (private keys
-/// in `KEYS_DIR/ZONE/SELECTOR.private`, and `SELECTOR._domainkey.ZONE` TXT records in the
-/// zone) with a verdict on each published key.
-///
-/// Today: a published record without a `p=` tag is `Broken`, one with `p=` empty is
-/// `Revoked`, any other is [`KeyVerdict::Unchecked`]. When DKIM lands, replace
-/// `published_key_verdict` with the module's key parser.
+/// The selectors zonectl knows for the zone (private keys in `KEYS_DIR/ZONE/SELECTOR.private`,
+/// and `SELECTOR._domainkey.ZONE` TXT records in the zone) with a verdict on each published key
+/// (see `published_key_verdict`).
 pub fn dkim_facts(keys_dir: &Path, zone: &Zone) -> Vec<DkimSelector> {
     let origin = origin_text(zone);
     let mut selectors: std::collections::BTreeMap<String, DkimSelector> = Default::default();
@@ -728,19 +722,25 @@ pub fn dkim_facts(keys_dir: &Path, zone: &Zone) -> Vec<DkimSelector> {
     selectors.into_values().collect()
 }
 
-/// What can be said of a DKIM key record without the DKIM module (see [`dkim_facts`]).
+/// Whether a published DKIM key record holds a key a verifier can use (see [`dkim_facts`]): it
+/// parses as a key record and its key as the stated type, and an RSA key has at least the
+/// 1024 bits RFC 8301 requires verifiers to accept.
 fn published_key_verdict(text: &str) -> KeyVerdict {
-    let p = text
-        .split(';')
-        .filter_map(|t| t.split_once('='))
-        .find(|(k, _)| k.trim() == "p")
-        .map(|(_, v)| v.trim().to_owned());
-    match p {
-        None => KeyVerdict::Broken("no p= tag".to_owned()),
-        Some(v) if v.is_empty() => KeyVerdict::Revoked,
-        Some(_) => {
-            KeyVerdict::Unchecked("key parsing comes with the dkim module (issue 6)".to_owned())
+    let record = match crate::dkim::record::DkimRecord::parse(text) {
+        Ok(r) => r,
+        Err(e) => return KeyVerdict::Broken(e.to_string()),
+    };
+    if record.is_revoked() {
+        return KeyVerdict::Revoked;
+    }
+    match crate::dkim::key::public_key_bits(record.key_type, &record.public_key) {
+        Ok(bits) if record.key_type == crate::dkim::record::KeyType::Rsa && bits < 1024 => {
+            KeyVerdict::Broken(format!(
+                "rsa {bits}: verifiers reject RSA keys under 1024 bits (RFC 8301)"
+            ))
         }
+        Ok(bits) => KeyVerdict::Parses(format!("{} {bits}", record.key_type)),
+        Err(e) => KeyVerdict::Broken(e.to_string()),
     }
 }
 

@@ -59,8 +59,6 @@ pub struct DkimSelector {
 pub enum KeyVerdict {
     /// Not published, so nothing to check.
     NotPublished,
-    /// No checker ran (the message says why).
-    Unchecked(String),
     /// The key parses (e.g. "rsa 2048").
     Parses(String),
     /// Revoked (`p=` empty).
@@ -235,7 +233,6 @@ pub fn check(facts: &Facts) -> Readiness {
             .collect()
     };
     let good = names(&|s| matches!(s.key, KeyVerdict::Parses(_)));
-    let unchecked = names(&|s| matches!(s.key, KeyVerdict::Unchecked(_)));
     if !good.is_empty() {
         push(
             "dkim",
@@ -252,25 +249,6 @@ pub fn check(facts: &Facts) -> Readiness {
             } else {
                 format!("keys exist but are not published: {}", keys.join(", "))
             },
-        );
-    } else if !unchecked.is_empty() {
-        let mut why: Vec<&str> = facts
-            .dkim
-            .iter()
-            .filter_map(|s| match &s.key {
-                KeyVerdict::Unchecked(why) => Some(why.as_str()),
-                _ => None,
-            })
-            .collect();
-        why.dedup();
-        push(
-            "dkim",
-            Status::Unknown,
-            format!(
-                "published, key not validated: {} ({})",
-                unchecked.join(", "),
-                why.join("; ")
-            ),
         );
     } else {
         let why: Vec<String> = published
@@ -459,12 +437,6 @@ mod tests {
                 Status::Fail,
             ),
             (
-                "dkim unchecked",
-                "dkim",
-                |f| f.dkim[0].key = KeyVerdict::Unchecked("no checker".into()),
-                Status::Unknown,
-            ),
-            (
                 "dkim revoked",
                 "dkim",
                 |f| f.dkim[0].key = KeyVerdict::Revoked,
@@ -499,17 +471,12 @@ mod tests {
     }
 
     #[test]
-    fn unmet_names_each_check_that_blocks_and_why_dkim_is_unknown() {
+    fn unmet_names_each_check_that_blocks() {
         let mut f = facts("v=DMARC1; p=none");
-        f.dkim[0].key = KeyVerdict::Unchecked("no DKIM key parser in this build".into());
+        f.dkim[0].key = KeyVerdict::Broken("p= is not valid base64".into());
         f.record = None;
         let r = check(&f);
-        assert_eq!(r.unmet(), ["dmarc FAIL", "dkim unknown"]);
-        let dkim = r.items.iter().find(|i| i.check == "dkim").unwrap();
-        assert_eq!(
-            dkim.detail,
-            "published, key not validated: s1 (no DKIM key parser in this build)"
-        );
+        assert_eq!(r.unmet(), ["dmarc FAIL", "dkim FAIL"]);
         assert!(check(&facts("v=DMARC1; p=none")).unmet().is_empty());
     }
 

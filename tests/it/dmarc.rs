@@ -829,8 +829,8 @@ fn evaluate_checks_spf_from_the_served_zones_and_aligns_with_the_domain_checked(
 }
 
 #[test]
-fn rollout_next_names_dkim_as_the_only_unknown_now_that_spf_is_checked() {
-    // A published DKIM key: present, but not parsed until the DKIM module lands.
+fn rollout_next_needs_a_dkim_key_that_parses() {
+    // A published DKIM record whose key is cut short: readiness fails on DKIM alone.
     let apple = format!(
         "{}s1._domainkey IN TXT \"v=DKIM1; k=rsa; p=MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEA\"\n",
         apple_zone()
@@ -842,25 +842,61 @@ fn rollout_next_names_dkim_as_the_only_unknown_now_that_spf_is_checked() {
     assert_eq!(out.code, 1, "{out}");
     assert!(
         out.stderr
-            .contains("  - not ready for an enforcing policy: dkim unknown (see `dmarc check`)\n"),
+            .contains("  - not ready for an enforcing policy: dkim FAIL (see `dmarc check`)\n"),
         "{out}"
     );
-    assert!(
-        out.stderr.contains(
-            "  unknown  dkim         published, key not validated: s1 (key parsing comes with \
-             the dkim module (issue 6))"
-        ),
-        "{out}"
-    );
-    assert!(
-        !out.stderr.contains(" spf "),
-        "SPF is no longer a reason: {out}"
-    );
+    assert!(!out.stderr.contains(" spf "), "SPF is not a reason: {out}");
     let out = z(&s, &["dmarc", "check", "apple.example"]);
     assert!(
         out.stdout
             .contains("ok       spf          valid, 1 DNS lookup(s) of 10"),
         "{out}"
     );
-    assert!(out.stdout.contains("not ready (dkim unknown)"), "{out}");
+    assert!(out.stdout.contains("not ready (dkim FAIL)"), "{out}");
+
+    // A key made and published by `dkim keygen`: DKIM passes and the rollout goes on.
+    let out = z(
+        &s,
+        &[
+            "dkim",
+            "keygen",
+            "apple.example",
+            "--selector",
+            "s2",
+            "--algorithm",
+            "ed25519",
+        ],
+    );
+    assert_eq!(out.code, 0, "{out}");
+    let out = z(&s, &["record", "del", "apple.example", "s1._domainkey"]);
+    assert_eq!(out.code, 0, "{out}");
+    let out = z(&s, &["dmarc", "check", "apple.example"]);
+    assert!(
+        out.stdout
+            .contains("ok       dkim         published with a valid key: s2"),
+        "{out}"
+    );
+    // Ready now: what still holds the step is only the time at the current stage.
+    let out = z(&s, &["dmarc", "rollout", "apple.example", "next"]);
+    assert_eq!(out.code, 1, "{out}");
+    assert!(
+        out.stderr.contains("minimum dwell time") && !out.stderr.contains("not ready"),
+        "{out}"
+    );
+    let out = z(
+        &s,
+        &["dmarc", "rollout", "apple.example", "next", "--force"],
+    );
+    assert_eq!(out.code, 0, "{out}");
+    let m = s.query(
+        crate::harness::Udp,
+        "_dmarc.apple.example.",
+        RecordType::TXT,
+    );
+    assert!(
+        txt_answers(&m)
+            .iter()
+            .any(|t| t.contains("p=quarantine") && t.contains("t=y")),
+        "{m}"
+    );
 }
