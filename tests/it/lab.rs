@@ -242,6 +242,40 @@ fn lab_create_serves_new_zones_at_once_and_reset_diff_list_work() {
         "{out}"
     );
 
+    // The participant's DKIM key, made by them: theirs alone.
+    let keys = s.dir().join("keys-64001");
+    fs::create_dir(&keys).unwrap();
+    std::os::unix::fs::chown(&keys, Some(A.0), Some(A.1)).unwrap();
+    let keys_arg = keys.display().to_string();
+    let out = run(
+        &s,
+        Some(A),
+        &[
+            "--keys-dir",
+            &keys_arg,
+            "dkim",
+            "keygen",
+            "m001.lab.example",
+            "--selector",
+            "lab1",
+            "--algorithm",
+            "ed25519",
+        ],
+    );
+    assert_eq!(out.code, 0, "{out}");
+    let key = fs::metadata(keys.join("m001.lab.example/lab1.private")).unwrap();
+    assert_eq!(
+        (key.uid(), key.mode() & 0o777),
+        (A.0, 0o600),
+        "the key is the participant's"
+    );
+    let out = run(
+        &s,
+        Some(A),
+        &["record", "del", "m001.lab.example", "lab1._domainkey"],
+    );
+    assert_eq!(out.code, 0, "{out}");
+
     let diff = run(&s, None, &["lab", "diff", "m001.lab.example"]);
     assert_eq!(diff.code, 1, "a changed zone differs: {diff}");
     assert_eq!(
