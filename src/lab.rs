@@ -221,7 +221,7 @@ pub fn dmarc_stage(zone: &Zone) -> String {
     let Some(set) = zone.node(name.as_wire()).and_then(|n| n.get(RType::TXT)) else {
         return "-".into();
     };
-    for rdata in &set.rdatas {
+    for rdata in set.rdatas() {
         let text: Vec<u8> = txt_strings(rdata)
             .into_iter()
             .flatten()

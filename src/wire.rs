@@ -507,26 +507,33 @@ impl Compressor {
 
     /// Writes every record of one RRset; returns how many.
     fn write_rrset(&mut self, out: &mut Vec<u8>, set: &Rrset<'_>) -> u16 {
-        let one;
-        let rdatas: &[Box<[u8]>] = match &set.rdatas {
-            Rdatas::Zone(r) => r,
-            Rdatas::Owned(v) => {
-                one = [v.clone().into_boxed_slice()];
-                &one
+        match &set.rdatas {
+            Rdatas::Zone(r) => {
+                let mut n = 0;
+                for rd in *r {
+                    self.write_record(out, set, rd);
+                    n += 1;
+                }
+                n
             }
-        };
-        for rd in rdatas {
-            self.write_owner(out, &set.owner);
-            out.extend_from_slice(&set.rtype.0.to_be_bytes());
-            out.extend_from_slice(&CLASS_IN.to_be_bytes());
-            out.extend_from_slice(&set.ttl.to_be_bytes());
-            let len_at = out.len();
-            out.extend_from_slice(&[0, 0]);
-            self.write_rdata(out, set.rtype, rd);
-            let rdlen = (out.len() - len_at - 2) as u16;
-            out[len_at..len_at + 2].copy_from_slice(&rdlen.to_be_bytes());
+            Rdatas::Owned(v) => {
+                self.write_record(out, set, v);
+                1
+            }
         }
-        rdatas.len() as u16
+    }
+
+    /// Writes one record of `set` with RDATA `rd`.
+    fn write_record(&mut self, out: &mut Vec<u8>, set: &Rrset<'_>, rd: &[u8]) {
+        self.write_owner(out, &set.owner);
+        out.extend_from_slice(&set.rtype.0.to_be_bytes());
+        out.extend_from_slice(&CLASS_IN.to_be_bytes());
+        out.extend_from_slice(&set.ttl.to_be_bytes());
+        let len_at = out.len();
+        out.extend_from_slice(&[0, 0]);
+        self.write_rdata(out, set.rtype, rd);
+        let rdlen = (out.len() - len_at - 2) as u16;
+        out[len_at..len_at + 2].copy_from_slice(&rdlen.to_be_bytes());
     }
 
     /// RDATA, compressing the names of the RFC 1035 types that allow it (RFC 3597 §4).

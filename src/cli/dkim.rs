@@ -36,7 +36,7 @@ use crate::dkim::state::{
 use crate::dkim::PrivateKey;
 use crate::dnsclient;
 use crate::zone::edit::EditOp;
-use crate::zone::{Name, RType, Zone};
+use crate::zone::{Name, Packed, RType, Zone};
 
 /// `zonectl dkim …`
 #[derive(Debug, Args)]
@@ -336,10 +336,10 @@ impl<'a> Ctx<'a> {
 // keygen and rotate
 
 /// The TXT records at `owner` in `zone`.
-fn txt_at<'z>(zone: &'z Zone, owner: &Name) -> Option<(u32, &'z [Box<[u8]>])> {
+fn txt_at<'z>(zone: &'z Zone, owner: &Name) -> Option<(u32, Packed<'z>)> {
     zone.node(owner.to_lowercase().as_wire())
         .and_then(|n| n.get(RType::TXT))
-        .map(|set| (set.ttl, set.rdatas.as_slice()))
+        .map(|set| (set.ttl, set.rdatas()))
 }
 
 /// A default selector: `sYYYYMMDD` (RSA) or `eYYYYMMDD` (Ed25519) for today (UTC), then `-2`,
@@ -807,7 +807,7 @@ fn row(ctx: &Ctx<'_>, zone: &Zone, state: &KeyState, sel: &str) -> anyhow::Resul
                 rdatas.len()
             ));
         }
-        let rd = &rdatas[0];
+        let rd = rdatas.first().expect("an RRset has a record");
         record_text = crate::zone::rdata::txt_strings(rd)
             .map(|s| String::from_utf8_lossy(&s.concat()).into_owned());
         match DkimRecord::from_rdata(rd) {

@@ -236,7 +236,7 @@ fn dmarc_owner(origin: &Name) -> Name {
 fn txt_at(zone: &Zone, owner: &Name) -> Vec<Vec<u8>> {
     zone.node(owner.to_lowercase().as_wire())
         .and_then(|n| n.get(RType::TXT))
-        .map(|set| set.rdatas.iter().map(|r| r.to_vec()).collect())
+        .map(|set| set.rdatas().iter().map(|r| r.to_vec()).collect())
         .unwrap_or_default()
 }
 
@@ -704,11 +704,7 @@ pub fn dkim_facts(keys_dir: &Path, zone: &Zone) -> Vec<DkimSelector> {
         }
         let sel =
             String::from_utf8_lossy(owner.labels().next().unwrap_or_default()).to_ascii_lowercase();
-        let text = set
-            .rdatas
-            .first()
-            .map(|rd| txt_text(rd))
-            .unwrap_or_default();
+        let text = set.rdatas().first().map(txt_text).unwrap_or_default();
         let key = published_key_verdict(&text);
         let entry = selectors.entry(sel.clone()).or_insert(DkimSelector {
             selector: sel,

@@ -423,10 +423,9 @@ fn edit_spf(
     let txt = data.node(&key).and_then(|n| n.get(RType::TXT));
     let old: Vec<&[u8]> = txt
         .map(|set| {
-            set.rdatas
+            set.rdatas()
                 .iter()
                 .filter(|rd| txt_value(rd).is_some_and(|v| is_spf(&v)))
-                .map(|rd| &rd[..])
                 .collect()
         })
         .unwrap_or_default();

@@ -9,7 +9,7 @@
 use smallvec::SmallVec;
 
 use super::name::{wire_is_subdomain, Name, MAX_NAME_LEN};
-use super::{Node, RRset, RType, Zone};
+use super::{Node, Packed, RRset, RType, Zone};
 
 /// Longest CNAME/DNAME chain followed inside one zone before giving up (loops end here too).
 const MAX_CHAIN: usize = 12;
@@ -29,7 +29,7 @@ pub enum Owner<'z> {
 #[derive(Debug, Clone)]
 pub enum Rdatas<'z> {
     /// Records straight from the zone.
-    Zone(&'z [Box<[u8]>]),
+    Zone(Packed<'z>),
     /// One synthesized record (the CNAME made from a DNAME).
     Owned(Vec<u8>),
 }
@@ -186,13 +186,13 @@ fn cut_or_dname<'z>(
         return Some(Step::Done);
     }
     let dname = node.get(RType::DNAME)?;
-    let target_wire = dname.rdatas.first()?;
+    let target_wire = dname.rdatas().first()?;
     let (owner, _) = zone.nodes_entry(encloser).expect("encloser exists");
     ans.answer.push(Rrset {
         owner: Owner::Zone(owner),
         rtype: RType::DNAME,
         ttl: dname.ttl,
-        rdatas: Rdatas::Zone(&dname.rdatas),
+        rdatas: Rdatas::Zone(dname.rdatas()),
     });
     let target = Name::from_wire(target_wire).ok()?;
     let qn = Name::from_wire(name).ok()?;
@@ -271,7 +271,11 @@ fn answer_from_node<'z>(
     }
     if let Some(cname) = node.get(RType::CNAME) {
         ans.answer.push(rrset(owner(), cname));
-        return match cname.rdatas.first().and_then(|rd| Name::from_wire(rd).ok()) {
+        return match cname
+            .rdatas()
+            .first()
+            .and_then(|rd| Name::from_wire(rd).ok())
+        {
             Some(target) => Step::Follow(target),
             None => Step::Done,
         };
@@ -285,7 +289,7 @@ fn rrset<'z>(owner: Owner<'z>, set: &'z RRset) -> Rrset<'z> {
         owner,
         rtype: set.rtype,
         ttl: set.ttl,
-        rdatas: Rdatas::Zone(&set.rdatas),
+        rdatas: Rdatas::Zone(set.rdatas()),
     }
 }
 
@@ -298,9 +302,9 @@ fn referral<'z>(zone: &'z Zone, cut: &'z Name, node: &'z Node, ans: &mut Answer<
         owner: Owner::Zone(cut),
         rtype: RType::NS,
         ttl: ns.ttl,
-        rdatas: Rdatas::Zone(&ns.rdatas),
+        rdatas: Rdatas::Zone(ns.rdatas()),
     });
-    for rd in &ns.rdatas {
+    for rd in ns.rdatas() {
         glue_for(zone, rd, ans);
     }
     ans.additional_required = !ans.additional.is_empty();
@@ -333,7 +337,7 @@ fn add_additional<'z>(zone: &'z Zone, set: &'z RRset, ans: &mut Answer<'z>) {
         RType(33) => 6, // SRV: priority, weight, port, target
         _ => return,
     };
-    for rd in &set.rdatas {
+    for rd in set.rdatas() {
         if rd.len() > offset {
             glue_for(zone, &rd[offset..], ans);
         }
@@ -345,7 +349,7 @@ fn negative_soa<'z>(zone: &'z Zone, ans: &mut Answer<'z>) {
     let apex = zone.apex();
     if let Some(set) = apex.get(RType::SOA) {
         let minimum = set
-            .rdatas
+            .rdatas()
             .first()
             .and_then(|rd| {
                 rd.len()
@@ -357,7 +361,7 @@ fn negative_soa<'z>(zone: &'z Zone, ans: &mut Answer<'z>) {
             owner: Owner::Zone(zone.origin()),
             rtype: RType::SOA,
             ttl: set.ttl.min(minimum),
-            rdatas: Rdatas::Zone(&set.rdatas[..1]),
+            rdatas: Rdatas::Zone(set.rdatas().first_only()),
         });
     }
 }

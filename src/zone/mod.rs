@@ -31,12 +31,149 @@ pub struct Record {
 }
 
 /// All records of one type at one owner.
+///
+/// The records' RDATA live in one allocation ([`Packed`]): a zone of a million hosts holds
+/// millions of RRsets of one small record each, and one allocation per RRset instead of two
+/// (the list and the record) is a third of the zone's memory.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RRset {
     pub rtype: RType,
     pub ttl: u32,
-    /// Uncompressed wire-form RDATA of each record, in file order, without duplicates.
-    pub rdatas: Vec<Box<[u8]>>,
+    /// Uncompressed wire-form RDATA of each record, in file order, without duplicates, each as a
+    /// 2-byte big-endian length and the bytes.
+    data: Box<[u8]>,
+}
+
+impl RRset {
+    /// An RRset of these records (duplicates dropped, order kept).
+    pub fn new<R: AsRef<[u8]>>(
+        rtype: RType,
+        ttl: u32,
+        rdatas: impl IntoIterator<Item = R>,
+    ) -> RRset {
+        let mut set = RRset {
+            rtype,
+            ttl,
+            data: Box::default(),
+        };
+        let mut data = Vec::new();
+        for rdata in rdatas {
+            let rdata = rdata.as_ref();
+            if !Packed(&data).iter().any(|d| d == rdata) {
+                push_packed(&mut data, rdata);
+            }
+        }
+        set.data = data.into_boxed_slice();
+        set
+    }
+
+    /// The records' RDATA.
+    pub fn rdatas(&self) -> Packed<'_> {
+        Packed(&self.data)
+    }
+
+    /// Number of records.
+    pub fn len(&self) -> usize {
+        self.rdatas().iter().count()
+    }
+
+    /// Does the RRset hold no record (only while an edit builds it)?
+    pub fn is_empty(&self) -> bool {
+        self.data.is_empty()
+    }
+
+    /// Does the RRset hold a record with this RDATA?
+    pub fn contains(&self, rdata: &[u8]) -> bool {
+        self.rdatas().iter().any(|d| d == rdata)
+    }
+
+    /// Adds a record (no-op if it is there already).
+    pub fn push(&mut self, rdata: &[u8]) {
+        if !self.contains(rdata) {
+            let mut data = std::mem::take(&mut self.data).into_vec();
+            push_packed(&mut data, rdata);
+            self.data = data.into_boxed_slice();
+        }
+    }
+
+    /// Keeps the records for which `keep` is true.
+    pub fn retain(&mut self, mut keep: impl FnMut(&[u8]) -> bool) {
+        let mut data = Vec::with_capacity(self.data.len());
+        for rdata in self.rdatas().iter().filter(|d| keep(d)) {
+            push_packed(&mut data, rdata);
+        }
+        self.data = data.into_boxed_slice();
+    }
+
+    /// Replaces each record's RDATA by `f` of it.
+    pub fn map(&mut self, mut f: impl FnMut(&[u8]) -> Vec<u8>) {
+        let rdatas: Vec<Vec<u8>> = self.rdatas().iter().map(&mut f).collect();
+        *self = RRset::new(self.rtype, self.ttl, rdatas);
+    }
+}
+
+fn push_packed(data: &mut Vec<u8>, rdata: &[u8]) {
+    let len = u16::try_from(rdata.len()).expect("RDATA is at most 65535 bytes");
+    data.extend_from_slice(&len.to_be_bytes());
+    data.extend_from_slice(rdata);
+}
+
+/// The RDATA of an RRset's records, packed (see [`RRset`]); iterate with [`Packed::iter`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Packed<'a>(&'a [u8]);
+
+impl<'a> Packed<'a> {
+    /// Each record's RDATA, in order.
+    pub fn iter(self) -> PackedIter<'a> {
+        PackedIter(self.0)
+    }
+
+    /// The first record's RDATA.
+    pub fn first(self) -> Option<&'a [u8]> {
+        self.iter().next()
+    }
+
+    /// Just the first record.
+    pub fn first_only(self) -> Packed<'a> {
+        match self.first() {
+            Some(d) => Packed(&self.0[..2 + d.len()]),
+            None => self,
+        }
+    }
+
+    /// Number of records.
+    pub fn len(self) -> usize {
+        self.iter().count()
+    }
+
+    pub fn is_empty(self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl<'a> IntoIterator for Packed<'a> {
+    type Item = &'a [u8];
+    type IntoIter = PackedIter<'a>;
+    fn into_iter(self) -> PackedIter<'a> {
+        self.iter()
+    }
+}
+
+/// Iterator over [`Packed`] RDATA.
+#[derive(Debug, Clone)]
+pub struct PackedIter<'a>(&'a [u8]);
+
+impl<'a> Iterator for PackedIter<'a> {
+    type Item = &'a [u8];
+
+    #[inline]
+    fn next(&mut self) -> Option<&'a [u8]> {
+        let (len, rest) = self.0.split_first_chunk::<2>()?;
+        let len = u16::from_be_bytes(*len) as usize;
+        let (rdata, rest) = rest.split_at(len);
+        self.0 = rest;
+        Some(rdata)
+    }
 }
 
 /// The RRsets at one owner name. A node with no RRsets is an empty non-terminal.
@@ -119,17 +256,14 @@ impl Zone {
             };
             match node.rrsets.iter_mut().find(|r| r.rtype == rec.rtype) {
                 Some(set) => {
-                    if !set.rdatas.contains(&rec.rdata) {
-                        set.rdatas.push(rec.rdata);
+                    if !set.contains(&rec.rdata) {
+                        set.push(&rec.rdata);
                         record_count += 1;
                     }
                 }
                 None => {
-                    node.rrsets.push(RRset {
-                        rtype: rec.rtype,
-                        ttl: rec.ttl,
-                        rdatas: vec![rec.rdata],
-                    });
+                    node.rrsets
+                        .push(RRset::new(rec.rtype, rec.ttl, [&rec.rdata[..]]));
                     record_count += 1;
                 }
             }
@@ -173,9 +307,9 @@ impl Zone {
     /// The SOA RDATA at the apex, if the zone has one.
     pub fn soa(&self) -> Option<Soa> {
         self.apex().get(RType::SOA).and_then(|set| {
-            set.rdatas
+            set.rdatas()
                 .first()
-                .and_then(|rd| Soa::from_rdata(rd))
+                .and_then(Soa::from_rdata)
                 .map(|mut soa| {
                     soa.ttl = set.ttl;
                     soa
@@ -248,12 +382,12 @@ impl Zone {
             // SOA first at the apex, then by type code.
             sets.sort_by_key(|s| (s.rtype != RType::SOA, s.rtype));
             for set in sets {
-                for rd in &set.rdatas {
+                for rd in set.rdatas() {
                     out.push(Record {
                         owner: owner.clone(),
                         ttl: set.ttl,
                         rtype: set.rtype,
-                        rdata: rd.clone(),
+                        rdata: rd.into(),
                     });
                 }
             }

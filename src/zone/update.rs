@@ -243,7 +243,7 @@ impl<'z> Work<'z> {
                     rdata: rdata.clone(),
                 };
                 if let Some(set) = existing {
-                    if set.rdatas.iter().any(|d| **d == **rdata) {
+                    if set.contains(rdata) {
                         return Ok(resolved(set.ttl));
                     }
                 }
@@ -264,12 +264,8 @@ impl<'z> Work<'z> {
                 }
                 let node = self.node_for_add(&lower);
                 match node.rrsets.iter_mut().find(|s| s.rtype == rtype) {
-                    Some(set) => set.rdatas.push(rdata.clone().into_boxed_slice()),
-                    None => node.rrsets.push(RRset {
-                        rtype,
-                        ttl,
-                        rdatas: vec![rdata.clone().into_boxed_slice()],
-                    }),
+                    Some(set) => set.push(rdata),
+                    None => node.rrsets.push(RRset::new(rtype, ttl, [rdata])),
                 }
                 Ok(resolved(ttl))
             }
@@ -303,8 +299,8 @@ impl<'z> Work<'z> {
                 };
                 let unchanged = old.is_some_and(|s| {
                     s.ttl == ttl
-                        && s.rdatas.len() == unique.len()
-                        && s.rdatas.iter().all(|d| unique.contains(&&**d))
+                        && s.len() == unique.len()
+                        && s.rdatas().iter().all(|d| unique.contains(&d))
                 });
                 if unchanged {
                     return Ok(resolved);
@@ -312,11 +308,7 @@ impl<'z> Work<'z> {
                 if rtype == RType::DNAME || (rtype == RType::NS && lower != *origin) {
                     self.cuts.push(lower.clone());
                 }
-                let set = RRset {
-                    rtype,
-                    ttl,
-                    rdatas: unique.iter().map(|d| Box::<[u8]>::from(*d)).collect(),
-                };
+                let set = RRset::new(rtype, ttl, &unique);
                 let node = self.node_for_add(&lower);
                 match node.rrsets.iter_mut().find(|s| s.rtype == rtype) {
                     Some(old) => *old = set,
@@ -337,7 +329,7 @@ impl<'z> Work<'z> {
                 let found = self.current(&lower).is_some_and(|n| {
                     n.rrsets
                         .iter()
-                        .any(|s| s.rdatas.iter().any(|d| matches(s.rtype, d)))
+                        .any(|s| s.rdatas().iter().any(|d| matches(s.rtype, d)))
                 });
                 if !found {
                     let what = match (rtype, rdata) {
@@ -354,9 +346,10 @@ impl<'z> Work<'z> {
                     .as_mut()
                     .expect("a node with a matching record exists");
                 for set in &mut node.rrsets {
-                    set.rdatas.retain(|d| !matches(set.rtype, d));
+                    let rtype = set.rtype;
+                    set.retain(|d| !matches(rtype, d));
                 }
-                node.rrsets.retain(|s| !s.rdatas.is_empty());
+                node.rrsets.retain(|s| !s.is_empty());
                 Ok(op.clone())
             }
         }
@@ -379,11 +372,13 @@ impl<'z> Work<'z> {
             .iter_mut()
             .find(|s| s.rtype == RType::SOA)
             .expect("checked above");
-        for rdata in &mut soa.rdatas {
-            if let Some(at) = Soa::serial_offset(rdata).filter(|&at| at + 4 <= rdata.len()) {
+        soa.map(|rdata| {
+            let mut rdata = rdata.to_vec();
+            if let Some(at) = Soa::serial_offset(&rdata).filter(|&at| at + 4 <= rdata.len()) {
                 rdata[at..at + 4].copy_from_slice(&serial.to_be_bytes());
             }
-        }
+            rdata
+        });
     }
 
     /// Does any name strictly below `name` exist (as edited)?
@@ -471,7 +466,7 @@ impl<'z> Work<'z> {
         for n in &sources {
             if let Some(node) = self.current(n) {
                 for set in &node.rrsets {
-                    for rdata in &set.rdatas {
+                    for rdata in set.rdatas() {
                         if let Some(t) = target(set.rtype, rdata) {
                             let t = t.to_lowercase();
                             if t.is_subdomain_of(origin) {
@@ -489,7 +484,7 @@ impl<'z> Work<'z> {
                 continue;
             };
             for set in &node.rrsets {
-                for rdata in &set.rdatas {
+                for rdata in set.rdatas() {
                     entries.push(Entry {
                         file: file.clone(),
                         line: 0,
@@ -604,7 +599,7 @@ fn target(rtype: RType, rdata: &[u8]) -> Option<Name> {
 }
 
 fn count(node: Option<&Node>) -> usize {
-    node.map_or(0, |n| n.rrsets.iter().map(|s| s.rdatas.len()).sum())
+    node.map_or(0, |n| n.rrsets.iter().map(RRset::len).sum())
 }
 
 /// One record, for the change list.
@@ -637,7 +632,7 @@ fn records<'a>(owner: &'a Name, node: Option<&'a Node>) -> Vec<Rec<'a>> {
     node.into_iter()
         .flat_map(|n| &n.rrsets)
         .flat_map(|s| {
-            s.rdatas.iter().map(move |d| Rec {
+            s.rdatas().iter().map(move |d| Rec {
                 owner,
                 rtype: s.rtype,
                 ttl: s.ttl,
