@@ -36,6 +36,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::record::KeyType;
+use crate::zone::civil;
 
 /// How long after its last signature a key stays published before it may be revoked, unless the
 /// configuration says otherwise: 7 days, so that mail delayed in queues still verifies.
@@ -448,49 +449,17 @@ pub fn next_due(e: &SelectorEntry, grace: i64) -> Result<Option<Due>, ScheduleEr
 
 /// UNIX seconds → `2026-11-29T00:31:07Z`.
 pub fn format_time(unix: i64) -> String {
-    let days = unix.div_euclid(86_400);
-    let secs = unix.rem_euclid(86_400);
-    let (y, m, d) = civil_from_days(days);
-    format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
-        secs / 3600,
-        secs % 3600 / 60,
-        secs % 60
-    )
+    civil::format_iso(unix)
 }
 
 /// `2026-11-29T00:31:07Z` (UTC only) → UNIX seconds.
 pub fn parse_time(text: &str) -> Result<i64, ScheduleError> {
-    let bad = || ScheduleError::BadTime(text.to_owned());
-    let b = text.as_bytes();
-    if b.len() != 20 || b[4] != b'-' || b[7] != b'-' || b[10] != b'T' || b[19] != b'Z' {
-        return Err(bad());
-    }
-    if b[13] != b':' || b[16] != b':' {
-        return Err(bad());
-    }
-    let num = |r: std::ops::Range<usize>| -> Result<i64, ScheduleError> {
-        let s = &text[r];
-        if !s.bytes().all(|c| c.is_ascii_digit()) {
-            return Err(bad());
-        }
-        s.parse().map_err(|_| bad())
-    };
-    let (y, mo, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
-    let (h, mi, s) = (num(11..13)?, num(14..16)?, num(17..19)?);
-    if !(1..=12).contains(&mo) || !(1..=31).contains(&d) || h > 23 || mi > 59 || s > 59 {
-        return Err(bad());
-    }
-    let days = days_from_civil(y, mo, d);
-    if civil_from_days(days) != (y, mo, d) {
-        return Err(bad()); // 31 November and the like
-    }
-    Ok(days * 86_400 + h * 3600 + mi * 60 + s)
+    civil::parse_iso(text).ok_or_else(|| ScheduleError::BadTime(text.to_owned()))
 }
 
 /// `YYYYMMDD` of a UNIX time (for default selector names).
 pub fn date_stamp(unix: i64) -> String {
-    let (y, m, d) = civil_from_days(unix.div_euclid(86_400));
+    let (y, m, d) = civil::civil_from_days(unix.div_euclid(86_400));
     format!("{y:04}{m:02}{d:02}")
 }
 
@@ -509,31 +478,6 @@ pub fn format_wait(secs: i64) -> String {
         (0, _, _) => format!("{h}h {m}m"),
         _ => format!("{d}d {h}h"),
     }
-}
-
-/// Days since 1970-01-01 → (year, month, day), proleptic Gregorian (Howard Hinnant's
-/// civil_from_days).
-fn civil_from_days(days: i64) -> (i64, i64, i64) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    (yoe + era * 400 + i64::from(month <= 2), month, day)
-}
-
-/// (year, month, day) → days since 1970-01-01 (Hinnant's days_from_civil).
-fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y.rem_euclid(400);
-    let mp = if m > 2 { m - 3 } else { m + 9 };
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
 }
 
 #[cfg(test)]

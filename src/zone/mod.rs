@@ -4,6 +4,7 @@
 //! Pure: no sockets, no clock, no filesystem access except through what callers pass in.
 
 pub mod check;
+pub mod civil;
 pub mod edit;
 pub mod lookup;
 pub mod name;
