@@ -131,8 +131,7 @@ pub enum EditError {
     },
     /// The zone would fail its checks after the edit.
     #[error(
-        "the zone would fail its checks after this edit, so nothing was changed (line numbers \
-         are those of the edited text):\n{}",
+        "the zone would fail its checks after this edit, so nothing was changed:\n{}",
         .findings.iter().map(|f| format!("  {f}")).collect::<Vec<_>>().join("\n")
     )]
     Invalid { findings: Vec<Finding> },
