@@ -766,10 +766,11 @@ fn record_show_lists_the_files_records() {
     );
 }
 
-/// The server acknowledges an edit once it is journaled and served; the zone file follows
-/// within a second, as the operator wrote it plus the edit, and passes kzonecheck.
+/// The server acknowledges an edit once it is journaled and served; the zone file follows on
+/// its own (200 ms later on an idle machine: the time is printed, not asserted, as timings
+/// belong to benchmarks), as the operator wrote it plus the edit, and passes kzonecheck.
 #[test]
-fn the_zone_file_shows_an_acknowledged_edit_within_a_second() {
+fn the_zone_file_follows_an_acknowledged_edit_on_its_own() {
     let s = server(7, "");
     let before = s.zone_text();
     let out = s.edit_incr(&[
@@ -782,15 +783,17 @@ fn the_zone_file_shows_an_acknowledged_edit_within_a_second() {
     ]);
     assert_eq!(out.code, 0, "{out}");
     let acked = Instant::now();
-    let written = crate::harness::wait_until(std::time::Duration::from_secs(1), || {
-        s.zone_text().contains("v=DMARC1; p=none")
+    // Read the file as it is, not through `zone_text` (which has the server write it first).
+    let raw = || fs::read_to_string(s.zone_path(ZONE)).expect("reading the zone file");
+    let written = crate::harness::wait_until(std::time::Duration::from_secs(10), || {
+        raw().contains("v=DMARC1; p=none")
     });
-    assert!(written, "the file after 1 s:\n{}", s.zone_text());
+    assert!(written, "the file after 10 s:\n{}", raw());
     eprintln!(
         "zone file written {:?} after the acknowledgement",
         acked.elapsed()
     );
-    let after = s.zone_text();
+    let after = raw();
     let removed: Vec<&str> = before
         .lines()
         .filter(|l| !after.lines().any(|a| a == *l))
@@ -805,7 +808,7 @@ fn the_zone_file_shows_an_acknowledged_edit_within_a_second() {
     // The journal is cleared once the file holds the edit.
     let journal = s.zones_dir().join(".journal/test.example.jnl");
     assert!(
-        crate::harness::wait_until(std::time::Duration::from_secs(1), || !journal.exists()),
+        crate::harness::wait_until(std::time::Duration::from_secs(10), || !journal.exists()),
         "journal {} still there",
         journal.display()
     );
