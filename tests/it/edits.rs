@@ -180,8 +180,8 @@ fn edits_are_served_at_once_with_the_serial_plus_one_under_increment() {
         let m = s.query(t, "_dmarc.test.example.", RecordType::TXT);
         assert_eq!(txt_answers(&m), ["v=DMARC1; p=none"], "over {t:?}");
     }
-    // An edit against a small zone is quick even in a debug build (generous bound for CI).
-    assert!(took.as_millis() < 2000, "one edit took {took:?}");
+    // Printed, not asserted: timings belong to the benchmark.
+    eprintln!("one edit, command start to verified: {took:?}");
 
     // set replaces the RRset.
     let out = s.edit_incr(&[
