@@ -42,6 +42,9 @@ pub struct Config {
     pub control_mode: Option<String>,
     /// Group of the control socket (a name or a number).
     pub control_group: Option<String>,
+    /// Milliseconds from an acknowledged edit to the rewrite of its zone file (default 200;
+    /// edits made meanwhile share the write, like Knot's `zonefile-sync`).
+    pub zonefile_sync_ms: Option<u64>,
     /// Days a DKIM key stays published after the signer stopped using it, before `dkim retire`
     /// may revoke it (default 7).
     pub dkim_grace_days: Option<u32>,

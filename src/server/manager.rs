@@ -40,7 +40,7 @@ use crate::control::{
 };
 use crate::journal::{self, Txn};
 use crate::store::{self, FileStamp, LoadError, LoadedZone};
-use crate::zone::edit::{apply_edits, EditOp};
+use crate::zone::edit::{apply_edits, EditError, EditOp};
 use crate::zone::serial::{next_serial, serial_gt, settle_serial_set, SerialPolicy};
 use crate::zone::update::{self, IncludedRecord};
 use crate::zone::{Name, Zone, ZoneSet};
@@ -48,8 +48,9 @@ use crate::zone::{Name, Zone, ZoneSet};
 /// How long file events must be quiet before the directory is re-read.
 const DEBOUNCE: Duration = Duration::from_millis(150);
 
-/// How long after an acknowledged edit the zone file is rewritten (edits arriving meanwhile
-/// share the write). The file shows an edit well within a second.
+/// How long after an acknowledged edit the zone file is rewritten by default (edits arriving
+/// meanwhile share the write; `zonefile_sync_ms` in the config). The file shows an edit well
+/// within a second.
 const FLUSH_DELAY: Duration = Duration::from_millis(200);
 
 /// Messages to the zone manager.
@@ -64,7 +65,7 @@ pub enum ManagerMsg {
     /// A write of a zone's journaled edits into its file ended.
     Flushed {
         zone: String,
-        result: Result<(Option<FileStamp>, u64), String>,
+        result: Result<Written, String>,
     },
 }
 
@@ -162,31 +163,97 @@ async fn sleep_until(at: Option<tokio::time::Instant>) {
     }
 }
 
-/// Writes journaled edits into a zone file: the ops applied to the file's text as the operator
-/// wrote it (layout kept, see `zone::edit`), the serial set to `serial`, written atomically.
-/// Returns the new file's stamp and content hash.
-fn write_edits(
-    file: &Path,
-    origin: &Name,
-    ops: &[EditOp],
+/// What writing journaled edits into a zone file did.
+#[derive(Debug)]
+pub struct Written {
+    stamp: Option<FileStamp>,
+    hash: u64,
+    /// The file held changes the server did not serve (a hand edit made without `freeze`):
+    /// the edits were applied on top of them, and the zone must be loaded from the file again.
+    merged: bool,
+}
+
+/// What the manager knows when it writes a zone's journaled edits into its file.
+struct WriteJob<'a> {
+    file: &'a Path,
+    origin: &'a Name,
+    ops: &'a [EditOp],
+    /// The serial the edits gave the served zone.
     serial: u32,
-) -> Result<(Option<FileStamp>, u64), String> {
+    /// Hash of the file version being served (`None`: unknown).
+    served_hash: Option<u64>,
+    policy: SerialPolicy,
+    now: i64,
+}
+
+/// Writes journaled edits into a zone file: the ops applied to the file's text as the operator
+/// wrote it (layout kept, see `zone::edit`), the serial set, written atomically. If someone
+/// changed the file meanwhile (without freezing the zone), the edits go on top of their text
+/// and the serial is raised past theirs; a change that lands while this runs is never
+/// overwritten: the write is refused and the edits stay journaled.
+fn write_edits(job: &WriteJob<'_>) -> Result<Written, String> {
+    let WriteJob {
+        file,
+        origin,
+        ops,
+        serial,
+        served_hash,
+        policy,
+        now,
+    } = *job;
     let dir = file.parent().unwrap_or(Path::new("."));
     let _lock = store::lock_zone(dir, origin, |_| {}).map_err(|e| format!("edit lock: {e}"))?;
+    let before = FileStamp::of(file).map_err(|e| format!("reading it: {e}"))?;
     let text = std::fs::read_to_string(file).map_err(|e| format!("reading it: {e}"))?;
+    let merged = served_hash.is_some_and(|h| h != store::content_hash(text.as_bytes()));
     let mut read_include = |p: &Path| std::fs::read_to_string(p);
-    let edited = apply_edits(&text, file, origin, ops, |_| serial, &mut read_include)
-        .map_err(|e| e.to_string())?;
-    let out = if edited.new_serial == serial {
-        edited.text
-    } else {
-        // The ops cancel out in the text (or there are none): set the serial alone.
-        crate::zone::edit::set_serial(&edited.text, file, origin, serial, &mut read_include)
-            .map_err(|e| e.to_string())?
+    // The serial the file gets: the served one, unless a hand edit raised the file's past it.
+    let target = |old: u32| {
+        if merged && !serial_gt(serial, old) {
+            next_serial(policy, old, now)
+        } else {
+            serial
+        }
     };
+    let set_serial = |text: &str,
+                      serial: u32,
+                      load: &mut dyn FnMut(&Path) -> std::io::Result<String>| {
+        crate::zone::edit::set_serial(text, file, origin, serial, load).map_err(|e| e.to_string())
+    };
+    let out = match apply_edits(&text, file, origin, ops, target, &mut read_include) {
+        Ok(edited) if edited.new_serial != edited.old_serial => edited.text,
+        // The ops cancel out in the text (or there are none): set the serial alone.
+        Ok(edited) => set_serial(&edited.text, target(edited.old_serial), &mut read_include)?,
+        // A serial set backwards with --force, then edits, in one write: edit, then set it.
+        Err(EditError::SerialNotGreater { .. }) => {
+            let edited = apply_edits(
+                &text,
+                file,
+                origin,
+                ops,
+                |old| old.wrapping_add(1),
+                &mut read_include,
+            )
+            .map_err(|e| e.to_string())?;
+            set_serial(&edited.text, serial, &mut read_include)?
+        }
+        Err(e) => return Err(e.to_string()),
+    };
+    if FileStamp::of(file).map_err(|e| format!("reading it: {e}"))? != before {
+        return Err(
+            "the file changed while the server was writing its edits into it (a hand edit \
+             without `zonectl freeze`?): it was not overwritten; the edits stay journaled and \
+             are written on top of it next"
+                .into(),
+        );
+    }
     store::write_atomic(file, out.as_bytes()).map_err(|e| format!("writing it: {e}"))?;
     let stamp = FileStamp::of(file).ok().flatten();
-    Ok((stamp, store::content_hash(out.as_bytes())))
+    Ok(Written {
+        stamp,
+        hash: store::content_hash(out.as_bytes()),
+        merged,
+    })
 }
 
 fn key(origin: &Name) -> String {
@@ -371,14 +438,25 @@ impl Manager {
     /// Writes a zone's pending edits into its file (see [`write_edits`]) and clears its journal,
     /// blocking (at start-up, before the runtime runs).
     fn flush_blocking(&mut self, k: &str) {
+        let origin = self.states[k].origin.clone();
+        let policy = self.policy(&origin);
+        let path = journal::path(&self.zones_dir, &origin);
         let state = self.states.get_mut(k).expect("state exists");
         let Some(p) = state.pending.take() else {
             return;
         };
-        let path = journal::path(&self.zones_dir, &state.origin);
+        let job = WriteJob {
+            file: &state.file,
+            origin: &state.origin,
+            ops: &p.ops,
+            serial: p.serial,
+            served_hash: state.served_hash,
+            policy,
+            now: now_unix(),
+        };
         let result = journal::rotate(&path)
             .map_err(|e| format!("moving the journal aside: {e}"))
-            .and_then(|()| write_edits(&state.file, &state.origin, &p.ops, p.serial));
+            .and_then(|()| write_edits(&job));
         state.flushing = Some(p);
         self.flushed(k, result);
     }
@@ -395,25 +473,36 @@ impl Manager {
             return;
         };
         let path = journal::path(&self.zones_dir, &state.origin);
-        let (file, origin, ops, serial) = (
+        let (file, origin, ops, serial, served_hash) = (
             state.file.clone(),
             state.origin.clone(),
             p.ops.clone(),
             p.serial,
+            state.served_hash,
         );
         state.flushing = Some(p);
+        let policy = self.policy(&origin);
         let tx = self.tx.clone().expect("the manager runs");
         let zone = k.to_owned();
         tokio::task::spawn_blocking(move || {
+            let job = WriteJob {
+                file: &file,
+                origin: &origin,
+                ops: &ops,
+                serial,
+                served_hash,
+                policy,
+                now: now_unix(),
+            };
             let result = journal::rotate(&path)
                 .map_err(|e| format!("moving the journal aside: {e}"))
-                .and_then(|()| write_edits(&file, &origin, &ops, serial));
+                .and_then(|()| write_edits(&job));
             let _ = tx.send(ManagerMsg::Flushed { zone, result });
         });
     }
 
     /// Records the end of a write of a zone's edits into its file.
-    fn flushed(&mut self, k: &str, result: Result<(Option<FileStamp>, u64), String>) {
+    fn flushed(&mut self, k: &str, result: Result<Written, String>) {
         let Some(state) = self.states.get_mut(k) else {
             return;
         };
@@ -421,10 +510,19 @@ impl Manager {
             return;
         };
         match result {
-            Ok((stamp, hash)) => {
-                state.attempted = stamp;
-                state.served_hash = Some(hash);
+            Ok(written) => {
                 state.flush_error = None;
+                if written.merged {
+                    // The file now holds a change that is not served: load it like any change.
+                    tracing::warn!(zone = %k, "the zone file was changed without `freeze` while edits were pending; the edits were written on top of the change, which is loaded now");
+                    state.attempted = None;
+                    if let Some(tx) = &self.tx {
+                        let _ = tx.send(ManagerMsg::FilesChanged);
+                    }
+                } else {
+                    state.attempted = written.stamp;
+                    state.served_hash = Some(written.hash);
+                }
                 let path = journal::flushing_path(&journal::path(&self.zones_dir, &state.origin));
                 if let Err(e) = journal::clear(&path) {
                     tracing::warn!(zone = %k, "removing the journal {}: {e}", path.display());
@@ -652,6 +750,10 @@ impl Manager {
             };
         }
         self.publish(|set| set.insert(Arc::new(new_zone)));
+        let delay = self
+            .config
+            .zonefile_sync_ms
+            .map_or(FLUSH_DELAY, Duration::from_millis);
         let state = self.states.get_mut(&k).expect("selected");
         let p = state.pending.get_or_insert_with(|| Pending {
             ops: Vec::new(),
@@ -660,10 +762,7 @@ impl Manager {
         });
         p.ops.extend(txn.ops);
         p.serial = new;
-        p.due = Some(
-            p.due
-                .unwrap_or_else(|| tokio::time::Instant::now() + FLUSH_DELAY),
-        );
+        p.due = Some(p.due.unwrap_or_else(|| tokio::time::Instant::now() + delay));
         tracing::info!(zone = %k, "edited, serial {old} → {new}");
         Response::Edited(done)
     }

@@ -813,3 +813,39 @@ fn the_zone_file_follows_an_acknowledged_edit_on_its_own() {
         journal.display()
     );
 }
+
+/// A hand edit of the file made without `freeze` while edits wait to be written (here a 3 s
+/// `zonefile_sync_ms` leaves time for it): nothing is lost. The server writes its edits on top
+/// of the hand-edited text, raises the serial past the hand edit's, and serves both.
+#[test]
+fn a_hand_edit_while_edits_are_pending_is_merged_not_lost() {
+    let config = zonectl::config::Config {
+        serial_policy: Some(SerialPolicy::Increment),
+        zonefile_sync_ms: Some(3000),
+        ..Default::default()
+    };
+    let listen = "127.0.0.1:0".parse().expect("valid address");
+    let s = TestServer::start_with(listen, config, &[(ZONE, &small_zone(7, ""))]);
+    let out = s.edit_incr(&["record", "add", "test.example", "api", "A", "192.0.2.7"]);
+    assert_eq!(out.code, 0, "{out}");
+    // The operator's editor rewrites the file from what it showed them: serial 20, a new record,
+    // and not the record the server has not written yet.
+    s.write_zone_atomic(ZONE, &small_zone(20, "hand IN TXT \"by hand\"\n"));
+    let merged = crate::harness::wait_until(std::time::Duration::from_secs(20), || {
+        s.serial(crate::harness::Udp, "test.example.") == Some(21)
+    });
+    assert!(merged, "serial 21 served; status:\n{}", s.status_text());
+    for (name, rtype) in [
+        ("api.test.example.", RecordType::A),
+        ("hand.test.example.", RecordType::TXT),
+    ] {
+        let m = s.udp(name, rtype);
+        assert_eq!(m.answers.len(), 1, "{name} is served: {m}");
+    }
+    let text = s.zone_text();
+    assert!(
+        text.contains("hand IN TXT") && text.contains("192.0.2.7"),
+        "{text}"
+    );
+    assert_kzonecheck(&s.zone_path(ZONE), "test.example.");
+}
