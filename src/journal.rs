@@ -48,6 +48,15 @@ pub fn path(zones_dir: &Path, origin: &Name) -> PathBuf {
         .join(format!("{}jnl", origin.to_lowercase()))
 }
 
+/// The journal file holding edits a server acknowledged but did not write into the zone file
+/// before it stopped, if there is one (they are applied when a server starts).
+pub fn unapplied(zones_dir: &Path, origin: &Name) -> Option<PathBuf> {
+    let path = path(zones_dir, origin);
+    [flushing_path(&path), path]
+        .into_iter()
+        .find(|p| p.exists())
+}
+
 /// The journal being written into the zone file, beside `path`.
 pub fn flushing_path(path: &Path) -> PathBuf {
     let mut p = path.as_os_str().to_owned();

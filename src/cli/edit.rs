@@ -559,6 +559,19 @@ fn run_edit_file(
             t.file.display()
         );
     }
+    // Edits a server acknowledged but had not written into the file when it stopped: editing
+    // the file now would give the file serials the journal's edits already use, and the next
+    // start could not tell them apart.
+    if let Some(journal) = crate::journal::unapplied(&s.zones_dir, &t.origin) {
+        bail!(
+            "{}: {} holds edits the server acknowledged but did not write into {} before it \
+             stopped; start `zonectl serve` (it applies them at start-up) and edit through it; \
+             nothing was changed",
+            t.origin,
+            journal.display(),
+            t.file.display()
+        );
+    }
     // A dry run writes nothing and reads the file in one go, and a rename never shows it torn,
     // so it needs no lock.
     let _lock = if dry_run {

@@ -418,13 +418,22 @@ fn reset(s: &Settings, zone: Option<String>, all: bool) -> anyhow::Result<ExitCo
 fn reset_one(s: &Settings, origin: &Name) -> anyhow::Result<()> {
     let template = template_text(s, origin)?;
     let file = zone_file(s, origin);
+    let status = served_status(s, origin)?;
+    if status.is_none() {
+        if let Some(journal) = crate::journal::unapplied(&s.zones_dir, origin) {
+            bail!(
+                "{origin}: {} holds edits a server acknowledged but did not write into the file \
+                 before it stopped; start `zonectl serve` first; nothing was changed",
+                journal.display()
+            );
+        }
+    }
     let policy = s
         .config
         .zone(&origin.to_string())
         .and_then(|z| z.serial_policy)
         .or(s.config.serial_policy)
         .unwrap_or_default();
-    let status = served_status(s, origin)?;
     // Freezing makes the server write every edit it acknowledged into the file and stop
     // applying new ones, so the file replaced here is the one served.
     let froze = match &status {

@@ -481,6 +481,13 @@ impl Manager {
             state.served_hash,
         );
         state.flushing = Some(p);
+        // Rotated here, before any other edit is journaled: the `.flushing` file then holds
+        // exactly the transactions this write puts into the zone file, and it is removed
+        // only when they are there.
+        if let Err(e) = journal::rotate(&path) {
+            self.flushed(k, Err(format!("moving the journal aside: {e}")));
+            return;
+        }
         let policy = self.policy(&origin);
         let tx = self.tx.clone().expect("the manager runs");
         let zone = k.to_owned();
@@ -494,9 +501,7 @@ impl Manager {
                 policy,
                 now: now_unix(),
             };
-            let result = journal::rotate(&path)
-                .map_err(|e| format!("moving the journal aside: {e}"))
-                .and_then(|()| write_edits(&job));
+            let result = write_edits(&job);
             let _ = tx.send(ManagerMsg::Flushed { zone, result });
         });
     }

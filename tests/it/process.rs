@@ -276,6 +276,29 @@ fn acknowledged_edits_survive_sigkill_in_the_middle_of_a_stream() {
     let origin = zonectl::zone::Name::parse("test.example.", None).expect("name");
     zonectl::store::load_zone(&file, &origin).expect("the file left by the kill loads");
 
+    // With no server, an edit of the file itself is refused while the journal holds edits the
+    // file does not have (their serials would collide with the file's).
+    let out = zonectl_in(
+        dir.path(),
+        Some(&sock),
+        &[
+            "--zones-dir",
+            &zones.display().to_string(),
+            "record",
+            "add",
+            "test.example",
+            "late",
+            "TXT",
+            "late",
+        ],
+    );
+    if zones.join(".journal/test.example.jnl").exists()
+        || zones.join(".journal/test.example.jnl.flushing").exists()
+    {
+        assert_eq!(out.code, 1, "{out}");
+        assert!(out.stderr.contains("start `zonectl serve`"), "{out}");
+    }
+
     let restarted = ServeProcess::start(&zones, &sock, dir.path());
     for name in &acked {
         let m = restarted.query(Udp, &format!("{name}.test.example."), RecordType::TXT);
