@@ -130,6 +130,15 @@ impl Config {
         }
     }
 
+    /// The serial policy of the zone `origin`: its `[[zone]]` entry's, else the global one,
+    /// else the default (dateserial).
+    pub fn serial_policy_for(&self, origin: &str) -> SerialPolicy {
+        self.zone(origin)
+            .and_then(|z| z.serial_policy)
+            .or(self.serial_policy)
+            .unwrap_or_default()
+    }
+
     /// The zone settings for `origin` (absolute or not; case-insensitive), if configured.
     pub fn zone(&self, origin: &str) -> Option<&ZoneConfig> {
         let want = origin.trim_end_matches('.');

@@ -22,11 +22,12 @@
 //! closes it. A transaction without its `end` was being written when the server died, was never
 //! acknowledged, and is ignored.
 
-use std::fs::{self, File, OpenOptions};
+use std::fs::{self, OpenOptions};
 use std::io::{self, Write};
 use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 
+use crate::store;
 use crate::zone::edit::{batch_text, parse_batch, EditOp};
 use crate::zone::Name;
 
@@ -79,7 +80,7 @@ pub fn rotate(path: &Path) -> io::Result<()> {
         }
         Ok(_) => fs::rename(path, &flushing)?,
     }
-    sync_dir(path.parent().expect("a journal path has a directory"))
+    store::sync_dir(path.parent().expect("a journal path has a directory"))
 }
 
 /// The transactions of the `.flushing` file and then of the journal (see [`read`]).
@@ -94,7 +95,7 @@ pub fn append(path: &Path, origin: &Name, txn: &Txn) -> io::Result<()> {
     let dir = path.parent().expect("a journal path has a directory");
     if !dir.is_dir() {
         fs::DirBuilder::new().mode(0o700).create(dir)?;
-        sync_dir(dir.parent().unwrap_or(dir))?;
+        store::sync_dir(dir.parent().unwrap_or(dir))?;
     }
     let new = !path.exists();
     let mut file = OpenOptions::new()
@@ -112,7 +113,7 @@ pub fn append(path: &Path, origin: &Name, txn: &Txn) -> io::Result<()> {
     file.write_all(text.as_bytes())?;
     file.sync_data()?;
     if new {
-        sync_dir(dir)?;
+        store::sync_dir(dir)?;
     }
     Ok(())
 }
@@ -163,7 +164,7 @@ pub fn read(path: &Path, origin: &Name) -> Result<Vec<Txn>, String> {
 /// zone file now.
 pub fn clear(path: &Path) -> io::Result<()> {
     match fs::remove_file(path) {
-        Ok(()) => sync_dir(path.parent().expect("a journal path has a directory")),
+        Ok(()) => store::sync_dir(path.parent().expect("a journal path has a directory")),
         Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
         Err(e) => Err(e),
     }
@@ -176,12 +177,8 @@ pub fn set_aside(path: &Path, now: i64) -> io::Result<PathBuf> {
     to.push(format!(".unapplied-{now}"));
     let to = PathBuf::from(to);
     fs::rename(path, &to)?;
-    sync_dir(path.parent().expect("a journal path has a directory"))?;
+    store::sync_dir(path.parent().expect("a journal path has a directory"))?;
     Ok(to)
-}
-
-fn sync_dir(dir: &Path) -> io::Result<()> {
-    File::open(dir)?.sync_all()
 }
 
 #[cfg(test)]

@@ -152,6 +152,11 @@ pub fn zone_files(dir: &Path) -> io::Result<Vec<PathBuf>> {
     Ok(files)
 }
 
+/// Makes a directory's entries durable (a file created, renamed or removed in it).
+pub fn sync_dir(dir: &Path) -> io::Result<()> {
+    std::fs::File::open(dir)?.sync_all()
+}
+
 /// Replaces the file at `path` with `bytes` so that a crash at any instant leaves either the old
 /// file or the new one, never a torn one: writes a new temporary file in the same directory
 /// (created with `O_EXCL` under a unique name), fsyncs it, gives it the old file's permission
@@ -226,7 +231,7 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
         file.sync_all()?;
         drop(file);
         std::fs::rename(&tmp_path, &target)?;
-        std::fs::File::open(&dir)?.sync_all()
+        sync_dir(&dir)
     })();
     if result.is_err() {
         // Gone already if the rename succeeded and only the directory fsync failed.

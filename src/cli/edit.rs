@@ -253,19 +253,19 @@ impl SerialArgs {
 /// read before they compute an edit. The origin is lower-cased.
 pub fn zone_data(s: &Settings, zone: &str) -> anyhow::Result<Zone> {
     let t = target(s, zone)?;
-    sync(s, &t)?;
+    sync(s, &t.origin)?;
     Ok(store::load_zone(&t.file, &t.origin)?.zone)
 }
 
 /// Asks a running server to write its acknowledged edits of the zone into the file, so that
 /// reading the file sees every edit made so far. Nothing to do when no server runs.
-fn sync(s: &Settings, t: &Target) -> anyhow::Result<()> {
+pub(super) fn sync(s: &Settings, origin: &Name) -> anyhow::Result<()> {
     let request = Request::Sync {
-        zone: Some(t.origin.to_string()),
+        zone: Some(origin.to_string()),
     };
     match control::call(&s.control, &request) {
         Ok(Response::Done { outcomes }) => match outcomes.into_iter().find(|o| !o.ok) {
-            Some(o) => bail!("{}: {}", t.origin, o.message),
+            Some(o) => bail!("{origin}: {}", o.message),
             None => Ok(()),
         },
         Ok(Response::Error { message }) if control::is_permission_denied(&message) => {
@@ -275,8 +275,7 @@ fn sync(s: &Settings, t: &Target) -> anyhow::Result<()> {
         Ok(Response::Error { .. }) | Err(ClientError::NotRunning { .. }) => Ok(()),
         Ok(other) => bail!("unexpected answer from the server: {other:?}"),
         Err(e) => Err(anyhow!(e).context(format!(
-            "{}: cannot ask the server to write its edits into the file",
-            t.origin
+            "{origin}: cannot ask the server to write its edits into the file"
         ))),
     }
 }
@@ -348,10 +347,7 @@ fn target(s: &Settings, zone: &str) -> anyhow::Result<Target> {
     let origin = Name::parse(&format!("{}.", zone.trim_end_matches('.')), None)
         .with_context(|| format!("{zone} is not a valid zone name"))?;
     let configured = s.config.zone(&origin.to_string());
-    let policy = configured
-        .and_then(|z| z.serial_policy)
-        .or(s.config.serial_policy)
-        .unwrap_or_default();
+    let policy = s.config.serial_policy_for(&origin.to_string());
     let plain = |name: &str| {
         s.zones_dir
             .join(format!("{}.zone", name.trim_end_matches('.')))
@@ -866,7 +862,7 @@ fn show(s: &Settings, args: ShowArgs) -> anyhow::Result<ExitCode> {
         })?),
         None => None,
     };
-    sync(s, &t)?;
+    sync(s, &t.origin)?;
     let loaded = store::load_zone(&t.file, &t.origin)?;
     let records: Vec<ShownRecord> = loaded
         .zone
@@ -913,7 +909,7 @@ struct SerialReport {
 
 /// `serial show`: the file's serial, the served one, and the next one.
 fn serial_show(s: &Settings, t: &Target) -> anyhow::Result<ExitCode> {
-    sync(s, t)?;
+    sync(s, &t.origin)?;
     let loaded = store::load_zone(&t.file, &t.origin)?;
     let serial = loaded
         .zone

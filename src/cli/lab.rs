@@ -165,10 +165,6 @@ fn write_new(path: &Path, bytes: &[u8], mode: u32, uid: Option<u32>) -> std::io:
     result
 }
 
-fn sync_dir(dir: &Path) -> std::io::Result<()> {
-    fs::File::open(dir)?.sync_all()
-}
-
 // ---------------------------------------------------------------------------------------------
 // create
 
@@ -276,8 +272,8 @@ fn create(s: &Settings, args: CreateArgs) -> anyhow::Result<ExitCode> {
                 .with_context(|| format!("writing {}", f.display()))?;
             written.push(f);
         }
-        sync_dir(&lab_dir(s))?;
-        sync_dir(&s.zones_dir)?;
+        store::sync_dir(&lab_dir(s))?;
+        store::sync_dir(&s.zones_dir)?;
         if let Some(path) = &config_path {
             if owner_pattern.is_some() {
                 let mut text = fs::read_to_string(path)
@@ -428,12 +424,7 @@ fn reset_one(s: &Settings, origin: &Name) -> anyhow::Result<()> {
             );
         }
     }
-    let policy = s
-        .config
-        .zone(&origin.to_string())
-        .and_then(|z| z.serial_policy)
-        .or(s.config.serial_policy)
-        .unwrap_or_default();
+    let policy = s.config.serial_policy_for(&origin.to_string());
     // Freezing makes the server write every edit it acknowledged into the file and stop
     // applying new ones, so the file replaced here is the one served.
     let froze = match &status {
@@ -498,26 +489,12 @@ fn reset_one(s: &Settings, origin: &Name) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Asks a running server to write pending edits into the zone file (see `record show`).
-fn sync(s: &Settings, origin: &Name) -> anyhow::Result<()> {
-    let request = Request::Sync {
-        zone: Some(origin.to_string()),
-    };
-    // A zone the server does not serve has nothing pending; a refusal is an error.
-    if let Some(Response::Error { message }) = ask(s, &request)? {
-        if control::is_permission_denied(&message) {
-            bail!("{message}");
-        }
-    }
-    Ok(())
-}
-
 fn diff(s: &Settings, zone: &str) -> anyhow::Result<ExitCode> {
     let origin = origin_of(zone)?;
     let template = template_text(s, &origin)?;
     let template = lab::check_expanded(&template, &origin)
         .map_err(|e| anyhow!("the template of {origin}: {e}"))?;
-    sync(s, &origin)?;
+    super::edit::sync(s, &origin)?;
     let current = store::load_zone(&zone_file(s, &origin), &origin)?.zone;
     let lines = lab::diff(&template, &current);
     if s.json {

@@ -228,9 +228,7 @@ fn write_new(path: &Path, bytes: &[u8], mode: u32) -> Result<(), FilesError> {
 }
 
 fn sync_dir(dir: &Path) -> Result<(), FilesError> {
-    fs::File::open(dir)
-        .and_then(|d| d.sync_all())
-        .map_err(io_err(dir))
+    crate::store::sync_dir(dir).map_err(io_err(dir))
 }
 
 #[cfg(test)]

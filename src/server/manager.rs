@@ -636,11 +636,7 @@ impl Manager {
 
     /// The serial policy of a zone: its `[[zone]]` entry's, else the config's, else the default.
     fn policy(&self, origin: &Name) -> SerialPolicy {
-        self.config
-            .zone(&origin.to_string())
-            .and_then(|z| z.serial_policy)
-            .or(self.config.serial_policy)
-            .unwrap_or_default()
+        self.config.serial_policy_for(&origin.to_string())
     }
 
     /// `Request::Edit`: see the module docs.
