@@ -32,7 +32,7 @@ pub struct Config {
     pub control: Option<PathBuf>,
     /// Largest UDP response sent to EDNS clients (default 1232).
     pub max_udp_payload: Option<u16>,
-    /// UDP sockets (and threads) per listen address (default: number of CPUs).
+    /// UDP threads per listen address, taking turns on one socket (default: number of CPUs).
     pub udp_workers: Option<usize>,
     /// Serial policy for zones that do not set their own (default dateserial).
     pub serial_policy: Option<SerialPolicy>,

@@ -43,7 +43,7 @@ pub struct ServeOptions {
     /// The config file, re-read by `reload` of every zone (new lab zones and their owners).
     pub config_path: Option<PathBuf>,
     pub answer: AnswerConfig,
-    /// UDP sockets and threads per listen address.
+    /// UDP threads per listen address; they take turns on the address's one socket.
     pub udp_workers: usize,
     /// Install SIGTERM/SIGINT (stop) and SIGHUP (reload all) handlers.
     pub handle_signals: bool,
@@ -155,7 +155,7 @@ fn start_bound(
     let mut udp_sockets = Vec::new();
     let mut addrs = Vec::new();
     for addr in &opts.listen {
-        let (tcp, udps) = match bind_pair(*addr, opts.udp_workers.max(1)) {
+        let (tcp, udp) = match bind_pair(*addr) {
             Ok(pair) => pair,
             Err(ServeError::Bind { addr, error })
                 if opts.listen_where_available
@@ -171,7 +171,7 @@ fn start_bound(
                 .map_err(|error| ServeError::Bind { addr: *addr, error })?,
         );
         tcp_listeners.push(tcp);
-        udp_sockets.extend(udps);
+        udp_sockets.push(Arc::new(udp));
     }
 
     if addrs.is_empty() {
@@ -261,13 +261,17 @@ fn start_bound(
     }
     // UDP answers start last, once TCP, the control socket and the signal handlers are up.
     let mut threads = Vec::new();
-    for (i, sock) in udp_sockets.into_iter().enumerate() {
+    let workers = udp_sockets.iter().flat_map(|sock| {
+        let turn = Arc::new(udp::Turn::default());
+        (0..opts.udp_workers.max(1)).map(move |_| (sock.clone(), turn.clone()))
+    });
+    for (i, (sock, turn)) in workers.enumerate() {
         let zones = udp_zones.clone();
         let stop = stop_udp.clone();
         let answer = opts.answer;
         match std::thread::Builder::new()
             .name(format!("udp-{i}"))
-            .spawn(move || udp::serve(sock, zones, answer, stop))
+            .spawn(move || udp::serve(sock, turn, zones, answer, stop))
         {
             Ok(t) => threads.push(t),
             Err(e) => {
@@ -388,23 +392,16 @@ fn bind_control(
     Ok(listener)
 }
 
-/// Binds a TCP listener and `workers` UDP sockets (SO_REUSEPORT) on the same address and port.
-/// With port 0 the TCP port is chosen first and UDP follows it, retrying if that UDP port is
-/// taken.
-fn bind_pair(
-    addr: SocketAddr,
-    workers: usize,
-) -> Result<(TcpListener, Vec<std::net::UdpSocket>), ServeError> {
+/// Binds a TCP listener and a UDP socket on the same address and port. With port 0 the TCP port
+/// is chosen first and UDP follows it, retrying if that UDP port is taken.
+fn bind_pair(addr: SocketAddr) -> Result<(TcpListener, std::net::UdpSocket), ServeError> {
     let bind_err = |error| ServeError::Bind { addr, error };
     for _attempt in 0..20 {
         let tcp = bind_tcp(addr).map_err(bind_err)?;
         let port = tcp.local_addr().map_err(bind_err)?.port();
         let udp_addr = SocketAddr::new(addr.ip(), port);
-        match (0..workers)
-            .map(|_| bind_udp(udp_addr))
-            .collect::<Result<Vec<_>, _>>()
-        {
-            Ok(udps) => return Ok((tcp, udps)),
+        match bind_udp(udp_addr) {
+            Ok(udp) => return Ok((tcp, udp)),
             Err(e) if addr.port() == 0 && e.kind() == std::io::ErrorKind::AddrInUse => continue,
             Err(e) => return Err(bind_err(e)),
         }
@@ -433,7 +430,6 @@ fn bind_udp(addr: SocketAddr) -> std::io::Result<std::net::UdpSocket> {
     if addr.is_ipv6() {
         sock.set_only_v6(true)?;
     }
-    sock.set_reuse_port(true)?;
     sock.set_recv_buffer_size(4 << 20)?;
     sock.bind(&addr.into())?;
     // The workers poll this flag between packets so that `stop` ends them promptly.

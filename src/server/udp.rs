@@ -1,13 +1,18 @@
-//! UDP workers: one blocking thread per SO_REUSEPORT socket, so the kernel spreads queries over
-//! the workers and the answer path takes no lock and spawns nothing per query. Each wake-up
-//! receives up to [`BATCH`] datagrams with one `recvmmsg` and sends the answers with one
-//! `sendmmsg`, as Knot and NSD do.
+//! UDP workers: blocking threads sharing one socket per address, taking turns to wait on it
+//! (leader/follower). Only the leader blocks in `recvmmsg`; it keeps the turn while each
+//! wake-up brings less than a full batch, so at moderate load one thread answers everything and
+//! every sleep and wake-up is paid once per batch rather than once per thread. A full batch
+//! means queries are queueing: the leader hands the turn to the next thread before answering,
+//! so under saturation every worker answers in parallel. The answer path takes no lock and
+//! spawns nothing per query; each wake-up receives up to [`BATCH`] datagrams with one
+//! `recvmmsg` and sends the answers with one `sendmmsg`, as Knot and NSD do.
 
 use std::mem::MaybeUninit;
 use std::net::UdpSocket;
 use std::os::fd::AsRawFd;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::Duration;
 
 use arc_swap::ArcSwap;
 
@@ -19,9 +24,46 @@ const BATCH: usize = 32;
 /// Receive buffer per datagram: a query larger than this is not a query we answer.
 const MAX_QUERY: usize = 4096;
 
-/// Answers queries on `sock` until `stop` is set (checked at least every read timeout).
+/// How often a waiting follower looks at the stop flag.
+const STOP_POLL: Duration = Duration::from_millis(200);
+
+/// The turn to wait on a socket: held by at most one of the threads that share it.
+#[derive(Debug, Default)]
+pub struct Turn {
+    taken: Mutex<bool>,
+    free: Condvar,
+}
+
+impl Turn {
+    /// Waits for the turn; false if `stop` was set meanwhile.
+    fn take(&self, stop: &AtomicBool) -> bool {
+        let mut taken = self.taken.lock().unwrap_or_else(|e| e.into_inner());
+        while *taken {
+            if stop.load(Ordering::Relaxed) {
+                return false;
+            }
+            taken = self
+                .free
+                .wait_timeout(taken, STOP_POLL)
+                .unwrap_or_else(|e| e.into_inner())
+                .0;
+        }
+        *taken = true;
+        true
+    }
+
+    /// Hands the turn to one waiting thread.
+    fn pass(&self) {
+        *self.taken.lock().unwrap_or_else(|e| e.into_inner()) = false;
+        self.free.notify_one();
+    }
+}
+
+/// Answers queries on `sock`, taking turns with the other threads given the same `turn`, until
+/// `stop` is set (checked at least every read timeout).
 pub fn serve(
-    sock: UdpSocket,
+    sock: Arc<UdpSocket>,
+    turn: Arc<Turn>,
     zones: Arc<ArcSwap<ZoneSet>>,
     config: AnswerConfig,
     stop: Arc<AtomicBool>,
@@ -44,7 +86,14 @@ pub fn serve(
     let mut send_iovs = iovs.clone();
     let mut send_msgs = msgs.clone();
 
+    let mut leader = false;
     while !stop.load(Ordering::Relaxed) {
+        if !leader {
+            if !turn.take(&stop) {
+                break;
+            }
+            leader = true;
+        }
         for i in 0..BATCH {
             iovs[i] = libc::iovec {
                 iov_base: bufs[i].as_mut_ptr().cast(),
@@ -80,6 +129,11 @@ pub fn serve(
                 tracing::debug!(error = %err, "udp receive");
             }
             continue;
+        }
+        if n as usize == BATCH {
+            // Queries are queueing: let the next thread receive while this one answers.
+            turn.pass();
+            leader = false;
         }
         let snapshot = zones.load();
         let mut to_send = 0;
@@ -132,5 +186,46 @@ pub fn serve(
                 sent += r as usize;
             }
         }
+    }
+    if leader {
+        turn.pass();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::mpsc;
+
+    #[test]
+    fn one_thread_holds_the_turn_until_it_passes_it_on() {
+        let turn = Arc::new(Turn::default());
+        let stop = Arc::new(AtomicBool::new(false));
+        assert!(turn.take(&stop));
+        let (tx, rx) = mpsc::channel();
+        let waiter = {
+            let (turn, stop) = (turn.clone(), stop.clone());
+            std::thread::spawn(move || tx.send(turn.take(&stop)).expect("send"))
+        };
+        assert!(
+            rx.recv_timeout(Duration::from_millis(300)).is_err(),
+            "a second thread took a turn that was held"
+        );
+        turn.pass();
+        assert_eq!(rx.recv_timeout(Duration::from_secs(5)), Ok(true));
+        waiter.join().expect("waiter");
+    }
+
+    #[test]
+    fn a_thread_waiting_for_the_turn_gives_up_when_told_to_stop() {
+        let turn = Arc::new(Turn::default());
+        let stop = Arc::new(AtomicBool::new(false));
+        assert!(turn.take(&stop));
+        let waiter = {
+            let (turn, stop) = (turn.clone(), stop.clone());
+            std::thread::spawn(move || turn.take(&stop))
+        };
+        stop.store(true, Ordering::Relaxed);
+        assert!(!waiter.join().expect("waiter"), "took a held turn");
     }
 }

@@ -946,3 +946,52 @@ fn malformed_packets_get_formerr_or_nothing_and_the_server_keeps_answering() {
         assert_eq!(m.answers.len(), 1, "{t:?} still answering: {m}");
     }
 }
+
+#[test]
+fn a_burst_from_many_clients_is_answered_in_full_by_threads_taking_turns() {
+    let config = zonectl::config::Config {
+        udp_workers: Some(3),
+        ..Default::default()
+    };
+    let s = TestServer::start_with(
+        "127.0.0.1:0".parse().expect("valid address"),
+        config,
+        &[("test.example.zone", TEST_ZONE)],
+    );
+    // Every query is sent before any answer is read, so the socket holds full batches and
+    // the thread receiving one hands the socket to the next before answering.
+    // 100 answers fit a client socket's default receive buffer.
+    const CLIENTS: usize = 16;
+    const EACH: u16 = 100;
+    let query = request("www.test.example.", RecordType::A)
+        .to_vec()
+        .expect("encode");
+    let socks: Vec<_> = (0..CLIENTS)
+        .map(|_| s.udp_socket(Duration::from_secs(5)))
+        .collect();
+    for sock in &socks {
+        for id in 0..EACH {
+            let mut q = query.clone();
+            q[..2].copy_from_slice(&id.to_be_bytes());
+            sock.send(&q).expect("send");
+        }
+    }
+    let mut buf = vec![0u8; 65535];
+    for (c, sock) in socks.iter().enumerate() {
+        let mut seen = vec![false; EACH as usize];
+        for _ in 0..EACH {
+            let n = sock.recv(&mut buf).unwrap_or_else(|e| {
+                panic!(
+                    "client {c}: {} answers missing: {e}",
+                    seen.iter().filter(|s| !**s).count()
+                )
+            });
+            let m = decode(&buf[..n]);
+            assert_eq!(m.metadata.response_code, ResponseCode::NoError, "{m}");
+            assert_eq!(m.answers.len(), 1, "{m}");
+            let id = m.metadata.id as usize;
+            assert!(!seen[id], "client {c}: query {id} answered twice");
+            seen[id] = true;
+        }
+    }
+}

@@ -113,6 +113,7 @@ impl TestServer {
             None => (config.unwrap_or_default(), None),
         };
         let control = dir.path().join("control.sock");
+        let udp_workers = config.udp_workers.unwrap_or(1);
         let handle = zonectl::server::start(ServeOptions {
             zones_dir: zones,
             listen: vec![listen],
@@ -121,7 +122,7 @@ impl TestServer {
             config,
             config_path,
             answer: zonectl::wire::AnswerConfig::default(),
-            udp_workers: 1,
+            udp_workers,
             handle_signals: false,
         })
         .expect("starting the server");
