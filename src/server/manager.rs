@@ -142,10 +142,15 @@ fn now_unix() -> i64 {
         .unwrap_or(0)
 }
 
-/// Reads, parses and checks a zone file on the blocking pool, away from the async threads.
-async fn load_blocking(file: PathBuf, origin: Name) -> Result<LoadedZone, LoadError> {
+/// Reads, parses and checks a zone file on the blocking pool, away from the async threads;
+/// `None` if its bytes hash to `served`.
+async fn load_blocking(
+    file: PathBuf,
+    origin: Name,
+    served: Option<u64>,
+) -> Result<Option<LoadedZone>, LoadError> {
     let path = file.clone();
-    tokio::task::spawn_blocking(move || store::load_zone(&file, &origin))
+    tokio::task::spawn_blocking(move || store::load_zone_if_changed(&file, &origin, served))
         .await
         .unwrap_or_else(|e| {
             Err(LoadError::Read {
@@ -846,16 +851,7 @@ impl Manager {
         // which has edits to answer. (A query thread may still hold it; then that thread's
         // release is only a count decrement, as this thread holds a reference until here.)
         if old.iter().any(|z| z.record_count() > 100_000) {
-            std::thread::spawn(move || {
-                drop(old);
-                // Hand the freed pages back to the system: glibc keeps them in the arena of
-                // the thread that loaded the zone, so RSS would otherwise grow with each reload.
-                // SAFETY: malloc_trim has no preconditions; it only releases free memory.
-                #[cfg(target_env = "gnu")]
-                unsafe {
-                    libc::malloc_trim(0);
-                }
-            });
+            store::free_in_background(old);
         }
     }
 
@@ -886,18 +882,14 @@ impl Manager {
         // The very bytes that are served, and no `$INCLUDE`d file that could have changed on
         // its own: nothing to parse again (reading and hashing 100 MB costs a tenth of parsing
         // it). The usual case of an explicit reload right after the watcher loaded the change.
-        let unchanged = state.last_result == LoadResult::Ok
+        let served = (state.last_result == LoadResult::Ok
             && state.included.is_empty()
-            && state.served_hash.is_some()
-            && {
-                let (path, served) = (file.clone(), state.served_hash);
-                tokio::task::spawn_blocking(move || {
-                    std::fs::read(&path).is_ok_and(|b| Some(store::content_hash(&b)) == served)
-                })
-                .await
-                .unwrap_or(false)
-            };
-        if let (true, Some(serial)) = (unchanged, old_serial) {
+            && old_serial.is_some())
+        .then_some(state.served_hash)
+        .flatten();
+        let result = load_blocking(file.clone(), origin, served).await;
+        let Some(result) = result.transpose() else {
+            let serial = old_serial.unwrap_or_default();
             let state = self.states.get_mut(k).expect("state exists");
             state.last_load = Some(now_unix());
             state.attempted = FileStamp::of(&file).ok().flatten();
@@ -907,8 +899,7 @@ impl Manager {
                 message: format!("reloaded, no change (serial {serial})"),
                 warnings: state.warnings.clone(),
             };
-        }
-        let result = load_blocking(file, origin).await;
+        };
         let mut loaded_zone = None;
         let state = self.states.get_mut(k).expect("state exists");
         let outcome = Self::apply_load(state, old_serial, result, |z| loaded_zone = Some(z));
@@ -1164,7 +1155,9 @@ impl Manager {
                 let mut outcomes = Vec::new();
                 for k in keys {
                     let s = &self.states[&k];
-                    let result = load_blocking(s.file.clone(), s.origin.clone()).await;
+                    let result = load_blocking(s.file.clone(), s.origin.clone(), None)
+                        .await
+                        .map(|z| z.expect("no served hash: always loaded"));
                     outcomes.push(ZoneOutcome::of_check(k, &s.file, result));
                 }
                 Response::Done { outcomes }

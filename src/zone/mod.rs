@@ -31,6 +31,34 @@ pub struct Record {
     pub rdata: Box<[u8]>,
 }
 
+/// A record as [`Zone::from_records`] takes it: owned, its owner name moved into the zone, or
+/// borrowed (a parsed zone-file entry still being checked), its owner copied.
+pub trait ZoneRecord {
+    fn owner(&self) -> &Name;
+    fn rtype(&self) -> RType;
+    fn ttl(&self) -> u32;
+    fn rdata(&self) -> &[u8];
+    fn into_owner(self) -> Name;
+}
+
+impl ZoneRecord for Record {
+    fn owner(&self) -> &Name {
+        &self.owner
+    }
+    fn rtype(&self) -> RType {
+        self.rtype
+    }
+    fn ttl(&self) -> u32 {
+        self.ttl
+    }
+    fn rdata(&self) -> &[u8] {
+        &self.rdata
+    }
+    fn into_owner(self) -> Name {
+        self.owner
+    }
+}
+
 /// All records of one type at one owner.
 ///
 /// The records' RDATA live in one allocation ([`Packed`]): a zone of a million hosts holds
@@ -221,7 +249,10 @@ impl Zone {
     /// Builds a zone from records. Records whose owner is outside `origin` are ignored here; the
     /// checks in [`check`] report them before a zone is ever built for serving. Duplicate records
     /// are merged; an RRset takes the TTL of its first record.
-    pub fn from_records(origin: &Name, records: impl IntoIterator<Item = Record>) -> Zone {
+    pub fn from_records<R: ZoneRecord>(
+        origin: &Name,
+        records: impl IntoIterator<Item = R>,
+    ) -> Zone {
         let origin = origin.to_lowercase();
         let records = records.into_iter();
         let mut nodes: FxHashMap<Name, Node> = FxHashMap::default();
@@ -230,17 +261,19 @@ impl Zone {
         nodes.insert(origin.clone(), Node::default());
         let mut record_count = 0;
         for rec in records {
-            if !rec.owner.is_subdomain_of(&origin) {
+            let (rtype, ttl) = (rec.rtype(), rec.ttl());
+            if !rec.owner().is_subdomain_of(&origin) {
                 continue;
             }
-            let node = match nodes.get_mut(&*lowercase_wire_cow(rec.owner.as_wire())) {
+            let node = match nodes.get_mut(&*lowercase_wire_cow(rec.owner().as_wire())) {
                 Some(node) => node,
                 None => {
-                    // An owner written in lower case (the usual) is moved in, not copied.
-                    let owner = if rec.owner.is_lowercase() {
-                        rec.owner
+                    let set = RRset::new(rtype, ttl, [rec.rdata()]);
+                    // An owned owner written in lower case (the usual) is moved in, not copied.
+                    let owner = if rec.owner().is_lowercase() {
+                        rec.into_owner()
                     } else {
-                        rec.owner.to_lowercase()
+                        rec.owner().to_lowercase()
                     };
                     // Create the empty non-terminals up to the first existing ancestor.
                     let mut k = 1;
@@ -252,19 +285,21 @@ impl Zone {
                         nodes.insert(Name::from_lowercase_wire(p), Node::default());
                         k += 1;
                     }
-                    nodes.entry(owner).or_default()
+                    nodes.entry(owner).or_default().rrsets.push(set);
+                    record_count += 1;
+                    continue;
                 }
             };
-            match node.rrsets.iter_mut().find(|r| r.rtype == rec.rtype) {
+            let rdata = rec.rdata();
+            match node.rrsets.iter_mut().find(|r| r.rtype == rtype) {
                 Some(set) => {
-                    if !set.contains(&rec.rdata) {
-                        set.push(&rec.rdata);
+                    if !set.contains(rdata) {
+                        set.push(rdata);
                         record_count += 1;
                     }
                 }
                 None => {
-                    node.rrsets
-                        .push(RRset::new(rec.rtype, rec.ttl, [&rec.rdata[..]]));
+                    node.rrsets.push(RRset::new(rtype, ttl, [rdata]));
                     record_count += 1;
                 }
             }

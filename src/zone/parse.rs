@@ -88,6 +88,24 @@ impl From<Entry> for super::Record {
     }
 }
 
+impl super::ZoneRecord for &Entry {
+    fn owner(&self) -> &Name {
+        &self.owner
+    }
+    fn rtype(&self) -> RType {
+        self.rtype
+    }
+    fn ttl(&self) -> u32 {
+        self.ttl
+    }
+    fn rdata(&self) -> &[u8] {
+        &self.rdata
+    }
+    fn into_owner(self) -> Name {
+        self.owner.clone()
+    }
+}
+
 /// A zone file could not be read: where, and why.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{}:{}: {}", .file.display(), .line, .kind)]
