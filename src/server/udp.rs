@@ -59,6 +59,15 @@ impl Turn {
     }
 }
 
+/// The turn, held: passed on when dropped.
+struct Holding<'a>(&'a Turn);
+
+impl Drop for Holding<'_> {
+    fn drop(&mut self) {
+        self.0.pass();
+    }
+}
+
 /// Answers queries on `sock`, taking turns with the other threads given the same `turn`, until
 /// `stop` is set (checked at least every read timeout).
 pub fn serve(
@@ -86,13 +95,15 @@ pub fn serve(
     let mut send_iovs = iovs.clone();
     let mut send_msgs = msgs.clone();
 
-    let mut leader = false;
+    // Holding the turn; dropping it passes the turn on, also if this thread ends by a panic,
+    // so the other threads go on answering.
+    let mut holding = None;
     while !stop.load(Ordering::Relaxed) {
-        if !leader {
+        if holding.is_none() {
             if !turn.take(&stop) {
                 break;
             }
-            leader = true;
+            holding = Some(Holding(&turn));
         }
         for i in 0..BATCH {
             iovs[i] = libc::iovec {
@@ -132,8 +143,7 @@ pub fn serve(
         }
         if n as usize == BATCH {
             // Queries are queueing: let the next thread receive while this one answers.
-            turn.pass();
-            leader = false;
+            holding = None;
         }
         let snapshot = zones.load();
         let mut to_send = 0;
@@ -187,9 +197,6 @@ pub fn serve(
             }
         }
     }
-    if leader {
-        turn.pass();
-    }
 }
 
 #[cfg(test)]
@@ -214,6 +221,24 @@ mod tests {
         turn.pass();
         assert_eq!(rx.recv_timeout(Duration::from_secs(5)), Ok(true));
         waiter.join().expect("waiter");
+    }
+
+    #[test]
+    fn a_thread_that_panics_holding_the_turn_passes_it_on() {
+        let turn = Arc::new(Turn::default());
+        let stop = Arc::new(AtomicBool::new(false));
+        let panicking = {
+            let (turn, stop) = (turn.clone(), stop.clone());
+            std::thread::spawn(move || {
+                assert!(turn.take(&stop));
+                let _holding = Holding(&turn);
+                panic!("a bug in the answer path");
+            })
+        };
+        assert!(panicking.join().is_err());
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || tx.send(turn.take(&stop)).expect("send"));
+        assert_eq!(rx.recv_timeout(Duration::from_secs(5)), Ok(true));
     }
 
     #[test]
