@@ -687,6 +687,15 @@ impl DmarcRecord {
             )),
             _ => {}
         }
+        for (tag, uris) in [("rua", self.rua()), ("ruf", self.ruf())] {
+            for uri in uris.iter().filter(|u| u.size.is_some()) {
+                w.push(format!(
+                    "{tag}: the size limit in {uri} is RFC 7489 syntax that RFC 9989 dropped; \
+                     RFC 9989 reporters ignore it, RFC 7489 reporters may leave out of a report \
+                     what does not fit"
+                ));
+            }
+        }
         if self.get(Tag::Fo).is_some() && self.ruf().is_empty() {
             w.push("fo has no effect without ruf".to_owned());
         }
@@ -911,6 +920,10 @@ mod tests {
         assert!(has("v=DMARC1; p=reject; pct=0", "pct=0 without t=y"));
         assert!(has("v=DMARC1; p=reject; pct=30", "sample 30%"));
         assert!(has("v=DMARC1; p=none; fo=1", "fo has no effect"));
+        assert!(has(
+            "v=DMARC1; p=none; rua=mailto:a@b.example!10m",
+            "rua: the size limit in mailto:a@b.example!10m is RFC 7489 syntax"
+        ));
         assert!(has("v=DMARC1; p=none; psd=y", "public suffix"));
         assert!(has("v=DMARC1; p=none; foo=bar", "foo: unknown tag"));
         assert!(has("v=DMARC1; rua=mailto:a@b.example", "p is missing"));

@@ -28,7 +28,8 @@
 #   - "Support for the pct/rf/ri tag was removed in RFC 9989": zonectl accepts them with the same
 #     warning, and writes pct=0 with t=y on purpose so RFC 7489 receivers hold back (README).
 #   - "The size limit (`!size`) on rua URI … is obsolete in RFC 9989": the issue asks for
-#     `!size` to be accepted; RFC 7489 §6.2 defines it and RFC 9989 receivers ignore it.
+#     `!size` to be accepted; RFC 7489 §6.2 defines it and RFC 9989 receivers ignore it, and
+#     zonectl gives the same warning.
 #   - "rua tag … not found": a rollout of a zone without rua (orange.example) is allowed;
 #     `dmarc check` warns about it too.
 #   - the report authorization warning before `dmarc authorize` (asserted, see above).
