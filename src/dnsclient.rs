@@ -79,18 +79,37 @@ pub enum QueryError {
     Malformed { addr: SocketAddr, reason: String },
 }
 
-/// Asks `qname`/`qtype` (class IN) at `addr`: over UDP with EDNS(0), sent again if no answer
-/// comes, and over TCP if the UDP answer is truncated.
+/// Asks `qname`/`qtype` (class IN) at `addr`, an authoritative server: over UDP with EDNS(0),
+/// sent again if no answer comes, and over TCP if the UDP answer is truncated.
 pub fn query(addr: SocketAddr, qname: &Name, qtype: RType) -> Result<Response, QueryError> {
-    let resp = query_udp(addr, qname, qtype)?;
+    ask(addr, qname, qtype, false)
+}
+
+/// Like [`query`] with the RD bit set, for a recursive resolver (`--resolver`): it recurses,
+/// where without RD it would answer from its cache only. An authoritative server ignores RD.
+pub fn query_recursive(
+    addr: SocketAddr,
+    qname: &Name,
+    qtype: RType,
+) -> Result<Response, QueryError> {
+    ask(addr, qname, qtype, true)
+}
+
+fn ask(addr: SocketAddr, qname: &Name, qtype: RType, rd: bool) -> Result<Response, QueryError> {
+    let resp = query_udp(addr, qname, qtype, rd)?;
     if resp.truncated {
-        return query_tcp(addr, qname, qtype);
+        return query_tcp(addr, qname, qtype, rd);
     }
     Ok(resp)
 }
 
-/// Asks over UDP only (the answer may be truncated).
-pub fn query_udp(addr: SocketAddr, qname: &Name, qtype: RType) -> Result<Response, QueryError> {
+/// Asks over UDP only (the answer may be truncated); `rd` sets the RD bit.
+fn query_udp(
+    addr: SocketAddr,
+    qname: &Name,
+    qtype: RType,
+    rd: bool,
+) -> Result<Response, QueryError> {
     let io = |error| QueryError::Io {
         addr,
         transport: "UDP",
@@ -104,7 +123,7 @@ pub fn query_udp(addr: SocketAddr, qname: &Name, qtype: RType) -> Result<Respons
     let sock = UdpSocket::bind(local).map_err(io)?;
     sock.connect(addr).map_err(io)?;
     let id = next_id();
-    let packet = build_query(id, qname, qtype, Some(EDNS_PAYLOAD));
+    let packet = build_query(id, qname, qtype, Some(EDNS_PAYLOAD), rd);
     let mut buf = vec![0u8; 65_535];
     for wait in UDP_TRIES {
         sock.send(&packet).map_err(io)?;
@@ -149,8 +168,13 @@ pub fn query_udp(addr: SocketAddr, qname: &Name, qtype: RType) -> Result<Respons
     })
 }
 
-/// Asks over TCP (RFC 7766: two-byte length prefix).
-pub fn query_tcp(addr: SocketAddr, qname: &Name, qtype: RType) -> Result<Response, QueryError> {
+/// Asks over TCP (RFC 7766: two-byte length prefix); `rd` sets the RD bit.
+fn query_tcp(
+    addr: SocketAddr,
+    qname: &Name,
+    qtype: RType,
+    rd: bool,
+) -> Result<Response, QueryError> {
     let io = |error: std::io::Error| match error.kind() {
         std::io::ErrorKind::ConnectionRefused
         | std::io::ErrorKind::WouldBlock
@@ -169,7 +193,7 @@ pub fn query_tcp(addr: SocketAddr, qname: &Name, qtype: RType) -> Result<Respons
     stream.set_read_timeout(Some(TCP_TIMEOUT)).map_err(io)?;
     stream.set_write_timeout(Some(TCP_TIMEOUT)).map_err(io)?;
     let id = next_id();
-    let packet = build_query(id, qname, qtype, None);
+    let packet = build_query(id, qname, qtype, None, rd);
     let mut framed = Vec::with_capacity(packet.len() + 2);
     framed.extend_from_slice(&(packet.len() as u16).to_be_bytes());
     framed.extend_from_slice(&packet);
@@ -194,12 +218,18 @@ fn next_id() -> u16 {
     (mixed ^ (mixed >> 16)) as u16
 }
 
-/// The bytes of a query: header (RD clear), one question, and an OPT record advertising
+/// The bytes of a query: header (RD set if `rd`), one question, and an OPT record advertising
 /// `edns_payload` if given.
-pub fn build_query(id: u16, qname: &Name, qtype: RType, edns_payload: Option<u16>) -> Vec<u8> {
+pub fn build_query(
+    id: u16,
+    qname: &Name,
+    qtype: RType,
+    edns_payload: Option<u16>,
+    rd: bool,
+) -> Vec<u8> {
     let mut out = Vec::with_capacity(12 + qname.wire_len() + 4 + 11);
     out.extend_from_slice(&id.to_be_bytes());
-    out.extend_from_slice(&[0, 0]); // QR=0, opcode QUERY, RD=0
+    out.extend_from_slice(&[u8::from(rd), 0]); // QR=0, opcode QUERY, RD as asked
     out.extend_from_slice(&1u16.to_be_bytes()); // QDCOUNT
     out.extend_from_slice(&[0, 0, 0, 0]); // ANCOUNT, NSCOUNT
     out.extend_from_slice(&u16::from(edns_payload.is_some()).to_be_bytes()); // ARCOUNT
@@ -431,7 +461,7 @@ mod tests {
     #[test]
     fn decodes_compressed_rdata_names() {
         let id = 0x1234;
-        let q = build_query(id, &name("www.Example."), RType::MX, None);
+        let q = build_query(id, &name("www.Example."), RType::MX, None, false);
         let mut msg = q.clone();
         msg[2] = 0x84; // QR, AA
         msg[3] = 0x00;
@@ -482,8 +512,18 @@ mod tests {
     }
 
     #[test]
+    fn recursion_is_desired_only_when_asked() {
+        // Header flags: byte 2 holds QR, opcode, AA, TC and RD (its lowest bit).
+        let plain = build_query(1, &name("a.example."), RType::TXT, Some(1232), false);
+        let recursive = build_query(1, &name("a.example."), RType::TXT, Some(1232), true);
+        assert_eq!(plain[2], 0x00);
+        assert_eq!(recursive[2], 0x01);
+        assert_eq!(plain[3..], recursive[3..]);
+    }
+
+    #[test]
     fn refuses_what_is_not_the_answer_asked_for() {
-        let q = build_query(7, &name("a.example."), RType::A, Some(1232));
+        let q = build_query(7, &name("a.example."), RType::A, Some(1232), false);
         // Its own query is not a response.
         assert!(parse_response(&q, 7, &name("a.example."), RType::A)
             .unwrap_err()

@@ -319,7 +319,7 @@ impl ServedDns {
         let Some(addr) = self.resolver else {
             return Err("not in a zone zonectl serves; pass --resolver IP:PORT".to_owned());
         };
-        let resp = dnsclient::query(addr, &qname, rtype).map_err(|e| e.to_string())?;
+        let resp = dnsclient::query_recursive(addr, &qname, rtype).map_err(|e| e.to_string())?;
         match resp.rcode {
             dnsclient::RCODE_NOERROR | dnsclient::RCODE_NXDOMAIN => Ok((
                 resp.rcode == dnsclient::RCODE_NXDOMAIN,

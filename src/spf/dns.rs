@@ -2,23 +2,15 @@
 //! the RFC 7208 suite test). The one part of [`crate::spf`] that does I/O; the evaluator and the
 //! record check only see the [`Resolver`] trait.
 //!
-//! Queries go over UDP with the RD bit set (so a recursive resolver recurses; an authoritative
-//! server ignores it), are sent again when no answer comes, and are repeated over TCP when the
-//! answer is truncated. Responses are read by [`crate::dnsclient`].
+//! Queries are [`crate::dnsclient::query_recursive`]: the RD bit set (so a recursive resolver
+//! recurses; an authoritative server ignores it), sent again when no answer comes, and repeated
+//! over TCP when the answer is truncated.
 
-use std::net::{SocketAddr, UdpSocket};
-use std::time::{Duration, Instant};
+use std::net::SocketAddr;
 
 use super::eval::{DnsAnswer, Resolver};
-use crate::dnsclient::{self, Response, RCODE_NOERROR, RCODE_NXDOMAIN};
+use crate::dnsclient::{self, QueryError, Response, RCODE_NOERROR, RCODE_NXDOMAIN};
 use crate::zone::{Name, RType};
-
-/// How long each UDP attempt waits: about 3.5 s in all before a lookup is a temperror.
-const UDP_TRIES: [Duration; 3] = [
-    Duration::from_millis(500),
-    Duration::from_secs(1),
-    Duration::from_secs(2),
-];
 
 /// Asks one DNS server.
 #[derive(Debug, Clone)]
@@ -32,76 +24,14 @@ impl DnsResolver {
     }
 
     fn exchange(&self, name: &Name, rtype: RType) -> Result<Response, String> {
-        let resp = self.udp(name, rtype)?;
-        if resp.truncated {
-            return dnsclient::query_tcp(self.server, name, rtype).map_err(|e| e.to_string());
-        }
-        Ok(resp)
-    }
-
-    fn udp(&self, name: &Name, rtype: RType) -> Result<Response, String> {
-        let local: SocketAddr = if self.server.is_ipv4() {
-            "0.0.0.0:0".parse().expect("valid address")
-        } else {
-            "[::]:0".parse().expect("valid address")
-        };
-        let io = |e: std::io::Error| format!("UDP query to {}: {e}", self.server);
-        let sock = UdpSocket::bind(local).map_err(io)?;
-        sock.connect(self.server).map_err(io)?;
-        let id = query_id(name, rtype);
-        let mut packet = dnsclient::build_query(id, name, rtype, Some(1232));
-        packet[2] |= 0x01; // RD: recursion desired
-        let mut buf = vec![0u8; 65_535];
-        for wait in UDP_TRIES {
-            sock.send(&packet).map_err(io)?;
-            let deadline = Instant::now() + wait;
-            loop {
-                let left = deadline.saturating_duration_since(Instant::now());
-                if left.is_zero() {
-                    break;
-                }
-                sock.set_read_timeout(Some(left)).map_err(io)?;
-                match sock.recv(&mut buf) {
-                    Ok(n) if n >= 2 && u16::from_be_bytes([buf[0], buf[1]]) == id => {
-                        return dnsclient::parse_response(&buf[..n], id, name, rtype)
-                            .map_err(|e| format!("malformed answer from {}: {e}", self.server));
-                    }
-                    // Another ID: a stray or late answer; keep waiting.
-                    Ok(_) => {}
-                    Err(e)
-                        if matches!(
-                            e.kind(),
-                            std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
-                        ) =>
-                    {
-                        break
-                    }
-                    Err(e) if e.kind() == std::io::ErrorKind::ConnectionRefused => {
-                        return Err(format!("nothing answers DNS at {}", self.server))
-                    }
-                    Err(e) => return Err(io(e)),
-                }
+        dnsclient::query_recursive(self.server, name, rtype).map_err(|e| match e {
+            // The client's hint names `--server`, the flag of the edit verbs.
+            QueryError::NoAnswer { addr, transport } => {
+                format!("no answer from {addr} over {transport}")
             }
-        }
-        Err(format!("no answer from {} (timeout)", self.server))
+            e => e.to_string(),
+        })
     }
-}
-
-/// A query ID that differs between calls (not secret: the resolver is one the operator names).
-fn query_id(name: &Name, rtype: RType) -> u16 {
-    use std::hash::{Hash, Hasher};
-    use std::sync::atomic::{AtomicU64, Ordering};
-    static COUNTER: AtomicU64 = AtomicU64::new(0);
-    let mut h = std::collections::hash_map::DefaultHasher::new();
-    (
-        name.as_wire(),
-        rtype.0,
-        COUNTER.fetch_add(1, Ordering::Relaxed),
-    )
-        .hash(&mut h);
-    std::process::id().hash(&mut h);
-    std::time::SystemTime::now().hash(&mut h);
-    h.finish() as u16
 }
 
 impl Resolver for DnsResolver {
@@ -142,7 +72,7 @@ mod tests {
     #[test]
     fn nothing_listening_is_unavailable() {
         // A loopback port just bound and released: nobody answers there.
-        let port = UdpSocket::bind("127.0.0.1:0")
+        let port = std::net::UdpSocket::bind("127.0.0.1:0")
             .and_then(|s| s.local_addr())
             .unwrap()
             .port();
