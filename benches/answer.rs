@@ -8,7 +8,7 @@ use std::time::Instant;
 
 use zonectl::wire::{respond, AnswerConfig, Transport};
 use zonectl::zone::parse::parse_zone_str;
-use zonectl::zone::{Name, Record, Zone, ZoneSet};
+use zonectl::zone::{Name, Zone, ZoneSet};
 
 const HOSTS: usize = 100_000;
 
@@ -52,7 +52,7 @@ fn query(id: u16, name: &str, qtype: u16) -> Vec<u8> {
 fn main() {
     let origin = Name::parse("bench.example.", None).unwrap();
     let entries = parse_zone_str(&zone_text(), Path::new("bench.zone"), &origin).unwrap();
-    let zone = Zone::from_records(&origin, entries.into_iter().map(Record::from));
+    let zone = Zone::from_records(&origin, &entries);
     let mut set = ZoneSet::new();
     set.insert(Arc::new(zone));
     // The bench/run mix: 40 % mail TXT, 30 % A, 10 % AAAA, 10 % MX, 10 % NXDOMAIN.

@@ -158,10 +158,7 @@ pub fn check_expanded(text: &str, origin: &Name) -> Result<Zone, String> {
     if let Some(f) = findings.iter().find(|f| f.severity == Severity::Error) {
         return Err(f.to_string());
     }
-    Ok(Zone::from_records(
-        origin,
-        entries.into_iter().map(Record::from),
-    ))
+    Ok(Zone::from_records(origin, &entries))
 }
 
 /// One line of [`diff`]: a record only in the template (`-`) or only in the zone (`+`).

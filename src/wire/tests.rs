@@ -8,7 +8,7 @@ use hickory_proto::rr::{Name as HName, RData, RecordType};
 
 use super::*;
 use crate::zone::parse::parse_zone_str;
-use crate::zone::{Name, Record, Zone};
+use crate::zone::{Name, Zone};
 
 fn zones() -> ZoneSet {
     let origin = Name::parse("example.", None).unwrap();
@@ -27,7 +27,7 @@ fn zones() -> ZoneSet {
         text.push_str(&format!("many TXT \"{i}{}\"\n", "y".repeat(200)));
     }
     let entries = parse_zone_str(&text, Path::new("example.zone"), &origin).unwrap();
-    let zone = Zone::from_records(&origin, entries.into_iter().map(Record::from));
+    let zone = Zone::from_records(&origin, &entries);
     let mut set = ZoneSet::new();
     set.insert(Arc::new(zone));
     set

@@ -76,18 +76,6 @@ pub struct Entry {
     pub rdata: Vec<u8>,
 }
 
-impl From<Entry> for super::Record {
-    /// The record an entry describes, without where it was written.
-    fn from(e: Entry) -> Self {
-        super::Record {
-            owner: e.owner,
-            ttl: e.ttl,
-            rtype: e.rtype,
-            rdata: e.rdata.into_boxed_slice(),
-        }
-    }
-}
-
 impl super::ZoneRecord for &Entry {
     fn owner(&self) -> &Name {
         &self.owner

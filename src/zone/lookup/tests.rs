@@ -5,7 +5,6 @@ use std::path::Path;
 use super::*;
 use crate::zone::parse::parse_zone_str;
 use crate::zone::rdata::rdata_to_text;
-use crate::zone::Record;
 
 const ZONE: &str = r#"
 $ORIGIN example.
@@ -40,7 +39,7 @@ mail     A     192.0.2.25
 fn zone() -> Zone {
     let origin = Name::parse("example.", None).unwrap();
     let entries = parse_zone_str(ZONE, Path::new("example.zone"), &origin).unwrap();
-    Zone::from_records(&origin, entries.into_iter().map(Record::from))
+    Zone::from_records(&origin, &entries)
 }
 
 fn q<'z>(z: &'z Zone, name: &str, t: RType) -> Answer<'z> {
@@ -309,7 +308,7 @@ fn dname_overflow_is_yxdomain() {
     );
     let text = format!("@ 300 SOA ns h 1 1 1 1 1\n@ 300 NS ns\ndn 300 DNAME {long_target}\n");
     let entries = parse_zone_str(&text, Path::new("t.zone"), &origin).unwrap();
-    let z = Zone::from_records(&origin, entries.into_iter().map(Record::from));
+    let z = Zone::from_records(&origin, &entries);
     let qname = format!("{}.{}.dn.example.", "q".repeat(60), "r".repeat(60));
     let a = q(&z, &qname, RType::A);
     assert_eq!(a.rcode, Rcode::YxDomain);

@@ -19,7 +19,7 @@ fn origin() -> Name {
 
 fn load(text: &str) -> Zone {
     let entries = parse_zone_str(text, Path::new(FILE), &origin()).unwrap();
-    Zone::from_records(&origin(), entries.into_iter().map(Record::from))
+    Zone::from_records(&origin(), &entries)
 }
 
 fn cx() -> Context<'static> {
