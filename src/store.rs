@@ -106,7 +106,7 @@ pub fn zone_from_text(
     let (entries, end_ttl) = parse_zone_with_end_ttl(text, path, origin, &mut load_include)?;
     // A large zone is checked on a second thread while the servable zone is built from the same
     // entries (the two take about as long); a zone that fails its check is then dropped.
-    let (findings, zone) = if entries.len() >= PARALLEL_BUILD {
+    let (findings, zone) = if entries.len() >= LARGE_ZONE {
         std::thread::scope(|s| {
             let checking = s.spawn(|| check_entries(origin, &entries));
             let zone = Zone::from_records(origin, &entries);
@@ -139,7 +139,7 @@ pub fn zone_from_text(
             line: e.line,
         })
         .collect();
-    if entries.len() >= PARALLEL_BUILD {
+    if entries.len() >= LARGE_ZONE {
         free_in_background(entries);
     }
     Ok(LoadedZone {
@@ -152,14 +152,15 @@ pub fn zone_from_text(
     })
 }
 
-/// Entries from which the checks and the servable zone are built on two threads.
-const PARALLEL_BUILD: usize = 100_000;
+/// Records from which a zone is large: checked and built on two threads, and freed on a thread
+/// of its own ([`free_in_background`]); for smaller zones a thread costs more than it saves.
+pub const LARGE_ZONE: usize = 100_000;
 
 /// Frees `value` on a thread of its own: a zone or the parsed entries of millions of records
 /// take a second to free. The thread runs at nice 10, so answering queries hardly waits for it,
 /// yet a server kept busy by queries still frees each replaced zone within seconds (at idle
-/// priority, every zone replaced while the load lasted would stay in memory). For large values
-/// only: a thread costs more than freeing a small zone.
+/// priority, every zone replaced while the load lasted would stay in memory). For values of
+/// [`LARGE_ZONE`] records and more.
 pub fn free_in_background<T: Send + 'static>(value: T) {
     std::thread::spawn(move || {
         // SAFETY: setpriority on this thread's own id changes only this thread.
@@ -365,7 +366,7 @@ mod tests {
     fn a_large_zone_checked_while_it_is_built_is_served_whole_or_refused() {
         let origin = Name::parse("big.example.", None).unwrap();
         let path = Path::new("big.example.zone");
-        let hosts = PARALLEL_BUILD;
+        let hosts = LARGE_ZONE;
         let loaded = zone_from_text(&large_zone(hosts, ""), path, &origin, None, 0).unwrap();
         assert_eq!(loaded.zone.record_count(), hosts + 3);
         assert!(loaded.warnings.is_empty(), "{:?}", loaded.warnings);

@@ -850,7 +850,7 @@ impl Manager {
         // Freeing a replaced zone of millions of records takes a while: not on this thread,
         // which has edits to answer. (A query thread may still hold it; then that thread's
         // release is only a count decrement, as this thread holds a reference until here.)
-        if old.iter().any(|z| z.record_count() > 100_000) {
+        if old.iter().any(|z| z.record_count() >= store::LARGE_ZONE) {
             store::free_in_background(old);
         }
     }
@@ -882,11 +882,9 @@ impl Manager {
         // The very bytes that are served, and no `$INCLUDE`d file that could have changed on
         // its own: nothing to parse again (reading and hashing 100 MB costs a tenth of parsing
         // it). The usual case of an explicit reload right after the watcher loaded the change.
-        let served = (state.last_result == LoadResult::Ok
-            && state.included.is_empty()
-            && old_serial.is_some())
-        .then_some(state.served_hash)
-        .flatten();
+        let served = state.served_hash.filter(|_| {
+            state.last_result == LoadResult::Ok && state.included.is_empty() && old_serial.is_some()
+        });
         let result = load_blocking(file.clone(), origin, served).await;
         let Some(result) = result.transpose() else {
             let serial = old_serial.unwrap_or_default();
