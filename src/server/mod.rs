@@ -432,7 +432,7 @@ fn bind_udp(addr: SocketAddr) -> std::io::Result<std::net::UdpSocket> {
     }
     sock.set_recv_buffer_size(4 << 20)?;
     sock.bind(&addr.into())?;
-    // The workers poll this flag between packets so that `stop` ends them promptly.
-    sock.set_read_timeout(Some(std::time::Duration::from_millis(200)))?;
+    // The thread waiting on the socket looks at the stop flag between timeouts.
+    sock.set_read_timeout(Some(udp::STOP_POLL))?;
     Ok(sock.into())
 }

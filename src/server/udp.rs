@@ -24,8 +24,9 @@ const BATCH: usize = 32;
 /// Receive buffer per datagram: a query larger than this is not a query we answer.
 const MAX_QUERY: usize = 4096;
 
-/// How often a waiting follower looks at the stop flag.
-const STOP_POLL: Duration = Duration::from_millis(200);
+/// How often a UDP thread looks at the stop flag: the socket's read timeout, and the longest a
+/// thread waits for the turn.
+pub const STOP_POLL: Duration = Duration::from_millis(200);
 
 /// The turn to wait on a socket: held by at most one of the threads that share it.
 #[derive(Debug, Default)]
