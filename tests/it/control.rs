@@ -95,6 +95,14 @@ fn reload_of_a_good_edit_serves_the_new_serial() {
     let out = s.ctl(&["reload"]);
     assert_eq!(out.code, 0, "{out}");
     assert_serial(&s, 2);
+    // The very bytes served: read and hashed, not parsed again.
+    let out = s.ctl(&["reload", "test.example"]);
+    assert_eq!(out.code, 0, "{out}");
+    assert!(
+        out.stdout.contains("reloaded, no change (serial 2)"),
+        "{out}"
+    );
+    assert_serial(&s, 2);
 }
 
 #[test]

@@ -900,3 +900,23 @@ fn rollout_next_needs_a_dkim_key_that_parses() {
         "{m}"
     );
 }
+
+#[test]
+fn a_report_size_limit_is_kept_and_warned_about() {
+    let s = server();
+    let rua = "rua=mailto:d@apple.example!10m";
+    let out = z(&s, &["dmarc", "set", "apple.example", "p=none", rua]);
+    assert_eq!(out.code, 0, "{out}");
+    assert_eq!(
+        served_txt(&s, "_dmarc.apple.example."),
+        vec!["v=DMARC1; p=none; rua=mailto:d@apple.example!10m".to_owned()]
+    );
+    let out = z(&s, &["dmarc", "show", "apple.example"]);
+    assert!(
+        out.stdout.contains(
+            "warning: rua: the size limit in mailto:d@apple.example!10m is RFC 7489 syntax \
+             that RFC 9989 dropped"
+        ),
+        "{out}"
+    );
+}
