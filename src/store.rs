@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
 use crate::zone::check::{check_entries, Finding, Severity};
-use crate::zone::parse::{parse_zone_with_end_ttl, ParseError, DEFAULT_TTL};
+use crate::zone::parse::{parse_zone_with_end_ttl, Entries, ParseError, DEFAULT_TTL};
 use crate::zone::update::IncludedRecord;
 use crate::zone::{Name, Zone};
 
@@ -91,7 +91,10 @@ pub fn load_zone_if_changed(
         return Ok(None);
     }
     let text = String::from_utf8(bytes).map_err(|_| LoadError::NotUtf8 { path: path.into() })?;
-    zone_from_text(&text, path, origin, stamp, content_hash).map(Some)
+    let parsed = parse(&text, path, origin)?;
+    // The text is not needed any more: its memory is for building the zone.
+    drop(text);
+    zone_from_entries(parsed, path, origin, stamp, content_hash).map(Some)
 }
 
 /// Parses and checks the text of the zone file at `path` (its `$INCLUDE`s read from disk).
@@ -102,8 +105,23 @@ pub fn zone_from_text(
     stamp: Option<FileStamp>,
     content_hash: u64,
 ) -> Result<LoadedZone, LoadError> {
+    zone_from_entries(parse(text, path, origin)?, path, origin, stamp, content_hash)
+}
+
+/// The records of the zone file at `path` and the `$TTL` in effect at its end.
+fn parse(text: &str, path: &Path, origin: &Name) -> Result<(Entries, Option<u32>), ParseError> {
     let mut load_include = |p: &Path| -> io::Result<String> { std::fs::read_to_string(p) };
-    let (entries, end_ttl) = parse_zone_with_end_ttl(text, path, origin, &mut load_include)?;
+    parse_zone_with_end_ttl(text, path, origin, &mut load_include)
+}
+
+/// Checks the parsed records of the zone file at `path` and builds the zone from them.
+fn zone_from_entries(
+    (entries, end_ttl): (Entries, Option<u32>),
+    path: &Path,
+    origin: &Name,
+    stamp: Option<FileStamp>,
+    content_hash: u64,
+) -> Result<LoadedZone, LoadError> {
     // A large zone is checked on a second thread while the servable zone is built from the same
     // entries (the two take about as long); a zone that fails its check is then dropped.
     let (findings, zone) = if entries.len() >= LARGE_ZONE {
@@ -134,7 +152,7 @@ pub fn zone_from_text(
         .map(|e| IncludedRecord {
             owner: e.owner.to_lowercase(),
             rtype: e.rtype,
-            rdata: e.rdata.clone().into(),
+            rdata: e.rdata.into(),
             file: e.file.to_path_buf(),
             line: e.line,
         })

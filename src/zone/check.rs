@@ -39,7 +39,7 @@ use rustc_hash::FxHashMap;
 use smallvec::SmallVec;
 
 use super::name::{self, Name};
-use super::parse::Entry;
+use super::parse::Entries;
 use super::rdata::RType;
 
 /// Largest TTL a zone may hold (RFC 2181 §8).
@@ -111,13 +111,15 @@ pub fn has_errors(findings: &[Finding]) -> bool {
 ///
 /// Findings come zone-wide ones first (no SOA, no NS), then in the order of the records they
 /// are about.
-pub fn check_entries(origin: &Name, entries: &[Entry]) -> Vec<Finding> {
+pub fn check_entries(origin: &Name, entries: &Entries) -> Vec<Finding> {
     let origin = origin.to_lowercase();
-    // Owners not written in lower case, lower-cased (`None`: the owner already is): the index
-    // borrows every lower-cased owner from here or from the entry itself.
+    // Owners not written in lower case, lower-cased (`None`: the owner already is), by index
+    // into `entries.owners()`: the index borrows every lower-cased owner from here or from the
+    // entries.
     let lowered: Vec<Option<Name>> = entries
+        .owners()
         .iter()
-        .map(|e| (!e.owner.is_lowercase()).then(|| e.owner.to_lowercase()))
+        .map(|owner| (!owner.is_lowercase()).then(|| owner.to_lowercase()))
         .collect();
     let mut out = Out {
         entries,
@@ -140,7 +142,7 @@ type RRsetKey<'a> = (&'a [u8], RType, u16);
 
 /// The findings being collected, each with the index of the entry it is about.
 struct Out<'a> {
-    entries: &'a [Entry],
+    entries: &'a Entries,
     /// Zone apex, lower-cased.
     origin: Name,
     /// `None`: zone-wide.
@@ -149,7 +151,7 @@ struct Out<'a> {
 
 impl Out<'_> {
     fn push(&mut self, severity: Severity, at: usize, message: String) {
-        let e = &self.entries[at];
+        let e = self.entries.get(at);
         let finding = Finding {
             severity,
             file: Some(e.file.to_path_buf()),
@@ -172,7 +174,7 @@ impl Out<'_> {
     fn zone_error(&mut self, message: String) {
         let finding = Finding {
             severity: Severity::Error,
-            file: self.entries.first().map(|e| e.file.to_path_buf()),
+            file: self.entries.iter().next().map(|e| e.file.to_path_buf()),
             line: None,
             owner: Some(self.origin.clone()),
             message,
@@ -203,20 +205,24 @@ enum Target {
 /// The zone's in-zone entries indexed by owner. Built once, read by every check.
 ///
 /// Names are lower-cased wire forms borrowed from the entries (or their lower-cased copies), so
-/// indexing allocates nothing per name.
+/// indexing allocates nothing per name. Each name is a node, numbered in the order it was first
+/// met; the entries of all nodes are one array, node by node (in file order within a node), so
+/// going node by node reads the entries about in file order.
 struct Index<'a> {
     /// Zone apex, lower-cased.
     origin: &'a Name,
-    entries: &'a [Entry],
-    /// Per entry: its owner lower-cased, if it was not already.
+    entries: &'a Entries,
+    /// Per owner of `entries`: lower-cased, if it was not already.
     lowered: &'a [Option<Name>],
     /// Indices of the entries whose owner is in the zone, in file order.
     in_zone: Vec<usize>,
-    /// Every owner (→ indices of its entries, in file order) and every empty non-terminal
-    /// between an owner and the apex (→ no entries).
-    nodes: FxHashMap<&'a [u8], SmallVec<[usize; 4]>>,
-    /// Owners in order of first appearance.
-    order: Vec<&'a [u8]>,
+    /// Every owner and every empty non-terminal between an owner and the apex → its node.
+    nodes: FxHashMap<&'a [u8], u32>,
+    /// Node → its name.
+    names: Vec<&'a [u8]>,
+    /// Node `n`'s entries are `at[starts[n]..starts[n + 1]]` (none for an empty non-terminal).
+    starts: Vec<u32>,
+    at: Vec<usize>,
     /// Delegation points (names below the apex with NS) → their first NS entry.
     cuts: FxHashMap<&'a [u8], usize>,
     /// Names with a DNAME → their first DNAME entry.
@@ -250,7 +256,7 @@ impl<'a> Index<'a> {
     /// `origin` is lower-cased; `lowered` is as built by [`check_entries`].
     fn new(
         origin: &'a Name,
-        entries: &'a [Entry],
+        entries: &'a Entries,
         lowered: &'a [Option<Name>],
         out: &mut Out,
     ) -> Index<'a> {
@@ -260,27 +266,44 @@ impl<'a> Index<'a> {
             lowered,
             in_zone: Vec::with_capacity(entries.len()),
             nodes: FxHashMap::default(),
-            order: Vec::new(),
+            names: Vec::new(),
+            starts: Vec::new(),
+            at: Vec::new(),
             cuts: FxHashMap::default(),
             dnames: FxHashMap::default(),
         };
-        // Zones usually hold a few records per owner.
-        ix.nodes.reserve(entries.len() / 2);
+        // Every owner stored once per run of records is a node, and a few empty non-terminals.
+        ix.nodes.reserve(entries.owners().len() + 1);
+        ix.names.reserve(entries.owners().len() + 1);
         let apex = origin.as_wire();
-        ix.nodes.insert(apex, SmallVec::new());
+        ix.add_node(apex);
+        // The node of each in-zone entry; entries of one stored owner share it, and are
+        // usually next to each other, so the map is asked once per run.
+        let mut node_of: Vec<u32> = Vec::with_capacity(entries.len());
+        let mut last: Option<(usize, u32)> = None;
         for (i, e) in entries.iter().enumerate() {
-            if !e.owner.is_subdomain_of(origin) {
-                out.error(
-                    i,
-                    format!(
-                        "{} is out of zone: it is neither {origin} nor a name below it; remove the \
-                         record or move it to the zone it belongs to",
-                        e.owner
-                    ),
-                );
-                continue;
-            }
+            let stored = entries.owner_index(i);
+            let node = match last {
+                Some((s, node)) if s == stored => node,
+                _ => {
+                    if !e.owner.is_subdomain_of(origin) {
+                        out.error(
+                            i,
+                            format!(
+                                "{} is out of zone: it is neither {origin} nor a name below it; \
+                                 remove the record or move it to the zone it belongs to",
+                                e.owner
+                            ),
+                        );
+                        continue;
+                    }
+                    let node = ix.node_for(ix.owner(i));
+                    last = Some((stored, node));
+                    node
+                }
+            };
             ix.in_zone.push(i);
+            node_of.push(node);
             let owner = ix.owner(i);
             if e.rtype == RType::NS && owner != apex {
                 ix.cuts.entry(owner).or_insert(i);
@@ -288,49 +311,77 @@ impl<'a> Index<'a> {
             if e.rtype == RType::DNAME {
                 ix.dnames.entry(owner).or_insert(i);
             }
-            match ix.nodes.get_mut(owner) {
-                Some(at) => {
-                    if at.is_empty() {
-                        ix.order.push(owner);
-                    }
-                    at.push(i);
-                }
-                None => {
-                    // Record the empty non-terminals up to the first name already known (the
-                    // apex is always known).
-                    let mut k = 1;
-                    loop {
-                        let p = suffix_wire(owner, k);
-                        if p.len() < apex.len() || ix.nodes.contains_key(p) {
-                            break;
-                        }
-                        ix.nodes.insert(p, SmallVec::new());
-                        k += 1;
-                    }
-                    let mut at = SmallVec::new();
-                    at.push(i);
-                    ix.nodes.insert(owner, at);
-                    ix.order.push(owner);
-                }
-            }
         }
+        // Group the entries node by node (a counting sort: file order within a node).
+        let mut starts = vec![0u32; ix.names.len() + 1];
+        for &node in &node_of {
+            starts[node as usize + 1] += 1;
+        }
+        for n in 1..starts.len() {
+            starts[n] += starts[n - 1];
+        }
+        let mut next = starts.clone();
+        let mut at = vec![0; node_of.len()];
+        for (&i, &node) in ix.in_zone.iter().zip(&node_of) {
+            let slot = &mut next[node as usize];
+            at[*slot as usize] = i;
+            *slot += 1;
+        }
+        ix.starts = starts;
+        ix.at = at;
         ix
     }
 
-    /// Every owner with its entries, in no particular order: checks that go owner by owner use
-    /// this, as findings are sorted by entry at the end.
+    /// The node of `owner` (lower-cased), added with the empty non-terminals up to the first
+    /// name already known (the apex always is) if it is new.
+    fn node_for(&mut self, owner: &'a [u8]) -> u32 {
+        if let Some(&node) = self.nodes.get(owner) {
+            return node;
+        }
+        let apex_len = self.origin.wire_len();
+        let mut k = 1;
+        loop {
+            let p = suffix_wire(owner, k);
+            if p.len() < apex_len || self.nodes.contains_key(p) {
+                break;
+            }
+            self.add_node(p);
+            k += 1;
+        }
+        self.add_node(owner)
+    }
+
+    fn add_node(&mut self, name: &'a [u8]) -> u32 {
+        let node = self.names.len() as u32;
+        self.nodes.insert(name, node);
+        self.names.push(name);
+        node
+    }
+
+    /// The entries of node `n`.
+    fn entries_of(&self, n: usize) -> &[usize] {
+        &self.at[self.starts[n] as usize..self.starts[n + 1] as usize]
+    }
+
+    /// Every owner with its entries, in the order its node was made: checks that go owner by
+    /// owner use this, as findings are sorted by entry at the end.
     fn owners(&self) -> impl Iterator<Item = (&'a [u8], &[usize])> {
-        self.nodes
+        self.names
             .iter()
+            .enumerate()
+            .map(|(n, &name)| (name, self.entries_of(n)))
             .filter(|(_, at)| !at.is_empty())
-            .map(|(&name, at)| (name, at.as_slice()))
     }
 
     /// The lower-cased owner of entry `i`.
     fn owner(&self, i: usize) -> &'a [u8] {
-        let entries: &'a [Entry] = self.entries;
+        let entries: &'a Entries = self.entries;
         let lowered: &'a [Option<Name>] = self.lowered;
-        lowered[i].as_ref().unwrap_or(&entries[i].owner).as_wire()
+        let at = entries.owner_index(i);
+        lowered[at]
+            .as_ref()
+            .unwrap_or(&entries.owners()[at])
+            .as_wire()
     }
 
     /// Does `name` (lower-cased) own records?
@@ -340,7 +391,9 @@ impl<'a> Index<'a> {
 
     /// The entries at `name` (lower-cased).
     fn at(&self, name: &[u8]) -> &[usize] {
-        self.nodes.get(name).map_or(&[], |v| v.as_slice())
+        self.nodes
+            .get(name)
+            .map_or(&[], |&n| self.entries_of(n as usize))
     }
 
     /// The first entry of type `rtype` at `name` (lower-cased).
@@ -348,26 +401,21 @@ impl<'a> Index<'a> {
         self.at(name)
             .iter()
             .copied()
-            .find(|&i| self.entries[i].rtype == rtype)
+            .find(|&i| self.entries.get(i).rtype == rtype)
     }
 
     /// Does `name` (lower-cased) have an A or AAAA record?
     fn has_address(&self, name: &[u8]) -> bool {
         self.at(name)
             .iter()
-            .any(|&i| matches!(self.entries[i].rtype, RType::A | RType::AAAA))
-    }
-
-    /// The distinct types at `name` with the first entry of each, in file order.
-    fn types_at(&self, name: &[u8]) -> SmallVec<[(RType, usize); 4]> {
-        self.types_of(self.at(name))
+            .any(|&i| matches!(self.entries.get(i).rtype, RType::A | RType::AAAA))
     }
 
     /// The distinct types of the entries `at` with the first entry of each, in file order.
     fn types_of(&self, at: &[usize]) -> SmallVec<[(RType, usize); 4]> {
         let mut types: SmallVec<[(RType, usize); 4]> = SmallVec::new();
         for &i in at {
-            let t = self.entries[i].rtype;
+            let t = self.entries.get(i).rtype;
             if !types.iter().any(|&(seen, _)| seen == t) {
                 types.push((t, i));
             }
@@ -378,7 +426,7 @@ impl<'a> Index<'a> {
     /// Where entry `other` is, as seen from entry `from`: `line N`, or `FILE:N` if the two are
     /// in different files.
     fn loc(&self, other: usize, from: usize) -> String {
-        let (o, f) = (&self.entries[other], &self.entries[from]);
+        let (o, f) = (self.entries.get(other), self.entries.get(from));
         if o.file == f.file {
             format!("line {}", o.line)
         } else {
@@ -430,8 +478,8 @@ impl<'a> Index<'a> {
         // usual few records per owner) scan their earlier entries.
         const SCAN_MAX: usize = 16;
         let covered = |i: usize| {
-            let e = &self.entries[i];
-            match (e.rtype, e.rdata.as_slice()) {
+            let e = self.entries.get(i);
+            match (e.rtype, e.rdata) {
                 (RType::RRSIG, [hi, lo, ..]) => u16::from_be_bytes([*hi, *lo]),
                 _ => 0,
             }
@@ -441,13 +489,13 @@ impl<'a> Index<'a> {
         for (name, at) in self.owners() {
             for (j, &i) in at.iter().enumerate() {
                 self.check_ttl(i, out);
-                let e = &self.entries[i];
+                let e = self.entries.get(i);
                 let cov = covered(i);
                 let f = if at.len() <= SCAN_MAX {
                     at[..j]
                         .iter()
                         .copied()
-                        .find(|&f| self.entries[f].rtype == e.rtype && covered(f) == cov)
+                        .find(|&f| self.entries.get(f).rtype == e.rtype && covered(f) == cov)
                 } else {
                     let f = first.get(&(name, e.rtype, cov)).copied();
                     if f.is_none() {
@@ -456,8 +504,8 @@ impl<'a> Index<'a> {
                     f
                 };
                 if let Some(f) = f {
-                    if self.entries[f].ttl != e.ttl {
-                        let ttl = self.entries[f].ttl;
+                    if self.entries.get(f).ttl != e.ttl {
+                        let ttl = self.entries.get(f).ttl;
                         out.warning(
                             i,
                             format!(
@@ -478,7 +526,7 @@ impl<'a> Index<'a> {
 
     /// A TTL above 2^31-1.
     fn check_ttl(&self, i: usize, out: &mut Out) {
-        let e = &self.entries[i];
+        let e = self.entries.get(i);
         if e.ttl > MAX_TTL {
             out.error(
                 i,
@@ -495,7 +543,7 @@ impl<'a> Index<'a> {
     fn check_soa(&self, out: &mut Out) {
         let mut apex_soa: Option<usize> = None;
         for &i in &self.in_zone {
-            let e = &self.entries[i];
+            let e = self.entries.get(i);
             if e.rtype != RType::SOA {
                 continue;
             }
@@ -514,8 +562,8 @@ impl<'a> Index<'a> {
                 None => apex_soa = Some(i),
                 Some(f) => {
                     // Identical copies are merged silently, as Knot and BIND do.
-                    if canonical_rdata(e.rtype, &e.rdata)
-                        != canonical_rdata(e.rtype, &self.entries[f].rdata)
+                    if canonical_rdata(e.rtype, e.rdata)
+                        != canonical_rdata(e.rtype, self.entries.get(f).rdata)
                     {
                         out.error(
                             i,
@@ -559,7 +607,7 @@ impl<'a> Index<'a> {
             let first = |t: RType| types.iter().find(|&&(seen, _)| seen == t).map(|&(_, i)| i);
 
             if let Some(c) = first(RType::CNAME) {
-                let owner = &self.entries[c].owner;
+                let owner = self.entries.get(c).owner;
                 if is_apex {
                     out.error(
                         c,
@@ -600,7 +648,7 @@ impl<'a> Index<'a> {
                     format!(
                         "{} has both a DNAME and NS records (NS at {}); a delegation point cannot \
                          hold a DNAME: remove one of them",
-                        self.entries[d].owner,
+                        self.entries.get(d).owner,
                         self.loc(ns, d)
                     ),
                 );
@@ -613,7 +661,7 @@ impl<'a> Index<'a> {
                     format!(
                         "NS records at the wildcard name {}; a wildcard cannot be delegated \
                          (RFC 4592 §4.2) and BIND refuses this zone: delegate each name explicitly",
-                        self.entries[ns].owner
+                        self.entries.get(ns).owner
                     ),
                 );
             }
@@ -623,7 +671,7 @@ impl<'a> Index<'a> {
                     format!(
                         "DS record at the zone apex {}; a DS belongs in the parent zone: remove it \
                          here and give it to the parent zone's operator",
-                        self.entries[ds].owner
+                        self.entries.get(ds).owner
                     ),
                 );
             }
@@ -635,11 +683,11 @@ impl<'a> Index<'a> {
     fn check_singleton(&self, at: &[usize], rtype: RType, out: &mut Out) {
         let mut first: Option<(usize, Vec<u8>)> = None;
         for &i in at {
-            let e = &self.entries[i];
+            let e = self.entries.get(i);
             if e.rtype != rtype {
                 continue;
             }
-            let canon = canonical_rdata(rtype, &e.rdata);
+            let canon = canonical_rdata(rtype, e.rdata);
             match &first {
                 None => first = Some((i, canon)),
                 Some((f, first_canon)) if *first_canon != canon => {
@@ -660,17 +708,17 @@ impl<'a> Index<'a> {
 
     /// Nothing may exist below a DNAME (RFC 6672 §2.3; Knot: "child record exists under DNAME").
     fn check_below_dname(&self, out: &mut Out) {
-        for &name in &self.order {
+        for (name, at) in self.owners() {
             if let Some(d) = self.dname_above(name) {
-                let i = self.at(name)[0];
+                let i = at[0];
                 out.error(
                     i,
                     format!(
                         "{} is below the DNAME at {} ({}), which redirects every name under it, \
                          so this record would never be served (RFC 6672 §2.3): remove it or the \
                          DNAME",
-                        self.entries[i].owner,
-                        self.entries[d].owner,
+                        self.entries.get(i).owner,
+                        self.entries.get(d).owner,
                         self.loc(d, i)
                     ),
                 );
@@ -681,12 +729,12 @@ impl<'a> Index<'a> {
     /// Data at or below a delegation point other than NS, DS and glue addresses is never served:
     /// queries for it get a referral to the child zone.
     fn check_occluded(&self, out: &mut Out) {
-        for &name in &self.order {
+        for (name, at) in self.owners() {
             if self.dname_above(name).is_some() {
                 continue; // already an error
             }
             if let Some((_, ns)) = self.cut_above(name) {
-                for (t, i) in self.types_at(name) {
+                for (t, i) in self.types_of(at) {
                     if matches!(t, RType::A | RType::AAAA) {
                         continue; // glue
                     }
@@ -695,14 +743,14 @@ impl<'a> Index<'a> {
                         format!(
                             "{} {t} is below the delegation {} (NS at {}) and will not be served \
                              (occluded): the child zone answers for it; move it there or remove it",
-                            self.entries[i].owner,
-                            self.entries[ns].owner,
+                            self.entries.get(i).owner,
+                            self.entries.get(ns).owner,
                             self.loc(ns, i)
                         ),
                     );
                 }
             } else if let Some(&ns) = self.cuts.get(name) {
-                for (t, i) in self.types_at(name) {
+                for (t, i) in self.types_of(at) {
                     // CNAME and DNAME beside NS are already errors.
                     let served = [
                         RType::NS,
@@ -721,8 +769,8 @@ impl<'a> Index<'a> {
                             "{} {t} is at the delegation point {} (NS at {}) and will not be \
                              served (occluded): only NS, DS and glue addresses are served there; \
                              move it to the child zone or remove it",
-                            self.entries[i].owner,
-                            self.entries[ns].owner,
+                            self.entries.get(i).owner,
+                            self.entries.get(ns).owner,
                             self.loc(ns, i)
                         ),
                     );
@@ -735,7 +783,7 @@ impl<'a> Index<'a> {
     /// MX and SRV targets in the zone should have addresses and must not be CNAMEs.
     fn check_targets(&self, out: &mut Out) {
         for &i in &self.in_zone {
-            let e = &self.entries[i];
+            let e = self.entries.get(i);
             let offset = match e.rtype {
                 RType::NS => 0,
                 RType::MX => 2,
@@ -752,7 +800,7 @@ impl<'a> Index<'a> {
             {
                 continue;
             }
-            let Some(shown) = rdata_name(&e.rdata, offset) else {
+            let Some(shown) = rdata_name(e.rdata, offset) else {
                 continue;
             };
             if shown.is_root() || !shown.is_subdomain_of(self.origin) {
@@ -915,7 +963,7 @@ mod tests {
     use std::path::Path;
 
     use super::*;
-    use crate::zone::parse::parse_zone_str;
+    use crate::zone::parse::{parse_zone_str, Entry};
     use Severity::{Error, Warning};
 
     /// SOA, NS and the NS's address: lines 1-4, so a test's own records start at line 5.
@@ -932,15 +980,17 @@ mod tests {
         check_entries(&origin(), &entries)
     }
 
-    /// An entry built by hand, for what the parser refuses to produce (huge TTLs) or cannot
-    /// (several files).
-    fn entry(file: &str, line: usize, text: &str) -> Entry {
-        let mut e = parse_zone_str(text, Path::new(file), &origin())
-            .unwrap()
-            .remove(0);
-        e.line = line;
-        e.end_line = line;
-        e
+    /// Appends the record `text` as if read at `line` of `file`, with TTL `ttl` if given: for
+    /// what the parser refuses to produce (huge TTLs) or cannot (several files).
+    fn push_at(entries: &mut Entries, file: &str, line: usize, text: &str, ttl: Option<u32>) {
+        let one = parse_zone_str(text, Path::new(file), &origin()).unwrap();
+        let e = one.get(0);
+        entries.push(Entry {
+            line,
+            end_line: line,
+            ttl: ttl.unwrap_or(e.ttl),
+            ..e
+        });
     }
 
     /// An expected finding: severity, line, and a substring of the message.
@@ -1194,9 +1244,13 @@ mod tests {
     #[test]
     fn ttl_above_2_31_is_an_error() {
         let mut entries = parse_zone_str(HEAD, Path::new("t.zone"), &origin()).unwrap();
-        let mut big = entry("t.zone", 5, "www 60 A 192.0.2.1");
-        big.ttl = MAX_TTL + 1;
-        entries.push(big);
+        push_at(
+            &mut entries,
+            "t.zone",
+            5,
+            "www 60 A 192.0.2.1",
+            Some(MAX_TTL + 1),
+        );
         assert_findings(
             "TTL 2^31",
             &check_entries(&origin(), &entries),
@@ -1211,8 +1265,8 @@ mod tests {
     #[test]
     fn findings_name_records_in_other_files() {
         let mut entries = parse_zone_str(HEAD, Path::new("t.zone"), &origin()).unwrap();
-        entries.push(entry("t.zone", 5, "www CNAME a.example.org."));
-        entries.push(entry("inc/www.zone", 2, "www TXT hi"));
+        push_at(&mut entries, "t.zone", 5, "www CNAME a.example.org.", None);
+        push_at(&mut entries, "inc/www.zone", 2, "www TXT hi", None);
         let findings = check_entries(&origin(), &entries);
         assert_findings(
             "included",
@@ -1258,7 +1312,7 @@ mod tests {
             assert_eq!(f.owner, Some(origin()));
             assert_eq!(f.line, None);
         }
-        assert!(check_entries(&origin(), &[])
+        assert!(check_entries(&origin(), &Entries::default())
             .iter()
             .all(|f| f.file.is_none()));
     }

@@ -264,13 +264,13 @@ struct Rec {
     rdata: Vec<u8>,
 }
 
-impl From<Entry> for Rec {
-    fn from(e: Entry) -> Rec {
+impl From<Entry<'_>> for Rec {
+    fn from(e: Entry<'_>) -> Rec {
         Rec {
-            owner: e.owner,
+            owner: e.owner.clone(),
             ttl: e.ttl,
             rtype: e.rtype,
-            rdata: e.rdata,
+            rdata: e.rdata.to_vec(),
         }
     }
 }
@@ -378,14 +378,14 @@ impl<'a> Doc<'a> {
         let old_serial = entries
             .iter()
             .find(|e| e.rtype == RType::SOA && e.owner.eq_ignore_case(origin))
-            .and_then(|e| Soa::from_rdata(&e.rdata))
+            .and_then(|e| Soa::from_rdata(e.rdata))
             .map(|soa| soa.serial)
             .ok_or_else(|| EditError::NoSoa {
                 origin: origin.clone(),
             })?;
         let mut main = Vec::with_capacity(layout.records.len());
         let mut included = Vec::new();
-        for e in entries {
+        for e in &entries {
             // A file cannot include itself without looping, which the parser refuses, so the
             // path tells the main file's records from included ones.
             if *e.file == *file {
@@ -781,7 +781,7 @@ impl<'a> Doc<'a> {
         }
         let mut got: Vec<(&[u8], RType, &[u8], u32)> = entries
             .iter()
-            .map(|e| (e.owner.as_wire(), e.rtype, e.rdata.as_slice(), e.ttl))
+            .map(|e| (e.owner.as_wire(), e.rtype, e.rdata, e.ttl))
             .collect();
         want.sort();
         got.sort();
@@ -1528,7 +1528,7 @@ mod tests {
             .unwrap_or_else(|e| panic!("{e}\n{text}"));
         let mut v: Vec<String> = entries
             .iter()
-            .map(|e| mask_serial(&Rec::from(e.clone()).presentation()))
+            .map(|e| mask_serial(&Rec::from(e).presentation()))
             .collect();
         v.sort();
         v
@@ -1563,7 +1563,7 @@ mod tests {
         assert_eq!(records(&out.text, origin), want, "{}", out.text);
         let entries = parse_zone_str(&out.text, Path::new("zone.db"), origin).unwrap();
         let soa = entries.iter().find(|e| e.rtype == RType::SOA).unwrap();
-        assert_eq!(Soa::from_rdata(&soa.rdata).unwrap().serial, out.new_serial);
+        assert_eq!(Soa::from_rdata(soa.rdata).unwrap().serial, out.new_serial);
     }
 
     /// A line diff (longest common subsequence): `-N line` for a line of `old` that is gone,
@@ -1713,7 +1713,7 @@ mod tests {
         let origin = n("apple.example.");
         let entries = parse_zone_str(APPLE, Path::new("zone.db"), &origin).unwrap();
         for e in &entries {
-            let rdata = rdata_to_text(e.rtype, &e.rdata);
+            let rdata = rdata_to_text(e.rtype, e.rdata);
             let batch = format!("del {} {} {rdata}", e.owner, e.rtype);
             match apply(APPLE, "apple.example.", &batch) {
                 Ok(out) => {

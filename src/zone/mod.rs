@@ -260,14 +260,19 @@ impl Zone {
         nodes.reserve(records.size_hint().0 / 2);
         nodes.insert(origin.clone(), Node::default());
         let mut record_count = 0;
+        // Records of one owner usually come together: the node of a run of them is looked up
+        // once. `run` is the run's owner as written, `node` its node.
+        let mut run: Vec<u8> = Vec::new();
+        let mut node: Option<&mut Node> = None;
         for rec in records {
             let (rtype, ttl) = (rec.rtype(), rec.ttl());
             if !rec.owner().is_subdomain_of(&origin) {
                 continue;
             }
-            let node = match nodes.get_mut(&*lowercase_wire_cow(rec.owner().as_wire())) {
-                Some(node) => node,
-                None => {
+            if node.is_none() || run != rec.owner().as_wire() {
+                run.clear();
+                run.extend_from_slice(rec.owner().as_wire());
+                if !nodes.contains_key(&*lowercase_wire_cow(rec.owner().as_wire())) {
                     let set = RRset::new(rtype, ttl, [rec.rdata()]);
                     // An owned owner written in lower case (the usual) is moved in, not copied.
                     let owner = if rec.owner().is_lowercase() {
@@ -285,10 +290,16 @@ impl Zone {
                         nodes.insert(Name::from_lowercase_wire(p), Node::default());
                         k += 1;
                     }
-                    nodes.entry(owner).or_default().rrsets.push(set);
+                    let new = nodes.entry(owner).or_default();
+                    new.rrsets.push(set);
                     record_count += 1;
+                    node = Some(new);
                     continue;
                 }
+                node = nodes.get_mut(&*lowercase_wire_cow(rec.owner().as_wire()));
+            }
+            let Some(node) = node.as_deref_mut() else {
+                unreachable!("the run's node was found or made above");
             };
             let rdata = rec.rdata();
             match node.rrsets.iter_mut().find(|r| r.rtype == rtype) {

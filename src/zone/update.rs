@@ -26,7 +26,7 @@ use rustc_hash::FxHashMap;
 use super::check::{check_entries, Finding, Severity};
 use super::edit::{Change, EditError, EditOp};
 use super::name::{self, Name};
-use super::parse::Entry;
+use super::parse::{Entries, Entry};
 use super::rdata::{rdata_to_text, RType};
 use super::serial::serial_gt;
 use super::{Node, RRset, Soa, Zone};
@@ -477,8 +477,7 @@ impl<'z> Work<'z> {
                 }
             }
         }
-        let file: Arc<Path> = Arc::from(cx.file);
-        let mut entries = Vec::new();
+        let mut entries = Entries::default();
         for n in &names {
             let Some(node) = self.current(n) else {
                 continue;
@@ -486,13 +485,13 @@ impl<'z> Work<'z> {
             for set in &node.rrsets {
                 for rdata in set.rdatas() {
                     entries.push(Entry {
-                        file: file.clone(),
+                        file: cx.file,
                         line: 0,
                         end_line: 0,
-                        owner: n.clone(),
+                        owner: n,
                         ttl: set.ttl,
                         rtype: set.rtype,
-                        rdata: rdata.to_vec(),
+                        rdata,
                     });
                 }
             }
