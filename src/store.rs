@@ -105,7 +105,13 @@ pub fn zone_from_text(
     stamp: Option<FileStamp>,
     content_hash: u64,
 ) -> Result<LoadedZone, LoadError> {
-    zone_from_entries(parse(text, path, origin)?, path, origin, stamp, content_hash)
+    zone_from_entries(
+        parse(text, path, origin)?,
+        path,
+        origin,
+        stamp,
+        content_hash,
+    )
 }
 
 /// The records of the zone file at `path` and the `$TTL` in effect at its end.

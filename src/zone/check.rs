@@ -229,18 +229,6 @@ struct Index<'a> {
     dnames: FxHashMap<&'a [u8], usize>,
 }
 
-/// Wire bytes of the suffix of wire name `name` after `n` labels.
-fn suffix_wire(name: &[u8], n: usize) -> &[u8] {
-    let mut pos = 0;
-    for _ in 0..n {
-        if name[pos] == 0 {
-            break;
-        }
-        pos += 1 + name[pos] as usize;
-    }
-    &name[pos..]
-}
-
 /// Number of labels of wire name `name`, not counting the root.
 fn label_count(name: &[u8]) -> usize {
     let (mut pos, mut n) = (0, 0);
@@ -341,7 +329,7 @@ impl<'a> Index<'a> {
         let apex_len = self.origin.wire_len();
         let mut k = 1;
         loop {
-            let p = suffix_wire(owner, k);
+            let p = name::suffix_wire_at(owner, k);
             if p.len() < apex_len || self.nodes.contains_key(p) {
                 break;
             }
@@ -451,7 +439,7 @@ impl<'a> Index<'a> {
         } else {
             0
         };
-        (1..=below).map(move |k| suffix_wire(name, k))
+        (1..=below).map(move |k| name::suffix_wire_at(name, k))
     }
 
     /// The topmost delegation point strictly above `name` (below the apex), with its first NS.

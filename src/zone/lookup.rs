@@ -9,7 +9,7 @@
 use smallvec::SmallVec;
 
 use super::name::{wire_is_subdomain, Name, MAX_NAME_LEN};
-use super::{Node, Packed, RRset, RType, Zone};
+use super::{Node, Packed, RRsetRef, RType, Zone};
 
 /// Longest CNAME/DNAME chain followed inside one zone before giving up (loops end here too).
 const MAX_CHAIN: usize = 12;
@@ -252,13 +252,13 @@ fn answer_from_node<'z>(
 ) -> Step {
     let owner = || owner_for(current, zone_owner);
     if qtype == RType::ANY {
-        if node.rrsets.is_empty() {
+        if node.is_empty() {
             negative_soa(zone, ans);
         } else if opts.minimal_any {
-            let set = &node.rrsets[0];
+            let set = node.rrsets().next().expect("the node is not empty");
             ans.answer.push(rrset(owner(), set));
         } else {
-            for set in &node.rrsets {
+            for set in node.rrsets() {
                 ans.answer.push(rrset(owner(), set));
             }
         }
@@ -284,7 +284,7 @@ fn answer_from_node<'z>(
     Step::Done
 }
 
-fn rrset<'z>(owner: Owner<'z>, set: &'z RRset) -> Rrset<'z> {
+fn rrset<'z>(owner: Owner<'z>, set: RRsetRef<'z>) -> Rrset<'z> {
     Rrset {
         owner,
         rtype: set.rtype,
@@ -330,7 +330,7 @@ fn glue_for<'z>(zone: &'z Zone, target_wire: &[u8], ans: &mut Answer<'z>) {
 }
 
 /// Additional-section processing for NS, MX and SRV answers (RFC 1035 §3.3, RFC 2782).
-fn add_additional<'z>(zone: &'z Zone, set: &'z RRset, ans: &mut Answer<'z>) {
+fn add_additional<'z>(zone: &'z Zone, set: RRsetRef<'z>, ans: &mut Answer<'z>) {
     let offset = match set.rtype {
         RType::NS => 0,
         RType::MX => 2,

@@ -168,14 +168,7 @@ impl Name {
 
     /// Wire bytes of the suffix that starts after `n` labels (a view, no allocation).
     pub fn suffix_wire(&self, n: usize) -> &[u8] {
-        let mut pos = 0;
-        for _ in 0..n {
-            if self.0[pos] == 0 {
-                break;
-            }
-            pos += 1 + self.0[pos] as usize;
-        }
-        &self.0[pos..]
+        suffix_wire_at(&self.0, n)
     }
 
     /// Is `self` equal to or below `ancestor` (ASCII case-insensitively)?
@@ -400,6 +393,18 @@ pub fn has_ascii_uppercase(bytes: &[u8]) -> bool {
         }
     }
     chunks.remainder().iter().any(u8::is_ascii_uppercase)
+}
+
+/// The wire bytes of wire name `wire` after its first `n` labels (the root if it has fewer).
+pub fn suffix_wire_at(wire: &[u8], n: usize) -> &[u8] {
+    let mut pos = 0;
+    for _ in 0..n {
+        if wire[pos] == 0 {
+            break;
+        }
+        pos += 1 + wire[pos] as usize;
+    }
+    &wire[pos..]
 }
 
 /// Is wire name `name` equal to or below wire name `ancestor`, ASCII case-insensitively?

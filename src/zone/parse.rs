@@ -390,10 +390,7 @@ pub fn parse_zone_with_end_ttl(
 ) -> Result<(Entries, Option<u32>), ParseError> {
     let mut reader = Reader {
         load_include,
-        entries: Entries::for_text(
-            text.bytes().filter(|&b| b == b'\n').count() + 1,
-            text.len(),
-        ),
+        entries: Entries::for_text(text.bytes().filter(|&b| b == b'\n').count() + 1, text.len()),
     };
     let scope = Scope {
         origin: origin.clone(),

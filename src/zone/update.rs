@@ -262,11 +262,12 @@ impl<'z> Work<'z> {
                 if rtype == RType::DNAME || (rtype == RType::NS && lower != *origin) {
                     self.cuts.push(lower.clone());
                 }
-                let node = self.node_for_add(&lower);
-                match node.rrsets.iter_mut().find(|s| s.rtype == rtype) {
-                    Some(set) => set.push(rdata),
-                    None => node.rrsets.push(RRset::new(rtype, ttl, [rdata])),
-                }
+                self.node_for_add(&lower).update(|sets| {
+                    match sets.iter_mut().find(|s| s.rtype == rtype) {
+                        Some(set) => set.push(rdata),
+                        None => sets.push(RRset::new(rtype, ttl, [rdata])),
+                    }
+                });
                 Ok(resolved(ttl))
             }
             EditOp::Set {
@@ -309,11 +310,12 @@ impl<'z> Work<'z> {
                     self.cuts.push(lower.clone());
                 }
                 let set = RRset::new(rtype, ttl, &unique);
-                let node = self.node_for_add(&lower);
-                match node.rrsets.iter_mut().find(|s| s.rtype == rtype) {
-                    Some(old) => *old = set,
-                    None => node.rrsets.push(set),
-                }
+                self.node_for_add(&lower).update(|sets| {
+                    match sets.iter_mut().find(|s| s.rtype == rtype) {
+                        Some(old) => *old = set,
+                        None => sets.push(set),
+                    }
+                });
                 Ok(resolved)
             }
             EditOp::Del {
@@ -327,8 +329,7 @@ impl<'z> Work<'z> {
                 };
                 self.refuse_included(&lower, |r| matches(r.rtype, &r.rdata), cx)?;
                 let found = self.current(&lower).is_some_and(|n| {
-                    n.rrsets
-                        .iter()
+                    n.rrsets()
                         .any(|s| s.rdatas().iter().any(|d| matches(s.rtype, d)))
                 });
                 if !found {
@@ -345,11 +346,12 @@ impl<'z> Work<'z> {
                     .touch(&lower)
                     .as_mut()
                     .expect("a node with a matching record exists");
-                for set in &mut node.rrsets {
-                    let rtype = set.rtype;
-                    set.retain(|d| !matches(rtype, d));
-                }
-                node.rrsets.retain(|s| !s.is_empty());
+                node.update(|sets| {
+                    for set in sets {
+                        let rtype = set.rtype;
+                        set.retain(|d| !matches(rtype, d));
+                    }
+                });
                 Ok(op.clone())
             }
         }
@@ -367,17 +369,18 @@ impl<'z> Work<'z> {
             return;
         }
         let apex = self.touch(&origin).as_mut().expect("the apex exists");
-        let soa = apex
-            .rrsets
-            .iter_mut()
-            .find(|s| s.rtype == RType::SOA)
-            .expect("checked above");
-        soa.map(|rdata| {
-            let mut rdata = rdata.to_vec();
-            if let Some(at) = Soa::serial_offset(&rdata).filter(|&at| at + 4 <= rdata.len()) {
-                rdata[at..at + 4].copy_from_slice(&serial.to_be_bytes());
-            }
-            rdata
+        apex.update(|sets| {
+            let soa = sets
+                .iter_mut()
+                .find(|s| s.rtype == RType::SOA)
+                .expect("checked above");
+            soa.map(|rdata| {
+                let mut rdata = rdata.to_vec();
+                if let Some(at) = Soa::serial_offset(&rdata).filter(|&at| at + 4 <= rdata.len()) {
+                    rdata[at..at + 4].copy_from_slice(&serial.to_be_bytes());
+                }
+                rdata
+            });
         });
     }
 
@@ -465,7 +468,7 @@ impl<'z> Work<'z> {
             .collect();
         for n in &sources {
             if let Some(node) = self.current(n) {
-                for set in &node.rrsets {
+                for set in node.rrsets() {
                     for rdata in set.rdatas() {
                         if let Some(t) = target(set.rtype, rdata) {
                             let t = t.to_lowercase();
@@ -482,7 +485,7 @@ impl<'z> Work<'z> {
             let Some(node) = self.current(n) else {
                 continue;
             };
-            for set in &node.rrsets {
+            for set in node.rrsets() {
                 for rdata in set.rdatas() {
                     entries.push(Entry {
                         file: cx.file,
@@ -598,7 +601,7 @@ fn target(rtype: RType, rdata: &[u8]) -> Option<Name> {
 }
 
 fn count(node: Option<&Node>) -> usize {
-    node.map_or(0, |n| n.rrsets.iter().map(RRset::len).sum())
+    node.map_or(0, Node::record_count)
 }
 
 /// One record, for the change list.
@@ -629,7 +632,7 @@ impl Rec<'_> {
 
 fn records<'a>(owner: &'a Name, node: Option<&'a Node>) -> Vec<Rec<'a>> {
     node.into_iter()
-        .flat_map(|n| &n.rrsets)
+        .flat_map(Node::rrsets)
         .flat_map(|s| {
             s.rdatas().iter().map(move |d| Rec {
                 owner,
