@@ -170,15 +170,23 @@ pub fn clear(path: &Path) -> io::Result<()> {
     }
 }
 
-/// Moves a journal that does not fit the zone file aside (`ORIGIN.jnl.unapplied-UNIXTIME`), so
-/// nothing in it is lost; returns the new path.
-pub fn set_aside(path: &Path, now: i64) -> io::Result<PathBuf> {
-    let mut to = path.as_os_str().to_owned();
-    to.push(format!(".unapplied-{now}"));
-    let to = PathBuf::from(to);
-    fs::rename(path, &to)?;
+/// Moves a journal that does not fit the zone file aside, so nothing in it is lost and it is
+/// not replayed again: `ORIGIN.jnl` and its [`flushing_path`], whichever exist, get the suffix
+/// `.unapplied-UNIXTIME`. Returns the new paths.
+pub fn set_aside(path: &Path, now: i64) -> io::Result<Vec<PathBuf>> {
+    let mut moved = Vec::new();
+    for from in [flushing_path(path), path.to_path_buf()] {
+        let mut to = from.as_os_str().to_owned();
+        to.push(format!(".unapplied-{now}"));
+        let to = PathBuf::from(to);
+        match fs::rename(&from, &to) {
+            Ok(()) => moved.push(to),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+            Err(e) => return Err(e),
+        }
+    }
     store::sync_dir(path.parent().expect("a journal path has a directory"))?;
-    Ok(to)
+    Ok(moved)
 }
 
 #[cfg(test)]

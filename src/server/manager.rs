@@ -387,21 +387,29 @@ impl Manager {
         };
         let mut ops = Vec::new();
         let mut applied = 0;
+        let cx = update::Context {
+            file: &state.file,
+            default_ttl: state.default_ttl,
+            included: &state.included,
+        };
         for txn in &txns {
             let current = zone.serial().unwrap_or(0);
             if txn.from != current {
                 if !serial_gt(txn.to, current) {
-                    continue; // already in the file
+                    if update::holds(&zone, &txn.ops, &cx) {
+                        continue; // already in the file
+                    }
+                    // The file's serial is past the transaction but the file lacks its edits:
+                    // it was edited by hand while the server was stopped. Which should win is
+                    // the operator's call; nothing is applied or dropped.
+                    let aside = journal::set_aside(&path, now_unix());
+                    tracing::error!(zone = %k, "journal transaction {} → {} is not in the file, whose serial {current} is at or past it (was the file edited while the server was stopped?); journal moved aside ({aside:?}), not replayed: apply its edits again if they are still wanted", txn.from, txn.to);
+                    return;
                 }
                 let aside = journal::set_aside(&path, now_unix());
                 tracing::error!(zone = %k, "journal transaction {} → {} does not follow the file's serial {current}; journal moved aside ({aside:?}), not replayed", txn.from, txn.to);
                 return;
             }
-            let cx = update::Context {
-                file: &state.file,
-                default_ttl: state.default_ttl,
-                included: &state.included,
-            };
             let result = if txn.ops.is_empty() {
                 update::set_serial(&zone, txn.to)
             } else {

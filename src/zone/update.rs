@@ -71,6 +71,20 @@ pub struct Update {
     pub warnings: Vec<Finding>,
 }
 
+/// Does `zone` hold what `ops` do already: is each of them a no-op on it (a `del` that finds
+/// nothing counting as done)? Tells a journaled transaction already written into the zone file
+/// from one the file lacks.
+pub fn holds(zone: &Zone, ops: &[EditOp], cx: &Context<'_>) -> bool {
+    // If the zone holds them all, no op changes it, so each is tried on the zone as it is.
+    ops.iter().all(
+        |op| match update(zone, std::slice::from_ref(op), cx, |s| s.wrapping_add(1)) {
+            Ok(u) => u.changes.is_empty(),
+            Err(EditError::NotFound { .. }) => matches!(op, EditOp::Del { .. }),
+            Err(_) => false,
+        },
+    )
+}
+
 /// Applies `ops` in order, all or nothing, then sets the serial to `new_serial(old)`, which must
 /// be greater under RFC 1982. A no-op (nothing changed) returns the zone as it is and does not
 /// call `new_serial`.

@@ -322,3 +322,76 @@ fn acknowledged_edits_survive_sigkill_in_the_middle_of_a_stream() {
         acked.len()
     );
 }
+
+/// A journal left by a stopped server, then the zone file edited by hand with its serial raised
+/// to the journal's: a journaled edit the file holds is not applied twice, and one it lacks is
+/// neither applied over the hand edit nor dropped, but moved aside with an error that says so.
+#[test]
+fn a_journal_overtaken_by_a_hand_edit_is_cleared_if_the_file_holds_it_else_set_aside() {
+    use zonectl::journal::{self, Txn};
+    use zonectl::zone::edit::EditOp;
+    use zonectl::zone::{Name, RType};
+
+    let origin = Name::parse("test.example.", None).expect("name");
+    for (hand_edit, held) in [("late TXT late\n", true), ("other TXT hand\n", false)] {
+        let dir = zones_dir();
+        let zones = dir.path().join("zones");
+        let jnl = journal::path(&zones, &origin);
+        let txn = Txn {
+            from: 1,
+            to: 2,
+            time: 1_764_374_400,
+            ops: vec![EditOp::Add {
+                owner: Name::parse("late.test.example.", None).expect("name"),
+                rtype: RType::TXT,
+                ttl: Some(3600),
+                rdata: b"\x04late".to_vec(),
+            }],
+        };
+        journal::append(&jnl, &origin, &txn).expect("journal");
+        let file = zones.join("test.example.zone");
+        let text = small_zone(2, hand_edit);
+        fs::write(&file, &text).expect("hand edit");
+
+        let server = ServeProcess::start(&zones, &dir.path().join("ctl.sock"), dir.path());
+        let late = server.query(Udp, "late.test.example.", RecordType::TXT);
+        let other = server.query(Udp, "other.test.example.", RecordType::TXT);
+        let aside: Vec<String> = fs::read_dir(jnl.parent().expect("journal dir"))
+            .expect("journal dir")
+            .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+            .filter(|n| n.contains(".unapplied-"))
+            .collect();
+        let log = server.log();
+        if held {
+            assert_eq!(late.answers.len(), 1, "{late}\n{log}");
+            assert!(aside.is_empty(), "{aside:?}\n{log}");
+            assert!(!log.contains("ERROR"), "{log}");
+        } else {
+            assert_eq!(
+                late.answers.len(),
+                0,
+                "not applied over the hand edit: {late}"
+            );
+            assert_eq!(
+                other.answers.len(),
+                1,
+                "the hand edit is served: {other}\n{log}"
+            );
+            assert_eq!(
+                aside.len(),
+                1,
+                "the journal is kept aside: {aside:?}\n{log}"
+            );
+            assert!(
+                log.contains("journal transaction 1 → 2 is not in the file, whose serial 2"),
+                "{log}"
+            );
+        }
+        assert!(!jnl.exists(), "nothing is left to replay at the next start");
+        assert_eq!(
+            fs::read_to_string(&file).expect("file"),
+            text,
+            "file unchanged"
+        );
+    }
+}

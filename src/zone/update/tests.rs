@@ -289,3 +289,26 @@ fn set_serial_changes_only_the_serial() {
     };
     assert_eq!(strip(&z), strip(&zone));
 }
+
+#[test]
+fn holds_tells_edits_the_zone_has_from_edits_it_lacks() {
+    let zone = load(APPLE);
+    let holds = |batch: &str| holds(&zone, &ops(batch), &cx());
+    // Held: records present, an RRset exactly as set, deletions of what is not there.
+    assert!(holds("add mail.apple.example. A 3600 192.0.2.25"));
+    assert!(holds(
+        "set mail.apple.example. AAAA 3600 2001:db8:a::25\ndel gone.apple.example."
+    ));
+    assert!(holds("del ns.apple.example. A 192.0.2.99"));
+    assert!(holds(""));
+    // Lacked: a missing record, an RRset that differs (records or TTL), a record still there.
+    assert!(!holds("add mail.apple.example. A 3600 192.0.2.99"));
+    assert!(!holds(
+        "set mail.apple.example. A 3600 192.0.2.25\nset mail.apple.example. A 3600 192.0.2.99"
+    ));
+    assert!(!holds("set mail.apple.example. A 60 192.0.2.25"));
+    assert!(!holds("del ns.apple.example. A 192.0.2.53"));
+    assert!(!holds(
+        "add mail.apple.example. A 3600 192.0.2.25\ndel ns.apple.example."
+    ));
+}
