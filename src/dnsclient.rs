@@ -61,10 +61,7 @@ pub struct Response {
 /// Why a query got no usable answer.
 #[derive(Debug, thiserror::Error)]
 pub enum QueryError {
-    #[error(
-        "no answer from {addr} over {transport}: is the server listening there? \
-         (pass --server ADDR:PORT)"
-    )]
+    #[error("no answer from {addr} over {transport}: is a DNS server listening there?")]
     NoAnswer {
         addr: SocketAddr,
         transport: &'static str,

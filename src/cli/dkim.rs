@@ -313,7 +313,7 @@ impl<'a> Ctx<'a> {
 
     /// The TXT RDATAs and TTL served for `owner`, asked at `--server`.
     fn served_txt(&self, owner: &Name) -> anyhow::Result<(Vec<Vec<u8>>, Option<u32>)> {
-        let resp = dnsclient::query(self.o.server, owner, RType::TXT)?;
+        let resp = super::ask_server(self.o.server, owner, RType::TXT)?;
         let recs: Vec<&dnsclient::Record> = resp
             .answer
             .iter()

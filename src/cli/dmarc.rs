@@ -651,16 +651,12 @@ fn spf_facts(dns: &ServedDns, zone: &Zone) -> SpfFacts {
     }
 }
 
-/// The includes and redirects in `node`'s tree whose record could not be fetched (the check
-/// notes them `unresolved (why): counted as 1`), as `DOMAIN: TERM`.
+/// The includes and redirects in `node`'s tree whose record could not be fetched, as
+/// `DOMAIN: TERM (WHY)`.
 fn unresolved_terms(node: &spf::RecordNode, out: &mut Vec<String>) {
     for term in &node.terms {
-        if term
-            .note
-            .as_deref()
-            .is_some_and(|n| n.starts_with("unresolved"))
-        {
-            out.push(format!("{}: {}", node.domain, term.text));
+        if let Some(why) = &term.unresolved {
+            out.push(format!("{}: {} ({why})", node.domain, term.text));
         }
         if let Some(child) = &term.child {
             unresolved_terms(child, out);

@@ -32,7 +32,6 @@ use super::Settings;
 use crate::control::{
     self, ClientError, EditChange, EditDone, OpWire, Request, Response, ZoneStatus,
 };
-use crate::dnsclient;
 use crate::store;
 use crate::zone::edit::{apply_edits, op_from_args, parse_batch, set_serial, EditOp};
 use crate::zone::rdata::rdata_to_text;
@@ -750,7 +749,7 @@ fn owner_and_type(line: &str) -> anyhow::Result<(Name, RType)> {
 /// new serial and every added record are answered and every removed one is not. A record the
 /// server answers with a referral for (glue below a delegation) is not checked.
 fn verify(addr: SocketAddr, t: &Target, done: &EditDone) -> anyhow::Result<String> {
-    let soa = dnsclient::query(addr, &t.origin, RType::SOA)?;
+    let soa = super::ask_server(addr, &t.origin, RType::SOA)?;
     let serial = soa
         .answer
         .iter()
@@ -796,7 +795,7 @@ fn verify(addr: SocketAddr, t: &Target, done: &EditDone) -> anyhow::Result<Strin
         if rtype == RType::OPT || (128..=255).contains(&rtype.0) {
             continue; // meta types cannot be asked for
         }
-        let resp = dnsclient::query(addr, &owner, rtype)?;
+        let resp = super::ask_server(addr, &owner, rtype)?;
         let referral = !resp.authoritative;
         let said: Vec<String> = resp
             .answer

@@ -162,6 +162,20 @@ impl Cli {
     }
 }
 
+/// Asks the server the edit verbs check their edits on (`--server`) for `name`/`rtype`.
+fn ask_server(
+    server: SocketAddr,
+    name: &crate::zone::Name,
+    rtype: crate::zone::RType,
+) -> anyhow::Result<crate::dnsclient::Response> {
+    crate::dnsclient::query(server, name, rtype).map_err(|e| match e {
+        crate::dnsclient::QueryError::NoAnswer { .. } => {
+            anyhow::anyhow!("{e} (pass --server ADDR:PORT)")
+        }
+        e => e.into(),
+    })
+}
+
 /// Parses the command line and runs the command. Usage errors exit 2 (clap), failures 1.
 pub fn run() -> ExitCode {
     let cli = Cli::parse();

@@ -34,7 +34,7 @@ pub struct SpfFacts {
 pub enum SpfVerdict {
     /// The check ran: its errors (empty if valid), the DNS lookups the record costs through
     /// includes (RFC 7208 §4.6.4 allows 10), its warnings, and the includes or redirects it
-    /// could not resolve (their own lookups are not in `lookups`).
+    /// could not resolve, each with why (their own lookups are not in `lookups`).
     Checked {
         errors: Vec<String>,
         lookups: u32,
@@ -195,7 +195,7 @@ pub fn check(facts: &Facts) -> Readiness {
             Status::Unknown,
             format!(
                 "{lookups} DNS lookup(s) counted, but not resolved: {}; their own lookups may \
-                 pass the limit of 10 (pass --resolver IP:PORT)",
+                 pass the limit of 10",
                 unresolved.join(", ")
             ),
         ),

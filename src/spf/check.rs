@@ -67,6 +67,9 @@ pub struct TermNode {
     pub lookups: u32,
     /// A remark on this term (unresolved, void, ignored, macro).
     pub note: Option<String>,
+    /// Why the record an include or redirect names could not be fetched, if it could not.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unresolved: Option<String>,
     /// The included or redirected-to record.
     pub child: Option<RecordNode>,
 }
@@ -251,6 +254,7 @@ impl Checker<'_> {
             meaning: explain(term),
             lookups: u32::from(term.queries_dns()),
             note: None,
+            unresolved: None,
             child: None,
         };
         match &term.kind {
@@ -401,6 +405,7 @@ impl Checker<'_> {
             )),
             RecordLookup::Unavailable(why) => {
                 node.note = Some(format!("unresolved ({why}): counted as 1"));
+                node.unresolved = Some(why.clone());
                 self.warnings.push(format!(
                     "{domain}: {}: not resolved ({why}); its own lookups are not counted",
                     node.text

@@ -9,7 +9,7 @@
 use std::net::SocketAddr;
 
 use super::eval::{DnsAnswer, Resolver};
-use crate::dnsclient::{self, QueryError, Response, RCODE_NOERROR, RCODE_NXDOMAIN};
+use crate::dnsclient::{self, Response, RCODE_NOERROR, RCODE_NXDOMAIN};
 use crate::zone::{Name, RType};
 
 /// Asks one DNS server.
@@ -24,13 +24,7 @@ impl DnsResolver {
     }
 
     fn exchange(&self, name: &Name, rtype: RType) -> Result<Response, String> {
-        dnsclient::query_recursive(self.server, name, rtype).map_err(|e| match e {
-            // The client's hint names `--server`, the flag of the edit verbs.
-            QueryError::NoAnswer { addr, transport } => {
-                format!("no answer from {addr} over {transport}")
-            }
-            e => e.to_string(),
-        })
+        dnsclient::query_recursive(self.server, name, rtype).map_err(|e| e.to_string())
     }
 }
 

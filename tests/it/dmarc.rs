@@ -11,7 +11,7 @@ use std::fs;
 use hickory_proto::op::ResponseCode;
 use hickory_proto::rr::RecordType;
 
-use crate::harness::{txt_answers, Ctl, TestServer, BOTH};
+use crate::harness::{free_port, txt_answers, Ctl, TestServer, BOTH};
 
 const APPLE: &str = "apple.example.zone";
 
@@ -604,6 +604,16 @@ _dmarc IN TXT \"v=DMARC1; p=none; rua=mailto:d@spf.example\"
     );
     assert!(line.contains("--resolver"), "{out}");
     assert!(out.stdout.contains("not ready (spf unknown"), "{out}");
+
+    // A resolver that does not answer is named as such, with no hint at the edit verbs' flag.
+    let nowhere = format!("127.0.0.1:{}", free_port());
+    let out = check_spf_zone(ours, &["--resolver", &nowhere]);
+    let line = readiness_line(&out, "spf");
+    assert!(
+        line.contains(&format!("no answer from {nowhere} over UDP")),
+        "{out}"
+    );
+    assert!(!out.stdout.contains("--server"), "{out}");
 
     let resolver = vendor.addr.to_string();
     let out = check_spf_zone(ours, &["--resolver", &resolver]);

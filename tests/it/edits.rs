@@ -711,6 +711,7 @@ fn an_edit_that_cannot_be_verified_exits_1() {
     ]);
     assert_eq!(out.code, 1, "{out}");
     assert!(out.stderr.contains("no answer from"), "{out}");
+    assert!(out.stderr.contains("(pass --server ADDR:PORT)"), "{out}");
     assert!(
         out.stderr.contains("the server acknowledged the edit"),
         "{out}"
