@@ -110,14 +110,6 @@ pub enum EditError {
     /// A `del` matched nothing.
     #[error("nothing to delete: the zone has no {what}; `zonectl record show` lists what it has")]
     NotFound { what: String },
-    /// A `del` of one record matched several identical copies written in the file.
-    #[error(
-        "{record} is written {} times (lines {}); delete the copies by hand, or `del` the \
-         RRset and add the record back",
-        .lines.len(),
-        .lines.iter().map(usize::to_string).collect::<Vec<_>>().join(", ")
-    )]
-    Duplicate { record: String, lines: Vec<usize> },
     /// The record to change lives in a file included with `$INCLUDE`.
     #[error(
         "{record} is in {}:{line}, a file included with $INCLUDE, which zonectl does not edit; \
@@ -642,22 +634,7 @@ impl<'a> Doc<'a> {
             return Err(EditError::NotFound { what });
         }
         self.refuse_included(&found)?;
-        if rdata.is_some() && found.len() > 1 {
-            let lines = found
-                .iter()
-                .filter_map(|loc| match loc {
-                    Loc::Slot(i) => match self.seq[*i] {
-                        Slot::Orig { k, .. } => Some(self.layout.records[k].line),
-                        _ => None,
-                    },
-                    Loc::Included(_) => None,
-                })
-                .collect();
-            return Err(EditError::Duplicate {
-                record: self.rec(found[0]).presentation(),
-                lines,
-            });
-        }
+        // A record written more than once is one record in the zone: every copy goes.
         for loc in found {
             self.kill(loc);
         }
@@ -671,7 +648,15 @@ impl<'a> Doc<'a> {
         let mut added: Vec<&Rec> = Vec::new();
         for slot in &self.seq {
             match slot {
-                Slot::Orig { k, live: false } => removed.push(&self.main[*k]),
+                // A record written more than once is one record of the zone: listed once.
+                Slot::Orig { k, live: false }
+                    if !removed.iter().any(|r| {
+                        let gone = &self.main[*k];
+                        r.is(&gone.owner, gone.rtype, &gone.rdata)
+                    }) =>
+                {
+                    removed.push(&self.main[*k])
+                }
                 Slot::New { rec, live: true } => added.push(rec),
                 _ => {}
             }
@@ -1515,6 +1500,20 @@ mod tests {
         )
     }
 
+    #[test]
+    fn deleting_a_record_written_twice_deletes_both_copies() {
+        let text = format!("{APPLE}mail IN A 192.0.2.25\n");
+        let out = apply(&text, "apple.example.", "del mail A 192.0.2.25").unwrap();
+        assert!(!out.text.contains("192.0.2.25\n"), "{}", out.text);
+        assert!(out.text.contains("2001:db8:a::25"), "{}", out.text);
+        let removed: Vec<_> = out.changes.iter().map(|c| c.old.clone()).collect();
+        assert_eq!(
+            removed,
+            [Some("mail.apple.example. 3600 IN A 192.0.2.25".to_owned())],
+            "one record, as served"
+        );
+    }
+
     /// Applies a batch that must succeed, and checks the records of the result (see [`verify`]).
     fn ok(text: &str, origin: &str, batch: &str) -> EditOutcome {
         let out = apply(text, origin, batch).unwrap_or_else(|e| panic!("{batch}: {e}"));
@@ -2234,20 +2233,6 @@ ns1 A 192.0.2.1
             let e = apply(APPLE, "apple.example.", batch).unwrap_err();
             assert!(check(&e), "{batch}: {e}");
         }
-        // A duplicate record written twice.
-        let text = format!("{APPLE}mail IN A 192.0.2.25\n");
-        let e = apply(&text, "apple.example.", "del mail A 192.0.2.25").unwrap_err();
-        assert_eq!(
-            e,
-            EditError::Duplicate {
-                record: "mail.apple.example. 3600 IN A 192.0.2.25".into(),
-                lines: vec![19, 25]
-            }
-        );
-        assert!(
-            e.to_string().contains("written 2 times (lines 19, 25)"),
-            "{e}"
-        );
         // A file that does not parse.
         let e = apply(
             "@ SOA ns1 h 1 2 3 4 5\nwww A 192.0.2.300\n",

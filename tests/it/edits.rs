@@ -815,6 +815,27 @@ fn the_zone_file_follows_an_acknowledged_edit_on_its_own() {
     );
 }
 
+/// A record written twice in the file is one record served; deleting it through the server
+/// deletes both lines from the file, as the served zone has it, rather than leave the write of
+/// an acknowledged edit failing.
+#[test]
+fn deleting_a_record_written_twice_removes_both_lines() {
+    let s = server(7, "www  IN A   192.0.2.80\n");
+    let out = s.edit_incr(&["record", "del", "test.example", "www", "A", "192.0.2.80"]);
+    assert_eq!(out.code, 0, "{out}");
+    let raw = || fs::read_to_string(s.zone_path(ZONE)).expect("reading the zone file");
+    let journal = s.zones_dir().join(".journal/test.example.jnl");
+    assert!(
+        crate::harness::wait_until(std::time::Duration::from_secs(10), || {
+            !raw().contains("192.0.2.80") && !journal.exists()
+        }),
+        "the file after 10 s:\n{}",
+        raw()
+    );
+    assert!(raw().contains(" 8 "), "serial 8 in the file:\n{}", raw());
+    assert_kzonecheck(&s.zone_path(ZONE), "test.example.");
+}
+
 /// A hand edit of the file made without `freeze` while edits wait to be written (here a 3 s
 /// `zonefile_sync_ms` leaves time for it): nothing is lost. The server writes its edits on top
 /// of the hand-edited text, raises the serial past the hand edit's, and serves both.
