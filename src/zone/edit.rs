@@ -40,6 +40,7 @@ use super::parse::{
 };
 use super::rdata::{rdata_from_text, rdata_to_text, txt_from_value, RType};
 use super::serial::serial_gt;
+use super::update::presentation;
 use super::Soa;
 
 /// One change to a zone's records.
@@ -216,14 +217,13 @@ pub fn apply_edits(
             new: serial,
         });
     }
-    let (text, warnings) = doc.finish(serial, load_include)?;
+    let done = doc.finish(serial, load_include)?;
     Ok(EditOutcome {
-        text,
-        // Again: a replaced SOA is now listed with its new serial.
-        changes: doc.changes(),
+        text: done.text,
+        changes: done.changes,
         old_serial,
         new_serial: serial,
-        warnings,
+        warnings: done.warnings,
     })
 }
 
@@ -237,11 +237,11 @@ pub fn set_serial(
     serial: u32,
     load_include: IncludeLoader<'_>,
 ) -> Result<String, EditError> {
-    let mut doc = Doc::load(text, file, origin, load_include)?;
+    let doc = Doc::load(text, file, origin, load_include)?;
     if serial == doc.old_serial {
         return Ok(text.to_owned());
     }
-    doc.finish(serial, load_include).map(|(text, _)| text)
+    doc.finish(serial, load_include).map(|done| done.text)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -279,13 +279,7 @@ impl Rec {
 
     /// `name TTL IN TYPE rdata`, as `record show` and zone files write it.
     fn presentation(&self) -> String {
-        format!(
-            "{} {} IN {} {}",
-            self.owner,
-            self.ttl,
-            self.rtype,
-            rdata_to_text(self.rtype, &self.rdata)
-        )
+        presentation(&self.owner, self.rtype, self.ttl, &self.rdata)
     }
 
     /// What identifies the record for the change list: the SOA without its serial, so a serial
@@ -310,8 +304,8 @@ enum Slot {
     Orig { k: usize, live: bool },
     /// The end of the original text: records placed after it are appended to the file.
     Eof,
-    /// A record added by the edit.
-    New { rec: Rec, live: bool },
+    /// A record added by the edit (boxed: a large file is millions of `Orig` slots).
+    New { rec: Box<Rec>, live: bool },
 }
 
 /// Where a record is: a slot of the main file or an included file's record.
@@ -358,6 +352,13 @@ struct Doc<'a> {
     old_serial: u32,
 }
 
+/// What [`Doc::finish`] made: the new text, the checks' warnings on it, and the changes.
+struct Finished {
+    text: String,
+    warnings: Vec<Finding>,
+    changes: Vec<Change>,
+}
+
 impl<'a> Doc<'a> {
     fn load(
         text: &'a str,
@@ -366,7 +367,6 @@ impl<'a> Doc<'a> {
         load_include: IncludeLoader<'_>,
     ) -> Result<Doc<'a>, EditError> {
         let entries = parse_zone(text, file, origin, load_include).map_err(EditError::Parse)?;
-        let layout = parse::record_layouts(text, file, origin).map_err(EditError::Parse)?;
         let old_serial = entries
             .iter()
             .find(|e| e.rtype == RType::SOA && e.owner.eq_ignore_case(origin))
@@ -375,18 +375,16 @@ impl<'a> Doc<'a> {
             .ok_or_else(|| EditError::NoSoa {
                 origin: origin.clone(),
             })?;
-        let mut main = Vec::with_capacity(layout.records.len());
+        let mut main = Vec::with_capacity(entries.len());
+        // The line of each of `main`, to pair it with its layout.
+        let mut lines = Vec::with_capacity(entries.len());
         let mut included = Vec::new();
         for e in &entries {
             // A file cannot include itself without looping, which the parser refuses, so the
             // path tells the main file's records from included ones.
             if *e.file == *file {
-                if layout.records.get(main.len()).map(|l| l.line) != Some(e.line) {
-                    return Err(EditError::Internal {
-                        detail: format!("no layout for the record at line {}", e.line),
-                    });
-                }
                 main.push(Rec::from(e));
+                lines.push(e.line);
             } else {
                 included.push(Included {
                     line: e.line,
@@ -395,6 +393,10 @@ impl<'a> Doc<'a> {
                 });
             }
         }
+        // Freed before the layout is made: a large file's parsed records, its records as edited
+        // here and its layout would otherwise all be held at once.
+        drop(entries);
+        let layout = parse::record_layouts(text, file, origin).map_err(EditError::Parse)?;
         if main.len() != layout.records.len() {
             return Err(EditError::Internal {
                 detail: format!(
@@ -402,6 +404,15 @@ impl<'a> Doc<'a> {
                     main.len(),
                     layout.records.len()
                 ),
+            });
+        }
+        if let Some((&line, _)) = lines
+            .iter()
+            .zip(&layout.records)
+            .find(|(&line, lay)| lay.line != line)
+        {
+            return Err(EditError::Internal {
+                detail: format!("no layout for the record at line {line}"),
             });
         }
         let style = Style::of(text, &layout, &main);
@@ -560,7 +571,13 @@ impl<'a> Doc<'a> {
             rtype,
             rdata: rdata.to_vec(),
         };
-        self.seq.insert(at + 1, Slot::New { rec, live: true });
+        self.seq.insert(
+            at + 1,
+            Slot::New {
+                rec: Box::new(rec),
+                live: true,
+            },
+        );
         Ok(())
     }
 
@@ -609,7 +626,13 @@ impl<'a> Doc<'a> {
                 rtype,
                 rdata: rdata.to_vec(),
             };
-            self.seq.insert(at + 1 + n, Slot::New { rec, live: true });
+            self.seq.insert(
+                at + 1 + n,
+                Slot::New {
+                    rec: Box::new(rec),
+                    live: true,
+                },
+            );
         }
         Ok(())
     }
@@ -694,10 +717,10 @@ impl<'a> Doc<'a> {
     /// Sets the serial, writes the text, reads it back and checks it. Returns the text and the
     /// checks' warnings.
     fn finish(
-        &mut self,
+        mut self,
         serial: u32,
         load_include: IncludeLoader<'_>,
-    ) -> Result<(String, Vec<Finding>), EditError> {
+    ) -> Result<Finished, EditError> {
         // The SOA that will be served: the first live one at the apex. An original SOA gets its
         // serial token rewritten; a new one (from `set`) is written with the serial.
         let soa = self
@@ -725,6 +748,11 @@ impl<'a> Doc<'a> {
             None => {}
         }
         let text = self.render(serial_at.clone());
+        // Now a replaced SOA is listed with its new serial.
+        let changes = self.changes();
+        // The layout, the largest part of a large file's `Doc`, is not needed past rendering:
+        // freed before the text is read back and checked.
+        drop(std::mem::take(&mut self.layout));
 
         let entries = parse_zone(&text, self.file, self.origin, load_include).map_err(|e| {
             EditError::Internal {
@@ -748,55 +776,36 @@ impl<'a> Doc<'a> {
             set_soa_serial(&mut rdata, serial);
             soa_rdata = Some((k, rdata));
         }
-        let mut want: Vec<(&[u8], RType, &[u8], u32)> = Vec::with_capacity(entries.len());
-        for slot in &self.seq {
-            let (rec, rdata) = match slot {
-                Slot::Orig { k, live: true } => match &soa_rdata {
-                    Some((soa_k, rdata)) if soa_k == k => (&self.main[*k], rdata),
-                    _ => (&self.main[*k], &self.main[*k].rdata),
-                },
-                Slot::New { rec, live: true } => (rec, &rec.rdata),
-                _ => continue,
-            };
-            want.push((rec.owner.as_wire(), rec.rtype, rdata.as_slice(), rec.ttl));
-        }
-        for inc in &self.included {
-            let r = &inc.rec;
-            want.push((r.owner.as_wire(), r.rtype, r.rdata.as_slice(), r.ttl));
-        }
-        let mut got: Vec<(&[u8], RType, &[u8], u32)> = entries
+        // The text read back holds the records wanted, in order: the main file's as the slots
+        // are written, and each included file's in between, as before. Compared in step, so a
+        // file of millions of records is not copied into lists to sort.
+        let main = self.seq.iter().filter_map(|slot| match slot {
+            Slot::Orig { k, live: true } => Some(match &soa_rdata {
+                Some((soa_k, rdata)) if soa_k == k => (&self.main[*k], rdata.as_slice()),
+                _ => (&self.main[*k], self.main[*k].rdata.as_slice()),
+            }),
+            Slot::New { rec, live: true } => Some((&**rec, rec.rdata.as_slice())),
+            _ => None,
+        });
+        let included = self
+            .included
             .iter()
-            .map(|e| (e.owner.as_wire(), e.rtype, e.rdata, e.ttl))
-            .collect();
-        want.sort();
-        got.sort();
-        if want != got {
-            let show = |v: &[(&[u8], RType, &[u8], u32)], other: &[(&[u8], RType, &[u8], u32)]| {
-                v.iter()
-                    .filter(|x| !other.contains(x))
-                    .map(|(o, t, d, ttl)| {
-                        let owner =
-                            Name::from_wire(o).map_or_else(|_| "?".into(), |n| n.to_string());
-                        format!("{owner} {ttl} {t} {}", rdata_to_text(*t, d))
-                    })
-                    .collect::<Vec<_>>()
-                    .join("; ")
-            };
-            return Err(EditError::Internal {
-                detail: format!(
-                    "expected [{}], read back [{}]",
-                    show(&want, &got),
-                    show(&got, &want)
-                ),
-            });
-        }
+            .map(|inc| (&inc.rec, inc.rec.rdata.as_slice()));
+        let read_main = entries.iter().filter(|e| *e.file == *self.file);
+        let read_included = entries.iter().filter(|e| *e.file != *self.file);
+        read_back_matches(main, read_main)?;
+        read_back_matches(included, read_included)?;
         let (errors, warnings): (Vec<Finding>, Vec<Finding>) = check_entries(self.origin, &entries)
             .into_iter()
             .partition(Finding::is_error);
         if !errors.is_empty() {
             return Err(EditError::Invalid { findings: errors });
         }
-        Ok((text, warnings))
+        Ok(Finished {
+            text,
+            warnings,
+            changes,
+        })
     }
 
     /// Byte range of the serial token of the main file's `k`th record (an SOA).
@@ -807,7 +816,7 @@ impl<'a> Doc<'a> {
             line: lay.line,
             reason: reason.to_owned(),
         };
-        let first = lay.spans.get(lay.rtype + 1).map(|s| &self.text[s.clone()]);
+        let first = lay.span(lay.rtype + 1).map(|s| &self.text[s]);
         if first == Some("\\#") {
             return Err(refuse(
                 "the SOA is written in RFC 3597 generic form (\\# length hex); write it as \
@@ -815,9 +824,7 @@ impl<'a> Doc<'a> {
             ));
         }
         let span = lay
-            .spans
-            .get(lay.rtype + 3)
-            .cloned()
+            .span(lay.rtype + 3)
             .ok_or_else(|| refuse("the SOA has no serial field"))?;
         let old = Soa::from_rdata(&self.main[k].rdata).map(|s| s.serial);
         let written = &self.text[span.clone()];
@@ -857,7 +864,7 @@ impl<'a> Doc<'a> {
                     let inherited = implicit_ttl(None, prev.map(|p| p.ttl), rec.rtype, &rec.rdata);
                     if lay.ttl.is_none() && lay.dollar_ttl.is_none() && inherited != rec.ttl {
                         let before = lay.class.unwrap_or(lay.rtype).min(lay.rtype);
-                        let at = lay.spans[before].start;
+                        let at = lay.span(before).expect("a laid-out token").start;
                         edits.push((at..at, format!("{} ", rec.ttl)));
                     }
                     if let Some((_, span, value)) = serial.as_ref().filter(|s| s.0 == *k) {
@@ -967,12 +974,11 @@ impl<'a> Doc<'a> {
             .find('\n')
             .map_or(lay.bytes.end, |n| start + n);
         let column = |index: Option<usize>| {
-            let span = lay.spans.get(index?)?;
+            let span = lay.span(index?)?;
             (span.start < first_line_end).then(|| display_width(&self.text[start..span.start]))
         };
         let rdata_start = lay
-            .spans
-            .get(lay.rtype + 1)
+            .span(lay.rtype + 1)
             .map_or(first_line_end, |s| s.start.min(first_line_end));
         Columns {
             ttl: column(lay.ttl),
@@ -990,7 +996,7 @@ impl Style {
         let (mut repeats, mut blank) = (0usize, 0usize);
         for (k, lay) in layout.records.iter().enumerate() {
             if let Some(i) = lay.owner {
-                let owner = &text[lay.spans[i].clone()];
+                let owner = &text[lay.span(i).expect("a laid-out token")];
                 if written_absolute(owner) {
                     absolute += 1;
                 } else {
@@ -1084,6 +1090,38 @@ fn display_width(s: &str) -> usize {
             col + 1
         }
     })
+}
+
+/// Do the records read back from the new text match the records wanted, in order? An error
+/// names the first that differs.
+fn read_back_matches<'r, 'e>(
+    mut want: impl Iterator<Item = (&'r Rec, &'r [u8])>,
+    mut got: impl Iterator<Item = Entry<'e>>,
+) -> Result<(), EditError> {
+    loop {
+        let (w, g) = (want.next(), got.next());
+        let same = match (w, g) {
+            (None, None) => return Ok(()),
+            (Some((r, rdata)), Some(e)) => {
+                r.owner.as_wire() == e.owner.as_wire()
+                    && r.rtype == e.rtype
+                    && rdata == e.rdata
+                    && r.ttl == e.ttl
+            }
+            _ => false,
+        };
+        if !same {
+            let wanted = w.map_or("nothing".to_owned(), |(r, rdata)| {
+                presentation(&r.owner, r.rtype, r.ttl, rdata)
+            });
+            let read = g.map_or("nothing".to_owned(), |e| {
+                presentation(e.owner, e.rtype, e.ttl, e.rdata)
+            });
+            return Err(EditError::Internal {
+                detail: format!("expected {wanted}, read back {read}"),
+            });
+        }
+    }
 }
 
 /// The TTL the parser gives a record written without one (see [`parse`]'s module docs).
@@ -1498,6 +1536,41 @@ mod tests {
             |s| s.wrapping_add(1),
             &mut refuse_includes,
         )
+    }
+
+    #[test]
+    fn the_read_back_must_hold_the_wanted_records_in_order() {
+        let origin = n("example.");
+        let read = parse_zone_str(
+            "a 60 A 192.0.2.1\nb 60 A 192.0.2.2\n",
+            Path::new("zone.db"),
+            &origin,
+        )
+        .unwrap();
+        let rec = |owner: &str, ttl: u32, last: u8| Rec {
+            owner: n(owner),
+            ttl,
+            rtype: RType::A,
+            rdata: vec![192, 0, 2, last],
+        };
+        let (a, b) = (rec("a.example.", 60, 1), rec("b.example.", 60, 2));
+        let wanted = |recs: &[&Rec]| {
+            read_back_matches(
+                recs.iter()
+                    .map(|r| (*r, r.rdata.as_slice()))
+                    .collect::<Vec<_>>()
+                    .into_iter(),
+                read.iter(),
+            )
+        };
+        assert_eq!(wanted(&[&a, &b]), Ok(()));
+        let err = |r: Result<(), EditError>| r.unwrap_err().to_string();
+        assert!(err(wanted(&[&b, &a])).contains(
+            "expected b.example. 60 IN A 192.0.2.2, read back a.example. 60 IN A 192.0.2.1"
+        ));
+        assert!(err(wanted(&[&a])).contains("expected nothing, read back b.example."));
+        let longer = rec("b.example.", 300, 2);
+        assert!(err(wanted(&[&a, &longer])).contains("expected b.example. 300 IN A"));
     }
 
     #[test]

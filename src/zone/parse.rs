@@ -1093,8 +1093,10 @@ pub struct RecordLayout {
     pub bytes: std::ops::Range<usize>,
     /// Does the first line start with a space or tab, so the owner is the previous record's?
     pub blank_owner: bool,
-    /// Byte range of each token as written (a quoted string's range includes its quotes).
-    pub spans: Vec<std::ops::Range<usize>>,
+    /// Each token as written (a quoted string with its quotes): start and length, the start
+    /// counted from `bytes.start` (a file of millions of records is laid out in memory at
+    /// once, so this is kept small); read with [`RecordLayout::span`].
+    spans: Box<[(u32, u32)]>,
     /// Index into `spans` of the owner (`None` when `blank_owner`).
     pub owner: Option<usize>,
     /// Index into `spans` of the TTL, if the record states one.
@@ -1109,8 +1111,22 @@ pub struct RecordLayout {
     pub dollar_ttl: Option<u32>,
 }
 
+impl RecordLayout {
+    /// Byte range of token `i` in the file, if the record has that many tokens.
+    pub fn span(&self, i: usize) -> Option<std::ops::Range<usize>> {
+        let &(start, len) = self.spans.get(i)?;
+        let start = self.bytes.start + start as usize;
+        Some(start..start + len as usize)
+    }
+
+    /// Number of tokens.
+    pub fn token_count(&self) -> usize {
+        self.spans.len()
+    }
+}
+
 /// The layout of every record of one file (not following `$INCLUDE`s), see [`RecordLayout`].
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct FileLayout {
     /// The file's records, in order: the `n`th is the `n`th [`Entry`] of this file.
     pub records: Vec<RecordLayout>,
@@ -1207,7 +1223,8 @@ pub fn record_layouts(text: &str, file: &Path, origin: &Name) -> Result<FileLayo
                 }
             }
             let len = token.text.len() + if token.quoted { 2 } else { 0 };
-            spans.push(pos..pos + len);
+            // A record is less than 4 GiB: its RDATA is at most 64 KiB.
+            spans.push(((pos - start) as u32, len as u32));
             pos += len;
         }
 
@@ -1242,7 +1259,7 @@ pub fn record_layouts(text: &str, file: &Path, origin: &Name) -> Result<FileLayo
             end_line: span.end_line,
             bytes: start..end,
             blank_owner: span.blank_owner,
-            spans,
+            spans: spans.into_boxed_slice(),
             owner,
             ttl,
             class,
@@ -1293,7 +1310,7 @@ mod layout_tests {
         for (l, e) in layout.records.iter().zip(&entries) {
             assert_eq!((l.line, l.end_line), (e.line, e.end_line));
             assert_eq!(
-                RType::from_name(&text[l.spans[l.rtype].clone()]),
+                RType::from_name(&text[l.span(l.rtype).unwrap()]),
                 Some(e.rtype)
             );
         }
@@ -1302,8 +1319,8 @@ mod layout_tests {
             &text[soa.bytes.clone()],
             "@ IN SOA ns1 host ( 1 ; serial\n  2 3 4 5 )\n"
         );
-        assert_eq!(&text[soa.spans[soa.rtype + 3].clone()], "1");
-        assert_eq!(soa.spans.len(), 10);
+        assert_eq!(&text[soa.span(soa.rtype + 3).unwrap()], "1");
+        assert_eq!(soa.token_count(), 10);
         assert_eq!(
             (soa.owner, soa.ttl, soa.class, soa.rtype),
             (Some(0), None, Some(1), 2)
@@ -1315,7 +1332,7 @@ mod layout_tests {
             (None, Some(0), Some(1), 2)
         );
         let txt = &layout.records[2];
-        assert_eq!(&text[txt.spans[5].clone()], "\"c\\\"d\"");
+        assert_eq!(&text[txt.span(5).unwrap()], "\"c\\\"d\"");
         assert_eq!((txt.ttl, txt.class), (Some(2), Some(1)));
         assert_eq!(txt.dollar_ttl, Some(3600));
         let cname = &layout.records[3];
@@ -1360,8 +1377,9 @@ mod layout_tests {
             };
             for record in &layout.records {
                 let tokens = tokenize_rdata(&text[record.bytes.clone()]).unwrap();
-                assert_eq!(tokens.len(), record.spans.len(), "{text:?}");
-                for (token, span) in tokens.iter().zip(&record.spans) {
+                assert_eq!(tokens.len(), record.token_count(), "{text:?}");
+                let spans = (0..record.token_count()).map(|i| record.span(i).unwrap());
+                for (token, span) in tokens.iter().zip(spans) {
                     let written = if token.quoted {
                         format!("\"{}\"", token.text)
                     } else {

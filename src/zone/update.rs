@@ -659,7 +659,7 @@ fn records<'a>(owner: &'a Name, node: Option<&'a Node>) -> Vec<Rec<'a>> {
 }
 
 /// `name TTL IN TYPE rdata`, as `record show` and the file edits print records.
-fn presentation(owner: &Name, rtype: RType, ttl: u32, rdata: &[u8]) -> String {
+pub(crate) fn presentation(owner: &Name, rtype: RType, ttl: u32, rdata: &[u8]) -> String {
     format!("{owner} {ttl} IN {rtype} {}", rdata_to_text(rtype, rdata))
 }
 
