@@ -816,7 +816,7 @@ impl<'a> Doc<'a> {
             line: lay.line,
             reason: reason.to_owned(),
         };
-        let first = lay.span(lay.rtype + 1).map(|s| &self.text[s]);
+        let first = lay.span(usize::from(lay.rtype) + 1).map(|s| &self.text[s]);
         if first == Some("\\#") {
             return Err(refuse(
                 "the SOA is written in RFC 3597 generic form (\\# length hex); write it as \
@@ -824,7 +824,7 @@ impl<'a> Doc<'a> {
             ));
         }
         let span = lay
-            .span(lay.rtype + 3)
+            .span(usize::from(lay.rtype) + 3)
             .ok_or_else(|| refuse("the SOA has no serial field"))?;
         let old = Soa::from_rdata(&self.main[k].rdata).map(|s| s.serial);
         let written = &self.text[span.clone()];
@@ -864,7 +864,7 @@ impl<'a> Doc<'a> {
                     let inherited = implicit_ttl(None, prev.map(|p| p.ttl), rec.rtype, &rec.rdata);
                     if lay.ttl.is_none() && lay.dollar_ttl.is_none() && inherited != rec.ttl {
                         let before = lay.class.unwrap_or(lay.rtype).min(lay.rtype);
-                        let at = lay.span(before).expect("a laid-out token").start;
+                        let at = lay.span(before.into()).expect("a laid-out token").start;
                         edits.push((at..at, format!("{} ", rec.ttl)));
                     }
                     if let Some((_, span, value)) = serial.as_ref().filter(|s| s.0 == *k) {
@@ -922,9 +922,9 @@ impl<'a> Doc<'a> {
 
     /// The owner as this file would write it under the origin `origin` (an index into
     /// `layout.origins`).
-    fn owner_text(&self, owner: &Name, origin: usize) -> String {
+    fn owner_text(&self, owner: &Name, origin: u32) -> String {
         if self.style.relative {
-            owner.to_relative_string(&self.layout.origins[origin])
+            owner.to_relative_string(&self.layout.origins[origin as usize])
         } else {
             owner.to_string()
         }
@@ -973,12 +973,12 @@ impl<'a> Doc<'a> {
         let first_line_end = self.text[start..lay.bytes.end]
             .find('\n')
             .map_or(lay.bytes.end, |n| start + n);
-        let column = |index: Option<usize>| {
-            let span = lay.span(index?)?;
+        let column = |index: Option<u8>| {
+            let span = lay.span(index?.into())?;
             (span.start < first_line_end).then(|| display_width(&self.text[start..span.start]))
         };
         let rdata_start = lay
-            .span(lay.rtype + 1)
+            .span(usize::from(lay.rtype) + 1)
             .map_or(first_line_end, |s| s.start.min(first_line_end));
         Columns {
             ttl: column(lay.ttl),
@@ -996,7 +996,7 @@ impl Style {
         let (mut repeats, mut blank) = (0usize, 0usize);
         for (k, lay) in layout.records.iter().enumerate() {
             if let Some(i) = lay.owner {
-                let owner = &text[lay.span(i).expect("a laid-out token")];
+                let owner = &text[lay.span(i.into()).expect("a laid-out token")];
                 if written_absolute(owner) {
                     absolute += 1;
                 } else {

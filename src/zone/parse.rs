@@ -1097,16 +1097,17 @@ pub struct RecordLayout {
     /// counted from `bytes.start` (a file of millions of records is laid out in memory at
     /// once, so this is kept small); read with [`RecordLayout::span`].
     spans: Box<[(u32, u32)]>,
-    /// Index into `spans` of the owner (`None` when `blank_owner`).
-    pub owner: Option<usize>,
-    /// Index into `spans` of the TTL, if the record states one.
-    pub ttl: Option<usize>,
-    /// Index into `spans` of the class, if the record states one.
-    pub class: Option<usize>,
-    /// Index into `spans` of the type; the RDATA tokens follow it.
-    pub rtype: usize,
+    /// Index of the owner's token (`None` when `blank_owner`). The owner, TTL, class and type
+    /// are among the first four tokens, so their indices are bytes.
+    pub owner: Option<u8>,
+    /// Index of the TTL's token, if the record states one.
+    pub ttl: Option<u8>,
+    /// Index of the class's token, if the record states one.
+    pub class: Option<u8>,
+    /// Index of the type's token; the RDATA tokens follow it.
+    pub rtype: u8,
     /// The `$ORIGIN` in effect: an index into [`FileLayout::origins`].
-    pub origin: usize,
+    pub origin: u32,
     /// The `$TTL` in effect, if any.
     pub dollar_ttl: Option<u32>,
 }
@@ -1133,7 +1134,7 @@ pub struct FileLayout {
     /// Every origin the file sets, in order; `origins[0]` is the initial origin.
     pub origins: Vec<Name>,
     /// The `$ORIGIN` (index into `origins`) in effect at the end of the file.
-    pub end_origin: usize,
+    pub end_origin: u32,
     /// The `$TTL` in effect at the end of the file.
     pub end_dollar_ttl: Option<u32>,
 }
@@ -1186,6 +1187,8 @@ pub fn record_layouts(text: &str, file: &Path, origin: &Name) -> Result<FileLayo
                 // `origins` starts non-empty and only grows.
                 let current = &origins[origins.len() - 1];
                 let next = parse_origin(&arg.text, current).map_err(at)?;
+                // Indices into `origins` are u32 (checked here, so `as` casts below are exact).
+                u32_index(origins.len()).map_err(at)?;
                 origins.push(next);
             } else if name.eq_ignore_ascii_case("$TTL") {
                 let [arg] = args else {
@@ -1243,9 +1246,9 @@ pub fn record_layouts(text: &str, file: &Path, origin: &Name) -> Result<FileLayo
                     .first()
                     .is_some_and(u8::is_ascii_digit)
             {
-                ttl = Some(i);
+                ttl = Some(i as u8);
             } else if class.is_none() && is_class(&token.text) {
-                class = Some(i);
+                class = Some(i as u8);
             } else {
                 break;
             }
@@ -1263,14 +1266,15 @@ pub fn record_layouts(text: &str, file: &Path, origin: &Name) -> Result<FileLayo
             owner,
             ttl,
             class,
-            rtype: i,
-            origin: origins.len() - 1,
+            // At most owner, TTL and class come before the type.
+            rtype: i as u8,
+            origin: (origins.len() - 1) as u32,
             dollar_ttl,
         });
     }
     Ok(FileLayout {
         records,
-        end_origin: origins.len() - 1,
+        end_origin: (origins.len() - 1) as u32,
         origins,
         end_dollar_ttl: dollar_ttl,
     })
@@ -1310,7 +1314,7 @@ mod layout_tests {
         for (l, e) in layout.records.iter().zip(&entries) {
             assert_eq!((l.line, l.end_line), (e.line, e.end_line));
             assert_eq!(
-                RType::from_name(&text[l.span(l.rtype).unwrap()]),
+                RType::from_name(&text[l.span(l.rtype.into()).unwrap()]),
                 Some(e.rtype)
             );
         }
@@ -1319,7 +1323,7 @@ mod layout_tests {
             &text[soa.bytes.clone()],
             "@ IN SOA ns1 host ( 1 ; serial\n  2 3 4 5 )\n"
         );
-        assert_eq!(&text[soa.span(soa.rtype + 3).unwrap()], "1");
+        assert_eq!(&text[soa.span(usize::from(soa.rtype) + 3).unwrap()], "1");
         assert_eq!(soa.token_count(), 10);
         assert_eq!(
             (soa.owner, soa.ttl, soa.class, soa.rtype),
@@ -1337,7 +1341,10 @@ mod layout_tests {
         assert_eq!(txt.dollar_ttl, Some(3600));
         let cname = &layout.records[3];
         assert_eq!(cname.bytes.end, text.len());
-        assert_eq!(layout.origins[cname.origin], name("sub.example.com."));
+        assert_eq!(
+            layout.origins[cname.origin as usize],
+            name("sub.example.com.")
+        );
         assert_eq!(cname.dollar_ttl, Some(300));
         assert_eq!(layout.end_origin, cname.origin);
         assert_eq!(layout.end_dollar_ttl, Some(300));
