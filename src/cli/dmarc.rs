@@ -106,9 +106,9 @@ pub enum DmarcCommand {
 /// `--resolver IP:PORT`
 #[derive(Debug, Args)]
 pub struct ResolverArg {
-    /// Ask this DNS server about names outside the zones zonectl serves: report authorizations
-    /// and the DMARC tree walk (queried with RD clear: give a server authoritative for them),
-    /// and SPF's includes and lookups (queried with RD set).
+    /// Ask this DNS server about names outside the zones zonectl serves: report authorizations,
+    /// the DMARC tree walk, and SPF's includes and lookups (queried with RD set: a recursive
+    /// resolver, or a server authoritative for those names).
     #[arg(long, value_name = "IP:PORT")]
     pub resolver: Option<SocketAddr>,
 }
