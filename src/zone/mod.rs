@@ -96,14 +96,18 @@ impl RRset {
         set
     }
 
-    /// The records' RDATA.
-    pub fn rdatas(&self) -> Packed<'_> {
-        Packed(&self.data)
+    /// The RRset as a node holds it, to read.
+    pub fn as_ref(&self) -> RRsetRef<'_> {
+        RRsetRef {
+            rtype: self.rtype,
+            ttl: self.ttl,
+            data: &self.data,
+        }
     }
 
-    /// Number of records.
-    pub fn len(&self) -> usize {
-        self.rdatas().iter().count()
+    /// The records' RDATA.
+    pub fn rdatas(&self) -> Packed<'_> {
+        self.as_ref().rdatas()
     }
 
     /// Does the RRset hold no record (only while an edit builds it)?
@@ -113,7 +117,7 @@ impl RRset {
 
     /// Does the RRset hold a record with this RDATA?
     pub fn contains(&self, rdata: &[u8]) -> bool {
-        self.rdatas().iter().any(|d| d == rdata)
+        self.as_ref().contains(rdata)
     }
 
     /// Adds a record (no-op if it is there already).
