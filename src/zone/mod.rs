@@ -283,16 +283,22 @@ impl Node {
 
 /// Appends an RRset (header and packed records) to a node's bytes.
 fn push_set(node: &mut Vec<u8>, rtype: RType, ttl: u32, packed: &[u8]) {
-    let len = u32::try_from(packed.len()).expect("an RRset of less than 4 GiB");
+    push_set_header(node, rtype, ttl, packed.len());
+    node.extend_from_slice(packed);
+}
+
+/// Appends the header of an RRset whose packed records take `len` bytes.
+fn push_set_header(node: &mut Vec<u8>, rtype: RType, ttl: u32, len: usize) {
+    let len = u32::try_from(len).expect("an RRset of less than 4 GiB");
     node.extend_from_slice(&rtype.0.to_ne_bytes());
     node.extend_from_slice(&ttl.to_ne_bytes());
     node.extend_from_slice(&len.to_ne_bytes());
-    node.extend_from_slice(packed);
 }
 
 /// Adds a record to a node's bytes being built, to its RRset of `rtype` (made, with `ttl`, if
 /// there is none). Returns whether it was added (`false`: an identical record is there).
 fn add_to_node(node: &mut Vec<u8>, rtype: RType, ttl: u32, rdata: &[u8]) -> bool {
+    let packed_len = 2 + rdata.len();
     let mut at = 0;
     for set in RRsets(node) {
         let end = at + SET_HEADER + set.data.len();
@@ -300,18 +306,18 @@ fn add_to_node(node: &mut Vec<u8>, rtype: RType, ttl: u32, rdata: &[u8]) -> bool
             if set.contains(rdata) {
                 return false;
             }
-            let mut record = Vec::with_capacity(2 + rdata.len());
-            push_packed(&mut record, rdata);
-            let len = u32::try_from(set.data.len() + record.len()).expect("less than 4 GiB");
+            let len = u32::try_from(set.data.len() + packed_len).expect("less than 4 GiB");
             node[at + 6..at + SET_HEADER].copy_from_slice(&len.to_ne_bytes());
-            node.splice(end..end, record);
+            // The record goes at the end of its RRset, which may not be the node's last.
+            let mut tail = node.split_off(end);
+            push_packed(node, rdata);
+            node.append(&mut tail);
             return true;
         }
         at = end;
     }
-    let mut record = Vec::with_capacity(2 + rdata.len());
-    push_packed(&mut record, rdata);
-    push_set(node, rtype, ttl, &record);
+    push_set_header(node, rtype, ttl, packed_len);
+    push_packed(node, rdata);
     true
 }
 
