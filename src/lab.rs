@@ -175,9 +175,7 @@ pub fn diff(template: &Zone, current: &Zone) -> Vec<DiffLine> {
     let key = |r: &Record| {
         let mut rdata = r.rdata.to_vec();
         if r.rtype == RType::SOA {
-            if let Some(at) = Soa::serial_offset(&rdata).filter(|&at| at + 4 <= rdata.len()) {
-                rdata[at..at + 4].fill(0);
-            }
+            Soa::set_serial(&mut rdata, 0);
         }
         (r.owner.to_lowercase(), r.rtype, r.ttl, rdata)
     };

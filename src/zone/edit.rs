@@ -287,9 +287,7 @@ impl Rec {
     fn change_key(&self) -> (Name, RType, Vec<u8>, u32) {
         let mut rdata = self.rdata.clone();
         if self.rtype == RType::SOA {
-            if let Some(at) = Soa::serial_offset(&rdata).filter(|&at| at + 4 <= rdata.len()) {
-                rdata[at..at + 4].fill(0);
-            }
+            Soa::set_serial(&mut rdata, 0);
         }
         (self.owner.to_lowercase(), self.rtype, rdata, self.ttl)
     }
@@ -741,7 +739,7 @@ impl<'a> Doc<'a> {
                 if let Slot::Orig { k, .. } = self.seq[i] {
                     serial_at = Some((k, self.serial_span(k)?, serial));
                 } else if let Slot::New { rec, .. } = &mut self.seq[i] {
-                    set_soa_serial(&mut rec.rdata, serial);
+                    Soa::set_serial(&mut rec.rdata, serial);
                 }
             }
             // No SOA left: the checks below say so.
@@ -773,7 +771,7 @@ impl<'a> Doc<'a> {
         let mut soa_rdata = None;
         if let Some((k, _, serial)) = serial_at {
             let mut rdata = self.main[k].rdata.clone();
-            set_soa_serial(&mut rdata, serial);
+            Soa::set_serial(&mut rdata, serial);
             soa_rdata = Some((k, rdata));
         }
         // The text read back holds the records wanted, in order: the main file's as the slots
@@ -1134,13 +1132,6 @@ fn implicit_ttl(dollar_ttl: Option<u32>, prev_ttl: Option<u32>, rtype: RType, rd
                 .flatten()
         })
         .unwrap_or(DEFAULT_TTL)
-}
-
-/// Replaces the serial in SOA wire RDATA.
-fn set_soa_serial(rdata: &mut [u8], serial: u32) {
-    if let Some(at) = Soa::serial_offset(rdata).filter(|&at| at + 4 <= rdata.len()) {
-        rdata[at..at + 4].copy_from_slice(&serial.to_be_bytes());
-    }
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -639,6 +639,14 @@ impl Soa {
         let r_len = name::wire_name_len(&rdata[m_len..])?;
         Some(m_len + r_len)
     }
+
+    /// Writes `serial` into SOA RDATA (left as it is if it is too short to hold one). With 0,
+    /// what identifies an SOA apart from its serial.
+    pub fn set_serial(rdata: &mut [u8], serial: u32) {
+        if let Some(at) = Soa::serial_offset(rdata).filter(|&at| at + 4 <= rdata.len()) {
+            rdata[at..at + 4].copy_from_slice(&serial.to_be_bytes());
+        }
+    }
 }
 
 /// The zones being served, keyed by lower-cased origin: what one immutable snapshot holds.

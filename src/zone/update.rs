@@ -390,9 +390,7 @@ impl<'z> Work<'z> {
                 .expect("checked above");
             soa.map(|rdata| {
                 let mut rdata = rdata.to_vec();
-                if let Some(at) = Soa::serial_offset(&rdata).filter(|&at| at + 4 <= rdata.len()) {
-                    rdata[at..at + 4].copy_from_slice(&serial.to_be_bytes());
-                }
+                Soa::set_serial(&mut rdata, serial);
                 rdata
             });
         });
@@ -632,9 +630,7 @@ impl Rec<'_> {
     fn key(&self) -> (RType, u32, Vec<u8>) {
         let mut rdata = self.rdata.to_vec();
         if self.rtype == RType::SOA {
-            if let Some(at) = Soa::serial_offset(&rdata).filter(|&at| at + 4 <= rdata.len()) {
-                rdata[at..at + 4].fill(0);
-            }
+            Soa::set_serial(&mut rdata, 0);
         }
         (self.rtype, self.ttl, rdata)
     }
