@@ -1226,8 +1226,12 @@ pub fn record_layouts(text: &str, file: &Path, origin: &Name) -> Result<FileLayo
                 }
             }
             let len = token.text.len() + if token.quoted { 2 } else { 0 };
-            // A record is less than 4 GiB: its RDATA is at most 64 KiB.
-            spans.push(((pos - start) as u32, len as u32));
+            // Comments and blank lines inside parentheses count: a record's text is not bounded
+            // by its RDATA's 64 KiB.
+            spans.push((
+                u32_index(pos - start).map_err(at)?,
+                u32_index(len).map_err(at)?,
+            ));
             pos += len;
         }
 
