@@ -326,15 +326,11 @@ impl<'a> Index<'a> {
         if let Some(&node) = self.nodes.get(owner) {
             return node;
         }
-        let apex_len = self.origin.wire_len();
-        let mut k = 1;
-        loop {
-            let p = name::suffix_wire_at(owner, k);
-            if p.len() < apex_len || self.nodes.contains_key(p) {
+        for p in name::wire_ancestors(owner, self.origin.wire_len()) {
+            if self.nodes.contains_key(p) {
                 break;
             }
             self.add_node(p);
-            k += 1;
         }
         self.add_node(owner)
     }

@@ -443,14 +443,11 @@ impl Zone {
                 key = Some(name.clone());
             } else {
                 // Create the empty non-terminals up to the first existing ancestor.
-                let mut k = 1;
-                loop {
-                    let p = name::suffix_wire_at(&lowered, k);
-                    if p.len() < origin.wire_len() || nodes.contains_key(p) {
+                for p in name::wire_ancestors(&lowered, origin.wire_len()) {
+                    if nodes.contains_key(p) {
                         break;
                     }
                     nodes.insert(Name::from_lowercase_wire(p), Node::default());
-                    k += 1;
                 }
             }
             drop(lowered);

@@ -166,11 +166,6 @@ impl Name {
         Some(Name(self.0[skip..].into()))
     }
 
-    /// Wire bytes of the suffix that starts after `n` labels (a view, no allocation).
-    pub fn suffix_wire(&self, n: usize) -> &[u8] {
-        suffix_wire_at(&self.0, n)
-    }
-
     /// Is `self` equal to or below `ancestor` (ASCII case-insensitively)?
     pub fn is_subdomain_of(&self, ancestor: &Name) -> bool {
         wire_is_subdomain(&self.0, &ancestor.0)
@@ -407,6 +402,26 @@ pub fn suffix_wire_at(wire: &[u8], n: usize) -> &[u8] {
     &wire[pos..]
 }
 
+/// The strict ancestors of wire name `wire`, nearest first, as suffixes of it, down to the
+/// last that is at least `floor_len` bytes long: for a name in a zone, the apex's wire length
+/// stops the walk at the apex. Zone builders use it to add a new name's empty non-terminals.
+pub fn wire_ancestors(wire: &[u8], floor_len: usize) -> impl Iterator<Item = &[u8]> {
+    let mut pos = 0;
+    std::iter::from_fn(move || {
+        let label = *wire.get(pos)?;
+        if label == 0 {
+            return None;
+        }
+        pos += 1 + label as usize;
+        let rest = &wire[pos..];
+        if rest.len() < floor_len {
+            pos = wire.len();
+            return None;
+        }
+        Some(rest)
+    })
+}
+
 /// Is wire name `name` equal to or below wire name `ancestor`, ASCII case-insensitively?
 pub fn wire_is_subdomain(name: &[u8], ancestor: &[u8]) -> bool {
     if name.len() < ancestor.len() {
@@ -427,6 +442,27 @@ mod tests {
 
     fn n(s: &str) -> Name {
         Name::parse(s, None).unwrap()
+    }
+
+    #[test]
+    fn wire_ancestors_walk_up_to_the_floor_nearest_first() {
+        let name = n("a.b.c.example.");
+        let apex = n("c.example.");
+        let up: Vec<Name> = wire_ancestors(name.as_wire(), apex.wire_len())
+            .map(Name::from_lowercase_wire)
+            .collect();
+        assert_eq!(up, [n("b.c.example."), n("c.example.")]);
+        // No floor: up to and including the root.
+        let all: Vec<Name> = wire_ancestors(name.as_wire(), 0)
+            .map(Name::from_lowercase_wire)
+            .collect();
+        assert_eq!(
+            all,
+            [n("b.c.example."), n("c.example."), n("example."), n(".")]
+        );
+        // The apex itself and the root have none below their floor.
+        assert_eq!(wire_ancestors(apex.as_wire(), apex.wire_len()).count(), 0);
+        assert_eq!(wire_ancestors(n(".").as_wire(), 0).count(), 0);
     }
 
     #[test]

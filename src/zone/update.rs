@@ -192,18 +192,12 @@ impl<'z> Work<'z> {
     fn node_for_add(&mut self, name: &Name) -> &mut Node {
         if self.current(name).is_none() {
             let apex_len = self.zone.origin().wire_len();
-            let mut k = 1;
-            loop {
-                let parent = name.suffix_wire(k);
-                if parent.len() < apex_len {
-                    break;
-                }
+            for parent in name::wire_ancestors(name.as_wire(), apex_len) {
                 let parent = Name::from_lowercase_wire(parent);
                 if self.current(&parent).is_some() {
                     break;
                 }
                 *self.touch(&parent) = Some(Node::default());
-                k += 1;
             }
         }
         self.touch(name).get_or_insert_with(Node::default)
