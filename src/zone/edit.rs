@@ -29,6 +29,8 @@
 //! the serial policy (as a function of the old serial). Imports only `std`, `thiserror` and the
 //! other `zone` modules.
 
+use std::collections::{HashMap, HashSet};
+use std::hash::Hash;
 use std::io;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
@@ -291,6 +293,22 @@ impl Rec {
         }
         (self.owner.to_lowercase(), self.rtype, rdata, self.ttl)
     }
+}
+
+/// Where the records of `recs` are, by `key`: each list holds the positions last first, so
+/// that `pop` takes the first one left. Pairing the change list by lookup keeps it linear in the
+/// number of records an edit removes and adds.
+fn first_first<K: Hash + Eq>(
+    recs: &[Option<&Rec>],
+    key: impl Fn(&Rec) -> K,
+) -> HashMap<K, Vec<usize>> {
+    let mut at: HashMap<K, Vec<usize>> = HashMap::new();
+    for (i, r) in recs.iter().enumerate().rev() {
+        if let Some(r) = r {
+            at.entry(key(r)).or_default().push(i);
+        }
+    }
+    at
 }
 
 /// A position in the main file, in file order: its records, the end of its text, and new
@@ -666,40 +684,36 @@ impl<'a> Doc<'a> {
     /// is no change, and a removed record is paired with an added one of the same RRset.
     fn changes(&self) -> Vec<Change> {
         let mut removed: Vec<&Rec> = Vec::new();
-        let mut added: Vec<&Rec> = Vec::new();
+        let mut gone = HashSet::new();
+        let mut added: Vec<Option<&Rec>> = Vec::new();
         for slot in &self.seq {
             match slot {
                 // A record written more than once is one record of the zone: listed once.
-                Slot::Orig { k, live: false }
-                    if !removed.iter().any(|r| {
-                        let gone = &self.main[*k];
-                        r.is(&gone.owner, gone.rtype, &gone.rdata)
-                    }) =>
-                {
-                    removed.push(&self.main[*k])
+                Slot::Orig { k, live: false } => {
+                    let r = &self.main[*k];
+                    if gone.insert((r.owner.to_lowercase(), r.rtype, r.rdata.as_slice())) {
+                        removed.push(r);
+                    }
                 }
-                Slot::New { rec, live: true } => added.push(rec),
+                Slot::New { rec, live: true } => added.push(Some(rec)),
                 _ => {}
             }
         }
-        let mut added: Vec<Option<&Rec>> = added.into_iter().map(Some).collect();
+        let mut same = first_first(&added, Rec::change_key);
         let mut kept_removed = Vec::new();
         for r in removed {
-            let key = r.change_key();
-            match added
-                .iter_mut()
-                .find(|a| a.is_some_and(|a| a.change_key() == key))
-            {
-                Some(same) => *same = None,
+            match same.get_mut(&r.change_key()).and_then(Vec::pop) {
+                Some(i) => added[i] = None,
                 None => kept_removed.push(r),
             }
         }
+        let mut rrsets = first_first(&added, |a| (a.owner.to_lowercase(), a.rtype));
         let mut changes = Vec::new();
         for r in kept_removed {
-            let pair = added
-                .iter_mut()
-                .find(|a| a.is_some_and(|a| a.in_rrset(&r.owner, r.rtype)))
-                .and_then(Option::take);
+            let pair = rrsets
+                .get_mut(&(r.owner.to_lowercase(), r.rtype))
+                .and_then(Vec::pop)
+                .and_then(|i| added[i].take());
             changes.push(Change {
                 old: Some(r.presentation()),
                 new: pair.map(Rec::presentation),
@@ -1767,6 +1781,25 @@ mod tests {
                 c(None, Some("_dmarc.apple.example. 3600 IN TXT \"v=DMARC1; p=none\"")),
             ]
         );
+    }
+
+    #[test]
+    fn changes_pair_an_rrset_in_file_order_and_skip_what_stays() {
+        let zone = "$ORIGIN example.\n$TTL 300\n\
+            @ SOA ns hostmaster 1 7200 900 1209600 300\n@ NS ns\nns A 192.0.2.53\n\
+            WWW A 192.0.2.1\nwww A 192.0.2.2\nwww A 192.0.2.3\n";
+        let batch = "set www A 192.0.2.2\nset www A 192.0.2.9\nset www A 192.0.2.8";
+        let out = ok(zone, "example.", batch);
+        let a = |last: u8| Some(format!("www.example. 300 IN A 192.0.2.{last}"));
+        let pairs: Vec<_> = out
+            .changes
+            .iter()
+            .map(|c| (c.old.clone(), c.new.clone()))
+            .collect();
+        // 192.0.2.2 stays; the others pair up in the order they are written, the owner
+        // written in capitals being the same name (and listed as written).
+        let first = Some("WWW.example. 300 IN A 192.0.2.1".to_owned());
+        assert_eq!(pairs, [(first, a(9)), (a(3), a(8))]);
     }
 
     /// Deleting any single record of the shipped zone, and adding one at every owner: the
