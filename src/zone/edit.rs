@@ -38,7 +38,7 @@ use std::path::{Path, PathBuf};
 use super::check::{check_entries, Finding};
 use super::name::{self, Name};
 use super::parse::{
-    self, parse_zone, Entry, FileLayout, ParseError, RecordLayout, Token, DEFAULT_TTL,
+    self, parse_zone, Entries, Entry, FileLayout, ParseError, RecordLayout, Token, DEFAULT_TTL,
 };
 use super::rdata::{rdata_from_text, rdata_to_text, txt_from_value, RType};
 use super::serial::serial_gt;
@@ -249,7 +249,8 @@ pub fn set_serial(
 // ---------------------------------------------------------------------------------------------
 // The zone being edited
 
-/// A record, as the edit sees it.
+/// A record the edit adds, or one of an included file: the main file's records are read in
+/// place from its parsed [`Entries`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct Rec {
     owner: Name,
@@ -258,18 +259,38 @@ struct Rec {
     rdata: Vec<u8>,
 }
 
-impl From<Entry<'_>> for Rec {
-    fn from(e: Entry<'_>) -> Rec {
-        Rec {
-            owner: e.owner.clone(),
-            ttl: e.ttl,
-            rtype: e.rtype,
-            rdata: e.rdata.to_vec(),
+impl Rec {
+    fn view(&self) -> RecRef<'_> {
+        RecRef {
+            owner: &self.owner,
+            ttl: self.ttl,
+            rtype: self.rtype,
+            rdata: &self.rdata,
         }
     }
 }
 
-impl Rec {
+/// A record, as the edit sees it: one of the main file's, or a [`Rec`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct RecRef<'r> {
+    owner: &'r Name,
+    ttl: u32,
+    rtype: RType,
+    rdata: &'r [u8],
+}
+
+impl<'r> From<Entry<'r>> for RecRef<'r> {
+    fn from(e: Entry<'r>) -> RecRef<'r> {
+        RecRef {
+            owner: e.owner,
+            ttl: e.ttl,
+            rtype: e.rtype,
+            rdata: e.rdata,
+        }
+    }
+}
+
+impl RecRef<'_> {
     /// Is this the record (owner case-insensitively, type, RDATA wire bytes)?
     fn is(&self, owner: &Name, rtype: RType, rdata: &[u8]) -> bool {
         self.rtype == rtype && self.rdata == rdata && self.owner.eq_ignore_case(owner)
@@ -281,13 +302,13 @@ impl Rec {
 
     /// `name TTL IN TYPE rdata`, as `record show` and zone files write it.
     fn presentation(&self) -> String {
-        presentation(&self.owner, self.rtype, self.ttl, &self.rdata)
+        presentation(self.owner, self.rtype, self.ttl, self.rdata)
     }
 
     /// What identifies the record for the change list: the SOA without its serial, so a serial
     /// bump alone is not a change.
     fn change_key(&self) -> (Name, RType, Vec<u8>, u32) {
-        let mut rdata = self.rdata.clone();
+        let mut rdata = self.rdata.to_vec();
         if self.rtype == RType::SOA {
             Soa::set_serial(&mut rdata, 0);
         }
@@ -298,9 +319,9 @@ impl Rec {
 /// Where the records of `recs` are, by `key`: each list holds the positions last first, so
 /// that `pop` takes the first one left. Pairing the change list by lookup keeps it linear in the
 /// number of records an edit removes and adds.
-fn first_first<K: Hash + Eq>(
-    recs: &[Option<&Rec>],
-    key: impl Fn(&Rec) -> K,
+fn first_first<'r, K: Hash + Eq>(
+    recs: &[Option<RecRef<'r>>],
+    key: impl Fn(&RecRef<'r>) -> K,
 ) -> HashMap<K, Vec<usize>> {
     let mut at: HashMap<K, Vec<usize>> = HashMap::new();
     for (i, r) in recs.iter().enumerate().rev() {
@@ -358,8 +379,10 @@ struct Doc<'a> {
     file: &'a Path,
     origin: &'a Name,
     layout: FileLayout,
-    /// The main file's records, parallel to `layout.records`.
-    main: Vec<Rec>,
+    /// The records parsed, included ones too.
+    entries: Entries,
+    /// The main file's records, as indices into `entries`, parallel to `layout.records`.
+    main: Vec<u32>,
     included: Vec<Included>,
     /// The main file in order, as edited so far.
     seq: Vec<Slot>,
@@ -391,27 +414,27 @@ impl<'a> Doc<'a> {
             .ok_or_else(|| EditError::NoSoa {
                 origin: origin.clone(),
             })?;
+        // Indices fit: the parser refuses a file of 2^32 records or more.
         let mut main = Vec::with_capacity(entries.len());
-        // The line of each of `main`, to pair it with its layout.
-        let mut lines = Vec::with_capacity(entries.len());
         let mut included = Vec::new();
-        for e in &entries {
+        for (i, e) in entries.iter().enumerate() {
             // A file cannot include itself without looping, which the parser refuses, so the
             // path tells the main file's records from included ones.
             if *e.file == *file {
-                main.push(Rec::from(e));
-                lines.push(e.line);
+                main.push(i as u32);
             } else {
                 included.push(Included {
                     line: e.line,
                     file: e.file.to_path_buf(),
-                    rec: Rec::from(e),
+                    rec: Rec {
+                        owner: e.owner.clone(),
+                        ttl: e.ttl,
+                        rtype: e.rtype,
+                        rdata: e.rdata.to_vec(),
+                    },
                 });
             }
         }
-        // Freed before the layout is made: a large file's parsed records, its records as edited
-        // here and its layout would otherwise all be held at once.
-        drop(entries);
         let layout = parse::record_layouts(text, file, origin).map_err(EditError::Parse)?;
         if main.len() != layout.records.len() {
             return Err(EditError::Internal {
@@ -422,16 +445,17 @@ impl<'a> Doc<'a> {
                 ),
             });
         }
-        if let Some((&line, _)) = lines
+        if let Some((line, _)) = main
             .iter()
+            .map(|&i| entries.get(i as usize).line)
             .zip(&layout.records)
-            .find(|(&line, lay)| lay.line != line)
+            .find(|(line, lay)| lay.line != *line)
         {
             return Err(EditError::Internal {
                 detail: format!("no layout for the record at line {line}"),
             });
         }
-        let style = Style::of(text, &layout, &main);
+        let style = Style::of(text, &layout, |k| entries.get(main[k] as usize).owner);
         let mut seq: Vec<Slot> = (0..main.len())
             .map(|k| Slot::Orig { k, live: true })
             .collect();
@@ -441,6 +465,7 @@ impl<'a> Doc<'a> {
             file,
             origin,
             layout,
+            entries,
             main,
             included,
             seq,
@@ -449,25 +474,30 @@ impl<'a> Doc<'a> {
         })
     }
 
+    /// The main file's `k`th record, as written.
+    fn orig(&self, k: usize) -> RecRef<'_> {
+        self.entries.get(self.main[k] as usize).into()
+    }
+
     /// The live record in slot `i`, if any.
-    fn slot_rec(&self, i: usize) -> Option<&Rec> {
+    fn slot_rec(&self, i: usize) -> Option<RecRef<'_>> {
         match &self.seq[i] {
-            Slot::Orig { k, live: true } => Some(&self.main[*k]),
-            Slot::New { rec, live: true } => Some(rec),
+            Slot::Orig { k, live: true } => Some(self.orig(*k)),
+            Slot::New { rec, live: true } => Some(rec.view()),
             _ => None,
         }
     }
 
-    fn rec(&self, loc: Loc) -> &Rec {
+    fn rec(&self, loc: Loc) -> RecRef<'_> {
         match loc {
             // `Loc::Slot` is only made for live slots.
             Loc::Slot(i) => self.slot_rec(i).expect("Loc::Slot points at a live slot"),
-            Loc::Included(i) => &self.included[i].rec,
+            Loc::Included(i) => self.included[i].rec.view(),
         }
     }
 
     /// Every live record matching `pred`: the main file's in file order, then included ones.
-    fn find(&self, pred: impl Fn(&Rec) -> bool) -> Vec<Loc> {
+    fn find(&self, pred: impl Fn(RecRef<'_>) -> bool) -> Vec<Loc> {
         let main = (0..self.seq.len())
             .filter(|&i| self.slot_rec(i).is_some_and(&pred))
             .map(Loc::Slot);
@@ -475,7 +505,7 @@ impl<'a> Doc<'a> {
             .included
             .iter()
             .enumerate()
-            .filter(|(_, inc)| pred(&inc.rec))
+            .filter(|(_, inc)| pred(inc.rec.view()))
             .map(|(i, _)| Loc::Included(i));
         main.chain(included).collect()
     }
@@ -489,7 +519,7 @@ impl<'a> Doc<'a> {
             Some(inc) => Err(EditError::InIncludedFile {
                 file: inc.file.clone(),
                 line: inc.line,
-                record: inc.rec.presentation(),
+                record: inc.rec.view().presentation(),
             }),
             None => Ok(()),
         }
@@ -507,7 +537,7 @@ impl<'a> Doc<'a> {
     /// The slot a new record of `owner`/`rtype` goes after: the RRset's last record in the main
     /// file, else the owner's last record there, else the end of the file.
     fn insertion_point(&self, owner: &Name, rtype: RType) -> usize {
-        let last = |pred: &dyn Fn(&Rec) -> bool| {
+        let last = |pred: &dyn Fn(RecRef<'_>) -> bool| {
             (0..self.seq.len())
                 .rev()
                 .find(|&i| self.slot_rec(i).is_some_and(pred))
@@ -627,7 +657,7 @@ impl<'a> Doc<'a> {
         let unchanged = old.len() == unique.len()
             && old.iter().all(|&l| {
                 let r = self.rec(l);
-                r.ttl == ttl && unique.contains(&r.rdata.as_slice())
+                r.ttl == ttl && unique.contains(&r.rdata)
             });
         if unchanged {
             return Ok(());
@@ -683,23 +713,23 @@ impl<'a> Doc<'a> {
     /// The records removed and added so far, in file order: a record deleted and added back
     /// is no change, and a removed record is paired with an added one of the same RRset.
     fn changes(&self) -> Vec<Change> {
-        let mut removed: Vec<&Rec> = Vec::new();
+        let mut removed: Vec<RecRef<'_>> = Vec::new();
         let mut gone = HashSet::new();
-        let mut added: Vec<Option<&Rec>> = Vec::new();
+        let mut added: Vec<Option<RecRef<'_>>> = Vec::new();
         for slot in &self.seq {
             match slot {
                 // A record written more than once is one record of the zone: listed once.
                 Slot::Orig { k, live: false } => {
-                    let r = &self.main[*k];
-                    if gone.insert((r.owner.to_lowercase(), r.rtype, r.rdata.as_slice())) {
+                    let r = self.orig(*k);
+                    if gone.insert((r.owner.to_lowercase(), r.rtype, r.rdata)) {
                         removed.push(r);
                     }
                 }
-                Slot::New { rec, live: true } => added.push(Some(rec)),
+                Slot::New { rec, live: true } => added.push(Some(rec.view())),
                 _ => {}
             }
         }
-        let mut same = first_first(&added, Rec::change_key);
+        let mut same = first_first(&added, RecRef::change_key);
         let mut kept_removed = Vec::new();
         for r in removed {
             match same.get_mut(&r.change_key()).and_then(Vec::pop) {
@@ -716,7 +746,7 @@ impl<'a> Doc<'a> {
                 .and_then(|i| added[i].take());
             changes.push(Change {
                 old: Some(r.presentation()),
-                new: pair.map(Rec::presentation),
+                new: pair.as_ref().map(RecRef::presentation),
             });
         }
         changes.extend(added.into_iter().flatten().map(|r| Change {
@@ -746,7 +776,7 @@ impl<'a> Doc<'a> {
                 return Err(EditError::InIncludedFile {
                     file: inc.file.clone(),
                     line: inc.line,
-                    record: inc.rec.presentation(),
+                    record: inc.rec.view().presentation(),
                 });
             }
             Some(Loc::Slot(i)) => {
@@ -784,7 +814,7 @@ impl<'a> Doc<'a> {
         }
         let mut soa_rdata = None;
         if let Some((k, _, serial)) = serial_at {
-            let mut rdata = self.main[k].rdata.clone();
+            let mut rdata = self.orig(k).rdata.to_vec();
             Soa::set_serial(&mut rdata, serial);
             soa_rdata = Some((k, rdata));
         }
@@ -793,16 +823,16 @@ impl<'a> Doc<'a> {
         // file of millions of records is not copied into lists to sort.
         let main = self.seq.iter().filter_map(|slot| match slot {
             Slot::Orig { k, live: true } => Some(match &soa_rdata {
-                Some((soa_k, rdata)) if soa_k == k => (&self.main[*k], rdata.as_slice()),
-                _ => (&self.main[*k], self.main[*k].rdata.as_slice()),
+                Some((soa_k, rdata)) if soa_k == k => (self.orig(*k), rdata.as_slice()),
+                _ => (self.orig(*k), self.orig(*k).rdata),
             }),
-            Slot::New { rec, live: true } => Some((&**rec, rec.rdata.as_slice())),
+            Slot::New { rec, live: true } => Some((rec.view(), rec.rdata.as_slice())),
             _ => None,
         });
         let included = self
             .included
             .iter()
-            .map(|inc| (&inc.rec, inc.rec.rdata.as_slice()));
+            .map(|inc| (inc.rec.view(), inc.rec.rdata.as_slice()));
         let read_main = entries.iter().filter(|e| *e.file == *self.file);
         let read_included = entries.iter().filter(|e| *e.file != *self.file);
         read_back_matches(main, read_main)?;
@@ -838,7 +868,7 @@ impl<'a> Doc<'a> {
         let span = lay
             .span(usize::from(lay.rtype) + 3)
             .ok_or_else(|| refuse("the SOA has no serial field"))?;
-        let old = Soa::from_rdata(&self.main[k].rdata).map(|s| s.serial);
+        let old = Soa::from_rdata(self.orig(k).rdata).map(|s| s.serial);
         let written = &self.text[span.clone()];
         if written.parse::<u32>().ok() != old || !written.bytes().all(|b| b.is_ascii_digit()) {
             return Err(refuse(&format!(
@@ -856,7 +886,7 @@ impl<'a> Doc<'a> {
         let mut cursor = 0;
         let mut origin = 0;
         let mut dollar_ttl = None;
-        let mut prev: Option<&Rec> = None;
+        let mut prev: Option<RecRef<'_>> = None;
         for (i, slot) in self.seq.iter().enumerate() {
             match slot {
                 Slot::Orig { k, live } => {
@@ -868,12 +898,12 @@ impl<'a> Doc<'a> {
                     if !live {
                         continue;
                     }
-                    let rec = &self.main[*k];
+                    let rec = self.orig(*k);
                     let mut edits: Vec<(Range<usize>, String)> = Vec::new();
-                    if lay.blank_owner && prev.map(|p| &p.owner) != Some(&rec.owner) {
-                        edits.push(self.owner_pin(lay, rec));
+                    if lay.blank_owner && prev.map(|p| p.owner) != Some(rec.owner) {
+                        edits.push(self.owner_pin(lay, rec.owner));
                     }
-                    let inherited = implicit_ttl(None, prev.map(|p| p.ttl), rec.rtype, &rec.rdata);
+                    let inherited = implicit_ttl(None, prev.map(|p| p.ttl), rec.rtype, rec.rdata);
                     if lay.ttl.is_none() && lay.dollar_ttl.is_none() && inherited != rec.ttl {
                         let before = lay.class.unwrap_or(lay.rtype).min(lay.rtype);
                         let at = lay.span(before.into()).expect("a laid-out token").start;
@@ -902,17 +932,17 @@ impl<'a> Doc<'a> {
                     if !live {
                         continue;
                     }
+                    let rec = rec.view();
                     if !out.is_empty() && !out.ends_with('\n') {
                         out.push_str(self.style.eol);
                     }
                     let default =
-                        implicit_ttl(dollar_ttl, prev.map(|p| p.ttl), rec.rtype, &rec.rdata);
-                    let blank =
-                        self.style.blank_owners && prev.map(|p| &p.owner) == Some(&rec.owner);
+                        implicit_ttl(dollar_ttl, prev.map(|p| p.ttl), rec.rtype, rec.rdata);
+                    let blank = self.style.blank_owners && prev.map(|p| p.owner) == Some(rec.owner);
                     let owner = if blank {
                         String::new()
                     } else {
-                        self.owner_text(&rec.owner, origin)
+                        self.owner_text(rec.owner, origin)
                     };
                     let columns = self.neighbour(i).map(|k| self.columns(k));
                     out.push_str(&format_line(
@@ -920,7 +950,7 @@ impl<'a> Doc<'a> {
                         (rec.ttl != default).then_some(rec.ttl),
                         self.style.class_in,
                         rec.rtype,
-                        &rdata_to_text(rec.rtype, &rec.rdata),
+                        &rdata_to_text(rec.rtype, rec.rdata),
                         columns.as_ref(),
                     ));
                     out.push_str(self.style.eol);
@@ -946,8 +976,8 @@ impl<'a> Doc<'a> {
     /// whitespace. Leading spaces: the owner replaces as many as it can while leaving one, so
     /// the columns after it stay where they were (one space after a longer owner). Leading
     /// tabs stay after the owner, where they still reach the same tab stop for short owners.
-    fn owner_pin(&self, lay: &RecordLayout, rec: &Rec) -> (Range<usize>, String) {
-        let owner = self.owner_text(&rec.owner, lay.origin);
+    fn owner_pin(&self, lay: &RecordLayout, owner: &Name) -> (Range<usize>, String) {
+        let owner = self.owner_text(owner, lay.origin);
         let line = &self.text[lay.bytes.clone()];
         let ws = line
             .bytes()
@@ -1003,7 +1033,8 @@ impl<'a> Doc<'a> {
 }
 
 impl Style {
-    fn of(text: &str, layout: &FileLayout, main: &[Rec]) -> Style {
+    /// The style of a file whose `k`th record has the owner `owner(k)`.
+    fn of<'n>(text: &str, layout: &FileLayout, owner: impl Fn(usize) -> &'n Name) -> Style {
         let (mut relative, mut absolute, mut with_class) = (0usize, 0usize, 0usize);
         let (mut repeats, mut blank) = (0usize, 0usize);
         for (k, lay) in layout.records.iter().enumerate() {
@@ -1016,7 +1047,7 @@ impl Style {
                 }
             }
             with_class += usize::from(lay.class.is_some());
-            if k > 0 && main[k - 1].owner == main[k].owner {
+            if k > 0 && owner(k - 1) == owner(k) {
                 repeats += 1;
                 blank += usize::from(lay.blank_owner);
             }
@@ -1107,7 +1138,7 @@ fn display_width(s: &str) -> usize {
 /// Do the records read back from the new text match the records wanted, in order? An error
 /// names the first that differs.
 fn read_back_matches<'r, 'e>(
-    mut want: impl Iterator<Item = (&'r Rec, &'r [u8])>,
+    mut want: impl Iterator<Item = (RecRef<'r>, &'r [u8])>,
     mut got: impl Iterator<Item = Entry<'e>>,
 ) -> Result<(), EditError> {
     loop {
@@ -1124,7 +1155,7 @@ fn read_back_matches<'r, 'e>(
         };
         if !same {
             let wanted = w.map_or("nothing".to_owned(), |(r, rdata)| {
-                presentation(&r.owner, r.rtype, r.ttl, rdata)
+                presentation(r.owner, r.rtype, r.ttl, rdata)
             });
             let read = g.map_or("nothing".to_owned(), |e| {
                 presentation(e.owner, e.rtype, e.ttl, e.rdata)
@@ -1562,7 +1593,7 @@ mod tests {
         let wanted = |recs: &[&Rec]| {
             read_back_matches(
                 recs.iter()
-                    .map(|r| (*r, r.rdata.as_slice()))
+                    .map(|r| (r.view(), r.rdata.as_slice()))
                     .collect::<Vec<_>>()
                     .into_iter(),
                 read.iter(),
@@ -1605,7 +1636,7 @@ mod tests {
             .unwrap_or_else(|e| panic!("{e}\n{text}"));
         let mut v: Vec<String> = entries
             .iter()
-            .map(|e| mask_serial(&Rec::from(e).presentation()))
+            .map(|e| mask_serial(&RecRef::from(e).presentation()))
             .collect();
         v.sort();
         v
