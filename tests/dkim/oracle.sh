@@ -15,14 +15,15 @@
 #
 # Needs: openssl, python3-dkim, python3-dnspython, python3-nacl, opendkim-tools (Debian 12).
 # Uses the zonectl binary at $ZONECTL, else ${CARGO_TARGET_DIR:-target}/debug/zonectl.
-# Prints one line per check and "N passed, N failed"; exits 1 if any check failed.
-# The server it starts is stopped by its PID on exit.
+# Prints one line per check and "N passed, M failed"; exits 1 if any check failed.
+# The server it starts is stopped by its PID on exit. Helpers shared with the other shell tests
+# are in tests/lib.sh.
 set -uo pipefail
 
-here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-root=$(cd "$here/../.." && pwd)
-zonectl=${ZONECTL:-${CARGO_TARGET_DIR:-$root/target}/debug/zonectl}
-oracle=${DKIM_ORACLE:-$root/../shared/corpus/oracles/dkim_verify.py}
+# shellcheck source=SCRIPTDIR/../lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
+zonectl=${ZONECTL:-$BUILT_ZONECTL}
+oracle=${DKIM_ORACLE:-$REPO/../shared/corpus/oracles/dkim_verify.py}
 py=/usr/bin/python3 # Debian's, which sees python3-dkim (a pyenv python3 on PATH may not)
 
 for need in "$zonectl" "$oracle"; do
@@ -33,18 +34,10 @@ for tool in openssl dkimsign opendkim-testkey "$py"; do
 done
 
 work=$(mktemp -d /tmp/zonectl-dkim-oracle.XXXXXX)
-server_pid=""
-cleanup() {
-    if [[ -n $server_pid ]]; then
-        kill "$server_pid" 2>/dev/null
-        wait "$server_pid" 2>/dev/null
-    fi
-    rm -rf "$work"
-}
-trap cleanup EXIT
+trap 'stop_server; rm -rf "$work"' EXIT
 cd "$work" || exit 1
 
-port=$("$py" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+port=$(free_port)
 mkdir zones
 cat >zones/example.com.zone <<'EOF'
 $ORIGIN example.com.
@@ -54,23 +47,12 @@ $TTL 300
 ns1  IN A   127.0.0.1
 EOF
 "$zonectl" serve --zones-dir zones --listen "127.0.0.1:$port" --control ctl.sock 2>serve.log &
-server_pid=$!
+SERVER_PID=$!
 
 z() { "$zonectl" --zones-dir zones --keys-dir keys --control ctl.sock --server "127.0.0.1:$port" "$@"; }
 
-up=0
-for _ in $(seq 1 100); do
-    if z status example.com >/dev/null 2>&1; then up=1; break; fi
-    sleep 0.1
-done
-if [[ $up -ne 1 ]]; then
-    echo "oracle.sh: zonectl serve did not start:" >&2
-    cat serve.log >&2
-    exit 1
-fi
+wait_for_server oracle.sh serve.log z status example.com
 
-passed=0
-failed=0
 # check NAME WANT_RC CMD...: runs CMD, passes if its exit code is WANT_RC.
 check() {
     local name=$1 want=$2
@@ -79,10 +61,10 @@ check() {
     out=$("$@" 2>&1)
     rc=$?
     if [[ $rc -eq $want ]]; then
-        passed=$((passed + 1))
+        PASSED=$((PASSED + 1))
         printf 'ok    %s\n' "$name"
     else
-        failed=$((failed + 1))
+        FAILED=$((FAILED + 1))
         printf 'FAIL  %s (exit %d, wanted %d)\n%s\n' "$name" "$rc" "$want" "$out" | sed '2,$s/^/      /'
     fi
 }
@@ -93,10 +75,10 @@ check_out() {
     local out
     out=$("$@" 2>&1)
     if grep -Eq -- "$pattern" <<<"$out"; then
-        passed=$((passed + 1))
+        PASSED=$((PASSED + 1))
         printf 'ok    %s\n' "$name"
     else
-        failed=$((failed + 1))
+        FAILED=$((FAILED + 1))
         printf 'FAIL  %s (no /%s/ in)\n%s\n' "$name" "$pattern" "$out" | sed '2,$s/^/      /'
     fi
 }
@@ -187,5 +169,5 @@ dkimsign rsa2 example.com $keys/rsa2.private <msg.eml >rsa2.eml
 check "the rotated-to key rsa2 verifies" 0 verify rsa2.eml
 check_out "list shows rsa2 active, rsa1 removed, ed1 revoked" 'rsa2 +rsa +2048 .* active' z dkim list example.com
 
-printf '\n%d passed, %d failed\n' "$passed" "$failed"
-[[ $failed -eq 0 ]]
+summary
+[[ $FAILED -eq 0 ]]

@@ -38,18 +38,19 @@
 # reachable for `pip install checkdmarc==$CHECKDMARC_VERSION` (set CHECKDMARC_VENV to reuse a
 # venv that already has it). Uses $ZONECTL, else ${CARGO_TARGET_DIR:-target}/debug/zonectl
 # (built by `cargo build` beforehand). Prints `ok`/`not ok` per check and "N passed, M failed";
-# exits 1 if any check failed. The server it starts is stopped by its PID on exit.
+# exits 1 if any check failed. The server it starts is stopped by its PID on exit. Helpers
+# shared with the other shell tests are in tests/lib.sh.
 set -euo pipefail
 
 CHECKDMARC_VERSION=6.0.4
 
-here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-root=$(cd "$here/../.." && pwd)
-zonectl=${ZONECTL:-${CARGO_TARGET_DIR:-$root/target}/debug/zonectl}
-oracles=${ZONECTL_ORACLES:-$root/../shared/corpus/oracles}
+# shellcheck source=SCRIPTDIR/../lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
+zonectl=${ZONECTL:-$BUILT_ZONECTL}
+oracles=${ZONECTL_ORACLES:-$REPO/../shared/corpus/oracles}
 py=/usr/bin/python3 # Debian's, which sees python3-spf and python3-dnspython
 
-for need in "$zonectl" "$oracles/checkdmarc_local.py" "$oracles/spf_check.py" "$root/zones"; do
+for need in "$zonectl" "$oracles/checkdmarc_local.py" "$oracles/spf_check.py" "$REPO/zones"; do
     [[ -e $need ]] || { echo "tests/dmarc/oracle.sh: missing $need" >&2; exit 1; }
 done
 if ! "$py" -c 'import spf, dns.resolver' 2>/dev/null; then
@@ -58,15 +59,7 @@ if ! "$py" -c 'import spf, dns.resolver' 2>/dev/null; then
 fi
 
 work=$(mktemp -d /tmp/zonectl-dmarc-oracle.XXXXXX)
-server_pid=""
-cleanup() {
-    if [[ -n $server_pid ]] && kill -0 "$server_pid" 2>/dev/null; then
-        kill "$server_pid"
-        wait "$server_pid" 2>/dev/null || true
-    fi
-    rm -rf "$work"
-}
-trap cleanup EXIT
+trap 'stop_server; rm -rf "$work"' EXIT
 cd "$work"
 
 # ---- checkdmarc in a venv: Debian's python is externally managed (PEP 668). The venv sees
@@ -92,34 +85,22 @@ print("checkdmarc", m.version("checkdmarc"), "· dnspython", m.version("dnspytho
 
 # ---- zonectl serve over a copy of the shipped zones
 mkdir zones keys
-cp "$root"/zones/*.zone zones/
-port=$("$py" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+cp "$REPO"/zones/*.zone zones/
+port=$(free_port)
 "$zonectl" serve --zones-dir zones --listen "127.0.0.1:$port" --control ctl.sock 2>serve.log &
-server_pid=$!
+SERVER_PID=$!
 
 z() { "$zonectl" --zones-dir zones --keys-dir keys --control ctl.sock --server "127.0.0.1:$port" "$@"; }
 
-up=0
-for _ in $(seq 1 100); do
-    if z status apple.example >/dev/null 2>&1; then up=1; break; fi
-    kill -0 "$server_pid" 2>/dev/null || break
-    sleep 0.1
-done
-if [[ $up -ne 1 ]]; then
-    echo "tests/dmarc/oracle.sh: zonectl serve did not start:" >&2
-    cat serve.log >&2
-    exit 1
-fi
+wait_for_server tests/dmarc/oracle.sh serve.log z status apple.example
 
-passed=0
-failed=0
 # report NAME RC DETAIL: one ok/not ok line; DETAIL (indented) after a failure.
 report() {
     if [[ $2 -eq 0 ]]; then
-        passed=$((passed + 1))
+        PASSED=$((PASSED + 1))
         printf 'ok      %s\n' "$1"
     else
-        failed=$((failed + 1))
+        FAILED=$((FAILED + 1))
         printf 'not ok  %s\n' "$1"
         [[ -z $3 ]] || sed 's/^/        /' <<<"$3"
     fi
@@ -369,9 +350,8 @@ for c in "${cases[@]}"; do
     done
 done
 
-printf '\n%d passed, %d failed\n' "$passed" "$failed"
-if [[ $failed -ne 0 ]]; then
-    echo "--- zonectl serve log (tail) ---" >&2
-    tail -n 40 serve.log >&2
+summary
+if [[ $FAILED -ne 0 ]]; then
+    server_log_tail serve.log
     exit 1
 fi

@@ -15,15 +15,14 @@
 # Prints `ok - ...` / `not ok - ...` per check and `N passed, M failed` at the end; exits 1 if
 # anything failed. Needs: cargo, kzonecheck, named-checkzone, dig, kdig, openssl, base64, timeout.
 # Usage: tests/interop/run.sh   (from anywhere; CARGO_TARGET_DIR is honoured like cargo does)
+# Helpers shared with the other shell tests are in tests/lib.sh.
 set -euo pipefail
 
-REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+# shellcheck source=SCRIPTDIR/../lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 CORPUS=${ZONECTL_CORPUS:-$REPO/../shared/corpus}
-TARGET_DIR=${CARGO_TARGET_DIR:-$REPO/target}
-ZONECTL=$TARGET_DIR/debug/zonectl
+ZONECTL=$BUILT_ZONECTL
 
-PASSED=0
-FAILED=0
 WHY=""
 
 ok() { PASSED=$((PASSED + 1)); echo "ok - $1"; }
@@ -146,7 +145,7 @@ echo " does; Knot and zonectl resolve \$INCLUDE against the including file's dir
 section "answers: zonectl serve queried with dig and kdig"
 
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/zonectl-interop.XXXXXX")
-SERVER_PID=""
+# Not stop_server: a server that ignores SIGTERM is killed after 5 s rather than waited for.
 cleanup() {
     if [[ -n $SERVER_PID ]] && kill -0 "$SERVER_PID" 2>/dev/null; then
         kill -TERM "$SERVER_PID" 2>/dev/null || true
@@ -255,16 +254,11 @@ for try in $(seq 0 9); do
         sleep 0.1
     done
     [[ -n $PORT ]] && break
-    if kill -0 "$SERVER_PID" 2>/dev/null; then
-        kill -TERM "$SERVER_PID" 2>/dev/null || true
-        wait "$SERVER_PID" 2>/dev/null || true
-    fi
-    SERVER_PID=""
+    stop_server
 done
 if [[ -z $PORT ]]; then
     not_ok "zonectl serve starts and answers" "$(tail -30 "$TMP/serve.log")"
-    echo
-    echo "$PASSED passed, $FAILED failed"
+    summary
     exit 1
 fi
 ok "zonectl serve starts and answers on 127.0.0.1:$PORT (pid $SERVER_PID)"
@@ -658,6 +652,5 @@ if [[ $FAILED -gt 0 ]]; then
     echo "# last lines of the server log:"
     tail -20 "$TMP/serve.log" | sed 's/^/#   /'
 fi
-echo
-echo "$PASSED passed, $FAILED failed"
+summary
 [[ $FAILED -eq 0 ]]

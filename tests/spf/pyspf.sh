@@ -7,12 +7,13 @@
 #
 # Needs: Debian's /usr/bin/python3 with python3-spf, python3-dnspython and python3-yaml; cargo.
 # Usage: tests/spf/pyspf.sh   (from anywhere; CARGO_TARGET_DIR is honoured like cargo does)
+# Helpers shared with the other shell tests are in tests/lib.sh.
 set -euo pipefail
 
-REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+# shellcheck source=SCRIPTDIR/../lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 CORPUS=${ZONECTL_CORPUS:-$REPO/../shared/corpus}
-TARGET_DIR=${CARGO_TARGET_DIR:-$REPO/target}
-ZONECTL=$TARGET_DIR/debug/zonectl
+ZONECTL=$BUILT_ZONECTL
 PYTHON=/usr/bin/python3
 EXPECTED_PASSED=197
 EXPECTED_TOTAL=203
@@ -25,20 +26,12 @@ fi
 (cd "$REPO" && cargo build --quiet)
 
 WORK=$(mktemp -d)
-SERVER_PID=""
-cleanup() {
-    if [[ -n $SERVER_PID ]] && kill -0 "$SERVER_PID" 2>/dev/null; then
-        kill "$SERVER_PID"
-        wait "$SERVER_PID" 2>/dev/null || true
-    fi
-    rm -rf "$WORK"
-}
-trap cleanup EXIT
+trap 'stop_server; rm -rf "$WORK"' EXIT
 
 # The runner writes OUTDIR/root.zone (and a copy per scenario); zonectl serves that one file as
 # the root zone from an empty zones directory, so the copies are not mistaken for zones.
 mkdir "$WORK/zones" "$WORK/out"
-PORT=$("$PYTHON" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+PORT=$(free_port)
 cat >"$WORK/zonectl.toml" <<TOML
 zones_dir = "$WORK/zones"
 listen = ["127.0.0.1:$PORT"]
@@ -52,16 +45,7 @@ TOML
 
 "$ZONECTL" --config "$WORK/zonectl.toml" serve 2>"$WORK/serve.log" &
 SERVER_PID=$!
-for _ in $(seq 100); do
-    [[ -S $WORK/control.sock ]] && break
-    kill -0 "$SERVER_PID" 2>/dev/null || break
-    sleep 0.1
-done
-if [[ ! -S $WORK/control.sock ]]; then
-    echo "tests/spf/pyspf.sh: zonectl serve did not start:" >&2
-    cat "$WORK/serve.log" >&2
-    exit 1
-fi
+wait_for_server tests/spf/pyspf.sh "$WORK/serve.log" test -S "$WORK/control.sock"
 
 RELOAD="'$ZONECTL' --config '$WORK/zonectl.toml' reload ."
 "$PYTHON" "$CORPUS/oracles/rfc7208_dns_runner.py" "$CORPUS/spf/rfc7208-tests.yml" "$PORT" \
@@ -73,8 +57,7 @@ SCORE=$(tail -n 1 "$WORK/pyspf.out")
 WANT="$EXPECTED_PASSED passed, $((EXPECTED_TOTAL - EXPECTED_PASSED)) failed"
 if [[ $SCORE != "$WANT" ]]; then
     echo "tests/spf/pyspf.sh: pyspf against zonectl scored '$SCORE', expected '$WANT' (Knot's baseline)" >&2
-    echo "--- zonectl serve log (tail) ---" >&2
-    tail -n 40 "$WORK/serve.log" >&2
+    server_log_tail "$WORK/serve.log"
     exit 1
 fi
 echo "pyspf against zonectl serve: $EXPECTED_PASSED of $EXPECTED_TOTAL, equal to Knot's baseline"

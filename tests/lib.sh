@@ -1,0 +1,68 @@
+# Helpers the shell tests under tests/ share; each of them sources this file, which is not run
+# on its own:
+#   REPO, BUILT_ZONECTL    the repository, and the debug binary `cargo build` writes for it;
+#   free_port              a free TCP port on 127.0.0.1;
+#   SERVER_PID, wait_for_server, stop_server, server_log_tail
+#                          the `zonectl serve` a script starts in the background: waited for
+#                          until it answers, stopped by its PID, its log shown after a failure;
+#   PASSED, FAILED, summary
+#                          the check counters, bumped by each script's own reporting functions
+#                          (their per-check lines differ), and the closing "N passed, M failed".
+# Every helper behaves the same with or without `set -e`: the scripts differ on it.
+# The scripts read the variables set here, which shellcheck cannot see from this file alone.
+# shellcheck shell=bash disable=SC2034
+
+REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+# Where cargo puts it: cargo honours CARGO_TARGET_DIR, so the tests do too.
+BUILT_ZONECTL=${CARGO_TARGET_DIR:-$REPO/target}/debug/zonectl
+
+# free_port: a TCP port on 127.0.0.1 that was free a moment ago (the kernel picked it for a socket
+# this closes again).
+free_port() {
+    /usr/bin/python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# The PID of the `zonectl serve` the script started in the background; empty while there is none.
+SERVER_PID=""
+
+# wait_for_server WHO LOG CMD...: polls CMD (output discarded) every 0.1 s until it succeeds.
+# If it has not within 10 s, or SERVER_PID has exited, prints "WHO: zonectl serve did not start:"
+# and LOG to stderr and exits 1.
+wait_for_server() {
+    local who=$1 log=$2 _
+    shift 2
+    for _ in $(seq 100); do
+        if "$@" >/dev/null 2>&1; then
+            return 0
+        fi
+        kill -0 "$SERVER_PID" 2>/dev/null || break
+        sleep 0.1
+    done
+    echo "$who: zonectl serve did not start:" >&2
+    cat "$log" >&2
+    exit 1
+}
+
+# stop_server: stops SERVER_PID (SIGTERM) if it is still running, reaps it and forgets it. Quiet
+# and always succeeds, so an EXIT trap under `set -e` goes on to its own cleanup.
+stop_server() {
+    if [[ -n $SERVER_PID ]] && kill -0 "$SERVER_PID" 2>/dev/null; then
+        kill "$SERVER_PID" 2>/dev/null || true
+        wait "$SERVER_PID" 2>/dev/null || true
+    fi
+    SERVER_PID=""
+}
+
+# server_log_tail LOG: the end of the server's log, to stderr, for a run that failed.
+server_log_tail() {
+    echo "--- zonectl serve log (tail) ---" >&2
+    tail -n 40 "$1" >&2
+}
+
+PASSED=0
+FAILED=0
+
+# summary: the closing count, after a blank line.
+summary() {
+    printf '\n%d passed, %d failed\n' "$PASSED" "$FAILED"
+}
