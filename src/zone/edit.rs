@@ -249,9 +249,9 @@ pub fn set_serial(
 // ---------------------------------------------------------------------------------------------
 // The zone being edited
 
-/// A record the edit adds, or one of an included file: the main file's records are read in
-/// place from its parsed [`Entries`].
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A record the edit adds: the file's own records are read in place from its parsed
+/// [`Entries`].
+#[derive(Debug)]
 struct Rec {
     owner: Name,
     ttl: u32,
@@ -270,8 +270,8 @@ impl Rec {
     }
 }
 
-/// A record, as the edit sees it: one of the main file's, or a [`Rec`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// A record, as the edit sees it: one of the file's, or a [`Rec`].
+#[derive(Debug, Clone, Copy)]
 struct RecRef<'r> {
     owner: &'r Name,
     ttl: u32,
@@ -352,14 +352,6 @@ enum Loc {
     Included(usize),
 }
 
-/// A record of an `$INCLUDE`d file.
-#[derive(Debug)]
-struct Included {
-    rec: Rec,
-    file: PathBuf,
-    line: usize,
-}
-
 /// How the file writes its records.
 #[derive(Debug)]
 struct Style {
@@ -383,7 +375,8 @@ struct Doc<'a> {
     entries: Entries,
     /// The main file's records, as indices into `entries`, parallel to `layout.records`.
     main: Vec<u32>,
-    included: Vec<Included>,
+    /// The records of `$INCLUDE`d files, as indices into `entries`.
+    included: Vec<u32>,
     /// The main file in order, as edited so far.
     seq: Vec<Slot>,
     style: Style,
@@ -423,16 +416,7 @@ impl<'a> Doc<'a> {
             if *e.file == *file {
                 main.push(i as u32);
             } else {
-                included.push(Included {
-                    line: e.line,
-                    file: e.file.to_path_buf(),
-                    rec: Rec {
-                        owner: e.owner.clone(),
-                        ttl: e.ttl,
-                        rtype: e.rtype,
-                        rdata: e.rdata.to_vec(),
-                    },
-                });
+                included.push(i as u32);
             }
         }
         let layout = parse::record_layouts(text, file, origin).map_err(EditError::Parse)?;
@@ -479,6 +463,11 @@ impl<'a> Doc<'a> {
         self.entries.get(self.main[k] as usize).into()
     }
 
+    /// The `i`th record of the included files, with where it is written.
+    fn included(&self, i: usize) -> Entry<'_> {
+        self.entries.get(self.included[i] as usize)
+    }
+
     /// The live record in slot `i`, if any.
     fn slot_rec(&self, i: usize) -> Option<RecRef<'_>> {
         match &self.seq[i] {
@@ -492,7 +481,7 @@ impl<'a> Doc<'a> {
         match loc {
             // `Loc::Slot` is only made for live slots.
             Loc::Slot(i) => self.slot_rec(i).expect("Loc::Slot points at a live slot"),
-            Loc::Included(i) => self.included[i].rec.view(),
+            Loc::Included(i) => self.included(i).into(),
         }
     }
 
@@ -501,25 +490,22 @@ impl<'a> Doc<'a> {
         let main = (0..self.seq.len())
             .filter(|&i| self.slot_rec(i).is_some_and(&pred))
             .map(Loc::Slot);
-        let included = self
-            .included
-            .iter()
-            .enumerate()
-            .filter(|(_, inc)| pred(inc.rec.view()))
-            .map(|(i, _)| Loc::Included(i));
+        let included = (0..self.included.len())
+            .filter(|&i| pred(self.included(i).into()))
+            .map(Loc::Included);
         main.chain(included).collect()
     }
 
     /// Refuses to touch records of included files.
     fn refuse_included(&self, locs: &[Loc]) -> Result<(), EditError> {
         match locs.iter().find_map(|l| match l {
-            Loc::Included(i) => Some(&self.included[*i]),
+            Loc::Included(i) => Some(self.included(*i)),
             Loc::Slot(_) => None,
         }) {
             Some(inc) => Err(EditError::InIncludedFile {
-                file: inc.file.clone(),
+                file: inc.file.to_path_buf(),
                 line: inc.line,
-                record: inc.rec.view().presentation(),
+                record: RecRef::from(inc).presentation(),
             }),
             None => Ok(()),
         }
@@ -772,11 +758,11 @@ impl<'a> Doc<'a> {
         let mut serial_at = None;
         match soa {
             Some(Loc::Included(i)) => {
-                let inc = &self.included[i];
+                let inc = self.included(i);
                 return Err(EditError::InIncludedFile {
-                    file: inc.file.clone(),
+                    file: inc.file.to_path_buf(),
                     line: inc.line,
-                    record: inc.rec.view().presentation(),
+                    record: RecRef::from(inc).presentation(),
                 });
             }
             Some(Loc::Slot(i)) => {
@@ -804,10 +790,13 @@ impl<'a> Doc<'a> {
         // Included files start with the TTL of the record before their $INCLUDE when no $TTL is
         // in effect, which an edit of the main file cannot pin.
         let reread = entries.iter().filter(|e| *e.file != *self.file);
-        for (before, after) in self.included.iter().zip(reread) {
-            if before.rec.ttl != after.ttl {
+        for (before, after) in (0..self.included.len())
+            .map(|i| self.included(i))
+            .zip(reread)
+        {
+            if before.ttl != after.ttl {
                 return Err(EditError::IncludeTtlChanged {
-                    file: before.file.clone(),
+                    file: before.file.to_path_buf(),
                     line: before.line,
                 });
             }
@@ -829,10 +818,10 @@ impl<'a> Doc<'a> {
             Slot::New { rec, live: true } => Some((rec.view(), rec.rdata.as_slice())),
             _ => None,
         });
-        let included = self
-            .included
-            .iter()
-            .map(|inc| (inc.rec.view(), inc.rec.rdata.as_slice()));
+        let included = (0..self.included.len()).map(|i| {
+            let inc = self.included(i);
+            (RecRef::from(inc), inc.rdata)
+        });
         let read_main = entries.iter().filter(|e| *e.file == *self.file);
         let read_included = entries.iter().filter(|e| *e.file != *self.file);
         read_back_matches(main, read_main)?;

@@ -145,7 +145,8 @@ echo " does; Knot and zonectl resolve \$INCLUDE against the including file's dir
 section "answers: zonectl serve queried with dig and kdig"
 
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/zonectl-interop.XXXXXX")
-# Not stop_server: a server that ignores SIGTERM is killed after 5 s rather than waited for.
+# The exit cleanup, unlike stop_server, kills a server that ignores SIGTERM after 5 s rather
+# than waiting for it forever.
 cleanup() {
     if [[ -n $SERVER_PID ]] && kill -0 "$SERVER_PID" 2>/dev/null; then
         kill -TERM "$SERVER_PID" 2>/dev/null || true
