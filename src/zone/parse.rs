@@ -824,72 +824,96 @@ impl Reader<'_> {
             line,
             kind,
         };
-        let name = tokens[0].text.as_str();
-        let args = &tokens[1..];
-        let bad = |usage: &'static str| {
-            at(ParseErrorKind::BadDirective {
-                directive: name.to_owned(),
-                usage,
-            })
-        };
-        if name.eq_ignore_ascii_case("$ORIGIN") {
-            let [arg] = args else {
-                return Err(bad("$ORIGIN name"));
-            };
-            scope.origin = parse_origin(&arg.text, &scope.origin).map_err(at)?;
-            // The same owner text now means another name.
-            prev.text.clear();
-        } else if name.eq_ignore_ascii_case("$TTL") {
-            let [arg] = args else {
-                return Err(bad("$TTL ttl"));
-            };
-            scope.dollar_ttl = Some(parse_ttl(&arg.text).map_err(at)?);
-        } else if name.eq_ignore_ascii_case("$INCLUDE") {
-            const USAGE: &str = "$INCLUDE file [origin]";
-            let (path_token, origin_token) = match args {
-                [path] => (path, None),
-                [path, origin] => (path, Some(origin)),
-                _ => return Err(bad(USAGE)),
-            };
-            let path_text = unescape_path(&path_token.text).ok_or_else(|| bad(USAGE))?;
-            let written = Path::new(&path_text);
-            let path = match file.parent() {
-                Some(dir) if written.is_relative() => dir.join(written),
-                _ => written.to_path_buf(),
-            };
-            let origin = match origin_token {
-                Some(token) => parse_origin(&token.text, &scope.origin).map_err(at)?,
-                None => scope.origin.clone(),
-            };
-            if depth >= MAX_INCLUDE_DEPTH {
-                return Err(at(ParseErrorKind::IncludeTooDeep {
-                    path,
-                    limit: MAX_INCLUDE_DEPTH,
-                }));
+        match read_directive(tokens, &scope.origin).map_err(at)? {
+            Directive::Origin(origin) => {
+                scope.origin = origin;
+                // The same owner text now means another name.
+                prev.text.clear();
             }
-            let text = match (self.load_include)(&path) {
-                Ok(text) => text,
-                Err(e) if e.kind() == io::ErrorKind::InvalidData => {
-                    return Err(at(ParseErrorKind::NotUtf8 { path }));
-                }
-                Err(e) => {
-                    return Err(at(ParseErrorKind::IncludeFailed {
+            Directive::Ttl(ttl) => scope.dollar_ttl = Some(ttl),
+            Directive::Include { path, origin } => {
+                let written = Path::new(&path);
+                let path = match file.parent() {
+                    Some(dir) if written.is_relative() => dir.join(written),
+                    _ => written.to_path_buf(),
+                };
+                let origin = origin.unwrap_or_else(|| scope.origin.clone());
+                if depth >= MAX_INCLUDE_DEPTH {
+                    return Err(at(ParseErrorKind::IncludeTooDeep {
                         path,
-                        reason: e.to_string(),
-                    }))
+                        limit: MAX_INCLUDE_DEPTH,
+                    }));
                 }
-            };
-            let inner = Scope {
-                origin,
-                ..scope.clone()
-            };
-            self.read_file(&text, &path, inner, depth + 1)?;
-        } else {
-            return Err(at(ParseErrorKind::UnknownDirective {
-                directive: name.to_owned(),
-            }));
+                let text = match (self.load_include)(&path) {
+                    Ok(text) => text,
+                    Err(e) if e.kind() == io::ErrorKind::InvalidData => {
+                        return Err(at(ParseErrorKind::NotUtf8 { path }));
+                    }
+                    Err(e) => {
+                        return Err(at(ParseErrorKind::IncludeFailed {
+                            path,
+                            reason: e.to_string(),
+                        }))
+                    }
+                };
+                let inner = Scope {
+                    origin,
+                    ..scope.clone()
+                };
+                self.read_file(&text, &path, inner, depth + 1)?;
+            }
         }
         Ok(())
+    }
+}
+
+/// A `$` directive, its arguments read.
+enum Directive {
+    Origin(Name),
+    Ttl(u32),
+    /// `$INCLUDE`: the path as written (unescaped), and the origin given for the file, if any.
+    Include {
+        path: String,
+        origin: Option<Name>,
+    },
+}
+
+/// Reads the directive in `tokens` (`tokens[0]` is its name) under the origin `origin`: the one
+/// reading of `$ORIGIN`, `$TTL` and `$INCLUDE` for both the parser and [`record_layouts`].
+fn read_directive(tokens: &[Token], origin: &Name) -> Result<Directive, ParseErrorKind> {
+    let name = tokens[0].text.as_str();
+    let args = &tokens[1..];
+    let bad = |usage: &'static str| ParseErrorKind::BadDirective {
+        directive: name.to_owned(),
+        usage,
+    };
+    if name.eq_ignore_ascii_case("$ORIGIN") {
+        let [arg] = args else {
+            return Err(bad("$ORIGIN name"));
+        };
+        Ok(Directive::Origin(parse_origin(&arg.text, origin)?))
+    } else if name.eq_ignore_ascii_case("$TTL") {
+        let [arg] = args else {
+            return Err(bad("$TTL ttl"));
+        };
+        Ok(Directive::Ttl(parse_ttl(&arg.text)?))
+    } else if name.eq_ignore_ascii_case("$INCLUDE") {
+        const USAGE: &str = "$INCLUDE file [origin]";
+        let (path, origin_token) = match args {
+            [path] => (path, None),
+            [path, origin] => (path, Some(origin)),
+            _ => return Err(bad(USAGE)),
+        };
+        let path = unescape_path(&path.text).ok_or_else(|| bad(USAGE))?;
+        let origin = match origin_token {
+            Some(token) => Some(parse_origin(&token.text, origin)?),
+            None => None,
+        };
+        Ok(Directive::Include { path, origin })
+    } else {
+        Err(ParseErrorKind::UnknownDirective {
+            directive: name.to_owned(),
+        })
     }
 }
 
@@ -1172,33 +1196,16 @@ pub fn record_layouts(text: &str, file: &Path, origin: &Name) -> Result<FileLayo
             kind,
         };
         if !span.blank_owner && !tokens[0].quoted && tokens[0].text.starts_with('$') {
-            let name = tokens[0].text.as_str();
-            let args = &tokens[1..];
-            let bad = |directive: &str, usage: &'static str| {
-                at(ParseErrorKind::BadDirective {
-                    directive: directive.to_owned(),
-                    usage,
-                })
-            };
-            if name.eq_ignore_ascii_case("$ORIGIN") {
-                let [arg] = args else {
-                    return Err(bad(name, "$ORIGIN name"));
-                };
-                // `origins` starts non-empty and only grows.
-                let current = &origins[origins.len() - 1];
-                let next = parse_origin(&arg.text, current).map_err(at)?;
-                // Indices into `origins` are u32 (checked here, so `as` casts below are exact).
-                u32_index(origins.len()).map_err(at)?;
-                origins.push(next);
-            } else if name.eq_ignore_ascii_case("$TTL") {
-                let [arg] = args else {
-                    return Err(bad(name, "$TTL ttl"));
-                };
-                dollar_ttl = Some(parse_ttl(&arg.text).map_err(at)?);
-            } else if !name.eq_ignore_ascii_case("$INCLUDE") {
-                return Err(at(ParseErrorKind::UnknownDirective {
-                    directive: name.to_owned(),
-                }));
+            match read_directive(tokens, &origins[origins.len() - 1]).map_err(at)? {
+                Directive::Origin(next) => {
+                    // Indices into `origins` are u32 (checked here, so `as` casts below are
+                    // exact).
+                    u32_index(origins.len()).map_err(at)?;
+                    origins.push(next);
+                }
+                Directive::Ttl(ttl) => dollar_ttl = Some(ttl),
+                // The included file's records are not this file's to lay out.
+                Directive::Include { .. } => {}
             }
             continue;
         }
