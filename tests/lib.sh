@@ -43,11 +43,18 @@ wait_for_server() {
     exit 1
 }
 
-# stop_server: stops SERVER_PID (SIGTERM) if it is still running, reaps it and forgets it. Quiet
-# and always succeeds, so an EXIT trap under `set -e` goes on to its own cleanup.
+# stop_server: stops SERVER_PID if it is still running: SIGTERM, then SIGKILL if it has not
+# ended within 5 s, so a hung server cannot hang the test. Reaps it and forgets it. Quiet and
+# always succeeds, so an EXIT trap under `set -e` goes on to its own cleanup.
 stop_server() {
     if [[ -n $SERVER_PID ]] && kill -0 "$SERVER_PID" 2>/dev/null; then
         kill "$SERVER_PID" 2>/dev/null || true
+        local _
+        for _ in $(seq 50); do
+            kill -0 "$SERVER_PID" 2>/dev/null || break
+            sleep 0.1
+        done
+        kill -KILL "$SERVER_PID" 2>/dev/null || true
         wait "$SERVER_PID" 2>/dev/null || true
     fi
     SERVER_PID=""

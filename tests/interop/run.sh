@@ -145,20 +145,7 @@ echo " does; Knot and zonectl resolve \$INCLUDE against the including file's dir
 section "answers: zonectl serve queried with dig and kdig"
 
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/zonectl-interop.XXXXXX")
-# The exit cleanup, unlike stop_server, kills a server that ignores SIGTERM after 5 s rather
-# than waiting for it forever.
-cleanup() {
-    if [[ -n $SERVER_PID ]] && kill -0 "$SERVER_PID" 2>/dev/null; then
-        kill -TERM "$SERVER_PID" 2>/dev/null || true
-        for _ in $(seq 50); do
-            kill -0 "$SERVER_PID" 2>/dev/null || break
-            sleep 0.1
-        done
-        kill -KILL "$SERVER_PID" 2>/dev/null || true
-    fi
-    rm -rf "$TMP"
-}
-trap cleanup EXIT
+trap 'stop_server; rm -rf "$TMP"' EXIT
 trap 'exit 130' INT TERM
 
 ZONES=$TMP/zones
