@@ -42,7 +42,7 @@ use super::parse::{
 };
 use super::rdata::{rdata_from_text, rdata_to_text, txt_from_value, RType};
 use super::serial::serial_gt;
-use super::update::presentation;
+use super::update::RecRef;
 use super::Soa;
 
 /// One change to a zone's records.
@@ -270,50 +270,15 @@ impl Rec {
     }
 }
 
-/// A record, as the edit sees it: one of the file's, or a [`Rec`].
-#[derive(Debug, Clone, Copy)]
-struct RecRef<'r> {
-    owner: &'r Name,
-    ttl: u32,
-    rtype: RType,
-    rdata: &'r [u8],
-}
-
-impl<'r> From<Entry<'r>> for RecRef<'r> {
-    fn from(e: Entry<'r>) -> RecRef<'r> {
-        RecRef {
-            owner: e.owner,
-            ttl: e.ttl,
-            rtype: e.rtype,
-            rdata: e.rdata,
-        }
-    }
-}
-
-impl RecRef<'_> {
-    /// Is this the record (owner case-insensitively, type, RDATA wire bytes)?
-    fn is(&self, owner: &Name, rtype: RType, rdata: &[u8]) -> bool {
-        self.rtype == rtype && self.rdata == rdata && self.owner.eq_ignore_case(owner)
-    }
-
-    fn in_rrset(&self, owner: &Name, rtype: RType) -> bool {
-        self.rtype == rtype && self.owner.eq_ignore_case(owner)
-    }
-
-    /// `name TTL IN TYPE rdata`, as `record show` and zone files write it.
-    fn presentation(&self) -> String {
-        presentation(self.owner, self.rtype, self.ttl, self.rdata)
-    }
-
-    /// What identifies the record for the change list: the SOA without its serial, so a serial
-    /// bump alone is not a change.
-    fn change_key(&self) -> (Name, RType, Vec<u8>, u32) {
-        let mut rdata = self.rdata.to_vec();
-        if self.rtype == RType::SOA {
-            Soa::set_serial(&mut rdata, 0);
-        }
-        (self.owner.to_lowercase(), self.rtype, rdata, self.ttl)
-    }
+/// What identifies a record for the change list: owner (in any case), type, RDATA without an
+/// SOA's serial (a serial bump alone is not a change) and TTL.
+fn change_key(r: &RecRef<'_>) -> (Name, RType, Vec<u8>, u32) {
+    (
+        r.owner.to_lowercase(),
+        r.rtype,
+        r.rdata_without_serial(),
+        r.ttl,
+    )
 }
 
 /// Where the records of `recs` are, by `key`: each list holds the positions last first, so
@@ -715,10 +680,10 @@ impl<'a> Doc<'a> {
                 _ => {}
             }
         }
-        let mut same = first_first(&added, RecRef::change_key);
+        let mut same = first_first(&added, change_key);
         let mut kept_removed = Vec::new();
         for r in removed {
-            match same.get_mut(&r.change_key()).and_then(Vec::pop) {
+            match same.get_mut(&change_key(&r)).and_then(Vec::pop) {
                 Some(i) => added[i] = None,
                 None => kept_removed.push(r),
             }
@@ -812,16 +777,16 @@ impl<'a> Doc<'a> {
         // file of millions of records is not copied into lists to sort.
         let main = self.seq.iter().filter_map(|slot| match slot {
             Slot::Orig { k, live: true } => Some(match &soa_rdata {
-                Some((soa_k, rdata)) if soa_k == k => (self.orig(*k), rdata.as_slice()),
-                _ => (self.orig(*k), self.orig(*k).rdata),
+                Some((soa_k, rdata)) if soa_k == k => RecRef {
+                    rdata,
+                    ..self.orig(*k)
+                },
+                _ => self.orig(*k),
             }),
-            Slot::New { rec, live: true } => Some((rec.view(), rec.rdata.as_slice())),
+            Slot::New { rec, live: true } => Some(rec.view()),
             _ => None,
         });
-        let included = (0..self.included.len()).map(|i| {
-            let inc = self.included(i);
-            (RecRef::from(inc), inc.rdata)
-        });
+        let included = (0..self.included.len()).map(|i| self.included(i).into());
         let read_main = entries.iter().filter(|e| *e.file == *self.file);
         let read_included = entries.iter().filter(|e| *e.file != *self.file);
         read_back_matches(main, read_main)?;
@@ -1127,28 +1092,20 @@ fn display_width(s: &str) -> usize {
 /// Do the records read back from the new text match the records wanted, in order? An error
 /// names the first that differs.
 fn read_back_matches<'r, 'e>(
-    mut want: impl Iterator<Item = (RecRef<'r>, &'r [u8])>,
+    mut want: impl Iterator<Item = RecRef<'r>>,
     mut got: impl Iterator<Item = Entry<'e>>,
 ) -> Result<(), EditError> {
     loop {
-        let (w, g) = (want.next(), got.next());
+        let (w, g) = (want.next(), got.next().map(RecRef::from));
         let same = match (w, g) {
             (None, None) => return Ok(()),
-            (Some((r, rdata)), Some(e)) => {
-                r.owner.as_wire() == e.owner.as_wire()
-                    && r.rtype == e.rtype
-                    && rdata == e.rdata
-                    && r.ttl == e.ttl
-            }
+            // The owner as written too: the edit writes names as it was given them.
+            (Some(w), Some(g)) => w == g,
             _ => false,
         };
         if !same {
-            let wanted = w.map_or("nothing".to_owned(), |(r, rdata)| {
-                presentation(r.owner, r.rtype, r.ttl, rdata)
-            });
-            let read = g.map_or("nothing".to_owned(), |e| {
-                presentation(e.owner, e.rtype, e.ttl, e.rdata)
-            });
+            let show = |r: Option<RecRef<'_>>| r.map_or("nothing".to_owned(), |r| r.presentation());
+            let (wanted, read) = (show(w), show(g));
             return Err(EditError::Internal {
                 detail: format!("expected {wanted}, read back {read}"),
             });
@@ -1582,7 +1539,7 @@ mod tests {
         let wanted = |recs: &[&Rec]| {
             read_back_matches(
                 recs.iter()
-                    .map(|r| (r.view(), r.rdata.as_slice()))
+                    .map(|r| r.view())
                     .collect::<Vec<_>>()
                     .into_iter(),
                 read.iter(),

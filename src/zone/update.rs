@@ -537,7 +537,7 @@ impl<'z> Work<'z> {
             let after = self.nodes.get(name).and_then(Option::as_ref);
             let old = records(name, before.as_ref());
             let new = records(name, after);
-            let mut added: Vec<Option<&Rec>> = new
+            let mut added: Vec<Option<&RecRef>> = new
                 .iter()
                 .filter(|r| !old.iter().any(|o| o.key() == r.key()))
                 .map(Some)
@@ -552,7 +552,7 @@ impl<'z> Work<'z> {
                     .and_then(Option::take);
                 changes.push(Change {
                     old: Some(r.presentation()),
-                    new: pair.map(Rec::presentation),
+                    new: pair.map(RecRef::presentation),
                 });
             }
             added_all.extend(added.into_iter().flatten().map(|r| Change {
@@ -610,35 +610,62 @@ fn count(node: Option<&Node>) -> usize {
     node.map_or(0, Node::record_count)
 }
 
-/// One record, for the change list.
-struct Rec<'a> {
-    owner: &'a Name,
-    rtype: RType,
-    ttl: u32,
-    rdata: &'a [u8],
+/// One record, read in place: for the change lists of an update here and of a file edit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct RecRef<'a> {
+    pub(super) owner: &'a Name,
+    pub(super) rtype: RType,
+    pub(super) ttl: u32,
+    pub(super) rdata: &'a [u8],
 }
 
-impl Rec<'_> {
-    /// What identifies a record in the change list: the SOA without its serial, so a serial
-    /// change alone is not listed.
-    fn key(&self) -> (RType, u32, Vec<u8>) {
+impl<'a> From<Entry<'a>> for RecRef<'a> {
+    fn from(e: Entry<'a>) -> RecRef<'a> {
+        RecRef {
+            owner: e.owner,
+            rtype: e.rtype,
+            ttl: e.ttl,
+            rdata: e.rdata,
+        }
+    }
+}
+
+impl RecRef<'_> {
+    /// Is this the record (owner case-insensitively, type, RDATA wire bytes)?
+    pub(super) fn is(&self, owner: &Name, rtype: RType, rdata: &[u8]) -> bool {
+        self.rtype == rtype && self.rdata == rdata && self.owner.eq_ignore_case(owner)
+    }
+
+    pub(super) fn in_rrset(&self, owner: &Name, rtype: RType) -> bool {
+        self.rtype == rtype && self.owner.eq_ignore_case(owner)
+    }
+
+    /// The RDATA, with an SOA's serial blanked: what identifies a record in a change list, so
+    /// that a serial change alone is not listed.
+    pub(super) fn rdata_without_serial(&self) -> Vec<u8> {
         let mut rdata = self.rdata.to_vec();
         if self.rtype == RType::SOA {
             Soa::set_serial(&mut rdata, 0);
         }
-        (self.rtype, self.ttl, rdata)
+        rdata
     }
 
-    fn presentation(&self) -> String {
+    /// `name TTL IN TYPE rdata`, as `record show` and zone files write it.
+    pub(super) fn presentation(&self) -> String {
         presentation(self.owner, self.rtype, self.ttl, self.rdata)
+    }
+
+    /// What identifies a record of one name in the change list.
+    fn key(&self) -> (RType, u32, Vec<u8>) {
+        (self.rtype, self.ttl, self.rdata_without_serial())
     }
 }
 
-fn records<'a>(owner: &'a Name, node: Option<&'a Node>) -> Vec<Rec<'a>> {
+fn records<'a>(owner: &'a Name, node: Option<&'a Node>) -> Vec<RecRef<'a>> {
     node.into_iter()
         .flat_map(Node::rrsets)
         .flat_map(|s| {
-            s.rdatas().iter().map(move |d| Rec {
+            s.rdatas().iter().map(move |d| RecRef {
                 owner,
                 rtype: s.rtype,
                 ttl: s.ttl,
@@ -649,7 +676,7 @@ fn records<'a>(owner: &'a Name, node: Option<&'a Node>) -> Vec<Rec<'a>> {
 }
 
 /// `name TTL IN TYPE rdata`, as `record show` and the file edits print records.
-pub(crate) fn presentation(owner: &Name, rtype: RType, ttl: u32, rdata: &[u8]) -> String {
+fn presentation(owner: &Name, rtype: RType, ttl: u32, rdata: &[u8]) -> String {
     format!("{owner} {ttl} IN {rtype} {}", rdata_to_text(rtype, rdata))
 }
 
