@@ -433,6 +433,11 @@ impl<'a> Doc<'a> {
         self.entries.get(self.included[i] as usize)
     }
 
+    /// The included files' records in order, with where each is written.
+    fn included_all(&self) -> impl Iterator<Item = Entry<'_>> {
+        self.included.iter().map(|&j| self.entries.get(j as usize))
+    }
+
     /// The live record in slot `i`, if any.
     fn slot_rec(&self, i: usize) -> Option<RecRef<'_>> {
         match &self.seq[i] {
@@ -455,9 +460,11 @@ impl<'a> Doc<'a> {
         let main = (0..self.seq.len())
             .filter(|&i| self.slot_rec(i).is_some_and(&pred))
             .map(Loc::Slot);
-        let included = (0..self.included.len())
-            .filter(|&i| pred(self.included(i).into()))
-            .map(Loc::Included);
+        let included = self
+            .included_all()
+            .enumerate()
+            .filter(|(_, e)| pred(RecRef::from(*e)))
+            .map(|(i, _)| Loc::Included(i));
         main.chain(included).collect()
     }
 
@@ -755,10 +762,7 @@ impl<'a> Doc<'a> {
         // Included files start with the TTL of the record before their $INCLUDE when no $TTL is
         // in effect, which an edit of the main file cannot pin.
         let reread = entries.iter().filter(|e| *e.file != *self.file);
-        for (before, after) in (0..self.included.len())
-            .map(|i| self.included(i))
-            .zip(reread)
-        {
+        for (before, after) in self.included_all().zip(reread) {
             if before.ttl != after.ttl {
                 return Err(EditError::IncludeTtlChanged {
                     file: before.file.to_path_buf(),
@@ -786,7 +790,7 @@ impl<'a> Doc<'a> {
             Slot::New { rec, live: true } => Some(rec.view()),
             _ => None,
         });
-        let included = (0..self.included.len()).map(|i| self.included(i).into());
+        let included = self.included_all().map(RecRef::from);
         let read_main = entries.iter().filter(|e| *e.file == *self.file);
         let read_included = entries.iter().filter(|e| *e.file != *self.file);
         read_back_matches(main, read_main)?;
