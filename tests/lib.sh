@@ -5,6 +5,8 @@
 #   SERVER_PID, wait_for_server, stop_server, server_log_tail
 #                          the `zonectl serve` a script starts in the background: waited for
 #                          until it answers, stopped by its PID, its log shown after a failure;
+#   serve_here, z, PORT    for the scripts that work in a scratch directory: its server, and
+#                          zonectl pointed at it;
 #   PASSED, FAILED, summary
 #                          the check counters, bumped by each script's own reporting functions
 #                          (their per-check lines differ), and the closing "N passed, M failed".
@@ -59,6 +61,19 @@ stop_server() {
     fi
     SERVER_PID=""
 }
+
+# serve_here WHO ZONE: starts `$ZONECTL serve` in the background over ./zones, with the control
+# socket ./ctl.sock and its log in ./serve.log, on a free port it puts in PORT. Returns once
+# `z status ZONE` succeeds; exits as wait_for_server does if it never does.
+serve_here() {
+    PORT=$(free_port)
+    "$ZONECTL" serve --zones-dir zones --listen "127.0.0.1:$PORT" --control ctl.sock 2>serve.log &
+    SERVER_PID=$!
+    wait_for_server "$1" serve.log z status "$2"
+}
+
+# z ARGS...: `$ZONECTL ARGS` on the server serve_here started, with ./zones and ./keys.
+z() { "$ZONECTL" --zones-dir zones --keys-dir keys --control ctl.sock --server "127.0.0.1:$PORT" "$@"; }
 
 # server_log_tail LOG: the end of the server's log, to stderr, for a run that failed.
 server_log_tail() {

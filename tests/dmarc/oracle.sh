@@ -46,11 +46,11 @@ CHECKDMARC_VERSION=6.0.4
 
 # shellcheck source=SCRIPTDIR/../lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
-zonectl=${ZONECTL:-$BUILT_ZONECTL}
+ZONECTL=${ZONECTL:-$BUILT_ZONECTL}
 oracles=${ZONECTL_ORACLES:-$REPO/../shared/corpus/oracles}
 py=/usr/bin/python3 # Debian's, which sees python3-spf and python3-dnspython
 
-for need in "$zonectl" "$oracles/checkdmarc_local.py" "$oracles/spf_check.py" "$REPO/zones"; do
+for need in "$ZONECTL" "$oracles/checkdmarc_local.py" "$oracles/spf_check.py" "$REPO/zones"; do
     [[ -e $need ]] || { echo "tests/dmarc/oracle.sh: missing $need" >&2; exit 1; }
 done
 if ! "$py" -c 'import spf, dns.resolver' 2>/dev/null; then
@@ -86,13 +86,7 @@ print("checkdmarc", m.version("checkdmarc"), "· dnspython", m.version("dnspytho
 # ---- zonectl serve over a copy of the shipped zones
 mkdir zones keys
 cp "$REPO"/zones/*.zone zones/
-port=$(free_port)
-"$zonectl" serve --zones-dir zones --listen "127.0.0.1:$port" --control ctl.sock 2>serve.log &
-SERVER_PID=$!
-
-z() { "$zonectl" --zones-dir zones --keys-dir keys --control ctl.sock --server "127.0.0.1:$port" "$@"; }
-
-wait_for_server tests/dmarc/oracle.sh serve.log z status apple.example
+serve_here tests/dmarc/oracle.sh apple.example
 
 # report NAME RC DETAIL: one ok/not ok line; DETAIL (indented) after a failure.
 report() {
@@ -116,11 +110,11 @@ try:
 except (dns.resolver.NXDOMAIN, dns.resolver.NoAnswer):
     pass
 except dns.exception.DNSException as e:
-    print(f"(DNS error: {e})")' "$port" "$1"
+    print(f"(DNS error: {e})")' "$PORT" "$1"
 }
 
 # checkdmarc DOMAIN: checkdmarc's whole report (JSON) for DOMAIN, asked of the server.
-checkdmarc() { "$vpy" "$oracles/checkdmarc_local.py" "$port" "$1"; }
+checkdmarc() { "$vpy" "$oracles/checkdmarc_local.py" "$PORT" "$1"; }
 
 # The DMARC part of a checkdmarc report: exit 0 if the record equals WANT, is valid, has no
 # error and was found at DOMAIN itself; AUTH is "unauthorized:DEST" (checkdmarc must warn that
@@ -328,7 +322,7 @@ cases=(
 for c in "${cases[@]}"; do
     IFS='|' read -r zone ip sender helo <<<"$c"
     rc=0
-    pyspf=$("$py" "$oracles/spf_check.py" "$port" "$ip" "$sender" "$helo" 2>&1) || rc=$?
+    pyspf=$("$py" "$oracles/spf_check.py" "$PORT" "$ip" "$sender" "$helo" 2>&1) || rc=$?
     want=$(sed -nE "s/^\('([a-z]+)',.*/\1/p" <<<"$pyspf")
     if [[ $rc -ne 0 || -z $want ]]; then
         report "SPF $ip MAIL FROM <$sender> HELO $helo: pyspf answers" 1 "$pyspf"
@@ -336,7 +330,7 @@ for c in "${cases[@]}"; do
     fi
     for via in "served zones" "--resolver"; do
         extra=()
-        [[ $via == --resolver ]] && extra=(--resolver "127.0.0.1:$port")
+        [[ $via == --resolver ]] && extra=(--resolver "127.0.0.1:$PORT")
         rc=0
         out=$(z --json dmarc evaluate "$zone" --mail-from "$sender" --from "news@$zone" --ip "$ip" \
             --helo "$helo" "${extra[@]}" 2>&1) || rc=$?
