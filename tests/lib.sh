@@ -15,8 +15,12 @@
 # shellcheck shell=bash disable=SC2034
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-# Where cargo puts it: cargo honours CARGO_TARGET_DIR, so the tests do too.
-BUILT_ZONECTL=${CARGO_TARGET_DIR:-$REPO/target}/debug/zonectl
+# Where cargo puts it: cargo honours CARGO_TARGET_DIR, so the tests do too. Cargo reads a
+# relative one from the directory it runs in, which the scripts leave for scratch directories:
+# made absolute here.
+BUILT_ZONECTL=${CARGO_TARGET_DIR:-$REPO/target}
+[[ $BUILT_ZONECTL == /* ]] || BUILT_ZONECTL=$PWD/$BUILT_ZONECTL
+BUILT_ZONECTL=$BUILT_ZONECTL/debug/zonectl
 
 # free_port: a TCP port on 127.0.0.1 that was free a moment ago (the kernel picked it for a socket
 # this closes again).
