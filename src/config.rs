@@ -48,6 +48,9 @@ pub struct Config {
     /// Days a DKIM key stays published after the signer stopped using it, before `dkim retire`
     /// may revoke it (default 7).
     pub dkim_grace_days: Option<u32>,
+    /// Clients allowed to transfer zones (AXFR/IXFR over TCP): addresses or prefixes such as
+    /// "192.0.2.53" or "2001:db8::/64". None, the default, refuses every transfer.
+    pub transfer_allow: Option<Vec<String>>,
     /// Per-zone settings.
     #[serde(default, rename = "zone")]
     pub zones: Vec<ZoneConfig>,
@@ -132,6 +135,24 @@ impl Config {
 
     /// The serial policy of the zone `origin`: its `[[zone]]` entry's, else the global one,
     /// else the default (dateserial).
+    /// `transfer_allow` as prefixes; an address alone is a prefix of its full length.
+    pub fn transfer_allow(&self) -> Result<Vec<ipnet::IpNet>, String> {
+        self.transfer_allow
+            .iter()
+            .flatten()
+            .map(|text| {
+                text.parse::<ipnet::IpNet>()
+                    .or_else(|_| text.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+                    .map(|net| net.trunc())
+                    .map_err(|_| {
+                        format!(
+                            "transfer_allow {text:?} is not an IP address or prefix such as \"192.0.2.53\" or \"2001:db8::/64\""
+                        )
+                    })
+            })
+            .collect()
+    }
+
     pub fn serial_policy_for(&self, origin: &str) -> SerialPolicy {
         self.zone(origin)
             .and_then(|z| z.serial_policy)
@@ -163,6 +184,32 @@ mod tests {
         )
         .unwrap_err();
         assert!(err.to_string().contains("fiel"), "{err}");
+    }
+
+    #[test]
+    fn transfer_allow_takes_addresses_and_prefixes() {
+        let c = Config::parse(
+            "transfer_allow = [\"127.0.0.1\", \"10.1.2.3/8\", \"::1\", \"2001:db8::/32\"]\n",
+            Path::new("c.toml"),
+        )
+        .unwrap();
+        let nets = c.transfer_allow().unwrap();
+        let text: Vec<String> = nets.iter().map(|n| n.to_string()).collect();
+        assert_eq!(
+            text,
+            ["127.0.0.1/32", "10.0.0.0/8", "::1/128", "2001:db8::/32"]
+        );
+        assert!(nets[1].contains(&"10.200.0.1".parse::<std::net::IpAddr>().unwrap()));
+        assert!(!nets[0].contains(&"127.0.0.2".parse::<std::net::IpAddr>().unwrap()));
+        assert!(Config::default().transfer_allow().unwrap().is_empty());
+        let bad = Config::parse("transfer_allow = [\"10.0.0.0/33\"]\n", Path::new("c.toml"))
+            .unwrap()
+            .transfer_allow()
+            .unwrap_err();
+        assert!(
+            bad.contains("\"10.0.0.0/33\" is not an IP address or prefix"),
+            "{bad}"
+        );
     }
 
     #[test]

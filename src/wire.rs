@@ -6,7 +6,8 @@
 
 use crate::zone::lookup::{self, Answer, LookupOptions, Owner, Rcode, Rdatas, Rrset};
 use crate::zone::name::MAX_NAME_LEN;
-use crate::zone::{RType, ZoneSet};
+use crate::zone::serial::serial_gt;
+use crate::zone::{RType, Soa, ZoneSet};
 
 const HEADER_LEN: usize = 12;
 /// Size of an OPT record with no options.
@@ -14,8 +15,10 @@ const OPT_LEN: usize = 11;
 /// DNS response codes used here (12-bit extended codes: the low 4 bits go in the header, the
 /// rest in the OPT record).
 const RCODE_FORMERR: u16 = 1;
+const RCODE_SERVFAIL: u16 = 2;
 const RCODE_NOTIMP: u16 = 4;
 const RCODE_REFUSED: u16 = 5;
+const RCODE_NOTAUTH: u16 = 9;
 const RCODE_BADVERS: u16 = 16;
 const CLASS_IN: u16 = 1;
 
@@ -115,6 +118,224 @@ pub fn respond(
     }
 }
 
+/// A zone transfer asked for over TCP: AXFR (RFC 5936), or IXFR, which is answered with the
+/// whole zone in AXFR form as RFC 1995 §4 allows (zonectl keeps no history of differences to
+/// send).
+pub struct TransferRequest<'a> {
+    query: Query<'a>,
+    /// The serial of the copy an IXFR client holds (the SOA in its authority section).
+    client_serial: Option<u32>,
+}
+
+/// What a transfer request got.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Transferred {
+    /// The zone, with this many records (its SOA twice).
+    Zone(usize),
+    /// The IXFR client's copy is current: our SOA alone (RFC 1995 §2).
+    UpToDate,
+    /// Not the apex of a zone served here: NOTAUTH.
+    NotServed,
+    /// The client went away, or a record was too large to send.
+    Cut,
+}
+
+/// Most bytes of records in one transfer message before the next starts. Names are compressed
+/// against the first 16 kB of a message only (pointers reach no further).
+const TRANSFER_MESSAGE: usize = 16 * 1024;
+
+/// The request in `packet` if it is a well-formed standard query for AXFR or IXFR in class IN;
+/// anything else (also a malformed transfer request) is for [`respond`] to answer.
+pub fn transfer_request(packet: &[u8]) -> Option<TransferRequest<'_>> {
+    match parse_query(packet) {
+        Parsed::Query(query)
+            if query.qclass == CLASS_IN
+                && matches!(query.qtype, RType::AXFR | RType::IXFR)
+                && query.edns.is_none_or(|e| e.version == 0) =>
+        {
+            let client_serial = (query.qtype == RType::IXFR)
+                .then(|| authority_soa_serial(packet, HEADER_LEN + query.question.len()))
+                .flatten();
+            Some(TransferRequest {
+                query,
+                client_serial,
+            })
+        }
+        _ => None,
+    }
+}
+
+/// The serial of the SOA record at `pos` (the first after the question), if that is an SOA.
+fn authority_soa_serial(p: &[u8], pos: usize) -> Option<u32> {
+    let rr = pos + skip_name(p, pos)?;
+    if u16::from_be_bytes([*p.get(rr)?, *p.get(rr + 1)?]) != RType::SOA.0 {
+        return None;
+    }
+    let rdata = rr + 10;
+    let rname = rdata + skip_name(p, rdata)?;
+    let serial = rname + skip_name(p, rname)?;
+    Some(u32::from_be_bytes(
+        p.get(serial..serial + 4)?.try_into().ok()?,
+    ))
+}
+
+impl TransferRequest<'_> {
+    /// The zone asked for, as written in the question (for logs).
+    pub fn zone_text(&self) -> String {
+        crate::zone::Name::from_wire(&self.query.question[..self.query.qname_len])
+            .map(|n| n.to_string())
+            .unwrap_or_default()
+    }
+
+    /// The answer to a client not allowed to transfer zones: REFUSED (RFC 5936 §4.2).
+    pub fn refuse(&self, out: &mut Vec<u8>) {
+        self.error(out, RCODE_REFUSED);
+    }
+
+    fn error(&self, out: &mut Vec<u8>, rcode: u16) {
+        let q = &self.query;
+        let head = Head {
+            id: q.id,
+            opcode: q.opcode,
+            copied_flags: q.copied_flags,
+        };
+        out.clear();
+        write_error(out, head, rcode, Some(q.question), q.edns, u16::MAX);
+    }
+
+    /// Answers with the zone from `zones`, one message at a time through `send`, which returns
+    /// false to stop (the client went away). The zone's SOA comes first and last, every other
+    /// record once in between (RFC 5936 §2.2), the question in the first message only. A name
+    /// that is not the apex of a served zone gets NOTAUTH (§2.2.1); an IXFR client whose serial
+    /// is not older than ours gets our SOA alone (RFC 1995 §2).
+    pub fn answer(&self, zones: &ZoneSet, mut send: impl FnMut(&[u8]) -> bool) -> Transferred {
+        let q = &self.query;
+        let mut out = Vec::with_capacity(TRANSFER_MESSAGE + 1024);
+        let mut lower = [0u8; MAX_NAME_LEN];
+        let qname = &mut lower[..q.qname_len];
+        qname.copy_from_slice(&q.question[..q.qname_len]);
+        qname.make_ascii_lowercase();
+        let zone = zones
+            .find(qname)
+            .filter(|z| z.origin().as_wire() == &qname[..]);
+        let soa = zone.and_then(|z| z.apex().get(RType::SOA).map(|s| (z, s)));
+        let Some((zone, soa)) = soa else {
+            self.error(&mut out, RCODE_NOTAUTH);
+            send(&out);
+            return Transferred::NotServed;
+        };
+        let soa = Rrset {
+            owner: Owner::Zone(zone.origin()),
+            rtype: RType::SOA,
+            ttl: soa.ttl,
+            rdatas: Rdatas::Zone(soa.rdatas().first_only()),
+        };
+        let mut msg = TransferMessage::start(q, true, &mut out);
+        let mut sent = 0;
+        let mut put = |out: &mut Vec<u8>, msg: &mut TransferMessage, set: &Rrset<'_>, rd: &[u8]| {
+            let mark = out.len();
+            let names = msg.enc.mark();
+            msg.enc.write_record(out, set, rd);
+            if out.len() > TRANSFER_MESSAGE && msg.records > 0 {
+                out.truncate(mark);
+                msg.enc.reset_to(names);
+                msg.finish(q, out);
+                if !send(out) {
+                    return false;
+                }
+                *msg = TransferMessage::start(q, false, out);
+                msg.enc.write_record(out, set, rd);
+            }
+            if out.len() + OPT_LEN > u16::MAX as usize {
+                // One record too large for any message (RDATA near 64 kB): the transfer fails
+                // rather than send a message TCP cannot frame.
+                self.error(out, RCODE_SERVFAIL);
+                send(out);
+                return false;
+            }
+            msg.records += 1;
+            sent += 1;
+            true
+        };
+        let Rdatas::Zone(first) = &soa.rdatas else {
+            unreachable!("the SOA comes from the zone")
+        };
+        let soa_rd = first.first().unwrap_or_default();
+        if !put(&mut out, &mut msg, &soa, soa_rd) {
+            return Transferred::Cut;
+        }
+        let ours = Soa::from_rdata(soa_rd).map(|s| s.serial);
+        if let (Some(theirs), Some(ours)) = (self.client_serial, ours) {
+            if !serial_gt(ours, theirs) {
+                msg.finish(q, &mut out);
+                send(&out);
+                return Transferred::UpToDate;
+            }
+        }
+        for (name, node) in zone.nodes() {
+            for set in node.rrsets() {
+                if set.rtype == RType::SOA && name.eq_ignore_case(zone.origin()) {
+                    continue;
+                }
+                let view = Rrset {
+                    owner: Owner::Zone(name),
+                    rtype: set.rtype,
+                    ttl: set.ttl,
+                    rdatas: Rdatas::Zone(set.rdatas()),
+                };
+                for rd in set.rdatas() {
+                    if !put(&mut out, &mut msg, &view, rd) {
+                        return Transferred::Cut;
+                    }
+                }
+            }
+        }
+        if !put(&mut out, &mut msg, &soa, soa_rd) {
+            return Transferred::Cut;
+        }
+        msg.finish(q, &mut out);
+        if !send(&out) {
+            return Transferred::Cut;
+        }
+        Transferred::Zone(sent)
+    }
+}
+
+/// One message of a zone transfer being written.
+struct TransferMessage {
+    enc: Compressor,
+    records: u16,
+}
+
+impl TransferMessage {
+    /// Starts a message in `out`: the header, and the question if `first`. Names are not
+    /// compressed against the question, so the records keep the zone's case, not the client's.
+    fn start(q: &Query<'_>, first: bool, out: &mut Vec<u8>) -> TransferMessage {
+        out.clear();
+        write_header(out, q.id, 0, [first as u16, 0, 0, 0]);
+        if first {
+            out.extend_from_slice(q.question);
+        }
+        TransferMessage {
+            enc: Compressor::empty(),
+            records: 0,
+        }
+    }
+
+    /// Completes the header (flags, counts) and the OPT of an EDNS query.
+    fn finish(&self, q: &Query<'_>, out: &mut Vec<u8>) {
+        let mut ar = 0u16;
+        if let Some(e) = q.edns {
+            write_opt(out, u16::MAX, 0, e.dnssec_ok);
+            ar = 1;
+        }
+        let flags = response_flags(q.opcode, q.copied_flags, true, false, 0);
+        out[2..4].copy_from_slice(&flags.to_be_bytes());
+        out[6..8].copy_from_slice(&self.records.to_be_bytes());
+        out[10..12].copy_from_slice(&ar.to_be_bytes());
+    }
+}
+
 fn parse_query(p: &[u8]) -> Parsed<'_> {
     if p.len() < HEADER_LEN {
         return Parsed::Drop;
@@ -189,7 +410,8 @@ fn parse_query(p: &[u8]) -> Parsed<'_> {
     if opcode != 0 {
         return err(RCODE_NOTIMP, Some(question), edns);
     }
-    if an != 0 || ns != 0 {
+    // An IXFR carries the client's SOA in the authority section (RFC 1995 §3).
+    if an != 0 || (ns != 0 && qtype != RType::IXFR) {
         return err(RCODE_FORMERR, Some(question), edns);
     }
     Parsed::Query(Query {
@@ -343,7 +565,8 @@ fn answer_query(
         return refuse(out, RCODE_REFUSED);
     }
     match q.qtype {
-        // Zone transfers are refused unless configured (not yet offered at all).
+        // Zone transfers are offered over TCP only, to the clients the config allows
+        // ([`transfer_request`]); here they are refused.
         RType::AXFR | RType::IXFR => return refuse(out, RCODE_REFUSED),
         // OPT is not a question one can ask; other meta types likewise.
         RType::OPT | RType(128..=250) => return refuse(out, RCODE_FORMERR),
@@ -441,12 +664,17 @@ struct Compressor {
 
 impl Compressor {
     fn new(question: &[u8], qname_len: usize) -> Self {
-        let mut c = Compressor {
-            entries: [0; MAX_COMPRESSION_ENTRIES],
-            len: 0,
-        };
+        let mut c = Compressor::empty();
         c.register(&question[..qname_len], HEADER_LEN, qname_len);
         c
+    }
+
+    /// For a message without a question.
+    fn empty() -> Self {
+        Compressor {
+            entries: [0; MAX_COMPRESSION_ENTRIES],
+            len: 0,
+        }
     }
 
     fn mark(&self) -> usize {

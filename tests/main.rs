@@ -8,6 +8,7 @@
 //! - `dkim` — `dkim keygen|list|rotate|activate|retire|remove`: records on the wire, schedule.
 //! - `edits` — `record`, `apply` and `serial`: edits served at once, refusals, concurrency.
 //! - `lab` — lab hosting: participants on their own zones only; lab create/reset/diff/list.
+//! - `transfer` — AXFR and IXFR over TCP to the clients `transfer_allow` admits.
 //! - `watcher` — hand edits picked up from the zones directory.
 //! - `workshop` — the shipped zones and the DMARC rollout flow, end to end.
 //! - `spf` — the RFC 7208 suite through zonectl's evaluator and server; the `spf` verbs.
@@ -32,6 +33,8 @@ mod lab;
 mod process;
 #[path = "it/spf.rs"]
 mod spf;
+#[path = "it/transfer.rs"]
+mod transfer;
 #[path = "it/watcher.rs"]
 mod watcher;
 #[path = "it/workshop.rs"]

@@ -142,6 +142,11 @@ fn start_bound(
     lock: File,
     control_listener: std::os::unix::net::UnixListener,
 ) -> Result<ServerHandle, ServeError> {
+    let transfer_allow: Arc<[ipnet::IpNet]> = opts
+        .config
+        .transfer_allow()
+        .map_err(ServeError::Config)?
+        .into();
     let zones = Arc::new(ArcSwap::from_pointee(ZoneSet::new()));
     let mut mgr = manager::Manager::new(
         opts.zones_dir.clone(),
@@ -224,7 +229,8 @@ fn start_bound(
                     }
                 };
                 for l in tcps {
-                    tokio::spawn(tcp::serve(l, zones.clone(), answer, token.clone()));
+                    let allow = transfer_allow.clone();
+                    tokio::spawn(tcp::serve(l, zones.clone(), answer, allow, token.clone()));
                 }
                 tokio::spawn(control::serve(ctl, tx.clone(), token.clone()));
                 // The watcher lives as long as this task; dropping it stops the notifications.

@@ -163,8 +163,15 @@ fn unknown_opcode_is_notimp() {
 
 #[test]
 fn zone_transfers_and_other_classes_are_refused() {
+    // `respond` never transfers: the TCP layer hands allowed clients to `transfer_request`.
     let (_, m) = ask(&query("example.", RecordType::AXFR, None), Transport::Tcp).unwrap();
     assert_eq!(m.metadata.response_code, ResponseCode::Refused);
+    let (_, m) = ask(&ixfr("example.", 1), Transport::Udp).unwrap();
+    assert_eq!(
+        m.metadata.response_code,
+        ResponseCode::Refused,
+        "an IXFR is not a FORMERR"
+    );
     let mut q = query("example.", RecordType::SOA, None);
     let n = q.len();
     q[n - 1] = 3; // class CH
@@ -247,4 +254,168 @@ fn names_are_compressed() {
     assert!(soa.contains("ns.example. hostmaster.example. 7"), "{soa}");
     // 12 + 18 + owner ptr 2 + 10 + mname (ns + ptr: 5) + rname (hostmaster + ptr: 13) + 20 = 80.
     assert_eq!(bytes.len(), 80);
+}
+
+/// An IXFR query for `zone` from a client holding `serial` (its SOA in the authority section).
+fn ixfr(zone: &str, serial: u32) -> Vec<u8> {
+    use hickory_proto::rr::rdata::SOA;
+    use hickory_proto::rr::Record;
+    let name = HName::from_ascii(zone).unwrap();
+    let mut m = Message::query();
+    m.add_query(Query::query(name.clone(), RecordType::IXFR));
+    let soa = SOA::new(name.clone(), name.clone(), serial, 0, 0, 0, 0);
+    m.add_authority(Record::from_rdata(name, 0, RData::SOA(soa)));
+    m.to_vec().unwrap()
+}
+
+/// Every message a transfer of `packet`'s request sends, decoded, and what it reported.
+fn transfer(zones: &ZoneSet, packet: &[u8]) -> (Vec<Message>, Transferred) {
+    let request = transfer_request(packet).expect("a transfer request");
+    let mut msgs = Vec::new();
+    let outcome = request.answer(zones, |raw| {
+        assert!(raw.len() <= u16::MAX as usize);
+        msgs.push(Message::from_vec(raw).expect("transfer message decodes"));
+        true
+    });
+    (msgs, outcome)
+}
+
+/// The answer records of all messages, in order, as presentation text.
+fn transferred_records(msgs: &[Message]) -> Vec<String> {
+    msgs.iter()
+        .flat_map(|m| m.answers.iter().map(|r| r.to_string()))
+        .collect()
+}
+
+/// A zone of `hosts` names with an A and a TXT record each, beside its SOA and NS.
+fn hosts_zone(hosts: usize) -> ZoneSet {
+    let origin = Name::parse("big.example.", None).unwrap();
+    let mut text = String::from("$TTL 300\n@ SOA ns hostmaster 42 3600 900 1209600 60\n@ NS ns\n");
+    for i in 0..hosts {
+        text.push_str(&format!(
+            "h{i} A 192.0.2.{}\nh{i} TXT \"host {i}\"\n",
+            i % 250
+        ));
+    }
+    let entries = parse_zone_str(&text, Path::new("big.zone"), &origin).unwrap();
+    let mut set = ZoneSet::new();
+    set.insert(Arc::new(Zone::from_records(&origin, &entries)));
+    set
+}
+
+#[test]
+fn axfr_sends_the_soa_first_and_last_and_every_other_record_once() {
+    let zones = zones();
+    let (msgs, outcome) = transfer(&zones, &query("Example.", RecordType::AXFR, None));
+    let records = transferred_records(&msgs);
+    let zone = zones.find(b"\x07example\x00").unwrap();
+    assert_eq!(outcome, Transferred::Zone(zone.record_count() + 1));
+    assert_eq!(records.len(), zone.record_count() + 1);
+    assert!(records[0].contains("SOA"), "{}", records[0]);
+    assert_eq!(records.first(), records.last());
+    assert_eq!(records.iter().filter(|r| r.contains(" SOA ")).count(), 2);
+    let mut middle = records[1..records.len() - 1].to_vec();
+    let n = middle.len();
+    middle.sort();
+    middle.dedup();
+    assert_eq!(middle.len(), n, "a record sent twice");
+    assert!(
+        middle
+            .iter()
+            .any(|r| r.starts_with("www.example. 300 IN A 192.0.2.2")),
+        "{middle:?}"
+    );
+    let m = &msgs[0];
+    assert_eq!(m.metadata.response_code, ResponseCode::NoError);
+    assert!(m.metadata.authoritative);
+    assert_eq!(
+        m.queries[0].name().to_string(),
+        "Example.",
+        "the question as asked"
+    );
+    assert!(
+        records.iter().all(|r| r.contains("example. ")),
+        "the records keep the zone's case"
+    );
+}
+
+#[test]
+fn a_large_zone_goes_in_several_messages_with_the_question_in_the_first() {
+    let zones = hosts_zone(2000);
+    let (msgs, outcome) = transfer(&zones, &query("big.example.", RecordType::AXFR, Some(1232)));
+    assert_eq!(outcome, Transferred::Zone(2 * 2000 + 3));
+    assert!(msgs.len() > 3, "{} messages", msgs.len());
+    assert_eq!(msgs[0].queries.len(), 1);
+    for m in &msgs {
+        assert_eq!(m.metadata.id, msgs[0].metadata.id);
+        assert!(m.metadata.authoritative);
+        assert!(
+            m.edns.is_some(),
+            "an EDNS query gets an OPT in every message"
+        );
+    }
+    assert!(msgs[1..].iter().all(|m| m.queries.is_empty()));
+    let records = transferred_records(&msgs);
+    assert_eq!(records.len(), 2 * 2000 + 3);
+    assert!(
+        records.contains(&"h1999.big.example. 300 IN TXT host 1999".to_string()),
+        "{:?}",
+        &records[..4]
+    );
+}
+
+#[test]
+fn ixfr_gets_the_whole_zone_unless_the_client_is_current() {
+    let zones = zones();
+    let whole = zones.find(b"\x07example\x00").unwrap().record_count() + 1;
+    let (msgs, outcome) = transfer(&zones, &ixfr("example.", 6));
+    assert_eq!(outcome, Transferred::Zone(whole));
+    assert_eq!(transferred_records(&msgs).len(), whole);
+    for serial in [7, 8] {
+        let (msgs, outcome) = transfer(&zones, &ixfr("example.", serial));
+        assert_eq!(outcome, Transferred::UpToDate);
+        let records = transferred_records(&msgs);
+        assert_eq!(records.len(), 1);
+        assert!(
+            records[0].contains(" SOA ") && records[0].contains(" 7 "),
+            "{}",
+            records[0]
+        );
+    }
+}
+
+#[test]
+fn a_transfer_of_a_name_that_is_no_zone_apex_is_notauth() {
+    for name in ["www.example.", "other.test."] {
+        let (msgs, outcome) = transfer(&zones(), &query(name, RecordType::AXFR, None));
+        assert_eq!(outcome, Transferred::NotServed);
+        assert_eq!(msgs.len(), 1);
+        assert_eq!(msgs[0].metadata.response_code, ResponseCode::NotAuth);
+        assert!(msgs[0].answers.is_empty());
+    }
+}
+
+#[test]
+fn a_transfer_stops_when_the_client_goes_away() {
+    let zones = hosts_zone(2000);
+    let packet = query("big.example.", RecordType::AXFR, None);
+    let request = transfer_request(&packet).unwrap();
+    let mut sent = 0;
+    let outcome = request.answer(&zones, |_| {
+        sent += 1;
+        sent < 2
+    });
+    assert_eq!(outcome, Transferred::Cut);
+    assert_eq!(sent, 2);
+}
+
+#[test]
+fn only_standard_in_class_transfers_are_transfer_requests() {
+    assert!(transfer_request(&query("example.", RecordType::AXFR, None)).is_some());
+    assert!(transfer_request(&ixfr("example.", 1)).is_some());
+    assert!(transfer_request(&query("example.", RecordType::SOA, None)).is_none());
+    let mut q = query("example.", RecordType::AXFR, None);
+    let n = q.len();
+    q[n - 1] = 3; // class CH
+    assert!(transfer_request(&q).is_none());
 }

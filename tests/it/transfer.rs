@@ -1,0 +1,205 @@
+//! Zone transfers (AXFR, IXFR) over TCP: refused unless `transfer_allow` admits the client; the
+//! zone as served, SOA first and last; never over UDP.
+
+use std::io::Write;
+use std::net::TcpStream;
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use hickory_proto::op::{Message, ResponseCode};
+use hickory_proto::rr::{RData, RecordType};
+
+use crate::harness::{
+    decode, read_tcp_message, request, soa_serial, wait_until, zonectl_bin, TestServer, Transport,
+};
+
+const ZONE: &str = "xfr.example.zone";
+
+fn zone_text(serial: u32, extra: &str) -> String {
+    format!(
+        "$ORIGIN xfr.example.\n$TTL 300\n@ SOA ns hostmaster {serial} 3600 900 1209600 60\n\
+         @ NS ns\nns A 192.0.2.53\n@ TXT \"v=spf1 -all\"\n_dmarc TXT \"v=DMARC1; p=none\"\n{extra}"
+    )
+}
+
+fn server(allow: &str) -> TestServer {
+    TestServer::start_with_config_file(
+        &format!("transfer_allow = [{allow}]\n"),
+        &[(ZONE, &zone_text(1, ""))],
+    )
+}
+
+/// Sends `query` on `stream` and reads messages until the transfer ends: after the second SOA,
+/// or after a first message that is an error or holds the SOA alone.
+fn transfer_on(stream: &mut TcpStream, query: &Message) -> Vec<Message> {
+    let packet = query.to_vec().expect("encoding the query");
+    let mut framed = (packet.len() as u16).to_be_bytes().to_vec();
+    framed.extend_from_slice(&packet);
+    stream
+        .write_all(&framed)
+        .expect("sending the transfer request");
+    let mut msgs: Vec<Message> = Vec::new();
+    let mut soas = 0;
+    while let Some(raw) = read_tcp_message(stream) {
+        let msg = decode(&raw);
+        soas += msg
+            .answers
+            .iter()
+            .filter(|r| r.record_type() == RecordType::SOA)
+            .count();
+        let only_message = msgs.is_empty();
+        let done = msg.metadata.response_code != ResponseCode::NoError
+            || soas == 2
+            || (only_message && msg.answers.len() == 1);
+        msgs.push(msg);
+        if done || msgs.len() > 1000 {
+            break;
+        }
+    }
+    msgs
+}
+
+fn connect(s: &TestServer) -> TcpStream {
+    let stream = TcpStream::connect(s.addr).expect("connecting over TCP");
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .expect("timeout");
+    stream
+}
+
+fn records(msgs: &[Message]) -> Vec<String> {
+    msgs.iter()
+        .flat_map(|m| m.answers.iter().map(|r| r.to_string()))
+        .collect()
+}
+
+#[test]
+fn transfers_are_refused_by_default_and_to_clients_not_allowed() {
+    for s in [
+        TestServer::start(&[(ZONE, &zone_text(1, ""))]),
+        server("\"10.0.0.0/8\", \"::1\""),
+    ] {
+        for rtype in [RecordType::AXFR, RecordType::IXFR] {
+            let msgs = transfer_on(&mut connect(&s), &request("xfr.example.", rtype));
+            assert_eq!(msgs.len(), 1);
+            assert_eq!(msgs[0].metadata.response_code, ResponseCode::Refused);
+            assert!(msgs[0].answers.is_empty());
+        }
+    }
+}
+
+#[test]
+fn an_allowed_client_gets_the_zone_as_served_then_the_connection_goes_on() {
+    let s = server("\"127.0.0.0/8\"");
+    let mut stream = connect(&s);
+    let msgs = transfer_on(&mut stream, &request("xfr.example.", RecordType::AXFR));
+    let got = records(&msgs);
+    assert_eq!(got.len(), 6, "{got:#?}");
+    assert!(
+        got[0].starts_with("xfr.example. 300 IN SOA ns.xfr.example. hostmaster.xfr.example. 1 ")
+    );
+    assert_eq!(got.first(), got.last());
+    for want in [
+        "xfr.example. 300 IN NS ns.xfr.example.",
+        "ns.xfr.example. 300 IN A 192.0.2.53",
+        "_dmarc.xfr.example. 300 IN TXT v=DMARC1; p=none",
+    ] {
+        assert!(got.iter().any(|r| r == want), "{want} in {got:#?}");
+    }
+    // The same connection answers a query after the transfer.
+    let msgs = transfer_on(&mut stream, &request("ns.xfr.example.", RecordType::A));
+    assert_eq!(msgs[0].answers.len(), 1);
+    assert_eq!(
+        msgs[0].answers[0].data,
+        RData::A("192.0.2.53".parse().unwrap())
+    );
+
+    // A reload is in the next transfer; an IXFR from the old serial gets the whole zone, one from
+    // the new serial the SOA alone.
+    s.write_zone_atomic(ZONE, &zone_text(2, "new A 192.0.2.7\n"));
+    let out = s.ctl(&["reload", "xfr.example"]);
+    assert_eq!(out.code, 0, "{out}");
+    let got = records(&transfer_on(
+        &mut connect(&s),
+        &request("xfr.example.", RecordType::AXFR),
+    ));
+    assert_eq!(got.len(), 7, "{got:#?}");
+    assert!(got
+        .iter()
+        .any(|r| r == "new.xfr.example. 300 IN A 192.0.2.7"));
+    let msgs = transfer_on(&mut connect(&s), &ixfr_from(1));
+    assert_eq!(records(&msgs).len(), 7);
+    let msgs = transfer_on(&mut connect(&s), &ixfr_from(2));
+    assert_eq!(msgs.len(), 1);
+    assert_eq!(msgs[0].answers.len(), 1);
+    assert_eq!(soa_serial(&msgs[0]), Some(2));
+}
+
+#[test]
+fn no_transfer_over_udp_even_to_an_allowed_client() {
+    let s = server("\"127.0.0.1\"");
+    for rtype in [RecordType::AXFR, RecordType::IXFR] {
+        let m = s.query(Transport::Udp, "xfr.example.", rtype);
+        assert_eq!(m.metadata.response_code, ResponseCode::Refused);
+        assert!(m.answers.is_empty());
+    }
+}
+
+#[test]
+fn a_name_that_is_no_zone_apex_is_notauth() {
+    let s = server("\"127.0.0.1\"");
+    for name in ["ns.xfr.example.", "elsewhere.example."] {
+        let msgs = transfer_on(&mut connect(&s), &request(name, RecordType::AXFR));
+        assert_eq!(msgs.len(), 1);
+        assert_eq!(msgs[0].metadata.response_code, ResponseCode::NotAuth);
+    }
+}
+
+#[test]
+fn a_bad_transfer_allow_entry_stops_the_server_from_starting_with_its_name() {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    std::fs::create_dir(dir.path().join("zones")).expect("zones directory");
+    let config = dir.path().join("zonectl.toml");
+    std::fs::write(
+        &config,
+        "transfer_allow = [\"10.0.0.0/33\"]\nlisten = [\"127.0.0.1:0\"]\n",
+    )
+    .expect("config file");
+    let mut child = Command::new(zonectl_bin())
+        .current_dir(dir.path())
+        .args(["--config", "zonectl.toml", "serve"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("starting zonectl serve");
+    let exited = wait_until(Duration::from_secs(10), || {
+        child.try_wait().expect("waiting for zonectl").is_some()
+    });
+    if !exited {
+        child
+            .kill()
+            .expect("stopping the server that should not have started");
+    }
+    let out = child.wait_with_output().expect("zonectl's output");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        exited,
+        "zonectl serve started with a bad transfer_allow: {stderr}"
+    );
+    assert!(!out.status.success());
+    assert!(
+        stderr.contains("transfer_allow \"10.0.0.0/33\" is not an IP address or prefix"),
+        "{stderr}"
+    );
+}
+
+/// An IXFR request from a client holding `serial`.
+fn ixfr_from(serial: u32) -> Message {
+    use hickory_proto::rr::rdata::SOA;
+    use hickory_proto::rr::{Name, Record};
+    let mut m = request("xfr.example.", RecordType::IXFR);
+    let name = Name::from_ascii("xfr.example.").unwrap();
+    let soa = SOA::new(name.clone(), name.clone(), serial, 0, 0, 0, 0);
+    m.add_authority(Record::from_rdata(name, 0, RData::SOA(soa)));
+    m
+}
