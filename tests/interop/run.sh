@@ -11,9 +11,12 @@
 #      shipped zones) and is queried with BIND's `dig` and Knot's `kdig`, over UDP and TCP.
 #   c. Control verbs against the running server: status, freeze, reload (good and bad edits),
 #      thaw, and the file watcher.
+#   d. Zone transfers: knotd as a secondary of a zonectl that allows it, pulling the test zone
+#      and the shipped zones, then an edit by IXFR (answered with the whole zone).
 #
 # Prints `ok - ...` / `not ok - ...` per check and `N passed, M failed` at the end; exits 1 if
-# anything failed. Needs: cargo, kzonecheck, named-checkzone, dig, kdig, openssl, base64, timeout.
+# anything failed. Needs: cargo, kzonecheck, named-checkzone, dig, kdig, knotd, knotc, openssl, base64,
+# timeout.
 # Usage: tests/interop/run.sh   (from anywhere; CARGO_TARGET_DIR is honoured like cargo does)
 # Helpers shared with the other shell tests are in tests/lib.sh.
 set -euo pipefail
@@ -35,9 +38,9 @@ not_ok() {
 }
 section() { printf '\n### %s\n' "$*"; }
 
-for tool in cargo kzonecheck named-checkzone dig kdig openssl base64 timeout; do
+for tool in cargo kzonecheck named-checkzone dig kdig knotd knotc openssl base64 timeout; do
     if ! command -v "$tool" >/dev/null 2>&1; then
-        echo "tests/interop/run.sh: '$tool' is not installed (apt-get install knot-dnssecutils" \
+        echo "tests/interop/run.sh: '$tool' is not installed (apt-get install knot knot-dnssecutils" \
             "knot-dnsutils bind9-utils bind9-dnsutils openssl)" >&2
         exit 1
     fi
@@ -145,7 +148,17 @@ echo " does; Knot and zonectl resolve \$INCLUDE against the including file's dir
 section "answers: zonectl serve queried with dig and kdig"
 
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/zonectl-interop.XXXXXX")
-trap 'stop_server; rm -rf "$TMP"' EXIT
+# The servers section d starts beside SERVER_PID (a second zonectl, knotd), stopped by PID.
+XFR_PIDS=()
+stop_xfr_servers() {
+    local pid
+    for pid in "${XFR_PIDS[@]}"; do
+        kill "$pid" 2>/dev/null || true
+        wait "$pid" 2>/dev/null || true
+    done
+    XFR_PIDS=()
+}
+trap 'stop_server; stop_xfr_servers; rm -rf "$TMP"' EXIT
 trap 'exit 130' INT TERM
 
 ZONES=$TMP/zones
@@ -634,6 +647,135 @@ BATCH
 live "serial bump" serial bump "$ORIGIN"
 check "[dig] a live edit is served" \
     'out=$(dig @127.0.0.1 -p "$PORT" +short AAAA "live-a.$ORIGIN") && [[ $out == "2001:db8::201" ]]'
+
+# ---------------------------------------------------------------------------------------------
+# d. Zone transfers: knotd as a secondary
+# ---------------------------------------------------------------------------------------------
+section "transfers: knotd as a secondary of zonectl"
+
+check "[dig] AXFR is refused by a server without transfer_allow" \
+    'CMD="dig AXFR $ORIGIN"; OUT=$(dig @127.0.0.1 -p "$PORT" +time=5 +tries=1 AXFR "$ORIGIN" 2>&1); [[ $OUT == *"Transfer failed"* ]] && ! grep -q "IN[[:space:]]SOA" <<<"$OUT"'
+
+# served_serial PORT ZONE: the SOA serial the server on PORT answers for ZONE, or nothing.
+served_serial() {
+    dig @127.0.0.1 -p "$1" +norec +time=1 +tries=1 +short SOA "$2" 2>/dev/null | awk '{print $3}'
+}
+# A second zonectl over a copy of the zones, allowing transfers to loopback; knotd pulling every
+# zone from it; and, as the reference, a knotd that loads the same files itself. All stopped by
+# PID (stop_xfr_servers), also when this script exits.
+XDIR=$TMP/xfr
+mkdir -p "$XDIR/zones" "$XDIR/knot" "$XDIR/ref"
+# The files as served: `record show` has the server write its pending edits first.
+"$ZONECTL" --zones-dir "$ZONES" --control "$CONTROL" record show "$ORIGIN" >/dev/null
+XSERIAL=$(served_serial "$PORT" "$ORIGIN")
+cp "$ZONES"/*.zone "$XDIR/zones/"
+XPORT=$(free_port)
+KPORT=$(free_port)
+RPORT=$(free_port)
+printf 'zones_dir = "%s"\ncontrol = "%s"\nlisten = ["127.0.0.1:%s"]\ntransfer_allow = ["127.0.0.1"]\n' \
+    "$XDIR/zones" "$XDIR/zonectl.sock" "$XPORT" >"$XDIR/zonectl.toml"
+XZONES=()
+for f in "$XDIR"/zones/*.zone; do
+    XZONES+=("$(basename "$f" .zone)")
+done
+{
+    printf 'server:\n  listen: 127.0.0.1@%s\n  rundir: %s\n' "$KPORT" "$XDIR/knot"
+    printf 'log:\n  - target: stderr\n    any: info\n'
+    printf 'database:\n  storage: %s\n' "$XDIR/knot"
+    printf 'remote:\n  - id: zonectl\n    address: 127.0.0.1@%s\n' "$XPORT"
+    printf 'acl:\n  - id: loopback\n    address: 127.0.0.1\n    action: transfer\n'
+    printf 'template:\n  - id: default\n    storage: %s\n    master: zonectl\n    acl: loopback\n' "$XDIR/knot"
+    printf '    zonefile-sync: -1\n    zonefile-load: none\n    journal-content: none\n'
+    printf 'zone:\n'
+    printf '  - domain: %s\n' "${XZONES[@]}"
+} >"$XDIR/knot.conf"
+{
+    printf 'server:\n  listen: 127.0.0.1@%s\n  rundir: %s\n' "$RPORT" "$XDIR/ref"
+    printf 'log:\n  - target: stderr\n    any: warning\n'
+    printf 'database:\n  storage: %s\n' "$XDIR/ref"
+    printf 'acl:\n  - id: loopback\n    address: 127.0.0.1\n    action: transfer\n'
+    printf 'template:\n  - id: default\n    storage: %s\n    acl: loopback\n' "$XDIR/ref"
+    printf '    zonefile-sync: -1\n    zonefile-load: whole\n    journal-content: none\n'
+    printf 'zone:\n'
+    for z in "${XZONES[@]}"; do
+        printf '  - domain: %s\n    file: %s\n' "$z" "$XDIR/ref/$z.zone"
+        cp "$XDIR/zones/$z.zone" "$XDIR/ref/$z.zone"
+    done
+} >"$XDIR/knot-ref.conf"
+knotd -c "$XDIR/knot-ref.conf" </dev/null 2>"$XDIR/knotd-ref.log" &
+XFR_PIDS+=($!)
+
+NO_COLOR=1 "$ZONECTL" --config "$XDIR/zonectl.toml" serve </dev/null 2>"$XDIR/serve.log" &
+XFR_PIDS+=($!)
+
+# wait_serial PORT ZONE SERIAL: up to ~20 s for the server on PORT to answer ZONE's SOA with SERIAL.
+wait_serial() {
+    local _
+    for _ in $(seq 200); do
+        [[ $(served_serial "$1" "$2") == "$3" ]] && return 0
+        sleep 0.1
+    done
+    return 1
+}
+# zone_records PORT ZONE: the zone by AXFR as kdig prints it, one record a line, sorted, the SOA
+# once. kdig decodes both servers' messages alike, so equal text is an equal zone.
+zone_records() {
+    kdig @127.0.0.1 -p "$1" +tcp +noall +answer AXFR "$2" 2>&1 |
+        awk 'NF && $1 !~ /^;/ {$1 = $1; print}' | sort -u
+}
+
+if wait_serial "$XPORT" "$ORIGIN" "$XSERIAL"; then
+    ok "a zonectl with transfer_allow serves on 127.0.0.1:$XPORT"
+else
+    not_ok "a zonectl with transfer_allow serves on 127.0.0.1:$XPORT" "$(tail -20 "$XDIR/serve.log")"
+fi
+# knotd starts once the primary answers: its first refresh then finds it.
+knotd -c "$XDIR/knot.conf" </dev/null 2>"$XDIR/knotd.log" &
+XFR_PIDS+=($!)
+for z in "${XZONES[@]}"; do
+    want=$(served_serial "$XPORT" "$z")
+    if [[ -n $want ]] && wait_serial "$KPORT" "$z" "$want"; then
+        ok "knotd transferred $z (serial $want)"
+    else
+        not_ok "knotd transferred $z (serial ${want:-?})" "$(grep -iF "$z" "$XDIR/knotd.log" | tail -8)"
+        continue
+    fi
+    ours=$(zone_records "$XPORT" "$z")
+    theirs=$(zone_records "$KPORT" "$z")
+    wait_serial "$RPORT" "$z" "$want" || true
+    ref=$(zone_records "$RPORT" "$z")
+    if [[ -n $ref && $ref == "$theirs" && $ref == "$ours" ]]; then
+        ok "knotd's copy of $z is the zone as Knot reads the file ($(wc -l <<<"$ref") records)"
+    else
+        not_ok "knotd's copy of $z is the zone as Knot reads the file" \
+            "$(diff <(echo "$ref") <(echo "$theirs") | head -20)
+zonectl's AXFR against the file as Knot reads it:
+$(diff <(echo "$ref") <(echo "$ours") | head -20)"
+    fi
+done
+
+# An edit, then knotd refreshes: it asks by IXFR and gets the whole zone in AXFR form.
+out=$("$ZONECTL" --config "$XDIR/zonectl.toml" --server "127.0.0.1:$XPORT" \
+    record set "$ORIGIN" xfr-edit TXT "after the transfer" 2>&1) || true
+new=$(served_serial "$XPORT" "$ORIGIN")
+if [[ -n $new && $new != "$XSERIAL" ]]; then
+    ok "record set on the primary: serial $XSERIAL -> $new"
+else
+    not_ok "record set on the primary" "$out"
+fi
+knotc -c "$XDIR/knot.conf" zone-refresh "$ORIGIN" >/dev/null 2>&1 || true
+if [[ -n $new ]] && wait_serial "$KPORT" "$ORIGIN" "$new" &&
+    [[ $(dig @127.0.0.1 -p "$KPORT" +short TXT "xfr-edit.$ORIGIN") == '"after the transfer"' ]]; then
+    ok "knotd serves the edit after zone-refresh (IXFR, answered with the whole zone)"
+else
+    not_ok "knotd serves the edit after zone-refresh" "$(grep -iF "$ORIGIN" "$XDIR/knotd.log" | tail -8)"
+fi
+if grep -q 'IXFR' "$XDIR/knotd.log"; then
+    ok "knotd asked by IXFR: $(grep -m1 -F 'IXFR' "$XDIR/knotd.log" | cut -c1-160)"
+else
+    not_ok "knotd asked by IXFR" "$(tail -8 "$XDIR/knotd.log")"
+fi
+stop_xfr_servers
 
 if [[ $FAILED -gt 0 ]]; then
     echo
