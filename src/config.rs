@@ -51,6 +51,9 @@ pub struct Config {
     /// Clients allowed to transfer zones (AXFR/IXFR over TCP): addresses or prefixes such as
     /// "192.0.2.53" or "2001:db8::/64". None, the default, refuses every transfer.
     pub transfer_allow: Option<Vec<String>>,
+    /// Secondaries sent a NOTIFY (RFC 1996) whenever a zone's serial changes, such as
+    /// "192.0.2.53:53".
+    pub notify: Option<Vec<SocketAddr>>,
     /// Per-zone settings.
     #[serde(default, rename = "zone")]
     pub zones: Vec<ZoneConfig>,

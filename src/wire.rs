@@ -301,6 +301,47 @@ impl TransferRequest<'_> {
     }
 }
 
+/// The DNS NOTIFY opcode (RFC 1996).
+const OPCODE_NOTIFY: u8 = 4;
+
+/// A NOTIFY (RFC 1996 §3.7) telling a secondary that `zone` changed: the question is the zone's
+/// SOA, the answer its new SOA record, so the secondary knows the serial at once. None for a
+/// zone without an SOA.
+pub fn notify_message(id: u16, zone: &crate::zone::Zone) -> Option<Vec<u8>> {
+    let soa = zone.apex().get(RType::SOA)?;
+    let rdata = soa.rdatas().first()?;
+    let origin = zone.origin().as_wire();
+    let mut out = Vec::with_capacity(HEADER_LEN + 2 * origin.len() + 14 + rdata.len());
+    // AA set (§3.7); QR clear: a request.
+    write_header(
+        &mut out,
+        id,
+        ((OPCODE_NOTIFY as u16) << 11) | 0x0400,
+        [1, 1, 0, 0],
+    );
+    out.extend_from_slice(origin);
+    out.extend_from_slice(&RType::SOA.0.to_be_bytes());
+    out.extend_from_slice(&CLASS_IN.to_be_bytes());
+    out.extend_from_slice(&(0xC000u16 | HEADER_LEN as u16).to_be_bytes());
+    out.extend_from_slice(&RType::SOA.0.to_be_bytes());
+    out.extend_from_slice(&CLASS_IN.to_be_bytes());
+    out.extend_from_slice(&soa.ttl.to_be_bytes());
+    out.extend_from_slice(&(rdata.len() as u16).to_be_bytes());
+    out.extend_from_slice(rdata);
+    Some(out)
+}
+
+/// What a secondary answered to the NOTIFY with ID `id`: None if `packet` is no answer to it;
+/// else its RCODE (0: acknowledged).
+pub fn notify_reply(packet: &[u8], id: u16) -> Option<u8> {
+    let header = packet.get(..HEADER_LEN)?;
+    let flags = u16::from_be_bytes([header[2], header[3]]);
+    let is_reply = u16::from_be_bytes([header[0], header[1]]) == id
+        && flags & 0x8000 != 0
+        && ((flags >> 11) & 0xF) as u8 == OPCODE_NOTIFY;
+    is_reply.then_some((flags & 0xF) as u8)
+}
+
 /// One message of a zone transfer being written.
 struct TransferMessage {
     enc: Compressor,

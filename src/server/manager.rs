@@ -854,7 +854,18 @@ impl Manager {
     fn publish(&self, change: impl FnOnce(&mut ZoneSet)) {
         let mut next = ZoneSet::clone(&self.set.load());
         change(&mut next);
-        let old = self.set.swap(Arc::new(next));
+        let next = Arc::new(next);
+        let old = self.set.swap(next.clone());
+        // The secondaries are told once the new serial is what the servers answer.
+        let targets = self.config.notify.as_deref().unwrap_or_default();
+        if !targets.is_empty() {
+            for zone in next.iter() {
+                let before = old.get(zone.origin()).and_then(|z| z.serial());
+                if zone.serial().is_some() && zone.serial() != before {
+                    super::notify::spawn(zone, targets);
+                }
+            }
+        }
         // Freeing a replaced zone of millions of records takes a while: not on this thread,
         // which has edits to answer. (A query thread may still hold it; then that thread's
         // release is only a count decrement, as this thread holds a reference until here.)

@@ -7,6 +7,7 @@
 
 mod control;
 mod manager;
+mod notify;
 mod tcp;
 mod udp;
 mod watch;

@@ -419,3 +419,40 @@ fn only_standard_in_class_transfers_are_transfer_requests() {
     q[n - 1] = 3; // class CH
     assert!(transfer_request(&q).is_none());
 }
+
+#[test]
+fn a_notify_names_the_zone_and_carries_its_new_soa() {
+    let zones = zones();
+    let zone = zones.find(b"\x07example\x00").unwrap();
+    let raw = notify_message(0x1234, zone).unwrap();
+    let m = Message::from_vec(&raw).expect("NOTIFY decodes");
+    assert_eq!(m.metadata.id, 0x1234);
+    assert_eq!(m.metadata.op_code, OpCode::Notify);
+    assert_eq!(m.metadata.message_type, MessageType::Query);
+    assert!(m.metadata.authoritative);
+    assert_eq!(m.queries[0].name().to_string(), "example.");
+    assert_eq!(m.queries[0].query_type(), RecordType::SOA);
+    assert_eq!(m.answers.len(), 1);
+    match &m.answers[0].data {
+        RData::SOA(soa) => assert_eq!(soa.serial, 7),
+        other => panic!("not an SOA: {other:?}"),
+    }
+    assert_eq!(m.answers[0].name.to_string(), "example.");
+}
+
+#[test]
+fn only_a_response_to_our_notify_is_its_reply() {
+    let zones = zones();
+    let zone = zones.find(b"\x07example\x00").unwrap();
+    let mut raw = notify_message(77, zone).unwrap();
+    assert_eq!(notify_reply(&raw, 77), None, "our own request is no reply");
+    raw[2] |= 0x80; // QR
+    assert_eq!(notify_reply(&raw, 77), Some(0));
+    assert_eq!(notify_reply(&raw, 78), None, "another ID");
+    raw[3] |= 5; // REFUSED
+    assert_eq!(notify_reply(&raw, 77), Some(5));
+    let (answer, _) = ask(&query("example.", RecordType::SOA, None), Transport::Udp).unwrap();
+    let id = u16::from_be_bytes([answer[0], answer[1]]);
+    assert_eq!(notify_reply(&answer, id), None, "a query's answer");
+    assert_eq!(notify_reply(&[0, 77], 77), None);
+}

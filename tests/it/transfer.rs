@@ -1,12 +1,12 @@
 //! Zone transfers (AXFR, IXFR) over TCP: refused unless `transfer_allow` admits the client; the
-//! zone as served, SOA first and last; never over UDP.
+//! zone as served, SOA first and last; never over UDP. NOTIFY to the configured secondaries.
 
 use std::io::Write;
-use std::net::TcpStream;
+use std::net::{TcpStream, UdpSocket};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use hickory_proto::op::{Message, ResponseCode};
+use hickory_proto::op::{Message, MessageType, OpCode, ResponseCode};
 use hickory_proto::rr::{RData, RecordType};
 
 use crate::harness::{
@@ -202,4 +202,60 @@ fn ixfr_from(serial: u32) -> Message {
     let soa = SOA::new(name.clone(), name.clone(), serial, 0, 0, 0, 0);
     m.add_authority(Record::from_rdata(name, 0, RData::SOA(soa)));
     m
+}
+
+/// The next NOTIFY a fake secondary on `sock` receives, raw and decoded; None within `wait`.
+fn next_notify(
+    sock: &UdpSocket,
+    wait: Duration,
+) -> Option<(Vec<u8>, std::net::SocketAddr, Message)> {
+    sock.set_read_timeout(Some(wait)).expect("timeout");
+    let mut buf = [0u8; 4096];
+    match sock.recv_from(&mut buf) {
+        Ok((n, from)) => Some((buf[..n].to_vec(), from, decode(&buf[..n]))),
+        Err(_) => None,
+    }
+}
+
+#[test]
+fn a_new_serial_is_notified_to_the_secondaries_until_they_answer() {
+    let secondary = UdpSocket::bind("127.0.0.1:0").expect("a fake secondary");
+    let s = TestServer::start_with_config_file(
+        &format!("notify = [\"{}\"]\n", secondary.local_addr().unwrap()),
+        &[
+            (ZONE, &zone_text(1, "")),
+            ("other.example.zone", "$ORIGIN other.example.\n@ 300 SOA ns hostmaster 5 3600 900 1209600 60\n@ 300 NS ns\nns 300 A 192.0.2.1\n"),
+        ],
+    );
+    // Starting the server notifies nobody; a reload with the same serial neither.
+    assert!(next_notify(&secondary, Duration::from_millis(500)).is_none());
+
+    s.write_zone_atomic(ZONE, &zone_text(2, "new A 192.0.2.7\n"));
+    let out = s.ctl(&["reload", "xfr.example"]);
+    assert_eq!(out.code, 0, "{out}");
+    let (_, from, m) = next_notify(&secondary, Duration::from_secs(5)).expect("a NOTIFY");
+    assert_eq!(m.metadata.op_code, OpCode::Notify);
+    assert_eq!(m.metadata.message_type, MessageType::Query);
+    assert_eq!(m.queries[0].name().to_string(), "xfr.example.");
+    assert_eq!(m.queries[0].query_type(), RecordType::SOA);
+    assert_eq!(soa_serial(&m), Some(2));
+    // The secondary that asks at once gets the new serial.
+    assert_eq!(s.serial(Transport::Udp, "xfr.example."), Some(2));
+
+    // Unanswered, it comes again, with the same ID; answered, it stops.
+    let (raw, from_again, again) =
+        next_notify(&secondary, Duration::from_secs(5)).expect("a retransmitted NOTIFY");
+    assert_eq!(again.metadata.id, m.metadata.id);
+    assert_eq!(from_again, from);
+    let mut reply = raw.clone();
+    reply[2] |= 0x80; // QR: the answer, as a secondary sends it
+    secondary
+        .send_to(&reply, from)
+        .expect("answering the NOTIFY");
+    let late = next_notify(&secondary, Duration::from_millis(2500));
+    assert!(
+        late.is_none(),
+        "NOTIFY after the answer: {:?}",
+        late.map(|l| l.2)
+    );
 }

@@ -1,0 +1,90 @@
+//! NOTIFY (RFC 1996): tells the configured secondaries that a zone's serial changed, so they
+//! transfer it at once instead of at their next SOA refresh.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use ring::rand::{SecureRandom, SystemRandom};
+use tokio::net::UdpSocket;
+use tokio::time::Instant;
+
+use crate::wire::{notify_message, notify_reply};
+use crate::zone::Zone;
+
+/// How many times a NOTIFY is sent before giving up, and how long each waits for its answer
+/// (RFC 1996 §3.6: retransmit, then give up).
+const TRIES: u32 = 5;
+const WAIT: Duration = Duration::from_secs(2);
+
+/// Sends `zone`'s NOTIFY to each of `targets`, each on a task of its own that retransmits until
+/// the secondary answers. Does nothing outside a Tokio runtime (the first load, before the
+/// server answers anything).
+pub fn spawn(zone: &Zone, targets: &[SocketAddr]) {
+    let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+        return;
+    };
+    let name = zone.origin().to_string();
+    let serial = zone.serial().unwrap_or(0);
+    for &target in targets {
+        let mut id = [0u8; 2];
+        // An unpredictable ID, so an off-path host cannot forge the answer.
+        if SystemRandom::new().fill(&mut id).is_err() {
+            tracing::warn!(%target, zone = %name, "NOTIFY not sent: no random ID");
+            continue;
+        }
+        let id = u16::from_be_bytes(id);
+        let Some(msg) = notify_message(id, zone) else {
+            continue;
+        };
+        runtime.spawn(send(target, msg, id, name.clone(), serial));
+    }
+}
+
+async fn send(target: SocketAddr, msg: Vec<u8>, id: u16, zone: String, serial: u32) {
+    let local: SocketAddr = if target.is_ipv4() {
+        ([0u8; 4], 0).into()
+    } else {
+        ([0u16; 8], 0).into()
+    };
+    let sock = match UdpSocket::bind(local).await {
+        Ok(s) => s,
+        Err(e) => {
+            tracing::warn!(%target, %zone, error = %e, "NOTIFY not sent");
+            return;
+        }
+    };
+    if let Err(e) = sock.connect(target).await {
+        tracing::warn!(%target, %zone, error = %e, "NOTIFY not sent");
+        return;
+    }
+    let mut buf = [0u8; 512];
+    for _ in 0..TRIES {
+        if let Err(e) = sock.send(&msg).await {
+            tracing::warn!(%target, %zone, error = %e, "NOTIFY not sent");
+            return;
+        }
+        let deadline = Instant::now() + WAIT;
+        loop {
+            match tokio::time::timeout_at(deadline, sock.recv(&mut buf)).await {
+                Err(_) => break,
+                // Nobody listening (ICMP port unreachable): try again after the wait.
+                Ok(Err(_)) => {
+                    tokio::time::sleep_until(deadline).await;
+                    break;
+                }
+                Ok(Ok(n)) => match notify_reply(&buf[..n], id) {
+                    Some(0) => {
+                        tracing::info!(%target, %zone, serial, "NOTIFY acknowledged");
+                        return;
+                    }
+                    Some(rcode) => {
+                        tracing::warn!(%target, %zone, serial, rcode, "NOTIFY answered with an error (is zonectl allowed to notify it?)");
+                        return;
+                    }
+                    None => {}
+                },
+            }
+        }
+    }
+    tracing::warn!(%target, %zone, serial, "NOTIFY not answered after {TRIES} tries");
+}
