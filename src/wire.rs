@@ -147,6 +147,15 @@ const TRANSFER_MESSAGE: usize = 16 * 1024;
 /// The request in `packet` if it is a well-formed standard query for AXFR or IXFR in class IN;
 /// anything else (also a malformed transfer request) is for [`respond`] to answer.
 pub fn transfer_request(packet: &[u8]) -> Option<TransferRequest<'_>> {
+    // The question's type first: every TCP query comes here before it is answered.
+    let qtype_at = HEADER_LEN + plain_name_len(packet.get(HEADER_LEN..)?)?;
+    let qtype = packet.get(qtype_at..qtype_at + 2)?;
+    if !matches!(
+        RType(u16::from_be_bytes([qtype[0], qtype[1]])),
+        RType::AXFR | RType::IXFR
+    ) {
+        return None;
+    }
     match parse_query(packet) {
         Parsed::Query(query)
             if query.qclass == CLASS_IN
@@ -215,11 +224,14 @@ impl TransferRequest<'_> {
         let qname = &mut lower[..q.qname_len];
         qname.copy_from_slice(&q.question[..q.qname_len]);
         qname.make_ascii_lowercase();
-        let zone = zones
+        let served = zones
             .find(qname)
-            .filter(|z| z.origin().as_wire() == &qname[..]);
-        let soa = zone.and_then(|z| z.apex().get(RType::SOA).map(|s| (z, s)));
-        let Some((zone, soa)) = soa else {
+            .filter(|z| z.origin().as_wire() == &qname[..])
+            .and_then(|z| {
+                let set = z.apex().get(RType::SOA)?;
+                Some((z, set, set.rdatas().first()?))
+            });
+        let Some((zone, soa_set, soa_rd)) = served else {
             self.error(&mut out, RCODE_NOTAUTH);
             send(&out);
             return Transferred::NotServed;
@@ -227,8 +239,8 @@ impl TransferRequest<'_> {
         let soa = Rrset {
             owner: Owner::Zone(zone.origin()),
             rtype: RType::SOA,
-            ttl: soa.ttl,
-            rdatas: Rdatas::Zone(soa.rdatas().first_only()),
+            ttl: soa_set.ttl,
+            rdatas: Rdatas::Zone(soa_set.rdatas().first_only()),
         };
         let mut msg = TransferMessage::start(q, true, &mut out);
         let mut sent = 0;
@@ -257,10 +269,6 @@ impl TransferRequest<'_> {
             sent += 1;
             true
         };
-        let Rdatas::Zone(first) = &soa.rdatas else {
-            unreachable!("the SOA comes from the zone")
-        };
-        let soa_rd = first.first().unwrap_or_default();
         if !put(&mut out, &mut msg, &soa, soa_rd) {
             return Transferred::Cut;
         }

@@ -244,6 +244,47 @@ fn random_packets_never_panic() {
 }
 
 #[test]
+fn random_transfer_requests_never_panic() {
+    // Mutations of AXFR and IXFR requests through the TCP layer's first step and the transfer.
+    let mut seed: u64 = 0x2545_F491_4F6C_DD1D;
+    let mut next = move || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    };
+    let set = zones();
+    let bases = [
+        query("example.", RecordType::AXFR, Some(1232)),
+        ixfr("example.", 3),
+    ];
+    let mut transfers = 0;
+    for i in 0..20_000 {
+        let mut p = bases[i % 2].clone();
+        for _ in 0..(next() % 4) {
+            let at = (next() as usize) % p.len();
+            p[at] = next() as u8;
+        }
+        match i % 3 {
+            0 => p.truncate((next() as usize) % (p.len() + 1)),
+            1 => p.extend((0..next() % 40).map(|_| next() as u8)),
+            _ => {}
+        }
+        if let Some(request) = transfer_request(&p) {
+            transfers += 1;
+            request.answer(&set, |msg| {
+                Message::from_vec(msg).expect("every transfer message decodes");
+                true
+            });
+        }
+    }
+    assert!(
+        transfers > 1000,
+        "only {transfers} mutated requests were transfers"
+    );
+}
+
+#[test]
 fn names_are_compressed() {
     // Header 12 + question 17 + answer (pointer 2 + type/class/ttl/len 10 + A 4) = 45 bytes.
     let (bytes, _) = ask(&query("www.example.", RecordType::A, None), Transport::Udp).unwrap();
