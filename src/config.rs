@@ -2,7 +2,9 @@
 //!
 //! Unknown keys are rejected by name, so a typo never silently does nothing.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
+
+use ipnet::IpNet;
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
@@ -136,26 +138,13 @@ impl Config {
         }
     }
 
-    /// The serial policy of the zone `origin`: its `[[zone]]` entry's, else the global one,
-    /// else the default (dateserial).
-    /// `transfer_allow` as prefixes; an address alone is a prefix of its full length.
-    pub fn transfer_allow(&self) -> Result<Vec<ipnet::IpNet>, String> {
-        self.transfer_allow
-            .iter()
-            .flatten()
-            .map(|text| {
-                text.parse::<ipnet::IpNet>()
-                    .or_else(|_| text.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
-                    .map(|net| net.trunc())
-                    .map_err(|_| {
-                        format!(
-                            "transfer_allow {text:?} is not an IP address or prefix such as \"192.0.2.53\" or \"2001:db8::/64\""
-                        )
-                    })
-            })
-            .collect()
+    /// `transfer_allow`, checked: see [`TransferAcl::parse`].
+    pub fn transfer_acl(&self) -> Result<TransferAcl, String> {
+        TransferAcl::parse(self.transfer_allow.iter().flatten())
     }
 
+    /// The serial policy of the zone `origin`: its `[[zone]]` entry's, else the global one,
+    /// else the default (dateserial).
     pub fn serial_policy_for(&self, origin: &str) -> SerialPolicy {
         self.zone(origin)
             .and_then(|z| z.serial_policy)
@@ -169,6 +158,55 @@ impl Config {
         self.zones
             .iter()
             .find(|z| z.name.trim_end_matches('.').eq_ignore_ascii_case(want))
+    }
+}
+
+/// The clients allowed to transfer zones: address prefixes.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TransferAcl(Vec<IpNet>);
+
+impl TransferAcl {
+    /// Reads `transfer_allow` entries: an address, or a prefix with no bits set past its length
+    /// (`192.0.2.0/24`, not `192.0.2.53/24`, which is a typo for one or the other). IPv4
+    /// clients are matched by their IPv4 address, so IPv4-mapped IPv6 entries are refused: they
+    /// would never match.
+    pub fn parse<'a>(entries: impl IntoIterator<Item = &'a String>) -> Result<TransferAcl, String> {
+        let example = "such as \"192.0.2.53\", \"192.0.2.0/24\" or \"2001:db8::/64\"";
+        entries
+            .into_iter()
+            .map(|text| {
+                let net = text
+                    .parse::<IpNet>()
+                    .or_else(|_| text.parse::<IpAddr>().map(IpNet::from))
+                    .map_err(|_| {
+                        format!("transfer_allow {text:?} is not an IP address or prefix {example}")
+                    })?;
+                if net != net.trunc() {
+                    return Err(format!(
+                        "transfer_allow {text:?} has bits set past its prefix length: write the \
+                         network ({}) or the single address",
+                        net.trunc()
+                    ));
+                }
+                if let IpNet::V6(v6) = net {
+                    if v6.addr().to_ipv4_mapped().is_some() {
+                        return Err(format!(
+                            "transfer_allow {text:?} is an IPv4-mapped IPv6 address: write it as \
+                             IPv4, as IPv4 clients are matched"
+                        ));
+                    }
+                }
+                Ok(net)
+            })
+            .collect::<Result<_, _>>()
+            .map(TransferAcl)
+    }
+
+    /// Whether `client` may transfer zones. An IPv4 client seen as an IPv4-mapped IPv6 address
+    /// is matched as IPv4.
+    pub fn allows(&self, client: IpAddr) -> bool {
+        let client = client.to_canonical();
+        self.0.iter().any(|net| net.contains(&client))
     }
 }
 
@@ -192,27 +230,53 @@ mod tests {
     #[test]
     fn transfer_allow_takes_addresses_and_prefixes() {
         let c = Config::parse(
-            "transfer_allow = [\"127.0.0.1\", \"10.1.2.3/8\", \"::1\", \"2001:db8::/32\"]\n",
+            "transfer_allow = [\"127.0.0.1\", \"10.0.0.0/8\", \"::1\", \"2001:db8::/32\"]\n",
             Path::new("c.toml"),
         )
         .unwrap();
-        let nets = c.transfer_allow().unwrap();
-        let text: Vec<String> = nets.iter().map(|n| n.to_string()).collect();
-        assert_eq!(
-            text,
-            ["127.0.0.1/32", "10.0.0.0/8", "::1/128", "2001:db8::/32"]
-        );
-        assert!(nets[1].contains(&"10.200.0.1".parse::<std::net::IpAddr>().unwrap()));
-        assert!(!nets[0].contains(&"127.0.0.2".parse::<std::net::IpAddr>().unwrap()));
-        assert!(Config::default().transfer_allow().unwrap().is_empty());
-        let bad = Config::parse("transfer_allow = [\"10.0.0.0/33\"]\n", Path::new("c.toml"))
+        let acl = c.transfer_acl().unwrap();
+        let ip = |s: &str| s.parse::<IpAddr>().unwrap();
+        for yes in [
+            "127.0.0.1",
+            "10.200.0.1",
+            "::1",
+            "2001:db8:ffff::1",
+            "::ffff:127.0.0.1",
+        ] {
+            assert!(acl.allows(ip(yes)), "{yes}");
+        }
+        for no in [
+            "127.0.0.2",
+            "11.0.0.1",
+            "::2",
+            "2001:db9::1",
+            "::ffff:127.0.0.2",
+        ] {
+            assert!(!acl.allows(ip(no)), "{no}");
+        }
+        let none = Config::default().transfer_acl().unwrap();
+        assert!(!none.allows(ip("127.0.0.1")), "nobody by default");
+    }
+
+    #[test]
+    fn transfer_allow_refuses_entries_that_would_not_mean_what_they_say() {
+        let err = |entry: &str| {
+            Config::parse(
+                &format!("transfer_allow = [\"{entry}\"]\n"),
+                Path::new("c.toml"),
+            )
             .unwrap()
-            .transfer_allow()
-            .unwrap_err();
+            .transfer_acl()
+            .unwrap_err()
+        };
+        assert!(err("10.0.0.0/33").contains("is not an IP address or prefix"));
+        assert!(err("host.example").contains("is not an IP address or prefix"));
+        let e = err("192.0.2.53/24");
         assert!(
-            bad.contains("\"10.0.0.0/33\" is not an IP address or prefix"),
-            "{bad}"
+            e.contains("bits set past its prefix length") && e.contains("192.0.2.0/24"),
+            "{e}"
         );
+        assert!(err("::ffff:192.0.2.53").contains("IPv4-mapped"));
     }
 
     #[test]

@@ -174,15 +174,26 @@ pub fn transfer_request(packet: &[u8]) -> Option<TransferRequest<'_>> {
     }
 }
 
-/// The serial of the SOA record at `pos` (the first after the question), if that is an SOA.
+/// The serial of an IXFR's authority SOA: the record at `pos`, the first after the question
+/// (the answer section of a query is empty). None if the authority section is empty, or its
+/// first record is not an SOA of class IN that holds a serial.
 fn authority_soa_serial(p: &[u8], pos: usize) -> Option<u32> {
+    if u16::from_be_bytes([*p.get(8)?, *p.get(9)?]) == 0 {
+        return None;
+    }
     let rr = pos + skip_name(p, pos)?;
-    if u16::from_be_bytes([*p.get(rr)?, *p.get(rr + 1)?]) != RType::SOA.0 {
+    let head = p.get(rr..rr + 10)?;
+    let field = |i: usize| u16::from_be_bytes([head[i], head[i + 1]]);
+    if field(0) != RType::SOA.0 || field(2) != CLASS_IN {
         return None;
     }
     let rdata = rr + 10;
+    let end = rdata + field(8) as usize;
     let rname = rdata + skip_name(p, rdata)?;
     let serial = rname + skip_name(p, rname)?;
+    if serial + 4 > end {
+        return None;
+    }
     Some(u32::from_be_bytes(
         p.get(serial..serial + 4)?.try_into().ok()?,
     ))
@@ -194,6 +205,16 @@ impl TransferRequest<'_> {
         crate::zone::Name::from_wire(&self.query.question[..self.query.qname_len])
             .map(|n| n.to_string())
             .unwrap_or_default()
+    }
+
+    /// The zone asked for, if the question names the apex of a zone in `zones`.
+    pub fn zone<'z>(&self, zones: &'z ZoneSet) -> Option<&'z std::sync::Arc<crate::zone::Zone>> {
+        let q = &self.query;
+        let mut lower = [0u8; MAX_NAME_LEN];
+        let qname = &mut lower[..q.qname_len];
+        qname.copy_from_slice(&q.question[..q.qname_len]);
+        qname.make_ascii_lowercase();
+        zones.get_wire(qname)
     }
 
     /// The answer to a client not allowed to transfer zones: REFUSED (RFC 5936 §4.2).
@@ -220,17 +241,10 @@ impl TransferRequest<'_> {
     pub fn answer(&self, zones: &ZoneSet, mut send: impl FnMut(&[u8]) -> bool) -> Transferred {
         let q = &self.query;
         let mut out = Vec::with_capacity(TRANSFER_MESSAGE + 1024);
-        let mut lower = [0u8; MAX_NAME_LEN];
-        let qname = &mut lower[..q.qname_len];
-        qname.copy_from_slice(&q.question[..q.qname_len]);
-        qname.make_ascii_lowercase();
-        let served = zones
-            .find(qname)
-            .filter(|z| z.origin().as_wire() == &qname[..])
-            .and_then(|z| {
-                let set = z.apex().get(RType::SOA)?;
-                Some((z, set, set.rdatas().first()?))
-            });
+        let served = self.zone(zones).and_then(|z| {
+            let set = z.apex().get(RType::SOA)?;
+            Some((z, set, set.rdatas().first()?))
+        });
         let Some((zone, soa_set, soa_rd)) = served else {
             self.error(&mut out, RCODE_NOTAUTH);
             send(&out);
@@ -274,7 +288,9 @@ impl TransferRequest<'_> {
         }
         let ours = Soa::from_rdata(soa_rd).map(|s| s.serial);
         if let (Some(theirs), Some(ours)) = (self.client_serial, ours) {
-            if !serial_gt(ours, theirs) {
+            // Current: the same serial or a newer one. Two serials 2^31 apart compare as neither
+            // (RFC 1982 §3.2): the client gets the zone.
+            if theirs == ours || serial_gt(theirs, ours) {
                 msg.finish(q, &mut out);
                 send(&out);
                 return Transferred::UpToDate;

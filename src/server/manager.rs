@@ -23,7 +23,8 @@
 //! later (one write for a burst of edits), before a reload, a freeze or a shutdown, and at
 //! start-up after the journal is replayed; then the journal is cleared. See `journal`.
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -31,10 +32,11 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use arc_swap::ArcSwap;
 use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender};
 use tokio::sync::oneshot;
+use tokio::task::AbortHandle;
 use tokio_util::sync::CancellationToken;
 
 use super::control::Caller;
-use crate::config::Config;
+use crate::config::{Config, ConfigError, TransferAcl};
 use crate::control::{
     ChangeLine, EditChange, EditDone, Request, Response, ZoneOutcome, ZoneStatus,
 };
@@ -126,6 +128,10 @@ pub struct Manager {
     /// Re-read by a reload of every zone.
     config_path: Option<PathBuf>,
     set: Arc<ArcSwap<ZoneSet>>,
+    /// Who may transfer zones: the config's `transfer_allow`, replaced when it is read again.
+    transfer_acl: Arc<ArcSwap<TransferAcl>>,
+    /// The NOTIFY being sent for each zone and secondary, until answered.
+    notifying: std::sync::Mutex<HashMap<(Name, SocketAddr), AbortHandle>>,
     /// Keyed by the zone's absolute, lower-cased origin text, so `status` lists zones in order.
     states: BTreeMap<String, ZoneState>,
     /// The manager's own inbox (set by [`Manager::run`]), and a sender to it for the tasks that
@@ -271,12 +277,15 @@ impl Manager {
         config: Config,
         config_path: Option<PathBuf>,
         set: Arc<ArcSwap<ZoneSet>>,
+        transfer_acl: Arc<ArcSwap<TransferAcl>>,
     ) -> Manager {
         Manager {
             zones_dir,
             config,
             config_path,
             set,
+            transfer_acl,
+            notifying: Default::default(),
             states: BTreeMap::new(),
             rx: None,
             tx: None,
@@ -856,15 +865,30 @@ impl Manager {
         change(&mut next);
         let next = Arc::new(next);
         let old = self.set.swap(next.clone());
-        // The secondaries are told once the new serial is what the servers answer.
+        // The secondaries are told once the new serial is what the servers answer. A NOTIFY
+        // still unanswered for an older serial of the zone is dropped for the new one.
         let targets = self.config.notify.as_deref().unwrap_or_default();
         if !targets.is_empty() {
+            let mut notifying = self.notifying.lock().unwrap_or_else(|e| e.into_inner());
             for zone in next.iter() {
-                let before = old.get(zone.origin()).and_then(|z| z.serial());
-                if zone.serial().is_some() && zone.serial() != before {
-                    super::notify::spawn(zone, targets);
+                let before = old.get(zone.origin());
+                if before.is_some_and(|b| Arc::ptr_eq(b, zone))
+                    || zone.serial().is_none()
+                    || zone.serial() == before.and_then(|z| z.serial())
+                {
+                    continue;
+                }
+                for &target in targets {
+                    let key = (zone.origin().clone(), target);
+                    if let Some(previous) = notifying.remove(&key) {
+                        previous.abort();
+                    }
+                    if let Some(task) = super::notify::spawn(zone, target) {
+                        notifying.insert(key, task);
+                    }
                 }
             }
+            notifying.retain(|_, task| !task.is_finished());
         }
         // Freeing a replaced zone of millions of records takes a while: not on this thread,
         // which has edits to answer. (A query thread may still hold it; then that thread's
@@ -938,8 +962,17 @@ impl Manager {
     /// new files are added, zones whose file is gone are dropped.
     async fn reload_all(&mut self) -> Vec<ZoneOutcome> {
         if let Some(path) = &self.config_path {
-            match Config::load(path) {
-                Ok(c) => self.config = c,
+            match Config::load(path).and_then(|c| {
+                let acl = c.transfer_acl().map_err(|message| ConfigError::Parse {
+                    path: path.clone(),
+                    message,
+                })?;
+                Ok((c, acl))
+            }) {
+                Ok((c, acl)) => {
+                    self.config = c;
+                    self.transfer_acl.store(Arc::new(acl));
+                }
                 Err(e) => tracing::error!("{e}; keeping the configuration read before"),
             }
         }

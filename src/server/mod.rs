@@ -143,17 +143,17 @@ fn start_bound(
     lock: File,
     control_listener: std::os::unix::net::UnixListener,
 ) -> Result<ServerHandle, ServeError> {
-    let transfer_allow: Arc<[ipnet::IpNet]> = opts
-        .config
-        .transfer_allow()
-        .map_err(ServeError::Config)?
-        .into();
+    // Read again, with the rest of the config, by a reload of every zone.
+    let transfer_acl = Arc::new(ArcSwap::from_pointee(
+        opts.config.transfer_acl().map_err(ServeError::Config)?,
+    ));
     let zones = Arc::new(ArcSwap::from_pointee(ZoneSet::new()));
     let mut mgr = manager::Manager::new(
         opts.zones_dir.clone(),
         opts.config.clone(),
         opts.config_path.clone(),
         zones.clone(),
+        transfer_acl.clone(),
     );
     mgr.load_all_initial();
 
@@ -230,8 +230,8 @@ fn start_bound(
                     }
                 };
                 for l in tcps {
-                    let allow = transfer_allow.clone();
-                    tokio::spawn(tcp::serve(l, zones.clone(), answer, allow, token.clone()));
+                    let acl = transfer_acl.clone();
+                    tokio::spawn(tcp::serve(l, zones.clone(), answer, acl, token.clone()));
                 }
                 tokio::spawn(control::serve(ctl, tx.clone(), token.clone()));
                 // The watcher lives as long as this task; dropping it stops the notifications.

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use ring::rand::{SecureRandom, SystemRandom};
 use tokio::net::UdpSocket;
+use tokio::task::AbortHandle;
 use tokio::time::Instant;
 
 use crate::wire::{notify_message, notify_reply};
@@ -16,28 +17,26 @@ use crate::zone::Zone;
 const TRIES: u32 = 5;
 const WAIT: Duration = Duration::from_secs(2);
 
-/// Sends `zone`'s NOTIFY to each of `targets`, each on a task of its own that retransmits until
-/// the secondary answers. Does nothing outside a Tokio runtime (the first load, before the
-/// server answers anything).
-pub fn spawn(zone: &Zone, targets: &[SocketAddr]) {
-    let Ok(runtime) = tokio::runtime::Handle::try_current() else {
-        return;
-    };
+/// Sends `zone`'s NOTIFY to `target` on a task of its own that retransmits until the secondary
+/// answers; aborting the handle stops it (when a newer serial is to be notified). None outside
+/// a Tokio runtime (the first load, before the server answers anything).
+pub fn spawn(zone: &Zone, target: SocketAddr) -> Option<AbortHandle> {
+    let runtime = tokio::runtime::Handle::try_current().ok()?;
     let name = zone.origin().to_string();
     let serial = zone.serial().unwrap_or(0);
-    for &target in targets {
-        let mut id = [0u8; 2];
-        // An unpredictable ID, so an off-path host cannot forge the answer.
-        if SystemRandom::new().fill(&mut id).is_err() {
-            tracing::warn!(%target, zone = %name, "NOTIFY not sent: no random ID");
-            continue;
-        }
-        let id = u16::from_be_bytes(id);
-        let Some(msg) = notify_message(id, zone) else {
-            continue;
-        };
-        runtime.spawn(send(target, msg, id, name.clone(), serial));
+    let mut id = [0u8; 2];
+    // An unpredictable ID, so an off-path host cannot forge the answer.
+    if SystemRandom::new().fill(&mut id).is_err() {
+        tracing::warn!(%target, zone = %name, "NOTIFY not sent: no random ID");
+        return None;
     }
+    let id = u16::from_be_bytes(id);
+    let msg = notify_message(id, zone)?;
+    Some(
+        runtime
+            .spawn(send(target, msg, id, name, serial))
+            .abort_handle(),
+    )
 }
 
 async fn send(target: SocketAddr, msg: Vec<u8>, id: u16, zone: String, serial: u32) {

@@ -7,12 +7,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use arc_swap::ArcSwap;
-use ipnet::IpNet;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
 
+use crate::config::TransferAcl;
 use crate::wire::{respond, transfer_request, AnswerConfig, Transferred, Transport};
 use crate::zone::ZoneSet;
 
@@ -23,13 +23,17 @@ const MAX_CONNECTIONS: usize = 1024;
 
 /// Transfer messages encoded ahead of the connection's writes.
 const TRANSFER_QUEUE: usize = 4;
+/// Most zone transfers sent at once (BIND's `transfers-out` default); more are refused, and the
+/// secondaries retry later. Each holds a blocking thread and its zone's snapshot.
+const MAX_TRANSFERS: usize = 10;
+static TRANSFERS: Semaphore = Semaphore::const_new(MAX_TRANSFERS);
 
-/// Accepts connections until `shutdown`. Clients in `transfer_allow` may transfer zones.
+/// Accepts connections until `shutdown`. Clients `transfer_acl` allows may transfer zones.
 pub async fn serve(
     listener: TcpListener,
     zones: Arc<ArcSwap<ZoneSet>>,
     config: AnswerConfig,
-    transfer_allow: Arc<[IpNet]>,
+    transfer_acl: Arc<ArcSwap<TransferAcl>>,
     shutdown: CancellationToken,
 ) {
     let slots = Arc::new(Semaphore::new(MAX_CONNECTIONS));
@@ -47,12 +51,10 @@ pub async fn serve(
         };
         let zones = zones.clone();
         let token = shutdown.clone();
-        // An IPv4 client of a dual-stack socket is judged by its IPv4 address.
-        let ip = peer.ip().to_canonical();
-        let may_transfer = transfer_allow.iter().any(|net| net.contains(&ip));
+        let acl = transfer_acl.clone();
         tokio::spawn(async move {
             tokio::select! {
-                _ = connection(stream, zones, config, may_transfer.then_some(ip)) => {}
+                _ = connection(stream, zones, config, acl, peer.ip()) => {}
                 _ = token.cancelled() => {}
             }
             drop(permit);
@@ -60,13 +62,14 @@ pub async fn serve(
     }
 }
 
-/// Answers the queries on one connection; `transferer` is the client's address if it may
-/// transfer zones.
+/// Answers the queries of `client` on one connection. Whether it may transfer zones is decided
+/// at each request, so a reload that takes it out of `transfer_allow` applies at once.
 async fn connection(
     mut stream: TcpStream,
     zones: Arc<ArcSwap<ZoneSet>>,
     config: AnswerConfig,
-    transferer: Option<IpAddr>,
+    transfer_acl: Arc<ArcSwap<TransferAcl>>,
+    client: IpAddr,
 ) {
     let _ = stream.set_nodelay(true);
     let mut buf = vec![0u8; 65535];
@@ -82,56 +85,64 @@ async fn connection(
             Ok(Ok(_)) => {}
             _ => return,
         }
-        let send = match (transfer_request(&buf[..len]), transferer) {
-            (Some(_), Some(client)) => {
-                if transfer(&mut stream, &zones, buf[..len].to_vec(), client).await {
+        let send = match transfer_request(&buf[..len]) {
+            Some(request) if transfer_acl.load().allows(client) => {
+                let Ok(_permit) = TRANSFERS.try_acquire() else {
+                    tracing::warn!(%client, zone = %request.zone_text(), "transfer refused: {MAX_TRANSFERS} transfers are running");
+                    request.refuse(&mut out);
+                    send_message(&mut stream, &out).await;
+                    continue;
+                };
+                // The transfer holds its zone only, not every zone served.
+                let mut zone = ZoneSet::new();
+                if let Some(z) = request.zone(&zones.load()) {
+                    zone.insert(z.clone());
+                }
+                if transfer(&mut stream, zone, buf[..len].to_vec(), client).await {
                     continue;
                 }
                 return;
             }
-            (Some(request), None) => {
+            Some(request) => {
+                tracing::info!(%client, zone = %request.zone_text(), "transfer refused: client not in transfer_allow");
                 request.refuse(&mut out);
                 true
             }
-            (None, _) => {
+            None => {
                 let snapshot = zones.load();
                 respond(&snapshot, &config, &buf[..len], Transport::Tcp, &mut out)
             }
         };
-        if !send {
-            return;
-        }
-        let mut msg = Vec::with_capacity(out.len() + 2);
-        msg.extend_from_slice(&(out.len() as u16).to_be_bytes());
-        msg.extend_from_slice(&out);
-        if stream.write_all(&msg).await.is_err() {
+        if !send || !send_message(&mut stream, &out).await {
             return;
         }
     }
 }
 
-/// Sends the zone that `query` (a [`transfer_request`]) asks for from the current snapshot,
-/// which stays the same for the whole transfer whatever reloads happen meanwhile. The messages
-/// are encoded on a blocking thread, a few ahead of the writes, so a large zone is never held
-/// whole in memory. False if the connection failed.
-async fn transfer(
-    stream: &mut TcpStream,
-    zones: &Arc<ArcSwap<ZoneSet>>,
-    query: Vec<u8>,
-    client: IpAddr,
-) -> bool {
-    let snapshot = zones.load_full();
+/// A DNS message with its two-byte length prefix (RFC 1035 §4.2.2).
+fn framed(msg: &[u8]) -> Vec<u8> {
+    let mut framed = Vec::with_capacity(msg.len() + 2);
+    framed.extend_from_slice(&(msg.len() as u16).to_be_bytes());
+    framed.extend_from_slice(msg);
+    framed
+}
+
+/// Writes one message; false if the connection failed.
+async fn send_message(stream: &mut TcpStream, msg: &[u8]) -> bool {
+    stream.write_all(&framed(msg)).await.is_ok()
+}
+
+/// Answers `query` (a [`transfer_request`]) from `zone`: the zone it asks for as served when it
+/// came (or nothing), whatever reloads happen meanwhile. The messages are encoded on a blocking
+/// thread, a few ahead of the writes, so a large zone is never copied whole. False if the
+/// connection failed.
+async fn transfer(stream: &mut TcpStream, zone: ZoneSet, query: Vec<u8>, client: IpAddr) -> bool {
     let (tx, mut rx) = tokio::sync::mpsc::channel::<Vec<u8>>(TRANSFER_QUEUE);
     let encoder = tokio::task::spawn_blocking(move || {
         let request = transfer_request(&query).expect("checked by the caller");
-        let zone = request.zone_text();
-        let outcome = request.answer(&snapshot, |msg| {
-            let mut framed = Vec::with_capacity(msg.len() + 2);
-            framed.extend_from_slice(&(msg.len() as u16).to_be_bytes());
-            framed.extend_from_slice(msg);
-            tx.blocking_send(framed).is_ok()
-        });
-        (zone, outcome)
+        let name = request.zone_text();
+        let outcome = request.answer(&zone, |msg| tx.blocking_send(framed(msg)).is_ok());
+        (name, outcome)
     });
     let mut ok = true;
     while let Some(msg) = rx.recv().await {

@@ -673,6 +673,11 @@ impl ZoneSet {
         self.zones.get(origin.as_wire())
     }
 
+    /// The zone whose origin is `lowercase_wire` (a lower-cased wire name).
+    pub fn get_wire(&self, lowercase_wire: &[u8]) -> Option<&std::sync::Arc<Zone>> {
+        self.zones.get(lowercase_wire)
+    }
+
     /// The most specific zone containing `lowercase_wire` (a lower-cased wire name).
     pub fn find(&self, lowercase_wire: &[u8]) -> Option<&Zone> {
         let mut pos = 0;
