@@ -21,6 +21,8 @@ const RCODE_REFUSED: u16 = 5;
 const RCODE_NOTAUTH: u16 = 9;
 const RCODE_BADVERS: u16 = 16;
 const CLASS_IN: u16 = 1;
+/// The TSIG meta type (RFC 8945).
+const RTYPE_TSIG: u16 = 250;
 
 /// How the query arrived: it decides the size limit and how ANY is answered.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -66,6 +68,8 @@ struct Query<'a> {
     qtype: RType,
     qclass: u16,
     edns: Option<Edns>,
+    /// A TSIG record (RFC 8945) came with it: a signed request, which zonectl cannot verify.
+    signed: bool,
 }
 
 enum Parsed<'a> {
@@ -123,6 +127,8 @@ pub fn respond(
 /// send).
 pub struct TransferRequest<'a> {
     query: Query<'a>,
+    /// The UDP size the OPT of each message advertises (`max_udp_payload`), as answers do.
+    payload: u16,
     /// The serial of the copy an IXFR client holds (the SOA in its authority section).
     client_serial: Option<u32>,
 }
@@ -146,7 +152,10 @@ const TRANSFER_MESSAGE: usize = 16 * 1024;
 
 /// The request in `packet` if it is a well-formed standard query for AXFR or IXFR in class IN;
 /// anything else (also a malformed transfer request) is for [`respond`] to answer.
-pub fn transfer_request(packet: &[u8]) -> Option<TransferRequest<'_>> {
+pub fn transfer_request<'a>(
+    packet: &'a [u8],
+    config: &AnswerConfig,
+) -> Option<TransferRequest<'a>> {
     // The question's type first: every TCP query comes here before it is answered.
     let qtype_at = HEADER_LEN + plain_name_len(packet.get(HEADER_LEN..)?)?;
     let qtype = packet.get(qtype_at..qtype_at + 2)?;
@@ -167,6 +176,7 @@ pub fn transfer_request(packet: &[u8]) -> Option<TransferRequest<'_>> {
                 .flatten();
             Some(TransferRequest {
                 query,
+                payload: config.max_udp_payload,
                 client_serial,
             })
         }
@@ -217,6 +227,18 @@ impl TransferRequest<'_> {
         zones.get_wire(qname)
     }
 
+    /// Whether the request is signed with TSIG, which zonectl does not support: a secondary
+    /// configured with a key would reject an unsigned transfer, so it is refused instead.
+    pub fn is_signed(&self) -> bool {
+        self.query.signed
+    }
+
+    /// The answer to a request that is not signed as zonectl could check: NOTAUTH, as RFC 8945
+    /// §5.2 answers a key the server does not know (without a TSIG record: there is no key).
+    pub fn refuse_signed(&self, out: &mut Vec<u8>) {
+        self.error(out, RCODE_NOTAUTH);
+    }
+
     /// The answer to a client not allowed to transfer zones: REFUSED (RFC 5936 §4.2).
     pub fn refuse(&self, out: &mut Vec<u8>) {
         self.error(out, RCODE_REFUSED);
@@ -230,7 +252,7 @@ impl TransferRequest<'_> {
             copied_flags: q.copied_flags,
         };
         out.clear();
-        write_error(out, head, rcode, Some(q.question), q.edns, u16::MAX);
+        write_error(out, head, rcode, Some(q.question), q.edns, self.payload);
     }
 
     /// Answers with the zone from `zones`, one message at a time through `send`, which returns
@@ -265,7 +287,7 @@ impl TransferRequest<'_> {
             if out.len() > TRANSFER_MESSAGE && msg.records > 0 {
                 out.truncate(mark);
                 msg.enc.reset_to(names);
-                msg.finish(q, out);
+                msg.finish(q, self.payload, out);
                 if !send(out) {
                     return false;
                 }
@@ -291,7 +313,7 @@ impl TransferRequest<'_> {
             // Current: the same serial or a newer one. Two serials 2^31 apart compare as neither
             // (RFC 1982 §3.2): the client gets the zone.
             if theirs == ours || serial_gt(theirs, ours) {
-                msg.finish(q, &mut out);
+                msg.finish(q, self.payload, &mut out);
                 send(&out);
                 return Transferred::UpToDate;
             }
@@ -317,7 +339,7 @@ impl TransferRequest<'_> {
         if !put(&mut out, &mut msg, &soa, soa_rd) {
             return Transferred::Cut;
         }
-        msg.finish(q, &mut out);
+        msg.finish(q, self.payload, &mut out);
         if !send(&out) {
             return Transferred::Cut;
         }
@@ -387,11 +409,12 @@ impl TransferMessage {
         }
     }
 
-    /// Completes the header (flags, counts) and the OPT of an EDNS query.
-    fn finish(&self, q: &Query<'_>, out: &mut Vec<u8>) {
+    /// Completes the header (flags, counts) and, for an EDNS query, the OPT advertising
+    /// `payload`.
+    fn finish(&self, q: &Query<'_>, payload: u16, out: &mut Vec<u8>) {
         let mut ar = 0u16;
         if let Some(e) = q.edns {
-            write_opt(out, u16::MAX, 0, e.dnssec_ok);
+            write_opt(out, payload, 0, e.dnssec_ok);
             ar = 1;
         }
         let flags = response_flags(q.opcode, q.copied_flags, true, false, 0);
@@ -445,6 +468,7 @@ fn parse_query(p: &[u8]) -> Parsed<'_> {
     // Records after the question: skip answer/authority, find the OPT in additional.
     let mut pos = qend;
     let mut edns = None;
+    let mut signed = false;
     for i in 0..(an as usize + ns as usize + ar as usize) {
         let Some(name_len) = skip_name(p, pos) else {
             return err(RCODE_FORMERR, Some(question), None);
@@ -459,6 +483,7 @@ fn parse_query(p: &[u8]) -> Parsed<'_> {
             return err(RCODE_FORMERR, Some(question), None);
         }
         let in_additional = i >= an as usize + ns as usize;
+        signed |= in_additional && rtype == RTYPE_TSIG;
         if rtype == RType::OPT.0 {
             // One OPT, owned by the root, in the additional section (RFC 6891 §6.1.1).
             if !in_additional || edns.is_some() || name_len != 1 || p[pos] != 0 {
@@ -488,6 +513,7 @@ fn parse_query(p: &[u8]) -> Parsed<'_> {
         qtype,
         qclass,
         edns,
+        signed,
     })
 }
 

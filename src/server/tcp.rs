@@ -85,7 +85,12 @@ async fn connection(
             Ok(Ok(_)) => {}
             _ => return,
         }
-        let send = match transfer_request(&buf[..len]) {
+        let send = match transfer_request(&buf[..len], &config) {
+            Some(request) if request.is_signed() => {
+                tracing::warn!(%client, zone = %request.zone_text(), "transfer refused: signed with TSIG, which zonectl does not support; remove the key from the secondary's primary and allow it by address in transfer_allow");
+                request.refuse_signed(&mut out);
+                true
+            }
             Some(request) if transfer_acl.load().allows(client) => {
                 let Ok(_permit) = TRANSFERS.try_acquire() else {
                     tracing::warn!(%client, zone = %request.zone_text(), "transfer refused: {MAX_TRANSFERS} transfers are running");
@@ -98,7 +103,7 @@ async fn connection(
                 if let Some(z) = request.zone(&zones.load()) {
                     zone.insert(z.clone());
                 }
-                if transfer(&mut stream, zone, buf[..len].to_vec(), client).await {
+                if transfer(&mut stream, zone, buf[..len].to_vec(), config, client).await {
                     continue;
                 }
                 return;
@@ -136,10 +141,16 @@ async fn send_message(stream: &mut TcpStream, msg: &[u8]) -> bool {
 /// came (or nothing), whatever reloads happen meanwhile. The messages are encoded on a blocking
 /// thread, a few ahead of the writes, so a large zone is never copied whole. False if the
 /// connection failed.
-async fn transfer(stream: &mut TcpStream, zone: ZoneSet, query: Vec<u8>, client: IpAddr) -> bool {
+async fn transfer(
+    stream: &mut TcpStream,
+    zone: ZoneSet,
+    query: Vec<u8>,
+    config: AnswerConfig,
+    client: IpAddr,
+) -> bool {
     let (tx, mut rx) = tokio::sync::mpsc::channel::<Vec<u8>>(TRANSFER_QUEUE);
     let encoder = tokio::task::spawn_blocking(move || {
-        let request = transfer_request(&query).expect("checked by the caller");
+        let request = transfer_request(&query, &config).expect("checked by the caller");
         let name = request.zone_text();
         let outcome = request.answer(&zone, |msg| tx.blocking_send(framed(msg)).is_ok());
         (name, outcome)

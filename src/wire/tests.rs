@@ -270,7 +270,7 @@ fn random_transfer_requests_never_panic() {
             1 => p.extend((0..next() % 40).map(|_| next() as u8)),
             _ => {}
         }
-        if let Some(request) = transfer_request(&p) {
+        if let Some(request) = transfer_request_default(&p) {
             transfers += 1;
             request.answer(&set, |msg| {
                 Message::from_vec(msg).expect("every transfer message decodes");
@@ -311,7 +311,7 @@ fn ixfr(zone: &str, serial: u32) -> Vec<u8> {
 
 /// Every message a transfer of `packet`'s request sends, decoded, and what it reported.
 fn transfer(zones: &ZoneSet, packet: &[u8]) -> (Vec<Message>, Transferred) {
-    let request = transfer_request(packet).expect("a transfer request");
+    let request = transfer_request_default(packet).expect("a transfer request");
     let mut msgs = Vec::new();
     let outcome = request.answer(zones, |raw| {
         assert!(raw.len() <= u16::MAX as usize);
@@ -390,9 +390,14 @@ fn a_large_zone_goes_in_several_messages_with_the_question_in_the_first() {
     for m in &msgs {
         assert_eq!(m.metadata.id, msgs[0].metadata.id);
         assert!(m.metadata.authoritative);
-        assert!(
-            m.edns.is_some(),
-            "an EDNS query gets an OPT in every message"
+        let edns = m
+            .edns
+            .as_ref()
+            .expect("an EDNS query gets an OPT in every message");
+        assert_eq!(
+            edns.max_payload(),
+            1232,
+            "our UDP size, as answers advertise"
         );
     }
     assert!(msgs[1..].iter().all(|m| m.queries.is_empty()));
@@ -465,7 +470,7 @@ fn a_transfer_of_a_name_that_is_no_zone_apex_is_notauth() {
 fn a_transfer_stops_when_the_client_goes_away() {
     let zones = hosts_zone(2000);
     let packet = query("big.example.", RecordType::AXFR, None);
-    let request = transfer_request(&packet).unwrap();
+    let request = transfer_request_default(&packet).unwrap();
     let mut sent = 0;
     let outcome = request.answer(&zones, |_| {
         sent += 1;
@@ -477,13 +482,13 @@ fn a_transfer_stops_when_the_client_goes_away() {
 
 #[test]
 fn only_standard_in_class_transfers_are_transfer_requests() {
-    assert!(transfer_request(&query("example.", RecordType::AXFR, None)).is_some());
-    assert!(transfer_request(&ixfr("example.", 1)).is_some());
-    assert!(transfer_request(&query("example.", RecordType::SOA, None)).is_none());
+    assert!(transfer_request_default(&query("example.", RecordType::AXFR, None)).is_some());
+    assert!(transfer_request_default(&ixfr("example.", 1)).is_some());
+    assert!(transfer_request_default(&query("example.", RecordType::SOA, None)).is_none());
     let mut q = query("example.", RecordType::AXFR, None);
     let n = q.len();
     q[n - 1] = 3; // class CH
-    assert!(transfer_request(&q).is_none());
+    assert!(transfer_request_default(&q).is_none());
 }
 
 #[test]
@@ -521,4 +526,28 @@ fn only_a_response_to_our_notify_is_its_reply() {
     let id = u16::from_be_bytes([answer[0], answer[1]]);
     assert_eq!(notify_reply(&answer, id), None, "a query's answer");
     assert_eq!(notify_reply(&[0, 77], 77), None);
+}
+
+#[test]
+fn a_tsig_signed_transfer_request_is_known_as_such() {
+    let plain = query("example.", RecordType::AXFR, None);
+    assert!(!transfer_request_default(&plain).unwrap().is_signed());
+    // The same request with a TSIG record (owner "key.", class ANY, TTL 0, empty RDATA) in the
+    // additional section; only its type matters here.
+    let mut signed = plain.clone();
+    signed[11] = 1; // ARCOUNT
+    signed.extend_from_slice(b"\x03key\x00");
+    signed.extend_from_slice(&[0, 250, 0, 255, 0, 0, 0, 0, 0, 0]);
+    let request = transfer_request_default(&signed).unwrap();
+    assert!(request.is_signed());
+    let mut out = Vec::new();
+    request.refuse_signed(&mut out);
+    let m = Message::from_vec(&out).unwrap();
+    assert_eq!(m.metadata.response_code, ResponseCode::NotAuth);
+    assert!(m.answers.is_empty());
+}
+
+/// [`transfer_request`] with the default answer settings.
+fn transfer_request_default(packet: &[u8]) -> Option<TransferRequest<'_>> {
+    transfer_request(packet, &AnswerConfig::default())
 }
