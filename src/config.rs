@@ -53,9 +53,9 @@ pub struct Config {
     /// Clients allowed to transfer zones (AXFR/IXFR over TCP): addresses or prefixes such as
     /// "192.0.2.53" or "2001:db8::/64". None, the default, refuses every transfer.
     pub transfer_allow: Option<Vec<String>>,
-    /// Secondaries sent a NOTIFY (RFC 1996) whenever a zone's serial changes, such as
-    /// "192.0.2.53:53".
-    pub notify: Option<Vec<SocketAddr>>,
+    /// Secondaries sent a NOTIFY (RFC 1996) whenever a zone's serial changes: addresses, with
+    /// a port or port 53, such as "192.0.2.53" or "[2001:db8::53]:5300".
+    pub notify: Option<Vec<String>>,
     /// Per-zone settings.
     #[serde(default, rename = "zone")]
     pub zones: Vec<ZoneConfig>,
@@ -136,6 +136,24 @@ impl Config {
                     format!("control_mode {text:?} is not octal permission bits such as \"0660\"")
                 }),
         }
+    }
+
+    /// `notify` as socket addresses: an address alone means port 53.
+    pub fn notify_targets(&self) -> Result<Vec<SocketAddr>, String> {
+        self.notify
+            .iter()
+            .flatten()
+            .map(|text| {
+                text.parse::<SocketAddr>()
+                    .or_else(|_| text.parse::<IpAddr>().map(|ip| SocketAddr::new(ip, 53)))
+                    .map_err(|_| {
+                        format!(
+                            "notify {text:?} is not an address such as \"192.0.2.53\", \
+                             \"192.0.2.53:5300\" or \"[2001:db8::53]:5300\""
+                        )
+                    })
+            })
+            .collect()
     }
 
     /// `transfer_allow`, checked: see [`TransferAcl::parse`].
@@ -256,6 +274,38 @@ mod tests {
         }
         let none = Config::default().transfer_acl().unwrap();
         assert!(!none.allows(ip("127.0.0.1")), "nobody by default");
+    }
+
+    #[test]
+    fn notify_targets_default_to_port_53() {
+        let c = Config::parse(
+            "notify = [\"192.0.2.53\", \"127.0.0.1:5300\", \"2001:db8::53\", \"[::1]:5301\"]\n",
+            Path::new("c.toml"),
+        )
+        .unwrap();
+        let text: Vec<String> = c
+            .notify_targets()
+            .unwrap()
+            .iter()
+            .map(|a| a.to_string())
+            .collect();
+        assert_eq!(
+            text,
+            [
+                "192.0.2.53:53",
+                "127.0.0.1:5300",
+                "[2001:db8::53]:53",
+                "[::1]:5301"
+            ]
+        );
+        let bad = Config::parse("notify = [\"ns.example:53\"]\n", Path::new("c.toml"))
+            .unwrap()
+            .notify_targets()
+            .unwrap_err();
+        assert!(
+            bad.contains("notify \"ns.example:53\" is not an address"),
+            "{bad}"
+        );
     }
 
     #[test]

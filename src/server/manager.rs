@@ -130,6 +130,8 @@ pub struct Manager {
     set: Arc<ArcSwap<ZoneSet>>,
     /// Who may transfer zones: the config's `transfer_allow`, replaced when it is read again.
     transfer_acl: Arc<ArcSwap<TransferAcl>>,
+    /// The config's `notify`, read again with it.
+    notify_targets: Vec<SocketAddr>,
     /// The NOTIFY being sent for each zone and secondary, until answered.
     notifying: std::sync::Mutex<HashMap<(Name, SocketAddr), AbortHandle>>,
     /// Keyed by the zone's absolute, lower-cased origin text, so `status` lists zones in order.
@@ -278,6 +280,7 @@ impl Manager {
         config_path: Option<PathBuf>,
         set: Arc<ArcSwap<ZoneSet>>,
         transfer_acl: Arc<ArcSwap<TransferAcl>>,
+        notify_targets: Vec<SocketAddr>,
     ) -> Manager {
         Manager {
             zones_dir,
@@ -285,6 +288,7 @@ impl Manager {
             config_path,
             set,
             transfer_acl,
+            notify_targets,
             notifying: Default::default(),
             states: BTreeMap::new(),
             rx: None,
@@ -865,37 +869,44 @@ impl Manager {
         change(&mut next);
         let next = Arc::new(next);
         let old = self.set.swap(next.clone());
-        // The secondaries are told once the new serial is what the servers answer. A NOTIFY
-        // still unanswered for an older serial of the zone is dropped for the new one.
-        let targets = self.config.notify.as_deref().unwrap_or_default();
-        if !targets.is_empty() {
-            let mut notifying = self.notifying.lock().unwrap_or_else(|e| e.into_inner());
-            for zone in next.iter() {
-                let before = old.get(zone.origin());
-                if before.is_some_and(|b| Arc::ptr_eq(b, zone))
-                    || zone.serial().is_none()
-                    || zone.serial() == before.and_then(|z| z.serial())
-                {
-                    continue;
-                }
-                for &target in targets {
-                    let key = (zone.origin().clone(), target);
-                    if let Some(previous) = notifying.remove(&key) {
-                        previous.abort();
-                    }
-                    if let Some(task) = super::notify::spawn(zone, target) {
-                        notifying.insert(key, task);
-                    }
-                }
-            }
-            notifying.retain(|_, task| !task.is_finished());
-        }
+        // The secondaries are told once the new serial is what the servers answer.
+        self.notify_changed(Some(&old), &next);
         // Freeing a replaced zone of millions of records takes a while: not on this thread,
         // which has edits to answer. (A query thread may still hold it; then that thread's
         // release is only a count decrement, as this thread holds a reference until here.)
         if old.iter().any(|z| z.record_count() >= store::LARGE_ZONE) {
             store::free_in_background(old);
         }
+    }
+
+    /// Sends a NOTIFY to the configured secondaries for each zone of `next` whose serial is not
+    /// the one it had in `old` (every zone if `old` is None). A NOTIFY still unanswered for an
+    /// older serial of the zone is dropped for the new one.
+    fn notify_changed(&self, old: Option<&ZoneSet>, next: &ZoneSet) {
+        let targets = &self.notify_targets;
+        if targets.is_empty() {
+            return;
+        }
+        let mut notifying = self.notifying.lock().unwrap_or_else(|e| e.into_inner());
+        for zone in next.iter() {
+            let before = old.and_then(|old| old.get(zone.origin()));
+            if before.is_some_and(|b| Arc::ptr_eq(b, zone))
+                || zone.serial().is_none()
+                || zone.serial() == before.and_then(|z| z.serial())
+            {
+                continue;
+            }
+            for &target in targets.iter() {
+                let key = (zone.origin().clone(), target);
+                if let Some(previous) = notifying.remove(&key) {
+                    previous.abort();
+                }
+                if let Some(task) = super::notify::spawn(zone, target) {
+                    notifying.insert(key, task);
+                }
+            }
+        }
+        notifying.retain(|_, task| !task.is_finished());
     }
 
     fn served_serial(&self, origin: &Name) -> Option<u32> {
@@ -963,15 +974,18 @@ impl Manager {
     async fn reload_all(&mut self) -> Vec<ZoneOutcome> {
         if let Some(path) = &self.config_path {
             match Config::load(path).and_then(|c| {
-                let acl = c.transfer_acl().map_err(|message| ConfigError::Parse {
+                let invalid = |message| ConfigError::Parse {
                     path: path.clone(),
                     message,
-                })?;
-                Ok((c, acl))
+                };
+                let acl = c.transfer_acl().map_err(invalid)?;
+                let targets = c.notify_targets().map_err(invalid)?;
+                Ok((c, acl, targets))
             }) {
-                Ok((c, acl)) => {
+                Ok((c, acl, targets)) => {
                     self.config = c;
                     self.transfer_acl.store(Arc::new(acl));
+                    self.notify_targets = targets;
                 }
                 Err(e) => tracing::error!("{e}; keeping the configuration read before"),
             }
@@ -1288,6 +1302,9 @@ impl Manager {
     ) {
         self.tx = Some(tx);
         self.rx = Some(rx);
+        // As Knot and BIND do at start-up: a zone edited while the server was down reaches the
+        // secondaries now, not at their next refresh.
+        self.notify_changed(None, &self.set.load());
         loop {
             let msg = match self.queued.pop_front() {
                 Some(m) => m,

@@ -147,6 +147,7 @@ fn start_bound(
     let transfer_acl = Arc::new(ArcSwap::from_pointee(
         opts.config.transfer_acl().map_err(ServeError::Config)?,
     ));
+    let notify_targets = opts.config.notify_targets().map_err(ServeError::Config)?;
     let zones = Arc::new(ArcSwap::from_pointee(ZoneSet::new()));
     let mut mgr = manager::Manager::new(
         opts.zones_dir.clone(),
@@ -154,6 +155,7 @@ fn start_bound(
         opts.config_path.clone(),
         zones.clone(),
         transfer_acl.clone(),
+        notify_targets,
     );
     mgr.load_all_initial();
 

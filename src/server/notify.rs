@@ -19,7 +19,7 @@ const WAIT: Duration = Duration::from_secs(2);
 
 /// Sends `zone`'s NOTIFY to `target` on a task of its own that retransmits until the secondary
 /// answers; aborting the handle stops it (when a newer serial is to be notified). None outside
-/// a Tokio runtime (the first load, before the server answers anything).
+/// a Tokio runtime.
 pub fn spawn(zone: &Zone, target: SocketAddr) -> Option<AbortHandle> {
     let runtime = tokio::runtime::Handle::try_current().ok()?;
     let name = zone.origin().to_string();

@@ -772,8 +772,8 @@ else
     not_ok "knotd serves the edit, notified by zonectl" \
         "$(grep -iF "$ORIGIN" "$XDIR/knotd.log" | tail -8; grep -i notify "$XDIR/serve.log" | tail -4)"
 fi
-if grep -q 'NOTIFY acknowledged' "$XDIR/serve.log" && grep -qi 'notify, incoming' "$XDIR/knotd.log"; then
-    ok "knotd received and acknowledged the NOTIFY: $(grep -m1 -i 'notify, incoming' "$XDIR/knotd.log" | cut -c1-140)"
+if grep -q 'NOTIFY acknowledged' "$XDIR/serve.log" && grep -qi "notify, incoming.*serial $new" "$XDIR/knotd.log"; then
+    ok "knotd received and acknowledged the NOTIFY of serial $new"
 else
     not_ok "knotd received and acknowledged the NOTIFY" "$(grep -i notify "$XDIR/serve.log" "$XDIR/knotd.log" | tail -6)"
 fi
