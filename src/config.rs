@@ -56,6 +56,9 @@ pub struct Config {
     /// Secondaries sent a NOTIFY (RFC 1996) whenever a zone's serial changes: addresses, with
     /// a port or port 53, such as "192.0.2.53" or "[2001:db8::53]:5300".
     pub notify: Option<Vec<String>>,
+    /// The addresses NOTIFYs are sent from, one per family, such as ["192.0.2.1"]; by default
+    /// the system picks one (BIND's `notify-source`, Knot's `via`).
+    pub notify_source: Option<Vec<IpAddr>>,
     /// Per-zone settings.
     #[serde(default, rename = "zone")]
     pub zones: Vec<ZoneConfig>,

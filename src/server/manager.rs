@@ -901,7 +901,8 @@ impl Manager {
                 if let Some(previous) = notifying.remove(&key) {
                     previous.abort();
                 }
-                if let Some(task) = super::notify::spawn(zone, target) {
+                let sources = self.config.notify_source.as_deref().unwrap_or_default();
+                if let Some(task) = super::notify::spawn(zone, target, sources) {
                     notifying.insert(key, task);
                 }
             }

@@ -1,7 +1,7 @@
 //! NOTIFY (RFC 1996): tells the configured secondaries that a zone's serial changed, so they
 //! transfer it at once instead of at their next SOA refresh.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
 use ring::rand::{SecureRandom, SystemRandom};
@@ -20,7 +20,9 @@ const WAIT: Duration = Duration::from_secs(2);
 /// Sends `zone`'s NOTIFY to `target` on a task of its own that retransmits until the secondary
 /// answers; aborting the handle stops it (when a newer serial is to be notified). None outside
 /// a Tokio runtime.
-pub fn spawn(zone: &Zone, target: SocketAddr) -> Option<AbortHandle> {
+/// It goes out from the first of `sources` of the target's family, else from the address the
+/// system picks.
+pub fn spawn(zone: &Zone, target: SocketAddr, sources: &[IpAddr]) -> Option<AbortHandle> {
     let runtime = tokio::runtime::Handle::try_current().ok()?;
     let name = zone.origin().to_string();
     let serial = zone.serial().unwrap_or(0);
@@ -32,23 +34,32 @@ pub fn spawn(zone: &Zone, target: SocketAddr) -> Option<AbortHandle> {
     }
     let id = u16::from_be_bytes(id);
     let msg = notify_message(id, zone)?;
-    Some(
-        runtime
-            .spawn(send(target, msg, id, name, serial))
-            .abort_handle(),
-    )
+    let source = sources
+        .iter()
+        .copied()
+        .find(|s| s.is_ipv4() == target.is_ipv4())
+        .unwrap_or(if target.is_ipv4() {
+            IpAddr::from([0u8; 4])
+        } else {
+            IpAddr::from([0u16; 8])
+        });
+    let local = SocketAddr::new(source, 0);
+    let task = send(local, target, msg, id, name, serial);
+    Some(runtime.spawn(task).abort_handle())
 }
 
-async fn send(target: SocketAddr, msg: Vec<u8>, id: u16, zone: String, serial: u32) {
-    let local: SocketAddr = if target.is_ipv4() {
-        ([0u8; 4], 0).into()
-    } else {
-        ([0u16; 8], 0).into()
-    };
+async fn send(
+    local: SocketAddr,
+    target: SocketAddr,
+    msg: Vec<u8>,
+    id: u16,
+    zone: String,
+    serial: u32,
+) {
     let sock = match UdpSocket::bind(local).await {
         Ok(s) => s,
         Err(e) => {
-            tracing::warn!(%target, %zone, error = %e, "NOTIFY not sent");
+            tracing::warn!(%target, %zone, %local, error = %e, "NOTIFY not sent: cannot send from this address");
             return;
         }
     };

@@ -320,3 +320,22 @@ fn taking_a_client_out_of_transfer_allow_applies_at_reload() {
     let msgs = transfer_on(&mut connect(&s), &request("xfr.example.", RecordType::AXFR));
     assert_eq!(msgs[0].metadata.response_code, ResponseCode::Refused);
 }
+
+#[test]
+fn notify_goes_out_from_notify_source() {
+    let secondary = UdpSocket::bind("127.0.0.1:0").expect("a fake secondary");
+    let _s = TestServer::start_with_config_file(
+        &format!(
+            "notify = [\"{}\"]\nnotify_source = [\"::1\", \"127.0.0.2\"]\n",
+            secondary.local_addr().unwrap()
+        ),
+        &[(ZONE, &zone_text(1, ""))],
+    );
+    let (_, from, m) = next_notify(&secondary, Duration::from_secs(5)).expect("NOTIFY at start");
+    assert_eq!(m.metadata.op_code, OpCode::Notify);
+    assert_eq!(
+        from.ip().to_string(),
+        "127.0.0.2",
+        "the IPv4 source for an IPv4 secondary"
+    );
+}
