@@ -72,6 +72,17 @@ struct Query<'a> {
     signed: bool,
 }
 
+impl Query<'_> {
+    /// The query name, lower-cased into `buf`: the form zones are looked up by.
+    #[inline]
+    fn lowercase_qname<'b>(&self, buf: &'b mut [u8; MAX_NAME_LEN]) -> &'b [u8] {
+        let qname = &mut buf[..self.qname_len];
+        qname.copy_from_slice(&self.question[..self.qname_len]);
+        qname.make_ascii_lowercase();
+        qname
+    }
+}
+
 enum Parsed<'a> {
     Query(Query<'a>),
     /// Answer with this RCODE and, if it could be parsed, the question echoed.
@@ -219,12 +230,8 @@ impl TransferRequest<'_> {
 
     /// The zone asked for, if the question names the apex of a zone in `zones`.
     pub fn zone<'z>(&self, zones: &'z ZoneSet) -> Option<&'z std::sync::Arc<crate::zone::Zone>> {
-        let q = &self.query;
         let mut lower = [0u8; MAX_NAME_LEN];
-        let qname = &mut lower[..q.qname_len];
-        qname.copy_from_slice(&q.question[..q.qname_len]);
-        qname.make_ascii_lowercase();
-        zones.get_wire(qname)
+        zones.get_wire(self.query.lowercase_qname(&mut lower))
     }
 
     /// Whether the request is signed with TSIG, which zonectl does not support: a secondary
@@ -255,15 +262,20 @@ impl TransferRequest<'_> {
         write_error(out, head, rcode, Some(q.question), q.edns, self.payload);
     }
 
-    /// Answers with the zone from `zones`, one message at a time through `send`, which returns
-    /// false to stop (the client went away). The zone's SOA comes first and last, every other
-    /// record once in between (RFC 5936 §2.2), the question in the first message only. A name
-    /// that is not the apex of a served zone gets NOTAUTH (§2.2.1); an IXFR client whose serial
-    /// is not older than ours gets our SOA alone (RFC 1995 §2).
-    pub fn answer(&self, zones: &ZoneSet, mut send: impl FnMut(&[u8]) -> bool) -> Transferred {
+    /// Answers with `zone` (found by [`TransferRequest::zone`]), one message at a time through
+    /// `send`, which returns false to stop (the client went away). The zone's SOA comes first
+    /// and last, every other record once in between (RFC 5936 §2.2), the question in the first
+    /// message only. No zone (the name is not the apex of a served zone) gets NOTAUTH
+    /// (§2.2.1); an IXFR client whose serial is not older than ours gets our SOA alone (RFC
+    /// 1995 §2).
+    pub fn answer(
+        &self,
+        zone: Option<&crate::zone::Zone>,
+        mut send: impl FnMut(&[u8]) -> bool,
+    ) -> Transferred {
         let q = &self.query;
         let mut out = Vec::with_capacity(TRANSFER_MESSAGE + 1024);
-        let served = self.zone(zones).and_then(|z| {
+        let served = zone.and_then(|z| {
             let set = z.apex().get(RType::SOA)?;
             Some((z, set, set.rdatas().first()?))
         });
@@ -664,9 +676,7 @@ fn answer_query(
         _ => {}
     }
     let mut lower = [0u8; MAX_NAME_LEN];
-    let qname = &mut lower[..q.qname_len];
-    qname.copy_from_slice(&q.question[..q.qname_len]);
-    qname.make_ascii_lowercase();
+    let qname = q.lowercase_qname(&mut lower);
     let Some(zone) = zones.find(qname) else {
         return refuse(out, RCODE_REFUSED);
     };

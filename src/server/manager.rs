@@ -887,13 +887,15 @@ impl Manager {
         if targets.is_empty() {
             return;
         }
+        let sources = self.config.notify_source.as_deref().unwrap_or_default();
         let mut notifying = self.notifying.lock().unwrap_or_else(|e| e.into_inner());
         for zone in next.iter() {
             let before = old.and_then(|old| old.get(zone.origin()));
-            if before.is_some_and(|b| Arc::ptr_eq(b, zone))
-                || zone.serial().is_none()
-                || zone.serial() == before.and_then(|z| z.serial())
-            {
+            if before.is_some_and(|b| Arc::ptr_eq(b, zone)) {
+                continue;
+            }
+            let serial = zone.serial();
+            if serial.is_none() || serial == before.and_then(|z| z.serial()) {
                 continue;
             }
             for &target in targets.iter() {
@@ -901,7 +903,6 @@ impl Manager {
                 if let Some(previous) = notifying.remove(&key) {
                     previous.abort();
                 }
-                let sources = self.config.notify_source.as_deref().unwrap_or_default();
                 if let Some(task) = super::notify::spawn(zone, target, sources) {
                     notifying.insert(key, task);
                 }

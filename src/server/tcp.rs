@@ -14,7 +14,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::config::TransferAcl;
 use crate::wire::{respond, transfer_request, AnswerConfig, Transferred, Transport};
-use crate::zone::ZoneSet;
+use crate::zone::{Zone, ZoneSet};
 
 /// How long a connection may sit idle between queries.
 const IDLE_TIMEOUT: Duration = Duration::from_secs(10);
@@ -91,23 +91,21 @@ async fn connection(
                 request.refuse_signed(&mut out);
                 true
             }
-            Some(request) if transfer_acl.load().allows(client) => {
-                let Ok(_permit) = TRANSFERS.try_acquire() else {
+            Some(request) if transfer_acl.load().allows(client) => match TRANSFERS.try_acquire() {
+                Ok(_permit) => {
+                    // The transfer holds its zone only, not every zone served.
+                    let zone = request.zone(&zones.load()).cloned();
+                    if transfer(&mut stream, zone, buf[..len].to_vec(), config, client).await {
+                        continue;
+                    }
+                    return;
+                }
+                Err(_) => {
                     tracing::warn!(%client, zone = %request.zone_text(), "transfer refused: {MAX_TRANSFERS} transfers are running");
                     request.refuse(&mut out);
-                    send_message(&mut stream, &out).await;
-                    continue;
-                };
-                // The transfer holds its zone only, not every zone served.
-                let mut zone = ZoneSet::new();
-                if let Some(z) = request.zone(&zones.load()) {
-                    zone.insert(z.clone());
+                    true
                 }
-                if transfer(&mut stream, zone, buf[..len].to_vec(), config, client).await {
-                    continue;
-                }
-                return;
-            }
+            },
             Some(request) => {
                 tracing::info!(%client, zone = %request.zone_text(), "transfer refused: client not in transfer_allow");
                 request.refuse(&mut out);
@@ -143,7 +141,7 @@ async fn send_message(stream: &mut TcpStream, msg: &[u8]) -> bool {
 /// connection failed.
 async fn transfer(
     stream: &mut TcpStream,
-    zone: ZoneSet,
+    zone: Option<Arc<Zone>>,
     query: Vec<u8>,
     config: AnswerConfig,
     client: IpAddr,
@@ -152,7 +150,7 @@ async fn transfer(
     let encoder = tokio::task::spawn_blocking(move || {
         let request = transfer_request(&query, &config).expect("checked by the caller");
         let name = request.zone_text();
-        let outcome = request.answer(&zone, |msg| tx.blocking_send(framed(msg)).is_ok());
+        let outcome = request.answer(zone.as_deref(), |msg| tx.blocking_send(framed(msg)).is_ok());
         (name, outcome)
     });
     let mut ok = true;

@@ -269,7 +269,7 @@ fn random_transfer_requests_never_panic() {
         }
         if let Some(request) = transfer_request_default(&p) {
             transfers += 1;
-            request.answer(&set, |msg| {
+            request.answer(request.zone(&set).map(|z| &**z), |msg| {
                 Message::from_vec(msg).expect("every transfer message decodes");
                 true
             });
@@ -310,7 +310,7 @@ fn ixfr(zone: &str, serial: u32) -> Vec<u8> {
 fn transfer(zones: &ZoneSet, packet: &[u8]) -> (Vec<Message>, Transferred) {
     let request = transfer_request_default(packet).expect("a transfer request");
     let mut msgs = Vec::new();
-    let outcome = request.answer(zones, |raw| {
+    let outcome = request.answer(request.zone(zones).map(|z| &**z), |raw| {
         assert!(raw.len() <= u16::MAX as usize);
         msgs.push(Message::from_vec(raw).expect("transfer message decodes"));
         true
@@ -469,7 +469,7 @@ fn a_transfer_stops_when_the_client_goes_away() {
     let packet = query("big.example.", RecordType::AXFR, None);
     let request = transfer_request_default(&packet).unwrap();
     let mut sent = 0;
-    let outcome = request.answer(&zones, |_| {
+    let outcome = request.answer(request.zone(&zones).map(|z| &**z), |_| {
         sent += 1;
         sent < 2
     });
