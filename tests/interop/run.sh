@@ -679,22 +679,25 @@ XZONES=()
 for f in "$XDIR"/zones/*.zone; do
     XZONES+=("$(basename "$f" .zone)")
 done
+# knot_base PORT DIR LOG ACTION: the start of a knotd config: listening on 127.0.0.1@PORT,
+# keeping its state in DIR, logging at LOG to stderr, with an acl `loopback` that allows ACTION
+# from 127.0.0.1.
+knot_base() {
+    printf 'server:\n  listen: 127.0.0.1@%s\n  rundir: %s\n' "$1" "$2"
+    printf 'log:\n  - target: stderr\n    any: %s\n' "$3"
+    printf 'database:\n  storage: %s\n' "$2"
+    printf 'acl:\n  - id: loopback\n    address: 127.0.0.1\n    action: %s\n' "$4"
+}
 {
-    printf 'server:\n  listen: 127.0.0.1@%s\n  rundir: %s\n' "$KPORT" "$XDIR/knot"
-    printf 'log:\n  - target: stderr\n    any: info\n'
-    printf 'database:\n  storage: %s\n' "$XDIR/knot"
+    knot_base "$KPORT" "$XDIR/knot" info "[transfer, notify]"
     printf 'remote:\n  - id: zonectl\n    address: 127.0.0.1@%s\n' "$XPORT"
-    printf 'acl:\n  - id: loopback\n    address: 127.0.0.1\n    action: [transfer, notify]\n'
     printf 'template:\n  - id: default\n    storage: %s\n    master: zonectl\n    acl: loopback\n' "$XDIR/knot"
     printf '    zonefile-sync: -1\n    zonefile-load: none\n    journal-content: none\n'
     printf 'zone:\n'
     printf '  - domain: %s\n' "${XZONES[@]}"
 } >"$XDIR/knot.conf"
 {
-    printf 'server:\n  listen: 127.0.0.1@%s\n  rundir: %s\n' "$RPORT" "$XDIR/ref"
-    printf 'log:\n  - target: stderr\n    any: warning\n'
-    printf 'database:\n  storage: %s\n' "$XDIR/ref"
-    printf 'acl:\n  - id: loopback\n    address: 127.0.0.1\n    action: transfer\n'
+    knot_base "$RPORT" "$XDIR/ref" warning transfer
     printf 'template:\n  - id: default\n    storage: %s\n    acl: loopback\n' "$XDIR/ref"
     printf '    zonefile-sync: -1\n    zonefile-load: whole\n    journal-content: none\n'
     printf 'zone:\n'
@@ -709,8 +712,9 @@ XFR_PIDS+=($!)
 NO_COLOR=1 "$ZONECTL" --config "$XDIR/zonectl.toml" serve </dev/null 2>"$XDIR/serve.log" &
 XFR_PIDS+=($!)
 
-# wait_serial PORT ZONE SERIAL: up to ~20 s for the server on PORT to answer ZONE's SOA with SERIAL.
-wait_serial() {
+# wait_served_serial PORT ZONE SERIAL: up to ~20 s for the server on PORT to answer ZONE's SOA
+# with SERIAL (section c's wait_serial polls the main server, for check's diagnostics).
+wait_served_serial() {
     local _
     for _ in $(seq 200); do
         [[ $(served_serial "$1" "$2") == "$3" ]] && return 0
@@ -725,7 +729,7 @@ zone_records() {
         awk 'NF && $1 !~ /^;/ {$1 = $1; print}' | sort -u
 }
 
-if wait_serial "$XPORT" "$ORIGIN" "$XSERIAL"; then
+if wait_served_serial "$XPORT" "$ORIGIN" "$XSERIAL"; then
     ok "a zonectl with transfer_allow serves on 127.0.0.1:$XPORT"
 else
     not_ok "a zonectl with transfer_allow serves on 127.0.0.1:$XPORT" "$(tail -20 "$XDIR/serve.log")"
@@ -735,7 +739,7 @@ knotd -c "$XDIR/knot.conf" </dev/null 2>"$XDIR/knotd.log" &
 XFR_PIDS+=($!)
 for z in "${XZONES[@]}"; do
     want=$(served_serial "$XPORT" "$z")
-    if [[ -n $want ]] && wait_serial "$KPORT" "$z" "$want"; then
+    if [[ -n $want ]] && wait_served_serial "$KPORT" "$z" "$want"; then
         ok "knotd transferred $z (serial $want)"
     else
         not_ok "knotd transferred $z (serial ${want:-?})" "$(grep -iF "$z" "$XDIR/knotd.log" | tail -8)"
@@ -743,7 +747,7 @@ for z in "${XZONES[@]}"; do
     fi
     ours=$(zone_records "$XPORT" "$z")
     theirs=$(zone_records "$KPORT" "$z")
-    wait_serial "$RPORT" "$z" "$want" || true
+    wait_served_serial "$RPORT" "$z" "$want" || true
     ref=$(zone_records "$RPORT" "$z")
     if [[ -n $ref && $ref == "$theirs" && $ref == "$ours" ]]; then
         ok "knotd's copy of $z is the zone as Knot reads the file ($(wc -l <<<"$ref") records)"
@@ -765,7 +769,7 @@ if [[ -n $new && $new != "$XSERIAL" ]]; then
 else
     not_ok "record set on the primary" "$out"
 fi
-if [[ -n $new ]] && wait_serial "$KPORT" "$ORIGIN" "$new" &&
+if [[ -n $new ]] && wait_served_serial "$KPORT" "$ORIGIN" "$new" &&
     [[ $(dig @127.0.0.1 -p "$KPORT" +short TXT "xfr-edit.$ORIGIN") == '"after the transfer"' ]]; then
     ok "knotd serves the edit, notified by zonectl"
 else
