@@ -13,7 +13,7 @@ use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream, UdpSocket};
 use std::time::{Duration, Instant};
 
-use crate::zone::name::lowercase_wire;
+use crate::zone::name::{lowercase_wire, read_compressed};
 use crate::zone::{Name, RType};
 
 /// The EDNS(0) UDP payload size advertised (the DNS flag day 2020 value).
@@ -262,7 +262,7 @@ pub fn parse_response(msg: &[u8], id: u16, qname: &Name, qtype: RType) -> Result
             "{qd} questions in the answer, expected the one asked"
         ));
     }
-    let (name, mut pos) = read_name(msg, 12)?;
+    let (name, mut pos) = read_compressed(msg, 12)?;
     let fixed = msg.get(pos..pos + 4).ok_or("the question ends early")?;
     let (rtype, class) = (
         u16::from_be_bytes([fixed[0], fixed[1]]),
@@ -302,7 +302,7 @@ pub fn parse_response(msg: &[u8], id: u16, qname: &Name, qtype: RType) -> Result
 
 /// One resource record at `pos`; returns it and the position after it.
 fn read_record(msg: &[u8], pos: usize) -> Result<(Record, usize), String> {
-    let (owner, pos) = read_name(msg, pos)?;
+    let (owner, pos) = read_compressed(msg, pos)?;
     let fixed = msg.get(pos..pos + 10).ok_or("a record ends early")?;
     let rtype = RType(u16::from_be_bytes([fixed[0], fixed[1]]));
     let class = u16::from_be_bytes([fixed[2], fixed[3]]);
@@ -369,7 +369,7 @@ fn decompress_rdata(msg: &[u8], rtype: RType, start: usize, end: usize) -> Resul
             }
             Field::Name => {
                 // A name must lie inside its RDATA (its pointers may point anywhere earlier).
-                let (name, next) = read_name(&msg[..end], pos)?;
+                let (name, next) = read_compressed(&msg[..end], pos)?;
                 out.extend_from_slice(name.as_wire());
                 pos = next;
             }
@@ -377,48 +377,6 @@ fn decompress_rdata(msg: &[u8], rtype: RType, start: usize, end: usize) -> Resul
     }
     out.extend_from_slice(&msg[pos..end]);
     Ok(out)
-}
-
-/// Reads a possibly compressed name at `pos`; returns it and the position after it (after the
-/// first pointer, if any). Pointers must point backwards, so a loop cannot last.
-fn read_name(msg: &[u8], pos: usize) -> Result<(Name, usize), String> {
-    let mut wire = Vec::with_capacity(64);
-    let mut at = pos;
-    let mut after = None;
-    loop {
-        let len = *msg
-            .get(at)
-            .ok_or("a name runs past the end of the message")?;
-        match len & 0xC0 {
-            0x00 => {
-                wire.push(len);
-                if len == 0 {
-                    break;
-                }
-                let label = msg
-                    .get(at + 1..at + 1 + usize::from(len))
-                    .ok_or("a label runs past the end of the message")?;
-                wire.extend_from_slice(label);
-                at += 1 + usize::from(len);
-            }
-            0xC0 => {
-                let low = *msg.get(at + 1).ok_or("a pointer runs past the end")?;
-                let target = usize::from(u16::from_be_bytes([len & 0x3F, low]));
-                if target >= at {
-                    return Err("a compression pointer that does not point backwards".into());
-                }
-                after.get_or_insert(at + 2);
-                at = target;
-            }
-            _ => return Err(format!("unknown label type {len:#04x}")),
-        }
-        if wire.len() > 255 {
-            return Err("a name longer than 255 bytes".into());
-        }
-    }
-    let next = after.unwrap_or(at + 1);
-    let name = Name::from_wire(&wire).map_err(|e| format!("bad name: {e}"))?;
-    Ok((name, next))
 }
 
 /// `rdata` (uncompressed) with the names of the compressible types lower-cased, for comparing

@@ -346,6 +346,48 @@ pub fn lowercase_wire(wire: &mut [u8]) {
     wire.make_ascii_lowercase();
 }
 
+/// Reads a possibly compressed name at `pos`; returns it and the position after it (after the
+/// first pointer, if any). Pointers must point backwards, so a loop cannot last.
+pub fn read_compressed(msg: &[u8], pos: usize) -> Result<(Name, usize), String> {
+    let mut wire = Vec::with_capacity(64);
+    let mut at = pos;
+    let mut after = None;
+    loop {
+        let len = *msg
+            .get(at)
+            .ok_or("a name runs past the end of the message")?;
+        match len & 0xC0 {
+            0x00 => {
+                wire.push(len);
+                if len == 0 {
+                    break;
+                }
+                let label = msg
+                    .get(at + 1..at + 1 + usize::from(len))
+                    .ok_or("a label runs past the end of the message")?;
+                wire.extend_from_slice(label);
+                at += 1 + usize::from(len);
+            }
+            0xC0 => {
+                let low = *msg.get(at + 1).ok_or("a pointer runs past the end")?;
+                let target = usize::from(u16::from_be_bytes([len & 0x3F, low]));
+                if target >= at {
+                    return Err("a compression pointer that does not point backwards".into());
+                }
+                after.get_or_insert(at + 2);
+                at = target;
+            }
+            _ => return Err(format!("unknown label type {len:#04x}")),
+        }
+        if wire.len() > 255 {
+            return Err("a name longer than 255 bytes".into());
+        }
+    }
+    let next = after.unwrap_or(at + 1);
+    let name = Name::from_wire(&wire).map_err(|e| format!("bad name: {e}"))?;
+    Ok((name, next))
+}
+
 /// Length of the uncompressed wire name at the start of `wire`, or `None` if malformed
 /// (compression pointers are not allowed here).
 pub fn wire_name_len(wire: &[u8]) -> Option<usize> {
