@@ -6,6 +6,7 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Instant;
 
+use zonectl::tsig::Keyring;
 use zonectl::wire::{respond, AnswerConfig, Transport};
 use zonectl::zone::parse::parse_zone_str;
 use zonectl::zone::{Name, Zone, ZoneSet};
@@ -80,6 +81,7 @@ fn main() {
         })
         .collect();
     let config = AnswerConfig::default();
+    let keys = Keyring::default();
     let mut out = Vec::with_capacity(4096);
     let rounds: usize = std::env::var("ROUNDS")
         .ok()
@@ -89,7 +91,7 @@ fn main() {
     let mut bytes = 0usize;
     for _ in 0..rounds {
         for q in &queries {
-            respond(&set, &config, q, Transport::Udp, &mut out);
+            respond(&set, &config, &keys, q, Transport::Udp, &mut out);
             bytes += out.len();
         }
     }

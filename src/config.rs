@@ -9,7 +9,9 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
+use crate::tsig::Keyring;
 use crate::zone::serial::SerialPolicy;
+use crate::zone::Name;
 
 /// Default listen addresses: loopback only, IPv4 and IPv6.
 pub const DEFAULT_LISTEN: [&str; 2] = ["127.0.0.1:5353", "[::1]:5353"];
@@ -51,10 +53,12 @@ pub struct Config {
     /// may revoke it (default 7).
     pub dkim_grace_days: Option<u32>,
     /// Clients allowed to transfer zones (AXFR/IXFR over TCP): addresses or prefixes such as
-    /// "192.0.2.53" or "2001:db8::/64". None, the default, refuses every transfer.
+    /// "192.0.2.53" or "2001:db8::/64", each optionally followed by `key NAME`, a TSIG key in
+    /// `keys/tsig` its requests must be signed with. None, the default, refuses every transfer.
     pub transfer_allow: Option<Vec<String>>,
     /// Secondaries sent a NOTIFY (RFC 1996) whenever a zone's serial changes: addresses, with
-    /// a port or port 53, such as "192.0.2.53" or "[2001:db8::53]:5300".
+    /// a port or port 53, such as "192.0.2.53" or "[2001:db8::53]:5300", each optionally
+    /// followed by `key NAME` to sign the NOTIFY with that TSIG key.
     pub notify: Option<Vec<String>>,
     /// The addresses NOTIFYs are sent from, one per family, such as ["192.0.2.1"]; by default
     /// the system picks one (BIND's `notify-source`, Knot's `via`).
@@ -141,20 +145,23 @@ impl Config {
         }
     }
 
-    /// `notify` as socket addresses: an address alone means port 53.
-    pub fn notify_targets(&self) -> Result<Vec<SocketAddr>, String> {
+    /// `notify` as targets: an address alone means port 53; `key NAME` signs with that TSIG key.
+    pub fn notify_targets(&self) -> Result<Vec<NotifyTarget>, String> {
         self.notify
             .iter()
             .flatten()
-            .map(|text| {
-                text.parse::<SocketAddr>()
+            .map(|entry| {
+                let (text, key) = split_key("notify", entry)?;
+                let addr = text
+                    .parse::<SocketAddr>()
                     .or_else(|_| text.parse::<IpAddr>().map(|ip| SocketAddr::new(ip, 53)))
                     .map_err(|_| {
                         format!(
-                            "notify {text:?} is not an address such as \"192.0.2.53\", \
-                             \"192.0.2.53:5300\" or \"[2001:db8::53]:5300\""
+                            "notify {entry:?} is not an address such as \"192.0.2.53\", \
+                             \"192.0.2.53:5300\" or \"[2001:db8::53]:5300 key xfr.example\""
                         )
-                    })
+                    })?;
+                Ok(NotifyTarget { addr, key })
             })
             .collect()
     }
@@ -162,6 +169,38 @@ impl Config {
     /// `transfer_allow`, checked: see [`TransferAcl::parse`].
     pub fn transfer_acl(&self) -> Result<TransferAcl, String> {
         TransferAcl::parse(self.transfer_allow.iter().flatten())
+    }
+
+    /// Who may transfer zones, whom to notify, and the TSIG keys both name: `transfer_allow`,
+    /// `notify` and the keys in `keys_dir/tsig`. Every key named must be there.
+    pub fn access(&self, keys_dir: &Path) -> Result<Access, String> {
+        let transfer = self.transfer_acl()?;
+        let notify = self.notify_targets()?;
+        let keys_at = keys_dir.join(TSIG_KEYS_DIR);
+        let keys = Keyring::load(&keys_at).map_err(|e| e.to_string())?;
+        let named = transfer
+            .0
+            .iter()
+            .filter_map(|(_, k)| k.as_ref().map(|k| ("transfer_allow", k)))
+            .chain(
+                notify
+                    .iter()
+                    .filter_map(|t| t.key.as_ref().map(|k| ("notify", k))),
+            );
+        for (setting, key) in named {
+            if keys.get(key).is_none() {
+                return Err(format!(
+                    "{setting} names TSIG key {key}, which is not in {}: create it with \
+                     `zonectl tsig generate {key}` or copy its file there (mode 0600)",
+                    keys_at.display()
+                ));
+            }
+        }
+        Ok(Access {
+            transfer,
+            notify,
+            keys,
+        })
     }
 
     /// The serial policy of the zone `origin`: its `[[zone]]` entry's, else the global one,
@@ -182,29 +221,66 @@ impl Config {
     }
 }
 
-/// The clients allowed to transfer zones: address prefixes.
+/// Where the TSIG keys live, under the keys directory.
+pub const TSIG_KEYS_DIR: &str = "tsig";
+
+/// An entry's address part, and the TSIG key it names after ` key `, if any.
+fn split_key<'a>(setting: &str, entry: &'a str) -> Result<(&'a str, Option<Name>), String> {
+    let mut words = entry.split_whitespace();
+    let addr = words.next().unwrap_or("");
+    match (words.next(), words.next(), words.next()) {
+        (None, _, _) => Ok((addr, None)),
+        (Some("key"), Some(name), None) => Name::parse(name, Some(&Name::root()))
+            .map(|n| (addr, Some(n.to_lowercase())))
+            .map_err(|e| format!("{setting} {entry:?}: bad key name: {e}")),
+        _ => Err(format!(
+            "{setting} {entry:?}: expected an address, optionally followed by `key NAME`"
+        )),
+    }
+}
+
+/// A secondary to notify, and the TSIG key to sign with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NotifyTarget {
+    pub addr: SocketAddr,
+    pub key: Option<Name>,
+}
+
+/// What the server checks requests against and signs with, read from the config and the keys
+/// directory at start and again by each reload of every zone.
+#[derive(Debug, Default)]
+pub struct Access {
+    pub transfer: TransferAcl,
+    pub notify: Vec<NotifyTarget>,
+    pub keys: Keyring,
+}
+
+/// The clients allowed to transfer zones: address prefixes, each optionally with the TSIG key
+/// its requests must be signed with.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct TransferAcl(Vec<IpNet>);
+pub struct TransferAcl(Vec<(IpNet, Option<Name>)>);
 
 impl TransferAcl {
     /// Reads `transfer_allow` entries: an address, or a prefix with no bits set past its length
-    /// (`192.0.2.0/24`, not `192.0.2.53/24`, which is a typo for one or the other). IPv4
-    /// clients are matched by their IPv4 address, so IPv4-mapped IPv6 entries are refused: they
-    /// would never match.
+    /// (`192.0.2.0/24`, not `192.0.2.53/24`, which is a typo for one or the other), optionally
+    /// followed by `key NAME`. IPv4 clients are matched by their IPv4 address, so IPv4-mapped
+    /// IPv6 entries are refused: they would never match.
     pub fn parse<'a>(entries: impl IntoIterator<Item = &'a String>) -> Result<TransferAcl, String> {
-        let example = "such as \"192.0.2.53\", \"192.0.2.0/24\" or \"2001:db8::/64\"";
+        let example =
+            "such as \"192.0.2.53\", \"192.0.2.0/24\" or \"2001:db8::/64 key xfr.example\"";
         entries
             .into_iter()
-            .map(|text| {
+            .map(|entry| {
+                let (text, key) = split_key("transfer_allow", entry)?;
                 let net = text
                     .parse::<IpNet>()
                     .or_else(|_| text.parse::<IpAddr>().map(IpNet::from))
                     .map_err(|_| {
-                        format!("transfer_allow {text:?} is not an IP address or prefix {example}")
+                        format!("transfer_allow {entry:?} is not an IP address or prefix {example}")
                     })?;
                 if net != net.trunc() {
                     return Err(format!(
-                        "transfer_allow {text:?} has bits set past its prefix length: write the \
+                        "transfer_allow {entry:?} has bits set past its prefix length: write the \
                          network ({}) or the single address",
                         net.trunc()
                     ));
@@ -212,22 +288,26 @@ impl TransferAcl {
                 if let IpNet::V6(v6) = net {
                     if v6.addr().to_ipv4_mapped().is_some() {
                         return Err(format!(
-                            "transfer_allow {text:?} is an IPv4-mapped IPv6 address: write it as \
+                            "transfer_allow {entry:?} is an IPv4-mapped IPv6 address: write it as \
                              IPv4, as IPv4 clients are matched"
                         ));
                     }
                 }
-                Ok(net)
+                Ok((net, key))
             })
             .collect::<Result<_, _>>()
             .map(TransferAcl)
     }
 
-    /// Whether `client` may transfer zones. An IPv4 client seen as an IPv4-mapped IPv6 address
-    /// is matched as IPv4.
-    pub fn allows(&self, client: IpAddr) -> bool {
+    /// Whether `client`, whose request was signed with the TSIG key `key` (already verified) or
+    /// not signed, may transfer zones. An entry without a key admits its addresses signed or
+    /// not; an entry with one admits only requests signed with it. An IPv4 client seen as an
+    /// IPv4-mapped IPv6 address is matched as IPv4.
+    pub fn allows(&self, client: IpAddr, key: Option<&Name>) -> bool {
         let client = client.to_canonical();
-        self.0.iter().any(|net| net.contains(&client))
+        self.0.iter().any(|(net, want)| {
+            net.contains(&client) && want.as_ref().is_none_or(|w| Some(w) == key)
+        })
     }
 }
 
@@ -264,7 +344,7 @@ mod tests {
             "2001:db8:ffff::1",
             "::ffff:127.0.0.1",
         ] {
-            assert!(acl.allows(ip(yes)), "{yes}");
+            assert!(acl.allows(ip(yes), None), "{yes}");
         }
         for no in [
             "127.0.0.2",
@@ -273,10 +353,68 @@ mod tests {
             "2001:db9::1",
             "::ffff:127.0.0.2",
         ] {
-            assert!(!acl.allows(ip(no)), "{no}");
+            assert!(!acl.allows(ip(no), None), "{no}");
         }
         let none = Config::default().transfer_acl().unwrap();
-        assert!(!none.allows(ip("127.0.0.1")), "nobody by default");
+        assert!(!none.allows(ip("127.0.0.1"), None), "nobody by default");
+    }
+
+    #[test]
+    fn transfer_allow_entries_with_a_key_admit_only_requests_signed_with_it() {
+        let c = Config::parse(
+            "transfer_allow = [\"127.0.0.1 key XFR.example\", \"10.0.0.0/8\"]\n",
+            Path::new("c.toml"),
+        )
+        .unwrap();
+        let acl = c.transfer_acl().unwrap();
+        let ip = |s: &str| s.parse::<IpAddr>().unwrap();
+        let xfr = Name::parse("xfr.example.", None).unwrap();
+        let other = Name::parse("other.example.", None).unwrap();
+        assert!(acl.allows(ip("127.0.0.1"), Some(&xfr)));
+        assert!(!acl.allows(ip("127.0.0.1"), None), "unsigned");
+        assert!(!acl.allows(ip("127.0.0.1"), Some(&other)), "another key");
+        // An entry without a key admits its addresses signed or not.
+        assert!(acl.allows(ip("10.1.2.3"), None));
+        assert!(acl.allows(ip("10.1.2.3"), Some(&other)));
+        let bad = |entry: &str| {
+            Config::parse(
+                &format!("transfer_allow = [\"{entry}\"]\n"),
+                Path::new("c.toml"),
+            )
+            .unwrap()
+            .transfer_acl()
+            .unwrap_err()
+        };
+        assert!(bad("127.0.0.1 xfr").contains("optionally followed by `key NAME`"));
+        assert!(bad("127.0.0.1 key a b").contains("optionally followed by `key NAME`"));
+        assert!(bad("127.0.0.1 key a..b").contains("bad key name"));
+    }
+
+    #[test]
+    fn access_needs_every_key_it_names_in_the_keys_directory() {
+        use std::os::unix::fs::PermissionsExt;
+        let tmp = tempfile::tempdir().unwrap();
+        let c = Config::parse(
+            "transfer_allow = [\"127.0.0.1 key xfr.example\"]\nnotify = [\"127.0.0.1:5300 key xfr.example\"]\n",
+            Path::new("c.toml"),
+        )
+        .unwrap();
+        let err = c.access(tmp.path()).unwrap_err();
+        assert!(
+            err.contains("transfer_allow names TSIG key xfr.example., which is not in")
+                && err.contains("zonectl tsig generate"),
+            "{err}"
+        );
+        let dir = tmp.path().join(TSIG_KEYS_DIR);
+        std::fs::create_dir(&dir).unwrap();
+        let file = dir.join("xfr.key");
+        let name = Name::parse("xfr.example.", None).unwrap();
+        let text = crate::tsig::key_file_text(&name, crate::tsig::Algorithm::HmacSha256, b"s");
+        std::fs::write(&file, text).unwrap();
+        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600)).unwrap();
+        let access = c.access(tmp.path()).unwrap();
+        assert_eq!(access.keys.len(), 1);
+        assert_eq!(access.notify[0].key.as_ref(), Some(&name));
     }
 
     #[test]
@@ -290,7 +428,7 @@ mod tests {
             .notify_targets()
             .unwrap()
             .iter()
-            .map(|a| a.to_string())
+            .map(|t| t.addr.to_string())
             .collect();
         assert_eq!(
             text,

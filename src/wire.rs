@@ -4,6 +4,7 @@
 //! Pure and allocation-light: the caller owns the output buffer and reuses it between queries.
 //! Imports only [`crate::zone`].
 
+use crate::tsig::{self, Keyring, Refusal, Signer, RTYPE_TSIG};
 use crate::zone::lookup::{self, Answer, LookupOptions, Owner, Rcode, Rdatas, Rrset};
 use crate::zone::name::MAX_NAME_LEN;
 use crate::zone::serial::serial_gt;
@@ -21,9 +22,6 @@ const RCODE_REFUSED: u16 = 5;
 const RCODE_NOTAUTH: u16 = 9;
 const RCODE_BADVERS: u16 = 16;
 const CLASS_IN: u16 = 1;
-/// The TSIG meta type (RFC 8945).
-const RTYPE_TSIG: u16 = 250;
-
 /// How the query arrived: it decides the size limit and how ANY is answered.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Transport {
@@ -68,8 +66,8 @@ struct Query<'a> {
     qtype: RType,
     qclass: u16,
     edns: Option<Edns>,
-    /// A TSIG record (RFC 8945) came with it: a signed request, which zonectl cannot verify.
-    signed: bool,
+    /// Where its TSIG record (RFC 8945) starts, if it is signed.
+    tsig: Option<usize>,
 }
 
 impl Query<'_> {
@@ -103,6 +101,7 @@ enum Parsed<'a> {
 pub fn respond(
     zones: &ZoneSet,
     config: &AnswerConfig,
+    keys: &Keyring,
     packet: &[u8],
     transport: Transport,
     out: &mut Vec<u8>,
@@ -127,7 +126,10 @@ pub fn respond(
             true
         }
         Parsed::Query(q) => {
-            answer_query(zones, config, &q, transport, out);
+            match q.tsig {
+                None => answer_query(zones, config, &q, transport, 0, out),
+                Some(at) => answer_signed(zones, config, keys, &q, packet, at, transport, out),
+            }
             true
         }
     }
@@ -138,10 +140,22 @@ pub fn respond(
 /// send).
 pub struct TransferRequest<'a> {
     query: Query<'a>,
+    packet: &'a [u8],
     /// The UDP size the OPT of each message advertises (`max_udp_payload`), as answers do.
     payload: u16,
     /// The serial of the copy an IXFR client holds (the SOA in its authority section).
     client_serial: Option<u32>,
+}
+
+/// What a transfer request's TSIG record says.
+pub enum Signature {
+    Unsigned,
+    /// Verified: the answer is signed with the same key.
+    Signed(Signer),
+    /// Signed, but not verified: answered with [`TransferRequest::refuse_signature`].
+    Refused(Refusal),
+    /// A TSIG record that cannot be read.
+    Malformed,
 }
 
 /// What a transfer request got.
@@ -187,6 +201,7 @@ pub fn transfer_request<'a>(
                 .flatten();
             Some(TransferRequest {
                 query,
+                packet,
                 payload: config.max_udp_payload,
                 client_serial,
             })
@@ -234,21 +249,40 @@ impl TransferRequest<'_> {
         zones.get_wire(self.query.lowercase_qname(&mut lower))
     }
 
-    /// Whether the request is signed with TSIG, which zonectl does not support: a secondary
-    /// configured with a key would reject an unsigned transfer, so it is refused instead.
-    pub fn is_signed(&self) -> bool {
-        self.query.signed
+    /// The request's signature checked with `keys` at `now`: none, verified (the signer for
+    /// the answer), or refused.
+    pub fn verify(&self, keys: &Keyring, now: u64) -> Signature {
+        let Some(at) = self.query.tsig else {
+            return Signature::Unsigned;
+        };
+        let Some(rec) = tsig::Record::parse(self.packet, at) else {
+            return Signature::Malformed;
+        };
+        match tsig::verify_request(self.packet, &rec, keys, now) {
+            Ok(signer) => Signature::Signed(signer),
+            Err(refusal) => Signature::Refused(refusal),
+        }
     }
 
-    /// The answer to a request that is not signed as zonectl could check: NOTAUTH, as RFC 8945
-    /// §5.2 answers a key the server does not know (without a TSIG record: there is no key).
-    pub fn refuse_signed(&self, out: &mut Vec<u8>) {
+    /// The answer to a request whose TSIG record is malformed: FORMERR, unsigned.
+    pub fn refuse_malformed(&self, out: &mut Vec<u8>) {
+        self.error(out, RCODE_FORMERR);
+    }
+
+    /// The answer to a request whose signature did not verify: NOTAUTH with the TSIG error
+    /// (RFC 8945 §5.2).
+    pub fn refuse_signature(&self, refusal: Refusal, out: &mut Vec<u8>, now: u64) {
         self.error(out, RCODE_NOTAUTH);
+        refusal.finish(out, now);
     }
 
-    /// The answer to a client not allowed to transfer zones: REFUSED (RFC 5936 §4.2).
-    pub fn refuse(&self, out: &mut Vec<u8>) {
+    /// The answer to a client not allowed to transfer zones: REFUSED (RFC 5936 §4.2), signed
+    /// if the request was.
+    pub fn refuse(&self, out: &mut Vec<u8>, signer: Option<Signer>) {
         self.error(out, RCODE_REFUSED);
+        if let Some(mut signer) = signer {
+            signer.sign(out);
+        }
     }
 
     fn error(&self, out: &mut Vec<u8>, rcode: u16) {
@@ -271,9 +305,18 @@ impl TransferRequest<'_> {
     pub fn answer(
         &self,
         zone: Option<&crate::zone::Zone>,
-        mut send: impl FnMut(&[u8]) -> bool,
+        mut signer: Option<Signer>,
+        mut send_raw: impl FnMut(&[u8]) -> bool,
     ) -> Transferred {
         let q = &self.query;
+        let reserve = signer.as_ref().map_or(0, |s| s.record_len());
+        // Every message signed, each with the MAC of the one before (RFC 8945 §5.3.1).
+        let mut send = |out: &mut Vec<u8>| {
+            if let Some(s) = signer.as_mut() {
+                s.sign(out);
+            }
+            send_raw(out)
+        };
         let mut out = Vec::with_capacity(TRANSFER_MESSAGE + 1024);
         let served = zone.and_then(|z| {
             let set = z.apex().get(RType::SOA)?;
@@ -281,7 +324,7 @@ impl TransferRequest<'_> {
         });
         let Some((zone, soa_set, soa_rd)) = served else {
             self.error(&mut out, RCODE_NOTAUTH);
-            send(&out);
+            send(&mut out);
             return Transferred::NotServed;
         };
         let soa = Rrset {
@@ -306,7 +349,7 @@ impl TransferRequest<'_> {
                 *msg = TransferMessage::start(q, false, out);
                 msg.enc.write_record(out, set, rd);
             }
-            if out.len() + OPT_LEN > u16::MAX as usize {
+            if out.len() + OPT_LEN + reserve > u16::MAX as usize {
                 // One record too large for any message (RDATA near 64 kB): the transfer fails
                 // rather than send a message TCP cannot frame.
                 self.error(out, RCODE_SERVFAIL);
@@ -326,7 +369,7 @@ impl TransferRequest<'_> {
             // (RFC 1982 §3.2): the client gets the zone.
             if theirs == ours || serial_gt(theirs, ours) {
                 msg.finish(q, self.payload, &mut out);
-                send(&out);
+                send(&mut out);
                 return Transferred::UpToDate;
             }
         }
@@ -352,7 +395,7 @@ impl TransferRequest<'_> {
             return Transferred::Cut;
         }
         msg.finish(q, self.payload, &mut out);
-        if !send(&out) {
+        if !send(&mut out) {
             return Transferred::Cut;
         }
         Transferred::Zone(sent)
@@ -480,8 +523,9 @@ fn parse_query(p: &[u8]) -> Parsed<'_> {
     // Records after the question: skip answer/authority, find the OPT in additional.
     let mut pos = qend;
     let mut edns = None;
-    let mut signed = false;
-    for i in 0..(an as usize + ns as usize + ar as usize) {
+    let mut tsig = None;
+    let records = an as usize + ns as usize + ar as usize;
+    for i in 0..records {
         let Some(name_len) = skip_name(p, pos) else {
             return err(RCODE_FORMERR, Some(question), None);
         };
@@ -495,7 +539,13 @@ fn parse_query(p: &[u8]) -> Parsed<'_> {
             return err(RCODE_FORMERR, Some(question), None);
         }
         let in_additional = i >= an as usize + ns as usize;
-        signed |= in_additional && rtype == RTYPE_TSIG;
+        if rtype == RTYPE_TSIG {
+            // The last record, in the additional section (RFC 8945 §5.1).
+            if !in_additional || i + 1 != records {
+                return err(RCODE_FORMERR, Some(question), None);
+            }
+            tsig = Some(pos);
+        }
         if rtype == RType::OPT.0 {
             // One OPT, owned by the root, in the additional section (RFC 6891 §6.1.1).
             if !in_additional || edns.is_some() || name_len != 1 || p[pos] != 0 {
@@ -525,7 +575,7 @@ fn parse_query(p: &[u8]) -> Parsed<'_> {
         qtype,
         qclass,
         edns,
-        signed,
+        tsig,
     })
 }
 
@@ -638,6 +688,7 @@ fn answer_query(
     config: &AnswerConfig,
     q: &Query<'_>,
     transport: Transport,
+    reserve: usize,
     out: &mut Vec<u8>,
 ) {
     let head = Head {
@@ -684,7 +735,56 @@ fn answer_query(
         minimal_any: transport == Transport::Udp,
     };
     let ans = lookup::lookup(zone, qname, q.qtype, opts);
-    encode_answer(out, q, &ans, limit, config);
+    encode_answer(out, q, &ans, limit - reserve, config);
+}
+
+/// Answers a query signed with TSIG: verified with `keys` against the clock, the answer signed
+/// with the same key (the room its record takes kept free under the UDP size limit). A query
+/// that does not verify gets NOTAUTH with the TSIG error (RFC 8945 §5.2).
+#[allow(clippy::too_many_arguments)]
+fn answer_signed(
+    zones: &ZoneSet,
+    config: &AnswerConfig,
+    keys: &Keyring,
+    q: &Query<'_>,
+    packet: &[u8],
+    tsig_at: usize,
+    transport: Transport,
+    out: &mut Vec<u8>,
+) {
+    let head = Head {
+        id: q.id,
+        opcode: q.opcode,
+        copied_flags: q.copied_flags,
+    };
+    let Some(rec) = tsig::Record::parse(packet, tsig_at) else {
+        return write_error(
+            out,
+            head,
+            RCODE_FORMERR,
+            Some(q.question),
+            q.edns,
+            config.max_udp_payload,
+        );
+    };
+    let now = tsig::unix_now();
+    match tsig::verify_request(packet, &rec, keys, now) {
+        Ok(mut signer) => {
+            answer_query(zones, config, q, transport, signer.record_len(), out);
+            signer.sign(out);
+        }
+        Err(refusal) => {
+            write_error(
+                out,
+                head,
+                RCODE_NOTAUTH,
+                Some(q.question),
+                q.edns,
+                config.max_udp_payload,
+            );
+            refusal.finish(out, now);
+        }
+    }
 }
 
 fn encode_answer(

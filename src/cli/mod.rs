@@ -8,6 +8,7 @@ pub mod edit;
 mod lab;
 mod serve;
 mod spf;
+mod tsig;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -82,6 +83,8 @@ pub enum Command {
     Lab(lab::LabArgs),
     /// DKIM keys: generate, publish, list, rotate, activate, retire and remove selectors.
     Dkim(dkim::DkimArgs),
+    /// TSIG keys for zone transfers and NOTIFY: generate, list (keys/tsig).
+    Tsig(tsig::TsigArgs),
 }
 
 /// Global settings merged from the config file and the flags.
@@ -196,6 +199,7 @@ pub fn run() -> ExitCode {
                 | Command::Freeze(_)
                 | Command::Thaw(_)
                 | Command::Lab(_)
+                | Command::Tsig(_)
         )
     {
         // Silently doing the real thing would be the worst answer to --dry-run.
@@ -204,7 +208,7 @@ pub fn run() -> ExitCode {
             .error(
                 clap::error::ErrorKind::ArgumentConflict,
                 "--dry-run applies to the edit verbs (record, apply, serial, spf, dmarc, dkim); \
-                 serve, reload, freeze, thaw and lab have no dry run",
+                 serve, reload, freeze, thaw, lab and tsig have no dry run",
             )
             .exit();
     }
@@ -227,6 +231,7 @@ pub fn run() -> ExitCode {
                 Command::Dmarc(args) => args.run(&settings, &opts),
                 Command::Lab(args) => args.run(&settings),
                 Command::Dkim(args) => args.run(&settings, &opts),
+                Command::Tsig(args) => args.run(&settings),
             }
         });
     match result {

@@ -26,7 +26,7 @@ impl ServeArgs {
             config,
             config_path,
             zones_dir,
-            keys_dir: _,
+            keys_dir,
             control,
             json: _,
         } = settings.clone();
@@ -54,6 +54,7 @@ impl ServeArgs {
         });
         let opts = ServeOptions {
             zones_dir,
+            keys_dir,
             listen,
             listen_where_available,
             control,

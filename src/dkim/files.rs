@@ -192,7 +192,7 @@ pub fn mode_of(path: &Path) -> io::Result<Option<u32>> {
 /// Writes `bytes` to a new file `path` with exactly `mode`: a temporary file is created with
 /// `mode` (O_EXCL), written, fsynced, then hard-linked to `path` (refused if `path` exists) and
 /// unlinked; the directory is fsynced. A crash leaves no partial file under `path`.
-fn write_new(path: &Path, bytes: &[u8], mode: u32) -> Result<(), FilesError> {
+pub(crate) fn write_new(path: &Path, bytes: &[u8], mode: u32) -> Result<(), FilesError> {
     if fs::symlink_metadata(path).is_ok() {
         return Err(FilesError::Exists { path: path.into() });
     }

@@ -36,7 +36,7 @@ use tokio::task::AbortHandle;
 use tokio_util::sync::CancellationToken;
 
 use super::control::Caller;
-use crate::config::{Config, ConfigError, TransferAcl};
+use crate::config::{Access, Config};
 use crate::control::{
     ChangeLine, EditChange, EditDone, Request, Response, ZoneOutcome, ZoneStatus,
 };
@@ -128,10 +128,11 @@ pub struct Manager {
     /// Re-read by a reload of every zone.
     config_path: Option<PathBuf>,
     set: Arc<ArcSwap<ZoneSet>>,
-    /// Who may transfer zones: the config's `transfer_allow`, replaced when it is read again.
-    transfer_acl: Arc<ArcSwap<TransferAcl>>,
-    /// The config's `notify`, read again with it.
-    notify_targets: Vec<SocketAddr>,
+    /// Where the TSIG keys are read from (its `tsig` directory).
+    keys_dir: PathBuf,
+    /// Who may transfer zones, whom to notify and the TSIG keys: the config's `transfer_allow`
+    /// and `notify`, and `keys/tsig`, replaced when they are read again.
+    access: Arc<ArcSwap<Access>>,
     /// The NOTIFY being sent for each zone and secondary, until answered.
     notifying: std::sync::Mutex<HashMap<(Name, SocketAddr), AbortHandle>>,
     /// Keyed by the zone's absolute, lower-cased origin text, so `status` lists zones in order.
@@ -279,16 +280,16 @@ impl Manager {
         config: Config,
         config_path: Option<PathBuf>,
         set: Arc<ArcSwap<ZoneSet>>,
-        transfer_acl: Arc<ArcSwap<TransferAcl>>,
-        notify_targets: Vec<SocketAddr>,
+        keys_dir: PathBuf,
+        access: Arc<ArcSwap<Access>>,
     ) -> Manager {
         Manager {
             zones_dir,
             config,
             config_path,
             set,
-            transfer_acl,
-            notify_targets,
+            keys_dir,
+            access,
             notifying: Default::default(),
             states: BTreeMap::new(),
             rx: None,
@@ -883,7 +884,8 @@ impl Manager {
     /// the one it had in `old` (every zone if `old` is None). A NOTIFY still unanswered for an
     /// older serial of the zone is dropped for the new one.
     fn notify_changed(&self, old: Option<&ZoneSet>, next: &ZoneSet) {
-        let targets = &self.notify_targets;
+        let access = self.access.load();
+        let targets = &access.notify;
         if targets.is_empty() {
             return;
         }
@@ -898,12 +900,17 @@ impl Manager {
             if serial.is_none() || serial == before.and_then(|z| z.serial()) {
                 continue;
             }
-            for &target in targets.iter() {
-                let key = (zone.origin().clone(), target);
+            for target in targets.iter() {
+                let key = (zone.origin().clone(), target.addr);
                 if let Some(previous) = notifying.remove(&key) {
                     previous.abort();
                 }
-                if let Some(task) = super::notify::spawn(zone, target, sources) {
+                let tsig = target
+                    .key
+                    .as_ref()
+                    .and_then(|k| access.keys.get(k))
+                    .cloned();
+                if let Some(task) = super::notify::spawn(zone, target.addr, tsig, sources) {
                     notifying.insert(key, task);
                 }
             }
@@ -971,26 +978,22 @@ impl Manager {
         outcome
     }
 
-    /// Explicit reload of every zone: the config file is read again (zones, policies, owners),
-    /// new files are added, zones whose file is gone are dropped.
+    /// Explicit reload of every zone: the config file and the TSIG keys are read again (zones,
+    /// policies, owners, transfers), new files are added, zones whose file is gone are dropped.
     async fn reload_all(&mut self) -> Vec<ZoneOutcome> {
-        if let Some(path) = &self.config_path {
-            match Config::load(path).and_then(|c| {
-                let invalid = |message| ConfigError::Parse {
-                    path: path.clone(),
-                    message,
-                };
-                let acl = c.transfer_acl().map_err(invalid)?;
-                let targets = c.notify_targets().map_err(invalid)?;
-                Ok((c, acl, targets))
-            }) {
-                Ok((c, acl, targets)) => {
-                    self.config = c;
-                    self.transfer_acl.store(Arc::new(acl));
-                    self.notify_targets = targets;
-                }
-                Err(e) => tracing::error!("{e}; keeping the configuration read before"),
+        let read = match &self.config_path {
+            Some(path) => Config::load(path).map_err(|e| e.to_string()),
+            None => Ok(self.config.clone()),
+        };
+        match read.and_then(|c| {
+            let access = c.access(&self.keys_dir)?;
+            Ok((c, access))
+        }) {
+            Ok((c, access)) => {
+                self.config = c;
+                self.access.store(Arc::new(access));
             }
+            Err(e) => tracing::error!("{e}; keeping the configuration and keys read before"),
         }
         let found = self.discover();
         let mut outcomes = Vec::new();

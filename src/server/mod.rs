@@ -34,6 +34,8 @@ pub use manager::ManagerMsg;
 #[derive(Debug, Clone)]
 pub struct ServeOptions {
     pub zones_dir: PathBuf,
+    /// Where the TSIG keys are (its `tsig` directory), read again by `reload` of every zone.
+    pub keys_dir: PathBuf,
     pub listen: Vec<SocketAddr>,
     /// Listen on `listen` only where the host has the address (the defaults: a machine without
     /// IPv6 still serves on 127.0.0.1). Addresses given explicitly must all bind.
@@ -144,18 +146,19 @@ fn start_bound(
     control_listener: std::os::unix::net::UnixListener,
 ) -> Result<ServerHandle, ServeError> {
     // Read again, with the rest of the config, by a reload of every zone.
-    let transfer_acl = Arc::new(ArcSwap::from_pointee(
-        opts.config.transfer_acl().map_err(ServeError::Config)?,
+    let access = Arc::new(ArcSwap::from_pointee(
+        opts.config
+            .access(&opts.keys_dir)
+            .map_err(ServeError::Config)?,
     ));
-    let notify_targets = opts.config.notify_targets().map_err(ServeError::Config)?;
     let zones = Arc::new(ArcSwap::from_pointee(ZoneSet::new()));
     let mut mgr = manager::Manager::new(
         opts.zones_dir.clone(),
         opts.config.clone(),
         opts.config_path.clone(),
         zones.clone(),
-        transfer_acl.clone(),
-        notify_targets,
+        opts.keys_dir.clone(),
+        access.clone(),
     );
     mgr.load_all_initial();
 
@@ -203,6 +206,7 @@ fn start_bound(
     let (ready_tx, ready_rx) = std::sync::mpsc::channel::<Result<(), ServeError>>();
     let control_path = opts.control.clone();
     let udp_zones = zones.clone();
+    let tcp_access = access.clone();
     let rt_thread = std::thread::Builder::new()
         .name("zonectl-main".into())
         .spawn(move || {
@@ -232,8 +236,8 @@ fn start_bound(
                     }
                 };
                 for l in tcps {
-                    let acl = transfer_acl.clone();
-                    tokio::spawn(tcp::serve(l, zones.clone(), answer, acl, token.clone()));
+                    let access = tcp_access.clone();
+                    tokio::spawn(tcp::serve(l, zones.clone(), answer, access, token.clone()));
                 }
                 tokio::spawn(control::serve(ctl, tx.clone(), token.clone()));
                 // The watcher lives as long as this task; dropping it stops the notifications.
@@ -276,11 +280,12 @@ fn start_bound(
     });
     for (i, (sock, turn)) in workers.enumerate() {
         let zones = udp_zones.clone();
+        let access = access.clone();
         let stop = stop_udp.clone();
         let answer = opts.answer;
         match std::thread::Builder::new()
             .name(format!("udp-{i}"))
-            .spawn(move || udp::serve(sock, turn, zones, answer, stop))
+            .spawn(move || udp::serve(sock, turn, zones, access, answer, stop))
         {
             Ok(t) => threads.push(t),
             Err(e) => {

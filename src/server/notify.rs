@@ -2,6 +2,7 @@
 //! transfer it at once instead of at their next SOA refresh.
 
 use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
 use std::time::Duration;
 
 use ring::rand::{SecureRandom, SystemRandom};
@@ -9,6 +10,7 @@ use tokio::net::UdpSocket;
 use tokio::task::AbortHandle;
 use tokio::time::Instant;
 
+use crate::tsig::{self, Key, Signer};
 use crate::wire::{notify_message, notify_reply};
 use crate::zone::Zone;
 
@@ -21,8 +23,13 @@ const WAIT: Duration = Duration::from_secs(2);
 /// answers; aborting the handle stops it (when a newer serial is to be notified). None outside
 /// a Tokio runtime.
 /// It goes out from the first of `sources` of the target's family, else from the address the
-/// system picks.
-pub fn spawn(zone: &Zone, target: SocketAddr, sources: &[IpAddr]) -> Option<AbortHandle> {
+/// system picks, signed with `key` if the target has one (RFC 8945).
+pub fn spawn(
+    zone: &Zone,
+    target: SocketAddr,
+    key: Option<Arc<Key>>,
+    sources: &[IpAddr],
+) -> Option<AbortHandle> {
     let runtime = tokio::runtime::Handle::try_current().ok()?;
     let name = zone.origin().to_string();
     let serial = zone.serial().unwrap_or(0);
@@ -33,7 +40,11 @@ pub fn spawn(zone: &Zone, target: SocketAddr, sources: &[IpAddr]) -> Option<Abor
         return None;
     }
     let id = u16::from_be_bytes(id);
-    let msg = notify_message(id, zone)?;
+    let mut msg = notify_message(id, zone)?;
+    if let Some(key) = key {
+        // Retransmissions resend this message: its time stays within the fudge.
+        Signer::request(key, tsig::unix_now()).sign(&mut msg);
+    }
     let source = sources
         .iter()
         .copied()

@@ -1,6 +1,6 @@
 //! DNS over TCP (RFC 7766): two-byte length-prefixed messages, several queries per connection,
 //! idle connections closed after a timeout. Zone transfers (AXFR, IXFR) are answered here only,
-//! to the clients `transfer_allow` admits.
+//! to the clients `transfer_allow` admits, signed with TSIG when the request is.
 
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -12,8 +12,9 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
 
-use crate::config::TransferAcl;
-use crate::wire::{respond, transfer_request, AnswerConfig, Transferred, Transport};
+use crate::config::Access;
+use crate::tsig::{self, Signer};
+use crate::wire::{respond, transfer_request, AnswerConfig, Signature, Transferred, Transport};
 use crate::zone::{Zone, ZoneSet};
 
 /// How long a connection may sit idle between queries.
@@ -28,12 +29,12 @@ const TRANSFER_QUEUE: usize = 4;
 const MAX_TRANSFERS: usize = 10;
 static TRANSFERS: Semaphore = Semaphore::const_new(MAX_TRANSFERS);
 
-/// Accepts connections until `shutdown`. Clients `transfer_acl` allows may transfer zones.
+/// Accepts connections until `shutdown`. Clients `access` allows may transfer zones.
 pub async fn serve(
     listener: TcpListener,
     zones: Arc<ArcSwap<ZoneSet>>,
     config: AnswerConfig,
-    transfer_acl: Arc<ArcSwap<TransferAcl>>,
+    access: Arc<ArcSwap<Access>>,
     shutdown: CancellationToken,
 ) {
     let slots = Arc::new(Semaphore::new(MAX_CONNECTIONS));
@@ -51,10 +52,10 @@ pub async fn serve(
         };
         let zones = zones.clone();
         let token = shutdown.clone();
-        let acl = transfer_acl.clone();
+        let access = access.clone();
         tokio::spawn(async move {
             tokio::select! {
-                _ = connection(stream, zones, config, acl, peer.ip()) => {}
+                _ = connection(stream, zones, config, access, peer.ip()) => {}
                 _ = token.cancelled() => {}
             }
             drop(permit);
@@ -68,7 +69,7 @@ async fn connection(
     mut stream: TcpStream,
     zones: Arc<ArcSwap<ZoneSet>>,
     config: AnswerConfig,
-    transfer_acl: Arc<ArcSwap<TransferAcl>>,
+    access: Arc<ArcSwap<Access>>,
     client: IpAddr,
 ) {
     let _ = stream.set_nodelay(true);
@@ -86,34 +87,70 @@ async fn connection(
             _ => return,
         }
         let send = match transfer_request(&buf[..len], &config) {
-            Some(request) if request.is_signed() => {
-                tracing::warn!(%client, zone = %request.zone_text(), "transfer refused: signed with TSIG, which zonectl does not support; remove the key from the secondary's primary and allow it by address in transfer_allow");
-                request.refuse_signed(&mut out);
-                true
-            }
-            Some(request) if transfer_acl.load().allows(client) => match TRANSFERS.try_acquire() {
-                Ok(_permit) => {
+            Some(request) => {
+                let access = access.load_full();
+                let now = tsig::unix_now();
+                let zone = request.zone_text();
+                let signer = match request.verify(&access.keys, now) {
+                    Signature::Unsigned => None,
+                    Signature::Signed(signer) => Some(signer),
+                    Signature::Malformed => {
+                        tracing::warn!(%client, %zone, "transfer refused: malformed TSIG record (FORMERR)");
+                        request.refuse_malformed(&mut out);
+                        if !send_message(&mut stream, &out).await {
+                            return;
+                        }
+                        continue;
+                    }
+                    Signature::Refused(refusal) => {
+                        tracing::warn!(%client, %zone, key = %refusal.key_name(), "transfer refused: {}", refusal.reason());
+                        request.refuse_signature(refusal, &mut out, now);
+                        if !send_message(&mut stream, &out).await {
+                            return;
+                        }
+                        continue;
+                    }
+                };
+                let key = signer.as_ref().map(|s| s.key().name().to_string());
+                if !access
+                    .transfer
+                    .allows(client, signer.as_ref().map(|s| s.key().name()))
+                {
+                    tracing::info!(%client, %zone, key, "transfer refused: no transfer_allow entry admits this client with this key");
+                    request.refuse(&mut out, signer);
+                } else if let Ok(_permit) = TRANSFERS.try_acquire() {
                     // The transfer holds its zone only, not every zone served.
                     let zone = request.zone(&zones.load()).cloned();
-                    if transfer(&mut stream, zone, buf[..len].to_vec(), config, client).await {
+                    if transfer(
+                        &mut stream,
+                        zone,
+                        buf[..len].to_vec(),
+                        config,
+                        signer,
+                        client,
+                    )
+                    .await
+                    {
                         continue;
                     }
                     return;
+                } else {
+                    tracing::warn!(%client, %zone, "transfer refused: {MAX_TRANSFERS} transfers are running");
+                    request.refuse(&mut out, signer);
                 }
-                Err(_) => {
-                    tracing::warn!(%client, zone = %request.zone_text(), "transfer refused: {MAX_TRANSFERS} transfers are running");
-                    request.refuse(&mut out);
-                    true
-                }
-            },
-            Some(request) => {
-                tracing::info!(%client, zone = %request.zone_text(), "transfer refused: client not in transfer_allow");
-                request.refuse(&mut out);
                 true
             }
             None => {
                 let snapshot = zones.load();
-                respond(&snapshot, &config, &buf[..len], Transport::Tcp, &mut out)
+                let access = access.load();
+                respond(
+                    &snapshot,
+                    &config,
+                    &access.keys,
+                    &buf[..len],
+                    Transport::Tcp,
+                    &mut out,
+                )
             }
         };
         if !send || !send_message(&mut stream, &out).await {
@@ -136,7 +173,7 @@ async fn send_message(stream: &mut TcpStream, msg: &[u8]) -> bool {
 }
 
 /// Answers `query` (a [`transfer_request`]) from `zone`: the zone it asks for as served when it
-/// came (or nothing), whatever reloads happen meanwhile. The messages are encoded on a blocking
+/// came (or nothing), whatever reloads happen meanwhile, signed by `signer` if it was signed. The messages are encoded on a blocking
 /// thread, a few ahead of the writes, so a large zone is never copied whole. False if the
 /// connection failed.
 async fn transfer(
@@ -144,13 +181,16 @@ async fn transfer(
     zone: Option<Arc<Zone>>,
     query: Vec<u8>,
     config: AnswerConfig,
+    signer: Option<Signer>,
     client: IpAddr,
 ) -> bool {
     let (tx, mut rx) = tokio::sync::mpsc::channel::<Vec<u8>>(TRANSFER_QUEUE);
     let encoder = tokio::task::spawn_blocking(move || {
         let request = transfer_request(&query, &config).expect("checked by the caller");
         let name = request.zone_text();
-        let outcome = request.answer(zone.as_deref(), |msg| tx.blocking_send(framed(msg)).is_ok());
+        let outcome = request.answer(zone.as_deref(), signer, |msg| {
+            tx.blocking_send(framed(msg)).is_ok()
+        });
         (name, outcome)
     });
     let mut ok = true;

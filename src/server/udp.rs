@@ -16,6 +16,7 @@ use std::time::Duration;
 
 use arc_swap::ArcSwap;
 
+use crate::config::Access;
 use crate::wire::{respond, AnswerConfig, Transport};
 use crate::zone::ZoneSet;
 
@@ -70,11 +71,13 @@ impl Drop for Holding<'_> {
 }
 
 /// Answers queries on `sock`, taking turns with the other threads given the same `turn`, until
-/// `stop` is set (checked at least every read timeout).
+/// `stop` is set (checked at least every read timeout). Signed queries are checked with the
+/// TSIG keys of `access`.
 pub fn serve(
     sock: Arc<UdpSocket>,
     turn: Arc<Turn>,
     zones: Arc<ArcSwap<ZoneSet>>,
+    access: Arc<ArcSwap<Access>>,
     config: AnswerConfig,
     stop: Arc<AtomicBool>,
 ) {
@@ -147,6 +150,7 @@ pub fn serve(
             holding = None;
         }
         let snapshot = zones.load();
+        let access = access.load();
         let mut to_send = 0;
         for i in 0..n as usize {
             let len = msgs[i].msg_len as usize;
@@ -156,6 +160,7 @@ pub fn serve(
             if !respond(
                 &snapshot,
                 &config,
+                &access.keys,
                 &bufs[i][..len],
                 Transport::Udp,
                 &mut outs[i],
@@ -173,7 +178,7 @@ pub fn serve(
             hdr.msg_iovlen = 1;
             to_send += 1;
         }
-        drop(snapshot);
+        drop((snapshot, access));
         let mut sent = 0;
         while sent < to_send {
             // SAFETY: headers `sent..to_send` point at live answer buffers and peer addresses.

@@ -50,6 +50,7 @@ fn ask(packet: &[u8], transport: Transport) -> Option<(Vec<u8>, Message)> {
     if !respond(
         &zones(),
         &AnswerConfig::default(),
+        &Keyring::default(),
         packet,
         transport,
         &mut out,
@@ -126,7 +127,14 @@ fn edns_size_is_honoured_up_to_our_maximum() {
     let config = AnswerConfig {
         max_udp_payload: 4096,
     };
-    assert!(respond(&zones(), &config, &q, Transport::Udp, &mut out));
+    assert!(respond(
+        &zones(),
+        &config,
+        &Keyring::default(),
+        &q,
+        Transport::Udp,
+        &mut out
+    ));
     let m = Message::from_vec(&out).unwrap();
     assert!(!m.metadata.truncation);
     assert_eq!(m.answers.len(), 12);
@@ -238,7 +246,15 @@ fn random_packets_never_panic() {
         }
         if p.len() > 2 {
             p[2] &= 0x7f; // keep it a query so that the answer path is exercised
-            respond(&set, &AnswerConfig::default(), &p, Transport::Udp, &mut out);
+            let keys = Keyring::default();
+            respond(
+                &set,
+                &AnswerConfig::default(),
+                &keys,
+                &p,
+                Transport::Udp,
+                &mut out,
+            );
             if !out.is_empty() {
                 Message::from_vec(&out).expect("every response we send decodes");
             }
@@ -269,7 +285,7 @@ fn random_transfer_requests_never_panic() {
         }
         if let Some(request) = transfer_request_default(&p) {
             transfers += 1;
-            request.answer(request.zone(&set).map(|z| &**z), |msg| {
+            request.answer(request.zone(&set).map(|z| &**z), None, |msg| {
                 Message::from_vec(msg).expect("every transfer message decodes");
                 true
             });
@@ -310,7 +326,7 @@ fn ixfr(zone: &str, serial: u32) -> Vec<u8> {
 fn transfer(zones: &ZoneSet, packet: &[u8]) -> (Vec<Message>, Transferred) {
     let request = transfer_request_default(packet).expect("a transfer request");
     let mut msgs = Vec::new();
-    let outcome = request.answer(request.zone(zones).map(|z| &**z), |raw| {
+    let outcome = request.answer(request.zone(zones).map(|z| &**z), None, |raw| {
         assert!(raw.len() <= u16::MAX as usize);
         msgs.push(Message::from_vec(raw).expect("transfer message decodes"));
         true
@@ -469,7 +485,7 @@ fn a_transfer_stops_when_the_client_goes_away() {
     let packet = query("big.example.", RecordType::AXFR, None);
     let request = transfer_request_default(&packet).unwrap();
     let mut sent = 0;
-    let outcome = request.answer(request.zone(&zones).map(|z| &**z), |_| {
+    let outcome = request.answer(request.zone(&zones).map(|z| &**z), None, |_| {
         sent += 1;
         sent < 2
     });
@@ -525,23 +541,167 @@ fn only_a_response_to_our_notify_is_its_reply() {
     assert_eq!(notify_reply(&[0, 77], 77), None);
 }
 
+/// A keyring with `xfr.example.` (HMAC-SHA256).
+fn tsig_keys() -> Keyring {
+    let mut keys = Keyring::default();
+    let name = Name::parse("xfr.example.", None).unwrap();
+    keys.add(
+        tsig::Key::new(&name, tsig::Algorithm::HmacSha256, b"a shared secret"),
+        Path::new("t.key"),
+    )
+    .unwrap();
+    keys
+}
+
+/// `packet` signed now with `keys`' only key.
+fn signed(mut packet: Vec<u8>, keys: &Keyring) -> Vec<u8> {
+    let name = Name::parse("xfr.example.", None).unwrap();
+    tsig::Signer::request(keys.get(&name).unwrap().clone(), tsig::unix_now()).sign(&mut packet);
+    packet
+}
+
+/// The TSIG record ending `msg`, which must have one: its last record.
+fn tsig_of(msg: &[u8]) -> tsig::Record<'_> {
+    let count = |i: usize| u16::from_be_bytes([msg[i], msg[i + 1]]) as usize;
+    let mut pos = HEADER_LEN;
+    for _ in 0..count(4) {
+        pos += skip_name(msg, pos).unwrap() + 4;
+    }
+    for _ in 1..count(6) + count(8) + count(10) {
+        pos += skip_name(msg, pos).unwrap();
+        pos += 10 + u16::from_be_bytes([msg[pos + 8], msg[pos + 9]]) as usize;
+    }
+    tsig::Record::parse(msg, pos).expect("a TSIG record last")
+}
+
 #[test]
-fn a_tsig_signed_transfer_request_is_known_as_such() {
-    let plain = query("example.", RecordType::AXFR, None);
-    assert!(!transfer_request_default(&plain).unwrap().is_signed());
-    // The same request with a TSIG record (owner "key.", class ANY, TTL 0, empty RDATA) in the
-    // additional section; only its type matters here.
-    let mut signed = plain.clone();
-    signed[11] = 1; // ARCOUNT
-    signed.extend_from_slice(b"\x03key\x00");
-    signed.extend_from_slice(&[0, 250, 0, 255, 0, 0, 0, 0, 0, 0]);
-    let request = transfer_request_default(&signed).unwrap();
-    assert!(request.is_signed());
+fn a_signed_query_gets_a_signed_answer_and_a_bad_key_notauth() {
+    let keys = tsig_keys();
+    let q = signed(query("www.example.", RecordType::A, Some(1232)), &keys);
     let mut out = Vec::new();
-    request.refuse_signed(&mut out);
+    let config = AnswerConfig::default();
+    assert!(respond(
+        &zones(),
+        &config,
+        &keys,
+        &q,
+        Transport::Udp,
+        &mut out
+    ));
+    let m = Message::from_vec(&out).unwrap();
+    assert_eq!(m.metadata.response_code, ResponseCode::NoError);
+    assert_eq!(m.answers.len(), 1);
+    let rec = tsig_of(&out);
+    assert_eq!((rec.error, rec.mac.len()), (0, 32));
+    // Unknown to a server without the key: NOTAUTH, BADKEY, unsigned.
+    assert!(respond(
+        &zones(),
+        &config,
+        &Keyring::default(),
+        &q,
+        Transport::Udp,
+        &mut out
+    ));
     let m = Message::from_vec(&out).unwrap();
     assert_eq!(m.metadata.response_code, ResponseCode::NotAuth);
     assert!(m.answers.is_empty());
+    let rec = tsig_of(&out);
+    assert_eq!((rec.error, rec.mac.len()), (tsig::BADKEY, 0));
+    // A changed byte: BADSIG.
+    let mut changed = q.clone();
+    changed[14] ^= 0x01;
+    assert!(respond(
+        &zones(),
+        &config,
+        &keys,
+        &changed,
+        Transport::Udp,
+        &mut out
+    ));
+    assert_eq!(tsig_of(&out).error, tsig::BADSIG);
+}
+
+#[test]
+fn a_signed_answer_keeps_room_for_its_signature_under_the_udp_limit() {
+    let keys = tsig_keys();
+    // 12 TXT records of 2 kB: truncated at 512 bytes without EDNS, TSIG included.
+    let q = signed(query("many.example.", RecordType::TXT, None), &keys);
+    let mut out = Vec::new();
+    assert!(respond(
+        &zones(),
+        &AnswerConfig::default(),
+        &keys,
+        &q,
+        Transport::Udp,
+        &mut out
+    ));
+    assert!(out.len() <= 512, "{} bytes", out.len());
+    assert!(Message::from_vec(&out).unwrap().metadata.truncation);
+    assert_eq!(tsig_of(&out).error, 0);
+}
+
+#[test]
+fn a_tsig_record_anywhere_but_last_is_formerr() {
+    let keys = tsig_keys();
+    let mut q = signed(query("www.example.", RecordType::A, None), &keys);
+    // An OPT after the TSIG record.
+    q[11] += 1;
+    q.extend_from_slice(&[0, 0, 41, 4, 0xd0, 0, 0, 0, 0, 0, 0]);
+    let mut out = Vec::new();
+    assert!(respond(
+        &zones(),
+        &AnswerConfig::default(),
+        &keys,
+        &q,
+        Transport::Udp,
+        &mut out
+    ));
+    let m = Message::from_vec(&out).unwrap();
+    assert_eq!(m.metadata.response_code, ResponseCode::FormErr);
+}
+
+#[test]
+fn a_signed_transfer_signs_every_message_and_refusals_name_the_error() {
+    let keys = tsig_keys();
+    let zones = hosts_zone(2000);
+    let packet = signed(query("big.example.", RecordType::AXFR, None), &keys);
+    let request = transfer_request_default(&packet).unwrap();
+    let Signature::Signed(signer) = request.verify(&keys, tsig::unix_now()) else {
+        panic!("not verified");
+    };
+    let mut macs = Vec::new();
+    let outcome = request.answer(request.zone(&zones).map(|z| &**z), Some(signer), |raw| {
+        assert!(raw.len() <= u16::MAX as usize);
+        let rec = tsig_of(raw);
+        assert_eq!(rec.error, 0);
+        macs.push(rec.mac.to_vec());
+        true
+    });
+    assert!(matches!(outcome, Transferred::Zone(_)));
+    assert!(macs.len() > 2, "{} messages", macs.len());
+    let sent = macs.len();
+    macs.sort();
+    macs.dedup();
+    assert_eq!(macs.len(), sent, "each message its own MAC");
+    // Unsigned: no signature to check.
+    let plain = query("big.example.", RecordType::AXFR, None);
+    let plain = transfer_request_default(&plain).unwrap();
+    assert!(matches!(plain.verify(&keys, 0), Signature::Unsigned));
+    // An unknown key: NOTAUTH with BADKEY.
+    let Signature::Refused(refusal) = request.verify(&Keyring::default(), tsig::unix_now()) else {
+        panic!("verified without the key");
+    };
+    let mut out = Vec::new();
+    request.refuse_signature(refusal, &mut out, tsig::unix_now());
+    let m = Message::from_vec(&out).unwrap();
+    assert_eq!(m.metadata.response_code, ResponseCode::NotAuth);
+    assert_eq!(tsig_of(&out).error, tsig::BADKEY);
+    // A TSIG record that cannot be read.
+    let mut broken = packet.clone();
+    let n = broken.len();
+    broken[n - 1] = 9; // other length, past the end of the record
+    let broken = transfer_request_default(&broken).unwrap();
+    assert!(matches!(broken.verify(&keys, 0), Signature::Malformed));
 }
 
 /// [`transfer_request`] with the default answer settings.

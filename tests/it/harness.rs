@@ -97,6 +97,16 @@ impl TestServer {
         let zones = dir.path().join("zones");
         fs::create_dir(&zones).expect("creating the zones directory");
         for (name, text) in files {
+            if let Some(key) = name.strip_prefix("keys/") {
+                // A secret for the keys directory, readable by its owner only.
+                let path = dir.path().join("keys").join(key);
+                fs::create_dir_all(path.parent().expect("in a directory"))
+                    .expect("creating the keys directory");
+                fs::write(&path, text).expect("writing a key file");
+                fs::set_permissions(&path, fs::Permissions::from_mode(0o600))
+                    .expect("making a key file private");
+                continue;
+            }
             fs::write(zones.join(name), text).expect("writing a zone file");
         }
         let (config, config_path) = match toml {
@@ -116,6 +126,7 @@ impl TestServer {
         let udp_workers = config.udp_workers.unwrap_or(1);
         let handle = zonectl::server::start(ServeOptions {
             zones_dir: zones,
+            keys_dir: dir.path().join("keys"),
             listen: vec![listen],
             listen_where_available: false,
             control,

@@ -83,6 +83,7 @@ fn serve_root(zone_text: &str) -> (tempfile::TempDir, zonectl::server::ServerHan
         ..Config::default()
     };
     let handle = zonectl::server::start(ServeOptions {
+        keys_dir: dir.path().join("keys"),
         zones_dir: zones,
         listen: vec!["127.0.0.1:0".parse().expect("address")],
         listen_where_available: false,

@@ -33,12 +33,20 @@ fn server(allow: &str) -> TestServer {
 /// or after a first message that is an error or holds the SOA alone.
 fn transfer_on(stream: &mut TcpStream, query: &Message) -> Vec<Message> {
     let packet = query.to_vec().expect("encoding the query");
+    transfer_raw(stream, &packet)
+        .iter()
+        .map(|raw| decode(raw))
+        .collect()
+}
+
+/// [`transfer_on`] for a request already encoded (signed), returning the messages as sent.
+fn transfer_raw(stream: &mut TcpStream, packet: &[u8]) -> Vec<Vec<u8>> {
     let mut framed = (packet.len() as u16).to_be_bytes().to_vec();
-    framed.extend_from_slice(&packet);
+    framed.extend_from_slice(packet);
     stream
         .write_all(&framed)
         .expect("sending the transfer request");
-    let mut msgs: Vec<Message> = Vec::new();
+    let mut msgs: Vec<Vec<u8>> = Vec::new();
     let mut soas = 0;
     while let Some(raw) = read_tcp_message(stream) {
         let msg = decode(&raw);
@@ -51,7 +59,7 @@ fn transfer_on(stream: &mut TcpStream, query: &Message) -> Vec<Message> {
         let done = msg.metadata.response_code != ResponseCode::NoError
             || soas == 2
             || (only_message && msg.answers.len() == 1);
-        msgs.push(msg);
+        msgs.push(raw);
         if done || msgs.len() > 1000 {
             break;
         }
@@ -165,8 +173,17 @@ fn a_bad_transfer_allow_entry_stops_the_server_from_starting_with_its_name() {
         "transfer_allow = [\"10.0.0.0/33\"]\nlisten = [\"127.0.0.1:0\"]\n",
     )
     .expect("config file");
+    let stderr = serve_fails(dir.path());
+    assert!(
+        stderr.contains("transfer_allow \"10.0.0.0/33\" is not an IP address or prefix"),
+        "{stderr}"
+    );
+}
+
+/// Runs `zonectl --config zonectl.toml serve` in `dir`, which must fail to start; its stderr.
+fn serve_fails(dir: &std::path::Path) -> String {
     let mut child = Command::new(zonectl_bin())
-        .current_dir(dir.path())
+        .current_dir(dir)
         .args(["--config", "zonectl.toml", "serve"])
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
@@ -181,16 +198,12 @@ fn a_bad_transfer_allow_entry_stops_the_server_from_starting_with_its_name() {
             .expect("stopping the server that should not have started");
     }
     let out = child.wait_with_output().expect("zonectl's output");
-    let stderr = String::from_utf8_lossy(&out.stderr);
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
     assert!(
-        exited,
-        "zonectl serve started with a bad transfer_allow: {stderr}"
+        exited && !out.status.success(),
+        "zonectl serve started: {stderr}"
     );
-    assert!(!out.status.success());
-    assert!(
-        stderr.contains("transfer_allow \"10.0.0.0/33\" is not an IP address or prefix"),
-        "{stderr}"
-    );
+    stderr
 }
 
 /// An IXFR request from a client holding `serial`.
@@ -338,4 +351,151 @@ fn notify_goes_out_from_notify_source() {
         "127.0.0.2",
         "the IPv4 source for an IPv4 secondary"
     );
+}
+
+/// The TSIG key of the tests below, as its file says.
+const KEY_FILE: &str = "key \"xfr.key\" {\n\talgorithm hmac-sha256;\n\tsecret \"c2VjcmV0IHNoYXJlZCB3aXRoIHRoZSBzZWNvbmRhcnk=\";\n};\n";
+
+/// `packet` signed now with the key of [`KEY_FILE`], or with `secret` under its name.
+fn signed(mut packet: Vec<u8>, secret: &[u8]) -> Vec<u8> {
+    use zonectl::tsig::{unix_now, Algorithm, Key, Signer};
+    let name = zonectl::zone::Name::parse("xfr.key.", None).expect("key name");
+    let key = std::sync::Arc::new(Key::new(&name, Algorithm::HmacSha256, secret));
+    Signer::request(key, unix_now()).sign(&mut packet);
+    packet
+}
+
+const SECRET: &[u8] = b"secret shared with the secondary";
+
+/// The TSIG record ending `raw`: (error, MAC length); None if its last record is no TSIG.
+fn tsig_of(raw: &[u8]) -> Option<(u16, usize)> {
+    let count = |i: usize| u16::from_be_bytes([raw[i], raw[i + 1]]) as usize;
+    let mut pos = 12;
+    let skip = |mut pos: usize| loop {
+        match raw[pos] {
+            0 => return pos + 1,
+            l if l >= 0xC0 => return pos + 2,
+            l => pos += 1 + l as usize,
+        }
+    };
+    for _ in 0..count(4) {
+        pos = skip(pos) + 4;
+    }
+    let total = count(6) + count(8) + count(10);
+    for _ in 1..total {
+        pos = skip(pos);
+        pos += 10 + u16::from_be_bytes([raw[pos + 8], raw[pos + 9]]) as usize;
+    }
+    let rec = zonectl::tsig::Record::parse(raw, pos)?;
+    Some((rec.error, rec.mac.len()))
+}
+
+#[test]
+fn an_entry_with_a_key_admits_only_requests_signed_with_it_and_signs_the_transfer() {
+    let extra: String = (0..1500)
+        .map(|i| format!("h{i} TXT \"host {i} of many, to fill several transfer messages\"\n"))
+        .collect();
+    let s = TestServer::start_with_config_file(
+        "transfer_allow = [\"127.0.0.1 key xfr.key\"]\n",
+        &[
+            (ZONE, &zone_text(1, &extra)),
+            ("keys/tsig/xfr.key", KEY_FILE),
+        ],
+    );
+    let axfr = || {
+        request("xfr.example.", RecordType::AXFR)
+            .to_vec()
+            .expect("encoding")
+    };
+    let mut stream = connect(&s);
+    let msgs = transfer_raw(&mut stream, &axfr());
+    assert_eq!(
+        decode(&msgs[0]).metadata.response_code,
+        ResponseCode::Refused,
+        "unsigned"
+    );
+    // Signed: the zone, every message signed with no error, on the same connection.
+    let msgs = transfer_raw(&mut stream, &signed(axfr(), SECRET));
+    assert!(msgs.len() > 1, "a zone of several messages: {}", msgs.len());
+    let decoded: Vec<Message> = msgs.iter().map(|raw| decode(raw)).collect();
+    assert_eq!(records(&decoded).len(), 1506);
+    for raw in &msgs {
+        assert_eq!(tsig_of(raw), Some((0, 32)), "each message signed");
+    }
+    // Another secret under the key's name: NOTAUTH, BADSIG, unsigned.
+    let msgs = transfer_raw(&mut stream, &signed(axfr(), b"a guess"));
+    assert_eq!(
+        decode(&msgs[0]).metadata.response_code,
+        ResponseCode::NotAuth
+    );
+    assert_eq!(tsig_of(&msgs[0]), Some((zonectl::tsig::BADSIG, 0)));
+}
+
+#[test]
+fn signed_queries_get_signed_answers_and_keys_are_read_again_at_reload() {
+    let s = TestServer::start_with_config_file(
+        "",
+        &[(ZONE, &zone_text(1, "")), ("keys/tsig/xfr.key", KEY_FILE)],
+    );
+    let soa = || {
+        request("xfr.example.", RecordType::SOA)
+            .to_vec()
+            .expect("encoding")
+    };
+    for t in crate::harness::BOTH {
+        let raw = s
+            .exchange(t, &signed(soa(), SECRET), Duration::from_secs(5))
+            .expect("an answer");
+        assert_eq!(
+            decode(&raw).metadata.response_code,
+            ResponseCode::NoError,
+            "{t:?}"
+        );
+        assert_eq!(decode(&raw).answers.len(), 1);
+        assert_eq!(tsig_of(&raw), Some((0, 32)), "{t:?}");
+    }
+    // The key's file removed and the server reloaded: the key is unknown (BADKEY).
+    std::fs::remove_file(s.dir().join("keys/tsig/xfr.key")).expect("removing the key");
+    let out = s.ctl(&["reload"]);
+    assert_eq!(out.code, 0, "{out}");
+    let raw = s
+        .exchange(
+            Transport::Udp,
+            &signed(soa(), SECRET),
+            Duration::from_secs(5),
+        )
+        .expect("an answer");
+    assert_eq!(decode(&raw).metadata.response_code, ResponseCode::NotAuth);
+    assert_eq!(tsig_of(&raw), Some((zonectl::tsig::BADKEY, 0)));
+}
+
+#[test]
+fn a_key_others_can_read_or_a_missing_key_stops_the_server_from_starting() {
+    use std::os::unix::fs::PermissionsExt;
+    for (mode, config, want) in [
+        (
+            0o644,
+            "",
+            "keys/tsig/xfr.key can be read by others (mode 0644): a TSIG key is a secret; run chmod 600",
+        ),
+        (
+            0o600,
+            "transfer_allow = [\"127.0.0.1 key other.key\"]\n",
+            "transfer_allow names TSIG key other.key., which is not in keys/tsig",
+        ),
+    ] {
+        let dir = tempfile::tempdir().expect("temporary directory");
+        std::fs::create_dir(dir.path().join("zones")).expect("zones directory");
+        std::fs::create_dir_all(dir.path().join("keys/tsig")).expect("keys directory");
+        let key = dir.path().join("keys/tsig/xfr.key");
+        std::fs::write(&key, KEY_FILE).expect("key file");
+        std::fs::set_permissions(&key, std::fs::Permissions::from_mode(mode)).expect("mode");
+        std::fs::write(
+            dir.path().join("zonectl.toml"),
+            format!("{config}listen = [\"127.0.0.1:0\"]\n"),
+        )
+        .expect("config file");
+        let stderr = serve_fails(dir.path());
+        assert!(stderr.contains(want), "{stderr}");
+    }
 }
