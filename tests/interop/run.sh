@@ -14,6 +14,9 @@
 #   d. Zone transfers: knotd as a secondary of a zonectl that allows it, pulling the test zone
 #      and the shipped zones, then an edit on zonectl's NOTIFY, by IXFR (answered with the whole
 #      zone).
+#   e. TSIG: a zonectl whose transfers need a key made by `zonectl tsig generate`; dig, kdig and
+#      dnspython verify its signed answers (dnspython every message of a long transfer), and a
+#      knotd with the same key transfers, is notified (a signed NOTIFY) and serves an edit.
 #
 # Prints `ok - ...` / `not ok - ...` per check and `N passed, M failed` at the end; exits 1 if
 # anything failed. Needs: cargo, kzonecheck, named-checkzone, dig, kdig, knotd, knotc, openssl, base64,
@@ -679,14 +682,16 @@ XZONES=()
 for f in "$XDIR"/zones/*.zone; do
     XZONES+=("$(basename "$f" .zone)")
 done
-# knot_base PORT DIR LOG ACTION: the start of a knotd config: listening on 127.0.0.1@PORT,
-# keeping its state in DIR, logging at LOG to stderr, with an acl `loopback` that allows ACTION
-# from 127.0.0.1.
+# knot_base PORT DIR LOG ACTION [KEYS]: the start of a knotd config: listening on
+# 127.0.0.1@PORT, keeping its state in DIR, logging at LOG to stderr, with an acl `loopback` that
+# allows ACTION from 127.0.0.1; with KEYS (a knot.conf `key:` section), signed with its key.
 knot_base() {
     printf 'server:\n  listen: 127.0.0.1@%s\n  rundir: %s\n' "$1" "$2"
     printf 'log:\n  - target: stderr\n    any: %s\n' "$3"
     printf 'database:\n  storage: %s\n' "$2"
+    [[ -z ${5:-} ]] || printf '%s\n' "$5"
     printf 'acl:\n  - id: loopback\n    address: 127.0.0.1\n    action: %s\n' "$4"
+    [[ -z ${5:-} ]] || printf '    key: %s\n' "$(awk '/- id:/ {print $3; exit}' <<<"$5")"
 }
 {
     knot_base "$KPORT" "$XDIR/knot" info "[transfer, notify]"
@@ -786,6 +791,96 @@ if grep -q 'IXFR' "$XDIR/knotd.log"; then
 else
     not_ok "knotd asked by IXFR" "$(tail -8 "$XDIR/knotd.log")"
 fi
+stop_xfr_servers
+
+# ---------------------------------------------------------------------------------------------
+# e. TSIG: transfers and NOTIFY signed with a shared key
+# ---------------------------------------------------------------------------------------------
+section "TSIG: signed transfers, judged by dig, kdig, dnspython and knotd"
+
+TDIR=$TMP/signed
+mkdir -p "$TDIR/zones" "$TDIR/knot"
+cp "$XDIR"/zones/*.zone "$TDIR/zones/"
+# A zone of several transfer messages, so the chain of signatures is checked too.
+{
+    printf '$ORIGIN big.example.\n$TTL 300\n@ SOA ns hostmaster 1 3600 900 1209600 300\n@ NS ns\nns A 192.0.2.1\n'
+    for i in $(seq 3000); do
+        printf 'h%s A 192.0.2.%s\nh%s TXT "v=spf1 -all; host %s"\n' "$i" $((i % 250 + 1)) "$i" "$i"
+    done
+} >"$TDIR/zones/big.example.zone"
+TPORT=$(free_port)
+KTPORT=$(free_port)
+printf 'zones_dir = "%s"\nkeys_dir = "%s"\ncontrol = "%s"\nlisten = ["127.0.0.1:%s"]\ntransfer_allow = ["127.0.0.1 key xfr.example"]\nnotify = ["127.0.0.1:%s key xfr.example"]\n' \
+    "$TDIR/zones" "$TDIR/keys" "$TDIR/zonectl.sock" "$TPORT" "$KTPORT" >"$TDIR/zonectl.toml"
+GEN=$("$ZONECTL" --config "$TDIR/zonectl.toml" tsig generate xfr.example 2>"$TDIR/generate.err") || true
+KEYFILE=$TDIR/keys/tsig/xfr.example.key
+check "zonectl tsig generate writes the key readable by its owner only" \
+    '[[ $(stat -c %a "$KEYFILE") == 600 ]] && grep -q "algorithm hmac-sha256;" "$KEYFILE"'
+SECRET=$(sed -n 's/.*secret "\(.*\)";/\1/p' "$KEYFILE")
+check "the secret is 32 random bytes, printed for the secondaries" \
+    '[[ $(base64 -d <<<"$SECRET" | wc -c) == 32 && $GEN == *"secret: $SECRET"* ]]'
+# Knot's configuration, as `tsig generate` printed it.
+KNOT_KEY=$(awk '/^# Knot/ {on = 1; next} /^#/ {on = 0} on' <<<"$GEN")
+NO_COLOR=1 "$ZONECTL" --config "$TDIR/zonectl.toml" serve </dev/null 2>"$TDIR/serve.log" &
+XFR_PIDS+=($!)
+if wait_served_serial "$TPORT" big.example 1; then
+    ok "a zonectl requiring the key serves on 127.0.0.1:$TPORT"
+else
+    not_ok "a zonectl requiring the key serves on 127.0.0.1:$TPORT" "$(tail -20 "$TDIR/serve.log")"
+fi
+Y="hmac-sha256:xfr.example:$SECRET"
+check "[dig] an unsigned AXFR is refused" \
+    'OUT=$(dig @127.0.0.1 -p "$TPORT" +time=5 +tries=1 AXFR "$ORIGIN" 2>&1); [[ $OUT == *"Transfer failed"* ]]'
+check "[dig] an AXFR signed with the key is answered, and dig verifies every message" \
+    'OUT=$(dig @127.0.0.1 -p "$TPORT" -y "$Y" AXFR big.example 2>&1); [[ $OUT == *"XFR size: 6004 records"* && $OUT != *"failure"* && $OUT != *"Transfer failed"* ]]'
+check "[kdig] a signed AXFR, verified by Knot's library" \
+    'OUT=$(kdig @127.0.0.1 -p "$TPORT" -y "$Y" AXFR "$ORIGIN" 2>&1); [[ $OUT == *"TSIG"* && $OUT != *"failed"* && $OUT != *"rror"* ]] && grep -q "IN[[:space:]]*SOA" <<<"$OUT"'
+check "[dig] a query signed with a wrong secret gets NOTAUTH, BADSIG" \
+    'OUT=$(dig @127.0.0.1 -p "$TPORT" -y "hmac-sha256:xfr.example:c2VjcmV0" SOA "$ORIGIN" 2>&1); [[ $OUT == *"status: NOTAUTH"* && $OUT == *"BADSIG"* ]]'
+check "[dig] a query signed with an unknown key gets NOTAUTH, BADKEY" \
+    'OUT=$(dig @127.0.0.1 -p "$TPORT" -y "hmac-sha256:other.example:$SECRET" SOA "$ORIGIN" 2>&1); [[ $OUT == *"status: NOTAUTH"* && $OUT == *"BADKEY"* ]]'
+check "[kdig] a signed SOA query over UDP gets a signed answer" \
+    'OUT=$(kdig @127.0.0.1 -p "$TPORT" -y "$Y" SOA "$ORIGIN" 2>&1); [[ $OUT == *"status: NOERROR"* && $OUT == *"TSIG PSEUDOSECTION"* && $OUT != *"rror"* ]]'
+check "[dnspython] every message of a long signed transfer verifies, and the zone is whole" \
+    'OUT=$(/usr/bin/python3 "$REPO/tests/interop/tsig_xfr.py" "$TPORT" big.example. "$SECRET" 2>&1) && read -r n records <<<"$OUT" && [[ $n -gt 5 && $records == 6003 ]]'
+
+# knotd, configured with the key zonectl printed, as a secondary that signs its requests and
+# accepts only signed NOTIFYs.
+{
+    knot_base "$KTPORT" "$TDIR/knot" info "[transfer, notify]" "$KNOT_KEY"
+    printf 'remote:\n  - id: zonectl\n    address: 127.0.0.1@%s\n    key: xfr.example\n' "$TPORT"
+    printf 'template:\n  - id: default\n    storage: %s\n    master: zonectl\n    acl: loopback\n' "$TDIR/knot"
+    printf '    zonefile-sync: -1\n    zonefile-load: none\n    journal-content: none\n'
+    printf 'zone:\n  - domain: %s\n  - domain: big.example\n' "$ORIGIN"
+} >"$TDIR/knot.conf"
+knotd -c "$TDIR/knot.conf" </dev/null 2>"$TDIR/knotd.log" &
+XFR_PIDS+=($!)
+for z in "$ORIGIN" big.example; do
+    want=$(served_serial "$TPORT" "$z")
+    if [[ -n $want ]] && wait_served_serial "$KTPORT" "$z" "$want"; then
+        ok "knotd transferred $z with TSIG (serial $want)"
+    else
+        not_ok "knotd transferred $z with TSIG (serial ${want:-?})" "$(grep -iF "$z" "$TDIR/knotd.log" | tail -8)"
+    fi
+done
+# knotd's own ACL wants the key for transfers from it too.
+check "knotd's copy of big.example, transferred from it signed, is whole (6003 records)" \
+    '[[ $(kdig @127.0.0.1 -p "$KTPORT" -y "$Y" +tcp +noall +answer AXFR big.example | awk '"'"'NF && $1 !~ /^;/ {$1 = $1; print}'"'"' | sort -u | wc -l) == 6003 ]]'
+tserial=$(served_serial "$TPORT" "$ORIGIN")
+"$ZONECTL" --config "$TDIR/zonectl.toml" --server "127.0.0.1:$TPORT" \
+    record set "$ORIGIN" tsig-edit TXT "signed all the way" >/dev/null 2>&1 || true
+new=$(served_serial "$TPORT" "$ORIGIN")
+if [[ -n $new && $new != "$tserial" ]] && wait_served_serial "$KTPORT" "$ORIGIN" "$new" &&
+    [[ $(dig @127.0.0.1 -p "$KTPORT" +short TXT "tsig-edit.$ORIGIN") == '"signed all the way"' ]]; then
+    ok "knotd serves the edit (serial $new)"
+else
+    not_ok "knotd serves the edit" \
+        "$(grep -iF "$ORIGIN" "$TDIR/knotd.log" | tail -8; grep -i notify "$TDIR/serve.log" | tail -4)"
+fi
+check "knotd took the NOTIFY of serial $new, signed with the key its ACL wants" \
+    'grep -qi "notify, incoming.*serial $new" "$TDIR/knotd.log" && grep -q "NOTIFY acknowledged" "$TDIR/serve.log"'
+check "knotd logged no TSIG or ACL error" \
+    'CMD="grep knotd.log"; OUT=$(grep -iE "tsig|denied|bad ?sig|bad ?key|bad ?time" "$TDIR/knotd.log"); [[ -z $OUT ]]'
 stop_xfr_servers
 
 if [[ $FAILED -gt 0 ]]; then
