@@ -71,6 +71,15 @@ struct Query<'a> {
 }
 
 impl Query<'_> {
+    /// The header fields its response copies.
+    fn head(&self) -> Head {
+        Head {
+            id: self.id,
+            opcode: self.opcode,
+            copied_flags: self.copied_flags,
+        }
+    }
+
     /// The query name, lower-cased into `buf`: the form zones are looked up by.
     #[inline]
     fn lowercase_qname<'b>(&self, buf: &'b mut [u8; MAX_NAME_LEN]) -> &'b [u8] {
@@ -287,11 +296,7 @@ impl TransferRequest<'_> {
 
     fn error(&self, out: &mut Vec<u8>, rcode: u16) {
         let q = &self.query;
-        let head = Head {
-            id: q.id,
-            opcode: q.opcode,
-            copied_flags: q.copied_flags,
-        };
+        let head = q.head();
         out.clear();
         write_error(out, head, rcode, Some(q.question), q.edns, self.payload);
     }
@@ -691,11 +696,7 @@ fn answer_query(
     reserve: usize,
     out: &mut Vec<u8>,
 ) {
-    let head = Head {
-        id: q.id,
-        opcode: q.opcode,
-        copied_flags: q.copied_flags,
-    };
+    let head = q.head();
     let refuse = |out: &mut Vec<u8>, rcode: u16| {
         write_error(
             out,
@@ -752,11 +753,7 @@ fn answer_signed(
     transport: Transport,
     out: &mut Vec<u8>,
 ) {
-    let head = Head {
-        id: q.id,
-        opcode: q.opcode,
-        copied_flags: q.copied_flags,
-    };
+    let head = q.head();
     let Some(rec) = tsig::Record::parse(packet, tsig_at) else {
         return write_error(
             out,
