@@ -135,9 +135,18 @@ pub fn respond(
             true
         }
         Parsed::Query(q) => {
-            match q.tsig {
-                None => answer_query(zones, config, &q, transport, 0, out),
-                Some(at) => answer_signed(zones, config, keys, &q, packet, at, transport, out),
+            // One call of answer_query, so that it stays inlined here.
+            let mut signer = None;
+            if let Some(at) = q.tsig {
+                match check_signature(config, keys, &q, packet, at, out) {
+                    Some(s) => signer = Some(s),
+                    None => return true,
+                }
+            }
+            let reserve = signer.as_ref().map_or(0, Signer::record_len);
+            answer_query(zones, config, &q, transport, reserve, out);
+            if let Some(mut signer) = signer {
+                signer.sign(out);
             }
             true
         }
@@ -739,47 +748,33 @@ fn answer_query(
     encode_answer(out, q, &ans, limit - reserve, config);
 }
 
-/// Answers a query signed with TSIG: verified with `keys` against the clock, the answer signed
-/// with the same key (the room its record takes kept free under the UDP size limit). A query
-/// that does not verify gets NOTAUTH with the TSIG error (RFC 8945 §5.2).
-#[allow(clippy::too_many_arguments)]
-fn answer_signed(
-    zones: &ZoneSet,
+/// Checks the TSIG record at `tsig_at` of a signed query: the signer for its answer (with the
+/// same key, the room its record takes kept free under the UDP size limit) if it verifies.
+/// Otherwise `out` holds the answer: NOTAUTH with the TSIG error (RFC 8945 §5.2), or FORMERR
+/// for a record that cannot be read.
+#[cold]
+#[inline(never)]
+fn check_signature(
     config: &AnswerConfig,
     keys: &Keyring,
     q: &Query<'_>,
     packet: &[u8],
     tsig_at: usize,
-    transport: Transport,
     out: &mut Vec<u8>,
-) {
+) -> Option<Signer> {
     let head = q.head();
+    let payload = config.max_udp_payload;
     let Some(rec) = tsig::Record::parse(packet, tsig_at) else {
-        return write_error(
-            out,
-            head,
-            RCODE_FORMERR,
-            Some(q.question),
-            q.edns,
-            config.max_udp_payload,
-        );
+        write_error(out, head, RCODE_FORMERR, Some(q.question), q.edns, payload);
+        return None;
     };
     let now = tsig::unix_now();
     match tsig::verify_request(packet, &rec, keys, now) {
-        Ok(mut signer) => {
-            answer_query(zones, config, q, transport, signer.record_len(), out);
-            signer.sign(out);
-        }
+        Ok(signer) => Some(signer),
         Err(refusal) => {
-            write_error(
-                out,
-                head,
-                RCODE_NOTAUTH,
-                Some(q.question),
-                q.edns,
-                config.max_udp_payload,
-            );
+            write_error(out, head, RCODE_NOTAUTH, Some(q.question), q.edns, payload);
             refusal.finish(out, now);
+            None
         }
     }
 }
