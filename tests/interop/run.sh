@@ -16,10 +16,11 @@
 #      zone).
 #   e. TSIG: a zonectl whose transfers need a key made by `zonectl tsig generate`; dig, kdig and
 #      dnspython verify its signed answers (dnspython every message of a long transfer), and a
-#      knotd with the same key transfers, is notified (a signed NOTIFY) and serves an edit.
+#      knotd and an nsd with the same key transfer, are notified (a signed NOTIFY) and serve an
+#      edit.
 #
 # Prints `ok - ...` / `not ok - ...` per check and `N passed, M failed` at the end; exits 1 if
-# anything failed. Needs: cargo, kzonecheck, named-checkzone, dig, kdig, knotd, knotc, openssl, base64,
+# anything failed. Needs: cargo, kzonecheck, named-checkzone, dig, kdig, knotd, knotc, nsd, openssl, base64,
 # timeout.
 # Usage: tests/interop/run.sh   (from anywhere; CARGO_TARGET_DIR is honoured like cargo does)
 # Helpers shared with the other shell tests are in tests/lib.sh.
@@ -796,7 +797,7 @@ stop_xfr_servers
 # ---------------------------------------------------------------------------------------------
 # e. TSIG: transfers and NOTIFY signed with a shared key
 # ---------------------------------------------------------------------------------------------
-section "TSIG: signed transfers, judged by dig, kdig, dnspython and knotd"
+section "TSIG: signed transfers, judged by dig, kdig, dnspython, knotd and nsd"
 
 TDIR=$TMP/signed
 mkdir -p "$TDIR/zones" "$TDIR/knot"
@@ -810,8 +811,9 @@ cp "$XDIR"/zones/*.zone "$TDIR/zones/"
 } >"$TDIR/zones/big.example.zone"
 TPORT=$(free_port)
 KTPORT=$(free_port)
-printf 'zones_dir = "%s"\nkeys_dir = "%s"\ncontrol = "%s"\nlisten = ["127.0.0.1:%s"]\ntransfer_allow = ["127.0.0.1 key xfr.example"]\nnotify = ["127.0.0.1:%s key xfr.example"]\n' \
-    "$TDIR/zones" "$TDIR/keys" "$TDIR/zonectl.sock" "$TPORT" "$KTPORT" >"$TDIR/zonectl.toml"
+NTPORT=$(free_port)
+printf 'zones_dir = "%s"\nkeys_dir = "%s"\ncontrol = "%s"\nlisten = ["127.0.0.1:%s"]\ntransfer_allow = ["127.0.0.1 key xfr.example"]\nnotify = ["127.0.0.1:%s key xfr.example", "127.0.0.1:%s key xfr.example"]\n' \
+    "$TDIR/zones" "$TDIR/keys" "$TDIR/zonectl.sock" "$TPORT" "$KTPORT" "$NTPORT" >"$TDIR/zonectl.toml"
 GEN=$("$ZONECTL" --config "$TDIR/zonectl.toml" tsig generate xfr.example 2>"$TDIR/generate.err") || true
 KEYFILE=$TDIR/keys/tsig/xfr.example.key
 check "zonectl tsig generate writes the key readable by its owner only" \
@@ -819,8 +821,10 @@ check "zonectl tsig generate writes the key readable by its owner only" \
 SECRET=$(sed -n 's/.*secret "\(.*\)";/\1/p' "$KEYFILE")
 check "the secret is 32 random bytes, printed for the secondaries" \
     '[[ $(base64 -d <<<"$SECRET" | wc -c) == 32 && $GEN == *"secret: $SECRET"* ]]'
-# Knot's configuration, as `tsig generate` printed it.
-KNOT_KEY=$(awk '/^# Knot/ {on = 1; next} /^#/ {on = 0} on' <<<"$GEN")
+# Knot's and NSD's configuration, as `tsig generate` printed it.
+printed_for() { awk -v want="# $1" 'index($0, want) == 1 {on = 1; next} /^#/ {on = 0} on' <<<"$GEN"; }
+KNOT_KEY=$(printed_for Knot)
+NSD_KEY=$(printed_for NSD)
 NO_COLOR=1 "$ZONECTL" --config "$TDIR/zonectl.toml" serve </dev/null 2>"$TDIR/serve.log" &
 XFR_PIDS+=($!)
 if wait_served_serial "$TPORT" big.example 1; then
@@ -844,41 +848,63 @@ check "[kdig] a signed SOA query over UDP gets a signed answer" \
 check "[dnspython] every message of a long signed transfer verifies, and the zone is whole" \
     'OUT=$(/usr/bin/python3 "$REPO/tests/interop/tsig_xfr.py" "$TPORT" big.example. "$SECRET" 2>&1) && read -r n records <<<"$OUT" && [[ $n -gt 5 && $records == 6003 ]]'
 
-# knotd, configured with the key zonectl printed, as a secondary that signs its requests and
-# accepts only signed NOTIFYs.
+# knotd and nsd, configured with the key zonectl printed, as secondaries that sign their
+# requests and accept only signed NOTIFYs.
+mkdir -p "$TDIR/nsd"
 {
     knot_base "$KTPORT" "$TDIR/knot" info "[transfer, notify]" "$KNOT_KEY"
     printf 'remote:\n  - id: zonectl\n    address: 127.0.0.1@%s\n    key: xfr.example\n' "$TPORT"
     printf 'template:\n  - id: default\n    storage: %s\n    master: zonectl\n    acl: loopback\n' "$TDIR/knot"
     printf '    zonefile-sync: -1\n    zonefile-load: none\n    journal-content: none\n'
     printf 'zone:\n  - domain: %s\n  - domain: big.example\n' "$ORIGIN"
-} >"$TDIR/knot.conf"
-knotd -c "$TDIR/knot.conf" </dev/null 2>"$TDIR/knotd.log" &
+} >"$TDIR/knotd.conf"
+{
+    printf 'server:\n  ip-address: 127.0.0.1@%s\n  port: %s\n  username: ""\n  chroot: ""\n' "$NTPORT" "$NTPORT"
+    printf '  zonesdir: "%s"\n  database: ""\n  verbosity: 2\n' "$TDIR/nsd"
+    for f in zonelistfile:zone.list pidfile:nsd.pid xfrdfile:xfrd.state; do
+        printf '  %s: "%s/%s"\n' "${f%%:*}" "$TDIR/nsd" "${f#*:}"
+    done
+    printf '  xfrdir: "%s"\n%s\nremote-control:\n  control-enable: no\n' "$TDIR/nsd" "$NSD_KEY"
+    for z in "$ORIGIN" big.example; do
+        printf 'zone:\n  name: %s\n  zonefile: "%s.zone"\n' "$z" "$z"
+        printf '  request-xfr: 127.0.0.1@%s xfr.example\n  allow-notify: 127.0.0.1 xfr.example\n' "$TPORT"
+    done
+} >"$TDIR/nsd.conf"
+knotd -c "$TDIR/knotd.conf" </dev/null 2>"$TDIR/knotd.log" &
 XFR_PIDS+=($!)
-for z in "$ORIGIN" big.example; do
-    want=$(served_serial "$TPORT" "$z")
-    if [[ -n $want ]] && wait_served_serial "$KTPORT" "$z" "$want"; then
-        ok "knotd transferred $z with TSIG (serial $want)"
-    else
-        not_ok "knotd transferred $z with TSIG (serial ${want:-?})" "$(grep -iF "$z" "$TDIR/knotd.log" | tail -8)"
-    fi
+nsd -d -c "$TDIR/nsd.conf" </dev/null >"$TDIR/nsd.log" 2>&1 &
+XFR_PIDS+=($!)
+SECONDARIES=("knotd:$KTPORT" "nsd:$NTPORT")
+for sec in "${SECONDARIES[@]}"; do
+    for z in "$ORIGIN" big.example; do
+        want=$(served_serial "$TPORT" "$z")
+        if [[ -n $want ]] && wait_served_serial "${sec#*:}" "$z" "$want"; then
+            ok "${sec%%:*} transferred $z with TSIG (serial $want)"
+        else
+            not_ok "${sec%%:*} transferred $z with TSIG (serial ${want:-?})" "$(grep -iF "$z" "$TDIR/${sec%%:*}.log" | tail -8)"
+        fi
+    done
 done
 # knotd's own ACL wants the key for transfers from it too.
 check "knotd's copy of big.example, transferred from it signed, is whole (6003 records)" \
     '[[ $(kdig @127.0.0.1 -p "$KTPORT" -y "$Y" +tcp +noall +answer AXFR big.example | awk '"'"'NF && $1 !~ /^;/ {$1 = $1; print}'"'"' | sort -u | wc -l) == 6003 ]]'
+check "nsd logged both transfers as TSIG verified with key xfr.example" \
+    '[[ $(grep -c "committed.*TSIG verified with key xfr.example" "$TDIR/nsd.log") -ge 2 ]]'
 tserial=$(served_serial "$TPORT" "$ORIGIN")
 "$ZONECTL" --config "$TDIR/zonectl.toml" --server "127.0.0.1:$TPORT" \
     record set "$ORIGIN" tsig-edit TXT "signed all the way" >/dev/null 2>&1 || true
 new=$(served_serial "$TPORT" "$ORIGIN")
-if [[ -n $new && $new != "$tserial" ]] && wait_served_serial "$KTPORT" "$ORIGIN" "$new" &&
-    [[ $(dig @127.0.0.1 -p "$KTPORT" +short TXT "tsig-edit.$ORIGIN") == '"signed all the way"' ]]; then
-    ok "knotd serves the edit (serial $new)"
-else
-    not_ok "knotd serves the edit" \
-        "$(grep -iF "$ORIGIN" "$TDIR/knotd.log" | tail -8; grep -i notify "$TDIR/serve.log" | tail -4)"
-fi
-check "knotd took the NOTIFY of serial $new, signed with the key its ACL wants" \
-    'grep -qi "notify, incoming.*serial $new" "$TDIR/knotd.log" && grep -q "NOTIFY acknowledged" "$TDIR/serve.log"'
+for sec in "${SECONDARIES[@]}"; do
+    if [[ -n $new && $new != "$tserial" ]] && wait_served_serial "${sec#*:}" "$ORIGIN" "$new" &&
+        [[ $(dig @127.0.0.1 -p "${sec#*:}" +short TXT "tsig-edit.$ORIGIN") == '"signed all the way"' ]]; then
+        ok "${sec%%:*} serves the edit (serial $new)"
+    else
+        not_ok "${sec%%:*} serves the edit" \
+            "$(grep -iF "$ORIGIN" "$TDIR/${sec%%:*}.log" | tail -8; grep -i notify "$TDIR/serve.log" | tail -4)"
+    fi
+done
+check "knotd and nsd took the NOTIFY of serial $new, signed with the key their ACLs want" \
+    'grep -qi "notify, incoming.*serial $new" "$TDIR/knotd.log" && grep -q "notify for $ORIGIN. from 127.0.0.1 serial $new" "$TDIR/nsd.log" && [[ $(grep -c "NOTIFY acknowledged.*serial=$new" "$TDIR/serve.log") == 2 ]]'
 check "knotd logged no TSIG or ACL error" \
     'CMD="grep knotd.log"; OUT=$(grep -iE "tsig|denied|bad ?sig|bad ?key|bad ?time" "$TDIR/knotd.log"); [[ -z $OUT ]]'
 stop_xfr_servers
