@@ -312,8 +312,9 @@ pub fn parse_key_file(text: &str, path: &Path) -> Result<Vec<Key>, KeyError> {
                         err(
                             l,
                             format!(
-                                "unknown algorithm {a:?}: use hmac-sha256 (or hmac-sha1, \
-                                 hmac-sha384, hmac-sha512)"
+                                "unknown algorithm {}: use hmac-sha256 (or hmac-sha1, \
+                                 hmac-sha384, hmac-sha512)",
+                                shown(&a)
                             ),
                         )
                     })?);
@@ -331,7 +332,10 @@ pub fn parse_key_file(text: &str, path: &Path) -> Result<Vec<Key>, KeyError> {
                 other => {
                     return Err(err(
                         line,
-                        format!("unknown field {other:?} in key {name_text}: {example}"),
+                        format!(
+                            "unknown field {} in key {name_text}: {example}",
+                            shown(other)
+                        ),
                     ))
                 }
             }
@@ -347,6 +351,19 @@ pub fn parse_key_file(text: &str, path: &Path) -> Result<Vec<Key>, KeyError> {
         keys.push(Key::new(&name, algorithm, &secret));
     }
     Ok(keys)
+}
+
+/// `token` quoted for an error message, unless it could be a secret (a file with its fields
+/// mixed up): errors end up in logs.
+fn shown(token: &str) -> String {
+    // Names are short words with dashes (hmac-sha256, algorithm); base64 has none.
+    let word = token.chars().all(|c| c.is_ascii_alphanumeric() || c == '-');
+    let plain = word && token.len() <= 20 && (token.contains('-') || token.len() <= 9);
+    if plain {
+        format!("{token:?}")
+    } else {
+        "(not shown: it may be the secret)".into()
+    }
 }
 
 /// Words, quoted strings (without their quotes) and the punctuation `{ } ;`, each with its line.
@@ -491,7 +508,7 @@ impl Refusal {
     /// Why, in a few words, for logs.
     pub fn reason(&self) -> &'static str {
         match self.error {
-            BADKEY => "signed with a key not in keys/tsig",
+            BADKEY => "signed with a key whose name and algorithm are not in keys/tsig",
             BADTIME => "signed at a time too far from this server's clock",
             _ => "its signature does not verify with the key it names",
         }

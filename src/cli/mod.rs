@@ -30,7 +30,7 @@ pub struct Cli {
     /// Directory of zone files [default: ./zones].
     #[arg(long, global = true, value_name = "DIR")]
     pub zones_dir: Option<PathBuf>,
-    /// Directory of DKIM private keys [default: ./keys].
+    /// Directory of private keys: DKIM keys per zone, TSIG keys in tsig/ [default: ./keys].
     #[arg(long, global = true, value_name = "DIR")]
     pub keys_dir: Option<PathBuf>,
     /// Control socket of the running server [default: ./zonectl.sock].

@@ -985,6 +985,7 @@ impl Manager {
             Some(path) => Config::load(path).map_err(|e| e.to_string()),
             None => Ok(self.config.clone()),
         };
+        let mut outcomes = Vec::new();
         match read.and_then(|c| {
             let access = c.access(&self.keys_dir)?;
             Ok((c, access))
@@ -993,10 +994,19 @@ impl Manager {
                 self.config = c;
                 self.access.store(Arc::new(access));
             }
-            Err(e) => tracing::error!("{e}; keeping the configuration and keys read before"),
+            Err(e) => {
+                // Told to the caller too, not only logged: `reload` then exits non-zero.
+                let message = format!("{e}; keeping the configuration and keys read before");
+                tracing::error!("{message}");
+                outcomes.push(ZoneOutcome {
+                    zone: "(configuration)".into(),
+                    ok: false,
+                    message,
+                    warnings: Vec::new(),
+                });
+            }
         }
         let found = self.discover();
-        let mut outcomes = Vec::new();
         let gone: Vec<String> = self
             .states
             .keys()

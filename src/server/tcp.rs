@@ -173,9 +173,9 @@ async fn send_message(stream: &mut TcpStream, msg: &[u8]) -> bool {
 }
 
 /// Answers `query` (a [`transfer_request`]) from `zone`: the zone it asks for as served when it
-/// came (or nothing), whatever reloads happen meanwhile, signed by `signer` if it was signed. The messages are encoded on a blocking
-/// thread, a few ahead of the writes, so a large zone is never copied whole. False if the
-/// connection failed.
+/// came (or nothing), whatever reloads happen meanwhile, signed by `signer` if it was signed.
+/// The messages are encoded on a blocking thread, a few ahead of the writes, so a large zone is
+/// never copied whole. False if the connection failed.
 async fn transfer(
     stream: &mut TcpStream,
     zone: Option<Arc<Zone>>,

@@ -329,7 +329,15 @@ fn taking_a_client_out_of_transfer_allow_applies_at_reload() {
     assert_eq!(msgs[0].metadata.response_code, ResponseCode::Refused);
     // A config whose ACL cannot be read is not taken: the one before stays.
     std::fs::write(s.config_path(), "transfer_allow = [\"127.0.0.1/8\"]\n").expect("config");
-    s.ctl(&["reload"]);
+    let out = s.ctl(&["reload"]);
+    assert_ne!(out.code, 0, "a config not taken is an error: {out}");
+    assert!(
+        out.stderr.contains("bits set past its prefix length")
+            && out
+                .stderr
+                .contains("keeping the configuration and keys read before"),
+        "{out}"
+    );
     let msgs = transfer_on(&mut connect(&s), &request("xfr.example.", RecordType::AXFR));
     assert_eq!(msgs[0].metadata.response_code, ResponseCode::Refused);
 }
@@ -433,6 +441,7 @@ fn an_entry_with_a_key_admits_only_requests_signed_with_it_and_signs_the_transfe
 
 #[test]
 fn signed_queries_get_signed_answers_and_keys_are_read_again_at_reload() {
+    use std::os::unix::fs::PermissionsExt;
     let s = TestServer::start_with_config_file(
         "",
         &[(ZONE, &zone_text(1, "")), ("keys/tsig/xfr.key", KEY_FILE)],
@@ -454,8 +463,26 @@ fn signed_queries_get_signed_answers_and_keys_are_read_again_at_reload() {
         assert_eq!(decode(&raw).answers.len(), 1);
         assert_eq!(tsig_of(&raw), Some((0, 32)), "{t:?}");
     }
+    // A key file others can read is refused at reload, and the keys read before stay.
+    let file = s.dir().join("keys/tsig/xfr.key");
+    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o644)).expect("mode");
+    let out = s.ctl(&["reload"]);
+    assert_ne!(out.code, 0, "{out}");
+    assert!(out.stderr.contains("can be read by others"), "{out}");
+    let raw = s
+        .exchange(
+            Transport::Udp,
+            &signed(soa(), SECRET),
+            Duration::from_secs(5),
+        )
+        .expect("an answer");
+    assert_eq!(
+        tsig_of(&raw),
+        Some((0, 32)),
+        "the key read before still signs"
+    );
     // The key's file removed and the server reloaded: the key is unknown (BADKEY).
-    std::fs::remove_file(s.dir().join("keys/tsig/xfr.key")).expect("removing the key");
+    std::fs::remove_file(&file).expect("removing the key");
     let out = s.ctl(&["reload"]);
     assert_eq!(out.code, 0, "{out}");
     let raw = s
