@@ -29,6 +29,8 @@ pub const BADSIG: u16 = 16;
 pub const BADKEY: u16 = 17;
 /// The request was signed too far from our clock.
 pub const BADTIME: u16 = 18;
+/// The request's MAC verified, but is truncated; zonectl wants whole MACs.
+pub const BADTRUNC: u16 = 22;
 
 /// The HMAC algorithms offered (RFC 8945 §6). HMAC-SHA256 is the one to use; SHA-1 is kept for
 /// old secondaries.
@@ -489,10 +491,11 @@ impl<'a> Record<'a> {
 }
 
 /// A signed request that failed verification, and how to answer it (RFC 8945 §5.2): NOTAUTH
-/// with this TSIG error.
+/// with this TSIG error, or FORMERR for a MAC of a length no HMAC has.
 pub struct Refusal {
+    /// The TSIG error; 0 for FORMERR.
     pub error: u16,
-    /// For BADTIME, the key that verified the MAC: that answer is signed.
+    /// For BADTIME and BADTRUNC, the key that verified the MAC: that answer is signed.
     signer: Option<Signer>,
     key_name: Vec<u8>,
     algorithm: Vec<u8>,
@@ -510,18 +513,34 @@ impl Refusal {
         match self.error {
             BADKEY => "signed with a key whose name and algorithm are not in keys/tsig",
             BADTIME => "signed at a time too far from this server's clock",
+            BADTRUNC => "its MAC is truncated; zonectl accepts whole MACs only",
+            0 => "its MAC has a length no HMAC of its algorithm has (FORMERR)",
             _ => "its signature does not verify with the key it names",
         }
     }
 
-    /// Completes `msg` (a NOTAUTH response to the request, without TSIG) with the TSIG record
-    /// this error calls for: signed with the server's time for BADTIME, unsigned otherwise.
+    /// The RCODE of the answer: NOTAUTH, or FORMERR for a MAC of an impossible length.
+    pub fn rcode(&self) -> u16 {
+        if self.error == 0 {
+            1
+        } else {
+            9
+        }
+    }
+
+    /// Completes `msg` (the error response to the request, without TSIG) with the TSIG record
+    /// this error calls for: signed for BADTIME (the request's time, ours in other data) and
+    /// BADTRUNC, unsigned for BADKEY and BADSIG, none for FORMERR (§5.2).
     pub fn finish(self, msg: &mut Vec<u8>, now: u64) {
+        if self.error == 0 {
+            return;
+        }
         match self.signer {
-            Some(mut signer) => {
+            Some(mut signer) if self.error == BADTIME => {
                 signer.time = self.time_signed;
                 signer.sign_with(msg, BADTIME, &now.to_be_bytes()[2..]);
             }
+            Some(mut signer) => signer.sign_with(msg, self.error, &[]),
             None => {
                 let id = u16::from_be_bytes([msg[0], msg[1]]);
                 let fields = Fields {
@@ -557,10 +576,11 @@ pub fn verify_request(
         Some(k) if Algorithm::from_wire(rec.algorithm) == Some(k.algorithm) => k,
         _ => return Err(refuse(BADKEY, None)),
     };
-    // Truncated MACs (RFC 8945 §5.2.2.1) are not accepted: they are a weaker signature, and no
-    // current secondary sends them.
-    if rec.mac.len() != key.algorithm.mac_len() {
-        return Err(refuse(BADSIG, None));
+    // RFC 8945 §5.2.2.1: longer than the hash, or shorter than half of it or 10 bytes, is
+    // FORMERR. A truncated MAC that verifies gets BADTRUNC below: whole MACs only here.
+    let (full, size) = (key.algorithm.mac_len(), rec.mac.len());
+    if size > full || size < (full / 2).max(10) {
+        return Err(refuse(0, None));
     }
     let mut data = Vec::with_capacity(rec.start + 300);
     data.extend_from_slice(&rec.original_id.to_be_bytes());
@@ -579,7 +599,8 @@ pub fn verify_request(
         },
         rec.fudge,
     );
-    if hmac::verify(&key.secret, &data, rec.mac).is_err() {
+    let mac = hmac::sign(&key.secret, &data);
+    if !same_bytes(&mac.as_ref()[..size], rec.mac) {
         return Err(refuse(BADSIG, None));
     }
     let signer = Signer {
@@ -588,10 +609,19 @@ pub fn verify_request(
         first: true,
         time: now,
     };
+    if size < full {
+        return Err(refuse(BADTRUNC, Some(signer)));
+    }
     if now.abs_diff(rec.time_signed) > rec.fudge as u64 {
         return Err(refuse(BADTIME, Some(signer)));
     }
     Ok(signer)
+}
+
+/// Whether `a` and `b` are equal, in a time that does not depend on where they differ.
+fn same_bytes(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len()
+        && std::hint::black_box(a.iter().zip(b).fold(0u8, |d, (x, y)| d | (x ^ y))) == 0
 }
 
 /// Signs the messages of a response: the first with the request's MAC, each next one with the

@@ -287,10 +287,10 @@ impl TransferRequest<'_> {
         self.error(out, RCODE_FORMERR);
     }
 
-    /// The answer to a request whose signature did not verify: NOTAUTH with the TSIG error
-    /// (RFC 8945 §5.2).
+    /// The answer to a request whose signature did not verify: NOTAUTH with the TSIG error, or
+    /// FORMERR for a MAC of an impossible length (RFC 8945 §5.2).
     pub fn refuse_signature(&self, refusal: Refusal, out: &mut Vec<u8>, now: u64) {
-        self.error(out, RCODE_NOTAUTH);
+        self.error(out, refusal.rcode());
         refusal.finish(out, now);
     }
 
@@ -772,7 +772,14 @@ fn check_signature(
     match tsig::verify_request(packet, &rec, keys, now) {
         Ok(signer) => Some(signer),
         Err(refusal) => {
-            write_error(out, head, RCODE_NOTAUTH, Some(q.question), q.edns, payload);
+            write_error(
+                out,
+                head,
+                refusal.rcode(),
+                Some(q.question),
+                q.edns,
+                payload,
+            );
             refusal.finish(out, now);
             None
         }

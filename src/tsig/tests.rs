@@ -109,7 +109,7 @@ fn hex_of(b: &[u8]) -> String {
 }
 
 #[test]
-fn a_wrong_secret_a_changed_byte_or_a_truncated_mac_is_badsig() {
+fn a_wrong_secret_a_changed_byte_or_a_wrong_truncated_mac_is_badsig() {
     let query = hex(QUERY);
     let wrong = ring_with(b"another secret");
     let refusal =
@@ -128,19 +128,71 @@ fn a_wrong_secret_a_changed_byte_or_a_truncated_mac_is_badsig() {
     let mut changed_id = query.clone();
     changed_id[1] ^= 1;
     assert!(verify_request(&changed_id, &last_record(&changed_id), &ring, T).is_ok());
-    // MAC size 31: a truncated MAC, not accepted.
-    let rr = read_compressed(&query, last_record(&query).start)
-        .unwrap()
-        .1;
+    // A wrong MAC shortened to a length truncation allows: still BADSIG.
+    let mut wrong = query.clone();
+    let mac_end = last_record(&query).start + 6 + 10 + 13 + 10 + 32;
+    wrong[mac_end - 32] ^= 1; // the first byte of the MAC
+    assert_eq!(refusal(&with_mac_len(&wrong, 31), &ring), BADSIG);
+}
+
+/// `query` (the dnspython vector, MAC size 32) with its MAC cut or padded to `len` bytes.
+fn with_mac_len(query: &[u8], len: usize) -> Vec<u8> {
+    let rr = read_compressed(query, last_record(query).start).unwrap().1;
     // After type, class, TTL and RDLENGTH: the algorithm (13 bytes), time (6) and fudge (2).
     let size_at = rr + 10 + 13 + 8;
-    let mut truncated = query.clone();
-    assert_eq!(&truncated[size_at..size_at + 2], &[0, 32]);
-    truncated[size_at + 1] = 31;
-    // Keep the record's shape: drop one MAC byte, shorten RDLENGTH.
-    truncated.remove(size_at + 2);
-    truncated[rr + 9] -= 1;
-    assert_eq!(refusal(&truncated, &ring), BADSIG);
+    assert_eq!(&query[size_at..size_at + 2], &[0, 32]);
+    let mut out = query[..size_at].to_vec();
+    out.extend_from_slice(&(len as u16).to_be_bytes());
+    let mac = &query[size_at + 2..size_at + 2 + 32];
+    out.extend((0..len).map(|i| mac.get(i).copied().unwrap_or(0)));
+    out.extend_from_slice(&query[size_at + 2 + 32..]);
+    let rdlen = u16::from_be_bytes([out[rr + 8], out[rr + 9]]) as usize + len - 32;
+    out[rr + 8..rr + 10].copy_from_slice(&(rdlen as u16).to_be_bytes());
+    out
+}
+
+#[test]
+fn mac_lengths_follow_rfc_8945_truncation_rules() {
+    let query = hex(QUERY);
+    let ring = ring_with(&secret());
+    let verdict = |packet: &[u8]| match verify_request(packet, &last_record(packet), &ring, T) {
+        Ok(_) => (0, 0),
+        Err(r) => (r.rcode(), r.error),
+    };
+    assert_eq!(
+        verdict(&with_mac_len(&query, 32)),
+        (0, 0),
+        "whole: verified"
+    );
+    // A true MAC cut to 16..=31 bytes verifies, and is refused as truncated: NOTAUTH, BADTRUNC.
+    for len in [16, 31] {
+        assert_eq!(
+            verdict(&with_mac_len(&query, len)),
+            (9, BADTRUNC),
+            "{len} bytes"
+        );
+    }
+    // Shorter than half the hash, or longer than it: FORMERR (§5.2.2.1).
+    for len in [0, 10, 15, 33, 64] {
+        assert_eq!(verdict(&with_mac_len(&query, len)), (1, 0), "{len} bytes");
+    }
+    // BADTRUNC is answered signed; FORMERR carries no TSIG record.
+    let cut = with_mac_len(&query, 20);
+    let Err(refusal) = verify_request(&cut, &last_record(&cut), &ring, T) else {
+        panic!("verified");
+    };
+    let mut msg = unsigned(&hex(FIRST));
+    refusal.finish(&mut msg, T);
+    let back = last_record(&msg);
+    assert_eq!((back.error, back.mac.len()), (BADTRUNC, 32));
+    let long = with_mac_len(&query, 33);
+    let Err(refusal) = verify_request(&long, &last_record(&long), &ring, T) else {
+        panic!("verified");
+    };
+    let mut msg = unsigned(&hex(FIRST));
+    let before = msg.clone();
+    refusal.finish(&mut msg, T);
+    assert_eq!(msg, before, "no TSIG record with FORMERR");
 }
 
 #[test]

@@ -837,7 +837,8 @@ check "[dig] an unsigned AXFR is refused" \
     'OUT=$(dig @127.0.0.1 -p "$TPORT" +time=5 +tries=1 AXFR "$ORIGIN" 2>&1); [[ $OUT == *"Transfer failed"* ]]'
 check "[dig] an AXFR signed with the key is answered, and dig verifies every message" \
     'OUT=$(dig @127.0.0.1 -p "$TPORT" -y "$Y" AXFR big.example 2>&1); [[ $OUT == *"XFR size: 6004 records"* && $OUT != *"failure"* && $OUT != *"Transfer failed"* ]]'
-check "[kdig] a signed AXFR, verified by Knot's library" \
+# interop.test fits in one message: kdig 3.2 verifies the first message of a transfer only.
+check "[kdig] a signed one-message AXFR, verified by Knot's library" \
     'OUT=$(kdig @127.0.0.1 -p "$TPORT" -y "$Y" AXFR "$ORIGIN" 2>&1); [[ $OUT == *"TSIG"* && $OUT != *"failed"* && $OUT != *"rror"* ]] && grep -q "IN[[:space:]]*SOA" <<<"$OUT"'
 check "[dig] a query signed with a wrong secret gets NOTAUTH, BADSIG" \
     'OUT=$(dig @127.0.0.1 -p "$TPORT" -y "hmac-sha256:xfr.example:c2VjcmV0" SOA "$ORIGIN" 2>&1); [[ $OUT == *"status: NOTAUTH"* && $OUT == *"BADSIG"* ]]'
