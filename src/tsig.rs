@@ -582,24 +582,7 @@ pub fn verify_request(
     if size > full || size < (full / 2).max(10) {
         return Err(refuse(0, None));
     }
-    let mut data = Vec::with_capacity(rec.start + 300);
-    data.extend_from_slice(&rec.original_id.to_be_bytes());
-    data.extend_from_slice(&packet[2..10]);
-    let ar = u16::from_be_bytes([packet[10], packet[11]]).saturating_sub(1);
-    data.extend_from_slice(&ar.to_be_bytes());
-    data.extend_from_slice(&packet[12..rec.start]);
-    write_variables(
-        &mut data,
-        &Fields {
-            key_name: rec.key_name.as_wire(),
-            algorithm: rec.algorithm,
-            time: rec.time_signed,
-            error: rec.error,
-            other: rec.other,
-        },
-        rec.fudge,
-    );
-    let mac = hmac::sign(&key.secret, &data);
+    let mac = signed_digest(&key.secret, &[], packet, rec);
     if !same_bytes(&mac.as_ref()[..size], rec.mac) {
         return Err(refuse(BADSIG, None));
     }
@@ -616,6 +599,54 @@ pub fn verify_request(
         return Err(refuse(BADTIME, Some(signer)));
     }
     Ok(signer)
+}
+
+/// The MAC of `packet` as its signer computed it (RFC 8945 §4.3): `prior_mac` (the request's
+/// MAC, for a response; with its length), the message as it was before its TSIG record `rec`
+/// was added (the original ID, ARCOUNT one less), and the TSIG variables.
+fn signed_digest(
+    secret: &hmac::Key,
+    prior_mac: &[u8],
+    packet: &[u8],
+    rec: &Record<'_>,
+) -> hmac::Tag {
+    let mut data = Vec::with_capacity(prior_mac.len() + rec.start + 300);
+    if !prior_mac.is_empty() {
+        data.extend_from_slice(&(prior_mac.len() as u16).to_be_bytes());
+        data.extend_from_slice(prior_mac);
+    }
+    data.extend_from_slice(&rec.original_id.to_be_bytes());
+    data.extend_from_slice(&packet[2..10]);
+    let ar = u16::from_be_bytes([packet[10], packet[11]]).saturating_sub(1);
+    data.extend_from_slice(&ar.to_be_bytes());
+    data.extend_from_slice(&packet[12..rec.start]);
+    write_variables(
+        &mut data,
+        &Fields {
+            key_name: rec.key_name.as_wire(),
+            algorithm: rec.algorithm,
+            time: rec.time_signed,
+            error: rec.error,
+            other: rec.other,
+        },
+        rec.fudge,
+    );
+    hmac::sign(secret, &data)
+}
+
+/// Where the last record of `msg` starts (a TSIG record must be last), if it has one.
+pub fn last_record_start(msg: &[u8]) -> Option<usize> {
+    let count = |i: usize| Some(u16::from_be_bytes([*msg.get(i)?, *msg.get(i + 1)?]) as usize);
+    let records = count(6)? + count(8)? + count(10)?;
+    let mut pos = 12;
+    for _ in 0..count(4)? {
+        pos = read_compressed(msg, pos).ok()?.1 + 4;
+    }
+    for _ in 1..records {
+        let rr = read_compressed(msg, pos).ok()?.1;
+        pos = rr + 10 + count(rr + 8)?;
+    }
+    (records > 0 && pos < msg.len()).then_some(pos)
 }
 
 /// Whether `a` and `b` are equal, in a time that does not depend on where they differ.
@@ -648,6 +679,24 @@ impl Signer {
     /// The key signing.
     pub fn key(&self) -> &Key {
         &self.key
+    }
+
+    /// Whether `reply` answers the request this signer signed last with a valid signature of
+    /// the same key, made within the fudge of `now` (RFC 8945 §5.3: an unsigned or badly signed
+    /// reply to a signed request is to be discarded).
+    pub fn verifies_reply(&self, reply: &[u8], now: u64) -> bool {
+        let Some(rec) = last_record_start(reply).and_then(|at| Record::parse(reply, at)) else {
+            return false;
+        };
+        rec.key_name.eq_ignore_case(&self.key.name)
+            && Algorithm::from_wire(rec.algorithm) == Some(self.key.algorithm)
+            && rec.error == 0
+            && rec.mac.len() == self.key.algorithm.mac_len()
+            && now.abs_diff(rec.time_signed) <= rec.fudge as u64
+            && same_bytes(
+                signed_digest(&self.key.secret, &self.prior_mac, reply, &rec).as_ref(),
+                rec.mac,
+            )
     }
 
     /// Bytes the TSIG record adds to a message: room to keep free when filling one.

@@ -41,10 +41,12 @@ pub fn spawn(
     }
     let id = u16::from_be_bytes(id);
     let mut msg = notify_message(id, zone)?;
-    if let Some(key) = key {
-        // Retransmissions resend this message: its time stays within the fudge.
-        Signer::request(key, tsig::unix_now()).sign(&mut msg);
-    }
+    // Retransmissions resend this message: its time stays within the fudge.
+    let signer = key.map(|key| {
+        let mut signer = Signer::request(key, tsig::unix_now());
+        signer.sign(&mut msg);
+        signer
+    });
     let source = sources
         .iter()
         .copied()
@@ -55,7 +57,7 @@ pub fn spawn(
             IpAddr::from([0u16; 8])
         });
     let local = SocketAddr::new(source, 0);
-    let task = send(local, target, msg, id, name, serial);
+    let task = send(local, target, msg, signer, id, name, serial);
     Some(runtime.spawn(task).abort_handle())
 }
 
@@ -63,6 +65,7 @@ async fn send(
     local: SocketAddr,
     target: SocketAddr,
     msg: Vec<u8>,
+    signer: Option<Signer>,
     id: u16,
     zone: String,
     serial: u32,
@@ -92,6 +95,16 @@ async fn send(
                 Ok(Err(_)) => {
                     tokio::time::sleep_until(deadline).await;
                     break;
+                }
+                // A signed NOTIFY wants a reply signed with the same key (RFC 8945 §5.3);
+                // another one, maybe forged, does not stop the retransmissions.
+                Ok(Ok(n))
+                    if notify_reply(&buf[..n], id).is_some()
+                        && signer
+                            .as_ref()
+                            .is_some_and(|s| !s.verifies_reply(&buf[..n], tsig::unix_now())) =>
+                {
+                    tracing::warn!(%target, %zone, serial, "NOTIFY answer ignored: not signed with the key, or its signature does not verify");
                 }
                 Ok(Ok(n)) => match notify_reply(&buf[..n], id) {
                     Some(0) => {

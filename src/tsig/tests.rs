@@ -43,22 +43,10 @@ fn secret() -> Vec<u8> {
     (0u8..32).collect()
 }
 
-/// The TSIG record at the end of `msg`: the last record, found by walking the message.
+/// The TSIG record at the end of `msg`.
 fn last_record(msg: &[u8]) -> Record<'_> {
-    let count = |i: usize| u16::from_be_bytes([msg[i], msg[i + 1]]) as usize;
-    let mut pos = 12;
-    for _ in 0..count(4) {
-        pos = read_compressed(msg, pos).unwrap().1 + 4;
-    }
-    let records = count(6) + count(8) + count(10);
-    for i in 0..records {
-        if i == records - 1 {
-            return Record::parse(msg, pos).expect("a TSIG record");
-        }
-        let after = read_compressed(msg, pos).unwrap().1;
-        pos = after + 10 + u16::from_be_bytes([msg[after + 8], msg[after + 9]]) as usize;
-    }
-    panic!("no records");
+    let at = last_record_start(msg).expect("a last record");
+    Record::parse(msg, at).expect("a TSIG record")
 }
 
 /// `msg` without its TSIG record, as it was before signing.
@@ -247,6 +235,30 @@ fn a_request_outside_the_fudge_is_badtime_signed_with_our_clock() {
         assert_eq!(back.other, &now.to_be_bytes()[2..], "our time");
         assert_eq!(back.mac.len(), 32, "signed");
     }
+}
+
+#[test]
+fn a_reply_to_our_signed_request_is_checked_against_its_signature() {
+    // The client's side: sign the query as dnspython did, then check dnspython's answer.
+    let ring = ring_with(&secret());
+    let key = ring.get(&name("xfr.example.")).unwrap().clone();
+    let mut request = unsigned(&hex(QUERY));
+    let mut signer = Signer::request(key, T);
+    signer.sign(&mut request);
+    let answer = hex(FIRST);
+    assert!(signer.verifies_reply(&answer, T + 5));
+    let mut changed = answer.clone();
+    changed[20] ^= 1;
+    assert!(!signer.verifies_reply(&changed, T), "a changed byte");
+    assert!(!signer.verifies_reply(&unsigned(&answer), T), "unsigned");
+    assert!(
+        !signer.verifies_reply(&answer, T + 301),
+        "outside the fudge"
+    );
+    let other = ring_with(b"another secret");
+    let mut theirs = Signer::request(other.get(&name("xfr.example.")).unwrap().clone(), T);
+    theirs.sign(&mut unsigned(&hex(QUERY)));
+    assert!(!theirs.verifies_reply(&answer, T), "another secret");
 }
 
 #[test]

@@ -562,16 +562,8 @@ fn signed(mut packet: Vec<u8>, keys: &Keyring) -> Vec<u8> {
 
 /// The TSIG record ending `msg`, which must have one: its last record.
 fn tsig_of(msg: &[u8]) -> tsig::Record<'_> {
-    let count = |i: usize| u16::from_be_bytes([msg[i], msg[i + 1]]) as usize;
-    let mut pos = HEADER_LEN;
-    for _ in 0..count(4) {
-        pos += skip_name(msg, pos).unwrap() + 4;
-    }
-    for _ in 1..count(6) + count(8) + count(10) {
-        pos += skip_name(msg, pos).unwrap();
-        pos += 10 + u16::from_be_bytes([msg[pos + 8], msg[pos + 9]]) as usize;
-    }
-    tsig::Record::parse(msg, pos).expect("a TSIG record last")
+    let at = tsig::last_record_start(msg).expect("a last record");
+    tsig::Record::parse(msg, at).expect("a TSIG record last")
 }
 
 /// The answer over UDP, with the default settings, of a server holding `keys`.

@@ -377,24 +377,8 @@ const SECRET: &[u8] = b"secret shared with the secondary";
 
 /// The TSIG record ending `raw`: (error, MAC length); None if its last record is no TSIG.
 fn tsig_of(raw: &[u8]) -> Option<(u16, usize)> {
-    let count = |i: usize| u16::from_be_bytes([raw[i], raw[i + 1]]) as usize;
-    let mut pos = 12;
-    let skip = |mut pos: usize| loop {
-        match raw[pos] {
-            0 => return pos + 1,
-            l if l >= 0xC0 => return pos + 2,
-            l => pos += 1 + l as usize,
-        }
-    };
-    for _ in 0..count(4) {
-        pos = skip(pos) + 4;
-    }
-    let total = count(6) + count(8) + count(10);
-    for _ in 1..total {
-        pos = skip(pos);
-        pos += 10 + u16::from_be_bytes([raw[pos + 8], raw[pos + 9]]) as usize;
-    }
-    let rec = zonectl::tsig::Record::parse(raw, pos)?;
+    let at = zonectl::tsig::last_record_start(raw)?;
+    let rec = zonectl::tsig::Record::parse(raw, at)?;
     Some((rec.error, rec.mac.len()))
 }
 
@@ -525,4 +509,44 @@ fn a_key_others_can_read_or_a_missing_key_stops_the_server_from_starting() {
         let stderr = serve_fails(dir.path());
         assert!(stderr.contains(want), "{stderr}");
     }
+}
+
+#[test]
+fn a_signed_notify_wants_a_reply_signed_with_the_same_key() {
+    use zonectl::tsig::{unix_now, verify_request, Algorithm, Key, Keyring, Record};
+    let secondary = UdpSocket::bind("127.0.0.1:0").expect("a fake secondary");
+    let _s = TestServer::start_with_config_file(
+        &format!(
+            "notify = [\"{} key xfr.key\"]\n",
+            secondary.local_addr().unwrap()
+        ),
+        &[(ZONE, &zone_text(1, "")), ("keys/tsig/xfr.key", KEY_FILE)],
+    );
+    let (raw, from, _) = next_notify(&secondary, Duration::from_secs(5)).expect("NOTIFY at start");
+    // The secondary's side: it has the key, and the NOTIFY verifies with it.
+    let mut keys = Keyring::default();
+    let name = zonectl::zone::Name::parse("xfr.key.", None).expect("key name");
+    keys.add(
+        Key::new(&name, Algorithm::HmacSha256, SECRET),
+        std::path::Path::new("xfr.key"),
+    )
+    .expect("a key");
+    let at = zonectl::tsig::last_record_start(&raw).expect("records");
+    let rec = Record::parse(&raw, at).expect("a signed NOTIFY");
+    let Ok(mut signer) = verify_request(&raw, &rec, &keys, unix_now()) else {
+        panic!("the NOTIFY does not verify");
+    };
+    // An unsigned answer (the request with QR set) does not count: the NOTIFY comes again.
+    let mut reply = raw[..at].to_vec();
+    reply[11] -= 1; // ARCOUNT without the TSIG record
+    reply[2] |= 0x80;
+    secondary.send_to(&reply, from).expect("answering");
+    let (again, from, _) = next_notify(&secondary, Duration::from_secs(5))
+        .expect("sent again after an unsigned reply");
+    assert_eq!(again, raw, "the same NOTIFY");
+    // Signed with the key, it is taken: no more.
+    signer.sign(&mut reply);
+    secondary.send_to(&reply, from).expect("answering");
+    let late = next_notify(&secondary, Duration::from_millis(2500));
+    assert!(late.is_none(), "NOTIFY after a signed answer");
 }
