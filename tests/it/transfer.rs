@@ -364,12 +364,17 @@ fn notify_goes_out_from_notify_source() {
 /// The TSIG key of the tests below, as its file says.
 const KEY_FILE: &str = "key \"xfr.key\" {\n\talgorithm hmac-sha256;\n\tsecret \"c2VjcmV0IHNoYXJlZCB3aXRoIHRoZSBzZWNvbmRhcnk=\";\n};\n";
 
+/// The key of [`KEY_FILE`] with `secret`.
+fn test_key(secret: &[u8]) -> zonectl::tsig::Key {
+    use zonectl::tsig::{Algorithm, Key};
+    let name = zonectl::zone::Name::parse("xfr.key.", None).expect("key name");
+    Key::new(&name, Algorithm::HmacSha256, secret)
+}
+
 /// `packet` signed now with the key of [`KEY_FILE`], or with `secret` under its name.
 fn signed(mut packet: Vec<u8>, secret: &[u8]) -> Vec<u8> {
-    use zonectl::tsig::{unix_now, Algorithm, Key, Signer};
-    let name = zonectl::zone::Name::parse("xfr.key.", None).expect("key name");
-    let key = std::sync::Arc::new(Key::new(&name, Algorithm::HmacSha256, secret));
-    Signer::request(key, unix_now()).sign(&mut packet);
+    use zonectl::tsig::{unix_now, Signer};
+    Signer::request(std::sync::Arc::new(test_key(secret)), unix_now()).sign(&mut packet);
     packet
 }
 
@@ -513,7 +518,7 @@ fn a_key_others_can_read_or_a_missing_key_stops_the_server_from_starting() {
 
 #[test]
 fn a_signed_notify_wants_a_reply_signed_with_the_same_key() {
-    use zonectl::tsig::{unix_now, verify_request, Algorithm, Key, Keyring, Record};
+    use zonectl::tsig::{unix_now, verify_request, Keyring, Record};
     let secondary = UdpSocket::bind("127.0.0.1:0").expect("a fake secondary");
     let _s = TestServer::start_with_config_file(
         &format!(
@@ -525,12 +530,8 @@ fn a_signed_notify_wants_a_reply_signed_with_the_same_key() {
     let (raw, from, _) = next_notify(&secondary, Duration::from_secs(5)).expect("NOTIFY at start");
     // The secondary's side: it has the key, and the NOTIFY verifies with it.
     let mut keys = Keyring::default();
-    let name = zonectl::zone::Name::parse("xfr.key.", None).expect("key name");
-    keys.add(
-        Key::new(&name, Algorithm::HmacSha256, SECRET),
-        std::path::Path::new("xfr.key"),
-    )
-    .expect("a key");
+    keys.add(test_key(SECRET), std::path::Path::new("xfr.key"))
+        .expect("a key");
     let at = zonectl::tsig::last_record_start(&raw).expect("records");
     let rec = Record::parse(&raw, at).expect("a signed NOTIFY");
     let Ok(mut signer) = verify_request(&raw, &rec, &keys, unix_now()) else {
