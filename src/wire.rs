@@ -131,14 +131,28 @@ pub fn respond(
                 opcode,
                 copied_flags,
             };
-            write_error(out, head, rcode, question, edns, config.max_udp_payload);
+            let payload = config.max_udp_payload;
+            let write =
+                |out: &mut Vec<u8>, rcode| write_error(out, head, rcode, question, edns, payload);
+            write(out, rcode);
+            // An error to a signed request is signed too (RFC 8945 §5.2), when its records can
+            // be read as far as the TSIG record. Looked for here, off the path of answers.
+            if let Some(at) = question.and_then(|_| signed_error_tsig(packet)) {
+                if let Some(mut signer) = check_signature(keys, packet, at, out, &write) {
+                    signer.sign(out);
+                }
+            }
             true
         }
         Parsed::Query(q) => {
             // One call of answer_query, so that it stays inlined here.
             let mut signer = None;
             if let Some(at) = q.tsig {
-                match check_signature(config, keys, &q, packet, at, out) {
+                let payload = config.max_udp_payload;
+                let write = |out: &mut Vec<u8>, rcode| {
+                    write_error(out, q.head(), rcode, Some(q.question), q.edns, payload)
+                };
+                match check_signature(keys, packet, at, out, &write) {
                     Some(s) => signer = Some(s),
                     None => return true,
                 }
@@ -748,38 +762,37 @@ fn answer_query(
     encode_answer(out, q, &ans, limit - reserve, config);
 }
 
-/// Checks the TSIG record at `tsig_at` of a signed query: the signer for its answer (with the
-/// same key, the room its record takes kept free under the UDP size limit) if it verifies.
-/// Otherwise `out` holds the answer: NOTAUTH with the TSIG error (RFC 8945 §5.2), or FORMERR
-/// for a record that cannot be read.
+/// Where the TSIG record of `packet` starts, if its last record is one.
+#[cold]
+fn signed_error_tsig(packet: &[u8]) -> Option<usize> {
+    let at = tsig::last_record_start(packet)?;
+    tsig::Record::parse(packet, at).map(|_| at)
+}
+
+/// Checks the TSIG record at `tsig_at` of a signed request: the signer for its answer (with the
+/// same key) if it verifies. Otherwise `out` holds the answer, written by `write_error` with the
+/// RCODE given: NOTAUTH with the TSIG error (RFC 8945 §5.2), or FORMERR for a record that
+/// cannot be read.
 #[cold]
 #[inline(never)]
 fn check_signature(
-    config: &AnswerConfig,
     keys: &Keyring,
-    q: &Query<'_>,
     packet: &[u8],
     tsig_at: usize,
     out: &mut Vec<u8>,
+    write_error: &dyn Fn(&mut Vec<u8>, u16),
 ) -> Option<Signer> {
-    let head = q.head();
-    let payload = config.max_udp_payload;
     let Some(rec) = tsig::Record::parse(packet, tsig_at) else {
-        write_error(out, head, RCODE_FORMERR, Some(q.question), q.edns, payload);
+        out.clear();
+        write_error(out, RCODE_FORMERR);
         return None;
     };
     let now = tsig::unix_now();
     match tsig::verify_request(packet, &rec, keys, now) {
         Ok(signer) => Some(signer),
         Err(refusal) => {
-            write_error(
-                out,
-                head,
-                refusal.rcode(),
-                Some(q.question),
-                q.edns,
-                payload,
-            );
+            out.clear();
+            write_error(out, refusal.rcode());
             refusal.finish(out, now);
             None
         }

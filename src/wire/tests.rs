@@ -630,6 +630,32 @@ fn a_tsig_record_anywhere_but_last_is_formerr() {
 }
 
 #[test]
+fn errors_to_signed_requests_are_signed_once_the_request_is_read() {
+    let keys = tsig_keys();
+    // A signed NOTIFY or UPDATE to zonectl: NOTIMP, signed.
+    for opcode in [4u8, 5] {
+        let mut q = query("www.example.", RecordType::SOA, None);
+        q[2] |= opcode << 3;
+        let q = signed(q, &keys);
+        let out = answer_signed_udp(&keys, &q);
+        assert_eq!(out[3] & 0xF, 4, "NOTIMP for opcode {opcode}");
+        let rec = tsig_of(&out);
+        assert_eq!((rec.error, rec.mac.len()), (0, 32), "opcode {opcode}");
+        // Without the key: NOTAUTH, BADKEY.
+        let out = answer_signed_udp(&Keyring::default(), &q);
+        assert_eq!(out[3] & 0xF, 9);
+        assert_eq!(tsig_of(&out).error, tsig::BADKEY);
+    }
+    // A query with an answer section: FORMERR, signed.
+    let mut q = query("www.example.", RecordType::A, None);
+    q[7] = 1; // ANCOUNT
+    q.extend_from_slice(&[0xC0, 12, 0, 1, 0, 1, 0, 0, 0, 60, 0, 4, 192, 0, 2, 1]);
+    let out = answer_signed_udp(&keys, &signed(q, &keys));
+    assert_eq!(out[3] & 0xF, 1, "FORMERR");
+    assert_eq!(tsig_of(&out).mac.len(), 32);
+}
+
+#[test]
 fn a_signed_transfer_signs_every_message_and_refusals_name_the_error() {
     let keys = tsig_keys();
     let zones = hosts_zone(2000);
