@@ -137,7 +137,9 @@ pub fn respond(
             write(out, rcode);
             // An error to a signed request is signed too (RFC 8945 §5.2), when its records can
             // be read as far as the TSIG record. Looked for here, off the path of answers.
-            if let Some(at) = question.and_then(|_| signed_error_tsig(packet)) {
+            // (`and`, not `and_then`: with a closure here, LLVM built `respond` so that every
+            // answer took 15 more instructions, by callgrind.)
+            if let Some(at) = question.and(signed_error_tsig(packet)) {
                 if let Some(mut signer) = check_signature(keys, packet, at, out, &write) {
                     signer.sign(out);
                 }
@@ -179,7 +181,21 @@ pub struct TransferRequest<'a> {
     client_serial: Option<u32>,
 }
 
-/// What a transfer request's TSIG record says.
+/// What a request's TSIG record (at `tsig_at`, if any) says, checked with `keys` at `now`.
+fn signature(packet: &[u8], tsig_at: Option<usize>, keys: &Keyring, now: u64) -> Signature {
+    let Some(at) = tsig_at else {
+        return Signature::Unsigned;
+    };
+    let Some(rec) = tsig::Record::parse(packet, at) else {
+        return Signature::Malformed;
+    };
+    match tsig::verify_request(packet, &rec, keys, now) {
+        Ok(signer) => Signature::Signed(signer),
+        Err(refusal) => Signature::Refused(refusal),
+    }
+}
+
+/// What a request's TSIG record says.
 pub enum Signature {
     Unsigned,
     /// Verified: the answer is signed with the same key.
@@ -284,16 +300,7 @@ impl TransferRequest<'_> {
     /// The request's signature checked with `keys` at `now`: none, verified (the signer for
     /// the answer), or refused.
     pub fn verify(&self, keys: &Keyring, now: u64) -> Signature {
-        let Some(at) = self.query.tsig else {
-            return Signature::Unsigned;
-        };
-        let Some(rec) = tsig::Record::parse(self.packet, at) else {
-            return Signature::Malformed;
-        };
-        match tsig::verify_request(self.packet, &rec, keys, now) {
-            Ok(signer) => Signature::Signed(signer),
-            Err(refusal) => Signature::Refused(refusal),
-        }
+        signature(self.packet, self.query.tsig, keys, now)
     }
 
     /// The answer to a request whose TSIG record is malformed: FORMERR, unsigned.
@@ -782,21 +789,20 @@ fn check_signature(
     out: &mut Vec<u8>,
     write_error: &dyn Fn(&mut Vec<u8>, u16),
 ) -> Option<Signer> {
-    let Some(rec) = tsig::Record::parse(packet, tsig_at) else {
-        out.clear();
-        write_error(out, RCODE_FORMERR);
-        return None;
-    };
     let now = tsig::unix_now();
-    match tsig::verify_request(packet, &rec, keys, now) {
-        Ok(signer) => Some(signer),
-        Err(refusal) => {
+    match signature(packet, Some(tsig_at), keys, now) {
+        Signature::Signed(signer) => return Some(signer),
+        Signature::Refused(refusal) => {
             out.clear();
             write_error(out, refusal.rcode());
             refusal.finish(out, now);
-            None
+        }
+        Signature::Malformed | Signature::Unsigned => {
+            out.clear();
+            write_error(out, RCODE_FORMERR);
         }
     }
+    None
 }
 
 fn encode_answer(
