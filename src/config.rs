@@ -28,7 +28,7 @@ pub const DEFAULT_KEYS_DIR: &str = "keys";
 pub struct Config {
     /// Directory whose `*.zone` files are served.
     pub zones_dir: Option<PathBuf>,
-    /// Directory of DKIM private keys.
+    /// Directory of private keys: DKIM keys per zone, TSIG keys in `tsig/`.
     pub keys_dir: Option<PathBuf>,
     /// UDP and TCP listen addresses.
     pub listen: Option<Vec<SocketAddr>>,
