@@ -722,12 +722,11 @@ impl Signer {
             ctx.update(&self.prior_mac);
         }
         ctx.update(msg);
-        let mut name = self.key.name.as_wire().to_vec();
-        lowercase_wire(&mut name);
         let mut alg = Vec::with_capacity(16);
         self.key.algorithm.write_wire(&mut alg);
         let fields = Fields {
-            key_name: &name,
+            // Lower-cased when the key was made: its canonical form.
+            key_name: self.key.name.as_wire(),
             algorithm: &alg,
             time: self.time,
             error,

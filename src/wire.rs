@@ -2,7 +2,7 @@
 //! response with name compression, EDNS(0) (RFC 6891) and truncation.
 //!
 //! Pure and allocation-light: the caller owns the output buffer and reuses it between queries.
-//! Imports only [`crate::zone`].
+//! Imports only [`crate::zone`] and, for signed requests, [`crate::tsig`].
 
 use crate::tsig::{self, Keyring, Refusal, Signer, RTYPE_TSIG};
 use crate::zone::lookup::{self, Answer, LookupOptions, Owner, Rcode, Rdatas, Rrset};
@@ -22,6 +22,7 @@ const RCODE_REFUSED: u16 = 5;
 const RCODE_NOTAUTH: u16 = 9;
 const RCODE_BADVERS: u16 = 16;
 const CLASS_IN: u16 = 1;
+
 /// How the query arrived: it decides the size limit and how ANY is answered.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Transport {

@@ -5,14 +5,14 @@
 use std::path::Path;
 use std::process::ExitCode;
 
-use anyhow::{anyhow, bail, Context};
+use anyhow::{anyhow, bail};
 use base64::Engine;
 use clap::{Args, Subcommand};
 use ring::rand::{SecureRandom, SystemRandom};
 
 use super::Settings;
 use crate::config::TSIG_KEYS_DIR;
-use crate::dkim::files::{write_new, FilesError};
+use crate::dkim::files::{create_private_dir, write_new, FilesError};
 use crate::tsig::{key_file_text, Algorithm, Keyring};
 use crate::zone::Name;
 
@@ -26,7 +26,7 @@ pub struct TsigArgs {
 #[derive(Debug, Subcommand)]
 pub enum TsigCommand {
     /// Create a key with a random secret as long as its hash in keys/tsig/NAME.key (mode 0600),
-    /// and print it in BIND's and Knot's configuration syntax for the secondaries.
+    /// and print it in BIND's, Knot's and NSD's configuration syntax for the secondaries.
     Generate(GenerateArgs),
     /// The keys in keys/tsig: names and algorithms, never secrets.
     List,
@@ -72,12 +72,7 @@ fn generate(dir: &Path, args: &GenerateArgs) -> anyhow::Result<ExitCode> {
     SystemRandom::new()
         .fill(&mut secret)
         .map_err(|_| anyhow!("the system's random source failed"))?;
-    let mut builder = std::fs::DirBuilder::new();
-    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
-    builder
-        .recursive(true)
-        .create(dir)
-        .with_context(|| format!("creating {}", dir.display()))?;
+    create_private_dir(dir)?;
     let path = dir.join(format!("{}.key", text.to_ascii_lowercase()));
     let file = key_file_text(&name, algorithm, &secret);
     match write_new(&path, file.as_bytes(), 0o600) {

@@ -82,9 +82,7 @@ impl ZoneKeys {
 
     /// Creates `KEYS_DIR` and `KEYS_DIR/ZONE` (mode 0700) if missing.
     pub fn create_dirs(&self) -> Result<(), FilesError> {
-        let mut b = fs::DirBuilder::new();
-        b.recursive(true).mode(0o700);
-        b.create(&self.dir).map_err(io_err(&self.dir))
+        create_private_dir(&self.dir)
     }
 
     /// Takes the zone's DKIM lock (see the module docs); `on_wait` is called before waiting.
@@ -187,6 +185,13 @@ pub fn mode_of(path: &Path) -> io::Result<Option<u32>> {
         Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
         Err(e) => Err(e),
     }
+}
+
+/// Creates `dir` and its missing parents with mode 0700: a directory of private keys.
+pub(crate) fn create_private_dir(dir: &Path) -> Result<(), FilesError> {
+    let mut b = fs::DirBuilder::new();
+    b.recursive(true).mode(0o700);
+    b.create(dir).map_err(io_err(dir))
 }
 
 /// Writes `bytes` to a new file `path` with exactly `mode`: a temporary file is created with

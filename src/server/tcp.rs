@@ -75,7 +75,7 @@ async fn connection(
     let _ = stream.set_nodelay(true);
     let mut buf = vec![0u8; 65535];
     let mut out = Vec::with_capacity(4096);
-    loop {
+    'queries: loop {
         let mut len = [0u8; 2];
         match tokio::time::timeout(IDLE_TIMEOUT, stream.read_exact(&mut len)).await {
             Ok(Ok(_)) => {}
@@ -87,7 +87,7 @@ async fn connection(
             _ => return,
         }
         let send = match transfer_request(&buf[..len], &config) {
-            Some(request) => {
+            Some(request) => 'refused: {
                 let access = access.load_full();
                 let now = tsig::unix_now();
                 let zone = request.zone_text();
@@ -97,18 +97,12 @@ async fn connection(
                     Signature::Malformed => {
                         tracing::warn!(%client, %zone, "transfer refused: malformed TSIG record (FORMERR)");
                         request.refuse_malformed(&mut out);
-                        if !send_message(&mut stream, &out).await {
-                            return;
-                        }
-                        continue;
+                        break 'refused true;
                     }
                     Signature::Refused(refusal) => {
                         tracing::warn!(%client, %zone, key = %refusal.key_name(), "transfer refused: {}", refusal.reason());
                         request.refuse_signature(refusal, &mut out, now);
-                        if !send_message(&mut stream, &out).await {
-                            return;
-                        }
-                        continue;
+                        break 'refused true;
                     }
                 };
                 let key = signer.as_ref().map(|s| s.key().name().to_string());
@@ -120,10 +114,10 @@ async fn connection(
                     request.refuse(&mut out, signer);
                 } else if let Ok(_permit) = TRANSFERS.try_acquire() {
                     // The transfer holds its zone only, not every zone served.
-                    let zone = request.zone(&zones.load()).cloned();
+                    let served = request.zone(&zones.load()).cloned();
                     if transfer(
                         &mut stream,
-                        zone,
+                        served,
                         buf[..len].to_vec(),
                         config,
                         signer,
@@ -131,7 +125,7 @@ async fn connection(
                     )
                     .await
                     {
-                        continue;
+                        continue 'queries;
                     }
                     return;
                 } else {
