@@ -217,6 +217,23 @@ fn ixfr_from(serial: u32) -> Message {
     m
 }
 
+/// A fake secondary on a free loopback port, and a server serving `files` that notifies it:
+/// its `notify` entry is the secondary's address followed by `entry_rest` (` key NAME`), and
+/// `more_config` follows.
+fn notifying_server(
+    entry_rest: &str,
+    more_config: &str,
+    files: &[(&str, &str)],
+) -> (UdpSocket, TestServer) {
+    let secondary = UdpSocket::bind("127.0.0.1:0").expect("a fake secondary");
+    let addr = secondary.local_addr().expect("its address");
+    let config = format!("notify = [\"{addr}{entry_rest}\"]\n{more_config}");
+    (
+        secondary,
+        TestServer::start_with_config_file(&config, files),
+    )
+}
+
 /// The next NOTIFY a fake secondary on `sock` receives, raw and decoded; None within `wait`.
 fn next_notify(
     sock: &UdpSocket,
@@ -232,9 +249,9 @@ fn next_notify(
 
 #[test]
 fn a_new_serial_is_notified_to_the_secondaries_until_they_answer() {
-    let secondary = UdpSocket::bind("127.0.0.1:0").expect("a fake secondary");
-    let s = TestServer::start_with_config_file(
-        &format!("notify = [\"{}\"]\n", secondary.local_addr().unwrap()),
+    let (secondary, s) = notifying_server(
+        "",
+        "",
         &[
             (ZONE, &zone_text(1, "")),
             ("other.example.zone", "$ORIGIN other.example.\n@ 300 SOA ns hostmaster 5 3600 900 1209600 60\n@ 300 NS ns\nns 300 A 192.0.2.1\n"),
@@ -344,12 +361,9 @@ fn taking_a_client_out_of_transfer_allow_applies_at_reload() {
 
 #[test]
 fn notify_goes_out_from_notify_source() {
-    let secondary = UdpSocket::bind("127.0.0.1:0").expect("a fake secondary");
-    let _s = TestServer::start_with_config_file(
-        &format!(
-            "notify = [\"{}\"]\nnotify_source = [\"::1\", \"127.0.0.2\"]\n",
-            secondary.local_addr().unwrap()
-        ),
+    let (secondary, _s) = notifying_server(
+        "",
+        "notify_source = [\"::1\", \"127.0.0.2\"]\n",
         &[(ZONE, &zone_text(1, ""))],
     );
     let (_, from, m) = next_notify(&secondary, Duration::from_secs(5)).expect("NOTIFY at start");
@@ -435,15 +449,14 @@ fn signed_queries_get_signed_answers_and_keys_are_read_again_at_reload() {
         "",
         &[(ZONE, &zone_text(1, "")), ("keys/tsig/xfr.key", KEY_FILE)],
     );
-    let soa = || {
-        request("xfr.example.", RecordType::SOA)
-            .to_vec()
-            .expect("encoding")
+    let signed_soa = |t| {
+        let soa = request("xfr.example.", RecordType::SOA);
+        let packet = signed(soa.to_vec().expect("encoding"), SECRET);
+        s.exchange(t, &packet, Duration::from_secs(5))
+            .expect("an answer")
     };
     for t in crate::harness::BOTH {
-        let raw = s
-            .exchange(t, &signed(soa(), SECRET), Duration::from_secs(5))
-            .expect("an answer");
+        let raw = signed_soa(t);
         assert_eq!(
             decode(&raw).metadata.response_code,
             ResponseCode::NoError,
@@ -458,13 +471,7 @@ fn signed_queries_get_signed_answers_and_keys_are_read_again_at_reload() {
     let out = s.ctl(&["reload"]);
     assert_ne!(out.code, 0, "{out}");
     assert!(out.stderr.contains("can be read by others"), "{out}");
-    let raw = s
-        .exchange(
-            Transport::Udp,
-            &signed(soa(), SECRET),
-            Duration::from_secs(5),
-        )
-        .expect("an answer");
+    let raw = signed_soa(Transport::Udp);
     assert_eq!(
         tsig_of(&raw),
         Some((0, 32)),
@@ -474,13 +481,7 @@ fn signed_queries_get_signed_answers_and_keys_are_read_again_at_reload() {
     std::fs::remove_file(&file).expect("removing the key");
     let out = s.ctl(&["reload"]);
     assert_eq!(out.code, 0, "{out}");
-    let raw = s
-        .exchange(
-            Transport::Udp,
-            &signed(soa(), SECRET),
-            Duration::from_secs(5),
-        )
-        .expect("an answer");
+    let raw = signed_soa(Transport::Udp);
     assert_eq!(decode(&raw).metadata.response_code, ResponseCode::NotAuth);
     assert_eq!(tsig_of(&raw), Some((zonectl::tsig::BADKEY, 0)));
 }
@@ -519,12 +520,9 @@ fn a_key_others_can_read_or_a_missing_key_stops_the_server_from_starting() {
 #[test]
 fn a_signed_notify_wants_a_reply_signed_with_the_same_key() {
     use zonectl::tsig::{unix_now, verify_request, Keyring, Record};
-    let secondary = UdpSocket::bind("127.0.0.1:0").expect("a fake secondary");
-    let _s = TestServer::start_with_config_file(
-        &format!(
-            "notify = [\"{} key xfr.key\"]\n",
-            secondary.local_addr().unwrap()
-        ),
+    let (secondary, _s) = notifying_server(
+        " key xfr.key",
+        "",
         &[(ZONE, &zone_text(1, "")), ("keys/tsig/xfr.key", KEY_FILE)],
     );
     let (raw, from, _) = next_notify(&secondary, Duration::from_secs(5)).expect("NOTIFY at start");
