@@ -15,12 +15,14 @@
 //! - [`dnsclient`] — a small blocking DNS client the CLI uses to verify edits on the wire.
 //! - [`dkim`] — DKIM records, key pairs, the per-zone key state and rotation schedule.
 //! - [`config`] — the TOML configuration file.
+//! - [`clock`] — the wall clock, read in one place; the pure modules take the time as an argument.
 //! - [`users`] — Unix users and groups by name, for per-zone owners.
 //! - [`cli`] — clap types and one file per command group.
 //!
 //! Dependencies point down: `cli → server/control/store/dnsclient → wire/zone`.
 
 pub mod cli;
+pub mod clock;
 pub mod config;
 pub mod control;
 pub mod dkim;

@@ -796,11 +796,9 @@ fn append_record(msg: &mut Vec<u8>, f: &Fields<'_>, mac: &[u8], original_id: u16
     msg[10..12].copy_from_slice(&ar.to_be_bytes());
 }
 
-/// Seconds since the Unix epoch, for TSIG's clock.
-pub fn unix_now() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs())
+/// TSIG's clock: the wall clock in the unsigned seconds of the Time Signed field.
+pub fn now() -> u64 {
+    crate::clock::unix_now().unsigned_abs()
 }
 
 #[cfg(test)]

@@ -790,7 +790,7 @@ fn check_signature(
     out: &mut Vec<u8>,
     write_error: &dyn Fn(&mut Vec<u8>, u16),
 ) -> Option<Signer> {
-    let now = tsig::unix_now();
+    let now = tsig::now();
     match signature(packet, Some(tsig_at), keys, now) {
         Signature::Signed(signer) => return Some(signer),
         Signature::Refused(refusal) => {

@@ -17,7 +17,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::UNIX_EPOCH;
 
 use anyhow::{anyhow, bail, Context};
 use clap::{Args, Subcommand, ValueEnum};
@@ -25,6 +25,7 @@ use serde::Serialize;
 
 use super::edit::{self, EditOptions};
 use super::Settings;
+use crate::clock;
 use crate::control::{self, ClientError, Request};
 use crate::dkim::files::{mode_of, ZoneKeys};
 use crate::dkim::key::{check_rsa_bits, public_key_bits, RsaBitsVerdict, RSA_DEFAULT_BITS};
@@ -218,9 +219,7 @@ impl Clock {
                 Ok(Clock { now })
             }
             _ => Ok(Clock {
-                now: SystemTime::now()
-                    .duration_since(UNIX_EPOCH)
-                    .map_or(0, |d| d.as_secs() as i64),
+                now: clock::unix_now(),
             }),
         }
     }

@@ -19,7 +19,6 @@
 use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use anyhow::{anyhow, bail, Context};
 use clap::{Args, Subcommand, ValueEnum};
@@ -27,6 +26,7 @@ use serde_json::json;
 
 use super::edit::{self, EditOptions};
 use super::Settings;
+use crate::clock;
 use crate::dmarc::evaluate::{
     evaluate, Alignment, DkimOutcome, DmarcResult, Message, SpfOutcome, SpfResult,
 };
@@ -856,12 +856,6 @@ fn read_history(path: &Path) -> anyhow::Result<History> {
     }
 }
 
-fn now_unix() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs() as i64)
-}
-
 /// Who runs this command, for the history: `$USER`, else `$LOGNAME`, else `uid N`.
 fn who() -> String {
     std::env::var("USER")
@@ -915,7 +909,7 @@ fn rollout_verb(
         ladder: &ladder,
         record: current.as_ref(),
         history: &history,
-        now: now_unix(),
+        now: clock::unix_now(),
         min_dwell,
     };
     let (step, kind) = if action == RolloutAction::Next {
@@ -992,7 +986,7 @@ fn rollout_verb(
     }
     let mut history = history;
     history.entries.push(Entry {
-        time: now_unix(),
+        time: clock::unix_now(),
         action: kind,
         forced: !step.overridden.is_empty(),
         stage: step.stage.to_string(),
@@ -1081,7 +1075,7 @@ fn status(
     let origin = origin_text(zone);
     let at = DmarcAt::read(zone);
     let current = at.one()?.map(|t| DmarcRecord::parse_lenient(t).0);
-    let now = now_unix();
+    let now = clock::unix_now();
     let ctx = StepContext {
         ladder,
         record: current.as_ref(),
@@ -1198,7 +1192,7 @@ fn spf_check_host(dns: &ServedDns, ip: IpAddr, mail_from: &str, helo: Option<&st
             helo: helo.unwrap_or_default().to_owned(),
             mail_from: mail_from.to_owned(),
             receiver: None,
-            now: u64::try_from(now_unix()).unwrap_or_default(),
+            now: u64::try_from(clock::unix_now()).unwrap_or_default(),
         },
     );
     SpfChecked {

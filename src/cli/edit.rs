@@ -22,13 +22,13 @@ use std::io::Read;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use anyhow::{anyhow, bail, Context};
 use clap::{Args, Subcommand};
 use serde::Serialize;
 
 use super::Settings;
+use crate::clock;
 use crate::control::{
     self, ClientError, EditChange, EditDone, OpWire, Request, Response, ZoneStatus,
 };
@@ -447,12 +447,6 @@ fn ask_server(s: &Settings, t: &Target) -> anyhow::Result<Server> {
     }
 }
 
-fn now_unix() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs() as i64)
-}
-
 /// Reads `$INCLUDE`d files for the parser.
 fn read_include(path: &Path) -> std::io::Result<String> {
     std::fs::read_to_string(path)
@@ -595,7 +589,7 @@ fn run_edit_file(
             String::from_utf8(b)
                 .with_context(|| format!("{}: not valid UTF-8 text", t.file.display()))
         })?;
-    let (planned, new_text) = plan(t, &text, edit, now_unix())?;
+    let (planned, new_text) = plan(t, &text, edit, clock::unix_now())?;
     for w in &planned.warnings {
         eprintln!("zonectl: {}: {w}", t.origin);
     }
@@ -924,7 +918,7 @@ fn serial_show(s: &Settings, t: &Target) -> anyhow::Result<ExitCode> {
         serial,
         served_serial,
         policy: t.policy,
-        next: next_serial(t.policy, serial, now_unix()),
+        next: next_serial(t.policy, serial, clock::unix_now()),
     };
     if s.json {
         println!("{}", serde_json::to_string_pretty(&r)?);

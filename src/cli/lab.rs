@@ -11,13 +11,14 @@ use std::io::Write;
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::time::{Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Instant, UNIX_EPOCH};
 
 use anyhow::{anyhow, bail, Context};
 use clap::{Args, Subcommand};
 use serde::Serialize;
 
 use super::Settings;
+use crate::clock;
 use crate::control::{self, ClientError, Request, Response, ZoneOutcome, ZoneStatus};
 use crate::lab::{self, Numbering, Participant};
 use crate::store;
@@ -107,12 +108,6 @@ fn zone_file(s: &Settings, origin: &Name) -> PathBuf {
         .join(format!("{}.zone", text.trim_end_matches('.')))
 }
 
-fn now_unix() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs() as i64)
-}
-
 fn origin_of(zone: &str) -> anyhow::Result<Name> {
     Name::parse(&format!("{}.", zone.trim_end_matches('.')), None)
         .with_context(|| format!("{zone} is not a valid zone name"))
@@ -196,7 +191,7 @@ fn create(s: &Settings, args: CreateArgs) -> anyhow::Result<ExitCode> {
         || "the default template".to_owned(),
         |p| p.display().to_string(),
     );
-    let serial = next_serial(SerialPolicy::Dateserial, 0, now_unix());
+    let serial = next_serial(SerialPolicy::Dateserial, 0, clock::unix_now());
 
     // Everything is checked before anything is written.
     let config_path = match (&owner_pattern, &s.config_path) {
@@ -453,7 +448,7 @@ fn reset_one(s: &Settings, origin: &Name) -> anyhow::Result<()> {
                 .and_then(|z| z.zone.serial())
         })
         .unwrap_or(0);
-        let serial = next_serial(policy, current, now_unix());
+        let serial = next_serial(policy, current, clock::unix_now());
         let text = crate::zone::edit::set_serial(&template, &file, origin, serial, &mut |p| {
             fs::read_to_string(p)
         })

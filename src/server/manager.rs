@@ -27,7 +27,7 @@ use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use arc_swap::ArcSwap;
 use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender};
@@ -36,6 +36,7 @@ use tokio::task::AbortHandle;
 use tokio_util::sync::CancellationToken;
 
 use super::control::Caller;
+use crate::clock;
 use crate::config::{Access, Config};
 use crate::control::{
     ChangeLine, EditChange, EditDone, Request, Response, ZoneOutcome, ZoneStatus,
@@ -142,13 +143,6 @@ pub struct Manager {
     rx: Option<UnboundedReceiver<ManagerMsg>>,
     tx: Option<UnboundedSender<ManagerMsg>>,
     queued: VecDeque<ManagerMsg>,
-}
-
-fn now_unix() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0)
 }
 
 /// Reads, parses and checks a zone file on the blocking pool, away from the async threads;
@@ -416,11 +410,11 @@ impl Manager {
                     // The file's serial is past the transaction but the file lacks its edits:
                     // it was edited by hand while the server was stopped. Which should win is
                     // the operator's call; nothing is applied or dropped.
-                    let aside = journal::set_aside(&path, now_unix());
+                    let aside = journal::set_aside(&path, clock::unix_now());
                     tracing::error!(zone = %k, "journal transaction {} → {} is not in the file, whose serial {current} is at or past it (was the file edited while the server was stopped?); journal moved aside ({aside:?}), not replayed: apply its edits again if they are still wanted", txn.from, txn.to);
                     return;
                 }
-                let aside = journal::set_aside(&path, now_unix());
+                let aside = journal::set_aside(&path, clock::unix_now());
                 tracing::error!(zone = %k, "journal transaction {} → {} does not follow the file's serial {current}; journal moved aside ({aside:?}), not replayed", txn.from, txn.to);
                 return;
             }
@@ -435,7 +429,7 @@ impl Manager {
             match result {
                 Ok(z) => zone = z,
                 Err(e) => {
-                    let aside = journal::set_aside(&path, now_unix());
+                    let aside = journal::set_aside(&path, clock::unix_now());
                     tracing::error!(zone = %k, "journal transaction {} → {} does not apply: {e}; journal moved aside ({aside:?})", txn.from, txn.to);
                     return;
                 }
@@ -479,7 +473,7 @@ impl Manager {
             serial: p.serial,
             served_hash: state.served_hash,
             policy,
-            now: now_unix(),
+            now: clock::unix_now(),
         };
         let result = journal::rotate(&path)
             .map_err(|e| format!("moving the journal aside: {e}"))
@@ -526,7 +520,7 @@ impl Manager {
                 serial,
                 served_hash,
                 policy,
-                now: now_unix(),
+                now: clock::unix_now(),
             };
             let result = write_edits(&job);
             let _ = tx.send(ManagerMsg::Flushed { zone, result });
@@ -692,7 +686,7 @@ impl Manager {
             };
         };
         let policy = self.policy(&state.origin);
-        let now = now_unix();
+        let now = clock::unix_now();
         let refused = |e: String| Response::Error {
             message: format!("{k}: refused, the zone and its file are unchanged: {e}"),
         };
@@ -803,7 +797,7 @@ impl Manager {
         publish: impl FnOnce(crate::zone::Zone),
     ) -> ZoneOutcome {
         let zone_name = state.origin.to_string();
-        state.last_load = Some(now_unix());
+        state.last_load = Some(clock::unix_now());
         match result {
             Err(e) => {
                 let message = e.to_string();
@@ -952,7 +946,7 @@ impl Manager {
         let Some(result) = result.transpose() else {
             let serial = old_serial.unwrap_or_default();
             let state = self.states.get_mut(k).expect("state exists");
-            state.last_load = Some(now_unix());
+            state.last_load = Some(clock::unix_now());
             state.attempted = FileStamp::of(&file).ok().flatten();
             return ZoneOutcome {
                 zone: k.into(),

@@ -43,7 +43,7 @@ pub fn spawn(
     let mut msg = notify_message(id, zone)?;
     // Retransmissions resend this message: its time stays within the fudge.
     let signer = key.map(|key| {
-        let mut signer = Signer::request(key, tsig::unix_now());
+        let mut signer = Signer::request(key, tsig::now());
         signer.sign(&mut msg);
         signer
     });
@@ -102,7 +102,7 @@ async fn send(
                     if notify_reply(&buf[..n], id).is_some()
                         && signer
                             .as_ref()
-                            .is_some_and(|s| !s.verifies_reply(&buf[..n], tsig::unix_now())) =>
+                            .is_some_and(|s| !s.verifies_reply(&buf[..n], tsig::now())) =>
                 {
                     tracing::warn!(%target, %zone, serial, "NOTIFY answer ignored: not signed with the key, or its signature does not verify");
                 }

@@ -89,7 +89,7 @@ async fn connection(
         let send = match transfer_request(&buf[..len], &config) {
             Some(request) => 'refused: {
                 let access = access.load_full();
-                let now = tsig::unix_now();
+                let now = tsig::now();
                 let zone = request.zone_text();
                 let signer = match request.verify(&access.keys, now) {
                     Signature::Unsigned => None,

@@ -556,7 +556,7 @@ fn tsig_keys() -> Keyring {
 /// `packet` signed now with `keys`' only key.
 fn signed(mut packet: Vec<u8>, keys: &Keyring) -> Vec<u8> {
     let name = Name::parse("xfr.example.", None).unwrap();
-    tsig::Signer::request(keys.get(&name).unwrap().clone(), tsig::unix_now()).sign(&mut packet);
+    tsig::Signer::request(keys.get(&name).unwrap().clone(), tsig::now()).sign(&mut packet);
     packet
 }
 
@@ -661,7 +661,7 @@ fn a_signed_transfer_signs_every_message_and_refusals_name_the_error() {
     let zones = hosts_zone(2000);
     let packet = signed(query("big.example.", RecordType::AXFR, None), &keys);
     let request = transfer_request_default(&packet).unwrap();
-    let Signature::Signed(signer) = request.verify(&keys, tsig::unix_now()) else {
+    let Signature::Signed(signer) = request.verify(&keys, tsig::now()) else {
         panic!("not verified");
     };
     let mut macs = Vec::new();
@@ -683,11 +683,11 @@ fn a_signed_transfer_signs_every_message_and_refusals_name_the_error() {
     let plain = transfer_request_default(&plain).unwrap();
     assert!(matches!(plain.verify(&keys, 0), Signature::Unsigned));
     // An unknown key: NOTAUTH with BADKEY.
-    let Signature::Refused(refusal) = request.verify(&Keyring::default(), tsig::unix_now()) else {
+    let Signature::Refused(refusal) = request.verify(&Keyring::default(), tsig::now()) else {
         panic!("verified without the key");
     };
     let mut out = Vec::new();
-    request.refuse_signature(refusal, &mut out, tsig::unix_now());
+    request.refuse_signature(refusal, &mut out, tsig::now());
     let m = Message::from_vec(&out).unwrap();
     assert_eq!(m.metadata.response_code, ResponseCode::NotAuth);
     assert_eq!(tsig_of(&out).error, tsig::BADKEY);

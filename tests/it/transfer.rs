@@ -387,8 +387,8 @@ fn test_key(secret: &[u8]) -> zonectl::tsig::Key {
 
 /// `packet` signed now with the key of [`KEY_FILE`], or with `secret` under its name.
 fn signed(mut packet: Vec<u8>, secret: &[u8]) -> Vec<u8> {
-    use zonectl::tsig::{unix_now, Signer};
-    Signer::request(std::sync::Arc::new(test_key(secret)), unix_now()).sign(&mut packet);
+    use zonectl::tsig::{self, Signer};
+    Signer::request(std::sync::Arc::new(test_key(secret)), tsig::now()).sign(&mut packet);
     packet
 }
 
@@ -519,7 +519,7 @@ fn a_key_others_can_read_or_a_missing_key_stops_the_server_from_starting() {
 
 #[test]
 fn a_signed_notify_wants_a_reply_signed_with_the_same_key() {
-    use zonectl::tsig::{unix_now, verify_request, Keyring, Record};
+    use zonectl::tsig::{self, verify_request, Keyring, Record};
     let (secondary, _s) = notifying_server(
         " key xfr.key",
         "",
@@ -532,7 +532,7 @@ fn a_signed_notify_wants_a_reply_signed_with_the_same_key() {
         .expect("a key");
     let at = zonectl::tsig::last_record_start(&raw).expect("records");
     let rec = Record::parse(&raw, at).expect("a signed NOTIFY");
-    let Ok(mut signer) = verify_request(&raw, &rec, &keys, unix_now()) else {
+    let Ok(mut signer) = verify_request(&raw, &rec, &keys, tsig::now()) else {
         panic!("the NOTIFY does not verify");
     };
     // An unsigned answer (the request with QR set) does not count: the NOTIFY comes again.
