@@ -760,7 +760,7 @@ fn answer_query(
     }
     let mut lower = [0u8; MAX_NAME_LEN];
     let qname = q.lowercase_qname(&mut lower);
-    let Some(zone) = zones.find(qname) else {
+    let Some(zone) = zones.find_for(qname, q.qtype) else {
         return refuse(out, RCODE_REFUSED);
     };
     let opts = LookupOptions {

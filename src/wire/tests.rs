@@ -703,3 +703,97 @@ fn a_signed_transfer_signs_every_message_and_refusals_name_the_error() {
 fn transfer_request_default(packet: &[u8]) -> Option<TransferRequest<'_>> {
     transfer_request(packet, &AnswerConfig::default())
 }
+
+/// `example.` delegating `child.example.` (with a DS) and `nods.example.` (without), both
+/// child zones served here too.
+fn parent_and_children() -> ZoneSet {
+    let mut set = ZoneSet::new();
+    for (origin, text) in [
+        (
+            "example.",
+            "$TTL 300\n@ SOA ns hostmaster 7 3600 900 1209600 60\n@ NS ns\nns A 192.0.2.1\n\
+             child NS ns.child\nns.child A 192.0.2.2\n\
+             child 3600 DS 54321 8 2 49FD46E6C4B45C55D4AC69CBD3CD34AC1AFE51DE6BB4C49EBB9C54D5DEA7B5EB\n\
+             nods NS ns\n",
+        ),
+        (
+            "child.example.",
+            "$TTL 300\n@ 60 SOA ns hostmaster 1 3600 900 1209600 60\n@ NS ns\nns A 192.0.2.2\n",
+        ),
+        (
+            "nods.example.",
+            "$TTL 300\n@ 60 SOA ns hostmaster 1 3600 900 1209600 30\n@ NS ns.example.\n",
+        ),
+    ] {
+        let origin = Name::parse(origin, None).unwrap();
+        let entries = parse_zone_str(text, Path::new("t.zone"), &origin).unwrap();
+        set.insert(Arc::new(Zone::from_records(&origin, &entries)));
+    }
+    set
+}
+
+fn ask_in(set: &ZoneSet, name: &str, t: RecordType) -> Message {
+    let mut out = Vec::new();
+    let q = query(name, t, Some(1232));
+    assert!(respond(
+        set,
+        &AnswerConfig::default(),
+        &Keyring::default(),
+        &q,
+        Transport::Udp,
+        &mut out
+    ));
+    Message::from_vec(&out).expect("response decodes")
+}
+
+#[test]
+fn ds_at_a_cut_is_answered_by_the_parent_when_both_zones_are_served() {
+    let set = parent_and_children();
+    // RFC 4035 §3.1.4.1: the DS record is the parent's, not the child apex's.
+    let m = ask_in(&set, "child.example.", RecordType::DS);
+    assert_eq!(m.metadata.response_code, ResponseCode::NoError);
+    assert!(m.metadata.authoritative);
+    assert_eq!(m.answers.len(), 1);
+    assert_eq!(m.answers[0].record_type(), RecordType::DS);
+    assert_eq!(m.answers[0].ttl, 3600);
+    // No DS at the cut: the parent's NODATA, with the parent's SOA.
+    let m = ask_in(&set, "NoDs.Example.", RecordType::DS);
+    assert_eq!(m.metadata.response_code, ResponseCode::NoError);
+    assert!(m.answers.is_empty());
+    let soa = &m.authorities[0];
+    assert_eq!(soa.name.to_lowercase().to_string(), "example.");
+    assert_eq!(soa.record_type(), RecordType::SOA);
+    // Every other type at the child apex is the child's.
+    let m = ask_in(&set, "child.example.", RecordType::SOA);
+    assert_eq!(m.answers[0].name.to_string(), "child.example.");
+    assert_eq!(m.answers[0].ttl, 60);
+    let m = ask_in(&set, "child.example.", RecordType::NS);
+    assert!(m.metadata.authoritative, "the child answers its own NS");
+    assert_eq!(m.answers.len(), 1);
+    // Without the parent, the child apex answers for DS itself: NODATA with its SOA.
+    let mut alone = ZoneSet::new();
+    alone.insert(
+        set.get(&Name::parse("child.example.", None).unwrap())
+            .unwrap()
+            .clone(),
+    );
+    let m = ask_in(&alone, "child.example.", RecordType::DS);
+    assert!(m.answers.is_empty());
+    assert_eq!(m.authorities[0].name.to_string(), "child.example.");
+    // The root zone has no parent to defer to: it answers for its own apex.
+    let root = Name::parse(".", None).unwrap();
+    let entries = parse_zone_str(
+        "@ 60 SOA a. b. 1 2 3 4 5\n@ 60 NS a.\n",
+        Path::new("root.zone"),
+        &root,
+    )
+    .unwrap();
+    let mut with_root = set.clone();
+    with_root.insert(Arc::new(Zone::from_records(&root, &entries)));
+    let m = ask_in(&with_root, ".", RecordType::DS);
+    assert!(m.metadata.authoritative && m.answers.is_empty());
+    assert_eq!(m.authorities[0].name.to_string(), ".");
+    // With the root served, `example.`'s DS is the root's to answer (here: NODATA).
+    let m = ask_in(&with_root, "example.", RecordType::DS);
+    assert_eq!(m.authorities[0].name.to_string(), ".");
+}

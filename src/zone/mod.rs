@@ -693,6 +693,23 @@ impl ZoneSet {
         }
     }
 
+    /// The zone that answers `qtype` at `lowercase_wire`: the most specific one containing it,
+    /// except for DS at a zone's apex. DS belongs to the parent side of the cut, so when the
+    /// parent zone is served here too, it answers (RFC 4035 §3.1.4.1).
+    pub fn find_for(&self, lowercase_wire: &[u8], qtype: RType) -> Option<&Zone> {
+        if qtype == RType::DS {
+            if let (Some(apex), Some(&len)) =
+                (self.zones.get(lowercase_wire), lowercase_wire.first())
+            {
+                if len != 0 {
+                    let parent = &lowercase_wire[1 + len as usize..];
+                    return self.find(parent).or(Some(apex));
+                }
+            }
+        }
+        self.find(lowercase_wire)
+    }
+
     /// Number of zones.
     pub fn len(&self) -> usize {
         self.zones.len()
