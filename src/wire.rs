@@ -54,6 +54,18 @@ struct Edns {
     dnssec_ok: bool,
 }
 
+impl Edns {
+    /// The OPT record whose TYPE field is at `rr` in `p` (its fixed fields must be there).
+    #[inline]
+    fn read(p: &[u8], rr: usize) -> Edns {
+        Edns {
+            udp_size: u16::from_be_bytes([p[rr + 2], p[rr + 3]]),
+            version: p[rr + 5],
+            dnssec_ok: p[rr + 6] & 0x80 != 0,
+        }
+    }
+}
+
 /// A parsed query question plus the bits of the header we echo.
 #[derive(Debug)]
 struct Query<'a> {
@@ -133,6 +145,12 @@ pub fn respond(
                 copied_flags,
             };
             let payload = config.max_udp_payload;
+            // The error keeps EDNS if the query had it (RFC 6891 §7), also when parsing stopped
+            // before the OPT record.
+            let edns = match edns {
+                Some(edns) => Some(edns),
+                None => opt_of_malformed(packet),
+            };
             let write =
                 |out: &mut Vec<u8>, rcode| write_error(out, head, rcode, question, edns, payload);
             write(out, rcode);
@@ -587,11 +605,12 @@ fn parse_query(p: &[u8]) -> Parsed<'_> {
             if !in_additional || edns.is_some() || name_len != 1 || p[pos] != 0 {
                 return err(RCODE_FORMERR, Some(question), None);
             }
-            edns = Some(Edns {
-                udp_size: u16::from_be_bytes([p[rr + 2], p[rr + 3]]),
-                version: p[rr + 5],
-                dnssec_ok: p[rr + 6] & 0x80 != 0,
-            });
+            let opt = Edns::read(p, rr);
+            if !options_well_formed(&p[rr + 10..rr + 10 + rdlen]) {
+                // RFC 6891 §7: FORMERR, with an OPT in the answer.
+                return err(RCODE_FORMERR, Some(question), Some(opt));
+            }
+            edns = Some(opt);
         }
         pos = rr + 10 + rdlen;
     }
@@ -613,6 +632,47 @@ fn parse_query(p: &[u8]) -> Parsed<'_> {
         edns,
         tsig,
     })
+}
+
+/// Whether the RDATA of an OPT record is a sequence of whole options (code, length, data).
+fn options_well_formed(mut options: &[u8]) -> bool {
+    while let [_, _, hi, lo, rest @ ..] = options {
+        let len = u16::from_be_bytes([*hi, *lo]) as usize;
+        if rest.len() < len {
+            return false;
+        }
+        options = &rest[len..];
+    }
+    options.is_empty()
+}
+
+/// The first OPT record in the additional section of a query that could not be parsed, read
+/// leniently (any number of questions), so that its error keeps EDNS (RFC 6891 §7).
+#[cold]
+fn opt_of_malformed(p: &[u8]) -> Option<Edns> {
+    let count = |at: usize| u16::from_be_bytes([p[at], p[at + 1]]) as usize;
+    if p.len() < HEADER_LEN {
+        return None;
+    }
+    let (qd, an, ns, ar) = (count(4), count(6), count(8), count(10));
+    let mut pos = HEADER_LEN;
+    for _ in 0..qd {
+        pos += skip_name(p, pos)? + 4;
+    }
+    for i in 0..an + ns + ar {
+        let name_len = skip_name(p, pos)?;
+        let rr = pos + name_len;
+        let rdlen = u16::from_be_bytes([*p.get(rr + 8)?, *p.get(rr + 9)?]) as usize;
+        if i >= an + ns
+            && name_len == 1
+            && p[pos] == 0
+            && p[rr..rr + 2] == RType::OPT.0.to_be_bytes()
+        {
+            return Some(Edns::read(p, rr));
+        }
+        pos = rr + 10 + rdlen;
+    }
+    None
 }
 
 /// Length of an uncompressed name at the start of `b` (queries never need compression in the

@@ -797,3 +797,72 @@ fn ds_at_a_cut_is_answered_by_the_parent_when_both_zones_are_served() {
     let m = ask_in(&with_root, "example.", RecordType::DS);
     assert_eq!(m.authorities[0].name.to_string(), ".");
 }
+
+/// `query(...)` for www.example. A with EDNS, its OPT's RDATA replaced by `options`.
+fn query_with_options(options: &[u8]) -> Vec<u8> {
+    let mut q = query("www.example.", RecordType::A, Some(1232));
+    let rdlen = q.len() - 2;
+    q[rdlen..].copy_from_slice(&(options.len() as u16).to_be_bytes());
+    q.extend_from_slice(options);
+    q
+}
+
+#[test]
+fn errors_to_queries_with_edns_keep_an_opt_record() {
+    // RFC 6891 §7: a FORMERR to a query with an OPT carries an OPT, so the client can tell a
+    // format error from a server without EDNS.
+    let with_opt = query("www.example.", RecordType::A, Some(1232));
+    let opt = with_opt[with_opt.len() - 11..].to_vec();
+    // No question.
+    let mut no_question = with_opt[..12].to_vec();
+    no_question[5] = 0; // QDCOUNT
+    no_question.extend_from_slice(&opt);
+    // Two questions.
+    let mut two = with_opt[..with_opt.len() - 11].to_vec();
+    two[5] = 2;
+    two.extend_from_slice(&with_opt[12..with_opt.len() - 11]);
+    two.extend_from_slice(&opt);
+    // Two OPT records.
+    let mut two_opts = with_opt.clone();
+    two_opts.extend_from_slice(&opt);
+    two_opts[11] = 2;
+    // An option whose length runs past the RDATA: code 10 (cookie), length 8, 3 bytes.
+    let bad_option = query_with_options(&[0, 10, 0, 8, 1, 2, 3]);
+    // An option header cut short.
+    let cut_header = query_with_options(&[0, 10, 0]);
+    for (what, q) in [
+        ("no question", no_question),
+        ("two questions", two),
+        ("two OPT records", two_opts),
+        ("an option longer than the RDATA", bad_option),
+        ("an option header cut short", cut_header),
+    ] {
+        let (_, m) = ask(&q, Transport::Udp).unwrap();
+        assert_eq!(m.metadata.response_code, ResponseCode::FormErr, "{what}");
+        assert!(m.edns.is_some(), "{what}: the FORMERR has no OPT");
+    }
+    // Without EDNS in the query, none in the error.
+    let mut plain = query("www.example.", RecordType::A, None);
+    plain[5] = 0;
+    plain.truncate(12);
+    let (_, m) = ask(&plain, Transport::Udp).unwrap();
+    assert_eq!(m.metadata.response_code, ResponseCode::FormErr);
+    assert!(m.edns.is_none());
+}
+
+#[test]
+fn well_formed_options_are_answered_whatever_they_are() {
+    // Unknown options are ignored (RFC 6891 §6.1.2): NSID asked for, a cookie, an unknown
+    // code with no data, and one with data.
+    let options = [
+        &[0, 3, 0, 0][..],
+        &[0, 10, 0, 8, 1, 2, 3, 4, 5, 6, 7, 8],
+        &[0xFD, 0xE9, 0, 0],
+        &[0xFD, 0xEA, 0, 2, 9, 9],
+    ]
+    .concat();
+    let (_, m) = ask(&query_with_options(&options), Transport::Udp).unwrap();
+    assert_eq!(m.metadata.response_code, ResponseCode::NoError);
+    assert_eq!(m.answers.len(), 1);
+    assert!(m.edns.is_some());
+}

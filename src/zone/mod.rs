@@ -696,6 +696,7 @@ impl ZoneSet {
     /// The zone that answers `qtype` at `lowercase_wire`: the most specific one containing it,
     /// except for DS at a zone's apex. DS belongs to the parent side of the cut, so when the
     /// parent zone is served here too, it answers (RFC 4035 §3.1.4.1).
+    #[inline]
     pub fn find_for(&self, lowercase_wire: &[u8], qtype: RType) -> Option<&Zone> {
         if qtype == RType::DS {
             if let (Some(apex), Some(&len)) =
