@@ -11,6 +11,8 @@ use base64::Engine as _;
 use serde::{Deserialize, Serialize};
 
 use crate::zone::edit::EditOp;
+use crate::zone::parse::MAX_TTL;
+use crate::zone::rdata::check_rdata;
 use crate::zone::{Name, RType};
 
 /// A request to the server. `zone: None` means every zone.
@@ -137,6 +139,19 @@ impl TryFrom<&OpWire> for EditOp {
                 .decode(text)
                 .map_err(|e| format!("bad RDATA encoding: {e}"))
         };
+        // The CLI makes RDATA from text, checked as it is made; a client of the socket sends
+        // wire data, which must hold to the same rules before it reaches a zone.
+        let checked_ttl = |ttl: &Option<u32>| match *ttl {
+            Some(t) if t > MAX_TTL => Err(format!(
+                "TTL {t} is above the largest, {MAX_TTL} (RFC 2181 §8)"
+            )),
+            ttl => Ok(ttl),
+        };
+        let record = |rtype: u16, text: &str| {
+            let rdata = bytes(text)?;
+            check_rdata(RType(rtype), &rdata)?;
+            Ok::<_, String>(rdata)
+        };
         Ok(match op {
             OpWire::Add {
                 owner,
@@ -146,8 +161,8 @@ impl TryFrom<&OpWire> for EditOp {
             } => EditOp::Add {
                 owner: name(owner)?,
                 rtype: RType(*rtype),
-                ttl: *ttl,
-                rdata: bytes(rdata)?,
+                ttl: checked_ttl(ttl)?,
+                rdata: record(*rtype, rdata)?,
             },
             OpWire::Set {
                 owner,
@@ -157,8 +172,11 @@ impl TryFrom<&OpWire> for EditOp {
             } => EditOp::Set {
                 owner: name(owner)?,
                 rtype: RType(*rtype),
-                ttl: *ttl,
-                rdatas: rdatas.iter().map(|d| bytes(d)).collect::<Result<_, _>>()?,
+                ttl: checked_ttl(ttl)?,
+                rdatas: rdatas
+                    .iter()
+                    .map(|d| record(*rtype, d))
+                    .collect::<Result<_, _>>()?,
             },
             OpWire::Del {
                 owner,
@@ -324,4 +342,95 @@ pub fn call(path: &Path, request: &Request) -> Result<Response, ClientError> {
         path: path.into(),
         message: e.to_string(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn add(rtype: u16, rdata: &[u8], ttl: Option<u32>) -> Result<EditOp, String> {
+        EditOp::try_from(&OpWire::Add {
+            owner: "x.example.".into(),
+            rtype,
+            ttl,
+            rdata: b64(rdata),
+        })
+    }
+
+    #[test]
+    fn edits_from_the_socket_hold_to_the_rules_of_zone_file_text() {
+        // What the CLI sends goes through unchanged.
+        let ops = [
+            EditOp::Add {
+                owner: Name::parse("x.example.", None).unwrap(),
+                rtype: RType::A,
+                ttl: Some(300),
+                rdata: vec![192, 0, 2, 1],
+            },
+            EditOp::Set {
+                owner: Name::parse("x.example.", None).unwrap(),
+                rtype: RType::TXT,
+                ttl: None,
+                rdatas: vec![b"\x02hi".to_vec(), b"\x00".to_vec()],
+            },
+            EditOp::Del {
+                owner: Name::parse("x.example.", None).unwrap(),
+                rtype: Some(RType::MX),
+                rdata: None,
+            },
+        ];
+        for op in &ops {
+            assert_eq!(EditOp::try_from(&OpWire::from(op)).as_ref(), Ok(op));
+        }
+        // A client writing to the socket itself does not get past what text could not say.
+        let mut mx_pointer = vec![0, 10];
+        mx_pointer.extend_from_slice(&[0xC0, 0x0C]);
+        let too_long = vec![b'x'; 70_000];
+        let sha256_short = [&[0x30, 0x39, 8, 2][..], &[0xAB; 31]].concat();
+        for (what, rtype, rdata, ttl, says) in [
+            ("70 000 bytes", 65280, &too_long[..], None, "at most 65535"),
+            ("a 3-byte A", 1, &[192, 0, 2][..], None, "not valid A RDATA"),
+            (
+                "a TXT string running past the end",
+                16,
+                b"\x09abc",
+                None,
+                "not valid TXT",
+            ),
+            (
+                "an MX with a compression pointer",
+                15,
+                &mx_pointer,
+                None,
+                "not valid MX",
+            ),
+            ("OPT", 41, b"", None, "query or meta type"),
+            ("AXFR", 252, b"", None, "query or meta type"),
+            ("TYPE0", 0, b"\x01", None, "query or meta type"),
+            (
+                "a SHA-256 DS of 31 bytes",
+                43,
+                &sha256_short,
+                None,
+                "digest",
+            ),
+            (
+                "a TTL with its top bit set",
+                1,
+                &[192, 0, 2, 1],
+                Some(1 << 31),
+                "TTL",
+            ),
+        ] {
+            let err = add(rtype, rdata, ttl).expect_err(what);
+            assert!(err.contains(says), "{what}: {err}");
+        }
+        let set = OpWire::Set {
+            owner: "x.example.".into(),
+            rtype: 1,
+            ttl: None,
+            rdatas: vec![b64(&[192, 0, 2, 1]), b64(&[1])],
+        };
+        assert!(EditOp::try_from(&set).is_err(), "one bad record in a set");
+    }
 }

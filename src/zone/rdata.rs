@@ -153,6 +153,12 @@ impl RType {
         parse_uint(&s[4..], u16::MAX.into()).map(|n| RType(n as u16))
     }
 
+    /// Can a zone hold records of this type? Not type 0, OPT (41), nor the query and meta
+    /// types (128–255: TSIG, AXFR, ANY, ...), which exist in messages only (RFC 6895 §3.1).
+    pub fn is_data(self) -> bool {
+        !matches!(self.0, 0 | 41 | 128..=255)
+    }
+
     /// The mnemonic if known ("A"), else `None`.
     pub fn mnemonic(self) -> Option<&'static str> {
         TYPE_NAMES
@@ -300,6 +306,13 @@ pub fn rdata_from_text(
     tokens: &[Token],
     origin: &Name,
 ) -> Result<Vec<u8>, RdataError> {
+    if !rtype.is_data() {
+        return Err(invalid(
+            rtype,
+            "a query or meta type, which exists in messages only: a zone cannot hold it \
+             (RFC 6895 §3.1)",
+        ));
+    }
     if let Some(first) = tokens.first() {
         if !first.quoted && first.text == "\\#" {
             return generic_from_text(rtype, &tokens[1..]);
@@ -350,7 +363,35 @@ pub fn rdata_from_text(
             ),
         ));
     }
+    if let Some(problem) = digest_length_problem(rtype, &p.wire) {
+        return Err(invalid(rtype, problem));
+    }
     Ok(p.wire)
+}
+
+/// A DS-like record (DS, CDS, TA, DLV) whose digest type is known holds a digest of that
+/// type's length: SHA-1 20 bytes (RFC 4034 §5.1.4), SHA-256 32 (RFC 4509), SHA-384 48 (RFC
+/// 6605). Knot and BIND refuse a zone with one that does not, and so would a validator.
+fn digest_length_problem(rtype: RType, wire: &[u8]) -> Option<String> {
+    if !matches!(rtype, RType::DS | RType::CDS | RType::TA | RType::DLV) || wire.len() < 4 {
+        return None;
+    }
+    let (name, want) = match wire[3] {
+        1 => ("SHA-1", 20),
+        2 => ("SHA-256", 32),
+        4 => ("SHA-384", 48),
+        _ => return None,
+    };
+    let got = wire.len() - 4;
+    (got != want).then(|| {
+        format!(
+            "digest: {got} bytes ({} hex digits), but digest type {} ({name}) is {want} bytes \
+             ({} hex digits)",
+            got * 2,
+            wire[3],
+            want * 2
+        )
+    })
 }
 
 /// Wire RDATA → presentation text (names absolute). Unknown types, and wire data that does not
@@ -361,12 +402,39 @@ pub fn rdata_to_text(rtype: RType, rdata: &[u8]) -> String {
         .unwrap_or_else(|| generic_to_text(rdata))
 }
 
-/// Does `rdata` decode as valid wire data for `rtype`? (Unknown types: always true.)
+/// Does `rdata` decode as valid wire data of a data type `rtype`? (Unknown types: any bytes up
+/// to 65535.)
 pub fn rdata_is_valid(rtype: RType, rdata: &[u8]) -> bool {
-    match fields_of(rtype) {
-        Some(fields) => decode_fields(fields, rdata).is_some(),
-        None => true,
+    rtype.is_data()
+        && rdata.len() <= MAX_RDATA_LEN
+        && fields_of(rtype).is_none_or(|fields| decode_fields(fields, rdata).is_some())
+}
+
+/// Could a zone hold `rdata` as a record of `rtype`, as [`rdata_from_text`] would have made
+/// it? For RDATA that comes as wire data (the control socket).
+///
+/// # Errors
+///
+/// What is wrong, in words.
+pub fn check_rdata(rtype: RType, rdata: &[u8]) -> Result<(), String> {
+    if !rtype.is_data() {
+        return Err(format!(
+            "{rtype} is a query or meta type: a zone cannot hold it"
+        ));
     }
+    if rdata.len() > MAX_RDATA_LEN {
+        return Err(format!(
+            "{rtype} RDATA of {} bytes: at most 65535 fit in a record",
+            rdata.len()
+        ));
+    }
+    if !rdata_is_valid(rtype, rdata) {
+        return Err(format!(
+            "{} is not valid {rtype} RDATA",
+            generic_to_text(rdata)
+        ));
+    }
+    digest_length_problem(rtype, rdata).map_or(Ok(()), |p| Err(format!("{rtype} {p}")))
 }
 
 /// The `<character-string>`s of TXT (or SPF) wire RDATA, in order. `None` if malformed (including
@@ -1572,6 +1640,9 @@ fn generic_from_text(rtype: RType, tokens: &[Token]) -> Result<Vec<u8>, RdataErr
             rtype,
             format!("generic form: the {len} bytes are not valid {rtype} RDATA"),
         ));
+    }
+    if let Some(problem) = digest_length_problem(rtype, &data) {
+        return Err(invalid(rtype, problem));
     }
     Ok(data)
 }
@@ -3345,9 +3416,17 @@ mod tests {
         let check = |rtype: RType, wire: &[u8]| {
             let printed = rdata_to_text(rtype, wire);
             if rdata_is_valid(rtype, wire) {
-                let again = rdata_from_text(rtype, &tokenize(&printed), &origin())
-                    .unwrap_or_else(|e| panic!("{rtype} {wire:02x?} printed as {printed}: {e}"));
-                assert_eq!(again, wire, "{rtype} printed as {printed}");
+                let again = rdata_from_text(rtype, &tokenize(&printed), &origin());
+                if check_rdata(rtype, wire).is_ok() {
+                    let again = again.unwrap_or_else(|e| {
+                        panic!("{rtype} {wire:02x?} printed as {printed}: {e}")
+                    });
+                    assert_eq!(again, wire, "{rtype} printed as {printed}");
+                } else {
+                    // Well-formed, but not what a zone may hold (a DS digest of the wrong
+                    // length): the text is refused as the wire data is.
+                    assert!(again.is_err(), "{rtype} {printed} was taken");
+                }
             } else {
                 assert!(
                     printed.starts_with("\\# "),
@@ -3639,6 +3718,47 @@ mod tests {
         let wire = parse("SVCB", r#"1 . key7="a b""#).unwrap();
         assert_eq!(wire, parse("SVCB", r"1 . dohpath=a\032b").unwrap());
         assert_eq!(rdata_to_text(RType::SVCB, &wire), r"1 . dohpath=a\032b");
+    }
+
+    #[test]
+    fn a_zone_holds_data_types_only_and_ds_digests_of_their_length() {
+        // Knot and BIND refuse these in a zone file; so does zonectl, with the reason.
+        for (t, text) in [
+            ("TYPE0", "\\# 1 01"),
+            ("OPT", "\\# 0"),
+            ("TYPE41", "\\# 0"),
+            ("TSIG", "\\# 0"),
+            ("AXFR", "\\# 0"),
+            ("ANY", "\\# 0"),
+            ("TYPE128", "\\# 0"),
+        ] {
+            let err = parse(t, text).unwrap_err().to_string();
+            assert!(err.contains("query or meta type"), "{t}: {err}");
+        }
+        assert!(parse("TYPE127", "\\# 0").is_ok());
+        assert!(parse("TYPE256", "\\# 0").is_err(), "URI has its own format");
+        assert!(parse("TYPE65280", "\\# 0").is_ok());
+        let sha256 = "49FD46E6C4B45C55D4AC69CBD3CD34AC1AFE51DE6BB4C49EBB9C54D5DEA7B5EB";
+        assert!(parse("DS", &format!("54321 8 2 {sha256}")).is_ok());
+        assert!(parse("DS", &format!("54321 8 1 {}", &sha256[..40])).is_ok());
+        let err = parse("DS", "1 8 2 abcd").unwrap_err().to_string();
+        assert!(
+            err.contains("digest: 2 bytes (4 hex digits), but digest type 2 (SHA-256) is 32 bytes"),
+            "{err}"
+        );
+        assert!(
+            parse("DS", &format!("54321 8 4 {sha256}")).is_err(),
+            "SHA-384 is 48"
+        );
+        assert!(
+            parse("CDS", &format!("54321 8 1 {sha256}")).is_err(),
+            "SHA-1 is 20"
+        );
+        // The same rules for the generic form, and for unknown digest types none.
+        assert!(parse("DS", "\\# 6 d431 08 02 abcd").is_err());
+        assert!(parse("DS", "54321 8 99 abcd").is_ok());
+        // CDS "delete" (RFC 8078 §4): digest type 0.
+        assert!(parse("CDS", "0 0 0 00").is_ok());
     }
 
     #[test]
