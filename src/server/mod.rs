@@ -64,6 +64,8 @@ pub enum ServeError {
     AlreadyRunning { dir: PathBuf, lock: PathBuf },
     #[error("control socket {} is in use by a running server; stop it first or pass another --control PATH", path.display())]
     ControlInUse { path: PathBuf },
+    #[error("control socket {}: a file that is not a socket is there; pass another --control PATH (or move the file away)", path.display())]
+    ControlNotSocket { path: PathBuf },
     #[error("control socket {}: {error}", path.display())]
     Control {
         path: PathBuf,
@@ -391,7 +393,13 @@ fn bind_control(
         path: path.into(),
         error,
     };
-    if path.exists() {
+    // A socket left by a server that stopped is replaced; anything else there is the
+    // operator's (a mistyped --control naming the config, say) and is left alone.
+    if let Ok(meta) = std::fs::symlink_metadata(path) {
+        use std::os::unix::fs::FileTypeExt;
+        if !meta.file_type().is_socket() {
+            return Err(ServeError::ControlNotSocket { path: path.into() });
+        }
         match UnixStream::connect(path) {
             Ok(_) => return Err(ServeError::ControlInUse { path: path.into() }),
             Err(_) => std::fs::remove_file(path).map_err(err)?,

@@ -164,6 +164,30 @@ fn default_log_level_does_not_log_each_query() {
 }
 
 #[test]
+fn serve_replaces_a_stale_control_socket_but_no_other_file() {
+    let dir = zones_dir();
+    let zones = dir.path().join("zones");
+    // `--control zonectl.toml`, mistyped: the file must survive, and serve must say why not.
+    let config = dir.path().join("zonectl.toml");
+    std::fs::write(&config, "max_udp_payload = 1232\n").expect("writing the config");
+    let err = match ServeProcess::start_on(&zones, free_port(), &config, dir.path()) {
+        Ok(p) => panic!("serve took a regular file as its socket:\n{}", p.log()),
+        Err(e) => e,
+    };
+    assert_eq!(err.code, Some(1), "{}", err.stderr);
+    assert!(err.stderr.contains("not a socket"), "{}", err.stderr);
+    assert_eq!(
+        std::fs::read_to_string(&config).expect("the config is still there"),
+        "max_udp_payload = 1232\n"
+    );
+    // A socket left by a server that died is taken over.
+    let sock = dir.path().join("ctl.sock");
+    drop(std::os::unix::net::UnixListener::bind(&sock).expect("binding a socket"));
+    let p = ServeProcess::start(&zones, &sock, dir.path());
+    assert_answers(&p);
+}
+
+#[test]
 fn serve_without_a_zones_directory_says_what_to_do() {
     let dir = tempfile::tempdir().expect("tempdir");
     let missing = dir.path().join("no-such-zones");
