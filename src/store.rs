@@ -116,8 +116,52 @@ pub fn zone_from_text(
 
 /// The records of the zone file at `path` and the `$TTL` in effect at its end.
 fn parse(text: &str, path: &Path, origin: &Name) -> Result<(Entries, Option<u32>), ParseError> {
-    let mut load_include = |p: &Path| -> io::Result<String> { std::fs::read_to_string(p) };
+    let mut load_include = |p: &Path| read_include(path, p);
     parse_zone_with_end_ttl(text, path, origin, &mut load_include)
+}
+
+/// Reads `included`, a file the zone file `zone_file` names in an `$INCLUDE`.
+///
+/// Only a regular file: a FIFO would block the reader until someone writes to it, and a device
+/// such as `/dev/zero` never ends. A zone file that belongs to another user than this process
+/// (a lab participant's, read by a server running as root) may include only files in its own
+/// directory or below: the server must not read for that user, and quote in its errors, a file
+/// the user could not read (`$INCLUDE /etc/shadow`).
+///
+/// # Errors
+///
+/// The reason, for the parser's "cannot read included file" error.
+pub fn read_include(zone_file: &Path, included: &Path) -> io::Result<String> {
+    use std::io::Read;
+    use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
+    let refuse = |why: String| Err(io::Error::new(io::ErrorKind::PermissionDenied, why));
+    let dir = zone_file.parent().unwrap_or(Path::new("."));
+    // SAFETY: geteuid cannot fail.
+    let euid = unsafe { libc::geteuid() };
+    if std::fs::metadata(zone_file)?.uid() != euid {
+        let inside = match (included.canonicalize(), dir.canonicalize()) {
+            (Ok(file), Ok(dir)) => file.starts_with(dir),
+            _ => false,
+        };
+        if !inside {
+            return refuse(format!(
+                "{} belongs to another user, and may include only files under {}",
+                zone_file.display(),
+                dir.display()
+            ));
+        }
+    }
+    // Opened without blocking, so that a FIFO is seen for what it is before any read.
+    let mut file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK)
+        .open(included)?;
+    if !file.metadata()?.is_file() {
+        return refuse("not a regular file".into());
+    }
+    let mut text = String::new();
+    file.read_to_string(&mut text)?;
+    Ok(text)
 }
 
 /// Checks the parsed records of the zone file at `path` and builds the zone from them.
@@ -484,5 +528,87 @@ mod tests {
             .collect();
         names.sort();
         assert_eq!(names, ["apple.example.zone", "link.zone", "sub.zone"]);
+    }
+
+    /// Writes `lab.example.zone` in `dir`, with `include` as its `$INCLUDE`.
+    fn zone_with_include(dir: &Path, include: &Path) -> PathBuf {
+        let file = dir.join("lab.example.zone");
+        let text = format!(
+            "$ORIGIN lab.example.\n$TTL 300\n@ SOA ns hostmaster 1 3600 600 86400 300\n\
+             @ NS ns\nns A 192.0.2.53\n$INCLUDE {}\n",
+            include.display()
+        );
+        std::fs::write(&file, text).unwrap();
+        file
+    }
+
+    /// Loads the zone file `file` in a thread: the result, or a panic after 10 s.
+    fn load_in_time(file: PathBuf) -> Result<LoadedZone, LoadError> {
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let origin = Name::parse("lab.example.", None).unwrap();
+            let _ = tx.send(load_zone(&file, &origin));
+        });
+        rx.recv_timeout(std::time::Duration::from_secs(10))
+            .expect("loading the zone hung")
+    }
+
+    fn refusal(loaded: Result<LoadedZone, LoadError>) -> String {
+        match loaded {
+            Ok(_) => panic!("the zone loaded"),
+            Err(e) => e.to_string(),
+        }
+    }
+
+    #[test]
+    fn only_regular_files_are_included() {
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("pipe.inc");
+        let c_path = std::ffi::CString::new(fifo.as_os_str().as_encoded_bytes()).unwrap();
+        // SAFETY: a valid C string.
+        assert_eq!(unsafe { libc::mkfifo(c_path.as_ptr(), 0o600) }, 0);
+        // A FIFO nobody writes to would block the reader for ever; a device never ends.
+        for special in [fifo.as_path(), Path::new("/dev/zero")] {
+            let err = refusal(load_in_time(zone_with_include(dir.path(), special)));
+            assert!(err.contains("not a regular file"), "{err}");
+            assert!(err.contains(&special.display().to_string()), "{err}");
+        }
+        let inc = dir.path().join("hosts.inc");
+        std::fs::write(&inc, "www A 192.0.2.80\n").unwrap();
+        let zone = load_in_time(zone_with_include(dir.path(), &inc)).expect("a regular file");
+        assert_eq!(zone.included.len(), 1);
+    }
+
+    #[test]
+    fn a_zone_file_of_another_user_includes_only_files_in_its_directory() {
+        let zones = tempfile::tempdir().unwrap();
+        let elsewhere = tempfile::tempdir().unwrap();
+        let secret = elsewhere.path().join("secret");
+        std::fs::write(&secret, "root:x:0:0:secret-hash\n").unwrap();
+        let inc = zones.path().join("hosts.inc");
+        std::fs::write(&inc, "www A 192.0.2.80\n").unwrap();
+        let link = zones.path().join("link.inc");
+        std::os::unix::fs::symlink(&secret, &link).unwrap();
+        // The operator's own zone file may include from anywhere (BIND's key files, say).
+        let err = refusal(load_in_time(zone_with_include(zones.path(), &secret)));
+        assert!(err.contains("secret-hash"), "{err}");
+        for (include, allowed) in [(&secret, false), (&link, false), (&inc, true)] {
+            // A participant's zone file: given to nobody (65534), which only root can do.
+            let file = zone_with_include(zones.path(), include);
+            let c_path = std::ffi::CString::new(file.as_os_str().as_encoded_bytes()).unwrap();
+            // SAFETY: a valid C string.
+            if unsafe { libc::chown(c_path.as_ptr(), 65534, 65534) } != 0 {
+                eprintln!("not root: a zone file of another user is not tested");
+                return;
+            }
+            let loaded = load_in_time(file);
+            if allowed {
+                assert!(loaded.is_ok(), "{}: {:?}", include.display(), loaded.err());
+            } else {
+                let err = refusal(loaded);
+                assert!(err.contains("belongs to another user"), "{err}");
+                assert!(!err.contains("secret-hash"), "{err}");
+            }
+        }
     }
 }

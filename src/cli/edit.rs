@@ -447,11 +447,6 @@ fn ask_server(s: &Settings, t: &Target) -> anyhow::Result<Server> {
     }
 }
 
-/// Reads `$INCLUDE`d files for the parser.
-fn read_include(path: &Path) -> std::io::Result<String> {
-    std::fs::read_to_string(path)
-}
-
 /// The one path every changing verb takes: see the module docs.
 fn run_edit(s: &Settings, o: &EditOptions, t: &Target, edit: Edit) -> anyhow::Result<ExitCode> {
     match ask_server(s, t)? {
@@ -654,6 +649,7 @@ fn plan(t: &Target, text: &str, edit: Edit, now: i64) -> anyhow::Result<(Planned
             (serial, Vec::new())
         }
     };
+    let mut read_include = |p: &Path| store::read_include(&t.file, p);
     let (new_text, changes) = if ops.is_empty() {
         let text = set_serial(text, &t.file, &t.origin, new, &mut read_include).map_err(refuse)?;
         (text, Vec::new())

@@ -214,7 +214,7 @@ fn write_edits(job: &WriteJob<'_>) -> Result<Written, String> {
     let before = FileStamp::of(file).map_err(|e| format!("reading it: {e}"))?;
     let text = std::fs::read_to_string(file).map_err(|e| format!("reading it: {e}"))?;
     let merged = served_hash.is_some_and(|h| h != store::content_hash(text.as_bytes()));
-    let mut read_include = |p: &Path| std::fs::read_to_string(p);
+    let mut read_include = |p: &Path| store::read_include(file, p);
     // The serial the file gets: the served one, unless a hand edit raised the file's past it.
     let target = |old: u32| {
         if merged && !serial_gt(serial, old) {
