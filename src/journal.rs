@@ -189,6 +189,31 @@ pub fn set_aside(path: &Path, now: i64) -> io::Result<Vec<PathBuf>> {
     Ok(moved)
 }
 
+/// The journals of the zone `origin` that [`set_aside`] moved away and nobody has removed yet:
+/// acknowledged edits that are in neither the zone file nor what is served.
+pub fn set_aside_files(zones_dir: &Path, origin: &Name) -> Vec<PathBuf> {
+    let path = path(zones_dir, origin);
+    let (Some(dir), Some(name)) = (path.parent(), path.file_name()) else {
+        return Vec::new();
+    };
+    let mut prefix = name.to_owned();
+    prefix.push(".");
+    let Ok(entries) = fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    let mut found: Vec<PathBuf> = entries
+        .filter_map(|e| e.ok())
+        .filter(|e| {
+            let n = e.file_name();
+            let n = n.to_string_lossy();
+            n.starts_with(&*prefix.to_string_lossy()) && n.contains(".unapplied-")
+        })
+        .map(|e| e.path())
+        .collect();
+    found.sort();
+    found
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -369,29 +369,33 @@ impl Manager {
         self.set.store(Arc::new(set));
         let keys: Vec<String> = self.states.keys().cloned().collect();
         for k in keys {
-            self.replay_journal(&k);
+            if self.replay_journal(&k) {
+                self.flush_blocking(&k);
+            }
         }
     }
 
     /// Applies the journaled edits the zone file does not hold yet (the server stopped before
-    /// writing it), then writes the file and clears the journal. A journal that does not fit
-    /// the file (hand-edited meanwhile) is moved aside, never applied half-way or deleted.
-    fn replay_journal(&mut self, k: &str) {
+    /// writing it), and clears a journal the file holds already; true if edits were applied,
+    /// for the caller to write them into the file. A journal that does not fit the file
+    /// (hand-edited meanwhile) is moved aside, never applied half-way or deleted. Runs at
+    /// start-up, and when a zone that did not load then loads later.
+    fn replay_journal(&mut self, k: &str) -> bool {
         let state = self.states.get_mut(k).expect("state exists");
         let path = journal::path(&self.zones_dir, &state.origin);
         let txns = match journal::read_all(&path, &state.origin) {
             Ok(t) => t,
             Err(e) => {
                 tracing::error!(zone = %k, "unreadable journal, not replayed: {e}");
-                return;
+                return false;
             }
         };
         if txns.is_empty() {
-            return;
+            return false;
         }
         let Some(mut zone) = self.set.load().get(&state.origin).map(|z| Zone::clone(z)) else {
-            tracing::error!(zone = %k, journal = %path.display(), "the zone did not load, so its journal is not replayed; fix the file and restart");
-            return;
+            tracing::error!(zone = %k, journal = %path.display(), "the zone did not load, so its journal is not replayed yet: it is when the file loads");
+            return false;
         };
         let mut ops = Vec::new();
         let mut applied = 0;
@@ -412,11 +416,11 @@ impl Manager {
                     // the operator's call; nothing is applied or dropped.
                     let aside = journal::set_aside(&path, clock::unix_now());
                     tracing::error!(zone = %k, "journal transaction {} → {} is not in the file, whose serial {current} is at or past it (was the file edited while the server was stopped?); journal moved aside ({aside:?}), not replayed: apply its edits again if they are still wanted", txn.from, txn.to);
-                    return;
+                    return false;
                 }
                 let aside = journal::set_aside(&path, clock::unix_now());
                 tracing::error!(zone = %k, "journal transaction {} → {} does not follow the file's serial {current}; journal moved aside ({aside:?}), not replayed", txn.from, txn.to);
-                return;
+                return false;
             }
             let result = if txn.ops.is_empty() {
                 update::set_serial(&zone, txn.to)
@@ -431,7 +435,7 @@ impl Manager {
                 Err(e) => {
                     let aside = journal::set_aside(&path, clock::unix_now());
                     tracing::error!(zone = %k, "journal transaction {} → {} does not apply: {e}; journal moved aside ({aside:?})", txn.from, txn.to);
-                    return;
+                    return false;
                 }
             }
             applied += 1;
@@ -446,14 +450,14 @@ impl Manager {
                 serial,
                 due: None,
             });
-            self.flush_blocking(k);
-        } else {
-            for p in [journal::flushing_path(&path), path] {
-                if let Err(e) = journal::clear(&p) {
-                    tracing::warn!(zone = %k, "clearing the journal {}: {e}", p.display());
-                }
+            return true;
+        }
+        for p in [journal::flushing_path(&path), path] {
+            if let Err(e) = journal::clear(&p) {
+                tracing::warn!(zone = %k, "clearing the journal {}: {e}", p.display());
             }
         }
+        false
     }
 
     /// Writes a zone's pending edits into its file (see [`write_edits`]) and clears its journal,
@@ -685,6 +689,30 @@ impl Manager {
                 ),
             };
         };
+        // An edit is acknowledged only if it can be written to the file: not while the file
+        // holds a hand edit that does not load, nor while earlier edits wait to be written.
+        if state.last_result == LoadResult::Failed {
+            return Response::Error {
+                message: format!(
+                    "{k}: refused, nothing was changed: the zone file does not load ({}), so an \
+                     edit could not be written to it; fix the file (the server loads it when it \
+                     is saved) or `zonectl reload {k}`, then edit again",
+                    state
+                        .last_error
+                        .as_deref()
+                        .unwrap_or("see `zonectl status`")
+                ),
+            };
+        }
+        if let Some(e) = &state.flush_error {
+            return Response::Error {
+                message: format!(
+                    "{k}: refused, nothing was changed: edits acknowledged before are not in the \
+                     file yet ({e}); make the file hold them (the server writes them when the \
+                     file is saved), then edit again"
+                ),
+            };
+        }
         let policy = self.policy(&state.origin);
         let now = clock::unix_now();
         let refused = |e: String| Response::Error {
@@ -960,6 +988,10 @@ impl Manager {
         let outcome = Self::apply_load(state, old_serial, result, |z| loaded_zone = Some(z));
         if let Some(z) = loaded_zone {
             self.publish(|set| set.insert(Arc::new(z)));
+            // A zone that did not load at start-up kept its journal for now: replayed on top.
+            if old_serial.is_none() && self.replay_journal(k) {
+                self.start_flush(k);
+            }
         }
         if outcome.ok {
             tracing::info!(zone = %k, "{}", outcome.message);
@@ -1099,6 +1131,20 @@ impl Manager {
         }
     }
 
+    /// A warning while journals of the zone that could not be replayed are kept aside.
+    fn set_aside_warning(&self, origin: &Name) -> Option<String> {
+        let files = journal::set_aside_files(&self.zones_dir, origin);
+        let list: Vec<String> = files.iter().map(|p| p.display().to_string()).collect();
+        (!list.is_empty()).then(|| {
+            format!(
+                "acknowledged edits that could not be applied to the file are kept in {}: apply \
+                 the lines between `txn` and `end` again with `zonectl apply` if they are still \
+                 wanted, then remove the file",
+                list.join(", ")
+            )
+        })
+    }
+
     fn status(&self, k: &str) -> ZoneStatus {
         let s = &self.states[k];
         let set = self.set.load();
@@ -1117,7 +1163,13 @@ impl Manager {
             }
             .into(),
             last_error: s.last_error.clone(),
-            warnings: s.warnings.iter().chain(&s.flush_error).cloned().collect(),
+            warnings: s
+                .warnings
+                .iter()
+                .chain(&s.flush_error)
+                .cloned()
+                .chain(self.set_aside_warning(&s.origin))
+                .collect(),
             file_missing: s.file_missing,
             pending_change: s.pending_change,
         }

@@ -871,3 +871,56 @@ fn a_hand_edit_while_edits_are_pending_is_merged_not_lost() {
     );
     assert_kzonecheck(&s.zone_path(ZONE), "test.example.");
 }
+
+/// A hand edit that does not load, saved while an acknowledged edit waits to be written: the
+/// edit stays journaled and served, and further edits are refused (they could not be written
+/// either) until the file is fixed; then the server writes the waiting edit on top of the fixed
+/// hand edit. Nothing acknowledged is lost, and nothing is acknowledged that cannot be kept.
+#[test]
+fn edits_are_refused_while_a_hand_edit_does_not_load_and_the_waiting_one_is_kept() {
+    let config = zonectl::config::Config {
+        serial_policy: Some(SerialPolicy::Increment),
+        zonefile_sync_ms: Some(3000),
+        ..Default::default()
+    };
+    let listen = "127.0.0.1:0".parse().expect("valid address");
+    let s = TestServer::start_with(listen, config, &[(ZONE, &small_zone(7, ""))]);
+    let out = s.edit_incr(&["record", "add", "test.example", "api", "A", "192.0.2.7"]);
+    assert_eq!(out.code, 0, "{out}");
+    let hand = "hand IN TXT \"by hand\"\n";
+    s.write_zone_atomic(
+        ZONE,
+        &small_zone(20, &format!("{hand}bad IN A 192.0.2.300\n")),
+    );
+    let noticed = crate::harness::wait_until(std::time::Duration::from_secs(20), || {
+        s.status_json("test.example")["last_result"] == "failed"
+    });
+    assert!(noticed, "the broken file is seen:\n{}", s.status_text());
+    let out = s.edit_incr(&["record", "add", "test.example", "later", "A", "192.0.2.8"]);
+    assert_eq!(out.code, 1, "{out}");
+    assert!(
+        out.stderr.contains("does not load") && out.stderr.contains("nothing was changed"),
+        "{out}"
+    );
+    assert!(
+        out.stderr.contains("test.example.zone:8"),
+        "names file and line: {out}"
+    );
+    assert_eq!(s.udp("later.test.example.", RecordType::A).answers.len(), 0);
+    assert_eq!(s.udp("api.test.example.", RecordType::A).answers.len(), 1);
+    // Fixed: the waiting edit goes on top of the hand edit, past its serial.
+    s.write_zone_atomic(ZONE, &small_zone(20, hand));
+    let merged = crate::harness::wait_until(std::time::Duration::from_secs(20), || {
+        s.serial(crate::harness::Udp, "test.example.") == Some(21)
+    });
+    assert!(merged, "serial 21 served; status:\n{}", s.status_text());
+    let text = s.zone_text();
+    assert!(
+        text.contains("hand IN TXT") && text.contains("192.0.2.7"),
+        "{text}"
+    );
+    let out = s.edit_incr(&["record", "add", "test.example", "later", "A", "192.0.2.8"]);
+    assert_eq!(out.code, 0, "{out}");
+    assert_eq!(s.udp("later.test.example.", RecordType::A).answers.len(), 1);
+    assert_kzonecheck(&s.zone_path(ZONE), "test.example.");
+}

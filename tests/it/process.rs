@@ -7,7 +7,9 @@ use std::time::Duration;
 use hickory_proto::op::ResponseCode;
 use hickory_proto::rr::RecordType;
 
-use crate::harness::{free_port, small_zone, wait_until, zonectl_in, ServeProcess, Udp, BOTH};
+use crate::harness::{
+    free_port, small_zone, soa_serial, wait_until, zonectl_in, ServeProcess, Udp, BOTH,
+};
 
 /// A temporary directory with `zones/test.example.zone` (serial 1).
 fn zones_dir() -> tempfile::TempDir {
@@ -347,6 +349,61 @@ fn acknowledged_edits_survive_sigkill_in_the_middle_of_a_stream() {
     );
 }
 
+/// A journal left by a stopped server whose zone file does not load at the next start: the zone
+/// is not served and the journal is kept; once the file is fixed, the journal is replayed on
+/// top of it and written into it, not dropped (and its serial not given to other content).
+#[test]
+fn a_journal_is_replayed_when_a_zone_that_did_not_load_at_start_loads() {
+    use zonectl::journal::{self, Txn};
+    use zonectl::zone::edit::EditOp;
+    use zonectl::zone::{Name, RType};
+
+    let origin = Name::parse("test.example.", None).expect("name");
+    let dir = zones_dir();
+    let zones = dir.path().join("zones");
+    let jnl = journal::path(&zones, &origin);
+    let txn = Txn {
+        from: 1,
+        to: 2,
+        time: 1_764_374_400,
+        ops: vec![EditOp::Add {
+            owner: Name::parse("late.test.example.", None).expect("name"),
+            rtype: RType::TXT,
+            ttl: Some(3600),
+            rdata: b"\x04late".to_vec(),
+        }],
+    };
+    journal::append(&jnl, &origin, &txn).expect("journal");
+    let file = zones.join("test.example.zone");
+    fs::write(&file, small_zone(1, "bad IN A 192.0.2.300\n")).expect("a broken file");
+    let server = ServeProcess::start(&zones, &dir.path().join("ctl.sock"), dir.path());
+    let soa = server.query(Udp, "test.example.", RecordType::SOA);
+    assert_eq!(soa.metadata.response_code, ResponseCode::Refused, "{soa}");
+    assert!(jnl.exists(), "the journal is kept:\n{}", server.log());
+    // Fixed the way editors save: a new file renamed over the old one.
+    let tmp = zones.join(".test.example.zone.tmp");
+    fs::write(&tmp, small_zone(1, "")).expect("the fixed file");
+    fs::rename(&tmp, &file).expect("renaming it over");
+    let replayed = wait_until(Duration::from_secs(20), || {
+        server
+            .query(Udp, "late.test.example.", RecordType::TXT)
+            .answers
+            .len()
+            == 1
+    });
+    assert!(replayed, "the journaled edit is served:\n{}", server.log());
+    let soa = server.query(Udp, "test.example.", RecordType::SOA);
+    assert_eq!(soa_serial(&soa), Some(2), "{soa}");
+    let written = wait_until(Duration::from_secs(20), || {
+        !jnl.exists() && fs::read_to_string(&file).is_ok_and(|t| t.contains("late"))
+    });
+    assert!(
+        written,
+        "written into the file, journal cleared:\n{}",
+        server.log()
+    );
+}
+
 /// A journal left by a stopped server, then the zone file edited by hand with its serial raised
 /// to the journal's: a journaled edit the file holds is not applied twice, and one it lacks is
 /// neither applied over the hand edit nor dropped, but moved aside with an error that says so.
@@ -410,6 +467,17 @@ fn a_journal_overtaken_by_a_hand_edit_is_cleared_if_the_file_holds_it_else_set_a
                 log.contains("journal transaction 1 → 2 is not in the file, whose serial 2"),
                 "{log}"
             );
+            // `status` says so for as long as the set-aside journal is there.
+            let status = zonectl_in(dir.path(), Some(&dir.path().join("ctl.sock")), &["status"]);
+            assert!(
+                status.stdout.contains("could not be applied") && status.stdout.contains(&aside[0]),
+                "{status}"
+            );
+            for name in &aside {
+                fs::remove_file(jnl.parent().expect("journal dir").join(name)).expect("removed");
+            }
+            let status = zonectl_in(dir.path(), Some(&dir.path().join("ctl.sock")), &["status"]);
+            assert!(!status.stdout.contains("could not be applied"), "{status}");
         }
         assert!(!jnl.exists(), "nothing is left to replay at the next start");
         assert_eq!(
