@@ -561,8 +561,9 @@ impl Manager {
             }
             Err(e) => {
                 let message = format!(
-                    "{}: the served edits (serial {}) could not be written to the file, they \
-                     stay in the journal and are written at the next edit, reload or stop: {e}",
+                    "{}: the served edits (serial {}) could not be written to the file; they stay \
+                     served and journaled, and are written when the file is saved so that it can \
+                     hold them (or at `reload` or stop): {e}",
                     state.file.display(),
                     p.serial
                 );
@@ -983,8 +984,28 @@ impl Manager {
                 warnings: state.warnings.clone(),
             };
         };
-        let mut loaded_zone = None;
         let state = self.states.get_mut(k).expect("state exists");
+        if let (Some(e), Ok(_)) = (&state.flush_error, &result) {
+            // The file loads, but without the acknowledged edits that could not be written into
+            // it (a hand edit they conflict with): serving it would drop them. The zone keeps
+            // serving them, and edits wait, until the file can hold them.
+            let message = format!(
+                "{}: not loaded, it would drop served edits: {e}",
+                file.display()
+            );
+            state.last_load = Some(clock::unix_now());
+            state.last_result = LoadResult::Failed;
+            state.last_error = Some(message.clone());
+            state.attempted = FileStamp::of(&file).ok().flatten();
+            tracing::error!(zone = %k, "{message}");
+            return ZoneOutcome {
+                zone: k.into(),
+                ok: false,
+                message,
+                warnings: Vec::new(),
+            };
+        }
+        let mut loaded_zone = None;
         let outcome = Self::apply_load(state, old_serial, result, |z| loaded_zone = Some(z));
         if let Some(z) = loaded_zone {
             self.publish(|set| set.insert(Arc::new(z)));

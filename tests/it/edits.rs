@@ -924,3 +924,53 @@ fn edits_are_refused_while_a_hand_edit_does_not_load_and_the_waiting_one_is_kept
     assert_eq!(s.udp("later.test.example.", RecordType::A).answers.len(), 1);
     assert_kzonecheck(&s.zone_path(ZONE), "test.example.");
 }
+
+/// A hand edit that loads on its own but conflicts with an edit waiting to be written (a CNAME
+/// where the edit added an address): the file is not loaded over the served edit, edits wait,
+/// and once the hand edit no longer conflicts the waiting edit is written and served with it.
+#[test]
+fn a_hand_edit_that_conflicts_with_a_waiting_edit_is_not_served_over_it() {
+    let config = zonectl::config::Config {
+        serial_policy: Some(SerialPolicy::Increment),
+        zonefile_sync_ms: Some(3000),
+        ..Default::default()
+    };
+    let listen = "127.0.0.1:0".parse().expect("valid address");
+    let s = TestServer::start_with(listen, config, &[(ZONE, &small_zone(7, ""))]);
+    let out = s.edit_incr(&["record", "add", "test.example", "web", "A", "192.0.2.7"]);
+    assert_eq!(out.code, 0, "{out}");
+    s.write_zone_atomic(
+        ZONE,
+        &small_zone(20, "web IN CNAME www\nhand IN TXT \"h\"\n"),
+    );
+    let noticed = crate::harness::wait_until(std::time::Duration::from_secs(20), || {
+        s.status_json("test.example")["last_result"] == "failed"
+    });
+    assert!(noticed, "the conflict is seen:\n{}", s.status_text());
+    let status = s.status_text();
+    assert!(status.contains("would drop served edits"), "{status}");
+    let web = s.udp("web.test.example.", RecordType::A);
+    assert_eq!(
+        web.answers.len(),
+        1,
+        "the acknowledged edit is still served: {web}"
+    );
+    assert_eq!(web.answers[0].record_type(), RecordType::A, "{web}");
+    assert_eq!(s.serial(crate::harness::Udp, "test.example."), Some(8));
+    let out = s.edit_incr(&["record", "add", "test.example", "later", "A", "192.0.2.8"]);
+    assert_eq!(out.code, 1, "{out}");
+    // The operator drops the CNAME: the waiting edit goes in on top.
+    s.write_zone_atomic(ZONE, &small_zone(20, "hand IN TXT \"h\"\n"));
+    let merged = crate::harness::wait_until(std::time::Duration::from_secs(20), || {
+        s.serial(crate::harness::Udp, "test.example.") == Some(21)
+    });
+    assert!(merged, "serial 21 served; status:\n{}", s.status_text());
+    assert_eq!(s.udp("web.test.example.", RecordType::A).answers.len(), 1);
+    assert_eq!(
+        s.udp("hand.test.example.", RecordType::TXT).answers.len(),
+        1
+    );
+    let out = s.edit_incr(&["record", "add", "test.example", "later", "A", "192.0.2.8"]);
+    assert_eq!(out.code, 0, "{out}");
+    assert_kzonecheck(&s.zone_path(ZONE), "test.example.");
+}
