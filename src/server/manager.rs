@@ -51,6 +51,10 @@ use crate::zone::{Name, Zone, ZoneSet};
 /// How long file events must be quiet before the directory is re-read.
 const DEBOUNCE: Duration = Duration::from_millis(150);
 
+/// How long a zone file written in place and not closed yet is left alone after its last
+/// write, before it is loaded anyway (a writer that keeps it open, or a lost close event).
+const WRITE_GRACE: Duration = Duration::from_secs(10);
+
 /// How long after an acknowledged edit the zone file is rewritten by default (edits arriving
 /// meanwhile share the write; `zonefile_sync_ms` in the config). The file shows an edit well
 /// within a second.
@@ -63,6 +67,12 @@ pub enum ManagerMsg {
     Control(Request, Caller, oneshot::Sender<Response>),
     /// Something changed in the zones directory.
     FilesChanged,
+    /// A process wrote to the zone file `name` in place (`closed`: and has closed it). Also a
+    /// change, like `FilesChanged`.
+    FileWrite {
+        name: std::ffi::OsString,
+        closed: bool,
+    },
     /// SIGHUP: reload every zone.
     ReloadAll,
     /// A write of a zone's journaled edits into its file ended.
@@ -143,6 +153,11 @@ pub struct Manager {
     rx: Option<UnboundedReceiver<ManagerMsg>>,
     tx: Option<UnboundedSender<ManagerMsg>>,
     queued: VecDeque<ManagerMsg>,
+    /// Zone files (by file name) a process is writing in place: when it last wrote. Loaded
+    /// once it closes them, not while the part written so far may look like a whole zone.
+    writing: HashMap<std::ffi::OsString, tokio::time::Instant>,
+    /// When to look again at files that were being written.
+    recheck: Option<tokio::time::Instant>,
 }
 
 /// Reads, parses and checks a zone file on the blocking pool, away from the async threads;
@@ -289,6 +304,8 @@ impl Manager {
             rx: None,
             tx: None,
             queued: VecDeque::new(),
+            writing: HashMap::new(),
+            recheck: None,
         }
     }
 
@@ -1091,10 +1108,35 @@ impl Manager {
 
     /// After watcher events: load new files, reload changed ones (unless frozen), flag deleted
     /// ones (they keep answering until an explicit reload).
+    /// Keeps track of the zone files being written in place, from the watcher's events.
+    fn note_write(&mut self, msg: ManagerMsg) {
+        if let ManagerMsg::FileWrite { name, closed } = msg {
+            if closed {
+                self.writing.remove(&name);
+            } else {
+                self.writing.insert(name, tokio::time::Instant::now());
+            }
+        }
+    }
+
+    /// Whether the zone file `file` is being written in place (written within [`WRITE_GRACE`]
+    /// and not closed); if so, a look again is due when the grace ends.
+    fn being_written(&mut self, file: &Path) -> bool {
+        let Some(&last) = file.file_name().and_then(|n| self.writing.get(n)) else {
+            return false;
+        };
+        let until = last + WRITE_GRACE;
+        if tokio::time::Instant::now() >= until {
+            return false;
+        }
+        self.recheck = Some(self.recheck.map_or(until, |r| r.min(until)));
+        true
+    }
+
     async fn sync_dir(&mut self) {
         let found = self.discover();
         for (k, (origin, file)) in &found {
-            if !self.states.contains_key(k) {
+            if !self.states.contains_key(k) && !self.being_written(file) {
                 self.states
                     .insert(k.clone(), Self::new_state(origin.clone(), file.clone()));
                 self.reload_one(k).await;
@@ -1102,6 +1144,8 @@ impl Manager {
         }
         let keys: Vec<String> = self.states.keys().cloned().collect();
         for k in keys {
+            let file = self.states[&k].file.clone();
+            let writing = self.being_written(&file);
             let state = self.states.get_mut(&k).expect("state exists");
             match FileStamp::of(&state.file) {
                 Ok(None) => {
@@ -1112,6 +1156,10 @@ impl Manager {
                 }
                 // The server itself is writing the file: its own write is not a change.
                 Ok(Some(_)) if state.flushing.is_some() => {}
+                // Another process is: loaded when it closes the file.
+                Ok(Some(stamp)) if writing && Some(stamp) != state.attempted => {
+                    tracing::debug!(zone = %k, "zone file being written; loaded when it is closed");
+                }
                 Ok(Some(stamp)) => {
                     state.file_missing = false;
                     if Some(stamp) != state.attempted {
@@ -1392,6 +1440,7 @@ impl Manager {
                 Some(m) => m,
                 None => {
                     let flush_at = self.next_flush();
+                    let recheck = self.recheck;
                     let rx = self.rx.as_mut().expect("set above");
                     tokio::select! {
                         m = rx.recv() => match m {
@@ -1401,6 +1450,11 @@ impl Manager {
                         _ = shutdown.cancelled() => return self.flush_all().await,
                         _ = sleep_until(flush_at) => {
                             self.flush_due();
+                            continue;
+                        }
+                        _ = sleep_until(recheck) => {
+                            self.recheck = None;
+                            self.sync_dir().await;
                             continue;
                         }
                     }
@@ -1415,14 +1469,19 @@ impl Manager {
                     self.reload_all().await;
                 }
                 ManagerMsg::Flushed { zone, result } => self.flushed(&zone, result),
-                ManagerMsg::FilesChanged => {
+                ManagerMsg::FilesChanged | ManagerMsg::FileWrite { .. } => {
+                    self.note_write(msg);
                     // Debounce: wait until file events stop for a moment. Any other message ends
                     // the wait at once (the directory is read first, then the message handled),
                     // so a control request never waits for an editor that keeps writing.
-                    let rx = self.rx.as_mut().expect("set above");
                     loop {
+                        let rx = self.rx.as_mut().expect("set above");
                         match tokio::time::timeout(DEBOUNCE, rx.recv()).await {
-                            Ok(Some(ManagerMsg::FilesChanged)) => continue,
+                            Ok(Some(
+                                m @ (ManagerMsg::FilesChanged | ManagerMsg::FileWrite { .. }),
+                            )) => {
+                                self.note_write(m);
+                            }
                             Ok(Some(other)) => {
                                 self.queued.push_back(other);
                                 break;

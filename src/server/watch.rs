@@ -1,10 +1,13 @@
 //! Watches the zones directory (not single files: editors save by rename) and tells the zone
 //! manager that something changed. The manager debounces and re-reads the directory itself, so
-//! a lost or merged event costs nothing.
+//! a lost or merged event costs nothing. A zone file written in place (truncated and written,
+//! as `cat >` and `scp` do) is reported as being written until its writer closes it, so that
+//! the manager does not load the part written so far.
 
 use std::path::Path;
 
-use notify::{RecursiveMode, Watcher};
+use notify::event::{AccessKind, AccessMode, ModifyKind};
+use notify::{EventKind, RecursiveMode, Watcher};
 use tokio::sync::mpsc::UnboundedSender;
 
 use super::ManagerMsg;
@@ -14,12 +17,27 @@ use super::ManagerMsg;
 pub fn start(dir: &Path, tx: UnboundedSender<ManagerMsg>) -> Option<notify::RecommendedWatcher> {
     let handler = move |res: notify::Result<notify::Event>| match res {
         Ok(ev) => {
-            let relevant = ev
+            let zone_files = ev
                 .paths
                 .iter()
-                .any(|p| p.extension().is_some_and(|e| e == "zone"));
-            if relevant && !ev.kind.is_access() {
-                let _ = tx.send(ManagerMsg::FilesChanged);
+                .filter(|p| p.extension().is_some_and(|e| e == "zone"))
+                .filter_map(|p| p.file_name());
+            for name in zone_files {
+                let msg = match ev.kind {
+                    EventKind::Modify(ModifyKind::Data(_)) => ManagerMsg::FileWrite {
+                        name: name.to_owned(),
+                        closed: false,
+                    },
+                    EventKind::Access(AccessKind::Close(AccessMode::Write)) => {
+                        ManagerMsg::FileWrite {
+                            name: name.to_owned(),
+                            closed: true,
+                        }
+                    }
+                    EventKind::Access(_) => continue,
+                    _ => ManagerMsg::FilesChanged,
+                };
+                let _ = tx.send(msg);
             }
         }
         Err(e) => tracing::warn!(error = %e, "zones directory watcher"),

@@ -94,6 +94,49 @@ fn half_written_file_is_never_served_and_the_complete_write_is() {
     assert_eq!(s.status_json("test.example")["last_result"], "ok");
 }
 
+/// A slow writer (`scp`, `cat >` from a pipe) that pauses at a record boundary: what it has
+/// written so far is a whole zone with the new serial, and would be served, and transferred,
+/// without the records still to come. The file is loaded when its writer closes it.
+#[test]
+fn a_file_written_in_place_is_loaded_when_its_writer_closes_it() {
+    use std::io::Write;
+    let s = server(1);
+    let full = small_zone(2, "mail IN A 192.0.2.25\nlast IN A 192.0.2.77\n");
+    let cut = full.find("last IN").expect("marker");
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .truncate(true)
+        .open(s.zone_path(ZONE))
+        .expect("opening the zone file");
+    f.write_all(&full.as_bytes()[..cut]).expect("writing");
+    f.sync_data().expect("syncing");
+    // Far longer than the watcher's debounce.
+    std::thread::sleep(Duration::from_millis(1500));
+    for t in BOTH {
+        assert_eq!(
+            s.serial(t, "test.example."),
+            Some(1),
+            "{t:?}: {}",
+            s.status_text()
+        );
+        let m = s.query(t, "mail.test.example.", RecordType::A);
+        assert_eq!(
+            m.metadata.response_code,
+            ResponseCode::NXDomain,
+            "{t:?}: {m}"
+        );
+    }
+    f.write_all(&full.as_bytes()[cut..])
+        .expect("writing the rest");
+    drop(f);
+    let took = time_until_serial(&s, 2);
+    eprintln!("served {took:?} after the writer closed the file");
+    for t in BOTH {
+        let m = s.query(t, "last.test.example.", RecordType::A);
+        assert_eq!(m.answers.len(), 1, "{t:?}: {m}");
+    }
+}
+
 #[test]
 fn new_zone_file_starts_being_served() {
     let s = server(1);
