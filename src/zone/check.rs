@@ -29,6 +29,9 @@
 //! | MX/SRV target in the zone without A/AAAA                  | warning | accepted          | warning |
 //! | RRset whose records have different TTLs                   | warning | notice            | warning |
 //! | data at or below a delegation other than NS/DS/glue       | warning | accepted          | accepted |
+//! | more than one SPF record at a name (RFC 7208 §4.5)        | warning | accepted          | accepted |
+//! | SPF strings that join into something else than `v=spf1 …` | warning | accepted          | accepted |
+//! | more than one DMARC record at `_dmarc` (RFC 7489 §6.6.3)  | warning | accepted          | accepted |
 //!
 //! Pure: imports only `std`, `rustc_hash` and the other `zone` modules.
 
@@ -649,6 +652,9 @@ impl<'a> Index<'a> {
                     ),
                 );
             }
+            if first(RType::TXT).is_some() {
+                self.check_mail_auth_txt(name, at, out);
+            }
             if let (Some(ds), true) = (first(RType::DS), is_apex) {
                 out.error(
                     ds,
@@ -658,6 +664,71 @@ impl<'a> Index<'a> {
                         self.entries.get(ds).owner
                     ),
                 );
+            }
+        }
+    }
+
+    /// The TXT records receivers read as policies: one SPF record per name (two are a
+    /// permerror, RFC 7208 §4.5), one DMARC record at `_dmarc` (two, and receivers apply no
+    /// DMARC at all, RFC 7489 §6.6.3), and an SPF record whose strings join into one that still
+    /// starts with `v=spf1 ` (strings are joined without spaces, RFC 7208 §3.3). Warnings: such
+    /// a zone is valid DNS, and the `spf` and `dmarc` commands explain more.
+    fn check_mail_auth_txt(&self, name: &[u8], at: &[usize], out: &mut Out) {
+        let is_dmarc = name.starts_with(b"\x06_dmarc");
+        let mut first_spf: Option<usize> = None;
+        let mut first_dmarc: Option<usize> = None;
+        for &i in at {
+            let e = self.entries.get(i);
+            if e.rtype != RType::TXT {
+                continue;
+            }
+            let Some(strings) = super::rdata::txt_strings(e.rdata) else {
+                continue;
+            };
+            let text: Vec<u8> = strings.concat();
+            let starts =
+                |tag: &[u8]| text.len() >= tag.len() && text[..tag.len()].eq_ignore_ascii_case(tag);
+            if starts(b"v=spf1") {
+                if text.len() > 6 && text[6] != b' ' {
+                    let shown = String::from_utf8_lossy(&text[..text.len().min(20)]).into_owned();
+                    out.warning(
+                        i,
+                        format!(
+                            "TXT at {} looks like SPF but reads \"{shown}\": its strings are joined \
+                             without spaces (RFC 7208 §3.3), so receivers see no SPF record; write \
+                             it as one quoted string, or end each string with a space",
+                            e.owner
+                        ),
+                    );
+                    continue;
+                }
+                match first_spf {
+                    None => first_spf = Some(i),
+                    Some(f) => out.warning(
+                        i,
+                        format!(
+                            "more than one SPF record at {} (the first is at {}); receivers treat \
+                             that as a permanent error, as if the domain's SPF were broken (RFC \
+                             7208 §4.5): merge them into one",
+                            e.owner,
+                            self.loc(f, i)
+                        ),
+                    ),
+                }
+            }
+            if is_dmarc && starts(b"v=DMARC1") {
+                match first_dmarc {
+                    None => first_dmarc = Some(i),
+                    Some(f) => out.warning(
+                        i,
+                        format!(
+                            "more than one DMARC record at {} (the first is at {}); receivers \
+                             then apply no DMARC policy at all (RFC 7489 §6.6.3): keep one",
+                            e.owner,
+                            self.loc(f, i)
+                        ),
+                    ),
+                }
             }
         }
     }
@@ -1011,6 +1082,15 @@ mod tests {
                  @ MX 0 .",
             ),
             (
+                "SPF in several strings, and policies at other names",
+                "@ TXT \"v=spf1 ip4:192.0.2.0/24 \" \"mx -all\"\n\
+                 @ TXT \"google-site-verification=abc\"\n\
+                 mail TXT \"v=spf1\"\n\
+                 _dmarc TXT \"v=DMARC1; p=none\"\n\
+                 _dmarc.sub TXT \"v=DMARC1; p=reject\"\n\
+                 sub TXT \"v=spf1 -all\"",
+            ),
+            (
                 "a delegation with glue and DS",
                 "sub NS ns.sub\nsub NS ns.other.org.\nsub DS 1234 8 2 \
                  0000000000000000000000000000000000000000000000000000000000000000\nns.sub A 192.0.2.3\n\
@@ -1217,6 +1297,22 @@ mod tests {
                 "MX target covered by a wildcard CNAME",
                 "{HEAD}@ MX 10 mail\n* CNAME ns1",
                 &[(Warning, Some(5), "MX target mail.example. is a CNAME (line 6)")],
+            ),
+            // What receivers read as mail policies.
+            (
+                "two SPF records",
+                "{HEAD}@ TXT \"v=spf1 mx -all\"\n@ TXT \"V=SPF1 -all\"\n@ TXT \"other\"",
+                &[(Warning, Some(6), "more than one SPF record at example. (the first is at line 5)")],
+            ),
+            (
+                "SPF strings that join without a space",
+                "{HEAD}@ TXT \"v=spf1\" \"-all\"",
+                &[(Warning, Some(5), "reads \"v=spf1-all\": its strings are joined without spaces")],
+            ),
+            (
+                "two DMARC records",
+                "{HEAD}_DMARC TXT \"v=DMARC1; p=none\"\n_dmarc TXT \"v=DMARC1; p=reject\"",
+                &[(Warning, Some(6), "more than one DMARC record at _dmarc.example. (the first is at line 5)")],
             ),
         ];
         for &(what, text, want) in cases {

@@ -511,7 +511,10 @@ impl<'z> Work<'z> {
             // The entries are synthesized: no line to name.
             f.file = Some(cx.file.to_path_buf());
             f.line = None;
-            f.message = f.message.replace(" at line 0", "");
+            f.message = f
+                .message
+                .replace(" (the first is at line 0)", "")
+                .replace(" at line 0", "");
             let about_change = f
                 .owner
                 .as_ref()
