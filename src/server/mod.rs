@@ -453,6 +453,9 @@ fn bind_udp(addr: SocketAddr) -> std::io::Result<std::net::UdpSocket> {
         sock.set_only_v6(true)?;
     }
     sock.set_recv_buffer_size(4 << 20)?;
+    if addr.ip().is_unspecified() {
+        udp::receive_destination(&sock, addr.is_ipv6())?;
+    }
     sock.bind(&addr.into())?;
     // The thread waiting on the socket looks at the stop flag between timeouts.
     sock.set_read_timeout(Some(udp::STOP_POLL))?;

@@ -6,6 +6,11 @@
 //! so under saturation every worker answers in parallel. The answer path takes no lock and
 //! spawns nothing per query; each wake-up receives up to [`BATCH`] datagrams with one
 //! `recvmmsg` and sends the answers with one `sendmmsg`, as Knot and NSD do.
+//!
+//! On a wildcard address (`0.0.0.0`, `::`) each query's destination address is received with
+//! it (`IP_PKTINFO`, `IPV6_PKTINFO`) and its answer is sent from that address: a client drops
+//! an answer from another address than it asked (RFC 2181 §4.1), and the kernel would pick the
+//! source by its routes on a host with several addresses.
 
 use std::mem::MaybeUninit;
 use std::net::UdpSocket;
@@ -28,6 +33,71 @@ const MAX_QUERY: usize = 4096;
 /// How often a UDP thread looks at the stop flag: the socket's read timeout, and the longest a
 /// thread waits for the turn.
 pub const STOP_POLL: Duration = Duration::from_millis(200);
+
+/// Room for one `IP_PKTINFO` or `IPV6_PKTINFO` control message (`CMSG_SPACE` of the larger,
+/// 20-byte `in6_pktinfo`, is 40 on 64-bit Linux), in `u64`s for its alignment.
+const CONTROL_WORDS: usize = 8;
+
+/// Asks the kernel for each datagram's destination address, on a socket bound to a wildcard
+/// address.
+pub fn receive_destination(sock: &socket2::Socket, ipv6: bool) -> std::io::Result<()> {
+    let (level, name) = if ipv6 {
+        (libc::IPPROTO_IPV6, libc::IPV6_RECVPKTINFO)
+    } else {
+        (libc::IPPROTO_IP, libc::IP_PKTINFO)
+    };
+    let on: libc::c_int = 1;
+    // SAFETY: a valid socket and a pointer to an int of the size given.
+    let r = unsafe {
+        libc::setsockopt(
+            sock.as_raw_fd(),
+            level,
+            name,
+            (&on as *const libc::c_int).cast(),
+            std::mem::size_of::<libc::c_int>() as libc::socklen_t,
+        )
+    };
+    if r == 0 {
+        Ok(())
+    } else {
+        Err(std::io::Error::last_os_error())
+    }
+}
+
+/// Turns the destination-address control message received with a query into the one that
+/// sends its answer from that address: `IP_PKTINFO` with the address as `ipi_spec_dst` (and no
+/// interface, so routing picks it), or `IPV6_PKTINFO` as received (address and interface, which
+/// a link-local address needs). False if `control` holds neither.
+fn answer_from_destination(control: &mut [u64; CONTROL_WORDS], len: usize) -> bool {
+    let hdr_len = std::mem::size_of::<libc::cmsghdr>();
+    if len < hdr_len {
+        return false;
+    }
+    // SAFETY: `control` is 8-byte aligned and at least a cmsghdr long, as checked.
+    let cmsg = unsafe { &mut *control.as_mut_ptr().cast::<libc::cmsghdr>() };
+    let data = (cmsg as *mut libc::cmsghdr)
+        .cast::<u8>()
+        .wrapping_add(hdr_len);
+    #[allow(clippy::unnecessary_cast)] // a u32 in some C libraries
+    let cmsg_len = cmsg.cmsg_len as usize;
+    match (cmsg.cmsg_level, cmsg.cmsg_type) {
+        (libc::IPPROTO_IP, libc::IP_PKTINFO)
+            if cmsg_len >= hdr_len + std::mem::size_of::<libc::in_pktinfo>() =>
+        {
+            // SAFETY: the kernel wrote an in_pktinfo after the header (length checked).
+            let info = unsafe { &mut *data.cast::<libc::in_pktinfo>() };
+            info.ipi_spec_dst = info.ipi_addr;
+            info.ipi_ifindex = 0;
+            true
+        }
+        (libc::IPPROTO_IPV6, libc::IPV6_PKTINFO)
+            if cmsg_len >= hdr_len + std::mem::size_of::<libc::in6_pktinfo>() =>
+        {
+            true
+        }
+        _ => false,
+    }
+}
 
 /// The turn to wait on a socket: held by at most one of the threads that share it.
 #[derive(Debug, Default)]
@@ -98,6 +168,9 @@ pub fn serve(
     let mut msgs: Vec<libc::mmsghdr> = vec![unsafe { MaybeUninit::zeroed().assume_init() }; BATCH];
     let mut send_iovs = iovs.clone();
     let mut send_msgs = msgs.clone();
+    // On a wildcard address: each query's destination, for its answer's source.
+    let pktinfo = sock.local_addr().is_ok_and(|a| a.ip().is_unspecified());
+    let mut controls = vec![[0u64; CONTROL_WORDS]; if pktinfo { BATCH } else { 0 }];
 
     // Holding the turn; dropping it passes the turn on, also if this thread ends by a panic,
     // so the other threads go on answering.
@@ -119,8 +192,10 @@ pub fn serve(
             hdr.msg_namelen = std::mem::size_of::<libc::sockaddr_storage>() as libc::socklen_t;
             hdr.msg_iov = &mut iovs[i];
             hdr.msg_iovlen = 1;
-            hdr.msg_control = std::ptr::null_mut();
-            hdr.msg_controllen = 0;
+            (hdr.msg_control, hdr.msg_controllen) = match controls.get_mut(i) {
+                Some(c) => (c.as_mut_ptr().cast(), std::mem::size_of_val(c) as _),
+                None => (std::ptr::null_mut(), 0),
+            };
             hdr.msg_flags = 0;
             msgs[i].msg_len = 0;
         }
@@ -171,11 +246,19 @@ pub fn serve(
                 iov_base: outs[i].as_mut_ptr().cast(),
                 iov_len: outs[i].len(),
             };
+            let received_control = msgs[i].msg_hdr.msg_controllen as usize;
             let hdr = &mut send_msgs[to_send].msg_hdr;
             hdr.msg_name = (&mut addrs[i] as *mut libc::sockaddr_storage).cast();
             hdr.msg_namelen = msgs[i].msg_hdr.msg_namelen;
             hdr.msg_iov = &mut send_iovs[to_send];
             hdr.msg_iovlen = 1;
+            (hdr.msg_control, hdr.msg_controllen) = (std::ptr::null_mut(), 0);
+            if let Some(c) = controls.get_mut(i) {
+                if answer_from_destination(c, received_control) {
+                    (hdr.msg_control, hdr.msg_controllen) =
+                        (c.as_mut_ptr().cast(), received_control as _);
+                }
+            }
             to_send += 1;
         }
         drop((snapshot, access));

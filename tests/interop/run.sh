@@ -18,6 +18,9 @@
 #      dnspython verify its signed answers (dnspython every message of a long transfer), and a
 #      knotd and an nsd with the same key transfer, are notified (a signed NOTIFY) and serve an
 #      edit.
+#   f. A wildcard listen address: in a network namespace with loopback only (`unshare -n`, as
+#      root), zonectl listens on 0.0.0.0 and [::], and dig checks that each answer comes from
+#      the address it asked (dig drops any other), over IPv4 and IPv6 (tests/interop/wildcard.sh).
 #
 # Prints `ok - ...` / `not ok - ...` per check and `N passed, M failed` at the end; exits 1 if
 # anything failed. Needs: cargo, kzonecheck, named-checkzone, dig, kdig, knotd, knotc, nsd, openssl, base64,
@@ -909,6 +912,24 @@ check "knotd and nsd took the NOTIFY of serial $new, signed with the key their A
 check "knotd logged no TSIG or ACL error" \
     'CMD="grep knotd.log"; OUT=$(grep -iE "tsig|denied|bad ?sig|bad ?key|bad ?time" "$TDIR/knotd.log"); [[ -z $OUT ]]'
 stop_xfr_servers
+
+# ---------------------------------------------------------------------------------------------
+# f. A wildcard listen address, answered from the address asked
+# ---------------------------------------------------------------------------------------------
+section "wildcard addresses: answers from the address asked (loopback-only network namespace)"
+
+WDIR=$TMP/wildcard
+mkdir -p "$WDIR/zones"
+cp "$XDIR"/zones/*.zone "$WDIR/zones/"
+if unshare -n true 2>/dev/null; then
+    WOUT=$(unshare -n bash "$REPO/tests/interop/wildcard.sh" "$ZONECTL" "$WDIR" "$(free_port)" "$ORIGIN" 2>&1) || true
+    for probe in v4-primary v4-second v6-second; do
+        check "[dig] $probe: the SOA of $ORIGIN, from the address dig asked" \
+            'CMD="tests/interop/wildcard.sh"; OUT=$WOUT; [[ $(awk -v p="$probe" '"'"'$1 == p {print $4}'"'"' <<<"$WOUT") =~ ^[0-9]+$ ]]'
+    done
+else
+    echo "# skipped: unshare -n needs root (CI runs as root)"
+fi
 
 if [[ $FAILED -gt 0 ]]; then
     echo
