@@ -504,6 +504,16 @@ fn merged(current: Option<&str>, assignments: &[String]) -> anyhow::Result<Dmarc
             rec
         }
     };
+    // A tag given twice is a mistake whichever of the two was meant (`p=none p=reject`).
+    let mut seen: Vec<(String, &str)> = Vec::new();
+    for a in assignments {
+        let name = a.split_once('=').map_or(a.as_str(), |(n, _)| n).trim();
+        let name = name.to_ascii_lowercase();
+        if let Some((_, first)) = seen.iter().find(|(n, _)| *n == name) {
+            bail!("{name} is given twice ({first} and {a}): give each tag once");
+        }
+        seen.push((name, a));
+    }
     for a in assignments {
         rec.apply(a)?;
     }

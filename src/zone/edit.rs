@@ -1353,7 +1353,20 @@ fn build_op(verb: &str, words: &[Token], cli: bool, origin: &Name) -> Result<Edi
         });
     let (ttl, rdata) = match ttl_and_rdata {
         Some((ttl, rdata)) => (Some(ttl), rdata),
-        None => (None, rdata_wire(rtype, rest, cli, origin)?),
+        None => match rdata_wire(rtype, rest, cli, origin) {
+            Ok(rdata) => (None, rdata),
+            Err(e) => {
+                // A first word that is a number too large for a TTL, before valid RDATA: the
+                // TTL is what is wrong, not the RDATA it was then read as.
+                let digits = !rest[0].quoted && rest[0].text.bytes().all(|b| b.is_ascii_digit());
+                if let (true, Err(ttl)) = (digits, parse::ttl_from_text(&rest[0].text)) {
+                    if rest.len() > 1 && rdata_wire(rtype, &rest[1..], cli, origin).is_ok() {
+                        return Err(bad(ttl.to_string()));
+                    }
+                }
+                return Err(e);
+            }
+        },
     };
     Ok(if usage.starts_with("add") {
         EditOp::Add {
@@ -2576,6 +2589,10 @@ ns1 A 192.0.2.1
             ("put", &["www"], "unknown verb 'put': use add, set or del"),
             ("add", &["www", "BOGUS", "1"], "unknown record type 'BOGUS'"),
             ("add", &["www", "A", "192.0.2.300"], "A: "),
+            // A TTL too large is said to be one, not read as RDATA.
+            ("add", &["www", "A", "2147483648", "192.0.2.1"], "TTL \"2147483648\" is larger than the maximum 2147483647"),
+            ("set", &["@", "MX", "4294967296", "10", "mail"], "TTL \"4294967296\" is larger than the maximum"),
+            ("add", &["www", "A", "2147483648"], "A: "),
             ("add", &["www.apple.example", "A", "192.0.2.1"], "'www.apple.example' has no trailing dot, so it is relative to the zone and means www.apple.example.apple.example.; write 'www' or the absolute 'www.apple.example.'"),
             ("add", &["apple.example", "A", "192.0.2.1"], "write '@' or"),
             ("add", &["www.orange.example.", "A", "192.0.2.1"], "www.orange.example. is not in the zone apple.example."),

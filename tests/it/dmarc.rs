@@ -163,6 +163,10 @@ fn bad_values_are_refused_by_tag_name_and_change_nothing() {
         (vec!["polcy=reject"], "unknown tag \"polcy\""),
         (vec!["p="], "p is required"),
         (vec!["v=DMARC2"], "cannot be changed"),
+        (
+            vec!["p=none", "P=reject"],
+            "p is given twice (p=none and P=reject)",
+        ),
     ] {
         let mut all = vec!["dmarc", "set", "apple.example"];
         all.extend(args.iter().copied());
