@@ -252,19 +252,21 @@ impl SerialArgs {
 /// read before they compute an edit. The origin is lower-cased.
 pub fn zone_data(s: &Settings, zone: &str) -> anyhow::Result<Zone> {
     let t = target(s, zone)?;
-    sync(s, &t.origin)?;
+    sync(s, Some(&t.origin))?;
     Ok(store::load_zone(&t.file, &t.origin)?.zone)
 }
 
-/// Asks a running server to write its acknowledged edits of the zone into the file, so that
-/// reading the file sees every edit made so far. Nothing to do when no server runs.
-pub(super) fn sync(s: &Settings, origin: &Name) -> anyhow::Result<()> {
+/// Asks a running server to write its acknowledged edits of the zone (every zone the caller
+/// may touch, with `None`) into the files, so that reading a file sees every edit made so far.
+/// Nothing to do when no server runs.
+pub(super) fn sync(s: &Settings, origin: Option<&Name>) -> anyhow::Result<()> {
     let request = Request::Sync {
-        zone: Some(origin.to_string()),
+        zone: origin.map(Name::to_string),
     };
+    let what = origin.map_or_else(|| "the zones".to_owned(), Name::to_string);
     match control::call(&s.control, &request) {
         Ok(Response::Done { outcomes }) => match outcomes.into_iter().find(|o| !o.ok) {
-            Some(o) => bail!("{origin}: {}", o.message),
+            Some(o) => bail!("{}: {}", o.zone, o.message),
             None => Ok(()),
         },
         Ok(Response::Error { message }) if control::is_permission_denied(&message) => {
@@ -274,7 +276,7 @@ pub(super) fn sync(s: &Settings, origin: &Name) -> anyhow::Result<()> {
         Ok(Response::Error { .. }) | Err(ClientError::NotRunning { .. }) => Ok(()),
         Ok(other) => bail!("unexpected answer from the server: {other:?}"),
         Err(e) => Err(anyhow!(e).context(format!(
-            "{origin}: cannot ask the server to write its edits into the file"
+            "{what}: cannot ask the server to write its edits into the files"
         ))),
     }
 }
@@ -851,7 +853,7 @@ fn show(s: &Settings, args: ShowArgs) -> anyhow::Result<ExitCode> {
         })?),
         None => None,
     };
-    sync(s, &t.origin)?;
+    sync(s, Some(&t.origin))?;
     let loaded = store::load_zone(&t.file, &t.origin)?;
     let records: Vec<ShownRecord> = loaded
         .zone
@@ -898,7 +900,7 @@ struct SerialReport {
 
 /// `serial show`: the file's serial, the served one, and the next one.
 fn serial_show(s: &Settings, t: &Target) -> anyhow::Result<ExitCode> {
-    sync(s, &t.origin)?;
+    sync(s, Some(&t.origin))?;
     let loaded = store::load_zone(&t.file, &t.origin)?;
     let serial = loaded
         .zone

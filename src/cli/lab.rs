@@ -489,7 +489,7 @@ fn diff(s: &Settings, zone: &str) -> anyhow::Result<ExitCode> {
     let template = template_text(s, &origin)?;
     let template = lab::check_expanded(&template, &origin)
         .map_err(|e| anyhow!("the template of {origin}: {e}"))?;
-    super::edit::sync(s, &origin)?;
+    super::edit::sync(s, Some(&origin))?;
     let current = store::load_zone(&zone_file(s, &origin), &origin)?.zone;
     let lines = lab::diff(&template, &current);
     if s.json {

@@ -264,7 +264,10 @@ fn owner(zone: &Zone, name: Option<&str>) -> anyhow::Result<Name> {
 
 /// Every zone of the zones directory (and of the config), with `target` as given: what
 /// includes into zones zonectl serves are resolved from. Zones that fail to load are skipped.
-fn served_zones(s: &Settings, target: Zone) -> ZoneSet {
+/// A running server writes its acknowledged edits into the files first, so the files read
+/// are what it serves.
+fn served_zones(s: &Settings, target: Zone) -> anyhow::Result<ZoneSet> {
+    super::edit::sync(s, None)?;
     let mut set = ZoneSet::new();
     let mut files = Vec::new();
     for zc in &s.config.zones {
@@ -295,7 +298,7 @@ fn served_zones(s: &Settings, target: Zone) -> ZoneSet {
         }
     }
     set.insert(Arc::new(target));
-    set
+    Ok(set)
 }
 
 /// Checks the record at `name` against the served zones (and `--resolver`).
@@ -314,7 +317,7 @@ fn view(s: &Settings, args: ViewArgs, check_only: bool) -> anyhow::Result<ExitCo
     } = args;
     let data = edit::zone_data(s, &zone)?;
     let owner = owner(&data, name.as_deref())?;
-    let set = served_zones(s, data);
+    let set = served_zones(s, data)?;
     let report = check_in(&set, resolver, &owner);
     if s.json {
         println!("{}", serde_json::to_string_pretty(&report)?);
@@ -460,7 +463,7 @@ fn edit_spf(
         rtype: RType::TXT,
         rdata: new_rdata.clone().into(),
     });
-    let set = served_zones(s, Zone::from_records(&origin, records));
+    let set = served_zones(s, Zone::from_records(&origin, records))?;
     let report = check_in(&set, resolver, &owner);
     for w in &report.warnings {
         eprintln!("warning: {w}");

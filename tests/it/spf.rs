@@ -371,3 +371,61 @@ fn spf_edits_are_checked_served_and_keep_other_txt() {
     assert_eq!(same.code, 0, "{same}");
     assert!(same.stdout.contains("nothing changed"), "{same}");
 }
+
+/// `spf set` resolves includes into the other zones served here from their files; a running
+/// server writes its acknowledged edits into them first, so an edit made a moment before (the
+/// file written 5 s later here) counts: a removed include target is refused, a new one taken.
+#[test]
+fn spf_set_sees_edits_of_other_zones_not_yet_in_their_files() {
+    let base = spf_server("v=spf1 mx -all");
+    let files: Vec<(String, String)> = ["test.example.zone", "other.example.zone"]
+        .iter()
+        .map(|f| (f.to_string(), base.synced_text(f)))
+        .collect();
+    drop(base);
+    let config = zonectl::config::Config {
+        zonefile_sync_ms: Some(5000),
+        ..Default::default()
+    };
+    let listen = "127.0.0.1:0".parse().expect("valid address");
+    let zones: Vec<(&str, &str)> = files
+        .iter()
+        .map(|(f, t)| (f.as_str(), t.as_str()))
+        .collect();
+    let server = TestServer::start_with(listen, config, &zones);
+
+    let out = spf(&server, &["record", "del", "other.example", "_spf", "TXT"]);
+    assert_eq!(out.code, 0, "{out}");
+    let out = spf(
+        &server,
+        &[
+            "spf",
+            "set",
+            "test.example",
+            "v=spf1 include:_spf.other.example -all",
+        ],
+    );
+    assert_eq!(out.code, 1, "the include's target is gone: {out}");
+    let out = spf(
+        &server,
+        &[
+            "record",
+            "add",
+            "other.example",
+            "_new",
+            "TXT",
+            "v=spf1 ip4:198.51.100.0/24 -all",
+        ],
+    );
+    assert_eq!(out.code, 0, "{out}");
+    let out = spf(
+        &server,
+        &[
+            "spf",
+            "set",
+            "test.example",
+            "v=spf1 include:_new.other.example -all",
+        ],
+    );
+    assert_eq!(out.code, 0, "the new include's target is served: {out}");
+}
