@@ -866,3 +866,24 @@ fn well_formed_options_are_answered_whatever_they_are() {
     assert_eq!(m.answers.len(), 1);
     assert!(m.edns.is_some());
 }
+
+#[test]
+fn any_over_udp_is_answered_with_an_rrset_that_fits() {
+    // RFC 8482: one RRset of the name. A 1.5 kB TXT RRset written first would not fit in 512
+    // bytes and send the client to TCP; the address does.
+    let origin = Name::parse("example.", None).unwrap();
+    let mut text = String::from(
+        "$TTL 300\n@ SOA ns hostmaster 7 3600 900 1209600 60\n@ NS ns\nns A 192.0.2.1\n",
+    );
+    for i in 0..6 {
+        text.push_str(&format!("mixed TXT \"{i}{}\"\n", "t".repeat(250)));
+    }
+    text.push_str("mixed A 192.0.2.9\n");
+    let entries = parse_zone_str(&text, Path::new("t.zone"), &origin).unwrap();
+    let mut set = ZoneSet::new();
+    set.insert(Arc::new(Zone::from_records(&origin, &entries)));
+    let m = ask_in(&set, "mixed.example.", RecordType::ANY);
+    assert!(!m.metadata.truncation, "{m:?}");
+    assert_eq!(m.answers.len(), 1, "{m:?}");
+    assert_eq!(m.answers[0].data, RData::A("192.0.2.9".parse().unwrap()));
+}

@@ -255,7 +255,12 @@ fn answer_from_node<'z>(
         if node.is_empty() {
             negative_soa(zone, ans);
         } else if opts.minimal_any {
-            let set = node.rrsets().next().expect("the node is not empty");
+            // One RRset (RFC 8482 §4.1): the smallest, so that it fits where a large one (a
+            // DKIM key, a long SPF record) would be truncated and send the client to TCP.
+            let set = node
+                .rrsets()
+                .min_by_key(|s| s.rdatas().iter().map(|r| r.len() + 12).sum::<usize>())
+                .expect("the node is not empty");
             ans.answer.push(rrset(owner(), set));
         } else {
             for set in node.rrsets() {
