@@ -836,11 +836,10 @@ fn deleting_a_record_written_twice_removes_both_lines() {
     assert_kzonecheck(&s.zone_path(ZONE), "test.example.");
 }
 
-/// A hand edit of the file made without `freeze` while edits wait to be written (here a 3 s
-/// `zonefile_sync_ms` leaves time for it): nothing is lost. The server writes its edits on top
-/// of the hand-edited text, raises the serial past the hand edit's, and serves both.
-#[test]
-fn a_hand_edit_while_edits_are_pending_is_merged_not_lost() {
+/// A server that writes edits into the zone file 3 s after acknowledging them (serial policy
+/// `increment`, zone at serial 7), with `NAME A 192.0.2.7` just added: time for a hand edit of
+/// the file while the edit waits to be written.
+fn edited_with_slow_writes(name: &str) -> TestServer {
     let config = zonectl::config::Config {
         serial_policy: Some(SerialPolicy::Increment),
         zonefile_sync_ms: Some(3000),
@@ -848,8 +847,17 @@ fn a_hand_edit_while_edits_are_pending_is_merged_not_lost() {
     };
     let listen = "127.0.0.1:0".parse().expect("valid address");
     let s = TestServer::start_with(listen, config, &[(ZONE, &small_zone(7, ""))]);
-    let out = s.edit_incr(&["record", "add", "test.example", "api", "A", "192.0.2.7"]);
+    let out = s.edit_incr(&["record", "add", "test.example", name, "A", "192.0.2.7"]);
     assert_eq!(out.code, 0, "{out}");
+    s
+}
+
+/// A hand edit of the file made without `freeze` while edits wait to be written (here a 3 s
+/// `zonefile_sync_ms` leaves time for it): nothing is lost. The server writes its edits on top
+/// of the hand-edited text, raises the serial past the hand edit's, and serves both.
+#[test]
+fn a_hand_edit_while_edits_are_pending_is_merged_not_lost() {
+    let s = edited_with_slow_writes("api");
     // The operator's editor rewrites the file from what it showed them: serial 20, a new record,
     // and not the record the server has not written yet.
     s.write_zone_atomic(ZONE, &small_zone(20, "hand IN TXT \"by hand\"\n"));
@@ -878,15 +886,7 @@ fn a_hand_edit_while_edits_are_pending_is_merged_not_lost() {
 /// hand edit. Nothing acknowledged is lost, and nothing is acknowledged that cannot be kept.
 #[test]
 fn edits_are_refused_while_a_hand_edit_does_not_load_and_the_waiting_one_is_kept() {
-    let config = zonectl::config::Config {
-        serial_policy: Some(SerialPolicy::Increment),
-        zonefile_sync_ms: Some(3000),
-        ..Default::default()
-    };
-    let listen = "127.0.0.1:0".parse().expect("valid address");
-    let s = TestServer::start_with(listen, config, &[(ZONE, &small_zone(7, ""))]);
-    let out = s.edit_incr(&["record", "add", "test.example", "api", "A", "192.0.2.7"]);
-    assert_eq!(out.code, 0, "{out}");
+    let s = edited_with_slow_writes("api");
     let hand = "hand IN TXT \"by hand\"\n";
     s.write_zone_atomic(
         ZONE,
@@ -930,15 +930,7 @@ fn edits_are_refused_while_a_hand_edit_does_not_load_and_the_waiting_one_is_kept
 /// and once the hand edit no longer conflicts the waiting edit is written and served with it.
 #[test]
 fn a_hand_edit_that_conflicts_with_a_waiting_edit_is_not_served_over_it() {
-    let config = zonectl::config::Config {
-        serial_policy: Some(SerialPolicy::Increment),
-        zonefile_sync_ms: Some(3000),
-        ..Default::default()
-    };
-    let listen = "127.0.0.1:0".parse().expect("valid address");
-    let s = TestServer::start_with(listen, config, &[(ZONE, &small_zone(7, ""))]);
-    let out = s.edit_incr(&["record", "add", "test.example", "web", "A", "192.0.2.7"]);
-    assert_eq!(out.code, 0, "{out}");
+    let s = edited_with_slow_writes("web");
     s.write_zone_atomic(
         ZONE,
         &small_zone(20, "web IN CNAME www\nhand IN TXT \"h\"\n"),

@@ -349,19 +349,15 @@ fn acknowledged_edits_survive_sigkill_in_the_middle_of_a_stream() {
     );
 }
 
-/// A journal left by a stopped server whose zone file does not load at the next start: the zone
-/// is not served and the journal is kept; once the file is fixed, the journal is replayed on
-/// top of it and written into it, not dropped (and its serial not given to other content).
-#[test]
-fn a_journal_is_replayed_when_a_zone_that_did_not_load_at_start_loads() {
+/// Journals, as a server that stopped before writing its zone file would have, the edit
+/// taking test.example. from serial 1 to 2 by adding `late TXT late`; the journal's path.
+fn journal_late_edit(zones: &std::path::Path) -> std::path::PathBuf {
     use zonectl::journal::{self, Txn};
     use zonectl::zone::edit::EditOp;
     use zonectl::zone::{Name, RType};
 
     let origin = Name::parse("test.example.", None).expect("name");
-    let dir = zones_dir();
-    let zones = dir.path().join("zones");
-    let jnl = journal::path(&zones, &origin);
+    let jnl = journal::path(zones, &origin);
     let txn = Txn {
         from: 1,
         to: 2,
@@ -374,6 +370,17 @@ fn a_journal_is_replayed_when_a_zone_that_did_not_load_at_start_loads() {
         }],
     };
     journal::append(&jnl, &origin, &txn).expect("journal");
+    jnl
+}
+
+/// A journal left by a stopped server whose zone file does not load at the next start: the zone
+/// is not served and the journal is kept; once the file is fixed, the journal is replayed on
+/// top of it and written into it, not dropped (and its serial not given to other content).
+#[test]
+fn a_journal_is_replayed_when_a_zone_that_did_not_load_at_start_loads() {
+    let dir = zones_dir();
+    let zones = dir.path().join("zones");
+    let jnl = journal_late_edit(&zones);
     let file = zones.join("test.example.zone");
     fs::write(&file, small_zone(1, "bad IN A 192.0.2.300\n")).expect("a broken file");
     let server = ServeProcess::start(&zones, &dir.path().join("ctl.sock"), dir.path());
@@ -409,27 +416,10 @@ fn a_journal_is_replayed_when_a_zone_that_did_not_load_at_start_loads() {
 /// neither applied over the hand edit nor dropped, but moved aside with an error that says so.
 #[test]
 fn a_journal_overtaken_by_a_hand_edit_is_cleared_if_the_file_holds_it_else_set_aside() {
-    use zonectl::journal::{self, Txn};
-    use zonectl::zone::edit::EditOp;
-    use zonectl::zone::{Name, RType};
-
-    let origin = Name::parse("test.example.", None).expect("name");
     for (hand_edit, held) in [("late TXT late\n", true), ("other TXT hand\n", false)] {
         let dir = zones_dir();
         let zones = dir.path().join("zones");
-        let jnl = journal::path(&zones, &origin);
-        let txn = Txn {
-            from: 1,
-            to: 2,
-            time: 1_764_374_400,
-            ops: vec![EditOp::Add {
-                owner: Name::parse("late.test.example.", None).expect("name"),
-                rtype: RType::TXT,
-                ttl: Some(3600),
-                rdata: b"\x04late".to_vec(),
-            }],
-        };
-        journal::append(&jnl, &origin, &txn).expect("journal");
+        let jnl = journal_late_edit(&zones);
         let file = zones.join("test.example.zone");
         let text = small_zone(2, hand_edit);
         fs::write(&file, &text).expect("hand edit");
