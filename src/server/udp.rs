@@ -65,35 +65,41 @@ pub fn receive_destination(sock: &socket2::Socket, ipv6: bool) -> std::io::Resul
 }
 
 /// Turns the destination-address control message received with a query into the one that
-/// sends its answer from that address: `IP_PKTINFO` with the address as `ipi_spec_dst` (and no
-/// interface, so routing picks it), or `IPV6_PKTINFO` as received (address and interface, which
-/// a link-local address needs). False if `control` holds neither.
-fn answer_from_destination(control: &mut [u64; CONTROL_WORDS], len: usize) -> bool {
+/// sends its answer from that address: `IP_PKTINFO` as received, with no interface so that
+/// routing picks it (its `ipi_spec_dst` is the local address the query came to, which for a
+/// broadcast query is the interface's own), or `IPV6_PKTINFO` as received (address and
+/// interface, which a link-local address needs). False if `control` (`len` bytes of it filled,
+/// `flags` the message's) holds neither or was cut short.
+fn answer_from_destination(
+    control: &mut [u64; CONTROL_WORDS],
+    len: usize,
+    flags: libc::c_int,
+) -> bool {
     let hdr_len = std::mem::size_of::<libc::cmsghdr>();
-    if len < hdr_len {
+    if flags & libc::MSG_CTRUNC != 0 || len < hdr_len || len > std::mem::size_of_val(control) {
         return false;
     }
-    // SAFETY: `control` is 8-byte aligned and at least a cmsghdr long, as checked.
-    let cmsg = unsafe { &mut *control.as_mut_ptr().cast::<libc::cmsghdr>() };
-    let data = (cmsg as *mut libc::cmsghdr)
-        .cast::<u8>()
-        .wrapping_add(hdr_len);
+    let first = control.as_mut_ptr().cast::<libc::cmsghdr>();
+    // SAFETY: `control` is 8-byte aligned and its first `len` bytes, at least a cmsghdr, were
+    // written by the kernel; the header is read by value.
+    let cmsg = unsafe { first.read() };
     #[allow(clippy::unnecessary_cast)] // a u32 in some C libraries
     let cmsg_len = cmsg.cmsg_len as usize;
+    if cmsg_len > len {
+        return false;
+    }
+    // SAFETY: CMSG_DATA only offsets the pointer, which covers all of `control`.
+    let data = unsafe { libc::CMSG_DATA(first) };
+    let fits = |size: usize| data as usize - first as usize + size <= cmsg_len;
     match (cmsg.cmsg_level, cmsg.cmsg_type) {
-        (libc::IPPROTO_IP, libc::IP_PKTINFO)
-            if cmsg_len >= hdr_len + std::mem::size_of::<libc::in_pktinfo>() =>
-        {
-            // SAFETY: the kernel wrote an in_pktinfo after the header (length checked).
-            let info = unsafe { &mut *data.cast::<libc::in_pktinfo>() };
-            info.ipi_spec_dst = info.ipi_addr;
-            info.ipi_ifindex = 0;
+        (libc::IPPROTO_IP, libc::IP_PKTINFO) if fits(std::mem::size_of::<libc::in_pktinfo>()) => {
+            // SAFETY: the kernel wrote an in_pktinfo there, inside `control` (lengths checked);
+            // 4-byte alignment holds at CMSG_DATA of an 8-byte aligned buffer.
+            unsafe { (*data.cast::<libc::in_pktinfo>()).ipi_ifindex = 0 };
             true
         }
-        (libc::IPPROTO_IPV6, libc::IPV6_PKTINFO)
-            if cmsg_len >= hdr_len + std::mem::size_of::<libc::in6_pktinfo>() =>
-        {
-            true
+        (libc::IPPROTO_IPV6, libc::IPV6_PKTINFO) => {
+            fits(std::mem::size_of::<libc::in6_pktinfo>())
         }
         _ => false,
     }
@@ -247,6 +253,7 @@ pub fn serve(
                 iov_len: outs[i].len(),
             };
             let received_control = msgs[i].msg_hdr.msg_controllen as usize;
+            let received_flags = msgs[i].msg_hdr.msg_flags;
             let hdr = &mut send_msgs[to_send].msg_hdr;
             hdr.msg_name = (&mut addrs[i] as *mut libc::sockaddr_storage).cast();
             hdr.msg_namelen = msgs[i].msg_hdr.msg_namelen;
@@ -254,7 +261,7 @@ pub fn serve(
             hdr.msg_iovlen = 1;
             (hdr.msg_control, hdr.msg_controllen) = (std::ptr::null_mut(), 0);
             if let Some(c) = controls.get_mut(i) {
-                if answer_from_destination(c, received_control) {
+                if answer_from_destination(c, received_control, received_flags) {
                     (hdr.msg_control, hdr.msg_controllen) =
                         (c.as_mut_ptr().cast(), received_control as _);
                 }
