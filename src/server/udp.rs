@@ -98,9 +98,7 @@ fn answer_from_destination(
             unsafe { (*data.cast::<libc::in_pktinfo>()).ipi_ifindex = 0 };
             true
         }
-        (libc::IPPROTO_IPV6, libc::IPV6_PKTINFO) => {
-            fits(std::mem::size_of::<libc::in6_pktinfo>())
-        }
+        (libc::IPPROTO_IPV6, libc::IPV6_PKTINFO) => fits(std::mem::size_of::<libc::in6_pktinfo>()),
         _ => false,
     }
 }
@@ -299,6 +297,58 @@ pub fn serve(
 mod tests {
     use super::*;
     use std::sync::mpsc;
+
+    /// A control buffer holding one control message of `level`/`kind` with `payload`.
+    fn control(
+        level: libc::c_int,
+        kind: libc::c_int,
+        payload: &[u8],
+    ) -> ([u64; CONTROL_WORDS], usize) {
+        let mut c = [0u64; CONTROL_WORDS];
+        let hdr = std::mem::size_of::<libc::cmsghdr>();
+        let len = hdr + payload.len();
+        let first = c.as_mut_ptr().cast::<libc::cmsghdr>();
+        // SAFETY: the buffer is aligned for and larger than the header plus these payloads.
+        unsafe {
+            first.write(libc::cmsghdr {
+                cmsg_len: len as _,
+                cmsg_level: level,
+                cmsg_type: kind,
+            });
+            std::ptr::copy_nonoverlapping(payload.as_ptr(), libc::CMSG_DATA(first), payload.len());
+        }
+        (c, len)
+    }
+
+    #[test]
+    fn answers_leave_from_the_address_the_query_came_to() {
+        // IPv4: interface 3, local address 127.0.0.2, header destination 127.0.0.2.
+        let mut info = [0u8; 12];
+        info[..4].copy_from_slice(&3i32.to_ne_bytes());
+        info[4..8].copy_from_slice(&[127, 0, 0, 2]);
+        info[8..].copy_from_slice(&[127, 0, 0, 2]);
+        let (mut c, len) = control(libc::IPPROTO_IP, libc::IP_PKTINFO, &info);
+        assert!(answer_from_destination(&mut c, len, 0));
+        let (sent, _) = control(libc::IPPROTO_IP, libc::IP_PKTINFO, &{
+            let mut want = info;
+            want[..4].copy_from_slice(&0i32.to_ne_bytes());
+            want
+        });
+        assert_eq!(c, sent, "the interface cleared, the local address kept");
+        // IPv6 goes back as received.
+        let (mut c, len) = control(libc::IPPROTO_IPV6, libc::IPV6_PKTINFO, &[7; 20]);
+        let received = c;
+        assert!(answer_from_destination(&mut c, len, 0));
+        assert_eq!(c, received);
+        // Cut short, too short, or another message: answered without one.
+        let (mut c, len) = control(libc::IPPROTO_IP, libc::IP_PKTINFO, &info);
+        assert!(!answer_from_destination(&mut c, len, libc::MSG_CTRUNC));
+        assert!(!answer_from_destination(&mut c, len - 1, 0));
+        let (mut c, len) = control(libc::IPPROTO_IP, libc::IP_PKTINFO, &info[..8]);
+        assert!(!answer_from_destination(&mut c, len, 0));
+        let (mut c, len) = control(libc::SOL_SOCKET, libc::SCM_RIGHTS, &[0; 4]);
+        assert!(!answer_from_destination(&mut c, len, 0));
+    }
 
     #[test]
     fn one_thread_holds_the_turn_until_it_passes_it_on() {
