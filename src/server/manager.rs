@@ -507,6 +507,17 @@ impl Manager {
     /// is already running; the task reports with [`ManagerMsg::Flushed`]. The journal is
     /// rotated first, so edits made meanwhile go to a fresh one.
     fn start_flush(&mut self, k: &str) {
+        let file = self.states[k].file.clone();
+        if self.being_written(&file) {
+            // Another process is writing the file in place: a rewrite now would replace it
+            // half-written, and the rest of its write would go to the replaced file. The edits
+            // stay journaled, and are written when the zone is next reloaded: at the close of
+            // that write, or when its grace ends.
+            if let Some(p) = self.states.get_mut(k).and_then(|s| s.pending.as_mut()) {
+                p.due = None;
+            }
+            return;
+        }
         let state = self.states.get_mut(k).expect("state exists");
         if state.flushing.is_some() {
             return;
@@ -580,7 +591,7 @@ impl Manager {
                 let message = format!(
                     "{}: the served edits (serial {}) could not be written to the file; they stay \
                      served and journaled, and are written when the file is saved so that it can \
-                     hold them (or at `reload` or stop): {e}",
+                     hold them: {e}",
                     state.file.display(),
                     p.serial
                 );
@@ -600,6 +611,14 @@ impl Manager {
                     serial,
                     due: None,
                 });
+            }
+        }
+        // The watcher's events are not looked at while the server writes the file: a change
+        // made meanwhile (by hand, or one the write failed on) is looked at now.
+        let changed = FileStamp::of(&state.file).ok().flatten() != state.attempted;
+        if changed && state.attempted.is_some() {
+            if let Some(tx) = &self.tx {
+                let _ = tx.send(ManagerMsg::FilesChanged);
             }
         }
     }
@@ -980,6 +999,19 @@ impl Manager {
             self.flush(k).await;
         }
         let state = &self.states[k];
+        if state.pending.is_some() && state.flush_error.is_none() {
+            // Not written: another process is writing the file. Loading it would drop them.
+            return ZoneOutcome {
+                zone: k.into(),
+                ok: false,
+                message: format!(
+                    "{}: being written by another process; edits wait to be written into it, so \
+                     it is loaded when that write ends",
+                    state.file.display()
+                ),
+                warnings: Vec::new(),
+            };
+        }
         let (origin, file) = (state.origin.clone(), state.file.clone());
         let old_serial = self.served_serial(&origin);
         // The very bytes that are served, and no `$INCLUDE`d file that could have changed on
@@ -1380,11 +1412,19 @@ impl Manager {
                 for k in keys {
                     self.flush(&k).await;
                     let s = &self.states[&k];
+                    let waiting = s.pending.is_some().then(|| {
+                        format!(
+                            "{}: being written by another process; edits are written into it \
+                             when that write ends",
+                            s.file.display()
+                        )
+                    });
                     outcomes.push(ZoneOutcome {
-                        ok: s.flush_error.is_none(),
+                        ok: s.flush_error.is_none() && waiting.is_none(),
                         message: s
                             .flush_error
                             .clone()
+                            .or(waiting)
                             .unwrap_or_else(|| "file in sync".into()),
                         zone: k,
                         warnings: vec![],

@@ -137,6 +137,64 @@ fn a_file_written_in_place_is_loaded_when_its_writer_closes_it() {
     }
 }
 
+/// An edit acknowledged while another process writes the file in place: the server does not
+/// rewrite the file under the writer (the rest of its write would go to the replaced file),
+/// and writes the edit on top of the writer's file once it is closed.
+#[test]
+fn an_edit_made_while_the_file_is_written_in_place_waits_for_the_writer() {
+    use std::io::Write;
+    let s = server(1);
+    let full = small_zone(2, "mail IN A 192.0.2.25\nlast IN A 192.0.2.77\n");
+    let cut = full.find("last IN").expect("marker");
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .truncate(true)
+        .open(s.zone_path(ZONE))
+        .expect("opening the zone file");
+    f.write_all(&full.as_bytes()[..cut]).expect("writing");
+    f.sync_data().expect("syncing");
+    let zones = s.zones_dir().display().to_string();
+    let addr = s.addr.to_string();
+    let out = s.ctl(&[
+        "--zones-dir",
+        &zones,
+        "--server",
+        &addr,
+        "record",
+        "add",
+        "test.example",
+        "edited",
+        "TXT",
+        "while written",
+    ]);
+    assert_eq!(out.code, 0, "{out}");
+    // Well past the 200 ms after which an edit is written into the file.
+    std::thread::sleep(Duration::from_millis(1500));
+    let on_disk = std::fs::read_to_string(s.zone_path(ZONE)).expect("reading the file");
+    assert_eq!(
+        on_disk,
+        full[..cut],
+        "the file was rewritten under its writer"
+    );
+    f.write_all(&full.as_bytes()[cut..])
+        .expect("writing the rest");
+    drop(f);
+    let both = wait_until(BOUND, || {
+        s.udp("last.test.example.", RecordType::A).answers.len() == 1
+            && txt_answers(&s.udp("edited.test.example.", RecordType::TXT)) == ["while written"]
+    });
+    assert!(
+        both,
+        "the writer's records and the edit are served:\n{}",
+        s.status_text()
+    );
+    let text = s.synced_text(ZONE);
+    assert!(
+        text.contains("last IN A") && text.contains("while written"),
+        "{text}"
+    );
+}
+
 #[test]
 fn new_zone_file_starts_being_served() {
     let s = server(1);
