@@ -123,39 +123,45 @@ fn parse(text: &str, path: &Path, origin: &Name) -> Result<(Entries, Option<u32>
 /// Reads `included`, a file the zone file `zone_file` names in an `$INCLUDE`.
 ///
 /// Only a regular file: a FIFO would block the reader until someone writes to it, and a device
-/// such as `/dev/zero` never ends. A zone file that belongs to another user than this process
-/// (a lab participant's, read by a server running as root) may include only files in its own
-/// directory or below: the server must not read for that user, and quote in its errors, a file
-/// the user could not read (`$INCLUDE /etc/shadow`).
+/// such as `/dev/zero` never ends. A zone file that another user than this process could have
+/// written (owned by a lab participant, or writable by its group or by all) may include only
+/// files in its own directory or below: the server must not read for that user, and quote in
+/// its errors, a file the user could not read (`$INCLUDE /etc/shadow`). What is checked is the
+/// file opened, after symbolic links, so a link swapped in meanwhile does not get past.
 ///
 /// # Errors
 ///
 /// The reason, for the parser's "cannot read included file" error.
 pub fn read_include(zone_file: &Path, included: &Path) -> io::Result<String> {
     use std::io::Read;
+    use std::os::fd::AsRawFd;
     use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
     let refuse = |why: String| Err(io::Error::new(io::ErrorKind::PermissionDenied, why));
     let dir = zone_file.parent().unwrap_or(Path::new("."));
     // SAFETY: geteuid cannot fail.
     let euid = unsafe { libc::geteuid() };
-    if std::fs::metadata(zone_file)?.uid() != euid {
-        let inside = match (included.canonicalize(), dir.canonicalize()) {
-            (Ok(file), Ok(dir)) => file.starts_with(dir),
-            _ => false,
-        };
-        if !inside {
-            return refuse(format!(
-                "{} belongs to another user, and may include only files under {}",
-                zone_file.display(),
-                dir.display()
-            ));
-        }
-    }
+    let zone_meta = std::fs::metadata(zone_file)?;
+    let others_could_write = zone_meta.uid() != euid || zone_meta.mode() & 0o022 != 0;
     // Opened without blocking, so that a FIFO is seen for what it is before any read.
     let mut file = std::fs::OpenOptions::new()
         .read(true)
         .custom_flags(libc::O_NONBLOCK)
         .open(included)?;
+    if others_could_write {
+        let opened = std::fs::read_link(format!("/proc/self/fd/{}", file.as_raw_fd()));
+        let inside = match (opened, dir.canonicalize()) {
+            (Ok(file), Ok(dir)) => file.starts_with(dir),
+            _ => false,
+        };
+        if !inside {
+            return refuse(format!(
+                "{} can be written by another user than the server's, and may include only files \
+                 under {}",
+                zone_file.display(),
+                dir.display()
+            ));
+        }
+    }
     if !file.metadata()?.is_file() {
         return refuse("not a regular file".into());
     }
@@ -592,6 +598,19 @@ mod tests {
         // The operator's own zone file may include from anywhere (BIND's key files, say).
         let err = refusal(load_in_time(zone_with_include(zones.path(), &secret)));
         assert!(err.contains("secret-hash"), "{err}");
+        // The server's own file, writable by its group or by all: as another user's.
+        use std::os::unix::fs::PermissionsExt;
+        let shared = tempfile::tempdir().unwrap();
+        for mode in [0o664, 0o666, 0o644] {
+            let file = zone_with_include(shared.path(), &secret);
+            std::fs::set_permissions(&file, std::fs::Permissions::from_mode(mode)).unwrap();
+            let err = refusal(load_in_time(file));
+            assert_eq!(
+                err.contains("secret-hash"),
+                mode == 0o644,
+                "mode {mode:o}: {err}"
+            );
+        }
         for (include, allowed) in [(&secret, false), (&link, false), (&inc, true)] {
             // A participant's zone file: given to nobody (65534), which only root can do.
             let file = zone_with_include(zones.path(), include);
@@ -606,7 +625,7 @@ mod tests {
                 assert!(loaded.is_ok(), "{}: {:?}", include.display(), loaded.err());
             } else {
                 let err = refusal(loaded);
-                assert!(err.contains("belongs to another user"), "{err}");
+                assert!(err.contains("can be written by another user"), "{err}");
                 assert!(!err.contains("secret-hash"), "{err}");
             }
         }
