@@ -265,9 +265,12 @@ fn owner(zone: &Zone, name: Option<&str>) -> anyhow::Result<Name> {
 /// Every zone of the zones directory (and of the config), with `target` as given: what
 /// includes into zones zonectl serves are resolved from. Zones that fail to load are skipped.
 /// A running server writes its acknowledged edits into the files first, so the files read
-/// are what it serves.
+/// are what it serves; a zone whose edits cannot be written is read as its file is, with a
+/// warning (it is not the zone this command is about).
 fn served_zones(s: &Settings, target: Zone) -> anyhow::Result<ZoneSet> {
-    super::edit::sync(s, None)?;
+    if let Err(e) = super::edit::sync(s, None) {
+        eprintln!("zonectl: warning: {e:#}; its file is read as it is");
+    }
     let mut set = ZoneSet::new();
     let mut files = Vec::new();
     for zc in &s.config.zones {

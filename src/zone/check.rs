@@ -691,12 +691,16 @@ impl<'a> Index<'a> {
             if starts(b"v=spf1") {
                 if text.len() > 6 && text[6] != b' ' {
                     let shown = String::from_utf8_lossy(&text[..text.len().min(20)]).into_owned();
+                    let why = if strings.len() > 1 && strings[0].len() == 6 {
+                        "its strings are joined without spaces (RFC 7208 §3.3)"
+                    } else {
+                        "no space follows the version"
+                    };
                     out.warning(
                         i,
                         format!(
-                            "TXT at {} looks like SPF but reads \"{shown}\": its strings are joined \
-                             without spaces (RFC 7208 §3.3), so receivers see no SPF record; write \
-                             it as one quoted string, or end each string with a space",
+                            "TXT at {} looks like SPF but reads \"{shown}\": {why}, so receivers \
+                             see no SPF record (RFC 7208 §4.5); put a space after v=spf1",
                             e.owner
                         ),
                     );
@@ -716,7 +720,7 @@ impl<'a> Index<'a> {
                     ),
                 }
             }
-            if is_dmarc && starts(b"v=DMARC1") {
+            if is_dmarc && is_dmarc_record(&text) {
                 match first_dmarc {
                     None => first_dmarc = Some(i),
                     Some(f) => out.warning(
@@ -993,6 +997,22 @@ impl<'a> Index<'a> {
     }
 }
 
+/// Does `text` start as a DMARC record: `v`, `=` (spaces around it allowed), `DMARC1` exactly,
+/// then the end, a space or a semicolon (RFC 7489 §6.4)?
+fn is_dmarc_record(text: &[u8]) -> bool {
+    let trim = |t: &[u8]| -> usize { t.iter().take_while(|b| matches!(b, b' ' | b'\t')).count() };
+    let Some(rest) = text.strip_prefix(b"v").or_else(|| text.strip_prefix(b"V")) else {
+        return false;
+    };
+    let rest = &rest[trim(rest)..];
+    let Some(rest) = rest.strip_prefix(b"=") else {
+        return false;
+    };
+    let rest = &rest[trim(rest)..];
+    rest.strip_prefix(b"DMARC1")
+        .is_some_and(|after| matches!(after.first(), None | Some(b';' | b' ' | b'\t')))
+}
+
 /// The domain name in `rdata` at `offset`, if well-formed.
 fn rdata_name(rdata: &[u8], offset: usize) -> Option<Name> {
     let rest = rdata.get(offset..)?;
@@ -1088,6 +1108,9 @@ mod tests {
                  mail TXT \"v=spf1\"\n\
                  _dmarc TXT \"v=DMARC1; p=none\"\n\
                  _dmarc.sub TXT \"v=DMARC1; p=reject\"\n\
+                 _dmarc.sub TXT \"v=dmarc1; p=none\"\n\
+                 _dmarc.sub TXT \"v=DMARC1x\"\n\
+                 _dmarc.sub2 TXT \"v = DMARC1 ; p=none\"\n\
                  sub TXT \"v=spf1 -all\"",
             ),
             (
@@ -1117,6 +1140,23 @@ mod tests {
                 format!("{HEAD}{body}")
             };
             assert_findings(what, &check(&text), &[]);
+        }
+    }
+
+    #[test]
+    fn dmarc_records_are_told_by_their_exact_version() {
+        for (text, is) in [
+            ("v=DMARC1; p=none", true),
+            ("v=DMARC1", true),
+            ("V = DMARC1 ;p=none", true),
+            ("v=DMARC1 p=none", true),
+            ("v=dmarc1; p=none", false),
+            ("v=DMARC1x", false),
+            ("v=DMARC10; p=none", false),
+            ("p=none; v=DMARC1", false),
+            ("", false),
+        ] {
+            assert_eq!(is_dmarc_record(text.as_bytes()), is, "{text:?}");
         }
     }
 
@@ -1308,6 +1348,11 @@ mod tests {
                 "SPF strings that join without a space",
                 "{HEAD}@ TXT \"v=spf1\" \"-all\"",
                 &[(Warning, Some(5), "reads \"v=spf1-all\": its strings are joined without spaces")],
+            ),
+            (
+                "an SPF version with no space after it",
+                "{HEAD}@ TXT \"v=spf1-all\"",
+                &[(Warning, Some(5), "reads \"v=spf1-all\": no space follows the version")],
             ),
             (
                 "two DMARC records",
