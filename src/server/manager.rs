@@ -1439,6 +1439,8 @@ impl Manager {
                     let was_frozen = std::mem::replace(&mut s.frozen, false);
                     let changed =
                         s.pending_change || FileStamp::of(&s.file).ok().flatten() != s.attempted;
+                    // Looked at now: a load that fails is told by its error, not as still to come.
+                    s.pending_change = false;
                     tracing::info!(zone = %k, "thawed");
                     if changed && !s.file_missing {
                         let mut o = self.reload_one(&k).await;

@@ -236,6 +236,27 @@ fn freeze_holds_off_the_watcher_and_thaw_applies_the_edit() {
 }
 
 #[test]
+fn a_thaw_whose_load_fails_says_so_and_no_longer_promises_the_load() {
+    let s = server(1, "");
+    assert_eq!(s.ctl(&["freeze", "test.example"]).code, 0);
+    s.write_zone(ZONE, &small_zone(2, "bad IN A 192.0.2.300\n"));
+    let noticed = wait_until(Duration::from_secs(5), || {
+        s.status_json("test.example")["pending_change"] == true
+    });
+    assert!(noticed, "{}", s.status_text());
+    let out = s.ctl(&["thaw", "test.example"]);
+    assert_eq!(out.code, 1, "{out}");
+    assert_serial(&s, 1);
+    let out = s.ctl(&["status", "test.example"]);
+    assert!(out.stdout.contains("frozen: no"), "{out}");
+    assert!(
+        out.stdout.contains("192.0.2.300"),
+        "the error is shown: {out}"
+    );
+    assert!(!out.stdout.contains("thaw` will load it"), "{out}");
+}
+
+#[test]
 fn knot_order_freeze_edit_reload_thaw_works() {
     let s = server(1, "");
     assert_eq!(s.ctl(&["freeze", "test.example"]).code, 0);
