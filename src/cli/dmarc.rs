@@ -638,12 +638,7 @@ fn spf_facts(dns: &ServedDns, zone: &Zone) -> SpfFacts {
     let records: Vec<String> = txt_at(zone, zone.origin())
         .iter()
         .map(|rd| txt_text(rd))
-        .filter(|t| {
-            let t = t.trim_start();
-            t.len() >= 6
-                && t[..6].eq_ignore_ascii_case("v=spf1")
-                && (t.len() == 6 || t.as_bytes()[6] == b' ')
-        })
+        .filter(|t| spf::record::is_spf(t.trim_start().as_bytes()))
         .collect();
     let check = spf::check_record(&dns.spf_resolver(), zone.origin());
     let mut unresolved = Vec::new();

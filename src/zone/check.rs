@@ -33,7 +33,8 @@
 //! | SPF strings that join into something else than `v=spf1 …` | warning | accepted          | accepted |
 //! | more than one DMARC record at `_dmarc` (RFC 7489 §6.6.3)  | warning | accepted          | accepted |
 //!
-//! Pure: imports only `std`, `rustc_hash` and the other `zone` modules.
+//! Pure: imports only `std`, `rustc_hash`, the other `zone` modules and `spf::record` (pure
+//! too), whose `is_spf` says which TXT record is an SPF record.
 
 use std::fmt;
 use std::path::PathBuf;
@@ -44,6 +45,7 @@ use smallvec::SmallVec;
 use super::name::{self, Name};
 use super::parse::Entries;
 use super::rdata::RType;
+use crate::spf::record as spf_record;
 
 /// Largest TTL a zone may hold (RFC 2181 §8).
 const MAX_TTL: u32 = 0x7fff_ffff;
@@ -686,10 +688,11 @@ impl<'a> Index<'a> {
                 continue;
             };
             let text: Vec<u8> = strings.concat();
-            let starts =
-                |tag: &[u8]| text.len() >= tag.len() && text[..tag.len()].eq_ignore_ascii_case(tag);
-            if starts(b"v=spf1") {
-                if text.len() > 6 && text[6] != b' ' {
+            let version = spf_record::VERSION.as_bytes();
+            let spf_version =
+                text.len() >= version.len() && text[..version.len()].eq_ignore_ascii_case(version);
+            if spf_version {
+                if !spf_record::is_spf(&text) {
                     let shown = String::from_utf8_lossy(&text[..text.len().min(20)]).into_owned();
                     let why = if strings.len() > 1 && strings[0].len() == 6 {
                         "its strings are joined without spaces (RFC 7208 §3.3)"
@@ -706,34 +709,47 @@ impl<'a> Index<'a> {
                     );
                     continue;
                 }
-                match first_spf {
-                    None => first_spf = Some(i),
-                    Some(f) => out.warning(
-                        i,
-                        format!(
-                            "more than one SPF record at {} (the first is at {}); receivers treat \
-                             that as a permanent error, as if the domain's SPF were broken (RFC \
-                             7208 §4.5): merge them into one",
-                            e.owner,
-                            self.loc(f, i)
-                        ),
-                    ),
-                }
+                self.second_policy(
+                    &mut first_spf,
+                    i,
+                    "SPF",
+                    "receivers treat that as a permanent error, as if the domain's SPF were broken \
+                     (RFC 7208 §4.5): merge them into one",
+                    out,
+                );
             }
             if is_dmarc && is_dmarc_record(&text) {
-                match first_dmarc {
-                    None => first_dmarc = Some(i),
-                    Some(f) => out.warning(
-                        i,
-                        format!(
-                            "more than one DMARC record at {} (the first is at {}); receivers \
-                             then apply no DMARC policy at all (RFC 7489 §6.6.3): keep one",
-                            e.owner,
-                            self.loc(f, i)
-                        ),
-                    ),
-                }
+                self.second_policy(
+                    &mut first_dmarc,
+                    i,
+                    "DMARC",
+                    "receivers then apply no DMARC policy at all (RFC 7489 §6.6.3): keep one",
+                    out,
+                );
             }
+        }
+    }
+
+    /// Notes the policy record `i` (of `kind`, SPF or DMARC) at its owner: the first is
+    /// remembered in `first`, any other is a warning saying `effect`.
+    fn second_policy(
+        &self,
+        first: &mut Option<usize>,
+        i: usize,
+        kind: &str,
+        effect: &str,
+        out: &mut Out,
+    ) {
+        match *first {
+            None => *first = Some(i),
+            Some(f) => out.warning(
+                i,
+                format!(
+                    "more than one {kind} record at {} (the first is at {}); {effect}",
+                    self.entries.get(i).owner,
+                    self.loc(f, i)
+                ),
+            ),
         }
     }
 
