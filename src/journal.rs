@@ -196,8 +196,7 @@ pub fn set_aside_files(zones_dir: &Path, origin: &Name) -> Vec<PathBuf> {
     let (Some(dir), Some(name)) = (path.parent(), path.file_name()) else {
         return Vec::new();
     };
-    let mut prefix = name.to_owned();
-    prefix.push(".");
+    let prefix = format!("{}.", name.to_string_lossy());
     let Ok(entries) = fs::read_dir(dir) else {
         return Vec::new();
     };
@@ -206,7 +205,7 @@ pub fn set_aside_files(zones_dir: &Path, origin: &Name) -> Vec<PathBuf> {
         .filter(|e| {
             let n = e.file_name();
             let n = n.to_string_lossy();
-            n.starts_with(&*prefix.to_string_lossy()) && n.contains(".unapplied-")
+            n.starts_with(&prefix) && n.contains(".unapplied-")
         })
         .map(|e| e.path())
         .collect();

@@ -267,7 +267,7 @@ fn owner(zone: &Zone, name: Option<&str>) -> anyhow::Result<Name> {
 /// A running server writes its acknowledged edits into the files first, so the files read
 /// are what it serves; a zone whose edits cannot be written is read as its file is, with a
 /// warning (it is not the zone this command is about).
-fn served_zones(s: &Settings, target: Zone) -> anyhow::Result<ZoneSet> {
+fn served_zones(s: &Settings, target: Zone) -> ZoneSet {
     if let Err(e) = super::edit::sync(s, None) {
         eprintln!("zonectl: warning: {e:#}; its file is read as it is");
     }
@@ -301,7 +301,7 @@ fn served_zones(s: &Settings, target: Zone) -> anyhow::Result<ZoneSet> {
         }
     }
     set.insert(Arc::new(target));
-    Ok(set)
+    set
 }
 
 /// Checks the record at `name` against the served zones (and `--resolver`).
@@ -320,7 +320,7 @@ fn view(s: &Settings, args: ViewArgs, check_only: bool) -> anyhow::Result<ExitCo
     } = args;
     let data = edit::zone_data(s, &zone)?;
     let owner = owner(&data, name.as_deref())?;
-    let set = served_zones(s, data)?;
+    let set = served_zones(s, data);
     let report = check_in(&set, resolver, &owner);
     if s.json {
         println!("{}", serde_json::to_string_pretty(&report)?);
@@ -466,7 +466,7 @@ fn edit_spf(
         rtype: RType::TXT,
         rdata: new_rdata.clone().into(),
     });
-    let set = served_zones(s, Zone::from_records(&origin, records))?;
+    let set = served_zones(s, Zone::from_records(&origin, records));
     let report = check_in(&set, resolver, &owner);
     for w in &report.warnings {
         eprintln!("warning: {w}");

@@ -160,6 +160,18 @@ pub struct Manager {
     recheck: Option<tokio::time::Instant>,
 }
 
+/// Why a zone's edits are still waiting after a write of them was asked for, when no write
+/// failed: another process is writing the file in place (see `Manager::start_flush`).
+fn waiting_for_writer(state: &ZoneState) -> Option<String> {
+    (state.pending.is_some() && state.flush_error.is_none()).then(|| {
+        format!(
+            "{}: being written by another process; edits wait to be written into it, and it is \
+             loaded, when that write ends",
+            state.file.display()
+        )
+    })
+}
+
 /// Reads, parses and checks a zone file on the blocking pool, away from the async threads;
 /// `None` if its bytes hash to `served`.
 async fn load_blocking(
@@ -999,16 +1011,12 @@ impl Manager {
             self.flush(k).await;
         }
         let state = &self.states[k];
-        if state.pending.is_some() && state.flush_error.is_none() {
-            // Not written: another process is writing the file. Loading it would drop them.
+        if let Some(message) = waiting_for_writer(state) {
+            // Loading the file now would drop the edits not written into it.
             return ZoneOutcome {
                 zone: k.into(),
                 ok: false,
-                message: format!(
-                    "{}: being written by another process; edits wait to be written into it, so \
-                     it is loaded when that write ends",
-                    state.file.display()
-                ),
+                message,
                 warnings: Vec::new(),
             };
         }
@@ -1138,8 +1146,6 @@ impl Manager {
         }
     }
 
-    /// After watcher events: load new files, reload changed ones (unless frozen), flag deleted
-    /// ones (they keep answering until an explicit reload).
     /// Keeps track of the zone files being written in place, from the watcher's events.
     fn note_write(&mut self, msg: ManagerMsg) {
         if let ManagerMsg::FileWrite { name, closed } = msg {
@@ -1165,6 +1171,8 @@ impl Manager {
         true
     }
 
+    /// After watcher events: load new files, reload changed ones (unless frozen), flag deleted
+    /// ones (they keep answering until an explicit reload).
     async fn sync_dir(&mut self) {
         let found = self.discover();
         for (k, (origin, file)) in &found {
@@ -1412,13 +1420,7 @@ impl Manager {
                 for k in keys {
                     self.flush(&k).await;
                     let s = &self.states[&k];
-                    let waiting = s.pending.is_some().then(|| {
-                        format!(
-                            "{}: being written by another process; edits are written into it \
-                             when that write ends",
-                            s.file.display()
-                        )
-                    });
+                    let waiting = waiting_for_writer(s);
                     outcomes.push(ZoneOutcome {
                         ok: s.flush_error.is_none() && waiting.is_none(),
                         message: s
