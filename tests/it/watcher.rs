@@ -1,5 +1,6 @@
 //! Hand edits picked up by the zones-directory watcher, whatever the editor's save pattern.
 
+use std::io::Write;
 use std::time::{Duration, Instant};
 
 use hickory_proto::op::ResponseCode;
@@ -94,13 +95,10 @@ fn half_written_file_is_never_served_and_the_complete_write_is() {
     assert_eq!(s.status_json("test.example")["last_result"], "ok");
 }
 
-/// A slow writer (`scp`, `cat >` from a pipe) that pauses at a record boundary: what it has
-/// written so far is a whole zone with the new serial, and would be served, and transferred,
-/// without the records still to come. The file is loaded when its writer closes it.
-#[test]
-fn a_file_written_in_place_is_loaded_when_its_writer_closes_it() {
-    use std::io::Write;
-    let s = server(1);
+/// Starts rewriting the zone file in place, as a slow writer does: truncated, then serial 2
+/// with `mail` written, a whole zone so far, and synced. Returns the open file, what was written
+/// so far, and the rest of the write (`last`), which the test writes before closing the file.
+fn write_in_place_until_a_pause(s: &TestServer) -> (std::fs::File, String, String) {
     let full = small_zone(2, "mail IN A 192.0.2.25\nlast IN A 192.0.2.77\n");
     let cut = full.find("last IN").expect("marker");
     let mut f = std::fs::OpenOptions::new()
@@ -110,6 +108,16 @@ fn a_file_written_in_place_is_loaded_when_its_writer_closes_it() {
         .expect("opening the zone file");
     f.write_all(&full.as_bytes()[..cut]).expect("writing");
     f.sync_data().expect("syncing");
+    (f, full[..cut].to_owned(), full[cut..].to_owned())
+}
+
+/// A slow writer (`scp`, `cat >` from a pipe) that pauses at a record boundary: what it has
+/// written so far is a whole zone with the new serial, and would be served, and transferred,
+/// without the records still to come. The file is loaded when its writer closes it.
+#[test]
+fn a_file_written_in_place_is_loaded_when_its_writer_closes_it() {
+    let s = server(1);
+    let (mut f, _, rest) = write_in_place_until_a_pause(&s);
     // Far longer than the watcher's debounce.
     std::thread::sleep(Duration::from_millis(1500));
     for t in BOTH {
@@ -126,8 +134,7 @@ fn a_file_written_in_place_is_loaded_when_its_writer_closes_it() {
             "{t:?}: {m}"
         );
     }
-    f.write_all(&full.as_bytes()[cut..])
-        .expect("writing the rest");
+    f.write_all(rest.as_bytes()).expect("writing the rest");
     drop(f);
     let took = time_until_serial(&s, 2);
     eprintln!("served {took:?} after the writer closed the file");
@@ -142,17 +149,8 @@ fn a_file_written_in_place_is_loaded_when_its_writer_closes_it() {
 /// and writes the edit on top of the writer's file once it is closed.
 #[test]
 fn an_edit_made_while_the_file_is_written_in_place_waits_for_the_writer() {
-    use std::io::Write;
     let s = server(1);
-    let full = small_zone(2, "mail IN A 192.0.2.25\nlast IN A 192.0.2.77\n");
-    let cut = full.find("last IN").expect("marker");
-    let mut f = std::fs::OpenOptions::new()
-        .write(true)
-        .truncate(true)
-        .open(s.zone_path(ZONE))
-        .expect("opening the zone file");
-    f.write_all(&full.as_bytes()[..cut]).expect("writing");
-    f.sync_data().expect("syncing");
+    let (mut f, written, rest) = write_in_place_until_a_pause(&s);
     let zones = s.zones_dir().display().to_string();
     let addr = s.addr.to_string();
     let out = s.ctl(&[
@@ -171,13 +169,8 @@ fn an_edit_made_while_the_file_is_written_in_place_waits_for_the_writer() {
     // Well past the 200 ms after which an edit is written into the file.
     std::thread::sleep(Duration::from_millis(1500));
     let on_disk = std::fs::read_to_string(s.zone_path(ZONE)).expect("reading the file");
-    assert_eq!(
-        on_disk,
-        full[..cut],
-        "the file was rewritten under its writer"
-    );
-    f.write_all(&full.as_bytes()[cut..])
-        .expect("writing the rest");
+    assert_eq!(on_disk, written, "the file was rewritten under its writer");
+    f.write_all(rest.as_bytes()).expect("writing the rest");
     drop(f);
     let both = wait_until(BOUND, || {
         s.udp("last.test.example.", RecordType::A).answers.len() == 1
