@@ -292,59 +292,159 @@ pub fn sync_dir(dir: &Path) -> io::Result<()> {
 /// The owner and group are kept when the writer may set them (root, or the owner itself);
 /// otherwise the new file belongs to whoever writes it.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
-    use std::io::Write;
-    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
-    use std::sync::atomic::{AtomicU64, Ordering};
+    let staged = Staged::write(path, bytes)?;
+    std::fs::rename(&staged.tmp, &staged.target)?;
+    sync_dir(&staged.dir)
+}
 
-    /// Tells apart the temporary files of concurrent writers in one process.
-    static COUNTER: AtomicU64 = AtomicU64::new(0);
+/// Why [`replace_if_unchanged`] left a file as it was.
+#[derive(Debug, thiserror::Error)]
+pub enum ReplaceError {
+    /// The file is no longer the version the new text was made from: someone changed it.
+    #[error("the file changed since it was read")]
+    Changed,
+    #[error(transparent)]
+    Io(#[from] io::Error),
+}
 
-    let target = match std::fs::symlink_metadata(path) {
-        Ok(m) if m.file_type().is_symlink() => std::fs::canonicalize(path)?,
-        _ => path.to_path_buf(),
-    };
-    let old = match std::fs::metadata(&target) {
-        Ok(m) => {
-            use std::os::unix::fs::MetadataExt;
-            Some((m.permissions().mode() & 0o7777, m.uid(), m.gid()))
+/// [`write_atomic`], for a new version made from the file as it was when `expected` was taken:
+/// the file is replaced only if it is still that version, so a change someone else saved
+/// meanwhile (a hand edit made without the edit lock) is never overwritten.
+///
+/// The new version is written and synced first; then the file's stamp is compared, the two are
+/// swapped in one step (`renameat2` with `RENAME_EXCHANGE`) and the version swapped out is
+/// compared again, which closes the gap between the comparison and the rename: a change that
+/// landed in it is swapped back into place. On a filesystem without `RENAME_EXCHANGE` the
+/// comparison just before a plain rename is all there is.
+pub fn replace_if_unchanged(
+    path: &Path,
+    bytes: &[u8],
+    expected: FileStamp,
+) -> Result<(), ReplaceError> {
+    replace_checked(path, bytes, expected, || {})
+}
+
+/// [`replace_if_unchanged`], calling `before_swap` between the comparison and the swap (where
+/// a test puts the change that races it).
+fn replace_checked(
+    path: &Path,
+    bytes: &[u8],
+    expected: FileStamp,
+    before_swap: impl FnOnce(),
+) -> Result<(), ReplaceError> {
+    let staged = Staged::write(path, bytes)?;
+    if FileStamp::of(&staged.target)? != Some(expected) {
+        return Err(ReplaceError::Changed);
+    }
+    before_swap();
+    match exchange(&staged.tmp, &staged.target) {
+        // The version swapped out is now at the temporary name.
+        Ok(()) if FileStamp::of(&staged.tmp)? != Some(expected) => {
+            exchange(&staged.tmp, &staged.target)?;
+            return Err(ReplaceError::Changed);
         }
-        Err(e) if e.kind() == io::ErrorKind::NotFound => None,
-        Err(e) => return Err(e),
-    };
-    let dir = match target.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    let file_name = target
-        .file_name()
-        .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "no file name in path"))?
-        .to_string_lossy()
-        .into_owned();
+        // The old version goes before the directory is synced, so no copy of it is left.
+        Ok(()) => {
+            let _ = std::fs::remove_file(&staged.tmp);
+        }
+        Err(e) if matches!(e.raw_os_error(), Some(libc::EINVAL | libc::ENOSYS)) => {
+            std::fs::rename(&staged.tmp, &staged.target)?;
+        }
+        Err(e) => return Err(e.into()),
+    }
+    sync_dir(&staged.dir)?;
+    Ok(())
+}
 
-    // Unique name: pid + per-process counter + clock; O_EXCL refuses any leftover, so retry.
-    let mut attempt = 0;
-    let (tmp_path, mut file) = loop {
-        let nanos = SystemTime::now()
-            .duration_since(SystemTime::UNIX_EPOCH)
-            .map_or(0, |d| d.subsec_nanos());
-        let tmp_path = dir.join(format!(
-            ".{file_name}.tmp.{}.{}.{nanos}",
-            std::process::id(),
-            COUNTER.fetch_add(1, Ordering::Relaxed)
-        ));
-        match std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(0o666)
-            .open(&tmp_path)
-        {
-            Ok(file) => break (tmp_path, file),
-            Err(e) if e.kind() == io::ErrorKind::AlreadyExists && attempt < 100 => attempt += 1,
+/// Swaps the files at `a` and `b` atomically (both must exist, on one filesystem).
+fn exchange(a: &Path, b: &Path) -> io::Result<()> {
+    use std::os::unix::ffi::OsStrExt;
+    let c = |p: &Path| {
+        std::ffi::CString::new(p.as_os_str().as_bytes())
+            .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "NUL byte in a path"))
+    };
+    let (a, b) = (c(a)?, c(b)?);
+    // SAFETY: two NUL-terminated paths that outlive the call.
+    let r = unsafe {
+        libc::renameat2(
+            libc::AT_FDCWD,
+            a.as_ptr(),
+            libc::AT_FDCWD,
+            b.as_ptr(),
+            libc::RENAME_EXCHANGE,
+        )
+    };
+    if r == 0 {
+        Ok(())
+    } else {
+        Err(io::Error::last_os_error())
+    }
+}
+
+/// A new version of a file, written and synced under a temporary name beside it, not yet in
+/// its place. Dropping it removes whatever is left at the temporary name: nothing once it was
+/// renamed into place, the old version once the two were swapped.
+struct Staged {
+    tmp: PathBuf,
+    /// The file to replace (a symbolic link resolved).
+    target: PathBuf,
+    dir: PathBuf,
+}
+
+impl Staged {
+    fn write(path: &Path, bytes: &[u8]) -> io::Result<Staged> {
+        use std::io::Write;
+        use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+        use std::sync::atomic::{AtomicU64, Ordering};
+
+        /// Tells apart the temporary files of concurrent writers in one process.
+        static COUNTER: AtomicU64 = AtomicU64::new(0);
+
+        let target = match std::fs::symlink_metadata(path) {
+            Ok(m) if m.file_type().is_symlink() => std::fs::canonicalize(path)?,
+            _ => path.to_path_buf(),
+        };
+        let old = match std::fs::metadata(&target) {
+            Ok(m) => {
+                use std::os::unix::fs::MetadataExt;
+                Some((m.permissions().mode() & 0o7777, m.uid(), m.gid()))
+            }
+            Err(e) if e.kind() == io::ErrorKind::NotFound => None,
             Err(e) => return Err(e),
-        }
-    };
+        };
+        let dir = match target.parent() {
+            Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+        let file_name = target
+            .file_name()
+            .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "no file name in path"))?
+            .to_string_lossy()
+            .into_owned();
 
-    let result = (|| {
+        // Unique name: pid + per-process counter + clock; O_EXCL refuses any leftover, so retry.
+        let mut attempt = 0;
+        let (tmp, mut file) = loop {
+            let nanos = SystemTime::now()
+                .duration_since(SystemTime::UNIX_EPOCH)
+                .map_or(0, |d| d.subsec_nanos());
+            let tmp = dir.join(format!(
+                ".{file_name}.tmp.{}.{}.{nanos}",
+                std::process::id(),
+                COUNTER.fetch_add(1, Ordering::Relaxed)
+            ));
+            match std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .mode(0o666)
+                .open(&tmp)
+            {
+                Ok(file) => break (tmp, file),
+                Err(e) if e.kind() == io::ErrorKind::AlreadyExists && attempt < 100 => attempt += 1,
+                Err(e) => return Err(e),
+            }
+        };
+        let staged = Staged { tmp, target, dir };
         if let Some((mode, uid, gid)) = old {
             // Keep the owner (a lab participant's file written by the server): possible for
             // root, and a no-op for a writer that owns the file already. Otherwise the new file
@@ -354,15 +454,14 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
         }
         file.write_all(bytes)?;
         file.sync_all()?;
-        drop(file);
-        std::fs::rename(&tmp_path, &target)?;
-        sync_dir(&dir)
-    })();
-    if result.is_err() {
-        // Gone already if the rename succeeded and only the directory fsync failed.
-        let _ = std::fs::remove_file(&tmp_path);
+        Ok(staged)
     }
-    result
+}
+
+impl Drop for Staged {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.tmp);
+    }
 }
 
 /// An exclusive lock on one zone's edits, held until dropped. Every `zonectl` edit of a zone
@@ -528,12 +627,72 @@ mod tests {
         std::fs::create_dir(&sub).unwrap();
         assert!(write_atomic(&sub, b"x").is_err());
 
-        let mut names: Vec<String> = std::fs::read_dir(dir.path())
+        assert_eq!(
+            names_in(dir.path()),
+            ["apple.example.zone", "link.zone", "sub.zone"]
+        );
+    }
+
+    /// The names in `dir`, sorted (temporary files included).
+    fn names_in(dir: &Path) -> Vec<String> {
+        let mut names: Vec<String> = std::fs::read_dir(dir)
             .unwrap()
             .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
             .collect();
         names.sort();
-        assert_eq!(names, ["apple.example.zone", "link.zone", "sub.zone"]);
+        names
+    }
+
+    #[test]
+    fn replace_if_unchanged_never_overwrites_a_change_made_since_the_read() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("apple.example.zone");
+        let stamp = |p: &Path| FileStamp::of(p).unwrap().unwrap();
+        // A hand edit saved the way editors do: a new file renamed over the old one.
+        let hand_edit = |text: &str| {
+            let tmp = dir.path().join("apple.example.zone~");
+            std::fs::write(&tmp, text).unwrap();
+            std::fs::rename(&tmp, &path).unwrap();
+        };
+
+        // Unchanged since it was read: replaced, mode kept, nothing left beside it.
+        std::fs::write(&path, "one\n").unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o640)).unwrap();
+        replace_if_unchanged(&path, b"two\n", stamp(&path)).unwrap();
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "two\n");
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o7777;
+        assert_eq!(mode, 0o640);
+        assert_eq!(names_in(dir.path()), ["apple.example.zone"]);
+
+        // Changed before the write: refused, the change kept.
+        let read = stamp(&path);
+        hand_edit("by hand\n");
+        assert!(matches!(
+            replace_if_unchanged(&path, b"three\n", read),
+            Err(ReplaceError::Changed)
+        ));
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "by hand\n");
+
+        // Changed in place (same inode), too.
+        let read = stamp(&path);
+        std::thread::sleep(std::time::Duration::from_millis(10));
+        std::fs::write(&path, "in place, longer\n").unwrap();
+        assert!(matches!(
+            replace_if_unchanged(&path, b"three\n", read),
+            Err(ReplaceError::Changed)
+        ));
+        assert_eq!(
+            std::fs::read_to_string(&path).unwrap(),
+            "in place, longer\n"
+        );
+
+        // Changed after the comparison, just before the swap: swapped back into place.
+        let read = stamp(&path);
+        let raced = replace_checked(&path, b"three\n", read, || hand_edit("raced\n"));
+        assert!(matches!(raced, Err(ReplaceError::Changed)), "{raced:?}");
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "raced\n");
+        assert_eq!(names_in(dir.path()), ["apple.example.zone"]);
     }
 
     /// Writes `lab.example.zone` in `dir`, with `include` as its `$INCLUDE`.

@@ -10,7 +10,7 @@
 //!          added record are answered, every removed one is not ─► print
 //!   no  ─► lock ZONES_DIR/.ORIGIN.lock ─► read the file ─► the same in-memory edit, then the
 //!          same ops written into the text (layout kept) ─► --dry-run: print, stop
-//!          ─► write_atomic ─► print ─► unlock
+//!          ─► replace_if_unchanged (not over a hand edit saved since the read) ─► print ─► unlock
 //! ```
 //!
 //! Either way, a refused edit exits 1 and changes nothing. The server being the only writer of
@@ -580,6 +580,8 @@ fn run_edit_file(
             })?,
         )
     };
+    let read_stamp =
+        store::FileStamp::of(&t.file).with_context(|| format!("reading {}", t.file.display()))?;
     let text = std::fs::read(&t.file)
         .with_context(|| format!("reading {}", t.file.display()))
         .and_then(|b| {
@@ -603,8 +605,26 @@ fn run_edit_file(
             &["dry run: nothing written".to_owned()],
         );
     }
-    store::write_atomic(&t.file, new_text.as_bytes())
-        .with_context(|| format!("writing {}; it is unchanged", t.file.display()))?;
+    // The edit lock keeps other zonectl commands out, not an editor: a hand edit saved since
+    // the read is kept, not overwritten.
+    let changed = || {
+        anyhow!(
+            "{} changed while zonectl was editing it (a hand edit?): it was not overwritten; \
+             run the command again to edit the new version",
+            t.file.display()
+        )
+    };
+    match store::replace_if_unchanged(
+        &t.file,
+        new_text.as_bytes(),
+        read_stamp.ok_or_else(changed)?,
+    ) {
+        Ok(()) => {}
+        Err(store::ReplaceError::Changed) => return Err(changed()),
+        Err(store::ReplaceError::Io(e)) => {
+            return Err(anyhow!(e).context(format!("writing {}; it is unchanged", t.file.display())))
+        }
+    }
     let note = match srv {
         Server::NotServing(why) => format!(
             "the server on {} does not serve {} ({why}): the file is updated",

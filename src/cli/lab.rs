@@ -271,6 +271,8 @@ fn create(s: &Settings, args: CreateArgs) -> anyhow::Result<ExitCode> {
         store::sync_dir(&s.zones_dir)?;
         if let Some(path) = &config_path {
             if owner_pattern.is_some() {
+                let read_stamp = store::FileStamp::of(path)
+                    .with_context(|| format!("reading {}", path.display()))?;
                 let mut text = fs::read_to_string(path)
                     .with_context(|| format!("reading {}", path.display()))?;
                 if !text.is_empty() && !text.ends_with('\n') {
@@ -286,8 +288,24 @@ fn create(s: &Settings, args: CreateArgs) -> anyhow::Result<ExitCode> {
                 }
                 crate::config::Config::parse(&text, path)
                     .map_err(|e| anyhow!("the config with the new zones would not parse: {e}"))?;
-                store::write_atomic(path, text.as_bytes())
-                    .with_context(|| format!("writing {}", path.display()))?;
+                // Not over an edit of the config saved since the read.
+                let changed = || {
+                    anyhow!(
+                        "{} changed meanwhile; it was not overwritten",
+                        path.display()
+                    )
+                };
+                match store::replace_if_unchanged(
+                    path,
+                    text.as_bytes(),
+                    read_stamp.ok_or_else(changed)?,
+                ) {
+                    Ok(()) => {}
+                    Err(store::ReplaceError::Changed) => return Err(changed()),
+                    Err(store::ReplaceError::Io(e)) => {
+                        return Err(anyhow!(e).context(format!("writing {}", path.display())))
+                    }
+                }
             }
         }
         Ok(())

@@ -274,15 +274,17 @@ fn write_edits(job: &WriteJob<'_>) -> Result<Written, String> {
         }
         Err(e) => return Err(e.to_string()),
     };
-    if FileStamp::of(file).map_err(|e| format!("reading it: {e}"))? != before {
-        return Err(
-            "the file changed while the server was writing its edits into it (a hand edit \
-             without `zonectl freeze`?): it was not overwritten; the edits stay journaled and \
-             are written on top of it next"
-                .into(),
-        );
+    let changed = || {
+        "the file changed while the server was writing its edits into it (a hand edit \
+         without `zonectl freeze`?): it was not overwritten; the edits stay journaled and \
+         are written on top of it next"
+            .to_owned()
+    };
+    match store::replace_if_unchanged(file, out.as_bytes(), before.ok_or_else(changed)?) {
+        Ok(()) => {}
+        Err(store::ReplaceError::Changed) => return Err(changed()),
+        Err(store::ReplaceError::Io(e)) => return Err(format!("writing it: {e}")),
     }
-    store::write_atomic(file, out.as_bytes()).map_err(|e| format!("writing it: {e}"))?;
     let stamp = FileStamp::of(file).ok().flatten();
     Ok(Written {
         stamp,
