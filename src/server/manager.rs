@@ -386,47 +386,59 @@ impl Manager {
     pub fn load_all_initial(&mut self) {
         let found = self.discover();
         let mut set = ZoneSet::new();
+        let mut replayed = Vec::new();
         for (k, (origin, file)) in found {
             let mut state = Self::new_state(origin.clone(), file.clone());
             let result = store::load_zone(&file, &origin);
-            let outcome = Self::apply_load(&mut state, None, result, |z| set.insert(Arc::new(z)));
+            let mut loaded = None;
+            let outcome = Self::apply_load(&mut state, None, result, |z| loaded = Some(z));
             if outcome.ok {
                 tracing::info!(zone = %k, "{}", outcome.message);
             } else {
                 tracing::error!(zone = %k, "{}", outcome.message);
             }
-            self.states.insert(k, state);
+            self.states.insert(k.clone(), state);
+            // Journaled edits go on top before anything is served.
+            let zone = match self.replay_journal(&k, loaded.as_ref()) {
+                Some(z) => {
+                    replayed.push(k);
+                    Some(z)
+                }
+                None => loaded,
+            };
+            if let Some(z) = zone {
+                set.insert(Arc::new(z));
+            }
         }
         self.set.store(Arc::new(set));
-        let keys: Vec<String> = self.states.keys().cloned().collect();
-        for k in keys {
-            if self.replay_journal(&k) {
-                self.flush_blocking(&k);
-            }
+        for k in replayed {
+            self.flush_blocking(&k);
         }
     }
 
     /// Applies the journaled edits the zone file does not hold yet (the server stopped before
-    /// writing it), and clears a journal the file holds already; true if edits were applied,
-    /// for the caller to write them into the file. A journal that does not fit the file
-    /// (hand-edited meanwhile) is moved aside, never applied half-way or deleted. Runs at
-    /// start-up, and when a zone that did not load then loads later.
-    fn replay_journal(&mut self, k: &str) -> bool {
+    /// writing it) to `loaded`, the zone just read from the file (None: it did not load), and
+    /// clears a journal the file holds already. Returns the zone with the edits, for the caller
+    /// to publish instead of `loaded` and to write into the file (they are its pending edits);
+    /// None if there were none to apply. A journal that does not fit the file (hand-edited
+    /// meanwhile) is moved aside, never applied half-way or deleted. Runs at start-up, and when
+    /// a zone that did not load then loads later.
+    fn replay_journal(&mut self, k: &str, loaded: Option<&Zone>) -> Option<Zone> {
         let state = self.states.get_mut(k).expect("state exists");
         let path = journal::path(&self.zones_dir, &state.origin);
         let txns = match journal::read_all(&path, &state.origin) {
             Ok(t) => t,
             Err(e) => {
                 tracing::error!(zone = %k, "unreadable journal, not replayed: {e}");
-                return false;
+                return None;
             }
         };
         if txns.is_empty() {
-            return false;
+            return None;
         }
-        let Some(mut zone) = self.set.load().get(&state.origin).map(|z| Zone::clone(z)) else {
+        let Some(mut zone) = loaded.cloned() else {
             tracing::error!(zone = %k, journal = %path.display(), "the zone did not load, so its journal is not replayed yet: it is when the file loads");
-            return false;
+            return None;
         };
         let mut ops = Vec::new();
         let mut applied = 0;
@@ -447,11 +459,11 @@ impl Manager {
                     // the operator's call; nothing is applied or dropped.
                     let aside = journal::set_aside(&path, clock::unix_now());
                     tracing::error!(zone = %k, "journal transaction {} → {} is not in the file, whose serial {current} is at or past it (was the file edited while the server was stopped?); journal moved aside ({aside:?}), not replayed: apply its edits again if they are still wanted", txn.from, txn.to);
-                    return false;
+                    return None;
                 }
                 let aside = journal::set_aside(&path, clock::unix_now());
                 tracing::error!(zone = %k, "journal transaction {} → {} does not follow the file's serial {current}; journal moved aside ({aside:?}), not replayed", txn.from, txn.to);
-                return false;
+                return None;
             }
             let result = if txn.ops.is_empty() {
                 update::set_serial(&zone, txn.to)
@@ -466,7 +478,7 @@ impl Manager {
                 Err(e) => {
                     let aside = journal::set_aside(&path, clock::unix_now());
                     tracing::error!(zone = %k, "journal transaction {} → {} does not apply: {e}; journal moved aside ({aside:?})", txn.from, txn.to);
-                    return false;
+                    return None;
                 }
             }
             applied += 1;
@@ -474,21 +486,20 @@ impl Manager {
         let serial = zone.serial().unwrap_or(0);
         if applied > 0 {
             tracing::info!(zone = %k, "replayed {applied} journaled edit(s), serial {serial}");
-            self.publish(|set| set.insert(Arc::new(zone)));
             let state = self.states.get_mut(k).expect("state exists");
             state.pending = Some(Pending {
                 ops,
                 serial,
                 due: None,
             });
-            return true;
+            return Some(zone);
         }
         for p in [journal::flushing_path(&path), path] {
             if let Err(e) = journal::clear(&p) {
                 tracing::warn!(zone = %k, "clearing the journal {}: {e}", p.display());
             }
         }
-        false
+        None
     }
 
     /// Writes a zone's pending edits into its file (see [`write_edits`]) and clears its journal,
@@ -1067,9 +1078,16 @@ impl Manager {
         let mut loaded_zone = None;
         let outcome = Self::apply_load(state, old_serial, result, |z| loaded_zone = Some(z));
         if let Some(z) = loaded_zone {
+            // A zone that did not load at start-up kept its journal for now: replayed on top,
+            // so the file's version without the edits is never served (nor notified).
+            let replayed = match old_serial {
+                None => self.replay_journal(k, Some(&z)),
+                Some(_) => None,
+            };
+            let flush = replayed.is_some();
+            let z = replayed.unwrap_or(z);
             self.publish(|set| set.insert(Arc::new(z)));
-            // A zone that did not load at start-up kept its journal for now: replayed on top.
-            if old_serial.is_none() && self.replay_journal(k) {
+            if flush {
                 self.start_flush(k);
             }
         }

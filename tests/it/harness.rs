@@ -488,10 +488,20 @@ impl ServeProcess {
     /// Starts `zonectl serve` on a free port and waits until its control socket answers.
     /// Retries with another port if the chosen one was taken meanwhile.
     pub fn start(zones_dir: &Path, control: &Path, log_dir: &Path) -> ServeProcess {
+        Self::start_configured(zones_dir, control, log_dir, None)
+    }
+
+    /// [`ServeProcess::start`] with `--config CONFIG` when given.
+    pub fn start_configured(
+        zones_dir: &Path,
+        control: &Path,
+        log_dir: &Path,
+        config: Option<&Path>,
+    ) -> ServeProcess {
         let mut last = None;
         for attempt in 0..5 {
             let port = free_port();
-            match Self::start_on(zones_dir, port, control, log_dir) {
+            match Self::spawn_on(zones_dir, port, control, log_dir, config) {
                 Ok(p) => return p,
                 Err(e) if e.stderr.contains("cannot listen") => {
                     last = Some(format!("attempt {attempt}: {e:?}"));
@@ -509,10 +519,24 @@ impl ServeProcess {
         control: &Path,
         log_dir: &Path,
     ) -> Result<ServeProcess, ServeFailed> {
+        Self::spawn_on(zones_dir, port, control, log_dir, None)
+    }
+
+    fn spawn_on(
+        zones_dir: &Path,
+        port: u16,
+        control: &Path,
+        log_dir: &Path,
+        config: Option<&Path>,
+    ) -> Result<ServeProcess, ServeFailed> {
         let addr: SocketAddr = format!("127.0.0.1:{port}").parse().expect("address");
         let stderr_path = log_dir.join(format!("serve-{port}-{}.log", unique()));
         let stderr = fs::File::create(&stderr_path).expect("creating the log file");
-        let child = Command::new(zonectl_bin())
+        let mut command = Command::new(zonectl_bin());
+        if let Some(config) = config {
+            command.arg("--config").arg(config);
+        }
+        let child = command
             .arg("serve")
             .arg("--zones-dir")
             .arg(zones_dir)

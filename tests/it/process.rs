@@ -8,7 +8,7 @@ use hickory_proto::op::ResponseCode;
 use hickory_proto::rr::RecordType;
 
 use crate::harness::{
-    free_port, small_zone, soa_serial, wait_until, zonectl_in, ServeProcess, Udp, BOTH,
+    decode, free_port, small_zone, soa_serial, wait_until, zonectl_in, ServeProcess, Udp, BOTH,
 };
 
 /// A temporary directory with `zones/test.example.zone` (serial 1).
@@ -375,7 +375,9 @@ fn journal_late_edit(zones: &std::path::Path) -> std::path::PathBuf {
 
 /// A journal left by a stopped server whose zone file does not load at the next start: the zone
 /// is not served and the journal is kept; once the file is fixed, the journal is replayed on
-/// top of it and written into it, not dropped (and its serial not given to other content).
+/// top of it and written into it, not dropped (and its serial not given to other content). The
+/// fixed file's own version, without the edit, is never published: secondaries are notified
+/// of the replayed serial only.
 #[test]
 fn a_journal_is_replayed_when_a_zone_that_did_not_load_at_start_loads() {
     let dir = zones_dir();
@@ -383,7 +385,16 @@ fn a_journal_is_replayed_when_a_zone_that_did_not_load_at_start_loads() {
     let jnl = journal_late_edit(&zones);
     let file = zones.join("test.example.zone");
     fs::write(&file, small_zone(1, "bad IN A 192.0.2.300\n")).expect("a broken file");
-    let server = ServeProcess::start(&zones, &dir.path().join("ctl.sock"), dir.path());
+    let secondary = std::net::UdpSocket::bind("127.0.0.1:0").expect("a fake secondary");
+    let config = dir.path().join("zonectl.toml");
+    let notify = secondary.local_addr().expect("its address");
+    fs::write(&config, format!("notify = [\"{notify}\"]\n")).expect("config");
+    let server = ServeProcess::start_configured(
+        &zones,
+        &dir.path().join("ctl.sock"),
+        dir.path(),
+        Some(&config),
+    );
     let soa = server.query(Udp, "test.example.", RecordType::SOA);
     assert_eq!(soa.metadata.response_code, ResponseCode::Refused, "{soa}");
     assert!(jnl.exists(), "the journal is kept:\n{}", server.log());
@@ -401,6 +412,17 @@ fn a_journal_is_replayed_when_a_zone_that_did_not_load_at_start_loads() {
     assert!(replayed, "the journaled edit is served:\n{}", server.log());
     let soa = server.query(Udp, "test.example.", RecordType::SOA);
     assert_eq!(soa_serial(&soa), Some(2), "{soa}");
+    // Unanswered, the NOTIFY is sent again (every 2 s): the first two say what was published.
+    secondary
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .expect("timeout");
+    let mut notified = Vec::new();
+    let mut buf = [0u8; 4096];
+    while notified.len() < 2 {
+        let (n, _) = secondary.recv_from(&mut buf).expect("a NOTIFY");
+        notified.push(soa_serial(&decode(&buf[..n])));
+    }
+    assert_eq!(notified, [Some(2), Some(2)], "{}", server.log());
     let written = wait_until(Duration::from_secs(20), || {
         !jnl.exists() && fs::read_to_string(&file).is_ok_and(|t| t.contains("late"))
     });
