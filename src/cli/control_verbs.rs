@@ -20,6 +20,27 @@ pub struct ZoneArg {
 }
 
 #[derive(Debug, Args)]
+pub struct ReloadArgs {
+    /// The zone (e.g. apple.example); without it, every zone.
+    pub zone: Option<String>,
+    /// Load the zone's file and serve it without the acknowledged edits not yet written into
+    /// it, which a hand edit of the file conflicts with. They are kept in a set-aside journal
+    /// (`status` lists it). Only if the file loads; needs ZONE.
+    #[arg(long, requires = "zone")]
+    pub discard_edits: bool,
+}
+
+impl ReloadArgs {
+    pub fn run(self, s: &Settings) -> anyhow::Result<ExitCode> {
+        let request = Request::Reload {
+            zone: self.zone,
+            discard_edits: self.discard_edits,
+        };
+        outcomes(s, call(s, &request)?)
+    }
+}
+
+#[derive(Debug, Args)]
 pub struct CheckArgs {
     /// The zone to check (from the zones directory); without it, every zone.
     #[arg(conflicts_with = "file")]
@@ -52,10 +73,6 @@ impl ZoneArg {
             }
             other => unexpected(other),
         }
-    }
-
-    pub fn reload(self, s: &Settings) -> anyhow::Result<ExitCode> {
-        outcomes(s, call(s, &Request::Reload { zone: self.zone })?)
     }
 
     pub fn freeze(self, s: &Settings) -> anyhow::Result<ExitCode> {

@@ -328,7 +328,13 @@ fn create(s: &Settings, args: CreateArgs) -> anyhow::Result<ExitCode> {
             path.display()
         );
     }
-    match ask(s, &Request::Reload { zone: None })? {
+    match ask(
+        s,
+        &Request::Reload {
+            zone: None,
+            discard_edits: false,
+        },
+    )? {
         None => println!("no server running: they are served at the next start"),
         Some(r) => {
             let outcomes = outcomes(r)?;
@@ -479,6 +485,7 @@ fn reset_one(s: &Settings, origin: &Name) -> anyhow::Result<()> {
                     s,
                     &Request::Reload {
                         zone: Some(origin.to_string()),
+                        discard_edits: false,
                     },
                 )?
                 .ok_or_else(|| anyhow!("the server stopped"))?,

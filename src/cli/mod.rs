@@ -62,7 +62,7 @@ pub enum Command {
     Check(control_verbs::CheckArgs),
     /// Re-read zone files; a bad file keeps the last good zone serving.
     #[command(alias = "zone-reload")]
-    Reload(control_verbs::ZoneArg),
+    Reload(control_verbs::ReloadArgs),
     /// Stop applying file changes and edits to a zone, so it can be edited by hand.
     #[command(alias = "zone-freeze")]
     Freeze(control_verbs::ZoneArg),
@@ -221,7 +221,7 @@ pub fn run() -> ExitCode {
                 Command::Serve(args) => args.run(&settings),
                 Command::Status(args) => args.status(&settings),
                 Command::Check(args) => args.run(&settings),
-                Command::Reload(args) => args.reload(&settings),
+                Command::Reload(args) => args.run(&settings),
                 Command::Freeze(args) => args.freeze(&settings),
                 Command::Thaw(args) => args.thaw(&settings),
                 Command::Record(args) => args.run(&settings, &opts),

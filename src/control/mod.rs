@@ -27,6 +27,10 @@ pub enum Request {
     },
     Reload {
         zone: Option<String>,
+        /// Serve the file without the zone's acknowledged edits that are not in it yet (they
+        /// conflict with a hand edit), keeping them in a set-aside journal. One zone only.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        discard_edits: bool,
     },
     Freeze {
         zone: Option<String>,

@@ -1060,8 +1060,10 @@ impl Manager {
             // it (a hand edit they conflict with): serving it would drop them. The zone keeps
             // serving them, and edits wait, until the file can hold them.
             let message = format!(
-                "{}: not loaded, it would drop served edits: {e}",
-                file.display()
+                "{}: not loaded, it would drop served edits: {e}\n(or serve the file without \
+                 them: `zonectl reload {} --discard-edits`)",
+                file.display(),
+                k.trim_end_matches('.')
             );
             state.last_load = Some(clock::unix_now());
             state.last_result = LoadResult::Failed;
@@ -1099,6 +1101,72 @@ impl Manager {
         for w in &outcome.warnings {
             tracing::warn!(zone = %k, "{w}");
         }
+        outcome
+    }
+
+    /// `reload ZONE --discard-edits`: the zone's file is loaded and served without the
+    /// acknowledged edits that are not in it yet (a hand edit they conflict with, which a plain
+    /// reload does not load over them). Only if the file loads: otherwise nothing changes. The
+    /// edits are not deleted: their journal is set aside, as at a start-up replay that does
+    /// not fit, and `status` warns until the file is removed.
+    async fn reload_discarding(&mut self, k: &str) -> ZoneOutcome {
+        // A write of the edits that already runs ends first (then they are in the file).
+        self.await_flush(k).await;
+        let state = &self.states[k];
+        if state.pending.is_none() {
+            return self.reload_one(k).await;
+        }
+        let failed = |message: String| ZoneOutcome {
+            zone: k.into(),
+            ok: false,
+            message,
+            warnings: Vec::new(),
+        };
+        let (origin, file) = (state.origin.clone(), state.file.clone());
+        if self.being_written(&file) {
+            return failed(format!(
+                "{}: being written by another process; nothing discarded: run this again once \
+                 that write ends",
+                file.display()
+            ));
+        }
+        let old_serial = self.served_serial(&origin);
+        let loaded = match load_blocking(file.clone(), origin.clone(), None).await {
+            Ok(loaded) => loaded.expect("no served hash: always loaded"),
+            Err(e) => {
+                return failed(format!(
+                    "{e}\nnot loaded; nothing discarded: the edits stay served and journaled"
+                ))
+            }
+        };
+        let path = journal::path(&self.zones_dir, &origin);
+        let kept = match journal::set_aside(&path, clock::unix_now()) {
+            Ok(moved) => moved,
+            Err(e) => {
+                return failed(format!(
+                    "{}: setting the journal aside: {e}; nothing discarded",
+                    path.display()
+                ))
+            }
+        };
+        let state = self.states.get_mut(k).expect("state exists");
+        let serial = state.pending.take().map(|p| p.serial);
+        state.flush_error = None;
+        let kept: Vec<String> = kept.iter().map(|p| p.display().to_string()).collect();
+        let note = format!(
+            "discarded the edits not in the file (served serial {}), kept in {}",
+            serial.unwrap_or_default(),
+            kept.join(", ")
+        );
+        tracing::warn!(zone = %k, "{note}");
+        let mut loaded_zone = None;
+        let mut outcome =
+            Self::apply_load(state, old_serial, Ok(loaded), |z| loaded_zone = Some(z));
+        if let Some(z) = loaded_zone {
+            self.publish(|set| set.insert(Arc::new(z)));
+        }
+        tracing::info!(zone = %k, "{}", outcome.message);
+        outcome.message = format!("{}; {note}", outcome.message);
         outcome
     }
 
@@ -1376,7 +1444,7 @@ impl Manager {
         let zone = match &req {
             Request::Status { zone }
             | Request::Check { zone }
-            | Request::Reload { zone }
+            | Request::Reload { zone, .. }
             | Request::Freeze { zone }
             | Request::Thaw { zone }
             | Request::Sync { zone } => zone.clone(),
@@ -1394,6 +1462,17 @@ impl Manager {
         match req {
             Request::Status { .. } => Response::Status {
                 zones: keys.iter().map(|k| self.status(k)).collect(),
+            },
+            Request::Reload {
+                discard_edits: true,
+                ..
+            } => match (zone.is_some(), keys.as_slice()) {
+                (true, [k]) => Response::Done {
+                    outcomes: vec![self.reload_discarding(k).await],
+                },
+                _ => Response::Error {
+                    message: "--discard-edits needs one zone".into(),
+                },
             },
             Request::Reload { .. } if all => Response::Done {
                 outcomes: self.reload_all().await,

@@ -505,6 +505,7 @@ fn queries_during_reloads_see_the_old_zone_or_the_new_one_never_a_mix() {
         });
         let request = zonectl::control::Request::Reload {
             zone: Some("test.example".into()),
+            discard_edits: false,
         };
         for serial in 2..10 {
             s.write_zone(ZONE, &version(serial));

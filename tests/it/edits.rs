@@ -966,3 +966,68 @@ fn a_hand_edit_that_conflicts_with_a_waiting_edit_is_not_served_over_it() {
     assert_eq!(out.code, 0, "{out}");
     assert_kzonecheck(&s.zone_path(ZONE), "test.example.");
 }
+
+/// The same conflict, settled the other way: `reload ZONE --discard-edits` serves the hand edit
+/// without the waiting edit, whose journal is kept aside (and `status` says where), and edits are
+/// taken again. A file that does not load is not served that way: nothing is discarded.
+#[test]
+fn reload_discard_edits_lets_a_conflicting_hand_edit_win_and_keeps_the_edits_aside() {
+    let s = edited_with_slow_writes("web");
+    // Needs one zone.
+    let out = s.ctl(&["reload", "--discard-edits"]);
+    assert_eq!(out.code, 2, "{out}");
+    // A hand edit that does not load: refused, the edit still served.
+    s.write_zone_atomic(ZONE, &small_zone(20, "web IN A 192.0.2.300\n"));
+    let out = s.ctl(&["reload", "test.example", "--discard-edits"]);
+    assert_eq!(out.code, 1, "{out}");
+    assert!(out.stderr.contains("nothing discarded"), "{out}");
+    assert!(out.stderr.contains("test.example.zone:7"), "{out}");
+    assert_eq!(s.udp("web.test.example.", RecordType::A).answers.len(), 1);
+
+    // One that loads but conflicts: not loaded by a plain reload, served with --discard-edits.
+    s.write_zone_atomic(
+        ZONE,
+        &small_zone(20, "web IN CNAME www\nhand IN TXT \"h\"\n"),
+    );
+    let out = s.ctl(&["reload", "test.example"]);
+    assert_eq!(out.code, 1, "{out}");
+    assert!(
+        out.stderr.contains("would drop served edits")
+            && out
+                .stderr
+                .contains("zonectl reload test.example --discard-edits"),
+        "{out}"
+    );
+    let out = s.ctl(&["reload", "test.example", "--discard-edits"]);
+    assert_eq!(out.code, 0, "{out}");
+    assert!(
+        out.stdout.contains("reloaded, serial 8 → 20")
+            && out
+                .stdout
+                .contains("discarded the edits not in the file (served serial 8)"),
+        "{out}"
+    );
+    let web = s.udp("web.test.example.", RecordType::A);
+    assert_eq!(web.answers[0].record_type(), RecordType::CNAME, "{web}");
+    assert_eq!(s.serial(crate::harness::Udp, "test.example."), Some(20));
+    let kept: Vec<_> = fs::read_dir(s.zones_dir().join(".journal"))
+        .expect("journal dir")
+        .map(|e| e.expect("entry").path())
+        .filter(|p| p.to_string_lossy().contains(".unapplied-"))
+        .collect();
+    assert_eq!(kept.len(), 1, "{kept:?}");
+    let status = s.status_text();
+    assert!(
+        status.contains(&kept[0].display().to_string()),
+        "status names the kept journal: {status}"
+    );
+    // Edits are taken again, on top of the hand edit.
+    let out = s.edit_incr(&["record", "add", "test.example", "later", "A", "192.0.2.8"]);
+    assert_eq!(out.code, 0, "{out}");
+    assert_eq!(s.serial(crate::harness::Udp, "test.example."), Some(21));
+    let text = s.synced_text(ZONE);
+    assert!(
+        text.contains("web IN CNAME www") && !text.contains("192.0.2.7"),
+        "{text}"
+    );
+}
