@@ -487,6 +487,22 @@ pub fn zone_lock_path(dir: &Path, origin: &Name) -> PathBuf {
     dir.join(format!(".{}.lock", text.trim_end_matches('.')))
 }
 
+/// The file in a zones directory whose `flock` a running server holds, so that two servers
+/// never serve one directory.
+pub const SERVER_LOCK: &str = ".zonectl.lock";
+
+/// Whether a running server serves the zones directory `dir` (holds its [`SERVER_LOCK`]). Tested
+/// by taking a shared lock for an instant, which only a server's exclusive lock refuses.
+pub fn served_by_a_server(dir: &Path) -> bool {
+    use std::os::fd::AsRawFd;
+    let Ok(file) = std::fs::File::open(dir.join(SERVER_LOCK)) else {
+        return false;
+    };
+    // SAFETY: flock on a file descriptor we own; closing it (on drop) releases the lock.
+    let rc = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_SH | libc::LOCK_NB) };
+    rc != 0 && io::Error::last_os_error().kind() == io::ErrorKind::WouldBlock
+}
+
 /// Takes the exclusive edit lock of `origin` in `dir` (see [`ZoneLock`]), waiting as long as
 /// another process holds it; `on_wait` is called once, before waiting, if it is held.
 pub fn lock_zone(dir: &Path, origin: &Name, on_wait: impl FnOnce(&Path)) -> io::Result<ZoneLock> {

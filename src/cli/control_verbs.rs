@@ -143,7 +143,10 @@ fn check_file(file: &std::path::Path, origin: &Name) -> ZoneOutcome {
 }
 
 fn call(s: &Settings, req: &Request) -> anyhow::Result<Response> {
-    Ok(control::call(&s.control, req)?)
+    control::call(&s.control, req).map_err(|e| match (&e, super::wrong_control(s)) {
+        (ClientError::NotRunning { .. }, Some(message)) => anyhow::anyhow!(message),
+        _ => e.into(),
+    })
 }
 
 fn unexpected(resp: Response) -> anyhow::Result<ExitCode> {

@@ -545,6 +545,9 @@ fn run_edit_file(
             t.file.display()
         );
     }
+    if let (Server::None, Some(message)) = (&srv, super::wrong_control(s)) {
+        bail!("{}: {message}", t.origin);
+    }
     // Edits a server acknowledged but had not written into the file when it stopped: editing
     // the file now would give the file serials the journal's edits already use, and the next
     // start could not tell them apart.

@@ -165,6 +165,21 @@ impl Cli {
     }
 }
 
+/// Why a command found nothing on the control socket although a server serves the zones
+/// directory (it holds its lock): the socket given is not that server's. None if no server
+/// serves it.
+fn wrong_control(s: &Settings) -> Option<String> {
+    crate::store::served_by_a_server(&s.zones_dir).then(|| {
+        format!(
+            "nothing answers on control socket {}, but a zonectl server serves {} (it holds {}): \
+             pass that server's --control PATH (or its --config FILE); nothing was changed",
+            s.control.display(),
+            s.zones_dir.display(),
+            s.zones_dir.join(crate::store::SERVER_LOCK).display()
+        )
+    })
+}
+
 /// Asks the server the edit verbs check their edits on (`--server`) for `name`/`rtype`.
 fn ask_server(
     server: SocketAddr,

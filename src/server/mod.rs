@@ -359,7 +359,7 @@ fn lock_zones_dir(dir: &Path) -> Result<File, ServeError> {
             error: std::io::Error::other("not a directory"),
         });
     }
-    let lock_path = dir.join(".zonectl.lock");
+    let lock_path = dir.join(crate::store::SERVER_LOCK);
     let file = std::fs::OpenOptions::new()
         .create(true)
         .truncate(false)

@@ -81,6 +81,50 @@ fn second_serve_on_the_same_zones_dir_or_socket_fails_and_the_first_keeps_answer
     );
 }
 
+/// A command given the wrong control socket while a server serves the zones directory: not
+/// "no server is running" and, for an edit, no edit of the file behind the server's back, but
+/// which server holds the directory and what to pass.
+#[test]
+fn a_wrong_control_socket_is_named_as_such_while_a_server_serves_the_zones() {
+    let dir = zones_dir();
+    let zones = dir.path().join("zones");
+    let server = ServeProcess::start(&zones, &dir.path().join("a.sock"), dir.path());
+    let file = zones.join("test.example.zone");
+    let before = fs::read_to_string(&file).expect("zone file");
+    let wrong = dir.path().join("typo.sock");
+    for args in [
+        &["record", "add", "test.example", "x", "A", "192.0.2.9"][..],
+        &["status"],
+        &["reload", "test.example"],
+    ] {
+        let out = zonectl_in(dir.path(), Some(&wrong), args);
+        assert_eq!(out.code, 1, "{args:?}: {out}");
+        assert!(
+            out.stderr.contains("nothing answers on control socket")
+                && out.stderr.contains("a zonectl server serves")
+                && out.stderr.contains(".zonectl.lock"),
+            "{args:?}: {out}"
+        );
+    }
+    assert_eq!(fs::read_to_string(&file).expect("zone file"), before);
+    assert_eq!(
+        server
+            .query(Udp, "x.test.example.", RecordType::A)
+            .answers
+            .len(),
+        0
+    );
+    // With the server stopped, the same edit goes to the file, as before.
+    drop(server);
+    let out = zonectl_in(
+        dir.path(),
+        Some(&wrong),
+        &["record", "add", "test.example", "x", "A", "192.0.2.9"],
+    );
+    assert_eq!(out.code, 0, "{out}");
+    assert!(out.stdout.contains("no server running"), "{out}");
+}
+
 #[test]
 fn serve_starts_again_after_sigkill_with_no_manual_cleanup() {
     let dir = zones_dir();
