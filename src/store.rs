@@ -59,7 +59,9 @@ pub enum LoadError {
     Read { path: PathBuf, error: io::Error },
     #[error("{}: not valid UTF-8 text; write non-ASCII bytes as \\DDD escapes", path.display())]
     NotUtf8 { path: PathBuf },
-    #[error("{0}")]
+    // Transparent: `#[from]` makes the parse error the source too, which `{:#}` would print
+    // again after the same text.
+    #[error(transparent)]
     Parse(#[from] ParseError),
     #[error("{}", findings.iter().map(|f| f.to_string()).collect::<Vec<_>>().join("\n"))]
     Check { findings: Vec<Finding> },
@@ -208,6 +210,7 @@ fn zone_from_entries(
         .map(|e| IncludedRecord {
             owner: e.owner.to_lowercase(),
             rtype: e.rtype,
+            ttl: e.ttl,
             rdata: e.rdata.into(),
             file: e.file.to_path_buf(),
             line: e.line,

@@ -38,6 +38,7 @@ pub struct IncludedRecord {
     /// Lower-cased owner.
     pub owner: Name,
     pub rtype: RType,
+    pub ttl: u32,
     pub rdata: Box<[u8]>,
     pub file: PathBuf,
     pub line: usize,
@@ -213,7 +214,7 @@ impl<'z> Work<'z> {
             Some(r) => Err(EditError::InIncludedFile {
                 file: r.file.clone(),
                 line: r.line,
-                record: presentation(&r.owner, r.rtype, 0, &r.rdata),
+                record: presentation(&r.owner, r.rtype, r.ttl, &r.rdata),
             }),
             None => Ok(()),
         }

@@ -487,6 +487,41 @@ fn with_no_server_the_file_is_edited() {
     assert_eq!(out.stdout.lines().count(), 1, "{out}");
 }
 
+/// A record from an `$INCLUDE`d file: an edit of it is refused naming it as the file has it
+/// (its TTL too); an include that cannot be read is reported once, with its line.
+#[test]
+fn records_of_included_files_are_named_as_written_and_a_missing_include_once() {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let zones = dir.path().join("zones");
+    fs::create_dir(&zones).expect("zones directory");
+    let file = zones.join(ZONE);
+    fs::write(&file, small_zone(7, "$INCLUDE extra.inc\n")).expect("zone file");
+    fs::write(zones.join("extra.inc"), "extra 600 TXT \"from include\"\n").expect("include");
+    let control = dir.path().join("nobody.sock");
+    let zones_arg = zones.display().to_string();
+    let run = |args: &[&str]| {
+        let mut all = vec!["--zones-dir", zones_arg.as_str()];
+        all.extend_from_slice(args);
+        zonectl_in(dir.path(), Some(&control), &all)
+    };
+    let out = run(&["record", "del", "test.example", "extra", "TXT"]);
+    assert_eq!(out.code, 1, "{out}");
+    assert!(
+        out.stderr
+            .contains("extra.test.example. 600 IN TXT \"from include\" is in"),
+        "{out}"
+    );
+    fs::remove_file(zones.join("extra.inc")).expect("removing the include");
+    let out = run(&["record", "show", "test.example"]);
+    assert_eq!(out.code, 1, "{out}");
+    assert_eq!(
+        out.stderr.matches("cannot read included file").count(),
+        1,
+        "{out}"
+    );
+    assert!(out.stderr.contains("test.example.zone:7"), "{out}");
+}
+
 #[test]
 fn apply_is_all_or_nothing_with_one_serial_bump() {
     let s = server(7, "");

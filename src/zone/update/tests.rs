@@ -231,6 +231,7 @@ fn records_of_included_files_are_not_edited() {
     let included = [IncludedRecord {
         owner: n("mail.apple.example."),
         rtype: RType::A,
+        ttl: 600,
         rdata: vec![192, 0, 2, 25].into(),
         file: "mail.inc".into(),
         line: 3,
@@ -242,7 +243,8 @@ fn records_of_included_files_are_not_edited() {
     for batch in ["del mail A 192.0.2.25", "set mail A 192.0.2.1", "del mail"] {
         let e = update(&load(APPLE), &ops(batch), &c, |s| s + 1).unwrap_err();
         assert!(
-            matches!(e, EditError::InIncludedFile { line: 3, .. }),
+            matches!(&e, EditError::InIncludedFile { line: 3, record, .. }
+                if record == "mail.apple.example. 600 IN A 192.0.2.25"),
             "{batch}: {e}"
         );
     }
