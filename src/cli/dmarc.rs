@@ -372,16 +372,34 @@ fn show(s: &Settings, zone: &str) -> anyhow::Result<ExitCode> {
     let origin = origin_text(&data);
     let several = at.one().err().map(|e| format!("{e:#}"));
     let Some(text) = at.dmarc().first().copied() else {
+        // A record meant as DMARC that receivers do not read as one.
+        let misread: Vec<String> = at
+            .txts
+            .iter()
+            .filter(|(_, t)| DmarcRecord::looks_like_dmarc(t))
+            .map(|(_, t)| {
+                format!(
+                    "\"{t}\" starts like a DMARC record, but receivers read it as none: the \
+                     version must be followed by `;` (v=DMARC1; p=…); `zonectl dmarc set` \
+                     replaces it"
+                )
+            })
+            .collect();
         if s.json {
+            let mut errors = vec!["no DMARC record".to_owned()];
+            errors.extend(misread);
             println!(
                 "{}",
                 serde_json::to_string_pretty(&json!({
                     "zone": origin, "name": at.owner.to_string(), "record": null,
-                    "errors": ["no DMARC record"],
+                    "errors": errors,
                 }))?
             );
         } else {
             println!("{}: no DMARC record", at.owner);
+            for m in &misread {
+                println!("  {m}");
+            }
             println!(
                 "  receivers apply no DMARC policy to mail from {origin}; start with \
                  `zonectl dmarc rollout {origin} next` (p=none) or `zonectl dmarc set {origin} \
@@ -527,7 +545,8 @@ fn dmarc_ops(at: &DmarcAt, rec: &DmarcRecord) -> Vec<EditOp> {
     let mut rdatas: Vec<Vec<u8>> = Vec::new();
     let mut placed = false;
     for (rd, text) in &at.txts {
-        if DmarcRecord::is_dmarc(text) {
+        // A record meant as DMARC but misread by receivers is replaced too.
+        if DmarcRecord::looks_like_dmarc(text) {
             if !placed {
                 rdatas.push(new.clone());
                 placed = true;

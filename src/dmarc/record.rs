@@ -428,16 +428,30 @@ impl DmarcRecord {
         }
     }
 
-    /// Does this TXT value claim to be a DMARC record (start with `v=DMARC1`)? Receivers discard
-    /// every other TXT record at `_dmarc` (RFC 7489 §6.6.3, RFC 9989).
+    /// Is this TXT value a DMARC record as receivers read one: its first tag `v` (in either
+    /// case, as RFC 7489's ABNF has it) with the value `DMARC1`, then `;` or the end? Receivers
+    /// discard every other TXT record at `_dmarc` (RFC 7489 §6.6.3, RFC 9989).
     pub fn is_dmarc(text: &str) -> bool {
         let Some(first) = text.split(';').next() else {
             return false;
         };
         match first.split_once('=') {
-            Some((t, v)) => t.trim() == "v" && v.trim() == "DMARC1",
+            Some((t, v)) => t.trim().eq_ignore_ascii_case("v") && v.trim() == "DMARC1",
             None => false,
         }
+    }
+
+    /// Does this TXT value start like a DMARC record (`v=DMARC1`), however it goes on? One that
+    /// does and is not [`DmarcRecord::is_dmarc`] (`v=DMARC1 p=none`, with no `;` after the
+    /// version) was meant as one, and receivers read it as no DMARC record at all.
+    pub fn looks_like_dmarc(text: &str) -> bool {
+        let rest = text.trim_start();
+        let Some(rest) = rest.strip_prefix('v').or_else(|| rest.strip_prefix('V')) else {
+            return false;
+        };
+        rest.trim_start()
+            .strip_prefix('=')
+            .is_some_and(|r| r.trim_start().starts_with("DMARC1"))
     }
 
     /// Parses a record strictly: every error found, or the record. A missing `p` is not an error
@@ -458,18 +472,13 @@ impl DmarcRecord {
         let mut rec = DmarcRecord::default();
         let mut errors = Vec::new();
         let parts: Vec<&str> = text.split(';').collect();
-        let first = parts.first().map_or("", |p| p.trim());
-        match first.split_once('=') {
-            Some((t, v)) if t.trim() == "v" && v.trim() == "DMARC1" => {
-                rec.tags.insert(Tag::V, Value::Version);
-            }
-            _ => {
-                errors.push(DmarcError::NotDmarc {
-                    found: first.to_owned(),
-                });
-                return (rec, errors);
-            }
+        if !DmarcRecord::is_dmarc(text) {
+            errors.push(DmarcError::NotDmarc {
+                found: parts.first().map_or("", |p| p.trim()).to_owned(),
+            });
+            return (rec, errors);
         }
+        rec.tags.insert(Tag::V, Value::Version);
         for part in &parts[1..] {
             let part = part.trim();
             if part.is_empty() {
@@ -857,8 +866,22 @@ mod tests {
         assert_eq!(rec.rua().len(), 1);
         assert!(DmarcRecord::is_dmarc("v=DMARC1"));
         assert!(DmarcRecord::is_dmarc("v = DMARC1 ; p=none"));
+        assert!(DmarcRecord::is_dmarc("V=DMARC1; p=none"));
         assert!(!DmarcRecord::is_dmarc("v=spf1 -all"));
         assert!(!DmarcRecord::is_dmarc("v=DMARC10; p=none"));
+        assert!(!DmarcRecord::is_dmarc("v=dmarc1; p=none"));
+        // Meant as DMARC, read as none: no `;` after the version, or a longer version.
+        for text in ["v=DMARC1 p=none", "v=DMARC1, p=none", "v=DMARC10; p=none"] {
+            assert!(!DmarcRecord::is_dmarc(text), "{text}");
+            assert!(DmarcRecord::looks_like_dmarc(text), "{text}");
+        }
+        for text in ["v=spf1 -all", "p=none; v=DMARC1", "v=dmarc1; p=none"] {
+            assert!(!DmarcRecord::looks_like_dmarc(text), "{text}");
+        }
+        for text in ["v=DMARC1", " v = DMARC1 ; p=none", "V=DMARC1;p=reject"] {
+            assert!(DmarcRecord::is_dmarc(text), "{text}");
+            assert!(DmarcRecord::looks_like_dmarc(text), "{text}");
+        }
     }
 
     #[test]

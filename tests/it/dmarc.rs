@@ -934,3 +934,38 @@ fn a_report_size_limit_is_kept_and_warned_about() {
         "{out}"
     );
 }
+
+/// A record meant as DMARC that receivers read as none (no `;` after the version): `show` says
+/// so rather than only "no DMARC record", and `set` replaces it instead of adding a second.
+#[test]
+fn a_record_without_the_semicolon_after_the_version_is_named_and_replaced_by_set() {
+    let s = server();
+    let out = z(
+        &s,
+        &[
+            "record",
+            "add",
+            "apple.example",
+            "_dmarc",
+            "TXT",
+            "v=DMARC1 p=none",
+        ],
+    );
+    assert_eq!(out.code, 0, "{out}");
+    let out = z(&s, &["dmarc", "show", "apple.example"]);
+    assert_eq!(out.code, 1, "{out}");
+    assert!(
+        out.stdout
+            .contains("_dmarc.apple.example.: no DMARC record")
+            && out.stdout.contains(
+                "\"v=DMARC1 p=none\" starts like a DMARC record, but receivers read it as none"
+            ),
+        "{out}"
+    );
+    let out = z(&s, &["dmarc", "set", "apple.example", "p=none"]);
+    assert_eq!(out.code, 0, "{out}");
+    assert_eq!(
+        served_txt(&s, "_dmarc.apple.example."),
+        ["v=DMARC1; p=none"]
+    );
+}
