@@ -11,6 +11,7 @@
 //! - [`control`] — the control protocol shared by the server and the CLI.
 //! - [`spf`] — SPF (RFC 7208): record syntax, `check_host()`, the lookup-budget check.
 //! - [`dmarc`] — pure: DMARC records, tree walk, evaluation, readiness and rollout rules.
+//! - [`mail_policy`] — pure: MTA-STS, TLS-RPT and BIMI records, and what makes readers ignore one.
 //! - [`tsig`] — TSIG keys (keys/tsig), request verification and response signing (RFC 8945).
 //! - [`dnsclient`] — a small blocking DNS client the CLI uses to verify edits on the wire.
 //! - [`dkim`] — DKIM records, key pairs, the per-zone key state and rotation schedule.
@@ -30,6 +31,7 @@ pub mod dmarc;
 pub mod dnsclient;
 pub mod journal;
 pub mod lab;
+pub mod mail_policy;
 pub mod server;
 pub mod spf;
 pub mod store;

@@ -32,9 +32,26 @@
 //! | more than one SPF record at a name (RFC 7208 §4.5)        | warning | accepted          | accepted |
 //! | SPF strings that join into something else than `v=spf1 …` | warning | accepted          | accepted |
 //! | more than one DMARC record at `_dmarc` (RFC 7489 §6.6.3)  | warning | accepted          | accepted |
+//! | more than one MTA-STS record at `_mta-sts` (RFC 8461)     | warning | accepted          | accepted |
+//! | more than one TLS-RPT record at `_smtp._tls` (RFC 8460)   | warning | accepted          | accepted |
+//! | more than one BIMI record at `SEL._bimi` (BIMI draft)     | warning | accepted          | accepted |
+//! | MTA-STS/TLS-RPT/BIMI record its readers cannot parse      | warning | accepted          | accepted |
+//! | TXT there meant as one but without the exact version      | warning | accepted          | accepted |
+//! | MTA-STS policy host `mta-sts` in the zone, no address     | warning | accepted          | accepted |
+//! | BIMI record whose DMARC here is not at enforcement        | warning | accepted          | accepted |
 //!
-//! Pure: imports only `std`, `rustc_hash`, the other `zone` modules and `spf::record` (pure
-//! too), whose `is_spf` says which TXT record is an SPF record.
+//! The MTA-STS, TLS-RPT and BIMI rows follow RFC 8461 §3.1 (`v=STSv1`, `id` of 1 to 32
+//! letters and digits), RFC 8460 §3 (`v=TLSRPTv1`, `rua` of `mailto:` and `https:` URIs) and
+//! draft-brand-indicators-for-message-identification-10 §4.3 and §7.2 (`v=BIMI1`, `l` and `a`
+//! empty or one HTTPS URI, the logo an SVG), as `mail_policy` parses them. A policy host
+//! without address has no A, AAAA or CNAME (nor a wildcard giving it one) and is not in a child
+//! zone. BIMI's DMARC (§7.1) is judged only from `_dmarc.DOMAIN` in this zone, or its absence
+//! when DOMAIN is the apex: `p=none` or no valid `p`, `sp=none`, or `p=quarantine` with `pct`
+//! below 100.
+//!
+//! Pure: imports only `std`, `rustc_hash`, `smallvec`, the other `zone` modules, `spf::record`
+//! (pure too), whose `is_spf` says which TXT record is an SPF record, and `mail_policy` (pure
+//! too), which parses MTA-STS, TLS-RPT and BIMI records.
 
 use std::fmt;
 use std::path::PathBuf;
@@ -45,10 +62,17 @@ use smallvec::SmallVec;
 use super::name::{self, Name};
 use super::parse::Entries;
 use super::rdata::RType;
+use crate::mail_policy::{bimi, Kind};
 use crate::spf::record as spf_record;
 
 /// Largest TTL a zone may hold (RFC 2181 §8).
 const MAX_TTL: u32 = 0x7fff_ffff;
+
+/// The first label of a DMARC record's owner, `_dmarc.DOMAIN`, in wire form.
+const DMARC_LABEL: &[u8] = b"\x06_dmarc";
+
+/// The first label of the MTA-STS policy host, `mta-sts.DOMAIN` (RFC 8461 §3.2), in wire form.
+const MTA_STS_HOST_LABEL: &[u8] = b"\x07mta-sts";
 
 /// How bad a [`Finding`] is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -656,6 +680,7 @@ impl<'a> Index<'a> {
             }
             if first(RType::TXT).is_some() {
                 self.check_mail_auth_txt(name, at, out);
+                self.check_neighbour_txt(name, at, out);
             }
             if let (Some(ds), true) = (first(RType::DS), is_apex) {
                 out.error(
@@ -676,7 +701,7 @@ impl<'a> Index<'a> {
     /// starts with `v=spf1 ` (strings are joined without spaces, RFC 7208 §3.3). Warnings: such
     /// a zone is valid DNS, and the `spf` and `dmarc` commands explain more.
     fn check_mail_auth_txt(&self, name: &[u8], at: &[usize], out: &mut Out) {
-        let is_dmarc = name.starts_with(b"\x06_dmarc");
+        let is_dmarc = name.starts_with(DMARC_LABEL);
         let mut first_spf: Option<usize> = None;
         let mut first_dmarc: Option<usize> = None;
         for &i in at {
@@ -730,7 +755,166 @@ impl<'a> Index<'a> {
         }
     }
 
-    /// Notes the policy record `i` (of `kind`, SPF or DMARC) at its owner: the first is
+    /// The TXT records of SPF's and DMARC's neighbours, by their owner's leading labels: MTA-STS
+    /// at `_mta-sts`, TLS-RPT at `_smtp._tls`, BIMI at `SELECTOR._bimi` ([`neighbour_policy`]).
+    /// One record of the kind per name, valid as [`Kind::problems`] judges it; a TXT that looks
+    /// like one but lacks the exact version is discarded by its readers. Then the names the
+    /// record depends on: MTA-STS's policy host, BIMI's DMARC record. Warnings, like SPF's.
+    fn check_neighbour_txt(&self, name: &[u8], at: &[usize], out: &mut Out) {
+        let Some((kind, domain)) = neighbour_policy(name) else {
+            return;
+        };
+        let mut first: Option<usize> = None;
+        // TXT records that look meant as this kind but lack its version, with their start.
+        let mut attempts: SmallVec<[(usize, String); 1]> = SmallVec::new();
+        for &i in at {
+            let e = self.entries.get(i);
+            let Some(text) = txt_text(e.rtype, e.rdata) else {
+                continue;
+            };
+            if kind.is_record(&text) {
+                let several = format!("{}: keep one", kind.when_several());
+                self.second_policy(&mut first, i, kind.name(), &several, out);
+                let problems = kind.problems(&text);
+                if !problems.is_empty() {
+                    let problems: Vec<String> = problems.iter().map(ToString::to_string).collect();
+                    out.warning(
+                        i,
+                        format!(
+                            "{} record at {} cannot be used ({}); {}: correct it",
+                            kind.name(),
+                            e.owner,
+                            problems.join("; "),
+                            kind.when_unusable()
+                        ),
+                    );
+                }
+            } else if kind.looks_like_record(&text) {
+                attempts.push((i, text.chars().take(24).collect()));
+            }
+        }
+        for (i, shown) in attempts {
+            let (kind_name, version) = (kind.name(), kind.version());
+            let (effect, fix) = match first {
+                Some(f) => (
+                    format!(
+                        "so {} discard it and read only the {kind_name} record at {} ({})",
+                        kind.readers(),
+                        self.loc(f, i),
+                        kind.discard_rule()
+                    ),
+                    "remove it".to_owned(),
+                ),
+                None => (
+                    format!("so it is discarded, and {}", kind.when_unusable()),
+                    format!("start it with {version}"),
+                ),
+            };
+            out.warning(
+                i,
+                format!(
+                    "TXT at {} reads \"{shown}\": meant as {kind_name}, it does not start with \
+                     {version} exactly, {effect}: {fix}",
+                    self.entries.get(i).owner
+                ),
+            );
+        }
+        let Some(first) = first else {
+            return;
+        };
+        match kind {
+            Kind::MtaSts => self.check_mta_sts_host(domain, first, out),
+            Kind::Bimi => self.check_bimi_dmarc(domain, first, out),
+            Kind::TlsRpt => {}
+        }
+    }
+
+    /// The MTA-STS record `record` of `domain` (lower-cased wire) needs its policy host
+    /// `mta-sts.DOMAIN`, when that name is this zone's to answer, to have an address or a CNAME:
+    /// senders fetch the policy from it over HTTPS.
+    fn check_mta_sts_host(&self, domain: &[u8], record: usize, out: &mut Out) {
+        let host = [MTA_STS_HOST_LABEL, domain].concat();
+        if !matches!(self.host_target(&host), Target::Missing) {
+            return;
+        }
+        let host = companion_name(&host);
+        let url_host = host.to_string();
+        let url_host = url_host.trim_end_matches('.');
+        out.warning(
+            record,
+            format!(
+                "{} publishes an MTA-STS record, but its policy host {host} has no A, AAAA or \
+                 CNAME record in this zone, so senders cannot fetch \
+                 https://{url_host}/.well-known/mta-sts.txt and deliver as if there were no \
+                 policy (RFC 8461 §3.3): give {host} an address, or a CNAME to the web server \
+                 that serves the policy",
+                self.entries.get(record).owner
+            ),
+        );
+    }
+
+    /// The BIMI record `record` of `domain` (lower-cased wire) shows no logo unless the
+    /// domain's DMARC policy is at enforcement (BIMI draft §7.1). Judged only from a DMARC record
+    /// in this zone: the one at `_dmarc.DOMAIN`, or its absence when DOMAIN is the apex (a
+    /// subdomain without one falls back to its organizational domain, not judged here). A
+    /// declination to publish wants no logo.
+    fn check_bimi_dmarc(&self, domain: &[u8], record: usize, out: &mut Out) {
+        let e = self.entries.get(record);
+        let declines = txt_text(e.rtype, e.rdata)
+            .and_then(|text| bimi::parse(&text).ok())
+            .is_some_and(|a| a.declines());
+        let dmarc = [DMARC_LABEL, domain].concat();
+        if declines
+            || self.cut_at_or_above(&dmarc).is_some()
+            || self.dnames.contains_key(dmarc.as_slice())
+            || self.dname_above(&dmarc).is_some()
+        {
+            return;
+        }
+        let records: Vec<(usize, String)> = self
+            .at(&dmarc)
+            .iter()
+            .filter_map(|&d| {
+                let de = self.entries.get(d);
+                txt_text(de.rtype, de.rdata).map(|text| (d, text))
+            })
+            .filter(|(_, text)| is_dmarc_record(text.as_bytes()))
+            .collect();
+        let dmarc_owner = companion_name(&dmarc);
+        let what = match records.as_slice() {
+            [] if domain == self.origin.as_wire() => {
+                format!("there is no DMARC record at {dmarc_owner}")
+            }
+            [(d, text)] => {
+                let shortfalls: Vec<String> = bimi::dmarc_shortfalls(text)
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect();
+                if shortfalls.is_empty() {
+                    return;
+                }
+                format!(
+                    "the DMARC record {dmarc_owner} at {} {}",
+                    self.loc(*d, record),
+                    shortfalls.join(" and ")
+                )
+            }
+            // None at a subdomain: not judged here; several: already a warning at `_dmarc`.
+            _ => return,
+        };
+        out.warning(
+            record,
+            format!(
+                "{} publishes a BIMI logo, but {what}: receivers show a logo only for mail of a \
+                 domain whose DMARC policy is quarantine (with pct=100) or reject, with no \
+                 sp=none (BIMI draft §7.1); move the DMARC policy to enforcement (`zonectl \
+                 dmarc`) for the logo to be shown",
+                e.owner
+            ),
+        );
+    }
+
+    /// Notes the policy record `i` (of `kind`: SPF, DMARC, MTA-STS, TLS-RPT, BIMI) at its owner: the first is
     /// remembered in `first`, any other is a warning saying `effect`.
     fn second_policy(
         &self,
@@ -1013,6 +1197,65 @@ impl<'a> Index<'a> {
     }
 }
 
+/// The joined strings of a TXT record's RDATA (RFC 7208 §3.3), as text; `None` for other types.
+fn txt_text(rtype: RType, rdata: &[u8]) -> Option<String> {
+    if rtype != RType::TXT {
+        return None;
+    }
+    let strings = super::rdata::txt_strings(rdata)?;
+    Some(String::from_utf8_lossy(&strings.concat()).into_owned())
+}
+
+/// The policy a TXT record at `name` (lower-cased wire) is read as by its owner's leading
+/// labels, with the domain the policy is for: `_mta-sts.DOMAIN` (MTA-STS), `_smtp._tls.DOMAIN`
+/// (TLS-RPT), `SELECTOR._bimi.DOMAIN` (BIMI, a selector of one label or more).
+fn neighbour_policy(name: &[u8]) -> Option<(Kind, &[u8])> {
+    if let Some(domain) = name.strip_prefix(b"\x08_mta-sts") {
+        return Some((Kind::MtaSts, domain));
+    }
+    if let Some(domain) = name.strip_prefix(b"\x05_smtp\x04_tls") {
+        return Some((Kind::TlsRpt, domain));
+    }
+    if name[0] == 0 {
+        return None;
+    }
+    let mut pos = 1 + name[0] as usize;
+    while name[pos] != 0 {
+        if let Some(domain) = name[pos..].strip_prefix(b"\x05_bimi") {
+            return Some((Kind::Bimi, domain));
+        }
+        pos += 1 + name[pos] as usize;
+    }
+    None
+}
+
+/// The names, other than `name` and its ancestors, whose records the checks of the TXT records
+/// at `name` read: for `_mta-sts.DOMAIN` the policy host `mta-sts.DOMAIN` and the wildcard that
+/// may give it an address, for a BIMI record `_dmarc.DOMAIN`. A check of part of a zone (an
+/// edit's neighbourhood) includes them.
+pub fn names_read_with(name: &Name) -> Vec<Name> {
+    let name = name.to_lowercase();
+    let Some((kind, domain)) = neighbour_policy(name.as_wire()) else {
+        return Vec::new();
+    };
+    let labels: &[&[u8]] = match kind {
+        Kind::MtaSts => &[MTA_STS_HOST_LABEL, b"\x01*"],
+        Kind::Bimi => &[DMARC_LABEL],
+        Kind::TlsRpt => &[],
+    };
+    labels
+        .iter()
+        .map(|label| companion_name(&[label, domain].concat()))
+        .collect()
+}
+
+/// The name a check reads beside a policy record's owner: a label shorter than the owner's
+/// leading labels (`mta-sts` or `*` for `_mta-sts`, `_dmarc` for `SELECTOR._bimi`) before the
+/// same domain, so always a valid name.
+fn companion_name(wire: &[u8]) -> Name {
+    Name::from_wire(wire).expect("shorter than the policy record's owner it is built from")
+}
+
 /// Does `text` start as a DMARC record: `v`, `=` (spaces around it allowed), `DMARC1` exactly,
 /// then the end, a space or a semicolon (RFC 7489 §6.4)?
 fn is_dmarc_record(text: &[u8]) -> bool {
@@ -1130,6 +1373,26 @@ mod tests {
                  sub TXT \"v=spf1 -all\"",
             ),
             (
+                "MTA-STS, TLS-RPT and BIMI records as their readers want them",
+                "_MTA-STS TXT \"v=STSv1; id=20240601T000000Z;\"\n\
+                 _mta-sts TXT \"some-verification=abc\"\n\
+                 mta-sts CNAME sts.provider.example.org.\n\
+                 _smtp._tls TXT \"v=TLSRPTv1;\" \" rua=mailto:tlsrpt@example.org,https://r.example.org/\"\n\
+                 default._bimi TXT \"v=BIMI1; l=https://brand.example/logo.svg; a=https://brand.example/vmc.pem\"\n\
+                 brand.news._bimi TXT \"v=BIMI1; l=https://brand.example/news.svg\"\n\
+                 _dmarc TXT \"v=DMARC1; p=quarantine; pct=100; rua=mailto:d@example.org\"",
+            ),
+            (
+                "policy hosts covered by a wildcard or in a child zone, a BIMI record of a \
+                 subdomain without DMARC here, a BIMI declination without DMARC",
+                "_mta-sts.sub TXT \"v=STSv1; id=1\"\n\
+                 *.sub A 192.0.2.7\n\
+                 _mta-sts.shop TXT \"v=STSv1; id=1\"\n\
+                 mta-sts.shop NS ns.elsewhere.example.org.\n\
+                 default._bimi.news TXT \"v=BIMI1; l=https://brand.example/news.svg\"\n\
+                 default._bimi TXT \"v=BIMI1; l=; a=;\"",
+            ),
+            (
                 "a delegation with glue and DS",
                 "sub NS ns.sub\nsub NS ns.other.org.\nsub DS 1234 8 2 \
                  0000000000000000000000000000000000000000000000000000000000000000\nns.sub A 192.0.2.3\n\
@@ -1157,6 +1420,46 @@ mod tests {
             };
             assert_findings(what, &check(&text), &[]);
         }
+    }
+
+    #[test]
+    fn neighbour_policies_are_told_by_their_owner() {
+        let wire = |text: &str| Name::parse(text, None).unwrap().to_lowercase();
+        for (owner, want) in [
+            ("_mta-sts.example.", Some((Kind::MtaSts, "example."))),
+            ("_smtp._tls.example.", Some((Kind::TlsRpt, "example."))),
+            ("default._bimi.example.", Some((Kind::Bimi, "example."))),
+            (
+                "brand.news._bimi.sub.example.",
+                Some((Kind::Bimi, "sub.example.")),
+            ),
+            ("_mta-sts.", Some((Kind::MtaSts, "."))),
+            ("_bimi.example.", None),
+            ("_smtp.example.", None),
+            ("_tls.example.", None),
+            ("mta-sts.example.", None),
+            ("x._mta-sts.example.", None),
+            ("example.", None),
+            (".", None),
+        ] {
+            let name = wire(owner);
+            let got = neighbour_policy(name.as_wire())
+                .map(|(kind, domain)| (kind, Name::from_wire(domain).unwrap()));
+            assert_eq!(got, want.map(|(kind, d)| (kind, wire(d))), "{owner}");
+        }
+        let read = |owner: &str| -> Vec<String> {
+            names_read_with(&Name::parse(owner, None).unwrap())
+                .iter()
+                .map(ToString::to_string)
+                .collect()
+        };
+        assert_eq!(
+            read("_MTA-STS.Example."),
+            ["mta-sts.example.", "*.example."]
+        );
+        assert_eq!(read("default._bimi.example."), ["_dmarc.example."]);
+        assert!(read("_smtp._tls.example.").is_empty());
+        assert!(read("www.example.").is_empty());
     }
 
     #[test]
@@ -1374,6 +1677,163 @@ mod tests {
                 "two DMARC records",
                 "{HEAD}_DMARC TXT \"v=DMARC1; p=none\"\n_dmarc TXT \"v=DMARC1; p=reject\"",
                 &[(Warning, Some(6), "more than one DMARC record at _dmarc.example. (the first is at line 5)")],
+            ),
+            // SPF's and DMARC's neighbours. `mta-sts A` gives MTA-STS records their policy host.
+            (
+                "two MTA-STS records",
+                "{HEAD}mta-sts A 192.0.2.8\n_mta-sts TXT \"v=STSv1; id=1\"\n_MTA-STS TXT \"v=STSv1; id=2\"",
+                &[(
+                    Warning,
+                    Some(7),
+                    "more than one MTA-STS record at _MTA-STS.example. (the first is at line 6); \
+                     senders then assume the domain has no MTA-STS policy and deliver to it \
+                     without requiring TLS (RFC 8461 §3.1): keep one",
+                )],
+            ),
+            (
+                "an MTA-STS id senders cannot parse",
+                "{HEAD}mta-sts A 192.0.2.8\n_mta-sts TXT \"v=STSv1; id=2024-06-01;\"",
+                &[(
+                    Warning,
+                    Some(6),
+                    "MTA-STS record at _mta-sts.example. cannot be used (id=2024-06-01 is not \
+                     valid: id takes 1 to 32 letters and digits); senders then assume",
+                )],
+            ),
+            (
+                "an MTA-STS record with two problems",
+                "{HEAD}mta-sts A 192.0.2.8\n_mta-sts TXT \"v=STSv1; ID = 1 \"",
+                &[(
+                    Warning,
+                    Some(6),
+                    "cannot be used (spaces after the last field, which the grammar allows only \
+                     before or after a ;; \"ID = 1\" has spaces around its =, which the grammar \
+                     does not allow; id= is missing (ID= is another tag: tag names are \
+                     case-sensitive))",
+                )],
+            ),
+            (
+                "MTA-STS strings that join without a separator",
+                "{HEAD}mta-sts A 192.0.2.8\n_mta-sts TXT \"v=STSv1\" \"id=1\"",
+                &[(
+                    Warning,
+                    Some(6),
+                    "TXT at _mta-sts.example. reads \"v=STSv1id=1\": meant as MTA-STS, it does not \
+                     start with v=STSv1 exactly, so it is discarded, and senders then assume the \
+                     domain has no MTA-STS policy",
+                )],
+            ),
+            (
+                "an MTA-STS record in another case beside a valid one",
+                "{HEAD}mta-sts A 192.0.2.8\n_mta-sts TXT \"v=STSv1; id=1\"\n_mta-sts TXT \"V=STSv1; id=2\"",
+                &[(
+                    Warning,
+                    Some(7),
+                    "reads \"V=STSv1; id=2\": meant as MTA-STS, it does not start with v=STSv1 \
+                     exactly, so senders discard it and read only the MTA-STS record at line 6 \
+                     (RFC 8461 §3.1): remove it",
+                )],
+            ),
+            (
+                "an MTA-STS policy host with no address",
+                "{HEAD}_mta-sts TXT \"v=STSv1; id=1\"\nmta-sts TXT \"hi\"\n_mta-sts.sub TXT \"v=STSv1; id=1\"",
+                &[
+                    (
+                        Warning,
+                        Some(5),
+                        "_mta-sts.example. publishes an MTA-STS record, but its policy host \
+                         mta-sts.example. has no A, AAAA or CNAME record in this zone, so senders \
+                         cannot fetch https://mta-sts.example/.well-known/mta-sts.txt and deliver \
+                         as if there were no policy (RFC 8461 §3.3)",
+                    ),
+                    (Warning, Some(7), "its policy host mta-sts.sub.example. has no A, AAAA or CNAME"),
+                ],
+            ),
+            (
+                "two TLS-RPT records, one without rua",
+                "{HEAD}_smtp._tls TXT \"v=TLSRPTv1; rua=mailto:r@example.org\"\n\
+                 _smtp._tls TXT \"v=TLSRPTv1; ruf=mailto:r@example.org\"",
+                &[
+                    (
+                        Warning,
+                        Some(6),
+                        "more than one TLS-RPT record at _smtp._tls.example. (the first is at line \
+                         5); senders then assume the domain does not implement TLS-RPT and send no \
+                         reports (RFC 8460 §3): keep one",
+                    ),
+                    (
+                        Warning,
+                        Some(6),
+                        "TLS-RPT record at _smtp._tls.example. cannot be used (rua= is missing); \
+                         senders then assume the domain wants no TLS reports and send none \
+                         (RFC 8460 §3)",
+                    ),
+                ],
+            ),
+            (
+                "a TLS-RPT record with a DMARC-style size, one without the version",
+                "{HEAD}_smtp._tls TXT \"v=TLSRPTv1; rua=mailto:r@example.org!10m\"\n\
+                 _smtp._tls.sub TXT \"rua=mailto:r@example.org\"",
+                &[
+                    (Warning, Some(5), "rua= \"mailto:r@example.org!10m\" is not usable: a ! in a URI must be written %21"),
+                    (Warning, Some(6), "meant as TLS-RPT, it does not start with v=TLSRPTv1 exactly"),
+                ],
+            ),
+            (
+                "two BIMI records at a selector, with DMARC at enforcement",
+                "{HEAD}_dmarc TXT \"v=DMARC1; p=reject\"\n\
+                 default._bimi TXT \"v=BIMI1; l=https://brand.example/a.svg\"\n\
+                 default._bimi TXT \"v=BIMI1; l=https://brand.example/b.svg\"",
+                &[(
+                    Warning,
+                    Some(7),
+                    "more than one BIMI record at default._bimi.example. (the first is at line \
+                     6); receivers then show no logo for the domain (BIMI draft §7.2): keep one",
+                )],
+            ),
+            (
+                "a BIMI logo that is not an SVG over HTTPS",
+                "{HEAD}_dmarc TXT \"v=DMARC1; p=reject\"\n\
+                 default._bimi TXT \"v=BIMI1; l=https://brand.example/logo.png\"\n\
+                 brand._bimi TXT \"v=BIMI1; l=http://brand.example/logo.svg\"\n\
+                 other._bimi TXT \"v=BIMI1; a=https://brand.example/vmc.pem\"",
+                &[
+                    (
+                        Warning,
+                        Some(6),
+                        "BIMI record at default._bimi.example. cannot be used (l= \
+                         \"https://brand.example/logo.png\" is not usable: the logo must be an SVG \
+                         image (§4.3.2)); receivers then show no logo for the domain (BIMI draft \
+                         §4.3, §7.3): correct it",
+                    ),
+                    (Warning, Some(7), "l= \"http://brand.example/logo.svg\" is not usable: only https: URIs are fetched"),
+                    (Warning, Some(8), "cannot be used (l= is missing)"),
+                ],
+            ),
+            (
+                "a BIMI record under a DMARC policy of none",
+                "{HEAD}_dmarc TXT \"v=DMARC1; p=none\"\ndefault._bimi TXT \"v=BIMI1; l=https://brand.example/logo.svg\"",
+                &[(
+                    Warning,
+                    Some(6),
+                    "default._bimi.example. publishes a BIMI logo, but the DMARC record \
+                     _dmarc.example. at line 5 has p=none: receivers show a logo only for mail of \
+                     a domain whose DMARC policy is quarantine (with pct=100) or reject, with no \
+                     sp=none (BIMI draft §7.1)",
+                )],
+            ),
+            (
+                "BIMI records under DMARC short of enforcement, or with none at the apex",
+                "{HEAD}default._bimi TXT \"v=BIMI1; l=https://brand.example/logo.svg\"\n\
+                 _dmarc.news TXT \"v=DMARC1; p=quarantine; pct=50; sp=none\"\n\
+                 default._bimi.news TXT \"v=BIMI1; l=https://brand.example/news.svg\"\n\
+                 _dmarc.shop TXT \"v=DMARC1; rua=mailto:d@example.org\"\n\
+                 default._bimi.shop TXT \"v=BIMI1; l=https://brand.example/shop.svg\"",
+                &[
+                    (Warning, Some(5), "but there is no DMARC record at _dmarc.example.: receivers show a logo only"),
+                    (Warning, Some(7), "but the DMARC record _dmarc.news.example. at line 6 has p=quarantine with pct=50 and has sp=none:"),
+                    (Warning, Some(9), "but the DMARC record _dmarc.shop.example. at line 8 has no valid p= (read as p=none):"),
+                ],
             ),
         ];
         for &(what, text, want) in cases {

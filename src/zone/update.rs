@@ -9,8 +9,9 @@
 //!   [`Update::ops`] carry it, so the file gets exactly the TTL that is served.
 //! - The new zone is checked by [`check_entries`] on the part of the zone an edit can affect:
 //!   the apex, each changed name with its ancestors (occlusion, DNAME) and the in-zone targets of
-//!   the NS, MX and SRV records among them, and the descendants of a name that gains a DNAME or
-//!   NS. Every check that makes a zone unservable is about such a neighbourhood, so an edit the
+//!   the NS, MX and SRV records among them, the names the mail-policy checks of a changed name
+//!   read ([`names_read_with`]: MTA-STS's policy host, BIMI's DMARC record), and the
+//!   descendants of a name that gains a DNAME or NS. Every check that makes a zone unservable is about such a neighbourhood, so an edit the
 //!   server accepts is one the file check accepts.
 //!
 //! Cost: proportional to the change, not the zone — except when a name loses its last record,
@@ -23,7 +24,7 @@ use std::sync::Arc;
 
 use rustc_hash::FxHashMap;
 
-use super::check::{check_entries, Finding, Severity};
+use super::check::{check_entries, names_read_with, Finding, Severity};
 use super::edit::{Change, EditError, EditOp};
 use super::name::{self, Name};
 use super::parse::{Entries, Entry};
@@ -462,6 +463,13 @@ impl<'z> Work<'z> {
                     break;
                 }
                 at = at.parent().expect("a name below the apex has a parent");
+            }
+        }
+        // What the mail-policy checks of a changed name read elsewhere (MTA-STS's policy host,
+        // BIMI's DMARC record).
+        for n in &changed {
+            for other in names_read_with(n) {
+                push(&mut names, other);
             }
         }
         for cut in &self.cuts {

@@ -427,6 +427,39 @@ fn check_file_works_without_a_server() {
 }
 
 #[test]
+fn check_warns_of_an_mta_sts_record_senders_would_ignore_and_still_passes() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("test.example.zone");
+    // Line 7: an id with dashes, which RFC 8461 §3.1 does not allow, and no `mta-sts` host.
+    std::fs::write(
+        &file,
+        small_zone(42, "_mta-sts IN TXT \"v=STSv1; id=2024-06-01\"\n"),
+    )
+    .expect("write");
+    let out = zonectl_in(
+        dir.path(),
+        None,
+        &["check", "--file", &file.display().to_string()],
+    );
+    assert_eq!(out.code, 0, "warnings do not fail a check: {out}");
+    assert!(out.stdout.contains("ok, serial 42"), "{out}");
+    let at = format!("{}:7: warning: ", file.display());
+    for says in [
+        "MTA-STS record at _mta-sts.test.example. cannot be used (id=2024-06-01 is not valid: \
+         id takes 1 to 32 letters and digits); senders then assume the domain has no MTA-STS \
+         policy and deliver to it without requiring TLS (RFC 8461 §3.1): correct it",
+        "its policy host mta-sts.test.example. has no A, AAAA or CNAME record in this zone",
+    ] {
+        assert!(
+            out.stderr
+                .lines()
+                .any(|l| l.contains(&at) && l.contains(says)),
+            "{at}…{says} in: {out}"
+        );
+    }
+}
+
+#[test]
 fn control_socket_admits_only_its_owner() {
     use std::os::unix::fs::PermissionsExt;
     let s = server(1, "");

@@ -314,3 +314,42 @@ fn holds_tells_edits_the_zone_has_from_edits_it_lacks() {
         "add mail.apple.example. A 3600 192.0.2.25\ndel ns.apple.example."
     ));
 }
+
+#[test]
+fn mail_policy_warnings_see_the_names_they_depend_on() {
+    // An edit is checked on its neighbourhood only, which must hold `mta-sts` (and the wildcard
+    // beside it) and `_dmarc`: else an edit of a `_mta-sts` or BIMI record warns of a missing
+    // policy host or DMARC record that the zone has.
+    let warnings = |text: &str, batch: &str| -> Vec<String> {
+        run(text, batch)
+            .unwrap_or_else(|e| panic!("{batch}: {e}"))
+            .warnings
+            .iter()
+            .map(|f| f.message.clone())
+            .collect()
+    };
+    let sts = "add _mta-sts TXT \"v=STSv1; id=1\"";
+    let bimi = "add default._bimi TXT \"v=BIMI1; l=https://apple.example/logo.svg\"";
+    let with = |extra: &str| format!("{APPLE}{extra}\n");
+    for (text, batch) in [
+        (with("mta-sts A 192.0.2.80"), sts),
+        (with("* A 192.0.2.80"), sts),
+        (with("_dmarc TXT \"v=DMARC1; p=reject\""), bimi),
+        (
+            APPLE.to_owned(),
+            "add _smtp._tls TXT \"v=TLSRPTv1; rua=mailto:tls@apple.example\"",
+        ),
+    ] {
+        assert_eq!(warnings(&text, batch), Vec::<String>::new(), "{batch}");
+    }
+    let got = warnings(APPLE, sts);
+    assert!(
+        got.len() == 1 && got[0].contains("its policy host mta-sts.apple.example. has no A"),
+        "{got:?}"
+    );
+    let got = warnings(&with("_dmarc TXT \"v=DMARC1; p=none\""), bimi);
+    assert!(
+        got.len() == 1 && got[0].contains("the DMARC record _dmarc.apple.example. has p=none"),
+        "{got:?}"
+    );
+}
