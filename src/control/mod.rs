@@ -269,7 +269,7 @@ impl ZoneOutcome {
                     loaded.zone.serial().unwrap_or(0),
                     loaded.zone.record_count()
                 ),
-                warnings: loaded.warnings.iter().map(|w| w.to_string()).collect(),
+                warnings: loaded.warnings.iter().map(|w| w.located()).collect(),
             },
             Err(e) => ZoneOutcome {
                 zone,

@@ -441,9 +441,10 @@ impl DmarcRecord {
         }
     }
 
-    /// Does this TXT value start like a DMARC record (`v=DMARC1`), however it goes on? One that
-    /// does and is not [`DmarcRecord::is_dmarc`] (`v=DMARC1 p=none`, with no `;` after the
-    /// version) was meant as one, and receivers read it as no DMARC record at all.
+    /// Does this TXT value start like a DMARC record (`v=DMARC1`, not followed by another digit
+    /// of a later version), however it goes on? One that does and is not
+    /// [`DmarcRecord::is_dmarc`] (`v=DMARC1 p=none`, or `"v=DMARC1" "p=none"`, whose strings
+    /// join into `v=DMARC1p=none`) was meant as one, and receivers read it as none at all.
     pub fn looks_like_dmarc(text: &str) -> bool {
         let rest = text.trim_start();
         let Some(rest) = rest.strip_prefix('v').or_else(|| rest.strip_prefix('V')) else {
@@ -451,7 +452,8 @@ impl DmarcRecord {
         };
         rest.trim_start()
             .strip_prefix('=')
-            .is_some_and(|r| r.trim_start().starts_with("DMARC1"))
+            .and_then(|r| r.trim_start().strip_prefix("DMARC1"))
+            .is_some_and(|after| !after.starts_with(|c: char| c.is_ascii_digit()))
     }
 
     /// Parses a record strictly: every error found, or the record. A missing `p` is not an error
@@ -871,11 +873,17 @@ mod tests {
         assert!(!DmarcRecord::is_dmarc("v=DMARC10; p=none"));
         assert!(!DmarcRecord::is_dmarc("v=dmarc1; p=none"));
         // Meant as DMARC, read as none: no `;` after the version, or a longer version.
-        for text in ["v=DMARC1 p=none", "v=DMARC1, p=none", "v=DMARC10; p=none"] {
+        for text in ["v=DMARC1 p=none", "v=DMARC1, p=none", "v=DMARC1p=none"] {
             assert!(!DmarcRecord::is_dmarc(text), "{text}");
             assert!(DmarcRecord::looks_like_dmarc(text), "{text}");
         }
-        for text in ["v=spf1 -all", "p=none; v=DMARC1", "v=dmarc1; p=none"] {
+        // Another version, or not DMARC at all.
+        for text in [
+            "v=DMARC10; p=none",
+            "v=spf1 -all",
+            "p=none; v=DMARC1",
+            "v=dmarc1; p=none",
+        ] {
             assert!(!DmarcRecord::looks_like_dmarc(text), "{text}");
         }
         for text in ["v=DMARC1", " v = DMARC1 ; p=none", "V=DMARC1;p=reject"] {

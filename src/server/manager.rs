@@ -909,7 +909,7 @@ impl Manager {
                 let new_serial = loaded.zone.serial().unwrap_or(0);
                 let changed = state.served_hash != Some(loaded.content_hash);
                 let mut warnings: Vec<String> =
-                    loaded.warnings.iter().map(|f| f.to_string()).collect();
+                    loaded.warnings.iter().map(|f| f.located()).collect();
                 let message = match old_serial {
                     None => {
                         state.serial_warning = None;
