@@ -189,6 +189,51 @@ impl DkimRecord {
     }
 }
 
+/// What of a private key a TXT value holds, if any: a zone is public, so a private key in it is
+/// published to everyone. Found: a PEM block (`-----BEGIN … PRIVATE KEY-----`), or a DKIM key
+/// record (`v=DKIM1`, or `p=` at a `_domainkey` name as `dkim_name` says) whose `p=` holds a
+/// private key's DER instead of the public key's ([`is_private_key_der`]). An Ed25519 private
+/// key (32 raw bytes, like the public one) cannot be told apart.
+pub fn private_key_in(text: &[u8], dkim_name: bool) -> Option<&'static str> {
+    const PEM: &[u8] = b"PRIVATE KEY-----";
+    if text.windows(PEM.len()).any(|w| w == PEM) {
+        return Some("a PEM private key");
+    }
+    if !(dkim_name || text.starts_with(b"v=DKIM1")) {
+        return None;
+    }
+    let text = std::str::from_utf8(text).ok()?;
+    let p = text.split(';').find_map(|spec| {
+        let (name, value) = spec.split_once('=')?;
+        (name.trim() == "p").then_some(value)
+    })?;
+    let compact: String = p.chars().filter(|c| !c.is_ascii_whitespace()).collect();
+    let der = base64::engine::general_purpose::STANDARD
+        .decode(compact.as_bytes())
+        .ok()?;
+    is_private_key_der(&der).then_some("a private key in p= (the public key belongs there)")
+}
+
+/// Whether DER `der` is a private key: a PKCS#1 RSAPrivateKey or a PKCS#8 PrivateKeyInfo (or
+/// OneAsymmetricKey), a SEQUENCE whose first element is its version, INTEGER 0 or 1. A public
+/// key's SEQUENCE starts with another SEQUENCE (SubjectPublicKeyInfo) or with the modulus
+/// (RSAPublicKey), never with a one-byte integer.
+pub fn is_private_key_der(der: &[u8]) -> bool {
+    if der.first() != Some(&0x30) {
+        return false;
+    }
+    // The SEQUENCE's length: short form, or long form with 1 to 4 length bytes.
+    let content = match der.get(1) {
+        Some(&n) if n < 0x80 => 2,
+        Some(&n) if (0x81..=0x84).contains(&n) => 2 + usize::from(n - 0x80),
+        _ => return false,
+    };
+    matches!(
+        der.get(content..content + 3),
+        Some([0x02, 0x01, 0x00 | 0x01])
+    )
+}
+
 /// The owner name of selector `selector`'s record, relative to the zone: `SEL._domainkey`.
 pub fn owner_label(selector: &str) -> String {
     format!("{selector}._domainkey")
@@ -227,6 +272,57 @@ pub fn txt_file(selector: &str, zone: &str, record: &DkimRecord) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The DER inside a one-block PEM document.
+    fn pem_der(pem: &str) -> Vec<u8> {
+        let body: String = pem.lines().filter(|l| !l.starts_with("-----")).collect();
+        base64::engine::general_purpose::STANDARD
+            .decode(body)
+            .unwrap()
+    }
+
+    #[test]
+    fn private_keys_are_told_from_public_ones() {
+        use rsa::pkcs1::{EncodeRsaPrivateKey, EncodeRsaPublicKey};
+        use rsa::pkcs8::DecodePrivateKey;
+        let b64 = |der: &[u8]| base64::engine::general_purpose::STANDARD.encode(der);
+        let rsa = crate::dkim::key::PrivateKey::generate_rsa(1024, 1).unwrap();
+        let pkcs8 = pem_der(&rsa.to_pem());
+        let pair = rsa::RsaPrivateKey::from_pkcs8_der(&pkcs8).unwrap();
+        let pkcs1 = pair.to_pkcs1_der().unwrap().as_bytes().to_vec();
+        let rsa_public = rsa::RsaPublicKey::from(&pair).to_pkcs1_der().unwrap();
+        let ed = crate::dkim::key::PrivateKey::generate_ed25519().unwrap();
+        let ed_pkcs8 = pem_der(&ed.to_pem());
+
+        for der in [&pkcs8, &pkcs1, &ed_pkcs8] {
+            assert!(is_private_key_der(der), "{der:02x?}");
+        }
+        for der in [&rsa.public_key()[..], rsa_public.as_bytes(), &[], &[0x30]] {
+            assert!(!is_private_key_der(der), "{der:02x?}");
+        }
+
+        // In TXT values: PEM anywhere; DER in a DKIM record's p=.
+        let pem = rsa.to_pem();
+        assert_eq!(
+            private_key_in(pem.as_bytes(), false),
+            Some("a PEM private key")
+        );
+        let in_p = format!("v=DKIM1; k=rsa; p={}", b64(&pkcs8));
+        assert!(private_key_in(in_p.as_bytes(), false).is_some());
+        let bare_p = format!("k=rsa; p={}", b64(&pkcs1));
+        assert!(private_key_in(bare_p.as_bytes(), true).is_some());
+        assert_eq!(private_key_in(bare_p.as_bytes(), false), None);
+        // Published keys, revoked keys and other TXT: nothing.
+        for ok in [
+            rsa.record().to_value(),
+            ed.record().to_value(),
+            REVOKED_VALUE.to_owned(),
+            "v=spf1 -all".to_owned(),
+            "p=not base64!".to_owned(),
+        ] {
+            assert_eq!(private_key_in(ok.as_bytes(), true), None, "{ok}");
+        }
+    }
 
     /// A DER SubjectPublicKeyInfo-sized blob: 294 bytes, like an RSA-2048 key's.
     fn rsa2048_sized() -> Vec<u8> {

@@ -20,6 +20,7 @@
 //! | DNAME and NS at a name below the apex                     | error   | error             | accepted |
 //! | names below a DNAME                                       | error   | error             | error for NS targets |
 //! | DS at the apex                                            | error   | accepted          | error   |
+//! | a private key in a TXT record (PEM, or DKIM `p=`)          | error   | accepted          | accepted |
 //! | NS at a wildcard name                                     | error   | accepted          | error   |
 //! | apex NS target in the zone without A/AAAA                 | error   | warning           | error   |
 //! | apex NS target that is a CNAME                            | error   | warning           | error   |
@@ -50,10 +51,11 @@
 //! when DOMAIN is the apex: `p=none` or no valid `p`, `sp=none`, or `p=quarantine` with `pct`
 //! below 100.
 //!
-//! Pure: imports only `std`, `rustc_hash`, `smallvec`, the other `zone` modules, and three pure
-//! modules that recognise mail-policy records: `spf::record` (`is_spf`), `dmarc::record`
+//! Pure: imports only `std`, `rustc_hash`, `smallvec`, the other `zone` modules, and four pure
+//! modules that recognise mail records: `spf::record` (`is_spf`), `dmarc::record`
 //! (`DmarcRecord::is_dmarc`, and `looks_like_dmarc` for a record meant as DMARC that
-//! receivers read as none) and `mail_policy` (MTA-STS, TLS-RPT and BIMI).
+//! receivers read as none), `dkim::record` (`private_key_in`) and `mail_policy` (MTA-STS,
+//! TLS-RPT and BIMI).
 
 use std::fmt;
 use std::path::PathBuf;
@@ -64,6 +66,7 @@ use smallvec::SmallVec;
 use super::name::{self, Name};
 use super::parse::Entries;
 use super::rdata::RType;
+use crate::dkim::record as dkim_record;
 use crate::dmarc::record::DmarcRecord;
 use crate::mail_policy::{bimi, Kind};
 use crate::spf::record as spf_record;
@@ -728,6 +731,18 @@ impl<'a> Index<'a> {
                 continue;
             };
             let text: Vec<u8> = strings.concat();
+            if let Some(what) = dkim_record::private_key_in(&text, has_label(name, b"_domainkey")) {
+                out.error(
+                    i,
+                    format!(
+                        "TXT at {} holds {what}: a zone is public, so this publishes the key to \
+                         everyone; remove the record, and take the key as known: replace it \
+                         (`zonectl dkim rotate`) wherever it signs",
+                        e.owner
+                    ),
+                );
+                continue;
+            }
             let version = spf_record::VERSION.as_bytes();
             let spf_version =
                 text.len() >= version.len() && text[..version.len()].eq_ignore_ascii_case(version);
@@ -1280,6 +1295,24 @@ pub fn names_read_with(name: &Name) -> Vec<Name> {
 /// The name a check reads beside a policy record's owner: a label shorter than the owner's
 /// leading labels (`mta-sts` or `*` for `_mta-sts`, `_dmarc` for `SELECTOR._bimi`) before the
 /// same domain, so always a valid name.
+/// Does the wire name `wire` have a label equal to `label` (both lower-case)?
+fn has_label(wire: &[u8], label: &[u8]) -> bool {
+    let mut rest = wire;
+    while let Some((&len, tail)) = rest.split_first() {
+        if len == 0 {
+            return false;
+        }
+        let Some((this, after)) = tail.split_at_checked(usize::from(len)) else {
+            return false;
+        };
+        if this == label {
+            return true;
+        }
+        rest = after;
+    }
+    false
+}
+
 fn companion_name(wire: &[u8]) -> Name {
     Name::from_wire(wire).expect("shorter than the policy record's owner it is built from")
 }
@@ -1609,6 +1642,19 @@ mod tests {
                 "DS at the apex",
                 "{HEAD}@ DS 1234 8 2 0000000000000000000000000000000000000000000000000000000000000000",
                 &[(Error, Some(5), "DS record at the zone apex example.")],
+            ),
+            // `MAMCAQA=` is the DER 30 03 02 01 00: a SEQUENCE starting with version 0.
+            (
+                "private keys in TXT records",
+                "{HEAD}k1._domainkey TXT \"v=DKIM1; k=rsa; p=MAMCAQA=\"\n\
+                 k2.mail._domainkey TXT \"k=rsa; p=MAMCAQA=\"\n\
+                 note TXT \"-----BEGIN PRIVATE KEY-----\" \"MC4CAQAwBQYDK2VwBCIEI\"\n\
+                 other TXT \"k=rsa; p=MAMCAQA=\"",
+                &[
+                    (Error, Some(5), "TXT at k1._domainkey.example. holds a private key in p="),
+                    (Error, Some(6), "TXT at k2.mail._domainkey.example. holds a private key in p="),
+                    (Error, Some(7), "TXT at note.example. holds a PEM private key: a zone is public"),
+                ],
             ),
             // Targets.
             (

@@ -369,6 +369,18 @@ fn refused_edits_exit_1_with_the_reason_and_change_nothing() {
             &["record", "add", "test.example", "www", "BOGUS", "x"],
             "BOGUS",
         ),
+        // A private key pasted where the public one goes (DER 30 03 02 01 00: version 0).
+        (
+            &[
+                "record",
+                "add",
+                "test.example",
+                "k1._domainkey",
+                "TXT",
+                "v=DKIM1; k=rsa; p=MAMCAQA=",
+            ],
+            "holds a private key in p=",
+        ),
     ];
     for (args, why) in cases {
         let out = s.edit_incr(args);
