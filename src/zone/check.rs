@@ -1292,9 +1292,6 @@ pub fn names_read_with(name: &Name) -> Vec<Name> {
         .collect()
 }
 
-/// The name a check reads beside a policy record's owner: a label shorter than the owner's
-/// leading labels (`mta-sts` or `*` for `_mta-sts`, `_dmarc` for `SELECTOR._bimi`) before the
-/// same domain, so always a valid name.
 /// Does the wire name `wire` have a label equal to `label` (both lower-case)?
 fn has_label(wire: &[u8], label: &[u8]) -> bool {
     let mut rest = wire;
@@ -1313,6 +1310,9 @@ fn has_label(wire: &[u8], label: &[u8]) -> bool {
     false
 }
 
+/// The name a check reads beside a policy record's owner: a label shorter than the owner's
+/// leading labels (`mta-sts` or `*` for `_mta-sts`, `_dmarc` for `SELECTOR._bimi`) before the
+/// same domain, so always a valid name.
 fn companion_name(wire: &[u8]) -> Name {
     Name::from_wire(wire).expect("shorter than the policy record's owner it is built from")
 }

@@ -9,7 +9,8 @@
 //!   [`Update::ops`] carry it, so the file gets exactly the TTL that is served.
 //! - The new zone is checked by [`check_entries`] on the part of the zone an edit can affect:
 //!   the apex, each changed name with its ancestors (occlusion, DNAME) and the in-zone targets of
-//!   the NS, MX and SRV records among them, the names the mail-policy checks of a changed name
+//!   the NS, MX and SRV records among them (with the wildcards above each, which can give it an
+//!   address), the names the mail-policy checks of a changed name
 //!   read ([`names_read_with`]: MTA-STS's policy host, BIMI's DMARC record), and the
 //!   descendants of a name that gains a DNAME or NS. Every check that makes a zone unservable is about such a neighbourhood, so an edit the
 //!   server accepts is one the file check accepts.
@@ -478,6 +479,7 @@ impl<'z> Work<'z> {
             }
         }
         // Targets of NS, MX and SRV records at the apex and at changed names.
+        let apex_len = origin.wire_len();
         let sources: Vec<Name> = std::iter::once(origin.clone())
             .chain(changed.iter().map(|n| (*n).clone()))
             .collect();
@@ -488,6 +490,13 @@ impl<'z> Work<'z> {
                         if let Some(t) = target(set.rtype, rdata) {
                             let t = t.to_lowercase();
                             if t.is_subdomain_of(origin) {
+                                // The wildcards that could give the target its address.
+                                for above in name::wire_ancestors(t.as_wire(), apex_len) {
+                                    let wildcard = [b"\x01*".as_slice(), above].concat();
+                                    if let Ok(w) = Name::from_wire(&wildcard) {
+                                        push(&mut names, w);
+                                    }
+                                }
                                 push(&mut names, t);
                             }
                         }

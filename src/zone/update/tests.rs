@@ -353,3 +353,29 @@ fn mail_policy_warnings_see_the_names_they_depend_on() {
         "{got:?}"
     );
 }
+
+#[test]
+fn target_warnings_see_the_wildcards_that_give_a_target_its_address() {
+    // An MX, SRV or NS target with no records of its own can have an address from a wildcard
+    // above it: the edit's neighbourhood holds those wildcards, or the edit warns of a missing
+    // address that the file check does not.
+    let with = |extra: &str| format!("{APPLE}{extra}\n");
+    for (text, batch) in [
+        (with("* A 192.0.2.80"), "add @ MX 20 mx2.apple.example."),
+        (
+            with("*.hosts A 192.0.2.81"),
+            "add @ MX 30 a.b.hosts.apple.example.",
+        ),
+    ] {
+        let got: Vec<String> = run(&text, batch)
+            .unwrap_or_else(|e| panic!("{batch}: {e}"))
+            .warnings
+            .iter()
+            .map(|f| f.message.clone())
+            .collect();
+        assert_eq!(got, Vec::<String>::new(), "{batch}");
+    }
+    // Without a wildcard, the warning stays.
+    let got = run(APPLE, "add @ MX 20 mx2.apple.example.").expect("applies");
+    assert_eq!(got.warnings.len(), 1, "{:?}", got.warnings);
+}
