@@ -432,20 +432,38 @@ fn a_frozen_zone_refuses_edits() {
     s.assert_serial(8);
 }
 
+/// A zones directory with `test.example` at serial 7 (and `extra` lines), and no server.
+struct Offline {
+    dir: tempfile::TempDir,
+    zones: PathBuf,
+    file: PathBuf,
+}
+
+impl Offline {
+    fn new(extra: &str) -> Offline {
+        let dir = tempfile::tempdir().expect("temporary directory");
+        let zones = dir.path().join("zones");
+        fs::create_dir(&zones).expect("zones directory");
+        let file = zones.join(ZONE);
+        fs::write(&file, small_zone(7, extra)).expect("zone file");
+        Offline { dir, zones, file }
+    }
+
+    /// `zonectl --zones-dir ZONES ARGS`, with a control socket nobody answers on.
+    fn run(&self, args: &[&str]) -> Ctl {
+        let zones = self.zones.display().to_string();
+        let mut all = vec!["--zones-dir", zones.as_str()];
+        all.extend_from_slice(args);
+        let control = self.dir.path().join("nobody.sock");
+        zonectl_in(self.dir.path(), Some(&control), &all)
+    }
+}
+
 #[test]
 fn with_no_server_the_file_is_edited() {
-    let dir = tempfile::tempdir().expect("temporary directory");
-    let zones = dir.path().join("zones");
-    fs::create_dir(&zones).expect("zones directory");
-    let file = zones.join(ZONE);
-    fs::write(&file, small_zone(7, "")).expect("zone file");
-    let control = dir.path().join("nobody.sock");
-    let zones_arg = zones.display().to_string();
-    let run = |args: &[&str]| {
-        let mut all = vec!["--zones-dir", zones_arg.as_str()];
-        all.extend_from_slice(args);
-        zonectl_in(dir.path(), Some(&control), &all)
-    };
+    let o = Offline::new("");
+    let (zones, file) = (o.zones.clone(), o.file.clone());
+    let run = |args: &[&str]| o.run(args);
     let out = run(&[
         "record",
         "add",
@@ -503,19 +521,10 @@ fn with_no_server_the_file_is_edited() {
 /// (its TTL too); an include that cannot be read is reported once, with its line.
 #[test]
 fn records_of_included_files_are_named_as_written_and_a_missing_include_once() {
-    let dir = tempfile::tempdir().expect("temporary directory");
-    let zones = dir.path().join("zones");
-    fs::create_dir(&zones).expect("zones directory");
-    let file = zones.join(ZONE);
-    fs::write(&file, small_zone(7, "$INCLUDE extra.inc\n")).expect("zone file");
+    let o = Offline::new("$INCLUDE extra.inc\n");
+    let zones = o.zones.clone();
+    let run = |args: &[&str]| o.run(args);
     fs::write(zones.join("extra.inc"), "extra 600 TXT \"from include\"\n").expect("include");
-    let control = dir.path().join("nobody.sock");
-    let zones_arg = zones.display().to_string();
-    let run = |args: &[&str]| {
-        let mut all = vec!["--zones-dir", zones_arg.as_str()];
-        all.extend_from_slice(args);
-        zonectl_in(dir.path(), Some(&control), &all)
-    };
     let out = run(&["record", "del", "test.example", "extra", "TXT"]);
     assert_eq!(out.code, 1, "{out}");
     assert!(
