@@ -9,8 +9,8 @@
 //!   [`Update::ops`] carry it, so the file gets exactly the TTL that is served.
 //! - The new zone is checked by [`check_entries`] on the part of the zone an edit can affect:
 //!   the apex, each changed name with its ancestors (occlusion, DNAME) and the in-zone targets of
-//!   the NS, MX and SRV records among them (with the wildcards above each, which can give it an
-//!   address), the names the mail-policy checks of a changed name
+//!   the NS, MX and SRV records among them (with the wildcard at a target's closest encloser,
+//!   which gives it its address), the names the mail-policy checks of a changed name
 //!   read ([`names_read_with`]: MTA-STS's policy host, BIMI's DMARC record), and the
 //!   descendants of a name that gains a DNAME or NS. Every check that makes a zone unservable is about such a neighbourhood, so an edit the
 //!   server accepts is one the file check accepts.
@@ -178,6 +178,20 @@ impl<'z> Work<'z> {
             Some(node) => node.as_ref(),
             None => self.zone.node(name.as_wire()),
         }
+    }
+
+    /// The wildcard that gives `target` its records when it has none of its own: `*.` its
+    /// closest encloser (RFC 4592 §3.3.1), the nearest ancestor that exists (empty non-terminals
+    /// included). It goes into the checked neighbourhood with its parent, the closest encloser,
+    /// so the check finds the same one; a wildcard above it does not apply, and is not added.
+    fn covering_wildcard(&self, target: &Name, apex_len: usize) -> Option<Name> {
+        if self.current(target).is_some() {
+            return None;
+        }
+        let encloser = name::wire_ancestors(target.as_wire(), apex_len)
+            .find(|a| self.current(&Name::from_lowercase_wire(a)).is_some())?;
+        let wildcard = Name::from_wire(&[b"\x01*".as_slice(), encloser].concat()).ok()?;
+        self.current(&wildcard).is_some().then_some(wildcard)
     }
 
     /// The node at `name` (lower-cased) for changing, copied from the zone on first touch.
@@ -490,12 +504,8 @@ impl<'z> Work<'z> {
                         if let Some(t) = target(set.rtype, rdata) {
                             let t = t.to_lowercase();
                             if t.is_subdomain_of(origin) {
-                                // The wildcards that could give the target its address.
-                                for above in name::wire_ancestors(t.as_wire(), apex_len) {
-                                    let wildcard = [b"\x01*".as_slice(), above].concat();
-                                    if let Ok(w) = Name::from_wire(&wildcard) {
-                                        push(&mut names, w);
-                                    }
+                                if let Some(w) = self.covering_wildcard(&t, apex_len) {
+                                    push(&mut names, w);
                                 }
                                 push(&mut names, t);
                             }

@@ -378,4 +378,14 @@ fn target_warnings_see_the_wildcards_that_give_a_target_its_address() {
     // Without a wildcard, the warning stays.
     let got = run(APPLE, "add @ MX 20 mx2.apple.example.").expect("applies");
     assert_eq!(got.warnings.len(), 1, "{:?}", got.warnings);
+    // A wildcard above the closest encloser gives nothing (RFC 4592): `b.hosts` exists (an
+    // empty non-terminal, or with records), so `a.b.hosts` has no address, and an apex NS
+    // there is refused, as the file check refuses it.
+    for extra in [
+        "*.hosts A 192.0.2.80\nx.b.hosts A 192.0.2.81",
+        "*.hosts A 192.0.2.80\nb.hosts TXT \"here\"",
+    ] {
+        let e = run(&with(extra), "add @ NS a.b.hosts.apple.example.").unwrap_err();
+        assert!(e.to_string().contains("has no A or AAAA"), "{extra}: {e}");
+    }
 }
