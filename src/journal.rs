@@ -172,13 +172,26 @@ pub fn clear(path: &Path) -> io::Result<()> {
 
 /// Moves a journal that does not fit the zone file aside, so nothing in it is lost and it is
 /// not replayed again: `ORIGIN.jnl` and its [`flushing_path`], whichever exist, get the suffix
-/// `.unapplied-UNIXTIME`. Returns the new paths.
+/// `.unapplied-UNIXTIME` (`-N` added when a journal was set aside in the same second: never
+/// over another). Returns the new paths. Only the server's manager sets journals aside, one at
+/// a time.
 pub fn set_aside(path: &Path, now: i64) -> io::Result<Vec<PathBuf>> {
     let mut moved = Vec::new();
     for from in [flushing_path(path), path.to_path_buf()] {
-        let mut to = from.as_os_str().to_owned();
-        to.push(format!(".unapplied-{now}"));
-        let to = PathBuf::from(to);
+        if !from.exists() {
+            continue;
+        }
+        let to = (0..)
+            .map(|n| {
+                let mut to = from.as_os_str().to_owned();
+                to.push(format!(".unapplied-{now}"));
+                if n > 0 {
+                    to.push(format!("-{n}"));
+                }
+                PathBuf::from(to)
+            })
+            .find(|to| !to.exists())
+            .expect("a free name");
         match fs::rename(&from, &to) {
             Ok(()) => moved.push(to),
             Err(e) if e.kind() == io::ErrorKind::NotFound => {}
@@ -220,6 +233,25 @@ mod tests {
 
     fn n(text: &str) -> Name {
         Name::parse(text, None).unwrap()
+    }
+
+    #[test]
+    fn journals_set_aside_in_the_same_second_keep_apart() {
+        let dir = tempfile::tempdir().unwrap();
+        let origin = n("apple.example.");
+        let path = path(dir.path(), &origin);
+        fs::create_dir_all(path.parent().unwrap()).unwrap();
+        let mut kept = Vec::new();
+        for text in ["first", "second"] {
+            fs::write(&path, text).unwrap();
+            kept.extend(set_aside(&path, 1_795_977_621).unwrap());
+        }
+        let texts: Vec<String> = kept
+            .iter()
+            .map(|p| fs::read_to_string(p).unwrap())
+            .collect();
+        assert_eq!(texts, ["first", "second"], "{kept:?}");
+        assert_eq!(set_aside_files(dir.path(), &origin), kept);
     }
 
     #[test]
