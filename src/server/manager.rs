@@ -1139,6 +1139,18 @@ impl Manager {
                 ))
             }
         };
+        // Secondaries may hold the served serial already: the file's version must come after
+        // it, or they would never take it (and the next edit would give that serial to other
+        // content).
+        let file_serial = loaded.zone.serial().unwrap_or(0);
+        if let Some(served) = old_serial.filter(|&s| !serial_gt(file_serial, s)) {
+            return failed(format!(
+                "{}: its serial {file_serial} is not above the served serial {served}, which \
+                 secondaries may hold already: raise it past {served} in the file, then run this \
+                 again; nothing discarded",
+                file.display()
+            ));
+        }
         let path = journal::path(&self.zones_dir, &origin);
         let kept = match journal::set_aside(&path, clock::unix_now()) {
             Ok(moved) => moved,
@@ -1152,6 +1164,8 @@ impl Manager {
         let state = self.states.get_mut(k).expect("state exists");
         let serial = state.pending.take().map(|p| p.serial);
         state.flush_error = None;
+        // What is served is not the file's last version any more, even if the file is.
+        state.served_hash = None;
         let kept: Vec<String> = kept.iter().map(|p| p.display().to_string()).collect();
         let note = format!(
             "discarded the edits not in the file (served serial {}), kept in {}",

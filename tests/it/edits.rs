@@ -1040,6 +1040,17 @@ fn reload_discard_edits_lets_a_conflicting_hand_edit_win_and_keeps_the_edits_asi
     assert!(out.stderr.contains("test.example.zone:7"), "{out}");
     assert_eq!(s.udp("web.test.example.", RecordType::A).answers.len(), 1);
 
+    // One that loads but keeps the served serial: refused, secondaries may hold serial 8.
+    s.write_zone_atomic(ZONE, &small_zone(8, "web IN CNAME www\n"));
+    let out = s.ctl(&["reload", "test.example", "--discard-edits"]);
+    assert_eq!(out.code, 1, "{out}");
+    assert!(
+        out.stderr
+            .contains("its serial 8 is not above the served serial 8"),
+        "{out}"
+    );
+    assert_eq!(s.udp("web.test.example.", RecordType::A).answers.len(), 1);
+
     // One that loads but conflicts: not loaded by a plain reload, served with --discard-edits.
     s.write_zone_atomic(
         ZONE,
