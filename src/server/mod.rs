@@ -369,15 +369,21 @@ fn lock_zones_dir(dir: &Path) -> Result<File, ServeError> {
             path: lock_path.clone(),
             error,
         })?;
-    // SAFETY: flock on a file descriptor we own; no memory is involved.
-    let rc = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) };
-    if rc != 0 {
-        return Err(ServeError::AlreadyRunning {
-            dir: dir.into(),
-            lock: lock_path,
-        });
+    // A command that finds no server on its control socket looks whether one holds this lock
+    // (`store::served_by_a_server`), taking it shared for an instant: tried again for a while,
+    // a lock held that briefly is not taken for a running server.
+    for _ in 0..20 {
+        // SAFETY: flock on a file descriptor we own; no memory is involved.
+        let rc = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) };
+        if rc == 0 {
+            return Ok(file);
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
     }
-    Ok(file)
+    Err(ServeError::AlreadyRunning {
+        dir: dir.into(),
+        lock: lock_path,
+    })
 }
 
 /// Binds the control socket (mode 0600). A socket file nobody answers on is a leftover from a

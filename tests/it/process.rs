@@ -125,6 +125,25 @@ fn a_wrong_control_socket_is_named_as_such_while_a_server_serves_the_zones() {
     assert!(out.stdout.contains("no server running"), "{out}");
 }
 
+/// A command that looks whether a server holds the zones directory takes its lock shared for
+/// an instant: a server starting then is not turned away as a second server.
+#[test]
+fn a_brief_look_at_the_zones_lock_does_not_stop_a_server_starting() {
+    use std::os::fd::AsRawFd;
+    let dir = zones_dir();
+    let zones = dir.path().join("zones");
+    let lock = fs::File::create(zones.join(".zonectl.lock")).expect("lock file");
+    // SAFETY: flock on a descriptor this test owns.
+    assert_eq!(unsafe { libc::flock(lock.as_raw_fd(), libc::LOCK_SH) }, 0);
+    let release = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(80));
+        drop(lock);
+    });
+    let server = ServeProcess::start(&zones, &dir.path().join("a.sock"), dir.path());
+    release.join().expect("the lock holder");
+    assert_answers(&server);
+}
+
 #[test]
 fn serve_starts_again_after_sigkill_with_no_manual_cleanup() {
     let dir = zones_dir();
