@@ -22,15 +22,24 @@ pub struct FileStamp {
 impl FileStamp {
     /// The stamp of the file at `path`, or `None` if it does not exist.
     pub fn of(path: &Path) -> io::Result<Option<FileStamp>> {
-        use std::os::unix::fs::MetadataExt;
         match std::fs::metadata(path) {
-            Ok(m) => Ok(Some(FileStamp {
-                len: m.len(),
-                modified: m.modified().ok(),
-                inode: m.ino(),
-            })),
+            Ok(m) => Ok(Some(FileStamp::from_metadata(&m))),
             Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
             Err(e) => Err(e),
+        }
+    }
+
+    /// The stamp of an open file.
+    fn of_file(file: &std::fs::File) -> io::Result<FileStamp> {
+        Ok(FileStamp::from_metadata(&file.metadata()?))
+    }
+
+    fn from_metadata(m: &std::fs::Metadata) -> FileStamp {
+        use std::os::unix::fs::MetadataExt;
+        FileStamp {
+            len: m.len(),
+            modified: m.modified().ok(),
+            inode: m.ino(),
         }
     }
 }
@@ -323,32 +332,42 @@ pub fn replace_if_unchanged(
     path: &Path,
     bytes: &[u8],
     expected: FileStamp,
-) -> Result<(), ReplaceError> {
+) -> Result<FileStamp, ReplaceError> {
     replace_checked(path, bytes, expected, || {})
 }
 
 /// [`replace_if_unchanged`], calling `before_swap` between the comparison and the swap (where
-/// a test puts the change that races it).
+/// a test puts the change that races it). Returns the stamp of the version written, taken from
+/// the file written rather than from the path, which another writer may have taken since.
 fn replace_checked(
     path: &Path,
     bytes: &[u8],
     expected: FileStamp,
     before_swap: impl FnOnce(),
-) -> Result<(), ReplaceError> {
-    let staged = Staged::write(path, bytes)?;
+) -> Result<FileStamp, ReplaceError> {
+    let mut staged = Staged::write(path, bytes)?;
     if FileStamp::of(&staged.target)? != Some(expected) {
         return Err(ReplaceError::Changed);
     }
     before_swap();
     match exchange(&staged.tmp, &staged.target) {
-        // The version swapped out is now at the temporary name.
-        Ok(()) if FileStamp::of(&staged.tmp)? != Some(expected) => {
-            exchange(&staged.tmp, &staged.target)?;
-            return Err(ReplaceError::Changed);
-        }
-        // The old version goes before the directory is synced, so no copy of it is left.
-        Ok(()) => {
+        // The version swapped out, now at the temporary name, is the one read: it goes before
+        // the directory is synced, so no copy of it is left.
+        Ok(()) if matches!(FileStamp::of(&staged.tmp), Ok(Some(s)) if s == expected) => {
             let _ = std::fs::remove_file(&staged.tmp);
+        }
+        // Another version (or one that cannot be looked at): back into place.
+        Ok(()) => {
+            if let Err(e) = exchange(&staged.tmp, &staged.target) {
+                // Theirs stays at the temporary name, not deleted: say where.
+                staged.keep = true;
+                return Err(ReplaceError::Io(io::Error::other(format!(
+                    "the file changed while it was replaced, and putting the changed version \
+                     back failed ({e}): it is at {}",
+                    staged.tmp.display()
+                ))));
+            }
+            return Err(ReplaceError::Changed);
         }
         Err(e) if matches!(e.raw_os_error(), Some(libc::EINVAL | libc::ENOSYS)) => {
             std::fs::rename(&staged.tmp, &staged.target)?;
@@ -356,7 +375,7 @@ fn replace_checked(
         Err(e) => return Err(e.into()),
     }
     sync_dir(&staged.dir)?;
-    Ok(())
+    Ok(staged.stamp)
 }
 
 /// Swaps the files at `a` and `b` atomically (both must exist, on one filesystem).
@@ -392,6 +411,10 @@ struct Staged {
     /// The file to replace (a symbolic link resolved).
     target: PathBuf,
     dir: PathBuf,
+    /// The new version's stamp, from the file written.
+    stamp: FileStamp,
+    /// Leave what is at the temporary name (someone else's version that could not be put back).
+    keep: bool,
 }
 
 impl Staged {
@@ -447,7 +470,17 @@ impl Staged {
                 Err(e) => return Err(e),
             }
         };
-        let staged = Staged { tmp, target, dir };
+        let mut staged = Staged {
+            tmp,
+            target,
+            dir,
+            stamp: FileStamp {
+                len: 0,
+                modified: None,
+                inode: 0,
+            },
+            keep: false,
+        };
         if let Some((mode, uid, gid)) = old {
             // Keep the owner (a lab participant's file written by the server): possible for
             // root, and a no-op for a writer that owns the file already. Otherwise the new file
@@ -457,13 +490,16 @@ impl Staged {
         }
         file.write_all(bytes)?;
         file.sync_all()?;
+        staged.stamp = FileStamp::of_file(&file)?;
         Ok(staged)
     }
 }
 
 impl Drop for Staged {
     fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.tmp);
+        if !self.keep {
+            let _ = std::fs::remove_file(&self.tmp);
+        }
     }
 }
 
@@ -678,8 +714,9 @@ mod tests {
         // Unchanged since it was read: replaced, mode kept, nothing left beside it.
         std::fs::write(&path, "one\n").unwrap();
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o640)).unwrap();
-        replace_if_unchanged(&path, b"two\n", stamp(&path)).unwrap();
+        let written = replace_if_unchanged(&path, b"two\n", stamp(&path)).unwrap();
         assert_eq!(std::fs::read_to_string(&path).unwrap(), "two\n");
+        assert_eq!(written, stamp(&path), "the stamp of the version written");
         let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o7777;
         assert_eq!(mode, 0o640);
         assert_eq!(names_in(dir.path()), ["apple.example.zone"]);

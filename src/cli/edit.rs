@@ -622,7 +622,7 @@ fn run_edit_file(
         new_text.as_bytes(),
         read_stamp.ok_or_else(changed)?,
     ) {
-        Ok(()) => {}
+        Ok(_) => {}
         Err(store::ReplaceError::Changed) => return Err(changed()),
         Err(store::ReplaceError::Io(e)) => {
             return Err(anyhow!(e).context(format!("writing {}; it is unchanged", t.file.display())))

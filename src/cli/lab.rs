@@ -300,7 +300,7 @@ fn create(s: &Settings, args: CreateArgs) -> anyhow::Result<ExitCode> {
                     text.as_bytes(),
                     read_stamp.ok_or_else(changed)?,
                 ) {
-                    Ok(()) => {}
+                    Ok(_) => {}
                     Err(store::ReplaceError::Changed) => return Err(changed()),
                     Err(store::ReplaceError::Io(e)) => {
                         return Err(anyhow!(e).context(format!("writing {}", path.display())))

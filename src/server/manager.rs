@@ -280,14 +280,16 @@ fn write_edits(job: &WriteJob<'_>) -> Result<Written, String> {
          are written on top of it next"
             .to_owned()
     };
-    match store::replace_if_unchanged(file, out.as_bytes(), before.ok_or_else(changed)?) {
-        Ok(()) => {}
+    // The stamp of the version written, not of whatever is at the path now: a hand edit saved
+    // just after the write is then a change the watcher loads, not taken for this write.
+    let stamp = match store::replace_if_unchanged(file, out.as_bytes(), before.ok_or_else(changed)?)
+    {
+        Ok(stamp) => stamp,
         Err(store::ReplaceError::Changed) => return Err(changed()),
         Err(store::ReplaceError::Io(e)) => return Err(format!("writing it: {e}")),
-    }
-    let stamp = FileStamp::of(file).ok().flatten();
+    };
     Ok(Written {
-        stamp,
+        stamp: Some(stamp),
         hash: store::content_hash(out.as_bytes()),
         merged,
     })
