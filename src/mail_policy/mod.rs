@@ -98,12 +98,17 @@ impl Kind {
     /// version, or a required tag without the version first)?
     pub fn looks_like_record(self, text: &str) -> bool {
         let lower = text.to_ascii_lowercase();
-        let hints: &[&str] = match self {
-            Kind::MtaSts => &["stsv1", "id="],
-            Kind::TlsRpt => &["tlsrpt", "rua="],
-            Kind::Bimi => &["bimi", "l="],
+        let (version, tag) = match self {
+            Kind::MtaSts => ("stsv1", "id"),
+            Kind::TlsRpt => ("tlsrpt", "rua"),
+            Kind::Bimi => ("bimi", "l"),
         };
-        hints.iter().any(|h| lower.contains(h))
+        // The tag as a whole tag name, not inside another (`uid=`, `url=`).
+        lower.contains(version)
+            || lower
+                .split(';')
+                .filter_map(|spec| spec.split_once('='))
+                .any(|(name, _)| name.trim() == tag)
     }
 
     /// The problems of a record of this kind (empty: its readers use it).
@@ -368,6 +373,26 @@ mod tests {
             .map(|(n, v)| (n.to_string(), v.to_string()))
             .collect();
         (pairs, problems.to_vec())
+    }
+
+    #[test]
+    fn look_alikes_need_the_version_or_a_whole_tag_name() {
+        for (kind, text) in [
+            (Kind::MtaSts, "V=STSv1; id=1"),
+            (Kind::MtaSts, "id=20240601"),
+            (Kind::TlsRpt, "v=TLSRPTv2; rua=mailto:a@b.example"),
+            (Kind::TlsRpt, " RUA = mailto:a@b.example"),
+            (Kind::Bimi, "l=https://brand.example/logo.svg"),
+        ] {
+            assert!(kind.looks_like_record(text), "{kind:?}: {text}");
+        }
+        for (kind, text) in [
+            (Kind::MtaSts, "google-site-verification=abc; uid=5"),
+            (Kind::TlsRpt, "v=spf1 -all"),
+            (Kind::Bimi, "url=https://brand.example/"),
+        ] {
+            assert!(!kind.looks_like_record(text), "{kind:?}: {text}");
+        }
     }
 
     #[test]
