@@ -215,23 +215,28 @@ pub fn private_key_in(text: &[u8], dkim_name: bool) -> Option<&'static str> {
 }
 
 /// Whether DER `der` is a private key: a PKCS#1 RSAPrivateKey or a PKCS#8 PrivateKeyInfo (or
-/// OneAsymmetricKey), a SEQUENCE whose first element is its version, INTEGER 0 or 1. A public
-/// key's SEQUENCE starts with another SEQUENCE (SubjectPublicKeyInfo) or with the modulus
-/// (RSAPublicKey), never with a one-byte integer.
+/// OneAsymmetricKey), a SEQUENCE that fills it, whose first element is its version, INTEGER 0
+/// or 1. A public key's SEQUENCE starts with another SEQUENCE (SubjectPublicKeyInfo) or with
+/// the modulus (RSAPublicKey), never with a one-byte integer. 32 bytes are a raw Ed25519
+/// public key whatever they hold (the smallest private key DER, Ed25519's PKCS#8, is 48).
 pub fn is_private_key_der(der: &[u8]) -> bool {
-    if der.first() != Some(&0x30) {
+    if der.len() <= 32 || der[0] != 0x30 {
         return false;
     }
     // The SEQUENCE's length: short form, or long form with 1 to 4 length bytes.
-    let content = match der.get(1) {
-        Some(&n) if n < 0x80 => 2,
-        Some(&n) if (0x81..=0x84).contains(&n) => 2 + usize::from(n - 0x80),
+    let (header, len) = match der[1] {
+        n if n < 0x80 => (2, usize::from(n)),
+        n @ 0x81..=0x84 => {
+            let k = usize::from(n - 0x80);
+            let Some(bytes) = der.get(2..2 + k) else {
+                return false;
+            };
+            (2 + k, bytes.iter().fold(0, |l, &b| l << 8 | usize::from(b)))
+        }
         _ => return false,
     };
-    matches!(
-        der.get(content..content + 3),
-        Some([0x02, 0x01, 0x00 | 0x01])
-    )
+    header + len == der.len()
+        && matches!(der.get(header..header + 3), Some([0x02, 0x01, 0x00 | 0x01]))
 }
 
 /// The owner name of selector `selector`'s record, relative to the zone: `SEL._domainkey`.
@@ -297,7 +302,18 @@ mod tests {
         for der in [&pkcs8, &pkcs1, &ed_pkcs8] {
             assert!(is_private_key_der(der), "{der:02x?}");
         }
-        for der in [&rsa.public_key()[..], rsa_public.as_bytes(), &[], &[0x30]] {
+        // A raw Ed25519 public key may start like a private key's DER.
+        let mut raw_ed = [0u8; 32];
+        raw_ed[..5].copy_from_slice(&[0x30, 0x1e, 0x02, 0x01, 0x00]);
+        let ed_public = ed.public_key();
+        for der in [
+            &rsa.public_key()[..],
+            rsa_public.as_bytes(),
+            &ed_public,
+            &raw_ed,
+            &[],
+            &[0x30],
+        ] {
             assert!(!is_private_key_der(der), "{der:02x?}");
         }
 

@@ -47,9 +47,9 @@
 //! draft-brand-indicators-for-message-identification-10 §4.3 and §7.2 (`v=BIMI1`, `l` and `a`
 //! empty or one HTTPS URI, the logo an SVG), as `mail_policy` parses them. A policy host
 //! without address has no A, AAAA or CNAME (nor a wildcard giving it one) and is not in a child
-//! zone. BIMI's DMARC (§7.1) is judged only from `_dmarc.DOMAIN` in this zone, or its absence
-//! when DOMAIN is the apex: `p=none` or no valid `p`, `sp=none`, or `p=quarantine` with `pct`
-//! below 100.
+//! zone. BIMI's DMARC (§7.1) is judged only from a DMARC TXT record at `_dmarc.DOMAIN` in this
+//! zone (none there is not judged: the policy may be the organizational domain's, or behind a
+//! CNAME): `p=none` or no valid `p`, `sp=none`, or `p=quarantine` with `pct` below 100.
 //!
 //! Pure: imports only `std`, `rustc_hash`, `smallvec`, the other `zone` modules, and four pure
 //! modules that recognise mail records: `spf::record` (`is_spf`), `dmarc::record`
@@ -897,10 +897,11 @@ impl<'a> Index<'a> {
     }
 
     /// The BIMI record `record` of `domain` (lower-cased wire) shows no logo unless the
-    /// domain's DMARC policy is at enforcement (BIMI draft §7.1). Judged only from a DMARC record
-    /// in this zone: the one at `_dmarc.DOMAIN`, or its absence when DOMAIN is the apex (a
-    /// subdomain without one falls back to its organizational domain, not judged here). A
-    /// declination to publish wants no logo.
+    /// domain's DMARC policy is at enforcement (BIMI draft §7.1). Judged only from a DMARC TXT
+    /// record in this zone at `_dmarc.DOMAIN`: without one, the policy may be the
+    /// organizational domain's (RFC 7489 §6.6.3; a zone's apex need not be that domain) or
+    /// behind a CNAME to a DMARC host, neither judged here. A declination to publish wants no
+    /// logo.
     fn check_bimi_dmarc(&self, domain: &[u8], record: usize, out: &mut Out) {
         let e = self.entries.get(record);
         let declines = txt_text(e.rtype, e.rdata)
@@ -925,9 +926,6 @@ impl<'a> Index<'a> {
             .collect();
         let dmarc_owner = companion_name(&dmarc);
         let what = match records.as_slice() {
-            [] if domain == self.origin.as_wire() => {
-                format!("there is no DMARC record at {dmarc_owner}")
-            }
             [(d, text)] => {
                 let shortfalls: Vec<String> = bimi::dmarc_shortfalls(text)
                     .iter()
@@ -942,7 +940,8 @@ impl<'a> Index<'a> {
                     shortfalls.join(" and ")
                 )
             }
-            // None at a subdomain: not judged here; several: already a warning at `_dmarc`.
+            // None: the domain's DMARC may be its organizational domain's (a zone's apex need
+            // not be one) or a CNAME to a DMARC host; several: already a warning at `_dmarc`.
             _ => return,
         };
         out.warning(
@@ -1643,13 +1642,13 @@ mod tests {
                 "{HEAD}@ DS 1234 8 2 0000000000000000000000000000000000000000000000000000000000000000",
                 &[(Error, Some(5), "DS record at the zone apex example.")],
             ),
-            // `MAMCAQA=` is the DER 30 03 02 01 00: a SEQUENCE starting with version 0.
+            // `MC4CAQAw…` is an Ed25519 PKCS#8 private key (48 bytes: 30 2e 02 01 00 …).
             (
                 "private keys in TXT records",
-                "{HEAD}k1._domainkey TXT \"v=DKIM1; k=rsa; p=MAMCAQA=\"\n\
-                 k2.mail._domainkey TXT \"k=rsa; p=MAMCAQA=\"\n\
+                "{HEAD}k1._domainkey TXT \"v=DKIM1; k=rsa; p=MC4CAQAwBQYDK2VwBCIEIBHVKjxMmqMGkoOqaWy6S6Kh9jYZPBjVaFkUt7oUvG9W\"\n\
+                 k2.mail._domainkey TXT \"k=rsa; p=MC4CAQAwBQYDK2VwBCIEIBHVKjxMmqMGkoOqaWy6S6Kh9jYZPBjVaFkUt7oUvG9W\"\n\
                  note TXT \"-----BEGIN PRIVATE KEY-----\" \"MC4CAQAwBQYDK2VwBCIEI\"\n\
-                 other TXT \"k=rsa; p=MAMCAQA=\"",
+                 other TXT \"k=rsa; p=MC4CAQAwBQYDK2VwBCIEIBHVKjxMmqMGkoOqaWy6S6Kh9jYZPBjVaFkUt7oUvG9W\"",
                 &[
                     (Error, Some(5), "TXT at k1._domainkey.example. holds a private key in p="),
                     (Error, Some(6), "TXT at k2.mail._domainkey.example. holds a private key in p="),
@@ -1872,14 +1871,19 @@ mod tests {
                 )],
             ),
             (
-                "BIMI records under DMARC short of enforcement, or with none at the apex",
+                "BIMI with DMARC hosted elsewhere (a CNAME at _dmarc): not judged",
+                "{HEAD}_dmarc CNAME _dmarc.brand.hosted-dmarc.example.net.\n\
+                 default._bimi TXT \"v=BIMI1; l=https://brand.example/logo.svg\"",
+                &[],
+            ),
+            (
+                "BIMI records under DMARC short of enforcement; none at the apex is not judged",
                 "{HEAD}default._bimi TXT \"v=BIMI1; l=https://brand.example/logo.svg\"\n\
                  _dmarc.news TXT \"v=DMARC1; p=quarantine; pct=50; sp=none\"\n\
                  default._bimi.news TXT \"v=BIMI1; l=https://brand.example/news.svg\"\n\
                  _dmarc.shop TXT \"v=DMARC1; rua=mailto:d@example.org\"\n\
                  default._bimi.shop TXT \"v=BIMI1; l=https://brand.example/shop.svg\"",
                 &[
-                    (Warning, Some(5), "but there is no DMARC record at _dmarc.example.: receivers show a logo only"),
                     (Warning, Some(7), "but the DMARC record _dmarc.news.example. at line 6 has p=quarantine with pct=50 and has sp=none:"),
                     (Warning, Some(9), "but the DMARC record _dmarc.shop.example. at line 8 has no valid p= (read as p=none):"),
                 ],

@@ -369,7 +369,7 @@ fn refused_edits_exit_1_with_the_reason_and_change_nothing() {
             &["record", "add", "test.example", "www", "BOGUS", "x"],
             "BOGUS",
         ),
-        // A private key pasted where the public one goes (DER 30 03 02 01 00: version 0).
+        // A private key pasted where the public one goes (an Ed25519 PKCS#8 key: version 0).
         (
             &[
                 "record",
@@ -377,7 +377,7 @@ fn refused_edits_exit_1_with_the_reason_and_change_nothing() {
                 "test.example",
                 "k1._domainkey",
                 "TXT",
-                "v=DKIM1; k=rsa; p=MAMCAQA=",
+                "v=DKIM1; k=rsa; p=MC4CAQAwBQYDK2VwBCIEIBHVKjxMmqMGkoOqaWy6S6Kh9jYZPBjVaFkUt7oUvG9W",
             ],
             "holds a private key in p=",
         ),
