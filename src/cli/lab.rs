@@ -164,6 +164,7 @@ fn write_new(path: &Path, bytes: &[u8], mode: u32, uid: Option<u32>) -> std::io:
 // create
 
 fn create(s: &Settings, args: CreateArgs) -> anyhow::Result<ExitCode> {
+    super::refuse_wrong_control(s)?;
     let started = Instant::now();
     let CreateArgs {
         prefix,
@@ -414,6 +415,7 @@ fn served_status(s: &Settings, origin: &Name) -> anyhow::Result<Option<ZoneStatu
 }
 
 fn reset(s: &Settings, zone: Option<String>, all: bool) -> anyhow::Result<ExitCode> {
+    super::refuse_wrong_control(s)?;
     let origins = if all {
         lab_zones(s)?
     } else {

@@ -180,6 +180,17 @@ fn wrong_control(s: &Settings) -> Option<String> {
     })
 }
 
+/// Refuses to go on when nothing answers on the control socket but a server serves the zones
+/// directory (see [`wrong_control`]): for commands that would otherwise write its files.
+fn refuse_wrong_control(s: &Settings) -> anyhow::Result<()> {
+    if std::os::unix::net::UnixStream::connect(&s.control).is_err() {
+        if let Some(message) = wrong_control(s) {
+            anyhow::bail!(message);
+        }
+    }
+    Ok(())
+}
+
 /// Asks the server the edit verbs check their edits on (`--server`) for `name`/`rtype`.
 fn ask_server(
     server: SocketAddr,

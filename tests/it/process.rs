@@ -96,6 +96,17 @@ fn a_wrong_control_socket_is_named_as_such_while_a_server_serves_the_zones() {
         &["record", "add", "test.example", "x", "A", "192.0.2.9"][..],
         &["status"],
         &["reload", "test.example"],
+        &[
+            "lab",
+            "create",
+            "--prefix",
+            "m",
+            "--count",
+            "1",
+            "--parent",
+            "lab.example",
+        ],
+        &["lab", "reset", "test.example"],
     ] {
         let out = zonectl_in(dir.path(), Some(&wrong), args);
         assert_eq!(out.code, 1, "{args:?}: {out}");
@@ -107,6 +118,14 @@ fn a_wrong_control_socket_is_named_as_such_while_a_server_serves_the_zones() {
         );
     }
     assert_eq!(fs::read_to_string(&file).expect("zone file"), before);
+    let zone_files = fs::read_dir(&zones)
+        .expect("zones dir")
+        .filter(|e| {
+            e.as_ref()
+                .is_ok_and(|e| e.file_name().to_string_lossy().ends_with(".zone"))
+        })
+        .count();
+    assert_eq!(zone_files, 1, "no lab zone was created");
     assert_eq!(
         server
             .query(Udp, "x.test.example.", RecordType::A)
