@@ -304,7 +304,7 @@ pub fn sync_dir(dir: &Path) -> io::Result<()> {
 /// The owner and group are kept when the writer may set them (root, or the owner itself);
 /// otherwise the new file belongs to whoever writes it.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
-    let staged = Staged::write(path, bytes)?;
+    let (staged, _) = Staged::write(path, bytes)?;
     std::fs::rename(&staged.tmp, &staged.target)?;
     sync_dir(&staged.dir)
 }
@@ -345,7 +345,7 @@ fn replace_checked(
     expected: FileStamp,
     before_swap: impl FnOnce(),
 ) -> Result<FileStamp, ReplaceError> {
-    let mut staged = Staged::write(path, bytes)?;
+    let (mut staged, written) = Staged::write(path, bytes)?;
     if FileStamp::of(&staged.target)? != Some(expected) {
         return Err(ReplaceError::Changed);
     }
@@ -375,7 +375,7 @@ fn replace_checked(
         Err(e) => return Err(e.into()),
     }
     sync_dir(&staged.dir)?;
-    Ok(staged.stamp)
+    Ok(written)
 }
 
 /// Swaps the files at `a` and `b` atomically (both must exist, on one filesystem).
@@ -411,14 +411,13 @@ struct Staged {
     /// The file to replace (a symbolic link resolved).
     target: PathBuf,
     dir: PathBuf,
-    /// The new version's stamp, from the file written.
-    stamp: FileStamp,
     /// Leave what is at the temporary name (someone else's version that could not be put back).
     keep: bool,
 }
 
 impl Staged {
-    fn write(path: &Path, bytes: &[u8]) -> io::Result<Staged> {
+    /// Writes and syncs the new version of `path`; with its stamp, from the file written.
+    fn write(path: &Path, bytes: &[u8]) -> io::Result<(Staged, FileStamp)> {
         use std::io::Write;
         use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
         use std::sync::atomic::{AtomicU64, Ordering};
@@ -470,15 +469,10 @@ impl Staged {
                 Err(e) => return Err(e),
             }
         };
-        let mut staged = Staged {
+        let staged = Staged {
             tmp,
             target,
             dir,
-            stamp: FileStamp {
-                len: 0,
-                modified: None,
-                inode: 0,
-            },
             keep: false,
         };
         if let Some((mode, uid, gid)) = old {
@@ -490,8 +484,8 @@ impl Staged {
         }
         file.write_all(bytes)?;
         file.sync_all()?;
-        staged.stamp = FileStamp::of_file(&file)?;
-        Ok(staged)
+        let stamp = FileStamp::of_file(&file)?;
+        Ok((staged, stamp))
     }
 }
 
