@@ -158,14 +158,7 @@ impl DkimRecord {
                         other => return Err(RecordError::KeyType(other.to_owned())),
                     }
                 }
-                "p" => {
-                    let compact: String =
-                        value.chars().filter(|c| !c.is_ascii_whitespace()).collect();
-                    let bytes = base64::engine::general_purpose::STANDARD
-                        .decode(compact.as_bytes())
-                        .map_err(|_| RecordError::Base64)?;
-                    public_key = Some(bytes);
-                }
+                "p" => public_key = Some(decode_key(value).ok_or(RecordError::Base64)?),
                 "t" => {
                     flags = value
                         .split(':')
@@ -189,6 +182,15 @@ impl DkimRecord {
     }
 }
 
+/// The bytes of a `p=` value: base64, whitespace anywhere in it allowed (RFC 6376 §3.6.1 lets
+/// the value be folded). `None` if it is not base64.
+fn decode_key(value: &str) -> Option<Vec<u8>> {
+    let compact: String = value.chars().filter(|c| !c.is_ascii_whitespace()).collect();
+    base64::engine::general_purpose::STANDARD
+        .decode(compact.as_bytes())
+        .ok()
+}
+
 /// What of a private key a TXT value holds, if any: a zone is public, so a private key in it is
 /// published to everyone. Found: a PEM block (`-----BEGIN … PRIVATE KEY-----`), or a DKIM key
 /// record (`v=DKIM1`, or `p=` at a `_domainkey` name as `dkim_name` says) whose `p=` holds a
@@ -207,11 +209,8 @@ pub fn private_key_in(text: &[u8], dkim_name: bool) -> Option<&'static str> {
         let (name, value) = spec.split_once('=')?;
         (name.trim() == "p").then_some(value)
     })?;
-    let compact: String = p.chars().filter(|c| !c.is_ascii_whitespace()).collect();
-    let der = base64::engine::general_purpose::STANDARD
-        .decode(compact.as_bytes())
-        .ok()?;
-    is_private_key_der(&der).then_some("a private key in p= (the public key belongs there)")
+    is_private_key_der(&decode_key(p)?)
+        .then_some("a private key in p= (the public key belongs there)")
 }
 
 /// Whether DER `der` is a private key: a PKCS#1 RSAPrivateKey or a PKCS#8 PrivateKeyInfo (or
