@@ -720,6 +720,7 @@ impl<'a> Index<'a> {
     /// a zone is valid DNS, and the `spf` and `dmarc` commands explain more.
     fn check_mail_auth_txt(&self, name: &[u8], at: &[usize], out: &mut Out) {
         let is_dmarc = name.starts_with(DMARC_LABEL);
+        let is_dkim = has_label(name, b"_domainkey");
         let mut first_spf: Option<usize> = None;
         let mut first_dmarc: Option<usize> = None;
         for &i in at {
@@ -731,7 +732,7 @@ impl<'a> Index<'a> {
                 continue;
             };
             let text: Vec<u8> = strings.concat();
-            if let Some(what) = dkim_record::private_key_in(&text, has_label(name, b"_domainkey")) {
+            if let Some(what) = dkim_record::private_key_in(&text, is_dkim) {
                 out.error(
                     i,
                     format!(

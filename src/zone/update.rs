@@ -10,10 +10,10 @@
 //! - The new zone is checked by [`check_entries`] on the part of the zone an edit can affect:
 //!   the apex, each changed name with its ancestors (occlusion, DNAME) and the in-zone targets of
 //!   the NS, MX and SRV records among them (with the wildcard at a target's closest encloser,
-//!   which gives it its address), the names the mail-policy checks of a changed name
-//!   read ([`names_read_with`]: MTA-STS's policy host, BIMI's DMARC record), and the
-//!   descendants of a name that gains a DNAME or NS. Every check that makes a zone unservable is about such a neighbourhood, so an edit the
-//!   server accepts is one the file check accepts.
+//!   which gives it its address), the names the mail-policy checks of a changed name read
+//!   ([`names_read_with`]: MTA-STS's policy host, BIMI's DMARC record), and the descendants of
+//!   a name that gains a DNAME or NS. Every check that makes a zone unservable is about such a
+//!   neighbourhood, so an edit the server accepts is one the file check accepts.
 //!
 //! Cost: proportional to the change, not the zone — except when a name loses its last record,
 //! or gains a DNAME or NS, which scan the zone's names once to find descendants.
