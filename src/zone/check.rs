@@ -32,8 +32,11 @@
 //! | data at or below a delegation other than NS/DS/glue       | warning | accepted          | accepted |
 //! | more than one SPF record at a name (RFC 7208 §4.5)        | warning | accepted          | accepted |
 //! | SPF strings that join into something else than `v=spf1 …` | warning | accepted          | accepted |
+//! | SPF record receivers reject (syntax: a permerror)          | warning | accepted          | accepted |
+//! | SPF record with over 10 terms that query DNS (itself)     | warning | accepted          | accepted |
 //! | more than one DMARC record at `_dmarc` (RFC 7489 §6.6.3)  | warning | accepted          | accepted |
 //! | `v=DMARC1` not followed by `;` (receivers read no DMARC)  | warning | accepted          | accepted |
+//! | DMARC record with tags receivers drop, or without `p`     | warning | accepted          | accepted |
 //! | more than one MTA-STS record at `_mta-sts` (RFC 8461)     | warning | accepted          | accepted |
 //! | more than one TLS-RPT record at `_smtp._tls` (RFC 8460)   | warning | accepted          | accepted |
 //! | more than one BIMI record at `SEL._bimi` (BIMI draft)     | warning | accepted          | accepted |
@@ -52,7 +55,8 @@
 //! CNAME): `p=none` or no valid `p`, `sp=none`, or `p=quarantine` with `pct` below 100.
 //!
 //! Pure: imports only `std`, `rustc_hash`, `smallvec`, the other `zone` modules, and four pure
-//! modules that recognise mail records: `spf::record` (`is_spf`), `dmarc::record`
+//! modules that recognise mail records: `spf::record` (`is_spf`, `SpfRecord::parse`, and
+//! `spf::eval`'s limit of 10 DNS-querying terms), `dmarc::record`
 //! (`DmarcRecord::is_dmarc`, and `looks_like_dmarc` for a record meant as DMARC that
 //! receivers read as none), `dkim::record` (`private_key_in`) and `mail_policy` (MTA-STS,
 //! TLS-RPT and BIMI).
@@ -67,8 +71,9 @@ use super::name::{self, Name};
 use super::parse::Entries;
 use super::rdata::RType;
 use crate::dkim::record as dkim_record;
-use crate::dmarc::record::DmarcRecord;
+use crate::dmarc::record::{DmarcError, DmarcRecord, Tag};
 use crate::mail_policy::{bimi, Kind};
+use crate::spf::eval::MAX_DNS_TERMS;
 use crate::spf::record as spf_record;
 
 /// Largest TTL a zone may hold (RFC 2181 §8).
@@ -773,6 +778,7 @@ impl<'a> Index<'a> {
                      (RFC 7208 §4.5): merge them into one",
                     out,
                 );
+                check_spf_record(&text, e.owner, i, out);
             }
             if !is_dmarc {
                 continue;
@@ -786,6 +792,7 @@ impl<'a> Index<'a> {
                     "receivers then apply no DMARC policy at all (RFC 7489 §6.6.3): keep one",
                     out,
                 );
+                check_dmarc_record(&text, e.owner, i, out);
             } else if DmarcRecord::looks_like_dmarc(&text) {
                 out.warning(
                     i,
@@ -1240,6 +1247,95 @@ impl<'a> Index<'a> {
     }
 }
 
+/// An SPF record of `owner` (entry `i`, `text` its strings joined) that receivers cannot
+/// evaluate: one their parser rejects (a permerror, RFC 7208 §4.6), or one with more terms that
+/// query DNS than the 10 an evaluation may make (§4.6.4), counted in the record alone: its
+/// includes and redirect add their own, which `zonectl spf check` follows.
+fn check_spf_record(text: &[u8], owner: &Name, i: usize, out: &mut Out) {
+    let record = match spf_record::SpfRecord::parse(text) {
+        Ok(record) => record,
+        Err(e) => {
+            out.warning(
+                i,
+                format!(
+                    "SPF record at {owner} is not valid ({e}): receivers return permerror (RFC \
+                     7208 §4.6), as if the domain's SPF were broken: correct it (`zonectl spf \
+                     check` explains each term)"
+                ),
+            );
+            return;
+        }
+    };
+    // With `all` in the record, `redirect=` is never followed (§6.1).
+    let has_all = record.has_all();
+    let lookups = record
+        .terms
+        .iter()
+        .filter(|t| t.queries_dns() && !(has_all && t.is_redirect()))
+        .count();
+    if lookups > MAX_DNS_TERMS as usize {
+        out.warning(
+            i,
+            format!(
+                "SPF record at {owner} has {lookups} terms that query DNS (include a mx ptr exists \
+                 redirect), before its includes add theirs: receivers return permerror when an \
+                 evaluation reaches the {}th (RFC 7208 §4.6.4): replace some with ip4:/ip6: \
+                 ranges, or drop senders no longer used",
+                MAX_DNS_TERMS + 1
+            ),
+        );
+    }
+}
+
+/// A DMARC record of `owner` (entry `i`) with tags receivers cannot read: they drop a bad tag
+/// and keep the rest, so the record does not say what it was meant to. Without a valid `p`,
+/// RFC 9989 receivers read `p=none` (§4.7); RFC 7489 receivers do so, also for an invalid `sp`,
+/// only when `rua` holds a valid URI, and apply no DMARC at all otherwise (§6.6.3). Unknown tags
+/// are ignored by receivers (RFC 7489 §6.3); one is usually a misspelt tag. The advice
+/// `zonectl dmarc show` gives on a valid record (no `rua`, legacy tags) is not a zone check's.
+fn check_dmarc_record(text: &str, owner: &Name, i: usize, out: &mut Out) {
+    let (record, errors) = DmarcRecord::parse_lenient(text);
+    let bad = |tag: Tag| {
+        errors
+            .iter()
+            .any(|e| matches!(e, DmarcError::BadValue { tag: t, .. } if *t == tag))
+    };
+    let mut problems: Vec<String> = errors.iter().map(ToString::to_string).collect();
+    problems.extend(
+        record
+            .unknown()
+            .iter()
+            .map(|(name, _)| format!("unknown tag {name:?}, which receivers ignore: misspelt?")),
+    );
+    if record.p().is_none() && !bad(Tag::P) {
+        problems.push("p is missing".to_owned());
+    }
+    if problems.is_empty() {
+        return;
+    }
+    let rfc7489 = if record.rua().is_empty() {
+        "apply no DMARC policy at all, as it has no valid rua (RFC 7489 §6.6.3)"
+    } else {
+        "act as if it said p=none (RFC 7489 §6.6.3)"
+    };
+    let effect = match (record.p().is_none(), bad(Tag::Sp)) {
+        (true, _) => format!(
+            "; without a valid p, RFC 9989 receivers read it as p=none, and RFC 7489 receivers \
+             {rfc7489}"
+        ),
+        (false, true) => format!("; with an invalid sp, RFC 7489 receivers {rfc7489}"),
+        (false, false) => String::new(),
+    };
+    out.warning(
+        i,
+        format!(
+            "DMARC record at {owner} has problems ({}): receivers drop what they cannot read and \
+             keep the rest{effect}: correct it (`zonectl dmarc set` writes only valid tags)",
+            problems.join("; ")
+        ),
+    );
+}
+
 /// The joined strings of a TXT record's RDATA (RFC 7208 §3.3), as text; `None` for other types.
 fn txt_text(rtype: RType, rdata: &[u8]) -> Option<String> {
     if rtype != RType::TXT {
@@ -1414,7 +1510,11 @@ mod tests {
                  _dmarc.sub TXT \"v=DMARC1; p=reject\"\n\
                  _dmarc.sub TXT \"v=dmarc1; p=none\"\n\
                  _dmarc.sub2 TXT \"v = DMARC1 ; p=none\"\n\
-                 sub TXT \"v=spf1 -all\"",
+                 sub TXT \"v=spf1 -all\"\n\
+                 sub2 TXT \"v=spf1 exists:%{i}._spf.%{d} include:a.example.org \
+                 include:b.example.org include:c.example.org include:d.example.org \
+                 include:e.example.org include:f.example.org a mx ptr -all \
+                 redirect=g.example.org\"",
             ),
             (
                 "MTA-STS, TLS-RPT and BIMI records as their readers want them",
@@ -1714,6 +1814,71 @@ mod tests {
                 &[(Warning, Some(5), "reads \"v=spf1-all\": no space follows the version")],
             ),
             (
+                "SPF records receivers cannot parse",
+                "{HEAD}@ TXT \"v=spf1 ip4:192.0.2.300 -all\"\nmail TXT \"v=spf1 include: -all\"\n\
+                 www TXT \"v=spf1 redirect=a.example.org redirect=b.example.org\"",
+                &[
+                    (
+                        Warning,
+                        Some(5),
+                        "SPF record at example. is not valid (term 1 'ip4:192.0.2.300': ",
+                    ),
+                    (Warning, Some(6), "SPF record at mail.example. is not valid (term 1 'include:'"),
+                    (
+                        Warning,
+                        Some(7),
+                        "SPF record at www.example. is not valid (redirect= appears more than \
+                         once (at most one redirect= and one exp=)): receivers return permerror",
+                    ),
+                ],
+            ),
+            (
+                "an SPF record with 11 terms that query DNS",
+                "{HEAD}@ TXT \"v=spf1 a mx ptr exists:%{i}.e.example.org include:a.example.org \
+                 include:b.example.org include:c.example.org include:d.example.org \
+                 include:e.example.org include:f.example.org\" \" redirect=g.example.org\"",
+                &[(
+                    Warning,
+                    Some(5),
+                    "SPF record at example. has 11 terms that query DNS (include a mx ptr exists \
+                     redirect), before its includes add theirs: receivers return permerror when \
+                     an evaluation reaches the 11th (RFC 7208 §4.6.4)",
+                )],
+            ),
+            (
+                "DMARC records with tags receivers cannot read",
+                "{HEAD}_dmarc TXT \"v=DMARC1; p=rejct; rua=mailto:d@example.org\"\n\
+                 _dmarc.a TXT \"v=DMARC1; p=reject; sp=none; adkm=s; pct=200\"\n\
+                 _dmarc.b TXT \"v=DMARC1; sp=quarantin\"\n\
+                 _dmarc.c TXT \"v=DMARC1; rua=mailto:d@example.org\"",
+                &[
+                    (
+                        Warning,
+                        Some(5),
+                        "DMARC record at _dmarc.example. has problems (p=\"rejct\" is not \
+                         valid: p takes none, quarantine or reject): receivers drop what they \
+                         cannot read and keep the rest; without a valid p, RFC 9989 receivers \
+                         read it as p=none, and RFC 7489 receivers act as if it said p=none",
+                    ),
+                    (
+                        Warning,
+                        Some(6),
+                        "(pct=\"200\" is not valid: pct takes an integer from 0 to 100; unknown \
+                         tag \"adkm\", which receivers ignore: misspelt?): receivers drop what \
+                         they cannot read and keep the rest: correct it",
+                    ),
+                    (
+                        Warning,
+                        Some(7),
+                        "(sp=\"quarantin\" is not valid: sp takes none, quarantine or reject; p \
+                         is missing): receivers drop what they cannot read and keep the rest; \
+                         without a valid p, RFC 9989 receivers read it as p=none, and RFC 7489 receivers apply no DMARC \
+                         policy at all, as it has no valid rua",
+                    ),
+                    (Warning, Some(8), "(p is missing)"),
+                ],
+            ),
+            (
                 "two DMARC records",
                 "{HEAD}_DMARC TXT \"v=DMARC1; p=none\"\n_dmarc TXT \"v=DMARC1; p=reject\"",
                 &[(Warning, Some(6), "more than one DMARC record at _dmarc.example. (the first is at line 5)")],
@@ -1886,6 +2051,7 @@ mod tests {
                  default._bimi.shop TXT \"v=BIMI1; l=https://brand.example/shop.svg\"",
                 &[
                     (Warning, Some(7), "but the DMARC record _dmarc.news.example. at line 6 has p=quarantine with pct=50 and has sp=none:"),
+                    (Warning, Some(8), "DMARC record at _dmarc.shop.example. has problems (p is missing)"),
                     (Warning, Some(9), "but the DMARC record _dmarc.shop.example. at line 8 has no valid p= (read as p=none):"),
                 ],
             ),
