@@ -642,8 +642,9 @@ fn run_edit_file(
 }
 
 /// Computes the new file text, the changes and the serials; writes nothing. Record edits are
-/// resolved on the zone in memory first (`zone::update`: TTLs, checks), exactly as a server
-/// does, then written into the text (`zone::edit`), so the file gets what a server would serve.
+/// resolved on the zone in memory first (`zone::update`: TTLs, checks, the warnings about the
+/// change), exactly as a server does, then written into the text (`zone::edit`), so the file
+/// gets what a server would serve.
 fn plan(t: &Target, text: &str, edit: Edit, now: i64) -> anyhow::Result<(Planned, String)> {
     let refuse = |e: crate::zone::edit::EditError| anyhow!(e).context(refused(t));
     let loaded = store::zone_from_text(text, &t.file, &t.origin, None, 0)
@@ -664,6 +665,7 @@ fn plan(t: &Target, text: &str, edit: Edit, now: i64) -> anyhow::Result<(Planned
                 next_serial(t.policy, old, now)
             })
             .map_err(refuse)?;
+            warnings.extend(u.warnings.iter().map(|f| f.to_string()));
             (u.new_serial, u.ops)
         }
         Edit::Bump => (next_serial(t.policy, old, now), Vec::new()),
@@ -681,7 +683,6 @@ fn plan(t: &Target, text: &str, edit: Edit, now: i64) -> anyhow::Result<(Planned
     } else {
         let out = apply_edits(text, &t.file, &t.origin, &ops, |_| new, &mut read_include)
             .map_err(refuse)?;
-        warnings.extend(out.warnings.iter().map(|f| f.to_string()));
         (out.text, out.changes)
     };
     let planned = Planned {

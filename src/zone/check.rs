@@ -1388,6 +1388,37 @@ pub fn names_read_with(name: &Name) -> Vec<Name> {
         .collect()
 }
 
+/// The names whose TXT records' checks read `name`, the converse of [`names_read_with`]: for
+/// the policy host `mta-sts.DOMAIN`, or the wildcard `*.DOMAIN` that may give it an address, the
+/// MTA-STS record's name `_mta-sts.DOMAIN` in [`Readers::names`]; for `_dmarc.DOMAIN`, every
+/// BIMI record of the domain, below `_bimi.DOMAIN` in [`Readers::below`]. A check of part of a
+/// zone includes them when `name` changes, so the change's effect on them is seen.
+pub fn names_reading(name: &Name) -> Readers {
+    let name = name.to_lowercase();
+    let wire = name.as_wire();
+    let mut readers = Readers::default();
+    if let Some(domain) = wire.strip_prefix(DMARC_LABEL) {
+        readers.below = Name::from_wire(&[b"\x05_bimi", domain].concat()).ok();
+    } else if let Some(domain) = wire
+        .strip_prefix(MTA_STS_HOST_LABEL)
+        .or_else(|| wire.strip_prefix(b"\x01*"))
+    {
+        readers
+            .names
+            .extend(Name::from_wire(&[b"\x08_mta-sts", domain].concat()).ok());
+    }
+    readers
+}
+
+/// What [`names_reading`] returns.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Readers {
+    /// Names whose checks read the name.
+    pub names: Vec<Name>,
+    /// A name all of whose descendants' checks read the name.
+    pub below: Option<Name>,
+}
+
 /// Does the wire name `wire` have a label equal to `label` (both lower-case)?
 fn has_label(wire: &[u8], label: &[u8]) -> bool {
     let mut rest = wire;

@@ -25,7 +25,7 @@ use std::sync::Arc;
 
 use rustc_hash::FxHashMap;
 
-use super::check::{check_entries, names_read_with, Finding, Severity};
+use super::check::{check_entries, names_read_with, names_reading, Finding};
 use super::edit::{Change, EditError, EditOp};
 use super::name::{self, Name};
 use super::parse::{Entries, Entry};
@@ -460,7 +460,10 @@ impl<'z> Work<'z> {
     }
 
     /// Checks the neighbourhood of the change (see the module docs); errors refuse the edit.
-    /// Returns the warnings about changed names.
+    /// Returns the warnings about the change: those on names whose records it changed, and
+    /// those it brought about elsewhere in the neighbourhood (found on the new zone and not on
+    /// the old one, such as an MX whose target lost its address, or a BIMI record whose DMARC
+    /// record left enforcement). Warnings the zone already had elsewhere are not repeated.
     fn check(&self, cx: &Context<'_>) -> Result<Vec<Finding>, EditError> {
         let origin = self.zone.origin();
         let mut names: Vec<Name> = vec![origin.clone()];
@@ -481,10 +484,21 @@ impl<'z> Work<'z> {
             }
         }
         // What the mail-policy checks of a changed name read elsewhere (MTA-STS's policy host,
-        // BIMI's DMARC record).
+        // BIMI's DMARC record), and the names whose checks read a changed name.
         for n in &changed {
             for other in names_read_with(n) {
                 push(&mut names, other);
+            }
+            let readers = names_reading(n);
+            for other in readers.names {
+                push(&mut names, other);
+            }
+            if let Some(top) = readers.below {
+                if self.current(&top).is_some() || self.zone.node(top.as_wire()).is_some() {
+                    for d in self.descendants(&top) {
+                        push(&mut names, d);
+                    }
+                }
             }
         }
         for cut in &self.cuts {
@@ -492,13 +506,15 @@ impl<'z> Work<'z> {
                 push(&mut names, d);
             }
         }
-        // Targets of NS, MX and SRV records at the apex and at changed names.
+        // Targets of NS, MX and SRV records at the apex and at changed names, before and after
+        // (the old zone is checked on the same names).
         let apex_len = origin.wire_len();
         let sources: Vec<Name> = std::iter::once(origin.clone())
             .chain(changed.iter().map(|n| (*n).clone()))
             .collect();
         for n in &sources {
-            if let Some(node) = self.current(n) {
+            let nodes = [self.current(n), self.zone.node(n.as_wire())];
+            for node in nodes.into_iter().flatten() {
                 for set in node.rrsets() {
                     for rdata in set.rdatas() {
                         if let Some(t) = target(set.rtype, rdata) {
@@ -514,9 +530,40 @@ impl<'z> Work<'z> {
                 }
             }
         }
+        let (errors, new_warnings): (Vec<Finding>, Vec<Finding>) = self
+            .findings(&names, cx, |n| self.current(n))
+            .into_iter()
+            .partition(Finding::is_error);
+        if !errors.is_empty() {
+            return Err(EditError::Invalid { findings: errors });
+        }
+        let before = self.findings(&names, cx, |n| self.zone.node(n.as_wire()));
+        let edited = self.edited();
+        Ok(new_warnings
+            .into_iter()
+            .filter(|f| {
+                f.owner
+                    .as_ref()
+                    .is_some_and(|o| edited.iter().any(|n| o.eq_ignore_case(n)))
+                    || !before.iter().any(|b| b.message == f.message)
+            })
+            .collect())
+    }
+
+    /// The findings of the checks on the records at `names`, each name's node given by `node`
+    /// (the zone as edited, or as it was). The entries are synthesized, so no line is named.
+    fn findings<'n>(
+        &self,
+        names: &'n [Name],
+        cx: &Context<'_>,
+        node: impl Fn(&Name) -> Option<&'n Node>,
+    ) -> Vec<Finding>
+    where
+        'z: 'n,
+    {
         let mut entries = Entries::default();
-        for n in &names {
-            let Some(node) = self.current(n) else {
+        for n in names {
+            let Some(node) = node(n) else {
                 continue;
             };
             for set in node.rrsets() {
@@ -533,31 +580,36 @@ impl<'z> Work<'z> {
                 }
             }
         }
-        let mut errors = Vec::new();
-        let mut warnings = Vec::new();
-        for mut f in check_entries(origin, &entries) {
-            // The entries are synthesized: no line to name.
+        let mut findings = check_entries(self.zone.origin(), &entries);
+        for f in &mut findings {
             f.file = Some(cx.file.to_path_buf());
             f.line = None;
             f.message = f
                 .message
                 .replace(" (the first is at line 0)", "")
                 .replace(" at line 0", "");
-            let about_change = f
-                .owner
-                .as_ref()
-                .is_none_or(|o| changed.iter().any(|n| o.eq_ignore_case(n)));
-            match f.severity {
-                Severity::Error => errors.push(f),
-                _ if about_change => warnings.push(f),
-                _ => {}
-            }
         }
-        if errors.is_empty() {
-            Ok(warnings)
-        } else {
-            Err(EditError::Invalid { findings: errors })
+        findings
+    }
+
+    /// The touched names whose records changed, other than by the apex's SOA serial: the
+    /// serial changes with every edit, and is no reason to repeat the apex's warnings.
+    fn edited(&self) -> Vec<&Name> {
+        fn records(node: Option<&Node>) -> Vec<(RType, u32, Vec<&[u8]>)> {
+            let mut sets: Vec<_> = node
+                .into_iter()
+                .flat_map(Node::rrsets)
+                .filter(|s| s.rtype != RType::SOA)
+                .map(|s| (s.rtype, s.ttl, s.rdatas().into_iter().collect()))
+                .collect();
+            sets.sort();
+            sets
         }
+        self.before
+            .iter()
+            .filter(|(n, before)| records(before.as_ref()) != records(self.current(n)))
+            .map(|(n, _)| n)
+            .collect()
     }
 
     /// Old → new records of the touched names.

@@ -355,6 +355,77 @@ fn mail_policy_warnings_see_the_names_they_depend_on() {
 }
 
 #[test]
+fn an_edit_warns_about_what_it_brings_about_and_not_about_what_was_there() {
+    let warnings = |text: &str, batch: &str| -> Vec<String> {
+        run(text, batch)
+            .unwrap_or_else(|e| panic!("{batch}: {e}"))
+            .warnings
+            .iter()
+            .map(|f| f.message.clone())
+            .collect()
+    };
+    let with = |extra: &str| format!("{APPLE}{extra}\n");
+    // Taking the MX target's addresses away: the warning is the apex MX's, brought about here.
+    let got = warnings(APPLE, "del mail A\ndel mail AAAA");
+    assert!(
+        got.len() == 1
+            && got[0].contains("MX target mail.apple.example. is in this zone but has no A"),
+        "{got:?}"
+    );
+    // The zone has that warning already: an edit elsewhere does not repeat it, though every
+    // edit changes the apex's SOA serial.
+    let no_mail = APPLE
+        .lines()
+        .filter(|l| !l.starts_with("mail") && !l.contains("2001:db8:a::25"))
+        .collect::<Vec<_>>()
+        .join("\n");
+    assert!(load(&no_mail)
+        .node(n("mail.apple.example.").as_wire())
+        .is_none());
+    assert_eq!(
+        warnings(&no_mail, "add www A 192.0.2.80"),
+        Vec::<String>::new()
+    );
+    // An edit of a name with a warning repeats it: the warning is about what was edited.
+    let got = warnings(
+        &with("sub TXT \"v=spf1 -all\"\nsub TXT \"v=spf1 mx -all\""),
+        "add sub A 192.0.2.80",
+    );
+    assert!(
+        got.len() == 1 && got[0].contains("more than one SPF record"),
+        "{got:?}"
+    );
+    // A DMARC record leaving enforcement: the BIMI records of the domain now show no logo.
+    let bimi = "default._bimi TXT \"v=BIMI1; l=https://apple.example/logo.svg\"\n\
+                brand.news._bimi TXT \"v=BIMI1; l=https://apple.example/news.svg\"";
+    let got = warnings(
+        &with(&format!("_dmarc TXT \"v=DMARC1; p=reject\"\n{bimi}")),
+        "set _dmarc TXT \"v=DMARC1; p=none\"",
+    );
+    assert!(
+        got.len() == 2
+            && got.iter().all(|w| w.contains(
+                "publishes a BIMI logo, but the DMARC record _dmarc.apple.example. has p=none"
+            )),
+        "{got:?}"
+    );
+    // The MTA-STS policy host losing its address, or the wildcard that gave it one.
+    for (extra, batch) in [
+        ("mta-sts A 192.0.2.81", "del mta-sts A"),
+        ("* A 192.0.2.81", "del * A"),
+    ] {
+        let got = warnings(
+            &with(&format!("_mta-sts TXT \"v=STSv1; id=1\"\n{extra}")),
+            batch,
+        );
+        assert!(
+            got.len() == 1 && got[0].contains("its policy host mta-sts.apple.example. has no A"),
+            "{batch}: {got:?}"
+        );
+    }
+}
+
+#[test]
 fn target_warnings_see_the_wildcards_that_give_a_target_its_address() {
     // An MX, SRV or NS target with no records of its own can have an address from a wildcard
     // above it: the edit's neighbourhood holds those wildcards, or the edit warns of a missing
