@@ -11,12 +11,17 @@
 //!   the apex, each changed name with its ancestors (occlusion, DNAME) and the in-zone targets of
 //!   the NS, MX and SRV records among them (with the wildcard at a target's closest encloser,
 //!   which gives it its address), the names the mail-policy checks of a changed name read
-//!   ([`names_read_with`]: MTA-STS's policy host, BIMI's DMARC record), and the descendants of
-//!   a name that gains a DNAME or NS. Every check that makes a zone unservable is about such a
-//!   neighbourhood, so an edit the server accepts is one the file check accepts.
+//!   ([`names_read_with`]: MTA-STS's policy host, BIMI's DMARC record) and the names whose
+//!   checks read a changed name ([`names_reading`]: the MTA-STS record of a policy host, the BIMI
+//!   records of a DMARC record), and the descendants of a name that gains a DNAME or NS. Every
+//!   check that makes a zone unservable is about such a neighbourhood, so an edit the server
+//!   accepts is one the file check accepts.
+//! - The warnings returned are the edit's: those on names whose records it changed, and those
+//!   on the neighbourhood that the old zone, checked on the same names, did not have.
 //!
 //! Cost: proportional to the change, not the zone — except when a name loses its last record,
-//! or gains a DNAME or NS, which scan the zone's names once to find descendants.
+//! or gains a DNAME or NS, or a DMARC record changes where BIMI records are, which scan the
+//! zone's names once to find descendants.
 //!
 //! Pure: no filesystem, no clock.
 
