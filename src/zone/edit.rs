@@ -60,7 +60,8 @@ pub enum EditOp {
     },
     /// Replace the whole RRset `owner`/`rtype` with these records (`ttl` `None`: keep the old
     /// RRset's TTL, else as for `Add`). A no-op if the RRset already is exactly this.
-    /// Replacing the SOA keeps the serial policy: the new SOA gets the bumped serial.
+    /// Replacing the SOA with the zone's current serial keeps the serial policy: the new SOA
+    /// gets the bumped serial. Another serial is the one asked for ([`serial_asked`]).
     Set {
         owner: Name,
         rtype: RType,
@@ -158,6 +159,13 @@ pub enum EditError {
         line: usize,
         reason: String,
     },
+    /// An SOA written by the edit asks for a serial that is not greater than the current one.
+    #[error(
+        "the SOA given has serial {asked}, which is not greater than the current serial {old} \
+         under RFC 1982, so secondaries would not pick up the change: give the current serial \
+         {old} to have zonectl raise it, or a greater one"
+    )]
+    SoaSerialNotGreater { old: u32, asked: u32 },
     /// The serial policy gave a serial that is not greater than the current one.
     #[error(
         "the new serial {new} is not greater than the current serial {old} under RFC 1982, so \
@@ -181,10 +189,11 @@ pub enum EditError {
 /// Reads the text of an `$INCLUDE`d file (as [`parse_zone`] takes it).
 pub type IncludeLoader<'a> = &'a mut dyn FnMut(&Path) -> io::Result<String>;
 
-/// Applies `ops` in order, all or nothing, then sets the SOA serial (in place) to
-/// `new_serial(old_serial)`, which must be greater under RFC 1982. If no op changed anything,
-/// returns the text unchanged with no changes and `new_serial == old_serial` (`new_serial` is
-/// not called), so a no-op writes nothing.
+/// Applies `ops` in order, all or nothing, then sets the SOA serial (in place) to the one an SOA
+/// in the ops asks for, else `new_serial(old_serial)`, which must be greater under RFC 1982
+/// ([`next_serial`]). If no op changed anything and no serial is asked for, returns the
+/// text unchanged with no changes and `new_serial == old_serial` (`new_serial` is not called),
+/// so a no-op writes nothing.
 ///
 /// `file` is the main file's path (records whose [`Entry::file`] differs are in `$INCLUDE`d
 /// files); `load_include` reads included files, for the checks. See the module docs for the
@@ -202,7 +211,7 @@ pub fn apply_edits(
         doc.apply(op)?;
     }
     let changes = doc.changes();
-    if changes.is_empty() {
+    if changes.is_empty() && serial_asked(ops, origin, doc.old_serial).is_none() {
         return Ok(EditOutcome {
             text: text.to_owned(),
             changes,
@@ -212,13 +221,7 @@ pub fn apply_edits(
         });
     }
     let old_serial = doc.old_serial;
-    let serial = new_serial(old_serial);
-    if !serial_gt(serial, old_serial) {
-        return Err(EditError::SerialNotGreater {
-            old: old_serial,
-            new: serial,
-        });
-    }
+    let serial = next_serial(ops, origin, old_serial, new_serial)?;
     let done = doc.finish(serial, load_include)?;
     Ok(EditOutcome {
         text: done.text,
@@ -227,6 +230,56 @@ pub fn apply_edits(
         new_serial: serial,
         warnings: done.warnings,
     })
+}
+
+/// The serial an edit asks for: that of the last SOA at the apex `origin` the ops write, when
+/// it differs from the zone's serial `old` (an SOA given with the current serial asks for none:
+/// the serial policy raises it). An edit asking for one changes the zone even if nothing else
+/// in the SOA differs, and is refused if it is not greater ([`next_serial`]).
+pub fn serial_asked(ops: &[EditOp], origin: &Name, old: u32) -> Option<u32> {
+    let soa = |owner: &Name, rtype: RType| rtype == RType::SOA && owner.eq_ignore_case(origin);
+    ops.iter()
+        .filter_map(|op| match op {
+            EditOp::Add {
+                owner,
+                rtype,
+                rdata,
+                ..
+            } if soa(owner, *rtype) => Some(rdata.as_slice()),
+            EditOp::Set {
+                owner,
+                rtype,
+                rdatas,
+                ..
+            } if soa(owner, *rtype) => rdatas.last().map(Vec::as_slice),
+            _ => None,
+        })
+        .next_back()
+        .and_then(Soa::from_rdata)
+        .map(|soa| soa.serial)
+        .filter(|&serial| serial != old)
+}
+
+/// The serial of an edit that changes something: the one asked for by an SOA it writes
+/// ([`serial_asked`]), else `new_serial(old)`; either must be greater than `old` (RFC 1982).
+pub fn next_serial(
+    ops: &[EditOp],
+    origin: &Name,
+    old: u32,
+    new_serial: impl FnOnce(u32) -> u32,
+) -> Result<u32, EditError> {
+    match serial_asked(ops, origin, old) {
+        Some(asked) if serial_gt(asked, old) => Ok(asked),
+        Some(asked) => Err(EditError::SoaSerialNotGreater { old, asked }),
+        None => {
+            let serial = new_serial(old);
+            if serial_gt(serial, old) {
+                Ok(serial)
+            } else {
+                Err(EditError::SerialNotGreater { old, new: serial })
+            }
+        }
+    }
 }
 
 /// Sets the SOA serial to `serial`, rewriting only the serial token (`serial bump` and
@@ -2374,11 +2427,11 @@ ns1 A 192.0.2.1
     }
 
     #[test]
-    fn replacing_the_soa_keeps_the_serial_policy() {
+    fn replacing_the_soa_with_its_serial_keeps_the_serial_policy() {
         let out = ok(
             APPLE,
             "apple.example.",
-            "set @ SOA ns.apple.example. hostmaster.apple.example. 1 7200 900 1209600 300",
+            "set @ SOA ns.apple.example. hostmaster.apple.example. 2025103001 7200 900 1209600 300",
         );
         assert_eq!(out.new_serial, 2025103002);
         assert_eq!(

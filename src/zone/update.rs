@@ -31,11 +31,10 @@ use std::sync::Arc;
 use rustc_hash::FxHashMap;
 
 use super::check::{check_entries, names_read_with, names_reading, Finding};
-use super::edit::{Change, EditError, EditOp};
+use super::edit::{next_serial, serial_asked, Change, EditError, EditOp};
 use super::name::{self, Name};
 use super::parse::{Entries, Entry};
 use super::rdata::{rdata_to_text, RType};
-use super::serial::serial_gt;
 use super::{Node, RRset, Soa, Zone};
 
 /// A record that lives in an `$INCLUDE`d file. Edits never change those (the file zonectl
@@ -83,19 +82,48 @@ pub struct Update {
 /// nothing counting as done)? Tells a journaled transaction already written into the zone file
 /// from one the file lacks.
 pub fn holds(zone: &Zone, ops: &[EditOp], cx: &Context<'_>) -> bool {
-    // If the zone holds them all, no op changes it, so each is tried on the zone as it is.
-    ops.iter().all(
-        |op| match update(zone, std::slice::from_ref(op), cx, |s| s.wrapping_add(1)) {
-            Ok(u) => u.changes.is_empty(),
+    // If the zone holds them all, no op changes it, so each is tried on the zone as it is. An
+    // SOA the transaction wrote is held if the zone's SOA is the same but for a later serial:
+    // it is tried with the zone's serial.
+    let serial = zone.serial().unwrap_or(0);
+    ops.iter().all(|op| {
+        let op = with_soa_serial(op, zone.origin(), serial);
+        match update(zone, std::slice::from_ref(&op), cx, |s| s.wrapping_add(1)) {
+            Ok(u) => u.new_serial == u.old_serial,
             Err(EditError::NotFound { .. }) => matches!(op, EditOp::Del { .. }),
             Err(_) => false,
-        },
-    )
+        }
+    })
 }
 
-/// Applies `ops` in order, all or nothing, then sets the serial to `new_serial(old)`, which must
-/// be greater under RFC 1982. A no-op (nothing changed) returns the zone as it is and does not
-/// call `new_serial`.
+/// `op`, with the serial of any SOA it writes at the apex `origin` set to `serial`.
+fn with_soa_serial(op: &EditOp, origin: &Name, serial: u32) -> EditOp {
+    let mut op = op.clone();
+    let rdatas: Vec<&mut Vec<u8>> = match &mut op {
+        EditOp::Add {
+            owner,
+            rtype: RType::SOA,
+            rdata,
+            ..
+        } if owner.eq_ignore_case(origin) => vec![rdata],
+        EditOp::Set {
+            owner,
+            rtype: RType::SOA,
+            rdatas,
+            ..
+        } if owner.eq_ignore_case(origin) => rdatas.iter_mut().collect(),
+        _ => Vec::new(),
+    };
+    for rdata in rdatas {
+        Soa::set_serial(rdata, serial);
+    }
+    op
+}
+
+/// Applies `ops` in order, all or nothing, then sets the serial to the one an SOA in the ops
+/// asks for, else `new_serial(old)`, which must be greater under RFC 1982
+/// ([`super::edit::next_serial`]). A no-op (nothing changed, no serial asked for)
+/// returns the zone as it is and does not call `new_serial`.
 pub fn update(
     zone: &Zone,
     ops: &[EditOp],
@@ -111,7 +139,7 @@ pub fn update(
         resolved.push(work.apply(op, cx)?);
     }
     let changes = work.changes();
-    if changes.is_empty() {
+    if changes.is_empty() && serial_asked(ops, zone.origin(), old_serial).is_none() {
         return Ok(Update {
             zone: zone.clone(),
             changes,
@@ -121,13 +149,7 @@ pub fn update(
             warnings: Vec::new(),
         });
     }
-    let serial = new_serial(old_serial);
-    if !serial_gt(serial, old_serial) {
-        return Err(EditError::SerialNotGreater {
-            old: old_serial,
-            new: serial,
-        });
-    }
+    let serial = next_serial(ops, zone.origin(), old_serial, new_serial)?;
     work.set_serial(serial);
     work.prune();
     let warnings = work.check(cx)?;

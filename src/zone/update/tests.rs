@@ -150,6 +150,60 @@ fn batches_agree_with_the_file_edit() {
 }
 
 #[test]
+fn an_soa_given_with_another_serial_sets_that_serial() {
+    let soa = |serial: u32, refresh: u32| {
+        format!("set @ SOA ns.apple.example. hostmaster.apple.example. {serial} {refresh} 900 1209600 300")
+    };
+    let serial_of = |u: &Update| u.zone.serial();
+    // The current serial, another field changed: the policy raises the serial.
+    let u = agree(APPLE, &soa(2025103001, 7200)).expect("accepted");
+    assert_eq!(
+        (u.new_serial, serial_of(&u)),
+        (2025103002, Some(2025103002))
+    );
+    // A greater serial is the one set, alone or with another field.
+    for refresh in [3600, 7200] {
+        let u = agree(APPLE, &soa(2030010100, refresh)).expect("accepted");
+        assert_eq!(
+            (u.new_serial, serial_of(&u)),
+            (2030010100, Some(2030010100))
+        );
+    }
+    // A journaled SOA edit is held by a zone whose SOA is the same but for a later serial (a
+    // later edit raised it; the caller compares serials), not by one whose SOA differs.
+    let u = run(APPLE, &soa(2030010100, 7200)).expect("accepted");
+    let later = update(&u.zone, &ops("add www A 192.0.2.80"), &cx(), |s| s + 1).unwrap();
+    assert!(super::holds(
+        &later.zone,
+        &ops(&soa(2030010100, 7200)),
+        &cx()
+    ));
+    assert!(!super::holds(
+        &later.zone,
+        &ops(&soa(2030010100, 3600)),
+        &cx()
+    ));
+    // A serial not greater (RFC 1982) is refused, by both halves, and says what to give, with
+    // another field changed or not.
+    for (serial, refresh) in [
+        (2025103000, 7200),
+        (1, 7200),
+        (2025103001 + (1 << 31), 7200),
+        (2025103000, 3600),
+    ] {
+        assert!(agree(APPLE, &soa(serial, refresh)).is_none(), "{serial}");
+        let e = run(APPLE, &soa(serial, refresh)).unwrap_err();
+        assert!(
+            e.to_string().contains(&format!(
+                "the SOA given has serial {serial}, which is not greater than the current serial \
+                 2025103001 under RFC 1982"
+            )),
+            "{e}"
+        );
+    }
+}
+
+#[test]
 fn deleting_the_last_record_of_a_leaf_removes_the_name_and_its_empty_parents() {
     let u = run(APPLE, "add a.b.c TXT \"deep\"").unwrap();
     assert!(u
