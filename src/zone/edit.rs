@@ -898,6 +898,8 @@ impl<'a> Doc<'a> {
         let mut origin = 0;
         let mut dollar_ttl = None;
         let mut prev: Option<RecRef<'_>> = None;
+        // A new record written in place of the original before it (an SOA replaced by `set`).
+        let mut written_in_place = None;
         for (i, slot) in self.seq.iter().enumerate() {
             match slot {
                 Slot::Orig { k, live } => {
@@ -906,11 +908,20 @@ impl<'a> Doc<'a> {
                     cursor = lay.bytes.end;
                     origin = lay.origin;
                     dollar_ttl = lay.dollar_ttl;
-                    if !live {
+                    let replacement = match self.seq.get(i + 1) {
+                        Some(Slot::New { rec, live: true }) if !live => self
+                            .soa_in_place(*k, rec.view())
+                            .map(|edits| (rec.view(), edits)),
+                        _ => None,
+                    };
+                    if !live && replacement.is_none() {
                         continue;
                     }
-                    let rec = self.orig(*k);
-                    let mut edits: Vec<(Range<usize>, String)> = Vec::new();
+                    let (rec, mut edits) =
+                        replacement.unwrap_or_else(|| (self.orig(*k), Vec::new()));
+                    if !live {
+                        written_in_place = Some(i + 1);
+                    }
                     if lay.blank_owner && prev.map(|p| p.owner) != Some(rec.owner) {
                         edits.push(self.owner_pin(lay, rec.owner));
                     }
@@ -940,7 +951,7 @@ impl<'a> Doc<'a> {
                     dollar_ttl = self.layout.end_dollar_ttl;
                 }
                 Slot::New { rec, live } => {
-                    if !live {
+                    if !live || written_in_place == Some(i) {
                         continue;
                     }
                     let rec = rec.view();
@@ -971,6 +982,49 @@ impl<'a> Doc<'a> {
         }
         out.push_str(&text[cursor..]);
         out
+    }
+
+    /// The edits that turn the SOA written as the main file's `k`th record into `new` where it
+    /// stands, keeping its layout and comments (a multi-line SOA stays one): the token of each
+    /// field whose value changed is rewritten. `None` if that cannot be done token for token:
+    /// `new` is not an SOA of the same owner and TTL, or the SOA is in RFC 3597 generic form.
+    fn soa_in_place(&self, k: usize, new: RecRef<'_>) -> Option<Vec<(Range<usize>, String)>> {
+        let old = self.orig(k);
+        if new.rtype != RType::SOA
+            || old.rtype != RType::SOA
+            || new.owner != old.owner
+            || new.ttl != old.ttl
+        {
+            return None;
+        }
+        let lay = &self.layout.records[k];
+        let first = usize::from(lay.rtype) + 1;
+        if lay.token_count() != first + 7 || lay.span(first).map(|s| &self.text[s]) == Some("\\#") {
+            return None;
+        }
+        let (was, now) = (Soa::from_rdata(old.rdata)?, Soa::from_rdata(new.rdata)?);
+        let mut edits = Vec::new();
+        for (i, (was, now)) in [(&was.mname, &now.mname), (&was.rname, &now.rname)]
+            .into_iter()
+            .enumerate()
+        {
+            if was != now {
+                edits.push((lay.span(first + i)?, self.owner_text(now, lay.origin)));
+            }
+        }
+        let numbers = [
+            (was.serial, now.serial),
+            (was.refresh, now.refresh),
+            (was.retry, now.retry),
+            (was.expire, now.expire),
+            (was.minimum, now.minimum),
+        ];
+        for (i, (was, now)) in numbers.into_iter().enumerate() {
+            if was != now {
+                edits.push((lay.span(first + 2 + i)?, now.to_string()));
+            }
+        }
+        Some(edits)
     }
 
     /// The owner as this file would write it under the origin `origin` (an index into
@@ -2441,16 +2495,48 @@ ns1 A 192.0.2.1
                 new: Some("apple.example. 3600 IN SOA ns.apple.example. hostmaster.apple.example. 2025103002 7200 900 1209600 300".into()),
             }]
         );
+        // The SOA stays where and as it was written, on its six lines with their comments:
+        // only the fields that changed are rewritten.
         assert_eq!(
             diff(APPLE, &out.text),
             [
-                "-7 @           IN  SOA   ns.apple.example. hostmaster.apple.example. (",
                 "-8                       2025103001 ; serial (YYYYMMDDnn)",
                 "-9                       3600       ; refresh",
-                "-10                       900        ; retry",
-                "-11                       1209600    ; expire",
-                "-12                       300 )      ; minimum (negative-answer TTL)",
-                "+7 @           IN  SOA   ns.apple.example. hostmaster.apple.example. 2025103002 7200 900 1209600 300",
+                "+8                       2025103002 ; serial (YYYYMMDDnn)",
+                "+9                       7200       ; refresh",
+            ]
+        );
+    }
+
+    #[test]
+    fn a_replaced_soa_keeps_its_layout_unless_its_ttl_changes() {
+        // Names are written as the file writes owners; fields written with units stay as they
+        // are unless their value changes.
+        let text = "$ORIGIN example.\n$TTL 1h\n@ SOA ns hostmaster ( 1 1h 15m 2w 5m ) ; the SOA\n\
+                    @ NS ns\nns A 192.0.2.1\nns2 A 192.0.2.2\n";
+        let out = ok(
+            text,
+            "example.",
+            "set @ SOA ns2.example. hostmaster.example. 1 3600 900 1209600 600",
+        );
+        assert_eq!(
+            diff(text, &out.text),
+            [
+                "-3 @ SOA ns hostmaster ( 1 1h 15m 2w 5m ) ; the SOA",
+                "+3 @ SOA ns2 hostmaster ( 2 1h 15m 2w 600 ) ; the SOA",
+            ]
+        );
+        // A new TTL needs a TTL token the record may not have: the SOA is written anew.
+        let out = ok(
+            text,
+            "example.",
+            "set @ SOA 60 ns.example. hostmaster.example. 1 3600 900 1209600 300",
+        );
+        assert_eq!(
+            diff(text, &out.text),
+            [
+                "-3 @ SOA ns hostmaster ( 1 1h 15m 2w 5m ) ; the SOA",
+                "+3 @ 60 SOA ns.example. hostmaster.example. 2 3600 900 1209600 300",
             ]
         );
     }
