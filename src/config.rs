@@ -88,6 +88,12 @@ pub struct ZoneConfig {
     pub dmarc_ladder: Option<Vec<String>>,
     /// Minimum days at a DMARC rollout stage before `rollout next` (default 7).
     pub dmarc_min_dwell_days: Option<u32>,
+    /// Who may transfer this zone, in place of the global `transfer_allow` (as a zone's
+    /// `allow-transfer` replaces the global one in BIND); `[]` refuses every transfer of it.
+    pub transfer_allow: Option<Vec<String>>,
+    /// Whom to notify of this zone's new serials, in place of the global `notify`; `[]`
+    /// notifies nobody.
+    pub notify: Option<Vec<String>>,
 }
 
 impl ZoneConfig {
@@ -147,23 +153,7 @@ impl Config {
 
     /// `notify` as targets: an address alone means port 53; `key NAME` signs with that TSIG key.
     pub fn notify_targets(&self) -> Result<Vec<NotifyTarget>, String> {
-        self.notify
-            .iter()
-            .flatten()
-            .map(|entry| {
-                let (text, key) = split_key("notify", entry)?;
-                let addr = text
-                    .parse::<SocketAddr>()
-                    .or_else(|_| text.parse::<IpAddr>().map(|ip| SocketAddr::new(ip, 53)))
-                    .map_err(|_| {
-                        format!(
-                            "notify {entry:?} is not an address such as \"192.0.2.53\", \
-                             \"192.0.2.53:5300\" or \"[2001:db8::53]:5300 key xfr.example\""
-                        )
-                    })?;
-                Ok(NotifyTarget { addr, key })
-            })
-            .collect()
+        NotifyTarget::parse(self.notify.iter().flatten())
     }
 
     /// `transfer_allow`, checked: see [`TransferAcl::parse`].
@@ -172,23 +162,46 @@ impl Config {
     }
 
     /// Who may transfer zones, whom to notify, and the TSIG keys both name: `transfer_allow`,
-    /// `notify` and the keys in `keys_dir/tsig`. Every key named must be there.
+    /// `notify` (global, and each zone's own) and the keys in `keys_dir/tsig`. Every key named
+    /// must be there.
     pub fn access(&self, keys_dir: &Path) -> Result<Access, String> {
         let transfer = self.transfer_acl()?;
         let notify = self.notify_targets()?;
+        let mut zones = Vec::new();
+        for z in &self.zones {
+            if z.transfer_allow.is_none() && z.notify.is_none() {
+                continue;
+            }
+            let name = Name::parse(&z.name, Some(&Name::root()))
+                .map_err(|e| format!("zone {:?}: bad name: {e}", z.name))?
+                .to_lowercase();
+            let in_zone = |e: String| format!("zone {name}: {e}");
+            let own = ZoneAccess {
+                transfer: z
+                    .transfer_allow
+                    .as_ref()
+                    .map(TransferAcl::parse)
+                    .transpose()
+                    .map_err(in_zone)?,
+                notify: z
+                    .notify
+                    .as_ref()
+                    .map(NotifyTarget::parse)
+                    .transpose()
+                    .map_err(in_zone)?,
+            };
+            zones.push((name, own));
+        }
         let keys_at = keys_dir.join(TSIG_KEYS_DIR);
         let keys = Keyring::load(&keys_at).map_err(|e| e.to_string())?;
-        let named = transfer
-            .0
-            .iter()
-            .filter_map(|(_, k)| k.as_ref().map(|k| ("transfer_allow", k)))
-            .chain(
-                notify
-                    .iter()
-                    .filter_map(|t| t.key.as_ref().map(|k| ("notify", k))),
-            );
-        for (setting, key) in named {
-            if keys.get(key).is_none() {
+        let access = Access {
+            transfer,
+            notify,
+            zones,
+            keys,
+        };
+        for (setting, key) in access.keys_named() {
+            if access.keys.get(key).is_none() {
                 return Err(format!(
                     "{setting} names TSIG key {key}, which is not in {}: create it with \
                      `zonectl tsig generate {key}` or copy its file there (mode 0600)",
@@ -196,11 +209,7 @@ impl Config {
                 ));
             }
         }
-        Ok(Access {
-            transfer,
-            notify,
-            keys,
-        })
+        Ok(access)
     }
 
     /// The serial policy of the zone `origin`: its `[[zone]]` entry's, else the global one,
@@ -246,13 +255,104 @@ pub struct NotifyTarget {
     pub key: Option<Name>,
 }
 
+impl NotifyTarget {
+    /// Reads `notify` entries: an address alone means port 53; `key NAME` signs with that TSIG
+    /// key.
+    pub fn parse<'a>(
+        entries: impl IntoIterator<Item = &'a String>,
+    ) -> Result<Vec<NotifyTarget>, String> {
+        entries
+            .into_iter()
+            .map(|entry| {
+                let (text, key) = split_key("notify", entry)?;
+                let addr = text
+                    .parse::<SocketAddr>()
+                    .or_else(|_| text.parse::<IpAddr>().map(|ip| SocketAddr::new(ip, 53)))
+                    .map_err(|_| {
+                        format!(
+                            "notify {entry:?} is not an address such as \"192.0.2.53\", \
+                             \"192.0.2.53:5300\" or \"[2001:db8::53]:5300 key xfr.example\""
+                        )
+                    })?;
+                Ok(NotifyTarget { addr, key })
+            })
+            .collect()
+    }
+}
+
 /// What the server checks requests against and signs with, read from the config and the keys
 /// directory at start and again by each reload of every zone.
 #[derive(Debug, Default)]
 pub struct Access {
+    /// The global `transfer_allow`.
     pub transfer: TransferAcl,
+    /// The global `notify`.
     pub notify: Vec<NotifyTarget>,
+    /// Zones (lower-cased origins) with their own `transfer_allow` or `notify`.
+    pub zones: Vec<(Name, ZoneAccess)>,
     pub keys: Keyring,
+}
+
+/// A zone's own `transfer_allow` and `notify`, each replacing the global one when set.
+#[derive(Debug, Default)]
+pub struct ZoneAccess {
+    pub transfer: Option<TransferAcl>,
+    pub notify: Option<Vec<NotifyTarget>>,
+}
+
+impl Access {
+    /// Who may transfer the zone `zone` (lower-cased): its own `transfer_allow`, else the
+    /// global one.
+    pub fn transfer_for(&self, zone: &Name) -> &TransferAcl {
+        self.own(zone)
+            .and_then(|z| z.transfer.as_ref())
+            .unwrap_or(&self.transfer)
+    }
+
+    /// Whom to notify of the zone `zone`'s (lower-cased) new serials: its own `notify`, else
+    /// the global one.
+    pub fn notify_for(&self, zone: &Name) -> &[NotifyTarget] {
+        self.own(zone)
+            .and_then(|z| z.notify.as_deref())
+            .unwrap_or(&self.notify)
+    }
+
+    fn own(&self, zone: &Name) -> Option<&ZoneAccess> {
+        self.zones.iter().find(|(n, _)| n == zone).map(|(_, z)| z)
+    }
+
+    /// Every TSIG key an entry names, with the setting that names it.
+    fn keys_named(&self) -> Vec<(String, &Name)> {
+        fn add<'a>(
+            named: &mut Vec<(String, &'a Name)>,
+            zone: String,
+            acl: Option<&'a TransferAcl>,
+            targets: Option<&'a [NotifyTarget]>,
+        ) {
+            for (_, key) in acl.into_iter().flat_map(|a| &a.0) {
+                named.extend(key.as_ref().map(|k| (format!("{zone}transfer_allow"), k)));
+            }
+            for t in targets.into_iter().flatten() {
+                named.extend(t.key.as_ref().map(|k| (format!("{zone}notify"), k)));
+            }
+        }
+        let mut named = Vec::new();
+        add(
+            &mut named,
+            String::new(),
+            Some(&self.transfer),
+            Some(&self.notify),
+        );
+        for (name, z) in &self.zones {
+            add(
+                &mut named,
+                format!("zone {name}: "),
+                z.transfer.as_ref(),
+                z.notify.as_deref(),
+            );
+        }
+        named
+    }
 }
 
 /// The clients allowed to transfer zones: address prefixes, each optionally with the TSIG key
@@ -403,6 +503,60 @@ mod tests {
         let access = c.access(tmp.path()).unwrap();
         assert_eq!(access.keys.len(), 1);
         assert_eq!(access.notify[0].key.as_ref(), Some(&name));
+    }
+
+    #[test]
+    fn a_zone_s_own_transfer_allow_and_notify_replace_the_global_ones() {
+        let tmp = tempfile::tempdir().unwrap();
+        let c = Config::parse(
+            "transfer_allow = [\"127.0.0.1\"]\nnotify = [\"192.0.2.53\"]\n\
+             [[zone]]\nname = \"Apple.Example\"\ntransfer_allow = [\"10.0.0.0/8\"]\nnotify = []\n\
+             [[zone]]\nname = \"orange.example.\"\ntransfer_allow = []\n\
+             [[zone]]\nname = \"pear.example\"\nserial_policy = \"increment\"\n",
+            Path::new("c.toml"),
+        )
+        .unwrap();
+        let access = c.access(tmp.path()).unwrap();
+        let zone = |s: &str| Name::parse(s, None).unwrap();
+        let ip = |s: &str| s.parse::<IpAddr>().unwrap();
+        let (apple, orange, pear) = (
+            zone("apple.example."),
+            zone("orange.example."),
+            zone("pear.example."),
+        );
+        assert!(access.transfer_for(&apple).allows(ip("10.1.2.3"), None));
+        assert!(!access.transfer_for(&apple).allows(ip("127.0.0.1"), None));
+        assert!(
+            !access.transfer_for(&orange).allows(ip("127.0.0.1"), None),
+            "[]: nobody"
+        );
+        assert!(
+            access.transfer_for(&pear).allows(ip("127.0.0.1"), None),
+            "the global list"
+        );
+        assert!(access.notify_for(&apple).is_empty(), "[]: nobody");
+        assert_eq!(access.notify_for(&orange).len(), 1, "the global list");
+        assert_eq!(access.zones.len(), 2, "pear sets neither");
+        // A bad entry, or a key not in the keys directory, names its zone.
+        for (zone_lines, want) in [
+            (
+                "transfer_allow = [\"10.0.0.1/8\"]",
+                "zone apple.example.: transfer_allow \"10.0.0.1/8\" has bits set past its prefix length",
+            ),
+            ("notify = [\"nowhere\"]", "zone apple.example.: notify \"nowhere\" is not an address"),
+            (
+                "notify = [\"192.0.2.53 key xfr.example\"]",
+                "zone apple.example.: notify names TSIG key xfr.example., which is not in",
+            ),
+        ] {
+            let c = Config::parse(
+                &format!("[[zone]]\nname = \"apple.example\"\n{zone_lines}\n"),
+                Path::new("c.toml"),
+            )
+            .unwrap();
+            let err = c.access(tmp.path()).unwrap_err();
+            assert!(err.contains(want), "{err}");
+        }
     }
 
     #[test]

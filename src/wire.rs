@@ -310,6 +310,13 @@ impl TransferRequest<'_> {
             .unwrap_or_default()
     }
 
+    /// The name asked for, lower-cased: the zone whose transfer settings apply.
+    pub fn zone_name(&self) -> Option<crate::zone::Name> {
+        crate::zone::Name::from_wire(&self.query.question[..self.query.qname_len])
+            .ok()
+            .map(|n| n.to_lowercase())
+    }
+
     /// The zone asked for, if the question names the apex of a zone in `zones`.
     pub fn zone<'z>(&self, zones: &'z ZoneSet) -> Option<&'z std::sync::Arc<crate::zone::Zone>> {
         let mut lower = [0u8; MAX_NAME_LEN];

@@ -971,8 +971,7 @@ impl Manager {
     /// older serial of the zone is dropped for the new one.
     fn notify_changed(&self, old: Option<&ZoneSet>, next: &ZoneSet) {
         let access = self.access.load();
-        let targets = &access.notify;
-        if targets.is_empty() {
+        if access.notify.is_empty() && access.zones.iter().all(|(_, z)| z.notify.is_none()) {
             return;
         }
         let sources = self.config.notify_source.as_deref().unwrap_or_default();
@@ -986,7 +985,7 @@ impl Manager {
             if serial.is_none() || serial == before.and_then(|z| z.serial()) {
                 continue;
             }
-            for target in targets.iter() {
+            for target in access.notify_for(zone.origin()) {
                 let key = (zone.origin().clone(), target.addr);
                 if let Some(previous) = notifying.remove(&key) {
                     previous.abort();

@@ -106,10 +106,11 @@ async fn connection(
                     }
                 };
                 let key = signer.as_ref().map(|s| s.key().name().to_string());
-                if !access
-                    .transfer
-                    .allows(client, signer.as_ref().map(|s| s.key().name()))
-                {
+                let acl = match request.zone_name() {
+                    Some(name) => access.transfer_for(&name),
+                    None => &access.transfer,
+                };
+                if !acl.allows(client, signer.as_ref().map(|s| s.key().name())) {
                     tracing::info!(%client, %zone, key, "transfer refused: no transfer_allow entry admits this client with this key");
                     request.refuse(&mut out, signer);
                 } else if let Ok(_permit) = TRANSFERS.try_acquire() {

@@ -549,3 +549,44 @@ fn a_signed_notify_wants_a_reply_signed_with_the_same_key() {
     let late = next_notify(&secondary, Duration::from_millis(2500));
     assert!(late.is_none(), "NOTIFY after a signed answer");
 }
+
+#[test]
+fn a_zone_s_own_transfer_allow_and_notify_replace_the_global_ones() {
+    let other = "$ORIGIN other.example.\n@ 300 SOA ns hostmaster 5 3600 900 1209600 60\n\
+                 @ 300 NS ns\nns 300 A 192.0.2.1\n";
+    let own = UdpSocket::bind("127.0.0.1:0").expect("the zone's own secondary");
+    let global = UdpSocket::bind("127.0.0.1:0").expect("the global secondary");
+    let (own_addr, global_addr) = (own.local_addr().unwrap(), global.local_addr().unwrap());
+    let config = format!(
+        "transfer_allow = [\"127.0.0.1\"]\nnotify = [\"{global_addr}\"]\n\
+         [[zone]]\nname = \"xfr.example.\"\ntransfer_allow = []\nnotify = [\"{own_addr}\"]\n"
+    );
+    let s = TestServer::start_with_config_file(
+        &config,
+        &[(ZONE, &zone_text(1, "")), ("other.example.zone", other)],
+    );
+    // xfr.example's empty list refuses everyone; other.example follows the global one.
+    let msgs = transfer_on(&mut connect(&s), &request("xfr.example.", RecordType::AXFR));
+    assert_eq!(msgs[0].metadata.response_code, ResponseCode::Refused);
+    let msgs = transfer_on(
+        &mut connect(&s),
+        &request("other.example.", RecordType::AXFR),
+    );
+    assert_eq!(records(&msgs).len(), 4, "{:?}", records(&msgs));
+    // At start, each zone is notified to its own secondaries only.
+    let zones_notified = |sock: &UdpSocket| {
+        let mut zones = Vec::new();
+        while let Some((raw, from, m)) = next_notify(sock, Duration::from_millis(2500)) {
+            let zone = m.queries[0].name().to_string();
+            if !zones.contains(&zone) {
+                zones.push(zone);
+            }
+            let mut reply = raw;
+            reply[2] |= 0x80;
+            sock.send_to(&reply, from).expect("answering the NOTIFY");
+        }
+        zones
+    };
+    assert_eq!(zones_notified(&own), ["xfr.example."]);
+    assert_eq!(zones_notified(&global), ["other.example."]);
+}
