@@ -749,12 +749,10 @@ fn published_key_verdict(text: &str) -> KeyVerdict {
     if record.is_revoked() {
         return KeyVerdict::Revoked;
     }
+    if let Some(why) = crate::dkim::key::unusable_key(&record) {
+        return KeyVerdict::Broken(why);
+    }
     match crate::dkim::key::public_key_bits(record.key_type, &record.public_key) {
-        Ok(bits) if record.key_type == crate::dkim::record::KeyType::Rsa && bits < 1024 => {
-            KeyVerdict::Broken(format!(
-                "rsa {bits}: verifiers reject RSA keys under 1024 bits (RFC 8301)"
-            ))
-        }
         Ok(bits) => KeyVerdict::Parses(format!("{} {bits}", record.key_type)),
         Err(e) => KeyVerdict::Broken(e.to_string()),
     }

@@ -18,7 +18,7 @@ use std::sync::{mpsc, Arc};
 
 use base64::Engine;
 use ring::signature::KeyPair;
-use rsa::pkcs1::DecodeRsaPrivateKey;
+use rsa::pkcs1::{DecodeRsaPrivateKey, DecodeRsaPublicKey};
 use rsa::pkcs8::{
     DecodePrivateKey, DecodePublicKey, EncodePrivateKey, EncodePublicKey, LineEnding,
 };
@@ -240,7 +240,9 @@ impl PrivateKey {
     }
 }
 
-/// What a published `p=` says about its key: the size in bits, when it can be read.
+/// What a published `p=` says about its key: the size in bits, when it can be read. An RSA key
+/// is a SubjectPublicKeyInfo (RFC 6376 §3.6.1, as `dkim keygen` publishes it) or the bare
+/// RSAPublicKey some publish, which verifiers (dkimpy, for one) read too.
 pub fn public_key_bits(key_type: KeyType, public_key: &[u8]) -> Result<usize, KeyError> {
     match key_type {
         KeyType::Ed25519 if public_key.len() == 32 => Ok(256),
@@ -249,8 +251,25 @@ pub fn public_key_bits(key_type: KeyType, public_key: &[u8]) -> Result<usize, Ke
             public_key.len()
         ))),
         KeyType::Rsa => RsaPublicKey::from_public_key_der(public_key)
+            .or_else(|e| RsaPublicKey::from_pkcs1_der(public_key).map_err(|_| e))
             .map(|k| k.n().bits())
             .map_err(|e| KeyError::PublicKey(e.to_string())),
+    }
+}
+
+/// Why verifiers cannot use the key a published key record holds, if they cannot: a `p=` that
+/// is not a key of its type (an RSA key cut short when pasted), or an RSA key under 1024 bits,
+/// which RFC 8301 §3.2 forbids verifiers to accept. A revoked record (empty `p=`) holds none.
+pub fn unusable_key(record: &DkimRecord) -> Option<String> {
+    if record.is_revoked() {
+        return None;
+    }
+    match public_key_bits(record.key_type, &record.public_key) {
+        Ok(bits) if record.key_type == KeyType::Rsa && bits < 1024 => Some(format!(
+            "rsa {bits}: verifiers reject RSA keys under 1024 bits (RFC 8301 §3.2)"
+        )),
+        Ok(_) => None,
+        Err(e) => Some(e.to_string()),
     }
 }
 

@@ -191,6 +191,19 @@ fn decode_key(value: &str) -> Option<Vec<u8>> {
         .ok()
 }
 
+/// Is this TXT value, at a selector's name (`SELECTOR._domainkey.DOMAIN`), meant as a key
+/// record: `v=DKIM1` first, or a `p=` tag? Other TXT records there (a verification token) are
+/// not read by verifiers as keys unless they parse as one.
+pub fn is_key_record(text: &[u8]) -> bool {
+    text.trim_ascii_start().starts_with(b"v=DKIM1")
+        || text.split(|&b| b == b';').any(|spec| {
+            spec.split(|&b| b == b'=')
+                .next()
+                .is_some_and(|name| name.trim_ascii() == b"p")
+                && spec.contains(&b'=')
+        })
+}
+
 /// What of a private key a TXT value holds, if any: a zone is public, so a private key in it is
 /// published to everyone. Found: a PEM block (`-----BEGIN … PRIVATE KEY-----`), or a DKIM key
 /// record (`v=DKIM1`, or `p=` at a `_domainkey` name as `dkim_name` says) whose `p=` holds a

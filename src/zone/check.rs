@@ -21,6 +21,8 @@
 //! | names below a DNAME                                       | error   | error             | error for NS targets |
 //! | DS at the apex                                            | error   | accepted          | error   |
 //! | a private key in a TXT record (PEM, or DKIM `p=`)          | error   | accepted          | accepted |
+//! | DKIM key record verifiers cannot parse, or its key        | warning | accepted          | accepted |
+//! | more than one DKIM key record at a selector               | warning | accepted          | accepted |
 //! | NS at a wildcard name                                     | error   | accepted          | error   |
 //! | apex NS target in the zone without A/AAAA                 | error   | warning           | error   |
 //! | apex NS target that is a CNAME                            | error   | warning           | error   |
@@ -54,11 +56,12 @@
 //! zone (none there is not judged: the policy may be the organizational domain's, or behind a
 //! CNAME): `p=none` or no valid `p`, `sp=none`, or `p=quarantine` with `pct` below 100.
 //!
-//! Pure: imports only `std`, `rustc_hash`, `smallvec`, the other `zone` modules, and four pure
+//! Pure: imports only `std`, `rustc_hash`, `smallvec`, the other `zone` modules, and the pure
 //! modules that recognise mail records: `spf::record` (`is_spf`, `SpfRecord::parse`, and
 //! `spf::eval`'s limit of 10 DNS-querying terms), `dmarc::record`
 //! (`DmarcRecord::is_dmarc`, and `looks_like_dmarc` for a record meant as DMARC that
-//! receivers read as none), `dkim::record` (`private_key_in`) and `mail_policy` (MTA-STS,
+//! receivers read as none), `dkim::record` (`private_key_in`, `DkimRecord::parse`),
+//! `dkim::key` (`unusable_key`: reading the published key) and `mail_policy` (MTA-STS,
 //! TLS-RPT and BIMI).
 
 use std::fmt;
@@ -70,6 +73,7 @@ use smallvec::SmallVec;
 use super::name::{self, Name};
 use super::parse::Entries;
 use super::rdata::RType;
+use crate::dkim::key as dkim_key;
 use crate::dkim::record as dkim_record;
 use crate::dmarc::record::{DmarcError, DmarcRecord, Tag};
 use crate::mail_policy::{bimi, Kind};
@@ -726,6 +730,9 @@ impl<'a> Index<'a> {
     fn check_mail_auth_txt(&self, name: &[u8], at: &[usize], out: &mut Out) {
         let is_dmarc = name.starts_with(DMARC_LABEL);
         let is_dkim = has_label(name, b"_domainkey");
+        // A selector's name: `_domainkey` below its first label.
+        let is_selector = is_dkim && !name.starts_with(b"\x0a_domainkey");
+        let mut first_dkim: Option<usize> = None;
         let mut first_spf: Option<usize> = None;
         let mut first_dmarc: Option<usize> = None;
         for &i in at {
@@ -747,6 +754,18 @@ impl<'a> Index<'a> {
                         e.owner
                     ),
                 );
+                continue;
+            }
+            if is_selector && dkim_record::is_key_record(&text) {
+                self.second_policy(
+                    &mut first_dkim,
+                    i,
+                    "DKIM key",
+                    "verifiers take one key record per selector, either of them (RFC 6376 \
+                     §3.6.2.2): keep one",
+                    out,
+                );
+                check_dkim_record(&text, e.owner, i, out);
                 continue;
             }
             let version = spf_record::VERSION.as_bytes();
@@ -1287,6 +1306,30 @@ fn check_spf_record(text: &[u8], owner: &Name, i: usize, out: &mut Out) {
     }
 }
 
+/// A DKIM key record of `owner` (entry `i`, `text` its strings joined) that verifiers cannot
+/// use: one they cannot parse (RFC 6376 §3.6.1), or whose key they cannot read or must refuse
+/// ([`dkim_key::unusable_key`]). Every signature made with the selector then fails
+/// (RFC 6376 §6.1.2), and DMARC with it where SPF does not align.
+fn check_dkim_record(text: &[u8], owner: &Name, i: usize, out: &mut Out) {
+    let why = match std::str::from_utf8(text) {
+        Err(_) => Some("it is not ASCII text".to_owned()),
+        Ok(text) => match dkim_record::DkimRecord::parse(text) {
+            Err(e) => Some(e.to_string()),
+            Ok(record) => dkim_key::unusable_key(&record),
+        },
+    };
+    if let Some(why) = why {
+        out.warning(
+            i,
+            format!(
+                "DKIM key record at {owner} cannot be used ({why}): verifiers fail every \
+                 signature made with this selector (RFC 6376 §6.1.2): publish the selector's \
+                 public key again, whole (keys/ZONE/SELECTOR.txt after `zonectl dkim keygen`)"
+            ),
+        );
+    }
+}
+
 /// A DMARC record of `owner` (entry `i`) with tags receivers cannot read: they drop a bad tag
 /// and keep the rest, so the record does not say what it was meant to. Without a valid `p`,
 /// RFC 9989 receivers read `p=none` (§4.7); RFC 7489 receivers do so, also for an invalid `sp`,
@@ -1526,6 +1569,10 @@ mod tests {
                  @ TXT \"v=spf1 mx -all\"\n\
                  _dmarc TXT \"v=DMARC1; p=none\"\n\
                  sel._domainkey TXT \"v=DKIM1; k=ed25519; p=11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo=\"\n\
+                 rsa1024._domainkey TXT \"v=DKIM1; k=rsa; p=MIGJAoGBAMGdskx2HJlIZih9/J700/HlvATdyNKgfSdemcLUTxeO24ZUqJJ0IkXXHEuxtXLFyu0tkZoS0hKMJrCOJv74thQ8zCtB1Ukh7BVT9V3AxcbQmS83A4LuY3kA7+VMTEdRjxxgyk8kbHSCq5E/cthkuyUIgLpOGIywAnrJq86hBDBfAgMBAAE=\"\n\
+                 old._domainkey TXT \"v=DKIM1; p=\"\n\
+                 old._domainkey TXT \"site-verification=abc\"\n\
+                 _domainkey TXT \"o=~; p=ignored\"\n\
                  www CNAME @\n\
                  ftp CNAME www.example.org.\n\
                  _sip._tcp SRV 0 5 5060 mail\n\
@@ -1875,6 +1922,32 @@ mod tests {
                      redirect), before its includes add theirs: receivers return permerror when \
                      an evaluation reaches the 11th (RFC 7208 §4.6.4)",
                 )],
+            ),
+            (
+                "DKIM key records verifiers cannot use, and two at one selector",
+                "{HEAD}cut._domainkey TXT \"v=DKIM1; k=rsa; p=MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEA\"\n\
+                 ed._domainkey TXT \"v=DKIM1; k=ed25519; p=11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPc=\"\n\
+                 small._domainkey TXT \"v=DKIM1; p=MFwwDQYJKoZIhvcNAQEBBQADSwAwSAJBALNs8w8doMv9+cNv+Vw6soV2lSXY/1u0N8Ianc9R0A+TiJw7Y2+szTZRmmFxziu9Dij/YH9I0R+r5ax80MuCQVECAwEAAQ==\"\n\
+                 b64._domainkey TXT \"p=not*base64\"\n\
+                 two._domainkey TXT \"v=DKIM1; p=\"\n\
+                 two._domainkey TXT \"v=DKIM1; k=ed25519; p=11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo=\"",
+                &[
+                    (
+                        Warning,
+                        Some(5),
+                        "DKIM key record at cut._domainkey.example. cannot be used (the published \
+                         public key cannot be read: ",
+                    ),
+                    (Warning, Some(6), "(p= holds 29 bytes; an ed25519 key is 32): verifiers fail every signature made with this selector (RFC 6376 §6.1.2)"),
+                    (Warning, Some(7), "(rsa 512: verifiers reject RSA keys under 1024 bits (RFC 8301 §3.2))"),
+                    (Warning, Some(8), "(p= is not valid base64)"),
+                    (
+                        Warning,
+                        Some(10),
+                        "more than one DKIM key record at two._domainkey.example. (the first is at \
+                         line 9); verifiers take one key record per selector",
+                    ),
+                ],
             ),
             (
                 "DMARC records with tags receivers cannot read",
