@@ -6,13 +6,22 @@
     gen.py lab COUNT DIR                 COUNT small lab zones mNNNN.lab.example.zone in DIR
 
 Addresses come from the benchmarking range 198.18.0.0/15 (RFC 2544) and 2001:db8::/32.
-The DKIM key is a fixed 2048-bit-sized base64 string (its content does not matter here).
+The DKIM key is a fixed real 2048-bit RSA public key (SubjectPublicKeyInfo), so zone checks
+find nothing to say about it.
 """
 import os
 import random
 import sys
 
-DKIM_P = ("MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEA" + "x" * 300 + "IDAQAB")
+DKIM_P = (
+    "MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEA33kFHJYIEeWjTwmWklON"
+    "so27PsvIZDXCO9rs+Wy4SV1lY8YVcE6AkgtewaQqwu5A/3hYsbCDY7v7c9seuPMF"
+    "qiudSKsET6K4m+n1nU7XNX4yXeV5lkSHyQZorsP3ZrBz5CUlmoCyH6yFWQH8qj1/"
+    "E8AgPVvgaylluLNSrxFvrcNjiO6g++ZeuFGI7ktahfqgwlEt8bnCek+S2VFrnS4H"
+    "N2jIbSSO2ScdKDuPHzjCgSmmvm7/68b4/A/Fz1YRBJ4a8f7I9UHyzNvPXdv6iUZm"
+    "ES0F2c37Y6bBAuZR2Kol/efQnQjiUz7pXlS0vu5A0bRMYPl0HmMWRJO5uIcmiIFt"
+    "/wIDAQAB"
+)
 
 
 def header(origin, serial=2025103001):

@@ -36,6 +36,7 @@
 //! | SPF strings that join into something else than `v=spf1 …` | warning | accepted          | accepted |
 //! | SPF record receivers reject (syntax: a permerror)          | warning | accepted          | accepted |
 //! | SPF record with over 10 terms that query DNS (itself)     | warning | accepted          | accepted |
+//! | SPF include/redirect to a name here with no SPF record    | warning | accepted          | accepted |
 //! | more than one DMARC record at `_dmarc` (RFC 7489 §6.6.3)  | warning | accepted          | accepted |
 //! | `v=DMARC1` not followed by `;` (receivers read no DMARC)  | warning | accepted          | accepted |
 //! | DMARC record with tags receivers drop, or without `p`     | warning | accepted          | accepted |
@@ -797,7 +798,9 @@ impl<'a> Index<'a> {
                      (RFC 7208 §4.5): merge them into one",
                     out,
                 );
-                check_spf_record(&text, e.owner, i, out);
+                if let Some(record) = check_spf_record(&text, e.owner, i, out) {
+                    self.check_spf_targets(&record, i, out);
+                }
             }
             if !is_dmarc {
                 continue;
@@ -1223,6 +1226,83 @@ impl<'a> Index<'a> {
             .unwrap_or(self.origin.as_wire())
     }
 
+    /// The `include:` and `redirect=` targets of the SPF record `record` (entry `i`) that are
+    /// names in this zone with no SPF record: receivers return permerror when an evaluation
+    /// reaches one (RFC 7208 §5.2 and §6.1). Targets with macros, outside the zone, in a child
+    /// zone, below a DNAME or at a CNAME are not judged here (`zonectl spf check` follows
+    /// them); one without records of its own is judged by the wildcard that answers for it.
+    fn check_spf_targets(&self, record: &spf_record::SpfRecord, i: usize, out: &mut Out) {
+        let has_all = record.has_all();
+        for term in &record.terms {
+            let (domain, section) = match &term.kind {
+                spf_record::TermKind::Directive {
+                    mechanism: spf_record::Mechanism::Include { domain },
+                    ..
+                } => (domain, "5.2"),
+                spf_record::TermKind::Modifier(spf_record::Modifier::Redirect { domain })
+                    if !has_all =>
+                {
+                    (domain, "6.1")
+                }
+                _ => continue,
+            };
+            if domain.has_macros() {
+                continue;
+            }
+            let Ok(target) = Name::parse(domain.text(), Some(&Name::root())) else {
+                continue;
+            };
+            let target = target.to_lowercase();
+            let wire = target.as_wire();
+            if !target.is_subdomain_of(self.origin)
+                || self.cut_at_or_above(wire).is_some()
+                || self.dnames.contains_key(wire)
+                || self.dname_above(wire).is_some()
+            {
+                continue;
+            }
+            let answering = if self.is_owner(wire) {
+                Some(wire)
+            } else {
+                self.wildcard_of(self.closest_encloser(wire))
+            };
+            let at = answering.map_or(&[][..], |n| self.at(n));
+            let cname = at
+                .iter()
+                .any(|&j| self.entries.get(j).rtype == RType::CNAME);
+            let spf = at.iter().any(|&j| {
+                let e = self.entries.get(j);
+                txt_text(e.rtype, e.rdata).is_some_and(|t| spf_record::is_spf(t.as_bytes()))
+            });
+            if cname || spf {
+                continue;
+            }
+            out.warning(
+                i,
+                format!(
+                    "SPF record at {} has {}, but {target} has no SPF record in this zone: \
+                     receivers return permerror when they reach it (RFC 7208 §{section}): \
+                     publish one there, or correct the name",
+                    self.entries.get(i).owner,
+                    term.text
+                ),
+            );
+        }
+    }
+
+    /// The wildcard `*.ENCLOSER`, if it is a name of the zone.
+    fn wildcard_of(&self, encloser: &[u8]) -> Option<&'a [u8]> {
+        if encloser.len() + 2 > name::MAX_NAME_LEN {
+            return None;
+        }
+        let mut w = [0u8; name::MAX_NAME_LEN];
+        w[..2].copy_from_slice(&[1, b'*']);
+        w[2..encloser.len() + 2].copy_from_slice(encloser);
+        self.nodes
+            .get_key_value(&w[..encloser.len() + 2])
+            .map(|(name, _)| *name)
+    }
+
     /// What an in-zone MX/SRV target resolves to; targets in a delegated child zone are the
     /// child's business.
     fn host_target(&self, target: &[u8]) -> Target {
@@ -1251,17 +1331,9 @@ impl<'a> Index<'a> {
 
     /// A name that does not exist: answered from the wildcard below its closest encloser, if any.
     fn wildcard_target(&self, encloser: &[u8]) -> Target {
-        if encloser.len() + 2 > name::MAX_NAME_LEN {
-            return Target::Missing;
-        }
-        let mut w = [0u8; name::MAX_NAME_LEN];
-        w[..2].copy_from_slice(&[1, b'*']);
-        w[2..encloser.len() + 2].copy_from_slice(encloser);
-        let w = &w[..encloser.len() + 2];
-        if self.is_owner(w) {
-            self.node_target(w)
-        } else {
-            Target::Missing
+        match self.wildcard_of(encloser) {
+            Some(w) if self.is_owner(w) => self.node_target(w),
+            _ => Target::Missing,
         }
     }
 }
@@ -1269,8 +1341,14 @@ impl<'a> Index<'a> {
 /// An SPF record of `owner` (entry `i`, `text` its strings joined) that receivers cannot
 /// evaluate: one their parser rejects (a permerror, RFC 7208 §4.6), or one with more terms that
 /// query DNS than the 10 an evaluation may make (§4.6.4), counted in the record alone: its
-/// includes and redirect add their own, which `zonectl spf check` follows.
-fn check_spf_record(text: &[u8], owner: &Name, i: usize, out: &mut Out) {
+/// includes and redirect add their own, which `zonectl spf check` follows. The record, if it
+/// parses.
+fn check_spf_record(
+    text: &[u8],
+    owner: &Name,
+    i: usize,
+    out: &mut Out,
+) -> Option<spf_record::SpfRecord> {
     let record = match spf_record::SpfRecord::parse(text) {
         Ok(record) => record,
         Err(e) => {
@@ -1282,7 +1360,7 @@ fn check_spf_record(text: &[u8], owner: &Name, i: usize, out: &mut Out) {
                      check` explains each term)"
                 ),
             );
-            return;
+            return None;
         }
     };
     // With `all` in the record, `redirect=` is never followed (§6.1).
@@ -1304,6 +1382,7 @@ fn check_spf_record(text: &[u8], owner: &Name, i: usize, out: &mut Out) {
             ),
         );
     }
+    Some(record)
 }
 
 /// A DKIM key record of `owner` (entry `i`, `text` its strings joined) that verifiers cannot
@@ -1428,6 +1507,36 @@ pub fn names_read_with(name: &Name) -> Vec<Name> {
     labels
         .iter()
         .map(|label| companion_name(&[label, domain].concat()))
+        .collect()
+}
+
+/// The names whose records the checks of the TXT record `rdata` read: an SPF record's
+/// `include:` and `redirect=` targets without macros (absolute, lower-cased), which must have
+/// an SPF record when they are in the zone. A check of part of a zone includes them (and the
+/// wildcard that may answer for them).
+pub fn names_read_by_txt(rdata: &[u8]) -> Vec<Name> {
+    let Some(text) = txt_text(RType::TXT, rdata) else {
+        return Vec::new();
+    };
+    let Ok(record) = spf_record::SpfRecord::parse(text.as_bytes()) else {
+        return Vec::new();
+    };
+    record
+        .terms
+        .iter()
+        .filter_map(|term| match &term.kind {
+            spf_record::TermKind::Directive {
+                mechanism: spf_record::Mechanism::Include { domain },
+                ..
+            }
+            | spf_record::TermKind::Modifier(spf_record::Modifier::Redirect { domain }) => {
+                Some(domain)
+            }
+            _ => None,
+        })
+        .filter(|domain| !domain.has_macros())
+        .filter_map(|domain| Name::parse(domain.text(), Some(&Name::root())).ok())
+        .map(|name| name.to_lowercase())
         .collect()
 }
 
@@ -1589,6 +1698,14 @@ mod tests {
                  _dmarc.sub TXT \"v=dmarc1; p=none\"\n\
                  _dmarc.sub2 TXT \"v = DMARC1 ; p=none\"\n\
                  sub TXT \"v=spf1 -all\"\n\
+                 inc TXT \"v=spf1 include:_spf.example. include:a.wild.example \
+                 include:%{d}.example include:child.example include:alias.example \
+                 include:example.org -all redirect=nowhere.example\"\n\
+                 _spf TXT \"v=spf1 ip4:192.0.2.0/24 -all\"\n\
+                 *.wild TXT \"v=spf1 -all\"\n\
+                 child NS ns.child\n\
+                 ns.child A 192.0.2.77\n\
+                 alias CNAME spf.example.org.\n\
                  sub2 TXT \"v=spf1 exists:%{i}._spf.%{d} include:a.example.org \
                  include:b.example.org include:c.example.org include:d.example.org \
                  include:e.example.org include:f.example.org a mx ptr -all \
@@ -1907,6 +2024,29 @@ mod tests {
                         Some(7),
                         "SPF record at www.example. is not valid (redirect= appears more than \
                          once (at most one redirect= and one exp=)): receivers return permerror",
+                    ),
+                ],
+            ),
+            (
+                "SPF includes and redirects to names of this zone without an SPF record",
+                "{HEAD}@ TXT \"v=spf1 include:_spf.example include:_SPF2.example. -all\"\n\
+                 _spf2 TXT \"not spf\"\n\
+                 mail TXT \"v=spf1 redirect=nowhere.example\"",
+                &[
+                    (
+                        Warning,
+                        Some(5),
+                        "SPF record at example. has include:_spf.example, but _spf.example. has \
+                         no SPF record in this zone: receivers return permerror when they reach it \
+                         (RFC 7208 §5.2): publish one there, or correct the name",
+                    ),
+                    (Warning, Some(5), "has include:_SPF2.example., but _spf2.example. has no SPF record"),
+                    (
+                        Warning,
+                        Some(7),
+                        "SPF record at mail.example. has redirect=nowhere.example, but \
+                         nowhere.example. has no SPF record in this zone: receivers return \
+                         permerror when they reach it (RFC 7208 §6.1)",
                     ),
                 ],
             ),

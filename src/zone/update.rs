@@ -30,7 +30,7 @@ use std::sync::Arc;
 
 use rustc_hash::FxHashMap;
 
-use super::check::{check_entries, names_read_with, names_reading, Finding};
+use super::check::{check_entries, names_read_by_txt, names_read_with, names_reading, Finding};
 use super::edit::{next_serial, serial_asked, Change, EditError, EditOp};
 use super::name::{self, Name};
 use super::parse::{Entries, Entry};
@@ -533,8 +533,8 @@ impl<'z> Work<'z> {
                 push(&mut names, d);
             }
         }
-        // Targets of NS, MX and SRV records at the apex and at changed names, before and after
-        // (the old zone is checked on the same names).
+        // Targets of NS, MX and SRV records, and of SPF includes and redirects, at the apex and
+        // at changed names, before and after (the old zone is checked on the same names).
         let apex_len = origin.wire_len();
         let sources: Vec<Name> = std::iter::once(origin.clone())
             .chain(changed.iter().map(|n| (*n).clone()))
@@ -544,8 +544,14 @@ impl<'z> Work<'z> {
             for node in nodes.into_iter().flatten() {
                 for set in node.rrsets() {
                     for rdata in set.rdatas() {
-                        if let Some(t) = target(set.rtype, rdata) {
-                            let t = t.to_lowercase();
+                        let targets = match set.rtype {
+                            RType::TXT => names_read_by_txt(rdata),
+                            rtype => target(rtype, rdata)
+                                .map(|t| t.to_lowercase())
+                                .into_iter()
+                                .collect(),
+                        };
+                        for t in targets {
                             if t.is_subdomain_of(origin) {
                                 if let Some(w) = self.covering_wildcard(&t, apex_len) {
                                     push(&mut names, w);

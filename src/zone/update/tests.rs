@@ -463,6 +463,19 @@ fn an_edit_warns_about_what_it_brings_about_and_not_about_what_was_there() {
             )),
         "{got:?}"
     );
+    // An SPF include of a name in the zone: judged on that name (or the wildcard answering for
+    // it), which the neighbourhood holds.
+    let include = "set @ TXT \"v=spf1 include:_spf.apple.example include:a.w.apple.example -all\"";
+    let got = warnings(APPLE, include);
+    assert!(
+        got.len() == 2
+            && got
+                .iter()
+                .all(|w| w.contains("has no SPF record in this zone")),
+        "{got:?}"
+    );
+    let spf = "_spf TXT \"v=spf1 ip4:192.0.2.0/24 -all\"\n*.w TXT \"v=spf1 -all\"";
+    assert_eq!(warnings(&with(spf), include), Vec::<String>::new());
     // The MTA-STS policy host losing its address, or the wildcard that gave it one.
     for (extra, batch) in [
         ("mta-sts A 192.0.2.81", "del mta-sts A"),
