@@ -61,7 +61,8 @@ pub enum EditOp {
     /// Replace the whole RRset `owner`/`rtype` with these records (`ttl` `None`: keep the old
     /// RRset's TTL, else as for `Add`). A no-op if the RRset already is exactly this.
     /// Replacing the SOA with the zone's current serial keeps the serial policy: the new SOA
-    /// gets the bumped serial. Another serial is the one asked for ([`serial_asked`]).
+    /// gets the bumped serial. Another serial is the one asked for ([`serial_asked`], decided by
+    /// `update::update`; [`apply_edits`] writes the serial it is given).
     Set {
         owner: Name,
         rtype: RType,
@@ -189,11 +190,13 @@ pub enum EditError {
 /// Reads the text of an `$INCLUDE`d file (as [`parse_zone`] takes it).
 pub type IncludeLoader<'a> = &'a mut dyn FnMut(&Path) -> io::Result<String>;
 
-/// Applies `ops` in order, all or nothing, then sets the SOA serial (in place) to the one an SOA
-/// in the ops asks for, else `new_serial(old_serial)`, which must be greater under RFC 1982
-/// ([`next_serial`]). If no op changed anything and no serial is asked for, returns the
-/// text unchanged with no changes and `new_serial == old_serial` (`new_serial` is not called),
-/// so a no-op writes nothing.
+/// Applies `ops` in order, all or nothing, then sets the SOA serial (in place) to
+/// `new_serial(old_serial)`, which must be greater under RFC 1982, whatever serial an SOA in the
+/// ops holds: the serial an edit asks for is decided before, by `update::update`
+/// ([`next_serial`]), and the ops written into a file may be several edits' (the server writes
+/// the edits made since its last write at once, with the serial it serves). If no op changed
+/// anything, returns the text unchanged with no changes and `new_serial == old_serial`
+/// (`new_serial` is not called), so a no-op writes nothing.
 ///
 /// `file` is the main file's path (records whose [`Entry::file`] differs are in `$INCLUDE`d
 /// files); `load_include` reads included files, for the checks. See the module docs for the
@@ -211,7 +214,7 @@ pub fn apply_edits(
         doc.apply(op)?;
     }
     let changes = doc.changes();
-    if changes.is_empty() && serial_asked(ops, origin, doc.old_serial).is_none() {
+    if changes.is_empty() {
         return Ok(EditOutcome {
             text: text.to_owned(),
             changes,
@@ -221,7 +224,13 @@ pub fn apply_edits(
         });
     }
     let old_serial = doc.old_serial;
-    let serial = next_serial(ops, origin, old_serial, new_serial)?;
+    let serial = new_serial(old_serial);
+    if !serial_gt(serial, old_serial) {
+        return Err(EditError::SerialNotGreater {
+            old: old_serial,
+            new: serial,
+        });
+    }
     let done = doc.finish(serial, load_include)?;
     Ok(EditOutcome {
         text: done.text,

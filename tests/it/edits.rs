@@ -908,6 +908,48 @@ fn edited_with_slow_writes(name: &str) -> TestServer {
     s
 }
 
+/// An SOA given with a serial, then other edits, written into the file together (here within
+/// a 3 s `zonefile_sync_ms`): the file gets the serial served, the last edit's, not the one the
+/// SOA held, so a restart serves what was served. The same with two SOAs given with the serial
+/// current at the time, each raised by the policy.
+#[test]
+fn edits_written_together_after_an_soa_given_write_the_served_serial() {
+    let soa = |serial: u32, minimum: u32| {
+        format!("ns.test.example. hostmaster.test.example. {serial} 3600 900 1209600 {minimum}")
+    };
+    let s = edited_with_slow_writes("api");
+    s.assert_serial(8);
+    for (args, served) in [
+        (
+            vec!["record", "set", "test.example", "@", "SOA", &soa(100, 600)],
+            100,
+        ),
+        (
+            vec!["record", "add", "test.example", "late", "A", "192.0.2.9"],
+            101,
+        ),
+        (
+            vec!["record", "set", "test.example", "@", "SOA", &soa(101, 900)],
+            102,
+        ),
+        (
+            vec!["record", "set", "test.example", "@", "SOA", &soa(102, 1200)],
+            103,
+        ),
+    ] {
+        let args: Vec<&str> = args.iter().map(|a| a.as_ref()).collect();
+        let out = s.edit_incr(&args);
+        assert_eq!(out.code, 0, "{args:?}: {out}");
+        s.assert_serial(served);
+    }
+    let text = s.zone_text();
+    assert!(
+        text.contains(" 103 3600 900 1209600 1200") && text.contains("192.0.2.9"),
+        "the file holds serial 103 and every edit:\n{text}"
+    );
+    assert_kzonecheck(&s.zone_path(ZONE), "test.example.");
+}
+
 /// A hand edit of the file made without `freeze` while edits wait to be written (here a 3 s
 /// `zonefile_sync_ms` leaves time for it): nothing is lost. The server writes its edits on top
 /// of the hand-edited text, raises the serial past the hand edit's, and serves both.
