@@ -211,14 +211,19 @@ impl<'z> Work<'z> {
     /// closest encloser (RFC 4592 §3.3.1), the nearest ancestor that exists (empty non-terminals
     /// included). It goes into the checked neighbourhood with its parent, the closest encloser,
     /// so the check finds the same one; a wildcard above it does not apply, and is not added.
-    fn covering_wildcard(&self, target: &Name, apex_len: usize) -> Option<Name> {
-        if self.current(target).is_some() {
+    /// `node` gives the zone looked at: as edited, or as it was.
+    fn covering_wildcard<'n>(
+        target: &Name,
+        apex_len: usize,
+        node: impl Fn(&Name) -> Option<&'n Node>,
+    ) -> Option<Name> {
+        if node(target).is_some() {
             return None;
         }
         let encloser = name::wire_ancestors(target.as_wire(), apex_len)
-            .find(|a| self.current(&Name::from_lowercase_wire(a)).is_some())?;
+            .find(|a| node(&Name::from_lowercase_wire(a)).is_some())?;
         let wildcard = Name::from_wire(&[b"\x01*".as_slice(), encloser].concat()).ok()?;
-        self.current(&wildcard).is_some().then_some(wildcard)
+        node(&wildcard).is_some().then_some(wildcard)
     }
 
     /// The node at `name` (lower-cased) for changing, copied from the zone on first touch.
@@ -551,13 +556,21 @@ impl<'z> Work<'z> {
                                 .into_iter()
                                 .collect(),
                         };
-                        for t in targets {
-                            if t.is_subdomain_of(origin) {
-                                if let Some(w) = self.covering_wildcard(&t, apex_len) {
-                                    push(&mut names, w);
-                                }
-                                push(&mut names, t);
+                        for t in targets.into_iter().filter(|t| t.is_subdomain_of(origin)) {
+                            // Its ancestors (a delegation or DNAME above it makes it not this
+                            // zone's to judge), and the wildcard answering for it in the zone as
+                            // edited and as it was.
+                            for a in name::wire_ancestors(t.as_wire(), apex_len) {
+                                push(&mut names, Name::from_lowercase_wire(a));
                             }
+                            let now = Self::covering_wildcard(&t, apex_len, |n| self.current(n));
+                            let was = Self::covering_wildcard(&t, apex_len, |n| {
+                                self.zone.node(n.as_wire())
+                            });
+                            for w in now.into_iter().chain(was) {
+                                push(&mut names, w);
+                            }
+                            push(&mut names, t);
                         }
                     }
                 }

@@ -498,6 +498,32 @@ fn an_edit_warns_about_what_it_brings_about_and_not_about_what_was_there() {
     );
     let spf = "_spf TXT \"v=spf1 ip4:192.0.2.0/24 -all\"\n*.w TXT \"v=spf1 -all\"";
     assert_eq!(warnings(&with(spf), include), Vec::<String>::new());
+    // A target a wildcard answered for, given records of its own: the wildcard no longer
+    // answers (RFC 4592), which the old zone, checked on the same names, must see too.
+    let wild = "@ MX 20 a.w.apple.example.\n*.w A 192.0.2.9\n*.w TXT \"v=spf1 -all\"";
+    let got = warnings(&with(wild), "add a.w TXT \"hello\"");
+    assert!(
+        got.len() == 1
+            && got[0].contains("MX target a.w.apple.example. is in this zone but has no A"),
+        "{got:?}"
+    );
+    let including = with(wild).replace(" mx -all\"", " mx include:b.w.apple.example -all\"");
+    assert!(including.contains("include:b.w"));
+    let got = warnings(&including, "add b.w A 192.0.2.10");
+    assert!(
+        got.len() == 1
+            && got[0].contains("include:b.w.apple.example, but b.w.apple.example. has no SPF"),
+        "{got:?}"
+    );
+    // Targets in a child zone or below a DNAME are not this zone's to judge, as in the file
+    // check: the neighbourhood holds the delegation and the DNAME above them.
+    let cut = "child NS ns.elsewhere.example.\nold DNAME new.example.";
+    for batch in [
+        "set @ TXT \"v=spf1 include:_spf.child.apple.example include:_spf.old.apple.example -all\"",
+        "add @ MX 20 mx.child.apple.example.\nadd @ MX 30 mx.old.apple.example.",
+    ] {
+        assert_eq!(warnings(&with(cut), batch), Vec::<String>::new(), "{batch}");
+    }
     // The MTA-STS policy host losing its address, or the wildcard that gave it one.
     for (extra, batch) in [
         ("mta-sts A 192.0.2.81", "del mta-sts A"),
