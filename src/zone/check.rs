@@ -1363,12 +1363,21 @@ fn check_spf_record(
             return None;
         }
     };
-    // With `all` in the record, `redirect=` is never followed (§6.1).
+    // Mechanisms after `all` are never reached (it always matches, §5.1), and with `all` in
+    // the record `redirect=` is never followed (§6.1).
     let has_all = record.has_all();
+    let mut reached_all = false;
     let lookups = record
         .terms
         .iter()
-        .filter(|t| t.queries_dns() && !(has_all && t.is_redirect()))
+        .filter(|t| {
+            let reached = match t.kind {
+                spf_record::TermKind::Directive { .. } => !reached_all,
+                spf_record::TermKind::Modifier(_) => !(has_all && t.is_redirect()),
+            };
+            reached_all |= t.is_all();
+            reached && t.queries_dns()
+        })
         .count();
     if lookups > MAX_DNS_TERMS as usize {
         out.warning(
@@ -1422,7 +1431,23 @@ fn check_dmarc_record(text: &str, owner: &Name, i: usize, out: &mut Out) {
             .iter()
             .any(|e| matches!(e, DmarcError::BadValue { tag: t, .. } if *t == tag))
     };
-    let mut problems: Vec<String> = errors.iter().map(ToString::to_string).collect();
+    // A report URI this parser refuses (https:, or a mailto: with a query) is still a URI:
+    // receivers keep the tag and send where they can. `rf` names report formats: receivers
+    // ignore those they do not know, and RFC 9989 dropped the tag.
+    let dropped = |e: &&DmarcError| match e {
+        DmarcError::BadValue {
+            tag: Tag::Rua | Tag::Ruf,
+            value,
+            ..
+        } => !value.split(',').all(is_uri),
+        DmarcError::BadValue { tag: Tag::Rf, .. } => false,
+        _ => true,
+    };
+    let mut problems: Vec<String> = errors
+        .iter()
+        .filter(dropped)
+        .map(ToString::to_string)
+        .collect();
     problems.extend(
         record
             .unknown()
@@ -1435,7 +1460,13 @@ fn check_dmarc_record(text: &str, owner: &Name, i: usize, out: &mut Out) {
     if problems.is_empty() {
         return;
     }
-    let rfc7489 = if record.rua().is_empty() {
+    // "A rua tag ... with at least one syntactically valid reporting URI" (§6.6.3).
+    let rua_uri = text
+        .split(';')
+        .filter_map(|spec| spec.split_once('='))
+        .find(|(name, _)| name.trim().eq_ignore_ascii_case("rua"))
+        .is_some_and(|(_, value)| value.split(',').any(is_uri));
+    let rfc7489 = if !rua_uri {
         "apply no DMARC policy at all, as it has no valid rua (RFC 7489 §6.6.3)"
     } else {
         "act as if it said p=none (RFC 7489 §6.6.3)"
@@ -1456,6 +1487,19 @@ fn check_dmarc_record(text: &str, owner: &Name, i: usize, out: &mut Out) {
             problems.join("; ")
         ),
     );
+}
+
+/// Is `item` (of a DMARC `rua` or `ruf` list, spaces around it allowed) a URI: a scheme
+/// (RFC 3986 §3.1) and something after its `:`?
+fn is_uri(item: &str) -> bool {
+    let Some((scheme, rest)) = item.trim().split_once(':') else {
+        return false;
+    };
+    scheme.starts_with(|c: char| c.is_ascii_alphabetic())
+        && scheme
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
+        && !rest.is_empty()
 }
 
 /// The joined strings of a TXT record's RDATA (RFC 7208 §3.3), as text; `None` for other types.
@@ -1697,6 +1741,7 @@ mod tests {
                  _dmarc.sub TXT \"v=DMARC1; p=reject\"\n\
                  _dmarc.sub TXT \"v=dmarc1; p=none\"\n\
                  _dmarc.sub2 TXT \"v = DMARC1 ; p=none\"\n\
+                 _dmarc.sub3 TXT \"v=DMARC1; p=reject; rua=https://r.example.org/x,mailto:a@example.org?subject=dmarc; rf=afrf:iodef\"\n\
                  sub TXT \"v=spf1 -all\"\n\
                  inc TXT \"v=spf1 include:_spf.example. include:a.wild.example \
                  include:%{d}.example include:child.example include:alias.example \
@@ -1706,6 +1751,10 @@ mod tests {
                  child NS ns.child\n\
                  ns.child A 192.0.2.77\n\
                  alias CNAME spf.example.org.\n\
+                 after TXT \"v=spf1 a mx include:a.example.org include:b.example.org \
+                 include:c.example.org include:d.example.org include:e.example.org \
+                 include:f.example.org ptr exists:x.example.org ~all a:1.example.org \
+                 a:2.example.org mx:3.example.org\"\n\
                  sub2 TXT \"v=spf1 exists:%{i}._spf.%{d} include:a.example.org \
                  include:b.example.org include:c.example.org include:d.example.org \
                  include:e.example.org include:f.example.org a mx ptr -all \
@@ -2094,7 +2143,8 @@ mod tests {
                 "{HEAD}_dmarc TXT \"v=DMARC1; p=rejct; rua=mailto:d@example.org\"\n\
                  _dmarc.a TXT \"v=DMARC1; p=reject; sp=none; adkm=s; pct=200\"\n\
                  _dmarc.b TXT \"v=DMARC1; sp=quarantin\"\n\
-                 _dmarc.c TXT \"v=DMARC1; rua=mailto:d@example.org\"",
+                 _dmarc.c TXT \"v=DMARC1; rua=mailto:d@example.org\"\n\
+                 _dmarc.e TXT \"v=DMARC1; rua=mailto:d@example.org,dmarc@example.org\"",
                 &[
                     (
                         Warning,
@@ -2120,6 +2170,14 @@ mod tests {
                          policy at all, as it has no valid rua",
                     ),
                     (Warning, Some(8), "(p is missing)"),
+                    (
+                        Warning,
+                        Some(9),
+                        "is not a URI (write mailto:ADDRESS); p is missing): receivers drop what \
+                         they cannot read and keep the rest; without a valid p, RFC 9989 receivers \
+                         read it as p=none, and RFC 7489 receivers act as if it said p=none (RFC \
+                         7489 §6.6.3)",
+                    ),
                 ],
             ),
             (

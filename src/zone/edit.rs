@@ -682,6 +682,12 @@ impl<'a> Doc<'a> {
         if unchanged {
             return Ok(());
         }
+        // A replaced SOA keeps its owner as written, so it can stay where and as it is written
+        // (`soa_in_place`).
+        let owner = match old.first() {
+            Some(&l) if rtype == RType::SOA => self.rec(l).owner.clone(),
+            _ => owner.clone(),
+        };
         for &loc in &old {
             self.kill(loc);
         }
@@ -1001,7 +1007,7 @@ impl<'a> Doc<'a> {
         let old = self.orig(k);
         if new.rtype != RType::SOA
             || old.rtype != RType::SOA
-            || new.owner != old.owner
+            || !new.owner.eq_ignore_case(old.owner)
             || new.ttl != old.ttl
         {
             return None;
@@ -2533,6 +2539,20 @@ ns1 A 192.0.2.1
             [
                 "-3 @ SOA ns hostmaster ( 1 1h 15m 2w 5m ) ; the SOA",
                 "+3 @ SOA ns2 hostmaster ( 2 1h 15m 2w 600 ) ; the SOA",
+            ]
+        );
+        // The owner written in another case is the same owner.
+        let upper = text.replace("@ SOA", "EXAMPLE. SOA");
+        let out = ok(
+            &upper,
+            "example.",
+            "set @ SOA ns.example. hostmaster.example. 1 3600 900 1209600 600",
+        );
+        assert_eq!(
+            diff(&upper, &out.text),
+            [
+                "-3 EXAMPLE. SOA ns hostmaster ( 1 1h 15m 2w 5m ) ; the SOA",
+                "+3 EXAMPLE. SOA ns hostmaster ( 2 1h 15m 2w 600 ) ; the SOA",
             ]
         );
         // A new TTL needs a TTL token the record may not have: the SOA is written anew.

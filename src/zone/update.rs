@@ -646,7 +646,11 @@ impl<'z> Work<'z> {
                 .into_iter()
                 .flat_map(Node::rrsets)
                 .filter(|s| s.rtype != RType::SOA)
-                .map(|s| (s.rtype, s.ttl, s.rdatas().into_iter().collect()))
+                .map(|s| {
+                    let mut rdatas: Vec<&[u8]> = s.rdatas().into_iter().collect();
+                    rdatas.sort_unstable();
+                    (s.rtype, s.ttl, rdatas)
+                })
                 .collect();
             sets.sort();
             sets
