@@ -1261,7 +1261,9 @@ impl<'a> Index<'a> {
             {
                 continue;
             }
-            let answering = if self.is_owner(wire) {
+            // A name that exists, if only as an empty non-terminal, is not answered for by a
+            // wildcard (RFC 4592 §2.2.1).
+            let answering = if self.nodes.contains_key(wire) {
                 Some(wire)
             } else {
                 self.wildcard_of(self.closest_encloser(wire))
@@ -1312,7 +1314,9 @@ impl<'a> Index<'a> {
         {
             return Target::Skip;
         }
-        if self.is_owner(target) {
+        // A name that exists, if only as an empty non-terminal, is not answered for by a
+        // wildcard (RFC 4592 §2.2.1).
+        if self.nodes.contains_key(target) {
             return self.node_target(target);
         }
         self.wildcard_target(self.closest_encloser(target))
@@ -2035,6 +2039,15 @@ mod tests {
                 "MX target that does not exist",
                 "{HEAD}@ MX 10 Mail",
                 &[(Warning, Some(5), "MX target Mail.example. is in this zone but has no A or AAAA")],
+            ),
+            (
+                "MX and SPF include targets that are empty non-terminals beside a wildcard",
+                "{HEAD}@ MX 10 ent\n@ TXT \"v=spf1 include:ent.example -all\"\nx.ent A 192.0.2.1\n\
+                 * A 192.0.2.9\n* TXT \"v=spf1 -all\"",
+                &[
+                    (Warning, Some(5), "MX target ent.example. is in this zone but has no A or AAAA"),
+                    (Warning, Some(6), "has include:ent.example, but ent.example. has no SPF record"),
+                ],
             ),
             (
                 "MX target covered by a wildcard CNAME",
