@@ -1563,6 +1563,13 @@ pub fn names_read_with(name: &Name) -> Vec<Name> {
 /// an SPF record when they are in the zone. A check of part of a zone includes them (and the
 /// wildcard that may answer for them).
 pub fn names_read_by_txt(rdata: &[u8]) -> Vec<Name> {
+    // Most TXT records are not SPF: told from the first string's first bytes when it has 7,
+    // before anything is copied.
+    if let Some((&len, rest)) = rdata.split_first() {
+        if len >= 7 && rest.len() >= 7 && !spf_record::is_spf(&rest[..7]) {
+            return Vec::new();
+        }
+    }
     let Some(text) = txt_text(RType::TXT, rdata) else {
         return Vec::new();
     };

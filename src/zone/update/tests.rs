@@ -498,6 +498,27 @@ fn an_edit_warns_about_what_it_brings_about_and_not_about_what_was_there() {
     );
     let spf = "_spf TXT \"v=spf1 ip4:192.0.2.0/24 -all\"\n*.w TXT \"v=spf1 -all\"";
     assert_eq!(warnings(&with(spf), include), Vec::<String>::new());
+    // A name losing its SPF record: the records that include it or redirect to it, wherever
+    // they are, now permerror.
+    let includers = "_spf TXT \"v=spf1 ip4:192.0.2.0/24 -all\"\n\
+                     bounce TXT \"v=spf1 include:_spf.apple.example -all\"\n\
+                     sub TXT \"v=spf1 redirect=_spf.apple.example\"";
+    let got = warnings(&with(includers), "del _spf TXT");
+    assert!(
+        got.len() == 2
+            && got.iter().all(
+                |w| w.contains("_spf.apple.example, but _spf.apple.example. has no SPF record")
+            )
+            && got
+                .iter()
+                .any(|w| w.contains("SPF record at bounce.apple.example."))
+            && got
+                .iter()
+                .any(|w| w.contains("SPF record at sub.apple.example.")),
+        "{got:?}"
+    );
+    let changed = "set _spf TXT \"v=spf1 ip4:192.0.2.0/25 -all\"";
+    assert_eq!(warnings(&with(includers), changed), Vec::<String>::new());
     // A target a wildcard answered for, given records of its own: the wildcard no longer
     // answers (RFC 4592), which the old zone, checked on the same names, must see too.
     let wild = "@ MX 20 a.w.apple.example.\n*.w A 192.0.2.9\n*.w TXT \"v=spf1 -all\"";
