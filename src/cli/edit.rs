@@ -33,6 +33,7 @@ use crate::control::{
     self, ClientError, EditChange, EditDone, OpWire, Request, Response, ZoneStatus,
 };
 use crate::store;
+use crate::zone::check::without_line_refs;
 use crate::zone::edit::{apply_edits, op_from_args, parse_batch, set_serial, EditOp};
 use crate::zone::rdata::rdata_to_text;
 use crate::zone::serial::{next_serial, serial_gt, settle_serial_set, SerialPolicy};
@@ -654,6 +655,8 @@ fn plan(t: &Target, text: &str, edit: Edit, now: i64) -> anyhow::Result<(Planned
         .serial()
         .ok_or_else(|| anyhow!("{}: the zone has no SOA record", refused(t)))?;
     let mut warnings = Vec::new();
+    // The warnings about the edit, found on its neighbourhood (no lines).
+    let mut about_edit = Vec::new();
     let (new, ops) = match edit {
         Edit::Ops(ops) => {
             let cx = update::Context {
@@ -665,7 +668,7 @@ fn plan(t: &Target, text: &str, edit: Edit, now: i64) -> anyhow::Result<(Planned
                 next_serial(t.policy, old, now)
             })
             .map_err(refuse)?;
-            warnings.extend(u.warnings.iter().map(|f| f.to_string()));
+            about_edit = u.warnings;
             (u.new_serial, u.ops)
         }
         Edit::Bump => (next_serial(t.policy, old, now), Vec::new()),
@@ -683,6 +686,14 @@ fn plan(t: &Target, text: &str, edit: Edit, now: i64) -> anyhow::Result<(Planned
     } else {
         let out = apply_edits(text, &t.file, &t.origin, &ops, |_| new, &mut read_include)
             .map_err(refuse)?;
+        // Each shown as the check of the whole new file words it, with its file and line.
+        warnings.extend(about_edit.iter().map(|w| {
+            out.warnings
+                .iter()
+                .find(|f| f.owner == w.owner && without_line_refs(&f.message) == w.message)
+                .unwrap_or(w)
+                .to_string()
+        }));
         if out.new_serial == out.old_serial && new != old {
             // Nothing to change in the text but the serial (an SOA given with a new serial).
             let text = set_serial(&out.text, &t.file, &t.origin, new, &mut read_include)

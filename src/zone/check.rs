@@ -1558,6 +1558,30 @@ pub fn names_read_with(name: &Name) -> Vec<Name> {
         .collect()
 }
 
+/// `message` without the lines it names in the same file (` (the first is at line N)`,
+/// ` at line N`): the words of a finding whatever lines the records are on, to tell a
+/// finding on part of a zone, where entries have no lines, from the same one on the whole file.
+pub fn without_line_refs(message: &str) -> String {
+    let mut out = message.to_owned();
+    while let Some(at) = out.find(" (the first is at line ") {
+        let end = out[at..].find(')').map_or(out.len(), |k| at + k + 1);
+        out.replace_range(at..end, "");
+    }
+    let mut from = 0;
+    while let Some(k) = out[from..].find(" at line ") {
+        let at = from + k;
+        let number = at + " at line ".len();
+        let digits = out[number..].bytes().take_while(u8::is_ascii_digit).count();
+        if digits == 0 {
+            from = number;
+        } else {
+            out.replace_range(at..number + digits, "");
+            from = at;
+        }
+    }
+    out
+}
+
 /// The names whose records the checks of the TXT record `rdata` read: an SPF record's
 /// `include:` and `redirect=` targets without macros (absolute, lower-cased), which must have
 /// an SPF record when they are in the zone. A check of part of a zone includes them (and the
@@ -2417,6 +2441,24 @@ mod tests {
             &[(Error, Some(5), "(TXT at inc/www.zone:2)")],
         );
         assert_eq!(findings[0].file.as_deref(), Some(Path::new("t.zone")));
+    }
+
+    #[test]
+    fn line_references_are_taken_out_of_a_message() {
+        for (message, want) in [
+            (
+                "more than one SPF record at a. (the first is at line 12); merge",
+                "more than one SPF record at a.; merge",
+            ),
+            (
+                "the DMARC record _dmarc.a. at line 7 has p=none",
+                "the DMARC record _dmarc.a. has p=none",
+            ),
+            ("CNAME at line 0 and A at line 3", "CNAME and A"),
+            ("no line here at line x", "no line here at line x"),
+        ] {
+            assert_eq!(without_line_refs(message), want);
+        }
     }
 
     #[test]

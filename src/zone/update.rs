@@ -33,7 +33,9 @@ use std::sync::Arc;
 
 use rustc_hash::FxHashMap;
 
-use super::check::{check_entries, names_read_by_txt, names_read_with, names_reading, Finding};
+use super::check::{
+    check_entries, names_read_by_txt, names_read_with, names_reading, without_line_refs, Finding,
+};
 use super::edit::{next_serial, serial_asked, Change, EditError, EditOp};
 use super::name::{self, Name};
 use super::parse::{Entries, Entry};
@@ -684,10 +686,7 @@ impl<'z> Work<'z> {
         for f in &mut findings {
             f.file = Some(cx.file.to_path_buf());
             f.line = None;
-            f.message = f
-                .message
-                .replace(" (the first is at line 0)", "")
-                .replace(" at line 0", "");
+            f.message = without_line_refs(&f.message);
         }
         findings
     }

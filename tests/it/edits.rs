@@ -510,6 +510,24 @@ fn with_no_server_the_file_is_edited() {
     assert_eq!(out.stdout, "no change\n", "{out}");
     assert_eq!(fs::read(&file).expect("zone file"), before);
 
+    // An edit's warnings name the file and line, as `check` does: only those the edit brings
+    // about, not the zone's others.
+    let out = run(&["record", "add", "test.example", "@", "MX", "10", "mail"]);
+    assert_eq!(out.code, 0, "{out}");
+    let warning = |out: &Ctl| out.stderr.lines().filter(|l| l.contains("warning")).count();
+    assert!(
+        warning(&out) == 1
+            && out.stderr.contains(
+                "test.example.zone:5: warning: MX target mail.test.example. is in this zone but \
+                 has no A or AAAA record"
+            ),
+        "{out}"
+    );
+    let out = run(&["record", "add", "test.example", "other", "A", "192.0.2.9"]);
+    assert_eq!((out.code, warning(&out)), (0, 0), "{out}");
+    let out = run(&["record", "del", "test.example", "@", "MX"]);
+    assert_eq!(out.code, 0, "{out}");
+
     // The lock file is beside the zone files, and is not a zone.
     assert!(zones.join(".test.example.lock").exists());
     let out = run(&["check"]);
