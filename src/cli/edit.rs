@@ -503,9 +503,7 @@ fn run_edit_live(
         new_serial: done.new_serial,
         warnings: done.warnings.clone(),
     };
-    for w in &planned.warnings {
-        eprintln!("zonectl: {}: {w}", t.origin);
-    }
+    print_warnings(t, &planned.warnings);
     if dry_run {
         return report(
             s,
@@ -593,9 +591,7 @@ fn run_edit_file(
                 .with_context(|| format!("{}: not valid UTF-8 text", t.file.display()))
         })?;
     let (planned, new_text) = plan(t, &text, edit, clock::unix_now())?;
-    for w in &planned.warnings {
-        eprintln!("zonectl: {}: {w}", t.origin);
-    }
+    print_warnings(t, &planned.warnings);
     if new_text == text {
         return report(s, t, &planned, false, dry_run, &["no change".to_owned()]);
     }
@@ -642,6 +638,25 @@ fn run_edit_file(
     report(s, t, &planned, false, false, &[note])
 }
 
+/// Most warnings an edit prints (`--json` has them all): an edit can bring about one per
+/// record of a large zone (the SPF records including a name that lost its own).
+const WARNINGS_SHOWN: usize = 20;
+
+/// Prints an edit's warnings on standard error, at most [`WARNINGS_SHOWN`] of them.
+fn print_warnings(t: &Target, warnings: &[String]) {
+    for w in warnings.iter().take(WARNINGS_SHOWN) {
+        eprintln!("zonectl: {}: {w}", t.origin);
+    }
+    if warnings.len() > WARNINGS_SHOWN {
+        eprintln!(
+            "zonectl: {}: … and {} more warnings; `zonectl check {}` lists every warning of the zone",
+            t.origin,
+            warnings.len() - WARNINGS_SHOWN,
+            t.origin
+        );
+    }
+}
+
 /// Computes the new file text, the changes and the serials; writes nothing. Record edits are
 /// resolved on the zone in memory first (`zone::update`: TTLs, checks, the warnings about the
 /// change), exactly as a server does, then written into the text (`zone::edit`), so the file
@@ -686,13 +701,24 @@ fn plan(t: &Target, text: &str, edit: Edit, now: i64) -> anyhow::Result<(Planned
     } else {
         let out = apply_edits(text, &t.file, &t.origin, &ops, |_| new, &mut read_include)
             .map_err(refuse)?;
-        // Each shown as the check of the whole new file words it, with its file and line.
+        // Each shown as the check of the whole new file words it, with its file and line; a
+        // finding of the file stands for one warning only (two alike at one owner are two).
+        let key = |f: &crate::zone::check::Finding| {
+            (
+                f.owner.as_ref().map(Name::to_lowercase),
+                without_line_refs(&f.message),
+            )
+        };
+        let mut in_file: rustc_hash::FxHashMap<_, std::collections::VecDeque<usize>> =
+            rustc_hash::FxHashMap::default();
+        for (k, f) in out.warnings.iter().enumerate() {
+            in_file.entry(key(f)).or_default().push_back(k);
+        }
         warnings.extend(about_edit.iter().map(|w| {
-            out.warnings
-                .iter()
-                .find(|f| f.owner == w.owner && without_line_refs(&f.message) == w.message)
-                .unwrap_or(w)
-                .to_string()
+            match in_file.get_mut(&key(w)).and_then(|k| k.pop_front()) {
+                Some(k) => out.warnings[k].to_string(),
+                None => w.to_string(),
+            }
         }));
         if out.new_serial == out.old_serial && new != old {
             // Nothing to change in the text but the serial (an SOA given with a new serial).

@@ -169,6 +169,14 @@ pub fn has_errors(findings: &[Finding]) -> bool {
 /// Findings come zone-wide ones first (no SOA, no NS), then in the order of the records they
 /// are about.
 pub fn check_entries(origin: &Name, entries: &Entries) -> Vec<Finding> {
+    check_part(origin, entries, &[])
+}
+
+/// [`check_entries`] on part of a zone (an edit's neighbourhood): `empty` names the empty
+/// non-terminals of the whole zone among the names looked at, which the entries cannot show
+/// (no record is at one, and the names below it that make it exist may not be in the part). A
+/// name that exists answers for itself, and no wildcard for it (RFC 4592 §2.2.1).
+pub fn check_part(origin: &Name, entries: &Entries, empty: &[Name]) -> Vec<Finding> {
     let origin = origin.to_lowercase();
     // Owners not written in lower case, lower-cased (`None`: the owner already is), by index
     // into `entries.owners()`: the index borrows every lower-cased owner from here or from the
@@ -183,7 +191,12 @@ pub fn check_entries(origin: &Name, entries: &Entries) -> Vec<Finding> {
         origin: origin.clone(),
         findings: Vec::new(),
     };
-    let ix = Index::new(&origin, entries, &lowered, &mut out);
+    let empty: Vec<&[u8]> = empty
+        .iter()
+        .map(Name::as_wire)
+        .filter(|n| name::wire_is_subdomain(n, origin.as_wire()))
+        .collect();
+    let ix = Index::new(&origin, entries, &lowered, &empty, &mut out);
     ix.check_ttls(&mut out);
     ix.check_soa(&mut out);
     ix.check_apex_ns(&mut out);
@@ -303,6 +316,7 @@ impl<'a> Index<'a> {
         origin: &'a Name,
         entries: &'a Entries,
         lowered: &'a [Option<Name>],
+        empty: &[&'a [u8]],
         out: &mut Out,
     ) -> Index<'a> {
         let mut ix = Index {
@@ -356,6 +370,9 @@ impl<'a> Index<'a> {
             if e.rtype == RType::DNAME {
                 ix.dnames.entry(owner).or_insert(i);
             }
+        }
+        for &name in empty {
+            ix.node_for(name);
         }
         // Group the entries node by node (a counting sort: file order within a node).
         let mut starts = vec![0u32; ix.names.len() + 1];
@@ -1202,7 +1219,9 @@ impl<'a> Index<'a> {
         if self.dnames.contains_key(target) || self.dname_above(target).is_some() {
             return Target::Skip;
         }
-        if self.is_owner(target) {
+        // A name that exists, if only as an empty non-terminal, is not answered for by a
+        // wildcard (RFC 4592 §2.2.1).
+        if self.nodes.contains_key(target) {
             return self.node_target(target);
         }
         let encloser = self.closest_encloser(target);
@@ -1233,12 +1252,16 @@ impl<'a> Index<'a> {
     /// them); one without records of its own is judged by the wildcard that answers for it.
     fn check_spf_targets(&self, record: &spf_record::SpfRecord, i: usize, out: &mut Out) {
         let has_all = record.has_all();
+        let mut reached_all = false;
         for term in &record.terms {
+            // Mechanisms after `all` are never reached (§5.1).
+            let reached = !reached_all;
+            reached_all |= term.is_all();
             let (domain, section) = match &term.kind {
                 spf_record::TermKind::Directive {
                     mechanism: spf_record::Mechanism::Include { domain },
                     ..
-                } => (domain, "5.2"),
+                } if reached => (domain, "5.2"),
                 spf_record::TermKind::Modifier(spf_record::Modifier::Redirect { domain })
                     if !has_all =>
                 {
@@ -1559,20 +1582,34 @@ pub fn names_read_with(name: &Name) -> Vec<Name> {
 }
 
 /// `message` without the lines it names in the same file (` (the first is at line N)`,
-/// ` at line N`): the words of a finding whatever lines the records are on, to tell a
+/// ` (line N)`, ` at line N`): the words of a finding whatever lines the records are on, to tell a
 /// finding on part of a zone, where entries have no lines, from the same one on the whole file.
 pub fn without_line_refs(message: &str) -> String {
     let mut out = message.to_owned();
-    while let Some(at) = out.find(" (the first is at line ") {
-        let end = out[at..].find(')').map_or(out.len(), |k| at + k + 1);
-        out.replace_range(at..end, "");
+    for opening in [" (the first is at line ", " (line "] {
+        let mut from = 0;
+        while let Some(k) = out[from..].find(opening) {
+            let at = from + k;
+            let number = at + opening.len();
+            let digits = out[number..].bytes().take_while(u8::is_ascii_digit).count();
+            if digits > 0 && out[number + digits..].starts_with(')') {
+                out.replace_range(at..number + digits + 1, "");
+                from = at;
+            } else {
+                from = number;
+            }
+        }
     }
     let mut from = 0;
     while let Some(k) = out[from..].find(" at line ") {
         let at = from + k;
         let number = at + " at line ".len();
         let digits = out[number..].bytes().take_while(u8::is_ascii_digit).count();
-        if digits == 0 {
+        let ends = out[number + digits..]
+            .bytes()
+            .next()
+            .is_none_or(|b| !b.is_ascii_alphanumeric());
+        if digits == 0 || !ends {
             from = number;
         } else {
             out.replace_range(at..number + digits, "");
@@ -1778,6 +1815,7 @@ mod tests {
                  _dmarc.sub2 TXT \"v = DMARC1 ; p=none\"\n\
                  _dmarc.sub3 TXT \"v=DMARC1; p=reject; rua=https://r.example.org/x,mailto:a@example.org?subject=dmarc; rf=afrf:iodef\"\n\
                  sub TXT \"v=spf1 -all\"\n\
+                 late TXT \"v=spf1 -all include:nowhere.example\"\n\
                  inc TXT \"v=spf1 include:_spf.example. include:a.wild.example \
                  include:%{d}.example include:child.example include:alias.example \
                  include:example.org -all redirect=nowhere.example\"\n\
@@ -2455,6 +2493,14 @@ mod tests {
                 "the DMARC record _dmarc.a. has p=none",
             ),
             ("CNAME at line 0 and A at line 3", "CNAME and A"),
+            (
+                "MX target m.a. is a CNAME (line 6); mail",
+                "MX target m.a. is a CNAME; mail",
+            ),
+            (
+                "a (line x) and (the first is at line 2x)",
+                "a (line x) and (the first is at line 2x)",
+            ),
             ("no line here at line x", "no line here at line x"),
         ] {
             assert_eq!(without_line_refs(message), want);

@@ -214,7 +214,9 @@ pub fn apply_edits(
         doc.apply(op)?;
     }
     let changes = doc.changes();
-    if changes.is_empty() {
+    // An SOA given with another serial changes the file even if nothing else in it differs
+    // (the change list leaves serials out): it is written, with the serial given here.
+    if changes.is_empty() && serial_asked(ops, origin, doc.old_serial).is_none() {
         return Ok(EditOutcome {
             text: text.to_owned(),
             changes,
@@ -682,6 +684,17 @@ impl<'a> Doc<'a> {
         if unchanged {
             return Ok(());
         }
+        // An SOA already replaced by this edit is replaced again where it is, so the one slot
+        // after the original stays the SOA written in its place (`soa_in_place`).
+        if let ([Loc::Slot(i)], [rdata]) = (old.as_slice(), unique.as_slice()) {
+            if let Slot::New { rec, live: true } = &mut self.seq[*i] {
+                if rtype == RType::SOA {
+                    rec.ttl = ttl;
+                    rec.rdata = rdata.to_vec();
+                    return Ok(());
+                }
+            }
+        }
         // A replaced SOA keeps its owner as written, so it can stay where and as it is written
         // (`soa_in_place`).
         let owner = match old.first() {
@@ -807,7 +820,31 @@ impl<'a> Doc<'a> {
             }
             Some(Loc::Slot(i)) => {
                 if let Slot::Orig { k, .. } = self.seq[i] {
-                    serial_at = Some((k, self.serial_span(k)?, serial));
+                    match self.serial_span(k) {
+                        Ok(span) => serial_at = Some((k, span, serial)),
+                        // A serial that cannot be rewritten where it stands (RFC 3597 generic
+                        // form, or not a plain number): the SOA is written anew, in its place.
+                        Err(EditError::SerialNotEditable { .. }) => {
+                            let old = self.orig(k);
+                            let mut rdata = old.rdata.to_vec();
+                            Soa::set_serial(&mut rdata, serial);
+                            let rec = Rec {
+                                owner: old.owner.clone(),
+                                ttl: old.ttl,
+                                rtype: RType::SOA,
+                                rdata,
+                            };
+                            self.kill(Loc::Slot(i));
+                            self.seq.insert(
+                                i + 1,
+                                Slot::New {
+                                    rec: Box::new(rec),
+                                    live: true,
+                                },
+                            );
+                        }
+                        Err(e) => return Err(e),
+                    }
                 } else if let Slot::New { rec, .. } = &mut self.seq[i] {
                     Soa::set_serial(&mut rec.rdata, serial);
                 }
@@ -2074,13 +2111,22 @@ ns1 IN  A    192.0.2.1
                 new: 2025103001
             }
         );
-        // Generic form.
+        // Generic form: the serial cannot be rewritten where it stands, so the SOA is written
+        // anew in its place, by a serial change alone or by an SOA given with a serial.
         let text = "@ SOA \\# 37 036e733100 0a686f73746d617374657200 00000001 00000002 00000003 00000004 00000005\n@ NS ns1\nns1 A 192.0.2.1\n";
-        let e = set_serial(text, Path::new("z"), &origin, 2, &mut refuse_includes).unwrap_err();
-        assert!(
-            matches!(e, EditError::SerialNotEditable { line: 1, .. }),
-            "{e}"
-        );
+        let anew = "@ SOA ns1. hostmaster. 2 2 3 4 5\n@ NS ns1\nns1 A 192.0.2.1\n";
+        let set = set_serial(text, Path::new("z"), &origin, 2, &mut refuse_includes).unwrap();
+        assert_eq!(set, anew);
+        let given = apply_edits(
+            text,
+            Path::new("z"),
+            &origin,
+            &[op(&origin, "set @ SOA ns1. hostmaster. 9 2 3 4 5")],
+            |_| 2,
+            &mut refuse_includes,
+        )
+        .unwrap();
+        assert_eq!((given.text.as_str(), given.new_serial), (anew, 2));
         // No SOA.
         let e = set_serial(
             "ns1 A 192.0.2.1\n",
@@ -2553,6 +2599,22 @@ ns1 A 192.0.2.1
             [
                 "-3 EXAMPLE. SOA ns hostmaster ( 1 1h 15m 2w 5m ) ; the SOA",
                 "+3 EXAMPLE. SOA ns hostmaster ( 2 1h 15m 2w 600 ) ; the SOA",
+            ]
+        );
+        // Two SOAs given in one edit (or written together): the last, still in place.
+        let out = ok(
+            text,
+            "example.",
+            "set @ SOA ns.example. hostmaster.example. 1 7200 900 1209600 300\n\
+             add x A 192.0.2.8\n\
+             set @ SOA ns.example. hostmaster.example. 1 7200 900 1209600 600",
+        );
+        assert_eq!(
+            diff(text, &out.text),
+            [
+                "-3 @ SOA ns hostmaster ( 1 1h 15m 2w 5m ) ; the SOA",
+                "+3 @ SOA ns hostmaster ( 2 7200 15m 2w 600 ) ; the SOA",
+                "+7 x   A 192.0.2.8",
             ]
         );
         // A new TTL needs a TTL token the record may not have: the SOA is written anew.

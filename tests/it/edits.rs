@@ -525,6 +525,19 @@ fn with_no_server_the_file_is_edited() {
     );
     let out = run(&["record", "add", "test.example", "other", "A", "192.0.2.9"]);
     assert_eq!((out.code, warning(&out)), (0, 0), "{out}");
+    // Two alike at one owner: each at its own line.
+    let out = run(&["record", "add", "test.example", "@", "MX", "20", "mail"]);
+    assert_eq!(out.code, 0, "{out}");
+    assert!(
+        warning(&out) == 2
+            && out
+                .stderr
+                .contains("test.example.zone:5: warning: MX target mail")
+            && out
+                .stderr
+                .contains("test.example.zone:6: warning: MX target mail"),
+        "{out}"
+    );
     let out = run(&["record", "del", "test.example", "@", "MX"]);
     assert_eq!(out.code, 0, "{out}");
 

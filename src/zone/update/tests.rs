@@ -545,6 +545,32 @@ fn an_edit_warns_about_what_it_brings_about_and_not_about_what_was_there() {
     ] {
         assert_eq!(warnings(&with(cut), batch), Vec::<String>::new(), "{batch}");
     }
+    // An empty non-terminal exists: no wildcard answers for it (RFC 4592), in the edit's
+    // check as in the file's, though no record is at it and the name below it is not looked at.
+    let ent = "* A 192.0.2.9\nx.ent A 192.0.2.1";
+    let got = warnings(&with(ent), "add @ MX 20 ent.apple.example.");
+    assert!(
+        got.len() == 1
+            && got[0].contains("MX target ent.apple.example. is in this zone but has no A"),
+        "{got:?}"
+    );
+    assert!(
+        agree(&with(ent), "add @ NS ent.apple.example.").is_none(),
+        "refused by both"
+    );
+    let got = warnings(
+        &with("@ MX 20 ent.apple.example.\nx.ent A 192.0.2.1"),
+        "add * CNAME host.example.org.",
+    );
+    assert_eq!(got, Vec::<String>::new());
+    // A name looked at for what it holds (here the target of the wildcard's include) is not
+    // judged itself: what its own records need is not looked at (the DNAME above its target).
+    let context = "old DNAME other.example.\nfoo TXT \"v=spf1 include:y.old.apple.example -all\"\n\
+                   * TXT \"v=spf1 include:foo.apple.example -all\"";
+    assert_eq!(
+        warnings(&with(context), "set * TXT \"hello\""),
+        Vec::<String>::new()
+    );
     // The MTA-STS policy host losing its address, or the wildcard that gave it one.
     for (extra, batch) in [
         ("mta-sts A 192.0.2.81", "del mta-sts A"),
