@@ -643,7 +643,7 @@ fn edits_judged_on_their_neighbourhood_agree_with_the_whole_file_check() {
         state ^= state << 17;
         (state % n as u64) as usize
     };
-    let mut record = |rnd: &mut dyn FnMut(usize) -> usize| -> (String, String) {
+    let record = |rnd: &mut dyn FnMut(usize) -> usize| -> (String, String) {
         let owner = OWNERS[rnd(OWNERS.len())].to_owned();
         let target = match OWNERS[rnd(OWNERS.len())] {
             "@" => "apple.example".to_owned(),
