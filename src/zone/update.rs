@@ -519,11 +519,13 @@ impl<'z> Work<'z> {
         push(origin.clone());
         subjects.insert(origin.clone());
         let changed: Vec<&Name> = self.before.iter().map(|(n, _)| n).collect();
+        // Each changed name and its ancestors: judged, as their records may point below
+        // themselves at a changed name (a delegation's glue, an MX to a name under its owner).
         for n in &changed {
-            subjects.insert((*n).clone());
             let mut at = (*n).clone();
             loop {
                 push(at.clone());
+                subjects.insert(at.clone());
                 if at == *origin {
                     break;
                 }
@@ -561,14 +563,12 @@ impl<'z> Work<'z> {
             subjects.insert(n.clone());
             push(n.clone());
         }
-        // Targets of NS, MX and SRV records, and of SPF includes and redirects, at the apex, at
-        // changed names and at the includers, before and after (the old zone is checked on the
-        // same names).
+        // Targets of NS, MX and SRV records, and of SPF includes and redirects, at every name
+        // judged, before and after (the old zone is checked on the same names).
         let apex_len = origin.wire_len();
-        let sources: Vec<Name> = std::iter::once(origin.clone())
-            .chain(changed.iter().map(|n| (*n).clone()))
-            .chain(includers)
-            .collect();
+        // (Every name judged: their targets are what their checks read.)
+        let mut sources: Vec<&Name> = subjects.iter().collect();
+        sources.sort_unstable_by(|a, b| a.as_wire().cmp(b.as_wire()));
         for n in &sources {
             let nodes = [self.current(n), self.zone.node(n.as_wire())];
             for node in nodes.into_iter().flatten() {

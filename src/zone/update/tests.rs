@@ -545,6 +545,12 @@ fn an_edit_warns_about_what_it_brings_about_and_not_about_what_was_there() {
     ] {
         assert_eq!(warnings(&with(cut), batch), Vec::<String>::new(), "{batch}");
     }
+    // A record pointing below its own name at a changed one: a delegation's glue deleted.
+    let got = warnings(
+        &with("sub NS ns.sub.apple.example.\nns.sub A 192.0.2.5"),
+        "del ns.sub A",
+    );
+    assert!(got.len() == 1 && got[0].contains("missing glue"), "{got:?}");
     // An empty non-terminal exists: no wildcard answers for it (RFC 4592), in the edit's
     // check as in the file's, though no record is at it and the name below it is not looked at.
     let ent = "* A 192.0.2.9\nx.ent A 192.0.2.1";
@@ -649,8 +655,9 @@ fn edits_judged_on_their_neighbourhood_agree_with_the_whole_file_check() {
             "@" => "apple.example".to_owned(),
             t => format!("{}.apple.example", t.replace('*', "z")),
         };
-        let rr = match rnd(9) {
+        let rr = match rnd(10) {
             0 | 1 => format!("A 192.0.2.{}", rnd(3) + 10),
+            9 => format!("NS {target}."),
             2 => format!("MX {} {target}.", rnd(3) * 10),
             3 | 4 => format!("TXT \"v=spf1 include:{target} -all\""),
             5 => "TXT \"v=spf1 -all\"".to_owned(),
@@ -744,6 +751,29 @@ fn edits_judged_on_their_neighbourhood_agree_with_the_whole_file_check() {
         assert!(
             false_warnings.is_empty(),
             "round {round}: warnings the whole file does not have: {false_warnings:#?}\n{text}--\n{batch}"
+        );
+        // What the edit brings about at a name it changed, or above one, it reports.
+        let touched: Vec<Name> = ops
+            .iter()
+            .map(|op| match op {
+                EditOp::Add { owner, .. }
+                | EditOp::Set { owner, .. }
+                | EditOp::Del { owner, .. } => owner.to_lowercase(),
+            })
+            .collect();
+        let at_or_above = |owner: &str| {
+            let owner = Name::parse(owner, None).expect("a name");
+            owner == origin() || touched.iter().any(|t| t.is_subdomain_of(&owner))
+        };
+        let old = warnings(&before);
+        let missed: Vec<_> = whole
+            .difference(&old)
+            .filter(|w| at_or_above(&w.0) && !live.contains(*w))
+            .collect();
+        assert!(
+            missed.is_empty(),
+            "round {round}: warnings brought about at or above a changed name, not given: \
+             {missed:#?}\n{text}--\n{batch}"
         );
     }
     assert!(
