@@ -826,22 +826,9 @@ impl<'a> Doc<'a> {
                         // form, or not a plain number): the SOA is written anew, in its place.
                         Err(EditError::SerialNotEditable { .. }) => {
                             let old = self.orig(k);
-                            let mut rdata = old.rdata.to_vec();
+                            let (ttl, mut rdata) = (old.ttl, old.rdata.to_vec());
                             Soa::set_serial(&mut rdata, serial);
-                            let rec = Rec {
-                                owner: old.owner.clone(),
-                                ttl: old.ttl,
-                                rtype: RType::SOA,
-                                rdata,
-                            };
-                            self.kill(Loc::Slot(i));
-                            self.seq.insert(
-                                i + 1,
-                                Slot::New {
-                                    rec: Box::new(rec),
-                                    live: true,
-                                },
-                            );
+                            self.set(self.origin, RType::SOA, Some(ttl), &[rdata])?;
                         }
                         Err(e) => return Err(e),
                     }
