@@ -720,14 +720,7 @@ fn plan(t: &Target, text: &str, edit: Edit, now: i64) -> anyhow::Result<(Planned
                 None => w.to_string(),
             }
         }));
-        if out.new_serial == out.old_serial && new != old {
-            // Nothing to change in the text but the serial (an SOA given with a new serial).
-            let text = set_serial(&out.text, &t.file, &t.origin, new, &mut read_include)
-                .map_err(refuse)?;
-            (text, out.changes)
-        } else {
-            (out.text, out.changes)
-        }
+        (out.text, out.changes)
     };
     let planned = Planned {
         changes: changes

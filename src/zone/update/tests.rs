@@ -2,7 +2,7 @@ use std::io;
 use std::path::Path;
 
 use super::*;
-use crate::zone::edit::{apply_edits, parse_batch, EditOutcome};
+use crate::zone::edit::{apply_edits, parse_batch};
 use crate::zone::parse::parse_zone_str;
 use crate::zone::Record;
 
@@ -52,36 +52,18 @@ fn refuse_includes(_: &Path) -> io::Result<String> {
 /// records, TTLs and serial — and the node structure (empty non-terminals) is the same.
 fn agree(text: &str, batch: &str) -> Option<Update> {
     let memory = run(text, batch);
-    // As the server and the CLI write an update: its ops with its serial, the serial alone when
-    // the ops change nothing in the text (an SOA given with a new serial).
-    let file = memory
-        .as_ref()
-        .ok()
-        .map(|u| -> Result<EditOutcome, EditError> {
-            let out = apply_edits(
-                text,
-                Path::new(FILE),
-                &origin(),
-                &u.ops,
-                |_| u.new_serial,
-                &mut refuse_includes,
-            )?;
-            if out.new_serial != out.old_serial || u.new_serial == u.old_serial {
-                return Ok(out);
-            }
-            let text = crate::zone::edit::set_serial(
-                &out.text,
-                Path::new(FILE),
-                &origin(),
-                u.new_serial,
-                &mut refuse_includes,
-            )?;
-            Ok(EditOutcome {
-                text,
-                new_serial: u.new_serial,
-                ..out
-            })
-        });
+    // As the server and the CLI write an update: its ops with its serial (an SOA given with a
+    // new serial is written by them too).
+    let file = memory.as_ref().ok().map(|u| {
+        apply_edits(
+            text,
+            Path::new(FILE),
+            &origin(),
+            &u.ops,
+            |_| u.new_serial,
+            &mut refuse_includes,
+        )
+    });
     // The file edit of the original ops, for refusals.
     let direct = apply_edits(
         text,
