@@ -1251,31 +1251,7 @@ impl<'a> Index<'a> {
     /// zone, below a DNAME or at a CNAME are not judged here (`zonectl spf check` follows
     /// them); one without records of its own is judged by the wildcard that answers for it.
     fn check_spf_targets(&self, record: &spf_record::SpfRecord, i: usize, out: &mut Out) {
-        let has_all = record.has_all();
-        let mut reached_all = false;
-        for term in &record.terms {
-            // Mechanisms after `all` are never reached (§5.1).
-            let reached = !reached_all;
-            reached_all |= term.is_all();
-            let (domain, section) = match &term.kind {
-                spf_record::TermKind::Directive {
-                    mechanism: spf_record::Mechanism::Include { domain },
-                    ..
-                } if reached => (domain, "5.2"),
-                spf_record::TermKind::Modifier(spf_record::Modifier::Redirect { domain })
-                    if !has_all =>
-                {
-                    (domain, "6.1")
-                }
-                _ => continue,
-            };
-            if domain.has_macros() {
-                continue;
-            }
-            let Ok(target) = Name::parse(domain.text(), Some(&Name::root())) else {
-                continue;
-            };
-            let target = target.to_lowercase();
+        for (target, term, section) in spf_targets(record) {
             let wire = target.as_wire();
             if !target.is_subdomain_of(self.origin)
                 || self.cut_at_or_above(wire).is_some()
@@ -1620,8 +1596,8 @@ pub fn without_line_refs(message: &str) -> String {
 }
 
 /// The names whose records the checks of the TXT record `rdata` read: an SPF record's
-/// `include:` and `redirect=` targets without macros (absolute, lower-cased), which must have
-/// an SPF record when they are in the zone. A check of part of a zone includes them (and the
+/// reachable `include:` and `redirect=` targets ([`spf_targets`]), which must have an SPF
+/// record when they are in the zone. A check of part of a zone includes them (and the
 /// wildcard that may answer for them).
 pub fn names_read_by_txt(rdata: &[u8]) -> Vec<Name> {
     // Most TXT records are not SPF: told from the first string's first bytes when it has 7,
@@ -1637,23 +1613,43 @@ pub fn names_read_by_txt(rdata: &[u8]) -> Vec<Name> {
     let Ok(record) = spf_record::SpfRecord::parse(text.as_bytes()) else {
         return Vec::new();
     };
-    record
-        .terms
-        .iter()
-        .filter_map(|term| match &term.kind {
+    spf_targets(&record)
+        .into_iter()
+        .map(|(name, _, _)| name)
+        .collect()
+}
+
+/// The `include:` and `redirect=` targets an evaluation of `record` can reach, without macros,
+/// absolute and lower-cased, each with its term and the section of RFC 7208 that makes one with
+/// no SPF record a permerror (§5.2, §6.1). No mechanism after `all` is reached (§5.1), nor
+/// `redirect=` beside `all` (§6.1).
+fn spf_targets(record: &spf_record::SpfRecord) -> Vec<(Name, &spf_record::Term, &'static str)> {
+    let has_all = record.has_all();
+    let mut reached_all = false;
+    let mut targets = Vec::new();
+    for term in &record.terms {
+        let reached = !reached_all;
+        reached_all |= term.is_all();
+        let (domain, section) = match &term.kind {
             spf_record::TermKind::Directive {
                 mechanism: spf_record::Mechanism::Include { domain },
                 ..
+            } if reached => (domain, "5.2"),
+            spf_record::TermKind::Modifier(spf_record::Modifier::Redirect { domain })
+                if !has_all =>
+            {
+                (domain, "6.1")
             }
-            | spf_record::TermKind::Modifier(spf_record::Modifier::Redirect { domain }) => {
-                Some(domain)
-            }
-            _ => None,
-        })
-        .filter(|domain| !domain.has_macros())
-        .filter_map(|domain| Name::parse(domain.text(), Some(&Name::root())).ok())
-        .map(|name| name.to_lowercase())
-        .collect()
+            _ => continue,
+        };
+        if domain.has_macros() {
+            continue;
+        }
+        if let Ok(target) = Name::parse(domain.text(), Some(&Name::root())) {
+            targets.push((target.to_lowercase(), term, section));
+        }
+    }
+    targets
 }
 
 /// The names whose TXT records' checks read `name`, the converse of [`names_read_with`]: for
