@@ -38,6 +38,21 @@ fn run(text: &str, batch: &str) -> Result<Update, EditError> {
     update(&load(text), &ops(batch), &cx(), |s| s.wrapping_add(1))
 }
 
+/// The words of the warnings of an edit (`batch`) that applies to `text`.
+fn warnings(text: &str, batch: &str) -> Vec<String> {
+    run(text, batch)
+        .unwrap_or_else(|e| panic!("{batch}: {e}"))
+        .warnings
+        .iter()
+        .map(|f| f.message.clone())
+        .collect()
+}
+
+/// The shipped `apple.example` zone with `extra` lines after it.
+fn with(extra: &str) -> String {
+    format!("{APPLE}{extra}\n")
+}
+
 /// Every record of a zone, for comparing (owners lower-cased by the zone).
 fn records(zone: &Zone) -> Vec<Record> {
     zone.records_sorted()
@@ -378,17 +393,8 @@ fn mail_policy_warnings_see_the_names_they_depend_on() {
     // An edit is checked on its neighbourhood only, which must hold `mta-sts` (and the wildcard
     // beside it) and `_dmarc`: else an edit of a `_mta-sts` or BIMI record warns of a missing
     // policy host or DMARC record that the zone has.
-    let warnings = |text: &str, batch: &str| -> Vec<String> {
-        run(text, batch)
-            .unwrap_or_else(|e| panic!("{batch}: {e}"))
-            .warnings
-            .iter()
-            .map(|f| f.message.clone())
-            .collect()
-    };
     let sts = "add _mta-sts TXT \"v=STSv1; id=1\"";
     let bimi = "add default._bimi TXT \"v=BIMI1; l=https://apple.example/logo.svg\"";
-    let with = |extra: &str| format!("{APPLE}{extra}\n");
     for (text, batch) in [
         (with("mta-sts A 192.0.2.80"), sts),
         (with("* A 192.0.2.80"), sts),
@@ -414,15 +420,6 @@ fn mail_policy_warnings_see_the_names_they_depend_on() {
 
 #[test]
 fn an_edit_warns_about_what_it_brings_about_and_not_about_what_was_there() {
-    let warnings = |text: &str, batch: &str| -> Vec<String> {
-        run(text, batch)
-            .unwrap_or_else(|e| panic!("{batch}: {e}"))
-            .warnings
-            .iter()
-            .map(|f| f.message.clone())
-            .collect()
-    };
-    let with = |extra: &str| format!("{APPLE}{extra}\n");
     // Taking the MX target's addresses away: the warning is the apex MX's, brought about here.
     let got = warnings(APPLE, "del mail A\ndel mail AAAA");
     assert!(
@@ -580,7 +577,6 @@ fn target_warnings_see_the_wildcards_that_give_a_target_its_address() {
     // An MX, SRV or NS target with no records of its own can have an address from a wildcard
     // above it: the edit's neighbourhood holds those wildcards, or the edit warns of a missing
     // address that the file check does not.
-    let with = |extra: &str| format!("{APPLE}{extra}\n");
     for (text, batch) in [
         (with("* A 192.0.2.80"), "add @ MX 20 mx2.apple.example."),
         (
@@ -588,13 +584,7 @@ fn target_warnings_see_the_wildcards_that_give_a_target_its_address() {
             "add @ MX 30 a.b.hosts.apple.example.",
         ),
     ] {
-        let got: Vec<String> = run(&text, batch)
-            .unwrap_or_else(|e| panic!("{batch}: {e}"))
-            .warnings
-            .iter()
-            .map(|f| f.message.clone())
-            .collect();
-        assert_eq!(got, Vec::<String>::new(), "{batch}");
+        assert_eq!(warnings(&text, batch), Vec::<String>::new(), "{batch}");
     }
     // Without a wildcard, the warning stays.
     let got = run(APPLE, "add @ MX 20 mx2.apple.example.").expect("applies");
