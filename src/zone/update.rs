@@ -447,32 +447,29 @@ impl<'z> Work<'z> {
 
     /// Does any name strictly below `name` exist (as edited)?
     fn has_descendant(&self, name: &Name) -> bool {
-        let below = |n: &Name| n != name && is_below(n, name);
-        self.nodes
-            .iter()
-            .any(|(n, node)| node.is_some() && below(n))
-            || self
-                .zone
-                .nodes()
-                .any(|(n, _)| below(n) && !self.nodes.contains_key(n))
+        self.current_nodes()
+            .any(|(n, _)| n != name && is_below(n, name))
     }
 
     /// Every existing name strictly below `name` (as edited).
     fn descendants(&self, name: &Name) -> Vec<Name> {
-        let below = |n: &Name| n != name && is_below(n, name);
-        let mut out: Vec<Name> = self
+        self.current_nodes()
+            .filter(|(n, _)| *n != name && is_below(n, name))
+            .map(|(n, _)| n.clone())
+            .collect()
+    }
+
+    /// Every name of the zone as edited, with its node: the touched ones, then the others.
+    fn current_nodes(&self) -> impl Iterator<Item = (&Name, &Node)> {
+        let touched = self
             .nodes
             .iter()
-            .filter(|(n, node)| node.is_some() && below(n))
-            .map(|(n, _)| n.clone())
-            .collect();
-        out.extend(
-            self.zone
-                .nodes()
-                .filter(|(n, _)| below(n) && !self.nodes.contains_key(*n))
-                .map(|(n, _)| n.clone()),
-        );
-        out
+            .filter_map(|(n, node)| node.as_ref().map(|node| (n, node)));
+        let untouched = self
+            .zone
+            .nodes()
+            .filter(|(n, _)| !self.nodes.contains_key(*n));
+        touched.chain(untouched)
     }
 
     /// Removes names left without records and without descendants, and then the empty
@@ -645,16 +642,8 @@ impl<'z> Work<'z> {
         if flipped.is_empty() {
             return Vec::new();
         }
-        let current = self
-            .zone
-            .nodes()
-            .filter(|(n, _)| !self.nodes.contains_key(*n))
-            .chain(
-                self.nodes
-                    .iter()
-                    .filter_map(|(n, node)| node.as_ref().map(|node| (n, node))),
-            );
-        let mut includers = current
+        let mut includers = self
+            .current_nodes()
             .filter(|(_, node)| {
                 node.get(RType::TXT).is_some_and(|set| {
                     set.rdatas().into_iter().any(|rdata| {
