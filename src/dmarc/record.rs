@@ -409,6 +409,29 @@ pub enum DmarcError {
     Version,
 }
 
+/// Is `item` (of a `rua` or `ruf` list, spaces around it allowed) a URI: a scheme (RFC 3986
+/// §3.1) and something after its `:`? Receivers keep such an item even where zonectl would not
+/// write it ([`ReportUri`] takes `mailto:` only): `https:`, or a `mailto:` with a query.
+pub fn is_uri(item: &str) -> bool {
+    let Some((scheme, rest)) = item.trim().split_once(':') else {
+        return false;
+    };
+    scheme.starts_with(|c: char| c.is_ascii_alphabetic())
+        && scheme
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
+        && !rest.is_empty()
+}
+
+/// Does the record `text` have "a rua tag ... [with] at least one syntactically valid reporting
+/// URI" (RFC 7489 §6.6.3), whatever [`DmarcRecord::parse_lenient`] makes of its other items?
+pub fn rua_has_uri(text: &str) -> bool {
+    text.split(';')
+        .filter_map(|spec| spec.split_once('='))
+        .find(|(name, _)| name.trim().eq_ignore_ascii_case("rua"))
+        .is_some_and(|(_, value)| value.split(',').any(is_uri))
+}
+
 /// A parsed DMARC record: the tags it sets (typed) and any unknown tags, kept as written.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct DmarcRecord {

@@ -76,7 +76,7 @@ use super::parse::Entries;
 use super::rdata::RType;
 use crate::dkim::key as dkim_key;
 use crate::dkim::record as dkim_record;
-use crate::dmarc::record::{DmarcError, DmarcRecord, Tag};
+use crate::dmarc::record::{self as dmarc_record, DmarcError, DmarcRecord, Tag};
 use crate::mail_policy::{bimi, Kind};
 use crate::spf::eval::MAX_DNS_TERMS;
 use crate::spf::record as spf_record;
@@ -1442,7 +1442,7 @@ fn check_dmarc_record(text: &str, owner: &Name, i: usize, out: &mut Out) {
             tag: Tag::Rua | Tag::Ruf,
             value,
             ..
-        } => !value.split(',').all(is_uri),
+        } => !value.split(',').all(dmarc_record::is_uri),
         DmarcError::BadValue { tag: Tag::Rf, .. } => false,
         _ => true,
     };
@@ -1463,13 +1463,7 @@ fn check_dmarc_record(text: &str, owner: &Name, i: usize, out: &mut Out) {
     if problems.is_empty() {
         return;
     }
-    // "A rua tag ... with at least one syntactically valid reporting URI" (§6.6.3).
-    let rua_uri = text
-        .split(';')
-        .filter_map(|spec| spec.split_once('='))
-        .find(|(name, _)| name.trim().eq_ignore_ascii_case("rua"))
-        .is_some_and(|(_, value)| value.split(',').any(is_uri));
-    let rfc7489 = if !rua_uri {
+    let rfc7489 = if !dmarc_record::rua_has_uri(text) {
         "apply no DMARC policy at all, as it has no valid rua (RFC 7489 §6.6.3)"
     } else {
         "act as if it said p=none (RFC 7489 §6.6.3)"
@@ -1490,19 +1484,6 @@ fn check_dmarc_record(text: &str, owner: &Name, i: usize, out: &mut Out) {
             problems.join("; ")
         ),
     );
-}
-
-/// Is `item` (of a DMARC `rua` or `ruf` list, spaces around it allowed) a URI: a scheme
-/// (RFC 3986 §3.1) and something after its `:`?
-fn is_uri(item: &str) -> bool {
-    let Some((scheme, rest)) = item.trim().split_once(':') else {
-        return false;
-    };
-    scheme.starts_with(|c: char| c.is_ascii_alphabetic())
-        && scheme
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
-        && !rest.is_empty()
 }
 
 /// The joined strings of a TXT record's RDATA (RFC 7208 §3.3), as text; `None` for other types.
