@@ -44,6 +44,7 @@ use crate::store;
 use crate::zone::edit::EditOp;
 use crate::zone::lookup::{lookup, LookupOptions, Rcode, Rdatas};
 use crate::zone::rdata::{txt_from_value, txt_strings};
+use crate::zone::update::Expected;
 use crate::zone::{Name, RType, Zone, ZoneSet};
 
 /// `zonectl dmarc …`
@@ -191,15 +192,24 @@ struct DmarcAt {
 
 impl DmarcAt {
     fn read(zone: &Zone) -> DmarcAt {
-        let owner = dmarc_owner(zone.origin());
-        let txts = txt_at(zone, &owner)
-            .into_iter()
-            .map(|rd| {
-                let text = txt_text(&rd);
-                (rd, text)
-            })
+        DmarcAt::of(&Expected::current(
+            zone,
+            &dmarc_owner(zone.origin()),
+            RType::TXT,
+        ))
+    }
+
+    /// The TXT records read at `_dmarc.ZONE`.
+    fn of(read: &Expected) -> DmarcAt {
+        let txts = read
+            .rdatas
+            .iter()
+            .map(|rd| (rd.clone(), txt_text(rd)))
             .collect();
-        DmarcAt { owner, txts }
+        DmarcAt {
+            owner: read.owner.clone(),
+            txts,
+        }
     }
 
     /// The TXT values that are DMARC records.
@@ -566,10 +576,31 @@ fn dmarc_ops(at: &DmarcAt, rec: &DmarcRecord) -> Vec<EditOp> {
     }]
 }
 
+/// `dmarc set`: the tags merged into the record as served (read again and merged again if
+/// another edit changes it before this one arrives).
 fn set(s: &Settings, o: &EditOptions, zone: &str, tags: &[String]) -> anyhow::Result<ExitCode> {
-    let data = edit::zone_data(s, zone)?;
-    let origin = origin_text(&data);
-    let at = DmarcAt::read(&data);
+    let origin = domain_name(zone)?;
+    let owner = dmarc_owner(&origin);
+    let mut tries = 1;
+    loop {
+        let read = edit::current_rrset(s, zone, &owner, RType::TXT)?;
+        match set_from(s, o, zone, &normalize(&origin.to_string()), read, tags) {
+            Err(e) if edit::is_changed_meanwhile(&e) && tries < edit::TRIES => tries += 1,
+            result => return result,
+        }
+    }
+}
+
+/// `dmarc set` on the TXT records `read` at `_dmarc.ZONE`.
+fn set_from(
+    s: &Settings,
+    o: &EditOptions,
+    zone: &str,
+    origin: &str,
+    read: Expected,
+    tags: &[String],
+) -> anyhow::Result<ExitCode> {
+    let at = DmarcAt::of(&read);
     let refused = |e: anyhow::Error| e.context(format!("{origin}: refused, nothing was changed"));
     let current = at.one().map_err(refused)?;
     let rec = merged(current, tags).map_err(refused)?;
@@ -591,7 +622,7 @@ fn set(s: &Settings, o: &EditOptions, zone: &str, tags: &[String]) -> anyhow::Re
     for w in rec.warnings() {
         eprintln!("zonectl: {origin}: warning: {w}");
     }
-    edit::edit_zone(s, o, zone, dmarc_ops(&at, &rec))
+    edit::edit_zone_from(s, o, zone, dmarc_ops(&at, &rec), vec![read])
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -924,7 +955,8 @@ fn rollout_verb(
     let data = edit::zone_data(s, zone)?;
     let history_file = history_path(s, &origin);
     let history = read_history(&history_file)?;
-    let at = DmarcAt::read(&data);
+    let read = Expected::current(&data, &dmarc_owner(data.origin()), RType::TXT);
+    let at = DmarcAt::of(&read);
     let current_text = at.one()?;
     let current = current_text.map(|t| DmarcRecord::parse_lenient(t).0);
     let ctx = StepContext {
@@ -991,7 +1023,9 @@ fn rollout_verb(
         ladder.stages().len(),
         step.stage
     ));
-    let code = edit::edit_zone(s, o, zone, dmarc_ops(&at, &step.record))?;
+    // Made from the record read: refused if another edit changed it meanwhile, since the
+    // step was judged on the record read.
+    let code = edit::edit_zone_from(s, o, zone, dmarc_ops(&at, &step.record), vec![read])?;
     if code != ExitCode::SUCCESS || o.dry_run {
         return Ok(code);
     }

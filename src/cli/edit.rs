@@ -30,14 +30,15 @@ use serde::Serialize;
 use super::Settings;
 use crate::clock;
 use crate::control::{
-    self, ClientError, EditChange, EditDone, OpWire, Request, Response, ZoneStatus,
+    self, decode_rdatas, ClientError, EditChange, EditDone, ExpectWire, OpWire, Request, Response,
+    ZoneStatus,
 };
 use crate::store;
 use crate::zone::check::without_line_refs;
 use crate::zone::edit::{apply_edits, op_from_args, parse_batch, set_serial, EditOp};
 use crate::zone::rdata::rdata_to_text;
 use crate::zone::serial::{next_serial, serial_gt, settle_serial_set, SerialPolicy};
-use crate::zone::update;
+use crate::zone::update::{self, Expected};
 use crate::zone::{Name, RType, Zone};
 
 /// The global options only the edit verbs use (kept out of [`Settings`], which every verb
@@ -205,7 +206,7 @@ impl RecordArgs {
         let t = target(s, &zone)?;
         let op =
             op_from_args(verb, &words, &t.origin).map_err(|e| anyhow!(e).context(refused(&t)))?;
-        run_edit(s, o, &t, Edit::Ops(vec![op]))
+        run_edit(s, o, &t, Edit::ops(vec![op]))
     }
 }
 
@@ -231,7 +232,7 @@ impl ApplyArgs {
             };
             anyhow!(e).context(format!("{}; batch {from}", refused(&t)))
         })?;
-        run_edit(s, o, &t, Edit::Ops(ops))
+        run_edit(s, o, &t, Edit::ops(ops))
     }
 }
 
@@ -255,6 +256,36 @@ pub fn zone_data(s: &Settings, zone: &str) -> anyhow::Result<Zone> {
     let t = target(s, zone)?;
     sync(s, Some(&t.origin))?;
     Ok(store::load_zone(&t.file, &t.origin)?.zone)
+}
+
+/// The records of one RRset of `zone` with every edit made so far, as a read-modify-write
+/// command starts from them: asked of the running server that serves the zone (without
+/// reading the file: milliseconds on a zone of millions of records), else read from the file.
+pub fn current_rrset(
+    s: &Settings,
+    zone: &str,
+    owner: &Name,
+    rtype: RType,
+) -> anyhow::Result<Expected> {
+    let t = target(s, zone)?;
+    let request = Request::Records {
+        zone: t.origin.to_string(),
+        owner: owner.to_string(),
+        rtype: rtype.0,
+    };
+    match control::call(&s.control, &request) {
+        Ok(Response::Records { rdatas, .. }) => Ok(Expected {
+            owner: owner.clone(),
+            rtype,
+            rdatas: decode_rdatas(&rdatas)
+                .map_err(|e| anyhow!("bad answer from the server: {e}"))?,
+        }),
+        Ok(Response::Error { message }) if control::is_permission_denied(&message) => {
+            bail!("{message}")
+        }
+        // No server, or one that does not serve the zone (or predates `Records`): the file.
+        _ => Ok(Expected::current(&zone_data(s, zone)?, owner, rtype)),
+    }
 }
 
 /// Asks a running server to write its acknowledged edits of the zone (every zone the caller
@@ -291,9 +322,36 @@ pub fn edit_zone(
     zone: &str,
     ops: Vec<EditOp>,
 ) -> anyhow::Result<ExitCode> {
-    let t = target(s, zone)?;
-    run_edit(s, o, &t, Edit::Ops(ops))
+    edit_zone_from(s, o, zone, ops, Vec::new())
 }
+
+/// [`edit_zone`] for ops made from records read before: refused, changing nothing, unless the
+/// zone still holds them (`expected`); the error is then [`ChangedMeanwhile`], and reading
+/// them again and retrying is the remedy.
+pub fn edit_zone_from(
+    s: &Settings,
+    o: &EditOptions,
+    zone: &str,
+    ops: Vec<EditOp>,
+    expected: Vec<Expected>,
+) -> anyhow::Result<ExitCode> {
+    let t = target(s, zone)?;
+    run_edit(s, o, &t, Edit::Ops { ops, expected })
+}
+
+/// The records an edit was made from changed before it was applied: nothing was changed.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct ChangedMeanwhile(String);
+
+/// Is `e` a [`ChangedMeanwhile`] refusal?
+pub fn is_changed_meanwhile(e: &anyhow::Error) -> bool {
+    e.downcast_ref::<ChangedMeanwhile>().is_some()
+}
+
+/// How many times a read-modify-write command reads and tries again when its edit is refused
+/// because what it read changed meanwhile ([`ChangedMeanwhile`]).
+pub const TRIES: usize = 8;
 
 /// Does a data word spell one of zonectl's own global options? After TYPE every word is data
 /// (so `-all` can be one), and `--dry-run` taken as TXT data would make a real edit of what was
@@ -387,9 +445,26 @@ fn refused(t: &Target) -> String {
 
 /// What one command changes.
 enum Edit {
-    Ops(Vec<EditOp>),
+    /// Record edits, made from the records `expected` (see [`edit_zone_from`]).
+    Ops {
+        ops: Vec<EditOp>,
+        expected: Vec<Expected>,
+    },
     Bump,
-    SetSerial { serial: u32, force: bool },
+    SetSerial {
+        serial: u32,
+        force: bool,
+    },
+}
+
+impl Edit {
+    /// Record edits made from nothing read.
+    fn ops(ops: Vec<EditOp>) -> Edit {
+        Edit::Ops {
+            ops,
+            expected: Vec::new(),
+        }
+    }
 }
 
 /// The edit computed in memory, before anything is written.
@@ -468,8 +543,9 @@ fn run_edit_live(
 ) -> anyhow::Result<ExitCode> {
     let EditOptions { dry_run, server } = *o;
     let change = match edit {
-        Edit::Ops(ops) => EditChange::Ops {
+        Edit::Ops { ops, expected } => EditChange::Ops {
             ops: ops.iter().map(OpWire::from).collect(),
+            expect: expected.iter().map(ExpectWire::from).collect(),
         },
         Edit::Bump => EditChange::Bump,
         Edit::SetSerial { serial, force } => EditChange::SetSerial { serial, force },
@@ -487,6 +563,9 @@ fn run_edit_live(
         )
     })? {
         Response::Edited(done) => done,
+        Response::Error { message } if control::is_changed_meanwhile(&message) => {
+            return Err(ChangedMeanwhile(message).into())
+        }
         Response::Error { message } => bail!("{message}"),
         other => bail!("unexpected answer from the server: {other:?}"),
     };
@@ -673,7 +752,9 @@ fn plan(t: &Target, text: &str, edit: Edit, now: i64) -> anyhow::Result<(Planned
     // The warnings about the edit, found on its neighbourhood (no lines).
     let mut about_edit = Vec::new();
     let (new, ops) = match edit {
-        Edit::Ops(ops) => {
+        Edit::Ops { ops, expected } => {
+            update::check_expected(&loaded.zone, &expected)
+                .map_err(|e| ChangedMeanwhile(format!("{}: {e}", refused(t))))?;
             let cx = update::Context {
                 file: &t.file,
                 default_ttl: loaded.default_ttl,

@@ -24,6 +24,7 @@ use crate::store;
 use crate::zone::edit::EditOp;
 use crate::zone::name::lowercase_wire;
 use crate::zone::rdata::txt_from_value;
+use crate::zone::update::Expected;
 use crate::zone::{Name, RType, Record, Zone, ZoneSet};
 
 /// `zonectl spf …`
@@ -132,7 +133,9 @@ impl SpfArgs {
                          \"{VERSION} … -all\"`"
                     ),
                 };
-                edit_spf(s, o, &zone, name.as_deref(), resolver, |_| Ok(record))
+                edit_spf(s, o, &zone, name.as_deref(), resolver, |_| {
+                    Ok(record.clone())
+                })
             }
             SpfCommand::Add(args) => {
                 let (zone, name, terms, resolver) = split_terms(args)?;
@@ -413,17 +416,37 @@ fn print_node(node: &RecordNode, depth: usize) {
 }
 
 /// The SPF edits: `build` makes the new record from the existing ones; the zone with the new
-/// record is checked (errors refuse the edit), then the change goes through the edit path.
+/// record is checked (errors refuse the edit), then the change goes through the edit path. If
+/// another edit changes the TXT records at the name before this one arrives, all of it is done
+/// again on the zone as changed.
 fn edit_spf(
     s: &Settings,
     o: &EditOptions,
     zone: &str,
     name: Option<&str>,
     resolver: Option<SocketAddr>,
-    build: impl FnOnce(&[String]) -> anyhow::Result<String>,
+    build: impl Fn(&[String]) -> anyhow::Result<String>,
+) -> anyhow::Result<ExitCode> {
+    let mut tries = 1;
+    loop {
+        match edit_spf_once(s, o, zone, name, resolver, &build) {
+            Err(e) if edit::is_changed_meanwhile(&e) && tries < edit::TRIES => tries += 1,
+            result => return result,
+        }
+    }
+}
+
+fn edit_spf_once(
+    s: &Settings,
+    o: &EditOptions,
+    zone: &str,
+    name: Option<&str>,
+    resolver: Option<SocketAddr>,
+    build: &impl Fn(&[String]) -> anyhow::Result<String>,
 ) -> anyhow::Result<ExitCode> {
     let data = edit::zone_data(s, zone)?;
     let owner = owner(&data, name)?;
+    let read = Expected::current(&data, &owner, RType::TXT);
     let mut key = owner.as_wire().to_vec();
     lowercase_wire(&mut key);
     let txt = data.node(&key).and_then(|n| n.get(RType::TXT));
@@ -497,7 +520,7 @@ fn edit_spf(
         ttl,
         rdata: new_rdata,
     });
-    edit::edit_zone(s, o, zone, ops)
+    edit::edit_zone_from(s, o, zone, ops, vec![read])
 }
 
 #[cfg(test)]

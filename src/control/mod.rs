@@ -10,9 +10,10 @@ use std::time::Duration;
 use base64::Engine as _;
 use serde::{Deserialize, Serialize};
 
-use crate::zone::edit::EditOp;
+use crate::zone::edit::{EditOp, CHANGED_MEANWHILE};
 use crate::zone::parse::MAX_TTL;
 use crate::zone::rdata::check_rdata;
+use crate::zone::update::Expected;
 use crate::zone::{Name, RType};
 
 /// A request to the server. `zone: None` means every zone.
@@ -51,14 +52,26 @@ pub enum Request {
         /// Compute and report the change; change nothing.
         dry_run: bool,
     },
+    /// The records of one RRset as served now, with every acknowledged edit: what a command
+    /// that changes a record it reads starts from, without reading the zone file.
+    Records {
+        zone: String,
+        owner: String,
+        rtype: u16,
+    },
 }
 
 /// What an [`Request::Edit`] changes.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(tag = "kind", rename_all = "kebab-case")]
 pub enum EditChange {
-    /// Record edits, all or nothing, with one serial bump by the zone's policy.
-    Ops { ops: Vec<OpWire> },
+    /// Record edits, all or nothing, with one serial bump by the zone's policy; refused unless
+    /// the zone holds what `expect` says (the records the edit was made from).
+    Ops {
+        ops: Vec<OpWire>,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        expect: Vec<ExpectWire>,
+    },
     /// Raise the serial by the zone's policy.
     Bump,
     /// Set the serial (refused unless greater under RFC 1982, or `force`).
@@ -87,6 +100,43 @@ pub enum OpWire {
         rtype: Option<u16>,
         rdata: Option<String>,
     },
+}
+
+/// An [`Expected`] on the control socket, in [`OpWire`]'s terms.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct ExpectWire {
+    pub owner: String,
+    pub rtype: u16,
+    pub rdatas: Vec<String>,
+}
+
+impl From<&Expected> for ExpectWire {
+    fn from(e: &Expected) -> ExpectWire {
+        ExpectWire {
+            owner: e.owner.to_string(),
+            rtype: e.rtype.0,
+            rdatas: encode_rdatas(&e.rdatas),
+        }
+    }
+}
+
+impl TryFrom<&ExpectWire> for Expected {
+    type Error = String;
+
+    fn try_from(e: &ExpectWire) -> Result<Expected, String> {
+        Ok(Expected {
+            owner: Name::parse(&e.owner, None)
+                .map_err(|err| format!("bad owner name {:?}: {err}", e.owner))?,
+            rtype: RType(e.rtype),
+            rdatas: decode_rdatas(&e.rdatas)?,
+        })
+    }
+}
+
+fn unb64(text: &str) -> Result<Vec<u8>, String> {
+    base64::engine::general_purpose::STANDARD
+        .decode(text)
+        .map_err(|e| format!("bad RDATA encoding: {e}"))
 }
 
 fn b64(bytes: &[u8]) -> String {
@@ -138,11 +188,7 @@ impl TryFrom<&OpWire> for EditOp {
         let name = |text: &str| {
             Name::parse(text, None).map_err(|e| format!("bad owner name {text:?}: {e}"))
         };
-        let bytes = |text: &str| {
-            base64::engine::general_purpose::STANDARD
-                .decode(text)
-                .map_err(|e| format!("bad RDATA encoding: {e}"))
-        };
+        let bytes = unb64;
         // The CLI makes RDATA from text, checked as it is made; a client of the socket sends
         // wire data, which must hold to the same rules before it reaches a zone.
         let checked_ttl = |ttl: &Option<u32>| match *ttl {
@@ -285,16 +331,44 @@ impl ZoneOutcome {
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(tag = "result", rename_all = "kebab-case")]
 pub enum Response {
-    Status { zones: Vec<ZoneStatus> },
-    Done { outcomes: Vec<ZoneOutcome> },
+    Status {
+        zones: Vec<ZoneStatus>,
+    },
+    Done {
+        outcomes: Vec<ZoneOutcome>,
+    },
     Edited(EditDone),
-    Error { message: String },
+    /// The answer to [`Request::Records`]: RDATA in base64 of its wire form, none when the
+    /// name has no such RRset.
+    Records {
+        serial: u32,
+        rdatas: Vec<String>,
+    },
+    Error {
+        message: String,
+    },
+}
+
+/// RDATA as [`Response::Records`] and [`ExpectWire`] carry it.
+pub fn encode_rdatas(rdatas: &[Vec<u8>]) -> Vec<String> {
+    rdatas.iter().map(|d| b64(d)).collect()
+}
+
+/// The RDATA of a [`Response::Records`] or an [`ExpectWire`].
+pub fn decode_rdatas(rdatas: &[String]) -> Result<Vec<Vec<u8>>, String> {
+    rdatas.iter().map(|d| unb64(d)).collect()
 }
 
 /// Does a server's error message refuse the caller (rather than say the zone is not served)?
 /// Such messages start with `permission denied:`.
 pub fn is_permission_denied(message: &str) -> bool {
     message.starts_with("permission denied:")
+}
+
+/// Does a server's error message refuse an edit because the records it was made from changed
+/// meanwhile ([`crate::zone::edit::EditError::Changed`])? Reading them again and retrying is then the remedy.
+pub fn is_changed_meanwhile(message: &str) -> bool {
+    message.contains(CHANGED_MEANWHILE)
 }
 
 /// Why talking to the server failed.

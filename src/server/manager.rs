@@ -39,14 +39,14 @@ use super::control::Caller;
 use crate::clock;
 use crate::config::{Access, Config};
 use crate::control::{
-    ChangeLine, EditChange, EditDone, Request, Response, ZoneOutcome, ZoneStatus,
+    encode_rdatas, ChangeLine, EditChange, EditDone, Request, Response, ZoneOutcome, ZoneStatus,
 };
 use crate::journal::{self, Txn};
 use crate::store::{self, FileStamp, LoadError, LoadedZone};
 use crate::zone::edit::{apply_edits, EditError, EditOp};
 use crate::zone::serial::{next_serial, serial_gt, settle_serial_set, SerialPolicy};
-use crate::zone::update::{self, IncludedRecord};
-use crate::zone::{Name, Zone, ZoneSet};
+use crate::zone::update::{self, Expected, IncludedRecord};
+use crate::zone::{Name, RType, Zone, ZoneSet};
 
 /// How long file events must be quiet before the directory is re-read.
 const DEBOUNCE: Duration = Duration::from_millis(150);
@@ -723,6 +723,33 @@ impl Manager {
         }
     }
 
+    /// `Request::Records`: one RRset of the zone `k` as served.
+    fn records(&self, k: &str, owner: &str, rtype: RType) -> Response {
+        let state = &self.states[k];
+        let owner = match Name::parse(owner, None) {
+            Ok(o) if o.is_subdomain_of(&state.origin) => o,
+            Ok(o) => {
+                return Response::Error {
+                    message: format!("{o} is not in zone {k}"),
+                }
+            }
+            Err(e) => {
+                return Response::Error {
+                    message: format!("bad owner name {owner:?}: {e}"),
+                }
+            }
+        };
+        let Some(zone) = self.set.load().get(&state.origin).cloned() else {
+            return Response::Error {
+                message: format!("{k} is not served: its file did not load"),
+            };
+        };
+        Response::Records {
+            serial: zone.serial().unwrap_or(0),
+            rdatas: encode_rdatas(&Expected::current(&zone, &owner, rtype).rdatas),
+        }
+    }
+
     /// The serial policy of a zone: its `[[zone]]` entry's, else the config's, else the default.
     fn policy(&self, origin: &Name) -> SerialPolicy {
         self.config.serial_policy_for(&origin.to_string())
@@ -784,11 +811,19 @@ impl Manager {
         };
         let old = zone.serial().unwrap_or(0);
         let (new_zone, changes, new, ops, warnings) = match change {
-            EditChange::Ops { ops } => {
+            EditChange::Ops { ops, expect } => {
                 let ops: Vec<EditOp> = match ops.iter().map(EditOp::try_from).collect() {
                     Ok(ops) => ops,
                     Err(e) => return refused(e),
                 };
+                let expected: Vec<Expected> = match expect.iter().map(Expected::try_from).collect()
+                {
+                    Ok(e) => e,
+                    Err(e) => return refused(e),
+                };
+                if let Err(e) = update::check_expected(&zone, &expected) {
+                    return refused(e.to_string());
+                }
                 let cx = update::Context {
                     file: &state.file,
                     default_ttl: state.default_ttl,
@@ -1454,6 +1489,15 @@ impl Manager {
                 }
                 return self.edit(zone, change, dry_run).await;
             }
+            Request::Records { zone, owner, rtype } => {
+                return match self
+                    .select(&Some(zone))
+                    .and_then(|keys| self.authorize(&caller, keys, true))
+                {
+                    Ok(keys) => self.records(&keys[0], &owner, RType(rtype)),
+                    Err(message) => Response::Error { message },
+                };
+            }
             other => other,
         };
         let zone = match &req {
@@ -1463,7 +1507,7 @@ impl Manager {
             | Request::Freeze { zone }
             | Request::Thaw { zone }
             | Request::Sync { zone } => zone.clone(),
-            Request::Edit { .. } => unreachable!("handled above"),
+            Request::Edit { .. } | Request::Records { .. } => unreachable!("handled above"),
         };
         let keys = match self
             .select(&zone)
@@ -1528,7 +1572,7 @@ impl Manager {
                 }
                 Response::Done { outcomes }
             }
-            Request::Edit { .. } => unreachable!("handled above"),
+            Request::Edit { .. } | Request::Records { .. } => unreachable!("handled above"),
             Request::Sync { .. } => {
                 let mut outcomes = Vec::new();
                 for k in keys {

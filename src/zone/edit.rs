@@ -173,6 +173,13 @@ pub enum EditError {
          secondaries would not pick up the change; check the zone's serial policy"
     )]
     SerialNotGreater { old: u32, new: u32 },
+    /// The records a read-modify-write command read changed before its edit arrived
+    /// ([`super::update::Expected`]).
+    #[error(
+        "{owner} {rtype} {CHANGED_MEANWHILE} (another edit was made meanwhile), so this edit, \
+         made from what was read, was not applied; run the command again"
+    )]
+    Changed { owner: Name, rtype: RType },
     /// Command-line words or a batch line are not a valid edit.
     #[error("{0}")]
     BadArgs(String),
@@ -186,6 +193,10 @@ pub enum EditError {
     )]
     Internal { detail: String },
 }
+
+/// The words of [`EditError::Changed`], by which a client of the control socket tells that
+/// refusal from others, to read again and retry.
+pub const CHANGED_MEANWHILE: &str = "changed since it was read";
 
 /// Reads the text of an `$INCLUDE`d file (as [`parse_zone`] takes it).
 pub type IncludeLoader<'a> = &'a mut dyn FnMut(&Path) -> io::Result<String>;

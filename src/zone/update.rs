@@ -102,6 +102,56 @@ pub fn holds(zone: &Zone, ops: &[EditOp], cx: &Context<'_>) -> bool {
     })
 }
 
+/// A condition an edit is made under, as RFC 2136 §3.2's value-dependent prerequisites: the
+/// RRset `owner`/`rtype` holds exactly `rdatas`, in any order (none: the name has no such
+/// RRset). A command that reads records, changes them and writes them back (`dmarc set`
+/// merging tags into the record it read) states what it read, so that an edit made in between
+/// is refused rather than overwritten.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Expected {
+    pub owner: Name,
+    pub rtype: RType,
+    pub rdatas: Vec<Vec<u8>>,
+}
+
+impl Expected {
+    /// What `zone` holds at `owner`/`rtype` now, as the condition that it still does.
+    pub fn current(zone: &Zone, owner: &Name, rtype: RType) -> Expected {
+        let rdatas = zone
+            .node(owner.to_lowercase().as_wire())
+            .and_then(|n| n.get(rtype))
+            .map(|set| set.rdatas().iter().map(<[u8]>::to_vec).collect())
+            .unwrap_or_default();
+        Expected {
+            owner: owner.clone(),
+            rtype,
+            rdatas,
+        }
+    }
+
+    /// Does `zone` hold exactly these records there?
+    pub fn holds(&self, zone: &Zone) -> bool {
+        let mut now = Expected::current(zone, &self.owner, self.rtype).rdatas;
+        let mut expected = self.rdatas.clone();
+        now.sort_unstable();
+        expected.sort_unstable();
+        expected.dedup();
+        now == expected
+    }
+}
+
+/// Refuses an edit whose conditions `zone` does not meet ([`EditError::Changed`], naming the
+/// first).
+pub fn check_expected(zone: &Zone, expected: &[Expected]) -> Result<(), EditError> {
+    match expected.iter().find(|e| !e.holds(zone)) {
+        Some(e) => Err(EditError::Changed {
+            owner: e.owner.clone(),
+            rtype: e.rtype,
+        }),
+        None => Ok(()),
+    }
+}
+
 /// `op`, with the serial of any SOA it writes at the apex `origin` set to `serial`.
 fn with_soa_serial(op: &EditOp, origin: &Name, serial: u32) -> EditOp {
     let mut op = op.clone();

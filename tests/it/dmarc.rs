@@ -969,3 +969,54 @@ fn a_record_without_the_semicolon_after_the_version_is_named_and_replaced_by_set
         ["v=DMARC1; p=none"]
     );
 }
+
+/// `dmarc set` reads the record, merges its tags and writes it back. Run four at once, each
+/// keeps the others' tags (a command whose record changed before its edit arrived reads it
+/// again), through the server and on the file with no server running.
+#[test]
+fn sets_run_at_once_each_keep_the_others_tags() {
+    let tags = ["adkim=s", "aspf=s", "fo=1", "rua=mailto:d@apple.example"];
+    let run_all = |run: &(dyn Fn(&[&str]) -> Ctl + Sync)| {
+        let out = run(&["dmarc", "set", "apple.example", "p=none"]);
+        assert_eq!(out.code, 0, "{out}");
+        std::thread::scope(|sc| {
+            let runs: Vec<_> = tags
+                .iter()
+                .map(|t| sc.spawn(move || run(&["dmarc", "set", "apple.example", t])))
+                .collect();
+            for r in runs {
+                let out = r.join().expect("a dmarc set thread");
+                assert_eq!(out.code, 0, "{out}");
+            }
+        });
+    };
+    let has_all = |record: &str| {
+        for t in tags {
+            assert!(record.contains(t), "{t} lost from {record:?}");
+        }
+    };
+
+    let s = server();
+    run_all(&|args| z(&s, args));
+    let served = served_txt(&s, "_dmarc.apple.example.");
+    assert_eq!(served.len(), 1, "{served:?}");
+    has_all(&served[0]);
+
+    let dir = tempfile::tempdir().expect("tempdir");
+    let zones = dir.path().join("zones");
+    fs::create_dir(&zones).expect("zones dir");
+    fs::write(zones.join(APPLE), apple_zone()).expect("zone file");
+    let zones = zones.display().to_string();
+    let control = dir.path().join("no-server.sock");
+    run_all(&|args| {
+        let mut all = vec!["--zones-dir", zones.as_str()];
+        all.extend_from_slice(args);
+        crate::harness::zonectl_in(dir.path(), Some(&control), &all)
+    });
+    let text = fs::read_to_string(dir.path().join("zones").join(APPLE)).expect("zone file");
+    let line = text
+        .lines()
+        .find(|l| l.contains("v=DMARC1"))
+        .unwrap_or_else(|| panic!("no DMARC record in\n{text}"));
+    has_all(line);
+}

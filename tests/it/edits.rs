@@ -1171,3 +1171,85 @@ fn reload_discard_edits_lets_a_conflicting_hand_edit_win_and_keeps_the_edits_asi
         "{text}"
     );
 }
+
+/// The control socket's `records` answers an RRset as served, acknowledged edits included; an
+/// edit sent with the records it was made from is refused, changing nothing, once the zone no
+/// longer holds them.
+#[test]
+fn records_are_read_as_served_and_an_edit_made_from_stale_ones_is_refused() {
+    use zonectl::control::{
+        call, decode_rdatas, encode_rdatas, EditChange, ExpectWire, OpWire, Request, Response,
+    };
+    let s = TestServer::start(&[("test.example.zone", &small_zone(1, ""))]);
+    let read = |owner: &str| {
+        let request = Request::Records {
+            zone: "test.example".into(),
+            owner: owner.into(),
+            rtype: 1,
+        };
+        match call(&s.control_path(), &request).expect("records") {
+            Response::Records { serial, rdatas } => {
+                let mut rdatas = decode_rdatas(&rdatas).expect("base64");
+                rdatas.sort();
+                Ok((serial, rdatas))
+            }
+            Response::Error { message } => Err(message),
+            other => panic!("unexpected answer {other:?}"),
+        }
+    };
+    let first = read("www.test.example.").unwrap();
+    assert_eq!(first, (1, vec![vec![192, 0, 2, 80]]));
+    assert_eq!(read("nothing.test.example."), Ok((1, vec![])));
+    let outside = read("www.other.example.").unwrap_err();
+    assert!(outside.contains("not in zone test.example."), "{outside}");
+
+    let server = s.addr.to_string();
+    let out = s.ctl(&[
+        "--server",
+        &server,
+        "record",
+        "add",
+        "test.example",
+        "www",
+        "A",
+        "192.0.2.81",
+    ]);
+    assert_eq!(out.code, 0, "{out}");
+    let (serial, now) = read("www.test.example.").unwrap();
+    assert!(serial > 1);
+    assert_eq!(now, [vec![192, 0, 2, 80], vec![192, 0, 2, 81]]);
+
+    // Made from the first read: refused, the served zone unchanged.
+    let edit = |expected: &[Vec<u8>]| Request::Edit {
+        zone: "test.example".into(),
+        change: EditChange::Ops {
+            ops: vec![OpWire::Set {
+                owner: "www.test.example.".into(),
+                rtype: 1,
+                ttl: None,
+                rdatas: encode_rdatas(&[vec![192, 0, 2, 99]]),
+            }],
+            expect: vec![ExpectWire {
+                owner: "www.test.example.".into(),
+                rtype: 1,
+                rdatas: encode_rdatas(expected),
+            }],
+        },
+        dry_run: false,
+    };
+    match call(&s.control_path(), &edit(&first.1)).expect("edit") {
+        Response::Error { message } => assert!(
+            message.contains("www.test.example. A changed since it was read")
+                && message.contains("run the command again"),
+            "{message}"
+        ),
+        other => panic!("a stale edit was not refused: {other:?}"),
+    }
+    assert_eq!(read("www.test.example.").unwrap(), (serial, now.clone()));
+    // Made from what is served: applied.
+    match call(&s.control_path(), &edit(&now)).expect("edit") {
+        Response::Edited(done) => assert!(done.new_serial > serial, "{done:?}"),
+        other => panic!("the edit was not applied: {other:?}"),
+    }
+    assert_eq!(read("www.test.example.").unwrap().1, [vec![192, 0, 2, 99]]);
+}

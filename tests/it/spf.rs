@@ -430,3 +430,33 @@ fn spf_set_sees_edits_of_other_zones_not_yet_in_their_files() {
         assert_eq!(out.code, code, "{why}: {out}");
     }
 }
+
+/// `spf add` reads the record, adds its terms and writes it back: four run at once each keep
+/// the others' terms (one whose record changed before its edit arrived does it again).
+#[test]
+fn adds_run_at_once_each_keep_the_others_terms() {
+    let server = TestServer::start(&[(
+        "test.example.zone",
+        &small_zone(2024010101, "@ IN TXT \"v=spf1 mx -all\"\n"),
+    )]);
+    let terms = ["ip4:192.0.2.1", "ip4:192.0.2.2", "ip4:192.0.2.3", "a"];
+    std::thread::scope(|sc| {
+        let server = &server;
+        let runs: Vec<_> = terms
+            .iter()
+            .map(|t| sc.spawn(move || spf(server, &["spf", "add", "test.example", t])))
+            .collect();
+        for r in runs {
+            let out = r.join().expect("an spf add thread");
+            assert_eq!(out.code, 0, "{out}");
+        }
+    });
+    let served = served_txt(&server, "test.example.");
+    assert_eq!(served.len(), 1, "{served:?}");
+    for t in terms {
+        assert!(
+            served[0].contains(&format!(" {t} ")),
+            "{t} lost from {served:?}"
+        );
+    }
+}

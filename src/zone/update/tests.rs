@@ -753,3 +753,51 @@ fn edits_judged_on_their_neighbourhood_agree_with_the_whole_file_check() {
         "{judged} judged, {refused} refused"
     );
 }
+
+#[test]
+fn an_edit_made_from_records_read_is_refused_once_they_changed() {
+    let text = with("_dmarc TXT \"v=DMARC1; p=none\"\nmulti TXT \"a\"\nmulti TXT \"b\"");
+    let zone = load(&text);
+    let read = |owner: &str, rtype| Expected::current(&zone, &n(owner), rtype);
+    let dmarc = read("_dmarc.apple.example.", RType::TXT);
+    assert_eq!(dmarc.rdatas.len(), 1);
+    // What was read holds, in any order and in any case of the owner; so does "none there".
+    let mut multi = read("MULTI.apple.example.", RType::TXT);
+    multi.rdatas.reverse();
+    let nothing = read("new.apple.example.", RType::TXT);
+    assert!(nothing.rdatas.is_empty());
+    assert_eq!(
+        check_expected(&zone, &[dmarc.clone(), multi.clone(), nothing.clone()]),
+        Ok(())
+    );
+
+    // Another edit changes the record, adds a record to the set or creates the RRset.
+    for (batch, stale) in [
+        ("set _dmarc TXT \"v=DMARC1; p=reject\"", &dmarc),
+        ("add multi TXT \"c\"", &multi),
+        ("del multi TXT \"a\"", &multi),
+        ("add new TXT \"x\"", &nothing),
+    ] {
+        let changed = run(&text, batch).unwrap().zone;
+        let e = check_expected(&changed, std::slice::from_ref(stale)).unwrap_err();
+        assert_eq!(
+            e,
+            EditError::Changed {
+                owner: stale.owner.clone(),
+                rtype: RType::TXT
+            },
+            "{batch}"
+        );
+        assert!(
+            e.to_string()
+                .contains(super::super::edit::CHANGED_MEANWHILE),
+            "{e}"
+        );
+        // An edit elsewhere does not disturb it.
+        assert_eq!(
+            check_expected(&changed, &[read("www.apple.example.", RType::A)]),
+            Ok(()),
+            "{batch}"
+        );
+    }
+}
