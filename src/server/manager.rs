@@ -60,6 +60,29 @@ const WRITE_GRACE: Duration = Duration::from_secs(10);
 /// within a second.
 const FLUSH_DELAY: Duration = Duration::from_millis(200);
 
+/// Most warnings a zone's load logs, one line each; `status` and `check` have them all. A zone
+/// can have one per record (50k SPF records including a name that has none).
+const WARNINGS_LOGGED: usize = 20;
+
+/// Logs a zone's load: what happened, then its warnings (at most [`WARNINGS_LOGGED`]).
+fn log_outcome(k: &str, outcome: &ZoneOutcome) {
+    if outcome.ok {
+        tracing::info!(zone = %k, "{}", outcome.message);
+    } else {
+        tracing::error!(zone = %k, "{}", outcome.message);
+    }
+    for w in outcome.warnings.iter().take(WARNINGS_LOGGED) {
+        tracing::warn!(zone = %k, "{w}");
+    }
+    if outcome.warnings.len() > WARNINGS_LOGGED {
+        tracing::warn!(
+            zone = %k,
+            "and {} more warnings: `zonectl status {k}` or `zonectl check {k}` lists them all",
+            outcome.warnings.len() - WARNINGS_LOGGED
+        );
+    }
+}
+
 /// Messages to the zone manager.
 #[derive(Debug)]
 pub enum ManagerMsg {
@@ -394,11 +417,7 @@ impl Manager {
             let result = store::load_zone(&file, &origin);
             let mut loaded = None;
             let outcome = Self::apply_load(&mut state, None, result, |z| loaded = Some(z));
-            if outcome.ok {
-                tracing::info!(zone = %k, "{}", outcome.message);
-            } else {
-                tracing::error!(zone = %k, "{}", outcome.message);
-            }
+            log_outcome(&k, &outcome);
             self.states.insert(k.clone(), state);
             // Journaled edits go on top before anything is served.
             let zone = match self.replay_journal(&k, loaded.as_ref()) {
@@ -1129,14 +1148,7 @@ impl Manager {
                 self.start_flush(k);
             }
         }
-        if outcome.ok {
-            tracing::info!(zone = %k, "{}", outcome.message);
-        } else {
-            tracing::error!(zone = %k, "{}", outcome.message);
-        }
-        for w in &outcome.warnings {
-            tracing::warn!(zone = %k, "{w}");
-        }
+        log_outcome(k, &outcome);
         outcome
     }
 
@@ -1215,7 +1227,7 @@ impl Manager {
         if let Some(z) = loaded_zone {
             self.publish(|set| set.insert(Arc::new(z)));
         }
-        tracing::info!(zone = %k, "{}", outcome.message);
+        log_outcome(k, &outcome);
         outcome.message = format!("{}; {note}", outcome.message);
         outcome
     }

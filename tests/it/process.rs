@@ -581,3 +581,46 @@ fn a_journal_overtaken_by_a_hand_edit_is_cleared_if_the_file_holds_it_else_set_a
         );
     }
 }
+
+/// A zone with a warning on each of many records logs the first 20 and a line that counts the
+/// rest and names the commands that list them; `status` lists them all.
+#[test]
+fn a_load_with_many_warnings_logs_twenty_and_counts_the_rest() {
+    let dir = zones_dir();
+    let includers: String = (0..25)
+        .map(|i| format!("s{i} TXT \"v=spf1 include:nospf.test.example -all\"\n"))
+        .collect();
+    fs::write(
+        dir.path().join("zones/test.example.zone"),
+        small_zone(1, &format!("nospf A 192.0.2.9\n{includers}")),
+    )
+    .expect("zone file");
+    let server = ServeProcess::start(
+        &dir.path().join("zones"),
+        &dir.path().join("a.sock"),
+        dir.path(),
+    );
+    assert_answers(&server);
+    let log = server.log();
+    let about = |what: &str| log.lines().filter(|l| l.contains(what)).count();
+    assert_eq!(about("nospf.test.example"), 20, "{log}");
+    assert_eq!(
+        about("and 5 more warnings: `zonectl status test.example.` or `zonectl check test.example.` lists them all"),
+        1,
+        "{log}"
+    );
+    let status = zonectl_in(
+        dir.path(),
+        Some(&server.control),
+        &["status", "test.example"],
+    );
+    assert_eq!(
+        status
+            .stdout
+            .lines()
+            .filter(|l| l.contains("nospf.test.example"))
+            .count(),
+        25,
+        "{status}"
+    );
+}
