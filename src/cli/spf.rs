@@ -506,21 +506,28 @@ fn edit_spf_once(
     }
     eprintln!("{owner}: {}", budget(&report));
 
-    let mut ops: Vec<EditOp> = old
-        .iter()
-        .map(|rd| EditOp::Del {
-            owner: owner.clone(),
-            rtype: Some(RType::TXT),
-            rdata: Some(rd.to_vec()),
-        })
-        .collect();
-    ops.push(EditOp::Add {
+    // The TXT RRset with the new SPF record in place of the first old one (so it keeps its
+    // line's comments) and the other TXT records as they are.
+    let mut rdatas: Vec<Vec<u8>> = Vec::with_capacity(read.rdatas.len() + 1);
+    let mut placed = false;
+    for rd in &read.rdatas {
+        if !old.contains(&rd.as_slice()) {
+            rdatas.push(rd.clone());
+        } else if !placed {
+            rdatas.push(new_rdata.clone());
+            placed = true;
+        }
+    }
+    if !placed {
+        rdatas.push(new_rdata);
+    }
+    let op = EditOp::Set {
         owner,
         rtype: RType::TXT,
-        ttl,
-        rdata: new_rdata,
-    });
-    edit::edit_zone_from(s, o, zone, ops, vec![read])
+        ttl: None,
+        rdatas,
+    };
+    edit::edit_zone_from(s, o, zone, vec![op], vec![read])
 }
 
 #[cfg(test)]

@@ -10,8 +10,9 @@
 //!   owner written in the owner column, and a record without a TTL that took the previous
 //!   record's TTL (no `$TTL` in effect) gets its TTL written before its class or type.
 //! - A new record goes right after the last record of its RRset, else after its owner's last
-//!   record, else at the end of the file; `set` puts the new RRset where its first old record
-//!   was. It is written in the file's style: owner relative to the `$ORIGIN` in effect if most
+//!   record, else at the end of the file. `set` rewrites only the records that change (all of
+//!   them if the TTL does), the new ones where the first of those was; a record replaced by
+//!   one record keeps the comments written on its lines, after the new one. It is written in the file's style: owner relative to the `$ORIGIN` in effect if most
 //!   owners in the file are relative, left blank if it repeats the previous record's owner and
 //!   the file writes repeated owners that way, class `IN` if most records state it, a TTL only
 //!   when it differs from the one the line would get without it, and columns aligned with the
@@ -332,6 +333,8 @@ struct Rec {
     ttl: u32,
     rtype: RType,
     rdata: Vec<u8>,
+    /// The comments of the record this one replaced (`; …`), written after it.
+    comment: Option<String>,
 }
 
 impl Rec {
@@ -558,6 +561,21 @@ impl<'a> Doc<'a> {
         }
     }
 
+    /// The comments written on a record's lines, joined on one line; `None` if it has none.
+    fn comment_of(&self, loc: Loc) -> Option<String> {
+        match loc {
+            Loc::Slot(i) => match &self.seq[i] {
+                Slot::Orig { k, .. } => {
+                    let found = comments(&self.text[self.layout.records[*k].bytes.clone()]);
+                    (!found.is_empty()).then(|| found.join(" "))
+                }
+                Slot::New { rec, .. } => rec.comment.clone(),
+                Slot::Eof => None,
+            },
+            Loc::Included(_) => None,
+        }
+    }
+
     fn kill(&mut self, loc: Loc) {
         if let Loc::Slot(i) = loc {
             match &mut self.seq[i] {
@@ -649,6 +667,7 @@ impl<'a> Doc<'a> {
             ttl,
             rtype,
             rdata: rdata.to_vec(),
+            comment: None,
         };
         self.seq.insert(
             at + 1,
@@ -706,21 +725,48 @@ impl<'a> Doc<'a> {
                 }
             }
         }
+        // With the TTL kept, the records that stay keep their lines: only those that change
+        // are rewritten, the new ones where the first one gone was (else after the RRset).
+        let (gone, added) = if old.iter().all(|&l| self.rec(l).ttl == ttl) {
+            let gone: Vec<Loc> = old
+                .iter()
+                .copied()
+                .filter(|&l| !unique.contains(&self.rec(l).rdata))
+                .collect();
+            let added: Vec<&[u8]> = unique
+                .iter()
+                .copied()
+                .filter(|&d| !old.iter().any(|&l| self.rec(l).rdata == d))
+                .collect();
+            (gone, added)
+        } else {
+            (old.clone(), unique)
+        };
+        let at = match gone.first() {
+            Some(Loc::Slot(i)) => *i,
+            _ => self.insertion_point(owner, rtype),
+        };
         // A replaced SOA keeps its owner as written, so it can stay where and as it is written
         // (`soa_in_place`).
         let owner = match old.first() {
             Some(&l) if rtype == RType::SOA => self.rec(l).owner.clone(),
             _ => owner.clone(),
         };
-        for &loc in &old {
+        // One record replaced by one keeps the operator's comments on it.
+        let mut comment = match (gone.as_slice(), added.len()) {
+            ([only], 1) => self.comment_of(*only),
+            _ => None,
+        };
+        for &loc in &gone {
             self.kill(loc);
         }
-        for (n, rdata) in unique.into_iter().enumerate() {
+        for (n, rdata) in added.into_iter().enumerate() {
             let rec = Rec {
                 owner: owner.clone(),
                 ttl,
                 rtype,
                 rdata: rdata.to_vec(),
+                comment: comment.take(),
             };
             self.seq.insert(
                 at + 1 + n,
@@ -1004,6 +1050,7 @@ impl<'a> Doc<'a> {
                     if !live || written_in_place == Some(i) {
                         continue;
                     }
+                    let comment = &rec.comment;
                     let rec = rec.view();
                     if !out.is_empty() && !out.ends_with('\n') {
                         out.push_str(self.style.eol);
@@ -1025,6 +1072,10 @@ impl<'a> Doc<'a> {
                         &rdata_to_text(rec.rtype, rec.rdata),
                         columns.as_ref(),
                     ));
+                    if let Some(comment) = &comment {
+                        out.push(' ');
+                        out.push_str(comment);
+                    }
                     out.push_str(self.style.eol);
                     prev = Some(rec);
                 }
@@ -1191,6 +1242,31 @@ struct Columns {
 /// each starting at the neighbour's column for it where the line has not passed it yet. A TTL
 /// the neighbour has no column for follows the owner, or on a blank-owner line takes the
 /// column of the class or type (`        60 IN TXT`, not ` 60     IN TXT`).
+/// The comments in the text of a record (its whole lines): each from a `;` outside a quoted
+/// string to the end of its line.
+fn comments(text: &str) -> Vec<&str> {
+    let bytes = text.as_bytes();
+    let mut found = Vec::new();
+    let mut quoted = false;
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'\\' => i += 1,
+            b'"' => quoted = !quoted,
+            b'\n' => quoted = false,
+            b';' if !quoted => {
+                let end = text[i..].find('\n').map_or(text.len(), |e| i + e);
+                found.push(text[i..end].trim_end());
+                i = end;
+                continue;
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    found
+}
+
 fn format_line(
     owner: &str,
     ttl: Option<u32>,
@@ -1708,6 +1784,7 @@ mod tests {
             ttl,
             rtype: RType::A,
             rdata: vec![192, 0, 2, last],
+            comment: None,
         };
         let (a, b) = (rec("a.example.", 60, 1), rec("b.example.", 60, 2));
         let wanted = |recs: &[&Rec]| {
@@ -1828,6 +1905,110 @@ mod tests {
             }
         }
         out
+    }
+
+    /// A record replaced by one record keeps the comments on its lines (after it, on one
+    /// line); a `;` in a quoted string is data. The records of an RRset that stay keep their
+    /// lines; several records replaced by one, or one by several, keep no comment (which would
+    /// go with which?).
+    #[test]
+    fn a_record_replaced_by_one_keeps_its_comments() {
+        let text = "$ORIGIN example.\n$TTL 300\n\
+            @ SOA ns hostmaster 1 3600 900 1209600 300\n\
+            @ NS ns\n\
+            ns A 192.0.2.53\n\
+            _dmarc TXT \"v=DMARC1; p=none\" ; until the audit ends\n\
+            sel._domainkey TXT ( \"v=DKIM1; k=rsa; \" ; first half\n\
+            \t\"p=MIIB\" )  ; second half\n\
+            two A 192.0.2.1 ; first\n\
+            two A 192.0.2.2 ; second\n\
+            one A 192.0.2.3 ; one\n";
+        let cases: &[(&str, &[&str])] = &[
+            (
+                "set _dmarc TXT \"v=DMARC1; p=quarantine\"",
+                &[
+                    "-6 _dmarc TXT \"v=DMARC1; p=none\" ; until the audit ends",
+                    "+6 _dmarc TXT \"v=DMARC1; p=quarantine\" ; until the audit ends",
+                ],
+            ),
+            (
+                "set sel._domainkey TXT \"v=DKIM1; p=\"",
+                &[
+                    "-7 sel._domainkey TXT ( \"v=DKIM1; k=rsa; \" ; first half",
+                    "-8 \t\"p=MIIB\" )  ; second half",
+                    "+7 sel._domainkey TXT \"v=DKIM1; p=\" ; first half ; second half",
+                ],
+            ),
+            // A record that stays keeps its line; the one changed keeps its comment.
+            (
+                "set two A 192.0.2.1\nset two A 192.0.2.9",
+                &[
+                    "-10 two A 192.0.2.2 ; second",
+                    "+10 two A 192.0.2.9 ; second",
+                ],
+            ),
+            // Two records by one, one by two: the comments go with the records.
+            (
+                "set two A 192.0.2.9",
+                &[
+                    "-9 two A 192.0.2.1 ; first",
+                    "-10 two A 192.0.2.2 ; second",
+                    "+9 two A 192.0.2.9",
+                ],
+            ),
+        ];
+        for (batch, want) in cases {
+            let out = ok(text, "example.", batch);
+            // Columns aside: the new line is aligned with its neighbours.
+            let words = |l: &str| l.split_whitespace().collect::<Vec<_>>().join(" ");
+            let got: Vec<String> = diff(text, &out.text)
+                .iter()
+                .filter(|l| !l.contains("SOA"))
+                .map(|l| words(l))
+                .collect();
+            let want: Vec<String> = want.iter().map(|l| words(l)).collect();
+            assert_eq!(got, want, "{batch}\n{}", out.text);
+        }
+        let set = |owner: &str, rtype, rdatas: &[&[u8]]| EditOp::Set {
+            owner: n(owner),
+            rtype,
+            ttl: None,
+            rdatas: rdatas.iter().map(|d| d.to_vec()).collect(),
+        };
+        let edit = |ops: &[EditOp]| {
+            apply_edits(
+                text,
+                Path::new("zone.db"),
+                &n("example."),
+                ops,
+                |s| s + 1,
+                &mut refuse_includes,
+            )
+            .unwrap()
+        };
+        let by_two = set(
+            "one.example.",
+            RType::A,
+            &[&[192, 0, 2, 4], &[192, 0, 2, 5]],
+        );
+        let out = edit(&[by_two]);
+        assert!(!out.text.contains("; one"), "{}", out.text);
+        // Replaced twice in one edit: the comment stays.
+        let dmarc = |p: &str| {
+            let value = format!("v=DMARC1; p={p}");
+            set(
+                "_dmarc.example.",
+                RType::TXT,
+                &[&txt_from_value(value.as_bytes())],
+            )
+        };
+        let out = edit(&[dmarc("quarantine"), dmarc("reject")]);
+        assert!(
+            out.text
+                .contains("_dmarc TXT \"v=DMARC1; p=reject\" ; until the audit ends\n"),
+            "{}",
+            out.text
+        );
     }
 
     // -- The shipped zone ---------------------------------------------------------------
@@ -2241,7 +2422,7 @@ mail    IN  TXT ( \"part one\"   ; the first part
                 &[
                     "-6 mail    IN  TXT ( \"part one\"   ; the first part",
                     "-7                   \"part two\" ) ; the second",
-                    "+6 mail    IN  TXT \"one\" \"two\"",
+                    "+6 mail    IN  TXT \"one\" \"two\" ; the first part ; the second",
                 ],
             ),
             // Deleting a middle blank-owner line.
@@ -2615,7 +2796,8 @@ ns1 A 192.0.2.1
                 "+7 x   A 192.0.2.8",
             ]
         );
-        // A new TTL needs a TTL token the record may not have: the SOA is written anew.
+        // A new TTL needs a TTL token the record may not have: the SOA is written anew, with
+        // its comment.
         let out = ok(
             text,
             "example.",
@@ -2625,7 +2807,7 @@ ns1 A 192.0.2.1
             diff(text, &out.text),
             [
                 "-3 @ SOA ns hostmaster ( 1 1h 15m 2w 5m ) ; the SOA",
-                "+3 @ 60 SOA ns.example. hostmaster.example. 2 3600 900 1209600 300",
+                "+3 @ 60 SOA ns.example. hostmaster.example. 2 3600 900 1209600 300 ; the SOA",
             ]
         );
     }

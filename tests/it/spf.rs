@@ -460,3 +460,31 @@ fn adds_run_at_once_each_keep_the_others_terms() {
         );
     }
 }
+
+/// An SPF edit rewrites the SPF record's line only: the new record keeps the operator's comment
+/// and the other TXT records at the name keep their lines.
+#[test]
+fn an_spf_edit_keeps_the_comment_and_the_other_txt_records() {
+    let server = TestServer::start(&[(
+        "test.example.zone",
+        &small_zone(
+            2024010101,
+            "@ IN TXT \"v=spf1 mx -all\" ; our mail servers\n\
+             @ IN TXT \"site-verification=abc\" ; for the search console\n",
+        ),
+    )]);
+    let out = spf(&server, &["spf", "add", "test.example", "ip4:192.0.2.7"]);
+    assert_eq!(out.code, 0, "{out}");
+    let text = server.synced_text("test.example.zone");
+    let lines: Vec<&str> = text.lines().collect();
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.contains("\"v=spf1 mx ip4:192.0.2.7 -all\" ; our mail servers")),
+        "{text}"
+    );
+    assert!(
+        lines.contains(&"@ IN TXT \"site-verification=abc\" ; for the search console"),
+        "{text}"
+    );
+}
