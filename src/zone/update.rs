@@ -13,19 +13,25 @@
 //!   which gives it its address), the names the mail-policy checks of a changed name read
 //!   ([`names_read_with`]: MTA-STS's policy host, BIMI's DMARC record) and the names whose
 //!   checks read a changed name ([`names_reading`]: the MTA-STS record of a policy host, the BIMI
-//!   records of a DMARC record, the SPF records that include or redirect to a name that gained
-//!   or lost its SPF record), and the descendants of a name that gains a DNAME or NS. Every
-//!   check that makes a zone unservable is about such a neighbourhood, so an edit the server
-//!   accepts is one the file check accepts.
+//!   records of a DMARC record), the records whose targets now answer otherwise (an MX, SRV or
+//!   NS record or an SPF include or redirect naming a name that gained or lost its existence,
+//!   address, CNAME or SPF record, itself or through the wildcard answering for it), and the
+//!   descendants of a name that gains or loses a DNAME or NS. Every check that makes a zone
+//!   unservable is about such a neighbourhood, so an edit the server accepts is one the file
+//!   check accepts.
 //! - The warnings returned are the edit's: those on names whose records it changed, and those
-//!   on the neighbourhood that the old zone, checked on the same names, did not have.
+//!   on the neighbourhood that the old zone, checked on the same names, did not have. A
+//!   property test holds them to the whole file's: every warning the edit gives, the file has,
+//!   and every one the file gains, the edit gives.
 //!
 //! Cost: proportional to the change, not the zone — except when a name loses its last record,
-//! or gains a DNAME or NS, or a DMARC record changes where BIMI records are, which scan the
-//! zone's names once to find descendants, and when a name gains or loses its SPF record, which
-//! scans them for the SPF records that include it (0.14–0.21 s for a whole edit on a zone of
-//! 1M names, under 10 ms on 10k, release build), each of which is then checked (0.6 s for an
-//! edit that leaves 50k such records without their include's SPF record).
+//! or gains or loses a DNAME or NS, or a DMARC record changes where BIMI records are, which
+//! scan the zone's names once to find descendants, and when a name is added or deleted or
+//! gains or loses an address, CNAME or SPF record, which scans them for the records naming it
+//! (0.14–0.21 s for a whole edit on a zone of 1M names, under 10 ms on 10k, release build),
+//! each of which is then checked (0.6 s for an edit that leaves 50k SPF records without their
+//! include's SPF record). A change of other records at a name that stays (a DMARC or DKIM
+//! record, a TXT, an MX) scans nothing.
 //!
 //! Pure: no filesystem, no clock.
 
@@ -597,17 +603,32 @@ impl<'z> Work<'z> {
                 push(other);
             }
         }
-        for cut in &self.cuts {
+        // Below a name that gained a DNAME or NS records are occluded; below one that lost its
+        // last, they are served again and judged for the first time.
+        let is_cut = |n: &Name, node: Option<&Node>| {
+            node.is_some_and(|node| {
+                node.get(RType::DNAME).is_some() || (n != origin && node.get(RType::NS).is_some())
+            })
+        };
+        let uncut = self
+            .before
+            .iter()
+            .filter(|(n, before)| is_cut(n, before.as_ref()) && !is_cut(n, self.current(n)))
+            .map(|(n, _)| n);
+        for cut in self.cuts.iter().chain(uncut) {
             for d in self.descendants(cut) {
                 subjects.insert(d.clone());
                 push(d);
             }
         }
-        // The SPF records that include or redirect to a name that gained or lost its SPF
-        // record are judged again: their owners join the neighbourhood, with their targets.
-        let includers = self.spf_includers();
-        for n in &includers {
+        // The records whose targets now answer otherwise are judged again: their owners join
+        // the neighbourhood, with their targets, and with their ancestors (a delegation or
+        // DNAME above one occludes it).
+        for n in &self.referrers() {
             subjects.insert(n.clone());
+            for a in name::wire_ancestors(n.as_wire(), origin.wire_len()) {
+                push(Name::from_lowercase_wire(a));
+            }
             push(n.clone());
         }
         // Targets of NS, MX and SRV records, and of SPF includes and redirects, at every name
@@ -671,43 +692,53 @@ impl<'z> Work<'z> {
             .collect())
     }
 
-    /// The owners of the SPF records (in the zone as edited) whose `include:` or `redirect=`
-    /// names a touched name that gained or lost its SPF record. Scans the zone's names once,
-    /// and only then: an edit that adds or removes an SPF record.
-    fn spf_includers(&self) -> Vec<Name> {
-        fn has_spf(node: Option<&Node>) -> bool {
-            node.and_then(|n| n.get(RType::TXT)).is_some_and(|set| {
-                set.rdatas().into_iter().any(|rdata| {
-                    super::rdata::txt_strings(rdata)
-                        .is_some_and(|s| crate::spf::record::is_spf(&s.concat()))
-                })
-            })
-        }
-        let flipped: Vec<&Name> = self
+    /// The owners (in the zone as edited) of the records whose checks read a name that now
+    /// answers otherwise: an MX, SRV or NS record whose target, or an SPF record whose
+    /// `include:` or `redirect=` target, gained or lost its address, CNAME, SPF record or
+    /// existence, itself or through the wildcard that answers for it. Scans the zone's names
+    /// once, and only when a touched name changed in one of those ways (added or deleted, an
+    /// address, CNAME or SPF record added or removed): not for an edit of other records at
+    /// names that stay.
+    fn referrers(&self) -> Vec<Name> {
+        if self
             .before
             .iter()
-            .filter(|(n, before)| has_spf(before.as_ref()) != has_spf(self.current(n)))
-            .map(|(n, _)| n)
-            .collect();
-        if flipped.is_empty() {
+            .all(|(n, before)| Target::of(before.as_ref()) == Target::of(self.current(n)))
+        {
             return Vec::new();
         }
-        let mut includers = self
-            .current_nodes()
-            .filter(|(_, node)| {
-                node.get(RType::TXT).is_some_and(|set| {
-                    set.rdatas().into_iter().any(|rdata| {
-                        names_read_by_txt(rdata)
-                            .iter()
-                            .any(|t| flipped.contains(&t))
-                    })
-                })
+        let origin = self.zone.origin();
+        let apex_len = origin.wire_len();
+        let mut answers: FxHashMap<Name, bool> = FxHashMap::default();
+        let mut changed = |t: Name| -> bool {
+            if !t.is_subdomain_of(origin) {
+                return false;
+            }
+            *answers.entry(t).or_insert_with_key(|t| {
+                let now = Target::answer(t, apex_len, |n| self.current(n));
+                let was = Target::answer(t, apex_len, |n| self.zone.node(n.as_wire()));
+                now != was
             })
-            .map(|(n, _)| n.clone())
-            .collect::<Vec<Name>>();
+        };
+        let mut found = Vec::new();
+        for (owner, node) in self.current_nodes() {
+            let refers = node.rrsets().any(|set| match set.rtype {
+                RType::TXT => set
+                    .rdatas()
+                    .into_iter()
+                    .any(|rdata| names_read_by_txt(rdata).into_iter().any(&mut changed)),
+                RType::MX | RType::SRV | RType::NS => set.rdatas().into_iter().any(|rdata| {
+                    target(set.rtype, rdata).is_some_and(|t| changed(t.to_lowercase()))
+                }),
+                _ => false,
+            });
+            if refers {
+                found.push(owner.clone());
+            }
+        }
         // In a stable order (the zone's map has none), so the warnings come in one.
-        includers.sort_unstable_by(|a, b| a.as_wire().cmp(b.as_wire()));
-        includers
+        found.sort_unstable_by(|a, b| a.as_wire().cmp(b.as_wire()));
+        found
     }
 
     /// The findings of the checks on the records at `names`, each name's node given by `node`
@@ -852,6 +883,55 @@ fn target(rtype: RType, rdata: &[u8]) -> Option<Name> {
     let wire = rdata.get(offset..)?;
     let len = name::wire_name_len(wire)?;
     Name::from_wire(&wire[..len]).ok()
+}
+
+/// What the checks of a record naming a name read there: whether it exists (an empty
+/// non-terminal apart), and whether it has an address, a CNAME or an SPF record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Target {
+    exists: bool,
+    empty: bool,
+    address: bool,
+    cname: bool,
+    spf: bool,
+}
+
+impl Target {
+    /// A node's own records.
+    fn of(node: Option<&Node>) -> Target {
+        let has = |rtype| node.is_some_and(|n| n.get(rtype).is_some());
+        Target {
+            exists: node.is_some(),
+            empty: node.is_some_and(Node::is_empty),
+            address: has(RType::A) || has(RType::AAAA),
+            cname: has(RType::CNAME),
+            spf: node.and_then(|n| n.get(RType::TXT)).is_some_and(|set| {
+                set.rdatas().into_iter().any(|rdata| {
+                    super::rdata::txt_strings(rdata)
+                        .is_some_and(|s| crate::spf::record::is_spf(&s.concat()))
+                })
+            }),
+        }
+    }
+
+    /// What answers at `target` in the zone `node` gives: its own node, else the wildcard
+    /// answering for it.
+    fn answer<'n>(
+        target: &Name,
+        apex_len: usize,
+        node: impl Fn(&Name) -> Option<&'n Node> + Copy,
+    ) -> Target {
+        match node(target) {
+            Some(n) => Target::of(Some(n)),
+            None => match Work::covering_wildcard(target, apex_len, node) {
+                Some(w) => Target {
+                    exists: false,
+                    ..Target::of(node(&w))
+                },
+                None => Target::of(None),
+            },
+        }
+    }
 }
 
 fn count(node: Option<&Node>) -> usize {
