@@ -579,12 +579,14 @@ fn dmarc_ops(at: &DmarcAt, rec: &DmarcRecord) -> Vec<EditOp> {
 /// `dmarc set`: the tags merged into the record as served (read again and merged again if
 /// another edit changes it before this one arrives).
 fn set(s: &Settings, o: &EditOptions, zone: &str, tags: &[String]) -> anyhow::Result<ExitCode> {
-    let origin = domain_name(zone)?;
+    let origin = edit::origin_of(s, zone)?;
     let owner = dmarc_owner(&origin);
     let mut tries = 1;
+    let mut notes = edit::Notes::default();
     loop {
         let read = edit::current_rrset(s, zone, &owner, RType::TXT)?;
-        match set_from(s, o, zone, &normalize(&origin.to_string()), read, tags) {
+        let origin = normalize(&origin.to_string());
+        match set_from(s, o, zone, &origin, read, tags, &mut notes) {
             Err(e) if edit::is_changed_meanwhile(&e) && tries < edit::TRIES => tries += 1,
             result => return result,
         }
@@ -599,6 +601,7 @@ fn set_from(
     origin: &str,
     read: Expected,
     tags: &[String],
+    notes: &mut edit::Notes,
 ) -> anyhow::Result<ExitCode> {
     let at = DmarcAt::of(&read);
     let refused = |e: anyhow::Error| e.context(format!("{origin}: refused, nothing was changed"));
@@ -620,7 +623,7 @@ fn set_from(
         return Ok(ExitCode::SUCCESS);
     }
     for w in rec.warnings() {
-        eprintln!("zonectl: {origin}: warning: {w}");
+        notes.eprint(format!("zonectl: {origin}: warning: {w}"));
     }
     edit::edit_zone_from(s, o, zone, dmarc_ops(&at, &rec), vec![read])
 }

@@ -258,6 +258,11 @@ pub fn zone_data(s: &Settings, zone: &str) -> anyhow::Result<Zone> {
     Ok(store::load_zone(&t.file, &t.origin)?.zone)
 }
 
+/// The origin of the zone `zone` names, lower-cased.
+pub fn origin_of(s: &Settings, zone: &str) -> anyhow::Result<Name> {
+    Ok(target(s, zone)?.origin.to_lowercase())
+}
+
 /// The records of one RRset of `zone` with every edit made so far, as a read-modify-write
 /// command starts from them: asked of the running server that serves the zone (without
 /// reading the file: milliseconds on a zone of millions of records), else read from the file.
@@ -347,6 +352,20 @@ pub struct ChangedMeanwhile(String);
 /// Is `e` a [`ChangedMeanwhile`] refusal?
 pub fn is_changed_meanwhile(e: &anyhow::Error) -> bool {
     e.downcast_ref::<ChangedMeanwhile>().is_some()
+}
+
+/// Lines a read-modify-write command prints on standard error, each once however many times
+/// it tries.
+#[derive(Debug, Default)]
+pub struct Notes(std::collections::HashSet<String>);
+
+impl Notes {
+    pub fn eprint(&mut self, line: String) {
+        if !self.0.contains(&line) {
+            eprintln!("{line}");
+            self.0.insert(line);
+        }
+    }
 }
 
 /// How many times a read-modify-write command reads and tries again when its edit is refused

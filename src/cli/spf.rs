@@ -428,8 +428,9 @@ fn edit_spf(
     build: impl Fn(&[String]) -> anyhow::Result<String>,
 ) -> anyhow::Result<ExitCode> {
     let mut tries = 1;
+    let mut notes = edit::Notes::default();
     loop {
-        match edit_spf_once(s, o, zone, name, resolver, &build) {
+        match edit_spf_once(s, o, zone, name, resolver, &build, &mut notes) {
             Err(e) if edit::is_changed_meanwhile(&e) && tries < edit::TRIES => tries += 1,
             result => return result,
         }
@@ -443,6 +444,7 @@ fn edit_spf_once(
     name: Option<&str>,
     resolver: Option<SocketAddr>,
     build: &impl Fn(&[String]) -> anyhow::Result<String>,
+    notes: &mut edit::Notes,
 ) -> anyhow::Result<ExitCode> {
     let data = edit::zone_data(s, zone)?;
     let owner = owner(&data, name)?;
@@ -492,7 +494,7 @@ fn edit_spf_once(
     let set = served_zones(s, Zone::from_records(&origin, records));
     let report = check_in(&set, resolver, &owner);
     for w in &report.warnings {
-        eprintln!("warning: {w}");
+        notes.eprint(format!("warning: {w}"));
     }
     if !report.is_ok() {
         for e in &report.errors {
@@ -504,7 +506,7 @@ fn edit_spf_once(
             budget(&report)
         );
     }
-    eprintln!("{owner}: {}", budget(&report));
+    notes.eprint(format!("{owner}: {}", budget(&report)));
 
     // The TXT RRset with the new SPF record in place of the first old one (so it keeps its
     // line's comments) and the other TXT records as they are.

@@ -698,33 +698,15 @@ impl<'a> Doc<'a> {
             )));
         }
         let old = self.find(|r| r.in_rrset(owner, rtype));
-        self.refuse_included(&old)?;
-        let at = match old.first() {
-            Some(Loc::Slot(i)) => *i,
-            _ => self.insertion_point(owner, rtype),
-        };
         let ttl = ttl
             .or_else(|| old.first().map(|&l| self.rec(l).ttl))
-            .unwrap_or_else(|| self.default_ttl_after(at, rtype, unique[0]));
-        let unchanged = old.len() == unique.len()
-            && old.iter().all(|&l| {
-                let r = self.rec(l);
-                r.ttl == ttl && unique.contains(&r.rdata)
+            .unwrap_or_else(|| {
+                let at = match old.first() {
+                    Some(Loc::Slot(i)) => *i,
+                    _ => self.insertion_point(owner, rtype),
+                };
+                self.default_ttl_after(at, rtype, unique[0])
             });
-        if unchanged {
-            return Ok(());
-        }
-        // An SOA already replaced by this edit is replaced again where it is, so the one slot
-        // after the original stays the SOA written in its place (`soa_in_place`).
-        if let ([Loc::Slot(i)], [rdata]) = (old.as_slice(), unique.as_slice()) {
-            if let Slot::New { rec, live: true } = &mut self.seq[*i] {
-                if rtype == RType::SOA {
-                    rec.ttl = ttl;
-                    rec.rdata = rdata.to_vec();
-                    return Ok(());
-                }
-            }
-        }
         // With the TTL kept, the records that stay keep their lines: only those that change
         // are rewritten, the new ones where the first one gone was (else after the RRset).
         let (gone, added) = if old.iter().all(|&l| self.rec(l).ttl == ttl) {
@@ -740,8 +722,24 @@ impl<'a> Doc<'a> {
                 .collect();
             (gone, added)
         } else {
-            (old.clone(), unique)
+            (old.clone(), unique.clone())
         };
+        if gone.is_empty() && added.is_empty() {
+            return Ok(());
+        }
+        // Records of an included file that stay are no reason to refuse.
+        self.refuse_included(&gone)?;
+        // An SOA already replaced by this edit is replaced again where it is, so the one slot
+        // after the original stays the SOA written in its place (`soa_in_place`).
+        if let ([Loc::Slot(i)], [rdata]) = (old.as_slice(), unique.as_slice()) {
+            if let Slot::New { rec, live: true } = &mut self.seq[*i] {
+                if rtype == RType::SOA {
+                    rec.ttl = ttl;
+                    rec.rdata = rdata.to_vec();
+                    return Ok(());
+                }
+            }
+        }
         let at = match gone.first() {
             Some(Loc::Slot(i)) => *i,
             _ => self.insertion_point(owner, rtype),
@@ -1336,8 +1334,12 @@ fn read_back_matches<'r, 'e>(
         let (w, g) = (want.next(), got.next().map(RecRef::from));
         let same = match (w, g) {
             (None, None) => return Ok(()),
-            // The owner as written too: the edit writes names as it was given them.
-            (Some(w), Some(g)) => w == g,
+            // The owner in any case: one written relative to `$ORIGIN` takes the case of the
+            // origin as the file writes it, whatever case the edit gave.
+            (Some(w), Some(g)) => {
+                w.owner.eq_ignore_case(g.owner)
+                    && (w.rtype, w.ttl, w.rdata) == (g.rtype, g.ttl, g.rdata)
+            }
             _ => false,
         };
         if !same {
@@ -2011,6 +2013,18 @@ mod tests {
         );
     }
 
+    /// A record written twice in the file is one record: a set that adds another to it is a
+    /// change, not "no change"; the owner of an edit matches the file's in any case.
+    #[test]
+    fn set_counts_records_not_lines_and_owners_in_any_case() {
+        let text = "$ORIGIN example.\n$TTL 300\n@ SOA ns hostmaster 1 3600 900 1209600 300\n\
+                    @ NS ns\nns A 192.0.2.53\nx A 192.0.2.1\nx A 192.0.2.1\n";
+        let out = ok(text, "example.", "set x A 192.0.2.1\nset x A 192.0.2.2");
+        assert!(out.text.contains("192.0.2.2"), "{}", out.text);
+        let out = apply(text, "EXAMPLE.", "set _dmarc TXT \"v=DMARC1; p=none\"").unwrap();
+        assert!(out.text.contains("_dmarc TXT"), "{}", out.text);
+    }
+
     // -- The shipped zone ---------------------------------------------------------------
 
     /// Table: one batch each against zones/apple.example.zone, and the exact line diff.
@@ -2612,6 +2626,22 @@ other   IN A 192.0.2.4
                 "-6 www A 192.0.2.80",
                 "+6 h2  AAAA 2001:db8::11",
             ]
+        );
+        // A set that keeps the included record adds to the main file; one that changes its
+        // TTL would change it, and is refused.
+        let out = run("set h2 A 192.0.2.11\nset h2 A 192.0.2.12", &mut load).unwrap();
+        assert_eq!(
+            diff(main, &out.text),
+            [
+                "-2 @ SOA ns1 h 1 2 3 4 5",
+                "+2 @ SOA ns1 h 2 2 3 4 5",
+                "+7 h2  A 192.0.2.12",
+            ]
+        );
+        let e = run("set h2 A 600 192.0.2.11", &mut load).unwrap_err();
+        assert!(
+            matches!(e, EditError::InIncludedFile { line: 2, .. }),
+            "{e}"
         );
         // The checks see the included records: a CNAME next to one is refused.
         let e = run("add h1 CNAME www", &mut load).unwrap_err();

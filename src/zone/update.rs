@@ -408,9 +408,15 @@ impl<'z> Work<'z> {
                          RRset"
                     )));
                 }
-                self.refuse_included(&lower, |r| r.rtype == rtype, cx)?;
                 let old = self.current(&lower).and_then(|n| n.get(rtype));
                 let ttl = ttl.or_else(|| old.map(|s| s.ttl)).unwrap_or(cx.default_ttl);
+                // As the file edit: records of an included file that stay are no reason to
+                // refuse (a new TTL changes them all).
+                self.refuse_included(
+                    &lower,
+                    |r| r.rtype == rtype && (r.ttl != ttl || !unique.contains(&&r.rdata[..])),
+                    cx,
+                )?;
                 let resolved = EditOp::Set {
                     owner: owner.clone(),
                     rtype,
@@ -425,10 +431,34 @@ impl<'z> Work<'z> {
                 if unchanged {
                     return Ok(resolved);
                 }
+                // In the order the file edit writes them: with the TTL kept, the records that
+                // stay where they were and the new ones where the first one gone was, else
+                // after them.
+                let ordered: Vec<Vec<u8>> = match old.filter(|s| s.ttl == ttl) {
+                    Some(old) => {
+                        let was: Vec<&[u8]> = old.rdatas().iter().collect();
+                        let mut added: Vec<&[u8]> = unique
+                            .iter()
+                            .copied()
+                            .filter(|d| !was.contains(d))
+                            .collect();
+                        let mut ordered = Vec::with_capacity(unique.len());
+                        for d in was {
+                            if unique.contains(&d) {
+                                ordered.push(d);
+                            } else {
+                                ordered.append(&mut added);
+                            }
+                        }
+                        ordered.append(&mut added);
+                        ordered.into_iter().map(<[u8]>::to_vec).collect()
+                    }
+                    None => unique.iter().map(|d| d.to_vec()).collect(),
+                };
                 if rtype == RType::DNAME || (rtype == RType::NS && lower != *origin) {
                     self.cuts.push(lower.clone());
                 }
-                let set = RRset::new(rtype, ttl, &unique);
+                let set = RRset::new(rtype, ttl, &ordered);
                 self.node_for_add(&lower).update(|sets| {
                     match sets.iter_mut().find(|s| s.rtype == rtype) {
                         Some(old) => *old = set,

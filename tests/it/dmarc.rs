@@ -1020,3 +1020,32 @@ fn sets_run_at_once_each_keep_the_others_tags() {
         .unwrap_or_else(|| panic!("no DMARC record in\n{text}"));
     has_all(line);
 }
+
+/// The zone named in capitals is the same zone: the edit is served, written into the file, and
+/// the next one is accepted.
+#[test]
+fn set_with_the_zone_in_capitals_edits_the_zone_and_its_file() {
+    let s = server();
+    let out = z(&s, &["dmarc", "set", "APPLE.EXAMPLE", "p=quarantine"]);
+    assert_eq!(out.code, 0, "{out}");
+    assert_eq!(
+        served_txt(&s, "_dmarc.apple.example."),
+        ["v=DMARC1; p=quarantine"]
+    );
+    assert!(apple_text(&s).contains("\"v=DMARC1; p=quarantine\""));
+    let out = z(&s, &["dmarc", "set", "apple.example", "p=reject"]);
+    assert_eq!(out.code, 0, "{out}");
+    let out = z(
+        &s,
+        &[
+            "record",
+            "set",
+            "APPLE.EXAMPLE",
+            "_dmarc",
+            "TXT",
+            "v=DMARC1; p=none",
+        ],
+    );
+    assert_eq!(out.code, 0, "{out}");
+    assert!(apple_text(&s).contains("\"v=DMARC1; p=none\""));
+}

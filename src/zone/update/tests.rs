@@ -323,6 +323,41 @@ fn records_of_included_files_are_not_edited() {
     }
     // Another type at the same owner is fine.
     update(&load(APPLE), &ops("del mail AAAA"), &c, |s| s + 1).unwrap();
+    // So is a set that keeps the included record.
+    let text = with("inc 600 A 192.0.2.25");
+    let included = [IncludedRecord {
+        owner: n("inc.apple.example."),
+        ..included[0].clone()
+    }];
+    let c = Context {
+        included: &included,
+        ..cx()
+    };
+    let kept = update(
+        &load(&text),
+        &ops("set inc A 192.0.2.25\nset inc A 192.0.2.26"),
+        &c,
+        |s| s + 1,
+    );
+    assert!(kept.is_ok(), "{kept:?}");
+    let e = update(&load(&text), &ops("set inc A 60 192.0.2.25"), &c, |s| s + 1).unwrap_err();
+    assert!(matches!(e, EditError::InIncludedFile { .. }), "{e}");
+}
+
+/// A set that keeps some records of an RRset and replaces others leaves them in the order the
+/// file edit writes them, so the zone served is the zone the file reloads as.
+#[test]
+fn a_partial_set_orders_the_rrset_as_the_file_does() {
+    let text = with("x 60 A 192.0.2.1 ; c1\n  60 A 192.0.2.2 ; c2\n  60 A 192.0.2.3");
+    agree(&text, "set x A 192.0.2.2\nset x A 192.0.2.9");
+    agree(
+        &text,
+        "set x A 192.0.2.3\nset x A 192.0.2.9\nset x A 192.0.2.1",
+    );
+    agree(
+        &text,
+        "set x A 192.0.2.1\nset x A 192.0.2.2\nset x A 192.0.2.3\nset x A 192.0.2.4",
+    );
 }
 
 #[test]
