@@ -376,10 +376,16 @@ impl DmarcDns for ServedDns {
 // ---------------------------------------------------------------------------------------------
 // show
 
+/// `dmarc show`: the record as served (asked of the running server, else read from the file).
 fn show(s: &Settings, zone: &str) -> anyhow::Result<ExitCode> {
-    let data = edit::zone_data(s, zone)?;
-    let at = DmarcAt::read(&data);
-    let origin = origin_text(&data);
+    let origin = edit::origin_of(s, zone)?;
+    let at = DmarcAt::of(&edit::current_rrset(
+        s,
+        zone,
+        &dmarc_owner(&origin),
+        RType::TXT,
+    )?);
+    let origin = normalize(&origin.to_string());
     let several = at.one().err().map(|e| format!("{e:#}"));
     let Some(text) = at.dmarc().first().copied() else {
         // A record meant as DMARC that receivers do not read as one.

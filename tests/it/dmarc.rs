@@ -1049,3 +1049,28 @@ fn set_with_the_zone_in_capitals_edits_the_zone_and_its_file() {
     assert_eq!(out.code, 0, "{out}");
     assert!(apple_text(&s).contains("\"v=DMARC1; p=none\""));
 }
+
+/// `show` shows the record the server serves: while a hand edit that does not load waits in
+/// the file, the record served is the one shown.
+#[test]
+fn show_shows_the_record_served_while_the_file_does_not_load() {
+    let s = server();
+    let out = z(&s, &["dmarc", "set", "apple.example", "p=quarantine"]);
+    assert_eq!(out.code, 0, "{out}");
+    let broken = apple_text(&s).replace("p=quarantine", "p=reject") + "bad A 192.0.2.999\n";
+    s.write_zone(APPLE, &broken);
+    assert!(
+        crate::harness::wait_until(std::time::Duration::from_secs(5), || s
+            .status_text()
+            .contains("(failed)")),
+        "{}",
+        s.status_text()
+    );
+    let out = z(&s, &["dmarc", "show", "apple.example"]);
+    assert_eq!(out.code, 0, "{out}");
+    assert!(
+        out.stdout
+            .contains("_dmarc.apple.example. TXT \"v=DMARC1; p=quarantine\""),
+        "{out}"
+    );
+}
