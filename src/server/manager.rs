@@ -468,11 +468,21 @@ impl Manager {
             default_ttl: state.default_ttl,
             included: &state.included,
         };
-        for txn in &txns {
+        // The transactions the file's serial is at or past: written into the file before the
+        // server stopped, unless the file was edited by hand meanwhile. Judged together, as a
+        // later one may undo an earlier one.
+        let file_serial = zone.serial().unwrap_or(0);
+        let written = txns
+            .iter()
+            .take_while(|t| t.from != file_serial && !serial_gt(t.to, file_serial))
+            .count();
+        let written_ops: Vec<&[EditOp]> = txns[..written].iter().map(|t| &t.ops[..]).collect();
+        let in_file = update::holds_all(&zone, &written_ops, &cx);
+        for (i, txn) in txns.iter().enumerate() {
             let current = zone.serial().unwrap_or(0);
             if txn.from != current {
                 if !serial_gt(txn.to, current) {
-                    if update::holds(&zone, &txn.ops, &cx) {
+                    if i < written && in_file {
                         continue; // already in the file
                     }
                     // The file's serial is past the transaction but the file lacks its edits:

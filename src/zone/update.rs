@@ -158,6 +158,30 @@ pub fn check_expected(zone: &Zone, expected: &[Expected]) -> Result<(), EditErro
     }
 }
 
+/// Does `zone` hold what the transactions `txns`, made in this order, did together, as a file
+/// written after all of them does? An op a later transaction's op at the same name may have
+/// undone or changed (an add, then a delete of it) is not looked at: the later one decides.
+pub fn holds_all(zone: &Zone, txns: &[&[EditOp]], cx: &Context<'_>) -> bool {
+    let owner = |op: &EditOp| match op {
+        EditOp::Add { owner, .. } | EditOp::Set { owner, .. } | EditOp::Del { owner, .. } => {
+            owner.to_lowercase()
+        }
+    };
+    let mut later: FxHashSet<Name> = FxHashSet::default();
+    for ops in txns.iter().rev() {
+        let decided: Vec<EditOp> = ops
+            .iter()
+            .filter(|op| !later.contains(&owner(op)))
+            .cloned()
+            .collect();
+        if !holds(zone, &decided, cx) {
+            return false;
+        }
+        later.extend(ops.iter().map(owner));
+    }
+    true
+}
+
 /// `op`, with the serial of any SOA it writes at the apex `origin` set to `serial`.
 fn with_soa_serial(op: &EditOp, origin: &Name, serial: u32) -> EditOp {
     let mut op = op.clone();

@@ -582,6 +582,46 @@ fn a_journal_overtaken_by_a_hand_edit_is_cleared_if_the_file_holds_it_else_set_a
     }
 }
 
+/// A journal whose later transaction undid an earlier one, left by a server that wrote both into
+/// the file and stopped before clearing it: the file holds them, so the journal is cleared,
+/// with no error and nothing set aside.
+#[test]
+fn a_journal_written_into_the_file_is_cleared_even_where_a_transaction_undid_another() {
+    use zonectl::journal::{self, Txn};
+    use zonectl::zone::edit::EditOp;
+    use zonectl::zone::{Name, RType};
+
+    let dir = zones_dir();
+    let zones = dir.path().join("zones");
+    let origin = Name::parse("test.example.", None).expect("name");
+    let jnl = journal_late_edit(&zones);
+    let undo = Txn {
+        from: 2,
+        to: 3,
+        time: 1_764_374_401,
+        ops: vec![EditOp::Del {
+            owner: Name::parse("late.test.example.", None).expect("name"),
+            rtype: Some(RType::TXT),
+            rdata: None,
+        }],
+    };
+    journal::append(&jnl, &origin, &undo).expect("journal");
+    fs::write(zones.join("test.example.zone"), small_zone(3, "")).expect("file");
+    let server = ServeProcess::start(&zones, &dir.path().join("ctl.sock"), dir.path());
+    assert_answers(&server);
+    let log = server.log();
+    assert!(!log.contains("ERROR"), "{log}");
+    assert!(!jnl.exists(), "the journal is cleared: {log}");
+    let aside = fs::read_dir(jnl.parent().expect("journal dir"))
+        .expect("journal dir")
+        .filter(|e| {
+            e.as_ref()
+                .is_ok_and(|e| e.file_name().to_string_lossy().contains(".unapplied-"))
+        })
+        .count();
+    assert_eq!(aside, 0, "{log}");
+}
+
 /// A zone with a warning on each of many records logs the first 20 and a line that counts the
 /// rest and names the commands that list them; `status` lists them all.
 #[test]

@@ -863,3 +863,19 @@ fn an_edit_warns_at_the_records_naming_what_it_changed() {
         assert!(got.iter().any(|w| w.contains(want)), "{batch}: {got:?}");
     }
 }
+
+/// Transactions judged together against a file written after them: one undone by a later one
+/// is held; a file edited by hand that lacks one is not.
+#[test]
+fn transactions_are_held_together_as_a_file_written_after_them_holds_them() {
+    let zone = load(APPLE);
+    let add = ops("add late TXT \"late\"");
+    let del = ops("del late TXT");
+    let other = ops("add other TXT \"x\"");
+    assert!(!holds(&zone, &add, &cx()));
+    assert!(holds_all(&zone, &[&add, &del], &cx()));
+    assert!(!holds_all(&zone, &[&del, &add], &cx()));
+    assert!(!holds_all(&zone, &[&add, &other], &cx()));
+    let with_other = load(&with("other TXT \"x\""));
+    assert!(holds_all(&with_other, &[&add, &del, &other], &cx()));
+}
