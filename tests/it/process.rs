@@ -23,6 +23,14 @@ fn zones_dir() -> tempfile::TempDir {
     dir
 }
 
+/// The names of the entries of `dir`.
+fn names_in(dir: &std::path::Path) -> Vec<String> {
+    fs::read_dir(dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .collect()
+}
+
 fn assert_answers(p: &ServeProcess) {
     for t in BOTH {
         let m = p.query(t, "www.test.example.", RecordType::A);
@@ -118,12 +126,9 @@ fn a_wrong_control_socket_is_named_as_such_while_a_server_serves_the_zones() {
         );
     }
     assert_eq!(fs::read_to_string(&file).expect("zone file"), before);
-    let zone_files = fs::read_dir(&zones)
-        .expect("zones dir")
-        .filter(|e| {
-            e.as_ref()
-                .is_ok_and(|e| e.file_name().to_string_lossy().ends_with(".zone"))
-        })
+    let zone_files = names_in(&zones)
+        .iter()
+        .filter(|n| n.ends_with(".zone"))
         .count();
     assert_eq!(zone_files, 1, "no lab zone was created");
     assert_eq!(
@@ -531,9 +536,8 @@ fn a_journal_overtaken_by_a_hand_edit_is_cleared_if_the_file_holds_it_else_set_a
         let server = ServeProcess::start(&zones, &dir.path().join("ctl.sock"), dir.path());
         let late = server.query(Udp, "late.test.example.", RecordType::TXT);
         let other = server.query(Udp, "other.test.example.", RecordType::TXT);
-        let aside: Vec<String> = fs::read_dir(jnl.parent().expect("journal dir"))
-            .expect("journal dir")
-            .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        let aside: Vec<String> = names_in(jnl.parent().expect("journal dir"))
+            .into_iter()
             .filter(|n| n.contains(".unapplied-"))
             .collect();
         let log = server.log();
@@ -612,12 +616,9 @@ fn a_journal_written_into_the_file_is_cleared_even_where_a_transaction_undid_ano
     let log = server.log();
     assert!(!log.contains("ERROR"), "{log}");
     assert!(!jnl.exists(), "the journal is cleared: {log}");
-    let aside = fs::read_dir(jnl.parent().expect("journal dir"))
-        .expect("journal dir")
-        .filter(|e| {
-            e.as_ref()
-                .is_ok_and(|e| e.file_name().to_string_lossy().contains(".unapplied-"))
-        })
+    let aside = names_in(jnl.parent().expect("journal dir"))
+        .iter()
+        .filter(|n| n.contains(".unapplied-"))
         .count();
     assert_eq!(aside, 0, "{log}");
 }
