@@ -439,22 +439,37 @@ fn acknowledged_edits_survive_sigkill_in_the_middle_of_a_stream() {
 /// Journals, as a server that stopped before writing its zone file would have, the edit
 /// taking test.example. from serial 1 to 2 by adding `late TXT late`; the journal's path.
 fn journal_late_edit(zones: &std::path::Path) -> std::path::PathBuf {
-    use zonectl::journal::{self, Txn};
     use zonectl::zone::edit::EditOp;
-    use zonectl::zone::{Name, RType};
-
-    let origin = Name::parse("test.example.", None).expect("name");
-    let jnl = journal::path(zones, &origin);
-    let txn = Txn {
-        from: 1,
-        to: 2,
-        time: 1_764_374_400,
-        ops: vec![EditOp::Add {
-            owner: Name::parse("late.test.example.", None).expect("name"),
-            rtype: RType::TXT,
+    journal_edit(
+        zones,
+        (1, 2),
+        EditOp::Add {
+            owner: late(),
+            rtype: zonectl::zone::RType::TXT,
             ttl: Some(3600),
             rdata: b"\x04late".to_vec(),
-        }],
+        },
+    )
+}
+
+fn late() -> zonectl::zone::Name {
+    zonectl::zone::Name::parse("late.test.example.", None).expect("name")
+}
+
+/// Journals an edit of test.example. taking it from serial `from` to `to`; the journal's path.
+fn journal_edit(
+    zones: &std::path::Path,
+    (from, to): (u32, u32),
+    op: zonectl::zone::edit::EditOp,
+) -> std::path::PathBuf {
+    use zonectl::journal::{self, Txn};
+    let origin = zonectl::zone::Name::parse("test.example.", None).expect("name");
+    let jnl = journal::path(zones, &origin);
+    let txn = Txn {
+        from,
+        to,
+        time: 1_764_374_400 + i64::from(from),
+        ops: vec![op],
     };
     journal::append(&jnl, &origin, &txn).expect("journal");
     jnl
@@ -591,25 +606,18 @@ fn a_journal_overtaken_by_a_hand_edit_is_cleared_if_the_file_holds_it_else_set_a
 /// with no error and nothing set aside.
 #[test]
 fn a_journal_written_into_the_file_is_cleared_even_where_a_transaction_undid_another() {
-    use zonectl::journal::{self, Txn};
-    use zonectl::zone::edit::EditOp;
-    use zonectl::zone::{Name, RType};
-
     let dir = zones_dir();
     let zones = dir.path().join("zones");
-    let origin = Name::parse("test.example.", None).expect("name");
-    let jnl = journal_late_edit(&zones);
-    let undo = Txn {
-        from: 2,
-        to: 3,
-        time: 1_764_374_401,
-        ops: vec![EditOp::Del {
-            owner: Name::parse("late.test.example.", None).expect("name"),
-            rtype: Some(RType::TXT),
+    journal_late_edit(&zones);
+    let jnl = journal_edit(
+        &zones,
+        (2, 3),
+        zonectl::zone::edit::EditOp::Del {
+            owner: late(),
+            rtype: Some(zonectl::zone::RType::TXT),
             rdata: None,
-        }],
-    };
-    journal::append(&jnl, &origin, &undo).expect("journal");
+        },
+    );
     fs::write(zones.join("test.example.zone"), small_zone(3, "")).expect("file");
     let server = ServeProcess::start(&zones, &dir.path().join("ctl.sock"), dir.path());
     assert_answers(&server);
