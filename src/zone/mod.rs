@@ -225,7 +225,30 @@ pub struct Node {
 /// Bytes of an RRset's header in a [`Node`].
 const SET_HEADER: usize = 10;
 
+/// The names of `nodes` whose records may name others.
+fn namers(nodes: &FxHashMap<Name, Node>) -> Vec<Name> {
+    nodes
+        .iter()
+        .filter(|(_, node)| node.may_name_others())
+        .map(|(name, _)| name.clone())
+        .collect()
+}
+
 impl Node {
+    /// May this node's records name other names whose records their checks read: an NS, MX
+    /// or SRV record, or a TXT record that may be an SPF record (its text starts with `v`;
+    /// told without copying it, so some others pass too)?
+    pub fn may_name_others(&self) -> bool {
+        self.rrsets().any(|set| match set.rtype {
+            RType::NS | RType::MX | RType::SRV => true,
+            RType::TXT => set
+                .rdatas()
+                .into_iter()
+                .any(|rdata| matches!(rdata, [0, ..] | [_, b'v' | b'V', ..] | [])),
+            _ => false,
+        })
+    }
+
     /// A node holding these RRsets (empty ones left out), in this order.
     pub fn new<'s>(rrsets: impl IntoIterator<Item = &'s RRset>) -> Node {
         let mut data = Vec::new();
@@ -390,6 +413,9 @@ pub struct Zone {
     base: Arc<FxHashMap<Name, Node>>,
     /// Nodes changed by edits since the base was built.
     overlay: FxHashMap<Name, Option<Arc<Node>>>,
+    /// The names of the base whose records may name others ([`Node::may_name_others`]), so
+    /// that an edit finds the records naming a name without scanning every node.
+    base_namers: Arc<Vec<Name>>,
     /// Number of records (not RRsets) in the zone.
     record_count: usize,
 }
@@ -415,11 +441,17 @@ impl Zone {
         let mut run: Vec<u8> = Vec::new();
         let mut key: Option<Name> = None;
         let mut data: Vec<u8> = Vec::new();
-        let store = |key: Name, data: &mut Vec<u8>, nodes: &mut FxHashMap<Name, Node>| {
+        // The names whose records may name others, told as each node is stored (a name stored
+        // twice, its records not together in the file, may be listed twice).
+        let mut namers: Vec<Name> = Vec::new();
+        let mut store = |key: Name, data: &mut Vec<u8>, nodes: &mut FxHashMap<Name, Node>| {
             let node = Node {
                 data: data.as_slice().into(),
             };
             data.clear();
+            if node.may_name_others() {
+                namers.push(key.clone());
+            }
             nodes.insert(key, node);
         };
         for rec in records {
@@ -464,12 +496,31 @@ impl Zone {
         if let Some(done) = key {
             store(done, &mut data, &mut nodes);
         }
+        namers.sort_unstable_by(|a, b| a.as_wire().cmp(b.as_wire()));
+        namers.dedup();
         Zone {
             origin,
+            base_namers: Arc::new(namers),
             base: Arc::new(nodes),
             overlay: FxHashMap::default(),
             record_count,
         }
+    }
+
+    /// The names whose records may name other names (see [`Node::may_name_others`]): a
+    /// superset of the owners of the NS, MX and SRV records and of the SPF records, in no
+    /// particular order.
+    pub fn namers(&self) -> impl Iterator<Item = &Name> {
+        let base = self
+            .base_namers
+            .iter()
+            .filter(|name| !self.overlay.contains_key(*name));
+        let changed = self
+            .overlay
+            .iter()
+            .filter(|(_, node)| node.as_deref().is_some_and(Node::may_name_others))
+            .map(|(name, _)| name);
+        base.chain(changed)
     }
 
     /// The zone apex (lower-cased).
@@ -555,6 +606,7 @@ impl Zone {
             .collect();
         Zone {
             origin: self.origin.clone(),
+            base_namers: Arc::new(namers(&nodes)),
             base: Arc::new(nodes),
             overlay: FxHashMap::default(),
             record_count: self.record_count,
@@ -753,6 +805,46 @@ mod tests {
         let origin = name("example.");
         let entries = parse_zone_str(text, Path::new("t.zone"), &origin).unwrap();
         Zone::from_records(&origin, &entries)
+    }
+
+    /// The names that may name others: NS, MX, SRV, TXT that may be SPF (split strings
+    /// included), kept through edits and compaction.
+    #[test]
+    fn namers_are_the_names_whose_records_may_name_others() {
+        let z = zone(
+            "@ SOA ns hostmaster 1 2 3 4 5\n@ NS ns\nns A 192.0.2.1\nm MX 10 ns\n\
+             s SRV 0 0 25 ns\nspf TXT \"v=spf1 -all\"\nsplit TXT \"\" \"v=spf1 -all\"\n\
+             host TXT \"host 1\"\nm AAAA 2001:db8::1\n",
+        );
+        let listed = |z: &Zone| {
+            let mut v: Vec<String> = z.namers().map(|n| n.to_string()).collect();
+            v.sort();
+            v
+        };
+        let want = [
+            "example.",
+            "m.example.",
+            "s.example.",
+            "spf.example.",
+            "split.example.",
+        ];
+        assert_eq!(listed(&z), want);
+        let cx = update::Context {
+            file: Path::new("t.zone"),
+            default_ttl: 300,
+            included: &[],
+        };
+        let ops = edit::parse_batch("add host MX 10 ns\ndel m MX", &name("example.")).unwrap();
+        let edited = update::update(&z, &ops, &cx, |s| s + 1).unwrap().zone;
+        let want = [
+            "example.",
+            "host.example.",
+            "s.example.",
+            "spf.example.",
+            "split.example.",
+        ];
+        assert_eq!(listed(&edited), want);
+        assert_eq!(listed(&edited.compacted()), want);
     }
 
     fn types(node: &Node) -> Vec<(RType, usize)> {
