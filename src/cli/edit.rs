@@ -432,9 +432,10 @@ fn target(s: &Settings, zone: &str) -> anyhow::Result<Target> {
             .join(format!("{}.zone", name.trim_end_matches('.')))
     };
     let file = match configured {
-        Some(z) => s
-            .zones_dir
-            .join(z.file.clone().unwrap_or_else(|| plain(&z.name))),
+        Some(z) => match &z.file {
+            Some(f) => s.zones_dir.join(f),
+            None => plain(&z.name),
+        },
         None if plain(zone).is_file() => plain(zone),
         // The file name may differ in case from what was typed.
         None => store::zone_files(&s.zones_dir)

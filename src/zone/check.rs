@@ -880,7 +880,12 @@ impl<'a> Index<'a> {
                     );
                 }
             } else if kind.looks_like_record(&text) {
-                attempts.push((i, text.chars().take(24).collect()));
+                // Shown up to 24 characters, marked when cut.
+                let mut shown: String = text.chars().take(24).collect();
+                if shown.len() < text.len() {
+                    shown.push('…');
+                }
+                attempts.push((i, shown));
             }
         }
         for (i, shown) in attempts {
@@ -2296,6 +2301,16 @@ mod tests {
                     "TXT at _mta-sts.example. reads \"v=STSv1id=1\": meant as MTA-STS, it does not \
                      start with v=STSv1 exactly, so it is discarded, and senders then assume the \
                      domain has no MTA-STS policy",
+                )],
+            ),
+            (
+                "a TLS-RPT record of another version, shown cut",
+                "{HEAD}_smtp._tls TXT \"v=TLSRPTv2; rua=mailto:a@b.example\"",
+                &[(
+                    Warning,
+                    Some(5),
+                    "TXT at _smtp._tls.example. reads \"v=TLSRPTv2; rua=mailto:a…\": meant as \
+                     TLS-RPT",
                 )],
             ),
             (

@@ -1253,3 +1253,30 @@ fn records_are_read_as_served_and_an_edit_made_from_stale_ones_is_refused() {
     }
     assert_eq!(read("www.test.example.").unwrap().1, [vec![192, 0, 2, 99]]);
 }
+
+/// A `[[zone]]` entry that names no file has the zone in `ZONES_DIR/NAME.zone`, for the verbs
+/// that read the file as for the server (as `lab create` writes them).
+#[test]
+fn a_zone_entry_without_a_file_is_read_from_the_zones_directory() {
+    let s = TestServer::start_with_config_file(
+        "[[zone]]\nname = \"test.example\"\n",
+        &[("test.example.zone", &small_zone(7, "txt TXT \"here\"\n"))],
+    );
+    let config = s.config_path().display().to_string();
+    // Relative, as the default `zones` is (the commands run in the server's directory).
+    assert_eq!(s.zones_dir(), s.dir().join("zones"));
+    let zones = "zones";
+    for verb in [
+        &["record", "show", "test.example"][..],
+        &["serial", "show", "test.example"],
+    ] {
+        let mut args = vec!["--config", &config, "--zones-dir", zones];
+        args.extend_from_slice(verb);
+        let out = s.ctl(&args);
+        assert_eq!(out.code, 0, "{verb:?}: {out}");
+        assert!(
+            out.stdout.contains("here") || out.stdout.contains('7'),
+            "{out}"
+        );
+    }
+}

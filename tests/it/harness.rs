@@ -548,7 +548,7 @@ impl ServeProcess {
             .env_remove("ZONECTL_CONTROL")
             // The default log level, as an operator runs it.
             .env_remove("RUST_LOG")
-            .env("NO_COLOR", "1")
+            .env_remove("NO_COLOR")
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(stderr)

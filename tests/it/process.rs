@@ -632,7 +632,8 @@ fn a_journal_written_into_the_file_is_cleared_even_where_a_transaction_undid_ano
 }
 
 /// A zone with a warning on each of many records logs the first 20 and a line that counts the
-/// rest and names the commands that list them; `status` lists them all.
+/// rest and names the commands that list them; `status` lists them all. A log written to a
+/// file has no colour codes.
 #[test]
 fn a_load_with_many_warnings_logs_twenty_and_counts_the_rest() {
     let dir = zones_dir();
@@ -651,6 +652,10 @@ fn a_load_with_many_warnings_logs_twenty_and_counts_the_rest() {
     );
     assert_answers(&server);
     let log = server.log();
+    assert!(
+        !log.contains('\u{1b}'),
+        "no colour codes in a log file: {log:?}"
+    );
     let about = |what: &str| log.lines().filter(|l| l.contains(what)).count();
     assert_eq!(about("nospf.test.example"), 20, "{log}");
     assert_eq!(
