@@ -91,24 +91,6 @@ pub struct Update {
     pub warnings: Vec<Finding>,
 }
 
-/// Does `zone` hold what `ops` do already: is each of them a no-op on it (a `del` that finds
-/// nothing counting as done)? Tells a journaled transaction already written into the zone file
-/// from one the file lacks.
-pub fn holds(zone: &Zone, ops: &[EditOp], cx: &Context<'_>) -> bool {
-    // If the zone holds them all, no op changes it, so each is tried on the zone as it is. An
-    // SOA the transaction wrote is held if the zone's SOA is the same but for a later serial:
-    // it is tried with the zone's serial.
-    let serial = zone.serial().unwrap_or(0);
-    ops.iter().all(|op| {
-        let op = with_soa_serial(op, zone.origin(), serial);
-        match update(zone, std::slice::from_ref(&op), cx, |s| s.wrapping_add(1)) {
-            Ok(u) => u.new_serial == u.old_serial,
-            Err(EditError::NotFound { .. }) => matches!(op, EditOp::Del { .. }),
-            Err(_) => false,
-        }
-    })
-}
-
 /// A condition an edit is made under, as RFC 2136 §3.2's value-dependent prerequisites: the
 /// RRset `owner`/`rtype` holds exactly `rdatas`, in any order (none: the name has no such
 /// RRset). A command that reads records, changes them and writes them back (`dmarc set`
@@ -159,28 +141,24 @@ pub fn check_expected(zone: &Zone, expected: &[Expected]) -> Result<(), EditErro
     }
 }
 
-/// Does `zone` hold what the transactions `txns`, made in this order, did together, as a file
-/// written after all of them does? An op a later transaction's op at the same name may have
-/// undone or changed (an add, then a delete of it) is not looked at: the later one decides.
+/// Does `zone` hold what the transactions `txns`, made in this order, did, as a file written
+/// after all of them does? Their ops are applied to it in order (a `del` that finds nothing
+/// counting as done, an SOA taken with the zone's serial): it holds them if that changes
+/// nothing. So a transaction undone by a later one (add X, then delete X), or one that deletes
+/// an RRset and adds it back as it is, is held; a file that lost any of their records is not.
+/// Tells journaled transactions already written into the zone file from ones it lacks.
 pub fn holds_all(zone: &Zone, txns: &[&[EditOp]], cx: &Context<'_>) -> bool {
-    let owner = |op: &EditOp| match op {
-        EditOp::Add { owner, .. } | EditOp::Set { owner, .. } | EditOp::Del { owner, .. } => {
-            owner.to_lowercase()
+    let serial = zone.serial().unwrap_or(0);
+    let mut work = Work::new(zone);
+    for op in txns.iter().flat_map(|ops| ops.iter()) {
+        let op = with_soa_serial(op, zone.origin(), serial);
+        match work.apply(&op, cx) {
+            Ok(_) => {}
+            Err(EditError::NotFound { .. }) if matches!(op, EditOp::Del { .. }) => {}
+            Err(_) => return false,
         }
-    };
-    let mut later: FxHashSet<Name> = FxHashSet::default();
-    for ops in txns.iter().rev() {
-        let decided: Vec<EditOp> = ops
-            .iter()
-            .filter(|op| !later.contains(&owner(op)))
-            .cloned()
-            .collect();
-        if !holds(zone, &decided, cx) {
-            return false;
-        }
-        later.extend(ops.iter().map(owner));
     }
-    true
+    work.changes().is_empty()
 }
 
 /// `op`, with the serial of any SOA it writes at the apex `origin` set to `serial`.
