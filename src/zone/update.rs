@@ -638,15 +638,12 @@ impl<'z> Work<'z> {
         }
         // Below a name that gained a DNAME or NS records are occluded; below one that lost its
         // last, they are served again and judged for the first time.
-        let is_cut = |n: &Name, node: Option<&Node>| {
-            node.is_some_and(|node| {
-                node.get(RType::DNAME).is_some() || (n != origin && node.get(RType::NS).is_some())
-            })
-        };
         let uncut = self
             .before
             .iter()
-            .filter(|(n, before)| is_cut(n, before.as_ref()) && !is_cut(n, self.current(n)))
+            .filter(|(n, before)| {
+                is_cut(origin, n, before.as_ref()) && !is_cut(origin, n, self.current(n))
+            })
             .map(|(n, _)| n);
         for cut in self.cuts.iter().chain(uncut) {
             for d in self.descendants(cut) {
@@ -728,24 +725,39 @@ impl<'z> Work<'z> {
     /// The owners (in the zone as edited) of the records whose checks read a name that now
     /// answers otherwise: an MX, SRV or NS record whose target, or an SPF record whose
     /// `include:` or `redirect=` target, gained or lost its address, CNAME, SPF record or
-    /// existence, itself or through the wildcard that answers for it. Looks at the names whose
+    /// existence, itself or through the wildcard that answers for it, or that is at or below a
+    /// name that gained or lost a delegation or DNAME. Looks at the names whose
     /// records may name others ([`Zone::namers`], kept with the zone), and only when a touched
     /// name changed in one of those ways (added or deleted, an address, CNAME or SPF record
     /// added or removed): not for an edit of other records at names that stay.
     fn referrers(&self) -> Vec<Name> {
-        if self
+        let origin = self.zone.origin();
+        // A delegation or DNAME gained or lost: the checks skip the targets at or below one,
+        // so every target there now answers otherwise.
+        let recut: Vec<&Name> = self
             .before
             .iter()
-            .all(|(n, before)| Target::of(before.as_ref()) == Target::of(self.current(n)))
+            .filter(|(n, before)| {
+                is_cut(origin, n, before.as_ref()) != is_cut(origin, n, self.current(n))
+            })
+            .map(|(n, _)| n)
+            .collect();
+        if recut.is_empty()
+            && self
+                .before
+                .iter()
+                .all(|(n, before)| Target::of(before.as_ref()) == Target::of(self.current(n)))
         {
             return Vec::new();
         }
-        let origin = self.zone.origin();
         let apex_len = origin.wire_len();
         let mut answers: FxHashMap<Name, bool> = FxHashMap::default();
         let mut changed = |t: Name| -> bool {
             if !t.is_subdomain_of(origin) {
                 return false;
+            }
+            if recut.iter().any(|c| t.is_subdomain_of(c)) {
+                return true;
             }
             *answers.entry(t).or_insert_with_key(|t| {
                 let now = Target::answer(t, apex_len, |n| self.current(n));
@@ -928,6 +940,14 @@ fn target(rtype: RType, rdata: &[u8]) -> Option<Name> {
     let wire = rdata.get(offset..)?;
     let len = name::wire_name_len(wire)?;
     Name::from_wire(&wire[..len]).ok()
+}
+
+/// Does the node at `n` make a delegation (NS below the apex `origin`) or hold a DNAME: either
+/// way, the names below it are not this zone's to answer?
+fn is_cut(origin: &Name, n: &Name, node: Option<&Node>) -> bool {
+    node.is_some_and(|node| {
+        node.get(RType::DNAME).is_some() || (n != origin && node.get(RType::NS).is_some())
+    })
 }
 
 /// What the checks of a record naming a name read there: whether it exists (an empty

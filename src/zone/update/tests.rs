@@ -644,9 +644,9 @@ fn target_warnings_see_the_wildcards_that_give_a_target_its_address() {
 fn edits_judged_on_their_neighbourhood_agree_with_the_whole_file_check() {
     use crate::zone::check::{check_entries, without_line_refs};
     use std::collections::BTreeSet;
-    const OWNERS: [&str; 16] = [
+    const OWNERS: [&str; 18] = [
         "@", "a", "b", "a.b", "x.ent", "ent", "*", "*.b", "mail", "sub", "s2", "foo", "q.x.ent",
-        "z.b", "y.old", "w.child",
+        "z.b", "y.old", "w.child", "child", "old",
     ];
     let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
     let mut rnd = move |n: usize| {
@@ -880,9 +880,81 @@ fn transactions_are_held_together_as_a_file_written_after_them_holds_them() {
     assert!(holds_all(&with_other, &[&add, &del, &other], &cx()));
     // A later transaction at the same name does not excuse a record the file lost.
     let (txt, a) = (ops("add n TXT \"x\""), ops("add n A 192.0.2.1"));
-    assert!(!holds_all(&load(&with("n A 192.0.2.1")), &[&txt, &a], &cx()));
+    assert!(!holds_all(
+        &load(&with("n A 192.0.2.1")),
+        &[&txt, &a],
+        &cx()
+    ));
     // An RRset deleted and added back in one transaction is held by the file that has it.
     let replace = ops("del mail A\nadd mail A 3600 192.0.2.99");
-    let file = run(APPLE, "del mail A\nadd mail A 3600 192.0.2.99").unwrap().zone;
+    let file = run(APPLE, "del mail A\nadd mail A 3600 192.0.2.99")
+        .unwrap()
+        .zone;
     assert!(holds_all(&file, &[&replace], &cx()));
+}
+
+/// A delegation or DNAME removed: the records elsewhere naming a name below it are judged
+/// again (the check skipped their targets), and every warning the whole file gains is given.
+#[test]
+fn an_edit_removing_a_delegation_or_dname_warns_at_the_records_naming_below_it() {
+    use crate::zone::check::check_entries;
+    let cases = [
+        (
+            "sub NS ns.other.example.\nm MX 10 mail.sub.apple.example.",
+            "del sub NS",
+        ),
+        (
+            "sub NS ns.other.example.\nsub A 192.0.2.9\nm MX 10 mail.sub.apple.example.",
+            "del sub NS",
+        ),
+        (
+            "sub NS ns.other.example.\nsub TXT \"keep\"\nm MX 10 sub.apple.example.",
+            "del sub NS",
+        ),
+        (
+            "d DNAME other.example.\nm MX 10 mail.d.apple.example.",
+            "del d DNAME",
+        ),
+        (
+            "d DNAME other.example.\nd TXT \"keep\"\nm SRV 0 0 25 d.apple.example.",
+            "del d DNAME",
+        ),
+        (
+            "sub NS ns.other.example.\ns TXT \"v=spf1 include:x.sub.apple.example -all\"",
+            "del sub NS",
+        ),
+    ];
+    let messages = |text: &str| -> Vec<String> {
+        let entries = parse_zone_str(text, Path::new(FILE), &origin()).unwrap();
+        check_entries(&origin(), &entries)
+            .iter()
+            .map(|f| without_line_refs(&f.message))
+            .collect()
+    };
+    for (extra, batch) in cases {
+        let text = with(extra);
+        let u = run(&text, batch).unwrap_or_else(|e| panic!("{batch}: {e}"));
+        let out = apply_edits(
+            &text,
+            Path::new(FILE),
+            &origin(),
+            &u.ops,
+            |_| u.new_serial,
+            &mut refuse_includes,
+        )
+        .unwrap();
+        let before = messages(&text);
+        let given: Vec<String> = u.warnings.iter().map(|f| f.message.clone()).collect();
+        let gained: Vec<String> = messages(&out.text)
+            .into_iter()
+            .filter(|m| !before.contains(m))
+            .collect();
+        assert!(!gained.is_empty(), "{extra}: the case gains no warning");
+        for m in &gained {
+            assert!(
+                given.contains(m),
+                "{extra} / {batch}: {m:?} not given: {given:?}"
+            );
+        }
+    }
 }
