@@ -648,12 +648,15 @@ fn edits_judged_on_their_neighbourhood_agree_with_the_whole_file_check() {
         "@", "a", "b", "a.b", "x.ent", "ent", "*", "*.b", "mail", "sub", "s2", "foo", "q.x.ent",
         "z.b", "y.old", "w.child", "child", "old",
     ];
-    let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
-    let mut rnd = move |n: usize| {
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
-        (state % n as u64) as usize
+    // Two seeds, 8000 rounds each (the second found what the first did not).
+    let state = std::cell::Cell::new(0x9e37_79b9_7f4a_7c15_u64);
+    let mut rnd = |n: usize| {
+        let mut x = state.get();
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        state.set(x);
+        (x % n as u64) as usize
     };
     let record = |rnd: &mut dyn FnMut(usize) -> usize| -> (String, String) {
         let owner = OWNERS[rnd(OWNERS.len())].to_owned();
@@ -688,7 +691,10 @@ fn edits_judged_on_their_neighbourhood_agree_with_the_whole_file_check() {
                 @ NS ns1\nns1 A 192.0.2.1\nchild NS ns.child\nns.child A 192.0.2.2\n\
                 old DNAME other.example.\n";
     let (mut judged, mut refused) = (0, 0);
-    for round in 0..8000 {
+    for round in 0..16000 {
+        if round == 8000 {
+            state.set(0x1234_5678_9abc_def1);
+        }
         let mut text = head.to_owned();
         for _ in 0..rnd(8) + 2 {
             let (owner, rr) = record(&mut rnd);
@@ -770,7 +776,7 @@ fn edits_judged_on_their_neighbourhood_agree_with_the_whole_file_check() {
         );
     }
     assert!(
-        judged > 500 && refused > 10,
+        judged > 1000 && refused > 20,
         "{judged} judged, {refused} refused"
     );
 }
