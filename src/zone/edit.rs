@@ -707,23 +707,19 @@ impl<'a> Doc<'a> {
                 };
                 self.default_ttl_after(at, rtype, unique[0])
             });
-        // With the TTL kept, the records that stay keep their lines: only those that change
-        // are rewritten, the new ones where the first one gone was (else after the RRset).
-        let (gone, added) = if old.iter().all(|&l| self.rec(l).ttl == ttl) {
-            let gone: Vec<Loc> = old
-                .iter()
-                .copied()
-                .filter(|&l| !unique.contains(&self.rec(l).rdata))
-                .collect();
-            let added: Vec<&[u8]> = unique
-                .iter()
-                .copied()
-                .filter(|&d| !old.iter().any(|&l| self.rec(l).rdata == d))
-                .collect();
-            (gone, added)
-        } else {
-            (old.clone(), unique.clone())
+        // The records that stay, with their TTL, keep their lines: only those that change are
+        // rewritten (all of them for a new TTL), the new ones where the first one gone was
+        // (else after the RRset).
+        let stays = |l: Loc| {
+            let r = self.rec(l);
+            r.ttl == ttl && unique.contains(&r.rdata)
         };
+        let gone: Vec<Loc> = old.iter().copied().filter(|&l| !stays(l)).collect();
+        let added: Vec<&[u8]> = unique
+            .iter()
+            .copied()
+            .filter(|&d| !old.iter().any(|&l| stays(l) && self.rec(l).rdata == d))
+            .collect();
         if gone.is_empty() && added.is_empty() {
             return Ok(());
         }
@@ -2642,6 +2638,23 @@ other   IN A 192.0.2.4
         assert!(
             matches!(e, EditError::InIncludedFile { line: 2, .. }),
             "{e}"
+        );
+        // An RRset whose records have other TTLs in the two files: the included one that
+        // stays, with its TTL, is no reason to refuse; the main file's is rewritten.
+        let mixed = format!("{main}h2 120 A 192.0.2.12\n");
+        let out = apply_edits(
+            &mixed,
+            Path::new("/zones/main.zone"),
+            &origin,
+            &parse_batch("set h2 A 300 192.0.2.11\nset h2 A 300 192.0.2.13", &origin).unwrap(),
+            |s| s + 1,
+            &mut load,
+        )
+        .unwrap();
+        assert!(
+            out.text.contains("192.0.2.13") && !out.text.contains("192.0.2.12"),
+            "{}",
+            out.text
         );
         // The checks see the included records: a CNAME next to one is refused.
         let e = run("add h1 CNAME www", &mut load).unwrap_err();

@@ -358,6 +358,34 @@ fn a_partial_set_orders_the_rrset_as_the_file_does() {
         &text,
         "set x A 192.0.2.1\nset x A 192.0.2.2\nset x A 192.0.2.3\nset x A 192.0.2.4",
     );
+    // An RRset written with two TTLs (served with its first): a record whose line has the
+    // other TTL is rewritten, so the file reloads with the records and TTL served (their order
+    // may differ, and the file's change list has that line too: the zone served cannot tell
+    // the lines' TTLs).
+    let mixed = with("x 60 A 192.0.2.1\nx 3600 A 192.0.2.4\nx 3600 A 192.0.2.2");
+    for batch in [
+        "set x A 192.0.2.4\nset x A 192.0.2.1",
+        "set x A 192.0.2.2\nset x A 192.0.2.9",
+    ] {
+        let u = run(&mixed, batch).unwrap();
+        let out = apply_edits(
+            &mixed,
+            Path::new(FILE),
+            &origin(),
+            &u.ops,
+            |_| u.new_serial,
+            &mut refuse_includes,
+        )
+        .unwrap();
+        let sorted = |z: &Zone| {
+            let mut r = records(z);
+            r.sort_by(|a, b| {
+                (a.owner.as_wire(), a.rtype, &a.rdata).cmp(&(b.owner.as_wire(), b.rtype, &b.rdata))
+            });
+            r
+        };
+        assert_eq!(sorted(&u.zone), sorted(&load(&out.text)), "{batch}");
+    }
 }
 
 #[test]
