@@ -587,16 +587,11 @@ fn dmarc_ops(at: &DmarcAt, rec: &DmarcRecord) -> Vec<EditOp> {
 fn set(s: &Settings, o: &EditOptions, zone: &str, tags: &[String]) -> anyhow::Result<ExitCode> {
     let origin = edit::origin_of(s, zone)?;
     let owner = dmarc_owner(&origin);
-    let mut tries = 1;
-    let mut notes = edit::Notes::default();
-    loop {
+    let origin = normalize(&origin.to_string());
+    edit::with_retries(|notes| {
         let read = edit::current_rrset(s, zone, &owner, RType::TXT)?;
-        let origin = normalize(&origin.to_string());
-        match set_from(s, o, zone, &origin, read, tags, &mut notes) {
-            Err(e) if edit::is_changed_meanwhile(&e) && tries < edit::TRIES => tries += 1,
-            result => return result,
-        }
-    }
+        set_from(s, o, zone, &origin, read, tags, notes)
+    })
 }
 
 /// `dmarc set` on the TXT records `read` at `_dmarc.ZONE`.

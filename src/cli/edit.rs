@@ -349,11 +349,6 @@ pub fn edit_zone_from(
 #[error("{0}")]
 pub struct ChangedMeanwhile(String);
 
-/// Is `e` a [`ChangedMeanwhile`] refusal?
-pub fn is_changed_meanwhile(e: &anyhow::Error) -> bool {
-    e.downcast_ref::<ChangedMeanwhile>().is_some()
-}
-
 /// Lines a read-modify-write command prints on standard error, each once however many times
 /// it tries.
 #[derive(Debug, Default)]
@@ -369,8 +364,25 @@ impl Notes {
 }
 
 /// How many times a read-modify-write command reads and tries again when its edit is refused
-/// because what it read changed meanwhile ([`ChangedMeanwhile`]).
-pub const TRIES: usize = 8;
+/// because what it read changed meanwhile ([`ChangedMeanwhile`]): each refusal means another
+/// edit got through, so as many tries as commands racing.
+const TRIES: usize = 8;
+
+/// Runs a read-modify-write command's `attempt` (read, change, [`edit_zone_from`]) again while
+/// its edit is refused as [`ChangedMeanwhile`], up to [`TRIES`] times; `attempt` prints its
+/// notes through the [`Notes`] given, so each is printed once.
+pub fn with_retries(
+    mut attempt: impl FnMut(&mut Notes) -> anyhow::Result<ExitCode>,
+) -> anyhow::Result<ExitCode> {
+    let mut notes = Notes::default();
+    let mut tries = 1;
+    loop {
+        match attempt(&mut notes) {
+            Err(e) if e.downcast_ref::<ChangedMeanwhile>().is_some() && tries < TRIES => tries += 1,
+            result => return result,
+        }
+    }
+}
 
 /// Does a data word spell one of zonectl's own global options? After TYPE every word is data
 /// (so `-all` can be one), and `--dry-run` taken as TXT data would make a real edit of what was

@@ -427,14 +427,7 @@ fn edit_spf(
     resolver: Option<SocketAddr>,
     build: impl Fn(&[String]) -> anyhow::Result<String>,
 ) -> anyhow::Result<ExitCode> {
-    let mut tries = 1;
-    let mut notes = edit::Notes::default();
-    loop {
-        match edit_spf_once(s, o, zone, name, resolver, &build, &mut notes) {
-            Err(e) if edit::is_changed_meanwhile(&e) && tries < edit::TRIES => tries += 1,
-            result => return result,
-        }
-    }
+    edit::with_retries(|notes| edit_spf_once(s, o, zone, name, resolver, &build, notes))
 }
 
 fn edit_spf_once(
