@@ -2,7 +2,7 @@ use std::io;
 use std::path::Path;
 
 use super::*;
-use crate::zone::edit::{apply_edits, parse_batch};
+use crate::zone::edit::{apply_edits, parse_batch, EditOutcome};
 use crate::zone::parse::parse_zone_str;
 use crate::zone::Record;
 
@@ -62,23 +62,25 @@ fn refuse_includes(_: &Path) -> io::Result<String> {
     Err(io::Error::new(io::ErrorKind::Unsupported, "no includes"))
 }
 
+/// `text` with the update `u` written into it as the server and the CLI write one: its ops,
+/// with its serial (an SOA given with a new serial is written by them too).
+fn written(text: &str, u: &Update) -> Result<EditOutcome, EditError> {
+    apply_edits(
+        text,
+        Path::new(FILE),
+        &origin(),
+        &u.ops,
+        |_| u.new_serial,
+        &mut refuse_includes,
+    )
+}
+
 /// The in-memory update and the file edit agree: both accept or both refuse, and when they
 /// accept, the zone read back from the edited file is the zone the update built — the same
 /// records, TTLs and serial — and the node structure (empty non-terminals) is the same.
 fn agree(text: &str, batch: &str) -> Option<Update> {
     let memory = run(text, batch);
-    // As the server and the CLI write an update: its ops with its serial (an SOA given with a
-    // new serial is written by them too).
-    let file = memory.as_ref().ok().map(|u| {
-        apply_edits(
-            text,
-            Path::new(FILE),
-            &origin(),
-            &u.ops,
-            |_| u.new_serial,
-            &mut refuse_includes,
-        )
-    });
+    let file = memory.as_ref().ok().map(|u| written(text, u));
     // The file edit of the original ops, for refusals.
     let direct = apply_edits(
         text,
@@ -368,15 +370,7 @@ fn a_partial_set_orders_the_rrset_as_the_file_does() {
         "set x A 192.0.2.2\nset x A 192.0.2.9",
     ] {
         let u = run(&mixed, batch).unwrap();
-        let out = apply_edits(
-            &mixed,
-            Path::new(FILE),
-            &origin(),
-            &u.ops,
-            |_| u.new_serial,
-            &mut refuse_includes,
-        )
-        .unwrap();
+        let out = written(&mixed, &u).unwrap();
         let sorted = |z: &Zone| {
             let mut r = records(z);
             r.sort_by(|a, b| {
@@ -773,19 +767,12 @@ fn edits_judged_on_their_neighbourhood_agree_with_the_whole_file_check() {
         if u.new_serial == u.old_serial {
             continue;
         }
-        let written = apply_edits(
-            &text,
-            Path::new(FILE),
-            &origin(),
-            &u.ops,
-            |_| u.new_serial,
-            &mut refuse_includes,
-        )
+        let out = written(&text, &u)
         .unwrap_or_else(|e| {
             panic!("round {round}: accepted in memory, refused by the file check: {e}\n{text}--\n{batch}")
         });
         judged += 1;
-        let whole = warnings(&written.warnings);
+        let whole = warnings(&out.warnings);
         let live = warnings(&u.warnings);
         let false_warnings: Vec<_> = live.difference(&whole).collect();
         assert!(
@@ -968,15 +955,7 @@ fn an_edit_removing_a_delegation_or_dname_warns_at_the_records_naming_below_it()
     for (extra, batch) in cases {
         let text = with(extra);
         let u = run(&text, batch).unwrap_or_else(|e| panic!("{batch}: {e}"));
-        let out = apply_edits(
-            &text,
-            Path::new(FILE),
-            &origin(),
-            &u.ops,
-            |_| u.new_serial,
-            &mut refuse_includes,
-        )
-        .unwrap();
+        let out = written(&text, &u).unwrap();
         let before = messages(&text);
         let given: Vec<String> = u.warnings.iter().map(|f| f.message.clone()).collect();
         let gained: Vec<String> = messages(&out.text)
