@@ -250,8 +250,6 @@ struct Work<'z> {
     nodes: FxHashMap<Name, Option<Node>>,
     /// Touched names, in the order first touched, with their node before the update.
     before: Vec<(Name, Option<Node>)>,
-    /// Names that gained a DNAME or NS: their descendants are checked too.
-    cuts: Vec<Name>,
 }
 
 impl<'z> Work<'z> {
@@ -260,7 +258,6 @@ impl<'z> Work<'z> {
             zone,
             nodes: FxHashMap::default(),
             before: Vec::new(),
-            cuts: Vec::new(),
         }
     }
 
@@ -381,9 +378,6 @@ impl<'z> Work<'z> {
                     (Some(ttl), _) | (None, Some(ttl)) => ttl,
                     (None, None) => cx.default_ttl,
                 };
-                if rtype == RType::DNAME || (rtype == RType::NS && lower != *origin) {
-                    self.cuts.push(lower.clone());
-                }
                 self.node_for_add(&lower).update(|sets| {
                     match sets.iter_mut().find(|s| s.rtype == rtype) {
                         Some(set) => set.push(rdata),
@@ -458,9 +452,6 @@ impl<'z> Work<'z> {
                     }
                     None => unique.iter().map(|d| d.to_vec()).collect(),
                 };
-                if rtype == RType::DNAME || (rtype == RType::NS && lower != *origin) {
-                    self.cuts.push(lower.clone());
-                }
                 let set = RRset::new(rtype, ttl, &ordered);
                 self.node_for_add(&lower).update(|sets| {
                     match sets.iter_mut().find(|s| s.rtype == rtype) {
@@ -550,15 +541,32 @@ impl<'z> Work<'z> {
 
     /// Every name of the zone as edited, with its node: the touched ones, then the others.
     fn current_nodes(&self) -> impl Iterator<Item = (&Name, &Node)> {
+        self.with_touched(self.zone.nodes())
+    }
+
+    /// The touched names that exist as edited, with their nodes, then those of `untouched`
+    /// (names of the zone as it was, with their nodes) that the edit did not touch.
+    fn with_touched<'a>(
+        &'a self,
+        untouched: impl Iterator<Item = (&'a Name, &'a Node)>,
+    ) -> impl Iterator<Item = (&'a Name, &'a Node)> {
         let touched = self
             .nodes
             .iter()
             .filter_map(|(n, node)| node.as_ref().map(|node| (n, node)));
-        let untouched = self
-            .zone
-            .nodes()
-            .filter(|(n, _)| !self.nodes.contains_key(*n));
-        touched.chain(untouched)
+        touched.chain(untouched.filter(|(n, _)| !self.nodes.contains_key(*n)))
+    }
+
+    /// The touched names that gained or lost a delegation (NS below the apex) or a DNAME.
+    fn recut(&self) -> Vec<&Name> {
+        let origin = self.zone.origin();
+        self.before
+            .iter()
+            .filter(|(n, before)| {
+                is_cut(origin, n, before.as_ref()) != is_cut(origin, n, self.current(n))
+            })
+            .map(|(n, _)| n)
+            .collect()
     }
 
     /// Removes names left without records and without descendants, and then the empty
@@ -638,14 +646,8 @@ impl<'z> Work<'z> {
         }
         // Below a name that gained a DNAME or NS records are occluded; below one that lost its
         // last, they are served again and judged for the first time.
-        let uncut = self
-            .before
-            .iter()
-            .filter(|(n, before)| {
-                is_cut(origin, n, before.as_ref()) && !is_cut(origin, n, self.current(n))
-            })
-            .map(|(n, _)| n);
-        for cut in self.cuts.iter().chain(uncut) {
+        let recut = self.recut();
+        for cut in &recut {
             for d in self.descendants(cut) {
                 subjects.insert(d.clone());
                 push(d);
@@ -654,7 +656,7 @@ impl<'z> Work<'z> {
         // The records whose targets now answer otherwise are judged again: their owners join
         // the neighbourhood, with their targets, and with their ancestors (a delegation or
         // DNAME above one occludes it).
-        for n in &self.referrers() {
+        for n in &self.referrers(&recut) {
             subjects.insert(n.clone());
             for a in name::wire_ancestors(n.as_wire(), origin.wire_len()) {
                 push(Name::from_lowercase_wire(a));
@@ -730,18 +732,11 @@ impl<'z> Work<'z> {
     /// records may name others ([`Zone::namers`], kept with the zone), and only when a touched
     /// name changed in one of those ways (added or deleted, an address, CNAME or SPF record
     /// added or removed): not for an edit of other records at names that stay.
-    fn referrers(&self) -> Vec<Name> {
+    ///
+    /// `recut`: the touched names that gained or lost a delegation or DNAME ([`Work::recut`]);
+    /// the checks skip the targets at or below one, so every target there answers otherwise.
+    fn referrers(&self, recut: &[&Name]) -> Vec<Name> {
         let origin = self.zone.origin();
-        // A delegation or DNAME gained or lost: the checks skip the targets at or below one,
-        // so every target there now answers otherwise.
-        let recut: Vec<&Name> = self
-            .before
-            .iter()
-            .filter(|(n, before)| {
-                is_cut(origin, n, before.as_ref()) != is_cut(origin, n, self.current(n))
-            })
-            .map(|(n, _)| n)
-            .collect();
         if recut.is_empty()
             && self
                 .before
@@ -766,18 +761,12 @@ impl<'z> Work<'z> {
             })
         };
         let mut found = Vec::new();
-        // The zone's names whose records may name others, as edited: those it had that the
-        // edit did not touch, and the touched ones.
-        let untouched = self
+        // The zone's names whose records may name others, as edited.
+        let namers = self
             .zone
             .namers()
-            .filter(|n| !self.nodes.contains_key(*n))
             .filter_map(|n| self.zone.node(n.as_wire()).map(|node| (n, node)));
-        let touched = self
-            .nodes
-            .iter()
-            .filter_map(|(n, node)| node.as_ref().map(|node| (n, node)));
-        for (owner, node) in untouched.chain(touched) {
+        for (owner, node) in self.with_touched(namers) {
             let refers = node.rrsets().any(|set| match set.rtype {
                 RType::TXT => set
                     .rdatas()
