@@ -12,7 +12,8 @@
 //! - A new record goes right after the last record of its RRset, else after its owner's last
 //!   record, else at the end of the file. `set` rewrites only the records that change (all of
 //!   them if the TTL does), the new ones where the first of those was; a record replaced by
-//!   one record keeps the comments written on its lines, after the new one. It is written in the file's style: owner relative to the `$ORIGIN` in effect if most
+//!   one record keeps the comments written on its lines, after the new one. A new record is
+//!   written in the file's style: owner relative to the `$ORIGIN` in effect if most
 //!   owners in the file are relative, left blank if it repeats the previous record's owner and
 //!   the file writes repeated owners that way, class `IN` if most records state it, a TTL only
 //!   when it differs from the one the line would get without it, and columns aligned with the
@@ -566,7 +567,7 @@ impl<'a> Doc<'a> {
         match loc {
             Loc::Slot(i) => match &self.seq[i] {
                 Slot::Orig { k, .. } => {
-                    let found = comments(&self.text[self.layout.records[*k].bytes.clone()]);
+                    let found = comments(self.text, &self.layout.records[*k]);
                     (!found.is_empty()).then(|| found.join(" "))
                 }
                 Slot::New { rec, .. } => rec.comment.clone(),
@@ -1236,29 +1237,22 @@ struct Columns {
 /// each starting at the neighbour's column for it where the line has not passed it yet. A TTL
 /// the neighbour has no column for follows the owner, or on a blank-owner line takes the
 /// column of the class or type (`        60 IN TXT`, not ` 60     IN TXT`).
-/// The comments in the text of a record (its whole lines): each from a `;` outside a quoted
-/// string to the end of its line.
-fn comments(text: &str) -> Vec<&str> {
-    let bytes = text.as_bytes();
-    let mut found = Vec::new();
-    let mut quoted = false;
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'\\' => i += 1,
-            b'"' => quoted = !quoted,
-            b'\n' => quoted = false,
-            b';' if !quoted => {
-                let end = text[i..].find('\n').map_or(text.len(), |e| i + e);
-                found.push(text[i..end].trim_end());
-                i = end;
-                continue;
-            }
-            _ => {}
-        }
-        i += 1;
+/// The comments on the lines of the record laid out as `lay` in `text`: each from a `;` in the
+/// text between its tokens (or after the last, to the end of its lines) to the end of its line.
+/// The lexer's token spans say where the tokens are, so a `;` inside one is never taken.
+fn comments<'t>(text: &'t str, lay: &RecordLayout) -> Vec<&'t str> {
+    let mut gaps = Vec::with_capacity(lay.token_count() + 1);
+    let mut at = lay.bytes.start;
+    for i in 0..lay.token_count() {
+        let span = lay.span(i).expect("a laid-out token");
+        gaps.push(at..span.start);
+        at = span.end;
     }
-    found
+    gaps.push(at..lay.bytes.end);
+    gaps.into_iter()
+        .flat_map(|gap| text[gap].split('\n'))
+        .filter_map(|line| line.find(';').map(|c| line[c..].trim_end()))
+        .collect()
 }
 
 fn format_line(
@@ -1920,7 +1914,8 @@ mod tests {
             \t\"p=MIIB\" )  ; second half\n\
             two A 192.0.2.1 ; first\n\
             two A 192.0.2.2 ; second\n\
-            one A 192.0.2.3 ; one\n";
+            one A 192.0.2.3 ; one\n\
+            esc TXT \"say \\\"x; y\\\"\" ; quoted\n";
         let cases: &[(&str, &[&str])] = &[
             (
                 "set _dmarc TXT \"v=DMARC1; p=quarantine\"",
@@ -1935,6 +1930,14 @@ mod tests {
                     "-7 sel._domainkey TXT ( \"v=DKIM1; k=rsa; \" ; first half",
                     "-8 \t\"p=MIIB\" )  ; second half",
                     "+7 sel._domainkey TXT \"v=DKIM1; p=\" ; first half ; second half",
+                ],
+            ),
+            // A `;` in a quoted string, after an escaped quote, is data.
+            (
+                "set esc TXT \"z\"",
+                &[
+                    "-12 esc TXT \"say \\\"x; y\\\"\" ; quoted",
+                    "+12 esc TXT \"z\" ; quoted",
                 ],
             ),
             // A record that stays keeps its line; the one changed keeps its comment.
