@@ -244,10 +244,7 @@ fn dmarc_owner(origin: &Name) -> Name {
 
 /// The TXT RDATA at `owner` in `zone` (exact owner, no wildcard).
 fn txt_at(zone: &Zone, owner: &Name) -> Vec<Vec<u8>> {
-    zone.node(owner.to_lowercase().as_wire())
-        .and_then(|n| n.get(RType::TXT))
-        .map(|set| set.rdatas().iter().map(|r| r.to_vec()).collect())
-        .unwrap_or_default()
+    Expected::current(zone, owner, RType::TXT).rdatas
 }
 
 /// A TXT record's strings joined, as receivers read DMARC records.

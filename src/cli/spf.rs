@@ -22,7 +22,6 @@ use crate::spf::record::{is_spf, SpfRecord, Term, VERSION};
 use crate::spf::{DnsResolver, Resolver, ZoneResolver};
 use crate::store;
 use crate::zone::edit::EditOp;
-use crate::zone::name::lowercase_wire;
 use crate::zone::rdata::txt_from_value;
 use crate::zone::update::Expected;
 use crate::zone::{Name, RType, Record, Zone, ZoneSet};
@@ -442,17 +441,12 @@ fn edit_spf_once(
     let data = edit::zone_data(s, zone)?;
     let owner = owner(&data, name)?;
     let read = Expected::current(&data, &owner, RType::TXT);
-    let mut key = owner.as_wire().to_vec();
-    lowercase_wire(&mut key);
-    let txt = data.node(&key).and_then(|n| n.get(RType::TXT));
-    let old: Vec<&[u8]> = txt
-        .map(|set| {
-            set.rdatas()
-                .iter()
-                .filter(|rd| txt_value(rd).is_some_and(|v| is_spf(&v)))
-                .collect()
-        })
-        .unwrap_or_default();
+    let old: Vec<&[u8]> = read
+        .rdatas
+        .iter()
+        .map(Vec::as_slice)
+        .filter(|rd| txt_value(rd).is_some_and(|v| is_spf(&v)))
+        .collect();
     let old_texts: Vec<String> = old
         .iter()
         .map(|rd| String::from_utf8_lossy(&txt_value(rd).unwrap_or_default()).into_owned())
@@ -467,7 +461,10 @@ fn edit_spf_once(
     }
 
     // The zone as it would be, checked as `spf check` would check it.
-    let ttl = txt.map(|set| set.ttl);
+    let ttl = data
+        .node(owner.to_lowercase().as_wire())
+        .and_then(|n| n.get(RType::TXT))
+        .map(|set| set.ttl);
     let origin = data.origin().clone();
     let mut records: Vec<Record> = data
         .records_sorted()

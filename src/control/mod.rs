@@ -188,7 +188,6 @@ impl TryFrom<&OpWire> for EditOp {
         let name = |text: &str| {
             Name::parse(text, None).map_err(|e| format!("bad owner name {text:?}: {e}"))
         };
-        let bytes = unb64;
         // The CLI makes RDATA from text, checked as it is made; a client of the socket sends
         // wire data, which must hold to the same rules before it reaches a zone.
         let checked_ttl = |ttl: &Option<u32>| match *ttl {
@@ -198,7 +197,7 @@ impl TryFrom<&OpWire> for EditOp {
             ttl => Ok(ttl),
         };
         let record = |rtype: u16, text: &str| {
-            let rdata = bytes(text)?;
+            let rdata = unb64(text)?;
             check_rdata(RType(rtype), &rdata)?;
             Ok::<_, String>(rdata)
         };
@@ -235,7 +234,7 @@ impl TryFrom<&OpWire> for EditOp {
             } => EditOp::Del {
                 owner: name(owner)?,
                 rtype: rtype.map(RType),
-                rdata: rdata.as_deref().map(bytes).transpose()?,
+                rdata: rdata.as_deref().map(unb64).transpose()?,
             },
         })
     }
@@ -366,7 +365,8 @@ pub fn is_permission_denied(message: &str) -> bool {
 }
 
 /// Does a server's error message refuse an edit because the records it was made from changed
-/// meanwhile ([`crate::zone::edit::EditError::Changed`])? Reading them again and retrying is then the remedy.
+/// meanwhile ([`crate::zone::edit::EditError::Changed`])? Reading them again and retrying is
+/// then the remedy.
 pub fn is_changed_meanwhile(message: &str) -> bool {
     message.contains(CHANGED_MEANWHILE)
 }
