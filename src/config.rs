@@ -399,6 +399,11 @@ impl TransferAcl {
             .map(TransferAcl)
     }
 
+    /// Does it admit no client at all?
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
     /// Whether `client`, whose request was signed with the TSIG key `key` (already verified) or
     /// not signed, may transfer zones. An entry without a key admits its addresses signed or
     /// not; an entry with one admits only requests signed with it. An IPv4 client seen as an

@@ -188,9 +188,9 @@ pub fn respond(
     }
 }
 
-/// A zone transfer asked for over TCP: AXFR (RFC 5936), or IXFR, which is answered with the
-/// whole zone in AXFR form as RFC 1995 §4 allows (zonectl keeps no history of differences to
-/// send).
+/// A zone transfer asked for over TCP: AXFR (RFC 5936), or IXFR (RFC 1995), answered with the
+/// differences since the client's serial when the zone's history reaches back to it, and
+/// otherwise with the whole zone in AXFR form, as RFC 1995 §4 allows.
 pub struct TransferRequest<'a> {
     query: Query<'a>,
     packet: &'a [u8],
@@ -230,6 +230,14 @@ pub enum Signature {
 pub enum Transferred {
     /// The zone, with this many records (its SOA twice).
     Zone(usize),
+    /// An IXFR answered with the differences from the client's serial `from` to ours `to`:
+    /// `diffs` of them, in `records` records (our SOA twice, each difference's two).
+    Increments {
+        from: u32,
+        to: u32,
+        diffs: usize,
+        records: usize,
+    },
     /// The IXFR client's copy is current: our SOA alone (RFC 1995 §2).
     UpToDate,
     /// Not the apex of a zone served here: NOTAUTH.
@@ -434,21 +442,36 @@ impl TransferRequest<'_> {
                 return Transferred::UpToDate;
             }
         }
-        for (name, node) in zone.nodes() {
-            for set in node.rrsets() {
-                if set.rtype == RType::SOA && name.eq_ignore_case(zone.origin()) {
-                    continue;
-                }
-                let view = Rrset {
-                    owner: Owner::Zone(name),
-                    rtype: set.rtype,
-                    ttl: set.ttl,
-                    rdatas: Rdatas::Zone(set.rdatas()),
-                };
-                for rd in set.rdatas() {
-                    if !put(&mut out, &mut msg, &view, rd) {
+        // An IXFR from a serial the zone's history reaches back to: the differences since,
+        // each its old SOA, the records removed, its new SOA and the records added, between
+        // our SOA first and last (RFC 1995 §4); the whole zone instead if they are no smaller.
+        let diffs = self
+            .client_serial
+            .and_then(|theirs| zone.history().since(theirs))
+            .filter(|d| d.iter().map(|d| d.records()).sum::<usize>() < zone.record_count());
+        if let Some(diffs) = diffs {
+            for diff in diffs {
+                for (soa, nodes) in [(&diff.from, &diff.removed), (&diff.to, &diff.added)] {
+                    let view = Rrset {
+                        owner: Owner::Zone(zone.origin()),
+                        rtype: RType::SOA,
+                        ttl: soa.ttl,
+                        rdatas: Rdatas::Owned(Vec::new()),
+                    };
+                    if !put(&mut out, &mut msg, &view, &soa.rdata) {
                         return Transferred::Cut;
                     }
+                    for (name, node) in nodes {
+                        if !put_node(&mut put, &mut out, &mut msg, zone, name, node) {
+                            return Transferred::Cut;
+                        }
+                    }
+                }
+            }
+        } else {
+            for (name, node) in zone.nodes() {
+                if !put_node(&mut put, &mut out, &mut msg, zone, name, node) {
+                    return Transferred::Cut;
                 }
             }
         }
@@ -459,8 +482,45 @@ impl TransferRequest<'_> {
         if !send(&mut out) {
             return Transferred::Cut;
         }
-        Transferred::Zone(sent)
+        match diffs {
+            Some(diffs) => Transferred::Increments {
+                from: diffs[0].from.serial(),
+                to: diffs[diffs.len() - 1].to.serial(),
+                diffs: diffs.len(),
+                records: sent,
+            },
+            None => Transferred::Zone(sent),
+        }
     }
+}
+
+/// Writes the records of `node` at `name` through `put` (the apex's SOA left out: a transfer
+/// writes it where it belongs); false if `put` stopped.
+fn put_node(
+    put: &mut impl FnMut(&mut Vec<u8>, &mut TransferMessage, &Rrset<'_>, &[u8]) -> bool,
+    out: &mut Vec<u8>,
+    msg: &mut TransferMessage,
+    zone: &crate::zone::Zone,
+    name: &crate::zone::Name,
+    node: &crate::zone::Node,
+) -> bool {
+    for set in node.rrsets() {
+        if set.rtype == RType::SOA && name.eq_ignore_case(zone.origin()) {
+            continue;
+        }
+        let view = Rrset {
+            owner: Owner::Zone(name),
+            rtype: set.rtype,
+            ttl: set.ttl,
+            rdatas: Rdatas::Zone(set.rdatas()),
+        };
+        for rd in set.rdatas() {
+            if !put(out, msg, &view, rd) {
+                return false;
+            }
+        }
+    }
+    true
 }
 
 /// The DNS NOTIFY opcode (RFC 1996).

@@ -210,6 +210,17 @@ async fn transfer(
         Ok((zone, Transferred::Zone(records))) => {
             tracing::info!(%client, %zone, records, "zone transferred")
         }
+        Ok((
+            zone,
+            Transferred::Increments {
+                from,
+                to,
+                diffs,
+                records,
+            },
+        )) => {
+            tracing::info!(%client, %zone, from, to, diffs, records, "zone transferred incrementally (IXFR)")
+        }
         Ok((zone, Transferred::UpToDate)) => {
             tracing::info!(%client, %zone, "IXFR: the client's copy is current")
         }

@@ -6,6 +6,7 @@
 pub mod check;
 pub mod civil;
 pub mod edit;
+pub mod ixfr;
 pub mod lookup;
 pub mod name;
 pub mod parse;
@@ -418,6 +419,8 @@ pub struct Zone {
     base_namers: Arc<Vec<Name>>,
     /// Number of records (not RRsets) in the zone.
     record_count: usize,
+    /// The differences that led to this version, for incremental transfers.
+    history: Arc<ixfr::History>,
 }
 
 impl Zone {
@@ -504,6 +507,7 @@ impl Zone {
             base: Arc::new(nodes),
             overlay: FxHashMap::default(),
             record_count,
+            history: Arc::default(),
         }
     }
 
@@ -576,7 +580,15 @@ impl Zone {
 
     /// Number of nodes, including empty non-terminals.
     pub fn node_count(&self) -> usize {
-        self.nodes().count()
+        let mut count = self.base.len();
+        for (name, node) in &self.overlay {
+            match (self.base.contains_key(name), node.is_some()) {
+                (true, false) => count -= 1,
+                (false, true) => count += 1,
+                _ => {}
+            }
+        }
+        count
     }
 
     /// Every (owner, node) pair, in no particular order.
@@ -590,6 +602,24 @@ impl Zone {
             .iter()
             .filter_map(|(name, node)| node.as_deref().map(|node| (name, node)));
         base.chain(changed)
+    }
+
+    /// The differences that led to this version from earlier serials.
+    pub fn history(&self) -> &ixfr::History {
+        &self.history
+    }
+
+    /// This zone as the version that replaces `old` (the same zone's served version): with
+    /// `old`'s history and the difference between them ([`ixfr::History::after`]).
+    pub fn succeeding(self, old: &Zone) -> Zone {
+        let history = ixfr::History::after(old, &self);
+        self.with_history(history)
+    }
+
+    /// This zone with `history` (found by [`ixfr::History::after`]).
+    pub fn with_history(mut self, history: Arc<ixfr::History>) -> Zone {
+        self.history = history;
+        self
     }
 
     /// Number of nodes changed by edits since the zone was built or compacted.
@@ -610,6 +640,7 @@ impl Zone {
             base: Arc::new(nodes),
             overlay: FxHashMap::default(),
             record_count: self.record_count,
+            history: self.history.clone(),
         }
     }
 

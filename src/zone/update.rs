@@ -907,6 +907,7 @@ impl<'z> Work<'z> {
             base_namers: self.zone.base_namers.clone(),
             overlay,
             record_count: record_count.max(0) as usize,
+            history: self.zone.history.clone(),
         }
     }
 }

@@ -12,8 +12,8 @@
 #   c. Control verbs against the running server: status, freeze, reload (good and bad edits),
 #      thaw, and the file watcher.
 #   d. Zone transfers: knotd as a secondary of a zonectl that allows it, pulling the test zone
-#      and the shipped zones, then an edit on zonectl's NOTIFY, by IXFR (answered with the whole
-#      zone).
+#      and the shipped zones, then edits and a hand edit on zonectl's NOTIFY, each by an
+#      incremental IXFR, after which knotd's copy is zonectl's zone.
 #   e. TSIG: a zonectl whose transfers need a key made by `zonectl tsig generate`; dig, kdig and
 #      dnspython verify its signed answers (dnspython every message of a long transfer), and a
 #      knotd and an nsd with the same key transfer, are notified (a signed NOTIFY) and serve an
@@ -768,8 +768,8 @@ $(diff <(echo "$ref") <(echo "$ours") | head -20)"
     fi
 done
 
-# An edit: zonectl sends knotd a NOTIFY, and knotd asks by IXFR, which gets the whole zone in
-# AXFR form. knotd's own refresh timer (the SOA's 7200 s) does not run out meanwhile.
+# An edit: zonectl sends knotd a NOTIFY, and knotd asks by IXFR, which gets the difference.
+# knotd's own refresh timer (the SOA's 7200 s) does not run out meanwhile.
 out=$("$ZONECTL" --config "$XDIR/zonectl.toml" --server "127.0.0.1:$XPORT" \
     record set "$ORIGIN" xfr-edit TXT "after the transfer" 2>&1) || true
 new=$(served_serial "$XPORT" "$ORIGIN")
@@ -794,6 +794,56 @@ if grep -q 'IXFR' "$XDIR/knotd.log"; then
     ok "knotd asked by IXFR: $(grep -m1 -F 'IXFR' "$XDIR/knotd.log" | cut -c1-160)"
 else
     not_ok "knotd asked by IXFR" "$(tail -8 "$XDIR/knotd.log")"
+fi
+
+# More changes, each sent to knotd as a difference: a record deleted, an RRset's TTL changed,
+# and a hand edit of the file (a record added, the serial raised) that `reload` loads. After
+# each, knotd's copy is zonectl's zone record for record.
+xfr_step() { # DESCRIPTION: the change was made; knotd follows and holds the same zone
+    local serial
+    serial=$(served_serial "$XPORT" "$ORIGIN")
+    if [[ -n $serial ]] && wait_served_serial "$KPORT" "$ORIGIN" "$serial" &&
+        [[ $(zone_records "$XPORT" "$ORIGIN") == "$(zone_records "$KPORT" "$ORIGIN")" ]]; then
+        ok "knotd follows $1 (serial $serial) and holds zonectl's zone"
+    else
+        not_ok "knotd follows $1 (serial ${serial:-?}) and holds zonectl's zone" \
+            "$(diff <(zone_records "$XPORT" "$ORIGIN") <(zone_records "$KPORT" "$ORIGIN") | head -10; grep -iF "$ORIGIN" "$XDIR/knotd.log" | tail -4)"
+    fi
+}
+xedit() {
+    local out
+    out=$("$ZONECTL" --config "$XDIR/zonectl.toml" --server "127.0.0.1:$XPORT" "$@" 2>&1) ||
+        not_ok "zonectl $*" "$out"
+}
+xedit record del "$ORIGIN" xfr-edit TXT
+xfr_step "a record deleted"
+xedit record set "$ORIGIN" xfr-ttl A 300 192.0.2.1
+xfr_step "a record added"
+xedit record set "$ORIGIN" xfr-ttl A 600 192.0.2.1
+xfr_step "an RRset's TTL changed"
+# The hand edit goes into the file as the server wrote it (`record show` has it write first).
+xedit record show "$ORIGIN"
+hserial=$(served_serial "$XPORT" "$ORIGIN")
+{
+    sed "s/\b$hserial\b/$((hserial + 1))/" "$XDIR/zones/$ORIGIN.zone"
+    echo "xfr-hand.$ORIGIN. 300 IN TXT \"by hand\""
+} >"$XDIR/hand.zone"
+mv "$XDIR/hand.zone" "$XDIR/zones/$ORIGIN.zone"
+xedit reload "$ORIGIN"
+xfr_step "a hand edit and a reload"
+# Every transfer after the first was a difference: Knot logs "AXFR-style IXFR" when an IXFR
+# is answered with the whole zone.
+incremental=$(grep -cF "[$ORIGIN.] IXFR, incoming, remote 127.0.0.1@$XPORT, finished" "$XDIR/knotd.log" || true)
+if [[ $incremental -ge 5 ]] && ! grep -qF "AXFR-style" "$XDIR/knotd.log"; then
+    ok "knotd took the 5 changes as $incremental incremental transfers, none as the whole zone"
+else
+    not_ok "knotd took the 5 changes as incremental transfers (got $incremental)" \
+        "$(grep -F "[$ORIGIN.]" "$XDIR/knotd.log" | grep -i xfr | tail -12)"
+fi
+if grep -q "zone transferred incrementally (IXFR).*zone=$ORIGIN" "$XDIR/serve.log"; then
+    ok "zonectl logged the incremental transfers: $(grep -m1 'zone transferred incrementally' "$XDIR/serve.log" | sed 's/.*INFO //' | cut -c1-160)"
+else
+    not_ok "zonectl logged the incremental transfers" "$(grep -i transfer "$XDIR/serve.log" | tail -6)"
 fi
 stop_xfr_servers
 

@@ -29,8 +29,10 @@ fn server(allow: &str) -> TestServer {
     )
 }
 
-/// Sends `query` on `stream` and reads messages until the transfer ends: after the second SOA,
-/// or after a first message that is an error or holds the SOA alone.
+/// Sends `query` on `stream` and reads messages until the transfer ends: after the SOA that
+/// came first comes again at the end (the second time in a whole zone, the third in an
+/// incremental transfer, whose second record is an SOA), or after a first message that is an
+/// error or holds the SOA alone.
 fn transfer_on(stream: &mut TcpStream, query: &Message) -> Vec<Message> {
     let packet = query.to_vec().expect("encoding the query");
     transfer_raw(stream, &packet)
@@ -47,17 +49,24 @@ fn transfer_raw(stream: &mut TcpStream, packet: &[u8]) -> Vec<Vec<u8>> {
         .write_all(&framed)
         .expect("sending the transfer request");
     let mut msgs: Vec<Vec<u8>> = Vec::new();
-    let mut soas = 0;
+    // Records read, the first SOA's serial, how often it came, and whether the second record
+    // was an SOA.
+    let (mut seen, mut first, mut current, mut incremental) = (0, None, 0, false);
     while let Some(raw) = read_tcp_message(stream) {
         let msg = decode(&raw);
-        soas += msg
-            .answers
-            .iter()
-            .filter(|r| r.record_type() == RecordType::SOA)
-            .count();
+        for r in &msg.answers {
+            let serial = match &r.data {
+                RData::SOA(soa) => Some(soa.serial),
+                _ => None,
+            };
+            seen += 1;
+            incremental |= seen == 2 && serial.is_some();
+            first = first.or(serial);
+            current += usize::from(serial.is_some() && serial == first);
+        }
         let only_message = msgs.is_empty();
         let done = msg.metadata.response_code != ResponseCode::NoError
-            || soas == 2
+            || current == if incremental { 3 } else { 2 }
             || (only_message && msg.answers.len() == 1);
         msgs.push(raw);
         if done || msgs.len() > 1000 {
@@ -122,8 +131,8 @@ fn an_allowed_client_gets_the_zone_as_served_then_the_connection_goes_on() {
         RData::A("192.0.2.53".parse().unwrap())
     );
 
-    // A reload is in the next transfer; an IXFR from the old serial gets the whole zone, one from
-    // the new serial the SOA alone.
+    // A reload is in the next transfer; an IXFR from the old serial gets the difference, one
+    // from the new serial the SOA alone.
     s.write_zone_atomic(ZONE, &zone_text(2, "new A 192.0.2.7\n"));
     let out = s.ctl(&["reload", "xfr.example"]);
     assert_eq!(out.code, 0, "{out}");
@@ -136,11 +145,104 @@ fn an_allowed_client_gets_the_zone_as_served_then_the_connection_goes_on() {
         .iter()
         .any(|r| r == "new.xfr.example. 300 IN A 192.0.2.7"));
     let msgs = transfer_on(&mut connect(&s), &ixfr_from(1));
-    assert_eq!(records(&msgs).len(), 7);
+    assert_eq!(records(&msgs).len(), 5, "{:#?}", records(&msgs));
     let msgs = transfer_on(&mut connect(&s), &ixfr_from(2));
     assert_eq!(msgs.len(), 1);
     assert_eq!(msgs[0].answers.len(), 1);
     assert_eq!(soa_serial(&msgs[0]), Some(2));
+}
+
+/// The records of an IXFR from `serial` on `s`'s xfr.example, each as `SOA N` or its text.
+fn ixfr_lines(s: &TestServer, serial: u32) -> Vec<String> {
+    transfer_on(&mut connect(s), &ixfr_from(serial))
+        .iter()
+        .flat_map(|m| m.answers.iter())
+        .map(|r| match &r.data {
+            RData::SOA(soa) => format!("SOA {}", soa.serial),
+            _ => r.to_string(),
+        })
+        .collect()
+}
+
+#[test]
+fn an_ixfr_gets_the_differences_since_the_client_s_serial() {
+    // Enough records that the differences are smaller than the zone (else it is sent whole).
+    let hosts: String = (1..=20)
+        .map(|i| format!("h{i} A 192.0.2.{i}\n"))
+        .chain(["old A 192.0.2.9\n".to_string()])
+        .collect();
+    let s = TestServer::start_with_config_file(
+        "transfer_allow = [\"127.0.0.1\"]\nserial_policy = \"increment\"\n",
+        &[(ZONE, &zone_text(1, &hosts))],
+    );
+    // Two edits (serials 2 and 3), then a hand edit of the file (serial 10).
+    let addr = s.addr.to_string();
+    let edit = |args: &[&str]| {
+        let out = s.ctl(&[&["--server", addr.as_str(), "record"], args].concat());
+        assert_eq!(out.code, 0, "{out}");
+    };
+    edit(&["add", "xfr.example", "www", "A", "192.0.2.80"]);
+    edit(&[
+        "set",
+        "xfr.example",
+        "_dmarc",
+        "TXT",
+        "\"v=DMARC1; p=quarantine\"",
+    ]);
+    let text = s.synced_text(ZONE);
+    let text = text
+        .replacen(" 3 3600", " 10 3600", 1)
+        .replace("old", "new");
+    assert!(text.contains(" 10 3600"), "{text}");
+    s.write_zone_atomic(ZONE, &text);
+    let out = s.ctl(&["reload", "xfr.example"]);
+    assert_eq!(out.code, 0, "{out}");
+
+    let dmarc = |p: &str| format!("_dmarc.xfr.example. 300 IN TXT v=DMARC1; p={p}");
+    let mut want = vec!["SOA 10".to_string()];
+    let steps = [
+        (
+            1,
+            2,
+            vec![],
+            vec!["www.xfr.example. 300 IN A 192.0.2.80".into()],
+        ),
+        (2, 3, vec![dmarc("none")], vec![dmarc("quarantine")]),
+        (
+            3,
+            10,
+            vec!["old.xfr.example. 300 IN A 192.0.2.9".to_string()],
+            vec!["new.xfr.example. 300 IN A 192.0.2.9".to_string()],
+        ),
+    ];
+    for (from, to, removed, added) in &steps {
+        want.push(format!("SOA {from}"));
+        want.extend(removed.iter().cloned());
+        want.push(format!("SOA {to}"));
+        want.extend(added.iter().cloned());
+    }
+    want.push("SOA 10".into());
+    assert_eq!(ixfr_lines(&s, 1), want, "from the first serial: every step");
+    let from_three: Vec<String> = ["SOA 10", "SOA 3"]
+        .into_iter()
+        .map(String::from)
+        .chain(want[9..].iter().cloned())
+        .collect();
+    assert_eq!(ixfr_lines(&s, 3), from_three, "from 3: the last step");
+    assert_eq!(ixfr_lines(&s, 10), ["SOA 10"], "current: our SOA alone");
+    // A serial the zone never had: the whole zone.
+    let whole = ixfr_lines(&s, 7);
+    assert_eq!(whole.len(), 28, "{whole:#?}");
+    assert!(whole[1] != "SOA 7" && whole.iter().any(|r| r.starts_with("new.xfr.example.")));
+
+    // A change that keeps the serial: secondaries at 10 hold other records than the zone now,
+    // so no difference can be trusted any more and every IXFR gets the whole zone.
+    s.write_zone_atomic(ZONE, &text.replace("192.0.2.80", "192.0.2.81"));
+    let out = s.ctl(&["reload", "xfr.example"]);
+    assert_eq!(out.code, 0, "{out}");
+    let whole = ixfr_lines(&s, 3);
+    assert_eq!(whole.len(), 28, "{whole:#?}");
+    assert!(whole.iter().any(|r| r.ends_with("IN A 192.0.2.81")));
 }
 
 #[test]
