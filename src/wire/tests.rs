@@ -438,7 +438,7 @@ fn a_large_zone_goes_in_several_messages_with_the_question_in_the_first() {
 }
 
 #[test]
-fn ixfr_gets_the_whole_zone_unless_the_client_is_current() {
+fn ixfr_without_a_history_gets_the_whole_zone_unless_the_client_is_current() {
     let zones = zones();
     let whole = zones.find(b"\x07example\x00").unwrap().record_count() + 1;
     let (msgs, outcome) = transfer(&zones, &ixfr("example.", 6));
@@ -466,6 +466,101 @@ fn ixfr_gets_the_whole_zone_unless_the_client_is_current() {
             records[0]
         );
     }
+}
+
+/// `set`'s big.example after the edit `batch`, serial raised by one, as the server serves it:
+/// with the difference in its history.
+fn edited(set: &ZoneSet, batch: &str) -> ZoneSet {
+    use crate::zone::update::{update, Context};
+    let origin = Name::parse("big.example.", None).unwrap();
+    let old = set.get(&origin).unwrap();
+    let cx = Context {
+        file: Path::new("big.zone"),
+        default_ttl: 300,
+        included: &[],
+    };
+    let ops = crate::zone::edit::parse_batch(batch, &origin).unwrap();
+    let new = update(old, &ops, &cx, |s| s + 1)
+        .unwrap()
+        .zone
+        .succeeding(old);
+    let mut next = set.clone();
+    next.insert(Arc::new(new));
+    next
+}
+
+#[test]
+fn a_long_difference_goes_in_several_messages() {
+    let v1 = hosts_zone(2000);
+    // (The zone's name server gets its address, which edits want.)
+    let batch: String = ["add ns A 192.0.2.53\n".to_string()]
+        .into_iter()
+        .chain((0..1000).map(|i| format!("add n{i} TXT \"new {i}\"\n")))
+        .collect();
+    let v2 = edited(&v1, &batch);
+    let (msgs, outcome) = transfer(&v2, &ixfr("big.example.", 42));
+    assert_eq!(
+        outcome,
+        Transferred::Increments {
+            from: 42,
+            to: 43,
+            diffs: 1,
+            records: 1005
+        }
+    );
+    assert!(msgs.len() > 1, "{} messages", msgs.len());
+    assert_eq!(msgs[0].queries.len(), 1);
+    assert!(msgs[1..].iter().all(|m| m.queries.is_empty()));
+    let records = transferred_records(&msgs);
+    let soa = |serial| {
+        format!("big.example. 300 IN SOA ns.big.example. hostmaster.big.example. {serial} 3600 900 1209600 60")
+    };
+    assert_eq!(records[..3], [soa(43), soa(42), soa(43)]);
+    assert_eq!(records[1004], soa(43));
+    let mut added = records[3..1004].to_vec();
+    added.sort();
+    let mut want: Vec<String> = (0..1000)
+        .map(|i| format!("n{i}.big.example. 300 IN TXT new {i}"))
+        .chain(["ns.big.example. 300 IN A 192.0.2.53".to_string()])
+        .collect();
+    want.sort();
+    assert_eq!(added, want);
+    // From serial 43, nothing; from 41, a serial the zone never had, the whole zone.
+    assert_eq!(
+        transfer(&v2, &ixfr("big.example.", 43)).1,
+        Transferred::UpToDate
+    );
+    assert_eq!(
+        transfer(&v2, &ixfr("big.example.", 41)).1,
+        Transferred::Zone(2 * 2000 + 1001 + 3)
+    );
+}
+
+#[test]
+fn differences_no_smaller_than_the_zone_send_the_zone() {
+    let v1 = hosts_zone(300);
+    // 602 records; after an address for the name server, h0's two removed and 299 TXT
+    // records changed (a removal and an addition each), 601, and the difference holds 603
+    // with its two SOAs.
+    let changes: String = (1..300)
+        .map(|i| format!("set h{i} TXT \"changed {i}\"\n"))
+        .collect();
+    let batch = format!("add ns A 192.0.2.53\ndel h0 A\ndel h0 TXT\n{changes}");
+    let v2 = edited(&v1, &batch);
+    let (_, outcome) = transfer(&v2, &ixfr("big.example.", 42));
+    assert_eq!(outcome, Transferred::Zone(601 + 1));
+    // With h0 kept, the difference (601) is smaller than the zone (603).
+    let v2 = edited(&v1, &batch.replace("del h0 A\ndel h0 TXT\n", ""));
+    let (_, outcome) = transfer(&v2, &ixfr("big.example.", 42));
+    assert_eq!(
+        outcome,
+        Transferred::Increments {
+            from: 42,
+            to: 43,
+            diffs: 1,
+            records: 601 + 2
+        }
+    );
 }
 
 #[test]
