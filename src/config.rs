@@ -63,6 +63,8 @@ pub struct Config {
     /// The addresses NOTIFYs are sent from, one per family, such as ["192.0.2.1"]; by default
     /// the system picks one (BIND's `notify-source`, Knot's `via`).
     pub notify_source: Option<Vec<IpAddr>>,
+    /// Response rate limiting over UDP: off unless the section is there.
+    pub rate_limit: Option<RateLimitConfig>,
     /// Per-zone settings.
     #[serde(default, rename = "zone")]
     pub zones: Vec<ZoneConfig>,
@@ -194,11 +196,16 @@ impl Config {
         }
         let keys_at = keys_dir.join(TSIG_KEYS_DIR);
         let keys = Keyring::load(&keys_at).map_err(|e| e.to_string())?;
+        let rate_limit = match &self.rate_limit {
+            Some(r) => Some(std::sync::Arc::new(crate::rrl::Limiter::new(r.settings()?))),
+            None => None,
+        };
         let access = Access {
             transfer,
             notify,
             zones,
             keys,
+            rate_limit,
         };
         for (setting, key) in access.keys_named() {
             if access.keys.get(key).is_none() {
@@ -291,6 +298,8 @@ pub struct Access {
     /// Zones (lower-cased origins) with their own `transfer_allow` or `notify`.
     pub zones: Vec<(Name, ZoneAccess)>,
     pub keys: Keyring,
+    /// `[rate_limit]`'s buckets, if it is set: new ones at each reload of the config.
+    pub rate_limit: Option<std::sync::Arc<crate::rrl::Limiter>>,
 }
 
 /// A zone's own `transfer_allow` and `notify`, each replacing the global one when set.
@@ -355,6 +364,86 @@ impl Access {
     }
 }
 
+/// The network `text` (from `entry` of `setting`) names: an address, or a prefix with no bits
+/// set past its length (`192.0.2.0/24`, not `192.0.2.53/24`, which is a typo for one or the
+/// other). IPv4 clients are matched by their IPv4 address, so IPv4-mapped IPv6 addresses are
+/// refused: they would never match. `example` ends the error for what is not an address.
+fn network(setting: &str, entry: &str, text: &str, example: &str) -> Result<IpNet, String> {
+    let net = text
+        .parse::<IpNet>()
+        .or_else(|_| text.parse::<IpAddr>().map(IpNet::from))
+        .map_err(|_| format!("{setting} {entry:?} is not an IP address or prefix {example}"))?;
+    if net != net.trunc() {
+        return Err(format!(
+            "{setting} {entry:?} has bits set past its prefix length: write the network ({}) or \
+             the single address",
+            net.trunc()
+        ));
+    }
+    if let IpNet::V6(v6) = net {
+        if v6.addr().to_ipv4_mapped().is_some() {
+            return Err(format!(
+                "{setting} {entry:?} is an IPv4-mapped IPv6 address: write it as IPv4, as IPv4 \
+                 clients are matched"
+            ));
+        }
+    }
+    Ok(net)
+}
+
+/// `[rate_limit]`: response rate limiting over UDP (see [`crate::rrl`]).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RateLimitConfig {
+    /// Responses a second of one kind, for one name, to one network of clients (BIND's
+    /// `responses-per-second`, Knot's `rate-limit`).
+    pub responses_per_second: u32,
+    /// Every `slip`-th response over the rate is sent truncated, so a real client asks again
+    /// over TCP; the others are dropped (default 2, as BIND; 0 drops them all, 1 truncates all).
+    pub slip: Option<u8>,
+    /// Prefix length that makes IPv4 clients one network (default 24).
+    pub ipv4_prefix: Option<u8>,
+    /// Prefix length that makes IPv6 clients one network (default 56).
+    pub ipv6_prefix: Option<u8>,
+    /// Clients never limited: addresses or prefixes.
+    pub exempt: Option<Vec<String>>,
+}
+
+impl RateLimitConfig {
+    /// The settings, checked.
+    pub fn settings(&self) -> Result<crate::rrl::Settings, String> {
+        let rate = self.responses_per_second;
+        if !(1..=10_000).contains(&rate) {
+            return Err(format!(
+                "rate_limit.responses_per_second = {rate}: give 1 to 10000 (remove the \
+                 [rate_limit] section to turn rate limiting off)"
+            ));
+        }
+        let slip = self.slip.unwrap_or(2);
+        if slip > 10 {
+            return Err(format!("rate_limit.slip = {slip}: give 0 to 10"));
+        }
+        let prefix = |name: &str, value: Option<u8>, default: u8, max: u8| match value {
+            None => Ok(default),
+            Some(v) if (1..=max).contains(&v) => Ok(v),
+            Some(v) => Err(format!("rate_limit.{name} = {v}: give 1 to {max}")),
+        };
+        let example = "such as \"192.0.2.0/24\" or \"2001:db8::/48\"";
+        Ok(crate::rrl::Settings {
+            rate: rate as u16,
+            slip,
+            ipv4_prefix: prefix("ipv4_prefix", self.ipv4_prefix, 24, 32)?,
+            ipv6_prefix: prefix("ipv6_prefix", self.ipv6_prefix, 56, 128)?,
+            exempt: self
+                .exempt
+                .iter()
+                .flatten()
+                .map(|e| network("rate_limit.exempt", e, e.trim(), example))
+                .collect::<Result<_, _>>()?,
+        })
+    }
+}
+
 /// The clients allowed to transfer zones: address prefixes, each optionally with the TSIG key
 /// its requests must be signed with.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -372,28 +461,7 @@ impl TransferAcl {
             .into_iter()
             .map(|entry| {
                 let (text, key) = split_key("transfer_allow", entry)?;
-                let net = text
-                    .parse::<IpNet>()
-                    .or_else(|_| text.parse::<IpAddr>().map(IpNet::from))
-                    .map_err(|_| {
-                        format!("transfer_allow {entry:?} is not an IP address or prefix {example}")
-                    })?;
-                if net != net.trunc() {
-                    return Err(format!(
-                        "transfer_allow {entry:?} has bits set past its prefix length: write the \
-                         network ({}) or the single address",
-                        net.trunc()
-                    ));
-                }
-                if let IpNet::V6(v6) = net {
-                    if v6.addr().to_ipv4_mapped().is_some() {
-                        return Err(format!(
-                            "transfer_allow {entry:?} is an IPv4-mapped IPv6 address: write it as \
-                             IPv4, as IPv4 clients are matched"
-                        ));
-                    }
-                }
-                Ok((net, key))
+                Ok((network("transfer_allow", entry, text, example)?, key))
             })
             .collect::<Result<_, _>>()
             .map(TransferAcl)

@@ -32,6 +32,7 @@ pub mod dnsclient;
 pub mod journal;
 pub mod lab;
 pub mod mail_policy;
+pub mod rrl;
 pub mod server;
 pub mod spf;
 pub mod store;

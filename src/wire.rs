@@ -4,11 +4,12 @@
 //! Pure and allocation-light: the caller owns the output buffer and reuses it between queries.
 //! Imports only [`crate::zone`] and, for signed requests, [`crate::tsig`].
 
+use crate::rrl::{Kind, RateKey};
 use crate::tsig::{self, Keyring, Refusal, Signer, RTYPE_TSIG};
 use crate::zone::lookup::{self, Answer, LookupOptions, Owner, Rcode, Rdatas, Rrset};
 use crate::zone::name::MAX_NAME_LEN;
 use crate::zone::serial::serial_gt;
-use crate::zone::{RType, Soa, ZoneSet};
+use crate::zone::{RType, Soa, Zone, ZoneSet};
 
 const HEADER_LEN: usize = 12;
 /// Size of an OPT record with no options.
@@ -128,6 +129,34 @@ pub fn respond(
     transport: Transport,
     out: &mut Vec<u8>,
 ) -> bool {
+    answer_packet(zones, config, keys, packet, transport, out, None)
+}
+
+/// [`respond`] over UDP with response rate limiting: `rate` is set to the bucket the response
+/// counts in ([`crate::rrl`]).
+pub fn respond_counted(
+    zones: &ZoneSet,
+    config: &AnswerConfig,
+    keys: &Keyring,
+    packet: &[u8],
+    out: &mut Vec<u8>,
+    rate: &mut RateKey,
+) -> bool {
+    *rate = RateKey::default();
+    answer_packet(zones, config, keys, packet, Transport::Udp, out, Some(rate))
+}
+
+/// [`respond`], telling `rate` (if given) what the response is.
+#[inline(always)]
+fn answer_packet(
+    zones: &ZoneSet,
+    config: &AnswerConfig,
+    keys: &Keyring,
+    packet: &[u8],
+    transport: Transport,
+    out: &mut Vec<u8>,
+    rate: Option<&mut RateKey>,
+) -> bool {
     out.clear();
     match parse_query(packet) {
         Parsed::Drop => false,
@@ -179,7 +208,11 @@ pub fn respond(
                 }
             }
             let reserve = signer.as_ref().map_or(0, Signer::record_len);
-            answer_query(zones, config, &q, transport, reserve, out);
+            let mut rate = rate;
+            if let Some(r) = rate.as_deref_mut() {
+                r.signed = signer.is_some();
+            }
+            answer_query(zones, config, &q, transport, reserve, out, rate);
             if let Some(mut signer) = signer {
                 signer.sign(out);
             }
@@ -853,6 +886,7 @@ fn answer_query(
     transport: Transport,
     reserve: usize,
     out: &mut Vec<u8>,
+    rate: Option<&mut RateKey>,
 ) {
     let head = q.head();
     let refuse = |out: &mut Vec<u8>, rcode: u16| {
@@ -894,7 +928,33 @@ fn answer_query(
         minimal_any: transport == Transport::Udp,
     };
     let ans = lookup::lookup(zone, qname, q.qtype, opts);
+    if let Some(rate) = rate {
+        count_as(rate, zone, qname, q.qtype, &ans);
+    }
     encode_answer(out, q, &ans, limit - reserve, config);
+}
+
+/// Sets the bucket `ans` (the answer from `zone` to `qname`/`qtype`) counts in for rate
+/// limiting; errors keep the default ([`Kind::Error`]).
+#[inline(never)]
+fn count_as(rate: &mut RateKey, zone: &Zone, qname: &[u8], qtype: RType, ans: &Answer<'_>) {
+    let origin = zone.origin().as_wire();
+    match ans.rcode {
+        Rcode::NxDomain => rate.set(Kind::NxDomain, origin, 0),
+        Rcode::YxDomain => {}
+        Rcode::NoError if !ans.authoritative => {
+            let cut = match ans.authority.first().map(|set| &set.owner) {
+                Some(Owner::Zone(name)) => name.as_wire(),
+                _ => origin,
+            };
+            rate.set(Kind::Referral, cut, 0);
+        }
+        Rcode::NoError if ans.answer.is_empty() => rate.set(Kind::NoData, origin, 0),
+        Rcode::NoError => match ans.wildcard {
+            Some(wildcard) => rate.set(Kind::Wildcard, wildcard.as_wire(), qtype.0),
+            None => rate.set(Kind::Answer, qname, qtype.0),
+        },
+    }
 }
 
 /// Where the TSIG record of `packet` starts, if its last record is one.

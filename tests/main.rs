@@ -13,6 +13,7 @@
 //! - `workshop` — the shipped zones and the DMARC rollout flow, end to end.
 //! - `spf` — the RFC 7208 suite through zonectl's evaluator and server; the `spf` verbs.
 //! - `process` — `zonectl serve` as a process: a second instance, SIGKILL, SIGHUP, SIGTERM.
+//! - `rate_limit` — response rate limiting over UDP.
 
 #[path = "it/harness.rs"]
 mod harness;
@@ -31,6 +32,8 @@ mod edits;
 mod lab;
 #[path = "it/process.rs"]
 mod process;
+#[path = "it/rate_limit.rs"]
+mod rate_limit;
 #[path = "it/spf.rs"]
 mod spf;
 #[path = "it/transfer.rs"]

@@ -13,16 +13,17 @@
 //! source by its routes on a host with several addresses.
 
 use std::mem::MaybeUninit;
-use std::net::UdpSocket;
+use std::net::{IpAddr, UdpSocket};
 use std::os::fd::AsRawFd;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use arc_swap::ArcSwap;
 
 use crate::config::Access;
-use crate::wire::{respond, AnswerConfig, Transport};
+use crate::rrl::{self, Kind, RateKey, Verdict};
+use crate::wire::{respond, respond_counted, AnswerConfig, Transport};
 use crate::zone::ZoneSet;
 
 /// Datagrams handled per system call.
@@ -103,6 +104,70 @@ fn answer_from_destination(
     }
 }
 
+/// The address a datagram came from, if it is IPv4 or IPv6.
+fn peer(addr: &libc::sockaddr_storage) -> Option<IpAddr> {
+    match i32::from(addr.ss_family) {
+        libc::AF_INET => {
+            // SAFETY: the kernel wrote a sockaddr_in there (its family says so); the storage
+            // is large and aligned enough for any socket address.
+            let sin =
+                unsafe { &*(addr as *const libc::sockaddr_storage).cast::<libc::sockaddr_in>() };
+            Some(IpAddr::from(
+                u32::from_be(sin.sin_addr.s_addr).to_be_bytes(),
+            ))
+        }
+        libc::AF_INET6 => {
+            // SAFETY: as above, a sockaddr_in6.
+            let sin6 =
+                unsafe { &*(addr as *const libc::sockaddr_storage).cast::<libc::sockaddr_in6>() };
+            Some(IpAddr::from(sin6.sin6_addr.s6_addr))
+        }
+        _ => None,
+    }
+}
+
+/// How often, at most, a UDP thread that rate-limits responses says so in the log.
+const RATE_LOG_EVERY: Duration = Duration::from_secs(10);
+
+/// The responses a UDP thread limited since it last logged them.
+#[derive(Default)]
+struct Limited {
+    dropped: u64,
+    slipped: u64,
+    /// The latest: to whom, and what.
+    latest: Option<(IpAddr, Kind)>,
+    /// When they were last logged.
+    logged: Option<Instant>,
+}
+
+impl Limited {
+    /// Logs the responses limited since the last time, if any were and that was at least
+    /// [`RATE_LOG_EVERY`] ago (the first at once).
+    fn log(&mut self, limiter: &rrl::Limiter, now: Instant) {
+        let Some((client, kind)) = self.latest else {
+            return;
+        };
+        if self
+            .logged
+            .is_some_and(|t| now.duration_since(t) < RATE_LOG_EVERY)
+        {
+            return;
+        }
+        tracing::warn!(
+            dropped = self.dropped,
+            truncated = self.slipped,
+            latest = %limiter.network(client),
+            kind = ?kind,
+            "responses over the rate limit (responses_per_second = {}) since the last report",
+            limiter.settings().rate,
+        );
+        *self = Limited {
+            logged: Some(now),
+            ..Limited::default()
+        };
+    }
+}
+
 /// The turn to wait on a socket: held by at most one of the threads that share it.
 #[derive(Debug, Default)]
 pub struct Turn {
@@ -176,6 +241,8 @@ pub fn serve(
     let pktinfo = sock.local_addr().is_ok_and(|a| a.ip().is_unspecified());
     let mut controls = vec![[0u64; CONTROL_WORDS]; if pktinfo { BATCH } else { 0 }];
 
+    let mut limited = Limited::default();
+    let mut rate = RateKey::default();
     // Holding the turn; dropping it passes the turn on, also if this thread ends by a panic,
     // so the other threads go on answering.
     let mut holding = None;
@@ -230,20 +297,35 @@ pub fn serve(
         }
         let snapshot = zones.load();
         let access = access.load();
+        let limiter = access.rate_limit.as_deref();
+        let now = limiter.map(|_| Instant::now());
         let mut to_send = 0;
         for i in 0..n as usize {
             let len = msgs[i].msg_len as usize;
             if msgs[i].msg_hdr.msg_flags & libc::MSG_TRUNC != 0 {
                 continue; // larger than any real query: drop it
             }
-            if !respond(
-                &snapshot,
-                &config,
-                &access.keys,
-                &bufs[i][..len],
-                Transport::Udp,
-                &mut outs[i],
-            ) {
+            let (query, out) = (&bufs[i][..len], &mut outs[i]);
+            if let (Some(limiter), Some(now)) = (limiter, now) {
+                if !respond_counted(&snapshot, &config, &access.keys, query, out, &mut rate) {
+                    continue;
+                }
+                if let Some(client) = peer(&addrs[i]) {
+                    match limiter.check(client, &rate, limiter.seconds(now)) {
+                        Verdict::Send => {}
+                        Verdict::Slip => {
+                            rrl::truncate(out);
+                            limited.slipped += 1;
+                            limited.latest = Some((client, rate.kind));
+                        }
+                        Verdict::Drop => {
+                            limited.dropped += 1;
+                            limited.latest = Some((client, rate.kind));
+                            continue;
+                        }
+                    }
+                }
+            } else if !respond(&snapshot, &config, &access.keys, query, Transport::Udp, out) {
                 continue;
             }
             send_iovs[to_send] = libc::iovec {
@@ -265,6 +347,9 @@ pub fn serve(
                 }
             }
             to_send += 1;
+        }
+        if let (Some(limiter), Some(now)) = (limiter, now) {
+            limited.log(limiter, now);
         }
         drop((snapshot, access));
         let mut sent = 0;

@@ -67,6 +67,8 @@ pub struct Answer<'z> {
     /// Is the additional section required (glue for a referral)? If it does not fit, the
     /// response must be marked truncated (RFC 9471).
     pub additional_required: bool,
+    /// The wildcard the name asked for matched, if it did not exist itself.
+    pub wildcard: Option<&'z Name>,
 }
 
 impl<'z> Answer<'z> {
@@ -78,6 +80,7 @@ impl<'z> Answer<'z> {
             authority: Section::new(),
             additional: Section::new(),
             additional_required: false,
+            wildcard: None,
         }
     }
 }
@@ -228,10 +231,13 @@ fn not_found<'z>(
     wild[..2].copy_from_slice(&[1, b'*']);
     wild[2..2 + encloser.len()].copy_from_slice(encloser);
     let wild = &wild[..2 + encloser.len()];
-    if let Some((_, node)) = zone
+    if let Some((wildcard, node)) = zone
         .nodes_entry(wild)
         .filter(|_| wild.len() <= MAX_NAME_LEN)
     {
+        if current.is_none() {
+            ans.wildcard = Some(wildcard);
+        }
         // RFC 4592: the wildcard's data is answered with the name asked for as owner.
         return answer_from_node(zone, node, None, qtype, opts, current, ans);
     }

@@ -18,6 +18,8 @@
 #      dnspython verify its signed answers (dnspython every message of a long transfer), and a
 #      knotd and an nsd with the same key transfer, are notified (a signed NOTIFY) and serve an
 #      edit.
+#   e2. Rate limiting: a zonectl at 1 answer a second; dig and kdig get the truncated answer
+#      past it and ask again over TCP.
 #   f. A wildcard listen address: in a network namespace with loopback only (`unshare -n`, as
 #      root), zonectl listens on 0.0.0.0 and [::], and dig checks that each answer comes from
 #      the address it asked (dig drops any other), over IPv4 and IPv6 (tests/interop/wildcard.sh).
@@ -961,6 +963,37 @@ check "knotd and nsd took the NOTIFY of serial $new, signed with the key their A
     'grep -qi "notify, incoming.*serial $new" "$TDIR/knotd.log" && grep -q "notify for $ORIGIN. from 127.0.0.1 serial $new" "$TDIR/nsd.log" && [[ $(grep -c "NOTIFY acknowledged.*serial=$new" "$TDIR/serve.log") == 2 ]]'
 check "knotd logged no TSIG or ACL error" \
     'CMD="grep knotd.log"; OUT=$(grep -iE "tsig|denied|bad ?sig|bad ?key|bad ?time" "$TDIR/knotd.log"); [[ -z $OUT ]]'
+stop_xfr_servers
+
+# ---------------------------------------------------------------------------------------------
+# e2. Response rate limiting: what dig does with an answer over the rate
+# ---------------------------------------------------------------------------------------------
+section "rate limiting: dig and kdig get the truncated answer and ask again over TCP"
+
+# A zonectl at 1 response a second per bucket, every limited one sent truncated (slip 1): the
+# second query in a second gets TC with no records, and dig and kdig, as resolvers do, ask
+# again over TCP, which is never limited.
+RDIR=$TMP/rrl
+mkdir -p "$RDIR/zones"
+cp "$ZONES/apple.example.zone" "$RDIR/zones/"
+RRLPORT=$(free_port)
+printf 'zones_dir = "%s"\ncontrol = "%s"\nlisten = ["127.0.0.1:%s"]\n[rate_limit]\nresponses_per_second = 1\nslip = 1\n' \
+    "$RDIR/zones" "$RDIR/zonectl.sock" "$RRLPORT" >"$RDIR/zonectl.toml"
+NO_COLOR=1 "$ZONECTL" --config "$RDIR/zonectl.toml" serve </dev/null 2>"$RDIR/serve.log" &
+XFR_PIDS+=($!)
+wait_served_serial "$RRLPORT" apple.example 2025103001 || true
+rrl_dig() { dig @127.0.0.1 -p "$RRLPORT" +time=2 +tries=1 "$@" TXT apple.example 2>&1; }
+OUT=$(rrl_dig; rrl_dig; rrl_dig)
+check "[dig] an answer over the rate comes truncated, and dig gets it over TCP" \
+    'CMD="dig TXT apple.example, three times"; [[ $OUT == *"Truncated, retrying in TCP mode"* && $(grep -c "v=spf1" <<<"$OUT") -ge 3 ]]'
+OUT=$(rrl_dig +ignore; rrl_dig +ignore)
+check "[dig +ignore] the truncated answer: TC set, no records, the question echoed" \
+    'CMD="dig +ignore TXT apple.example, twice"; [[ $OUT == *"flags: qr aa tc"* && $OUT == *"ANSWER: 0"* && $OUT == *";apple.example."*"IN"*"TXT"* ]]'
+OUT=$(for _ in 1 2 3; do kdig @127.0.0.1 -p "$RRLPORT" +time=2 +retry=0 TXT apple.example 2>&1; done)
+check "[kdig] kdig too asks again over TCP and gets the answer" \
+    'CMD="kdig TXT apple.example, three times"; [[ $(grep -c "v=spf1" <<<"$OUT") -ge 3 ]]'
+check "zonectl logs what it limited" \
+    'CMD="grep serve.log"; OUT=$(grep "over the rate limit" "$RDIR/serve.log"); [[ $OUT == *"latest=127.0.0.0/24"* ]]'
 stop_xfr_servers
 
 # ---------------------------------------------------------------------------------------------
