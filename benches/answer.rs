@@ -1,13 +1,16 @@
 //! The answer path alone, without sockets: parse a query, look it up, encode the answer.
 //! `cargo bench --bench answer` prints nanoseconds per query for the benchmark's query mix on
 //! a 100k-host zone. Under `valgrind --tool=callgrind` it gives repeatable instruction counts.
+//! With `RRL=1` each answer is also counted for response rate limiting (`[rate_limit]`), at a
+//! rate no bucket reaches, as a server on a public address would.
 
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Instant;
 
+use zonectl::rrl::{Limiter, RateKey, Settings, Verdict};
 use zonectl::tsig::Keyring;
-use zonectl::wire::{respond, AnswerConfig, Transport};
+use zonectl::wire::{respond, respond_counted, AnswerConfig, Transport};
 use zonectl::zone::parse::parse_zone_str;
 use zonectl::zone::{Name, Zone, ZoneSet};
 
@@ -87,18 +90,44 @@ fn main() {
         .ok()
         .and_then(|r| r.parse().ok())
         .unwrap_or(100);
+    let limiter = std::env::var_os("RRL").map(|_| {
+        Limiter::new(Settings {
+            rate: 10_000,
+            slip: 2,
+            ipv4_prefix: 24,
+            ipv6_prefix: 56,
+            exempt: Vec::new(),
+        })
+    });
+    let client = "198.51.100.7".parse().unwrap();
+    let mut rate = RateKey::default();
     let start = Instant::now();
     let mut bytes = 0usize;
-    for _ in 0..rounds {
+    let mut limited = 0usize;
+    for round in 0..rounds {
         for q in &queries {
-            respond(&set, &config, &keys, q, Transport::Udp, &mut out);
+            match &limiter {
+                None => {
+                    respond(&set, &config, &keys, q, Transport::Udp, &mut out);
+                }
+                Some(l) => {
+                    respond_counted(&set, &config, &keys, q, &mut out, &mut rate);
+                    // A second per round: no bucket reaches the rate.
+                    limited += usize::from(l.check(client, &rate, round as u32) != Verdict::Send);
+                }
+            }
             bytes += out.len();
         }
     }
     let n = rounds * queries.len();
     let ns = start.elapsed().as_nanos() as f64 / n as f64;
     println!(
-        "answer path: {n} queries, {ns:.0} ns/query, {:.0} bytes/answer",
+        "answer path{}: {n} queries, {ns:.0} ns/query, {:.0} bytes/answer",
+        if limiter.is_some() {
+            format!(" with rate limiting ({limited} limited)")
+        } else {
+            String::new()
+        },
         bytes as f64 / n as f64
     );
 }

@@ -147,7 +147,7 @@ pub fn respond_counted(
 }
 
 /// [`respond`], telling `rate` (if given) what the response is.
-#[inline(always)]
+#[inline(never)]
 fn answer_packet(
     zones: &ZoneSet,
     config: &AnswerConfig,
@@ -879,6 +879,7 @@ fn write_error(
     }
 }
 
+/// Answers a parsed query, telling `rate` (if given) what the answer is.
 fn answer_query(
     zones: &ZoneSet,
     config: &AnswerConfig,

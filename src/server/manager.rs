@@ -839,7 +839,7 @@ impl Manager {
             message: format!("{k}: refused, the zone and its file are unchanged: {e}"),
         };
         let old = zone.serial().unwrap_or(0);
-        let (new_zone, changes, new, ops, warnings) = match change {
+        let (new_zone, changes, new, ops, warnings, touched) = match change {
             EditChange::Ops { ops, expect } => {
                 let ops: Vec<EditOp> = match ops.iter().map(EditOp::try_from).collect() {
                     Ok(ops) => ops,
@@ -865,6 +865,7 @@ impl Manager {
                         u.new_serial,
                         u.ops,
                         u.warnings.iter().map(|f| f.to_string()).collect(),
+                        u.touched,
                     ),
                     Err(e) => return refused(e.to_string()),
                 }
@@ -886,6 +887,7 @@ impl Manager {
                         new,
                         Vec::new(),
                         warning.into_iter().collect(),
+                        Vec::new(),
                     ),
                     Err(e) => return refused(e.to_string()),
                 }
@@ -927,9 +929,9 @@ impl Manager {
                 ),
             };
         }
-        // The difference from the served version is the names the edit touched: cheap.
+        // The difference from the served version is at the names the edit touched: cheap.
         let new_zone = if self.transferable(zone.origin()) {
-            new_zone.succeeding(&zone)
+            new_zone.succeeding_edit(&zone, &touched)
         } else {
             new_zone.with_history(Arc::default())
         };
@@ -1053,7 +1055,7 @@ impl Manager {
             return zone;
         };
         let new = zone.clone();
-        match tokio::task::spawn_blocking(move || ixfr::History::after(&old, &new)).await {
+        match tokio::task::spawn_blocking(move || ixfr::History::after(&old, &new, None)).await {
             Ok(history) => zone.with_history(history),
             Err(e) => {
                 tracing::error!(zone = %zone.origin(), error = %e, "comparing the zone with the version served");

@@ -4,12 +4,12 @@
 //!
 //! Each version a zone is served in carries its [`History`]: the differences that lead to it
 //! from earlier serials, oldest first. A new version's history is the old one's with one more
-//! [`Diff`], found by comparing the two versions ([`History::after`]): only the names an edit
-//! changed when the new version shares the old one's base (an edit), every name otherwise (a
-//! file loaded again). The history is dropped when the versions cannot be chained: a change
-//! whose serial did not increase, a zone without an SOA. It is bounded ([`History::limit`]): a
-//! secondary further behind than the oldest difference kept gets the whole zone, as it would
-//! from a server that keeps no history.
+//! [`Diff`], found by comparing the two versions ([`History::after`]): at the names an edit
+//! touched, or at every name (a file loaded again). No difference is kept from a serial whose
+//! records the history cannot vouch for: the serial a zone was loaded with fresh, and every
+//! serial at or below one that was served with other records (a change that kept or lowered
+//! the serial). The history is bounded ([`History::limit`]). A secondary at a serial it holds
+//! no difference from gets the whole zone, as it would from a server that keeps no history.
 
 use std::sync::Arc;
 
@@ -57,69 +57,72 @@ pub struct Diff {
 
 impl Diff {
     /// The difference between `old` and `new`, two versions of one zone whose SOA records are
-    /// `from` and `to`.
-    fn between(old: &Zone, new: &Zone, from: SoaRecord, to: SoaRecord) -> Diff {
+    /// `from` and `to`, looking at the names `changed` (None: every name of both), or None as
+    /// soon as it holds more than `limit` records (SOAs included).
+    fn between(
+        old: &Zone,
+        new: &Zone,
+        changed: Option<&[Name]>,
+        (from, to): (SoaRecord, SoaRecord),
+        limit: usize,
+    ) -> Option<Diff> {
         let apex = new.origin();
         let mut removed = Vec::new();
         let mut added = Vec::new();
+        let mut records = 2;
+        // False once the difference is over the limit.
         let mut compare = |name: &Name, before: Option<&Node>, after: Option<&Node>| {
             if before == after {
-                return;
+                return true;
             }
             let (gone, came) = node_changes(before, after, name == apex);
-            if !gone.is_empty() {
-                removed.push((name.clone(), Node::new(&gone)));
+            for (sets, into) in [(gone, &mut removed), (came, &mut added)] {
+                if !sets.is_empty() {
+                    let node = Node::new(&sets);
+                    records += node.record_count();
+                    into.push((name.clone(), node));
+                }
             }
-            if !came.is_empty() {
-                added.push((name.clone(), Node::new(&came)));
-            }
+            records <= limit
         };
-        if Arc::ptr_eq(&old.base, &new.base) {
-            // An edit: the names it touched are those whose overlay entry is not the old one.
-            for (name, node) in &new.overlay {
-                let same = old.overlay.get(name).is_some_and(|o| match (o, node) {
-                    (Some(a), Some(b)) => Arc::ptr_eq(a, b),
-                    (None, None) => true,
-                    _ => false,
-                });
-                if !same {
-                    compare(name, old.node(name.as_wire()), node.as_deref());
+        match changed {
+            Some(names) => {
+                for name in names {
+                    let (before, after) = (old.node(name.as_wire()), new.node(name.as_wire()));
+                    if !compare(name, before, after) {
+                        return None;
+                    }
                 }
             }
-            for name in old.overlay.keys() {
-                if !new.overlay.contains_key(name) {
-                    compare(name, old.node(name.as_wire()), new.node(name.as_wire()));
+            None => {
+                // Every name of the old version looked up in the new one; then, unless all
+                // were found and the new version has no more names, the new names.
+                let mut found = 0;
+                for (name, before) in old.nodes() {
+                    let after = new.node(name.as_wire());
+                    found += usize::from(after.is_some());
+                    if !compare(name, Some(before), after) {
+                        return None;
+                    }
                 }
-            }
-        } else {
-            // Every name of the old version looked up in the new one; then, unless all were
-            // found and the new version has no more names, the new names.
-            let mut found = 0;
-            for (name, before) in old.nodes() {
-                let after = new.node(name.as_wire());
-                found += usize::from(after.is_some());
-                compare(name, Some(before), after);
-            }
-            if found != new.node_count() {
-                for (name, after) in new.nodes() {
-                    if old.node(name.as_wire()).is_none() {
-                        compare(name, None, Some(after));
+                if found != new.node_count() {
+                    for (name, after) in new.nodes() {
+                        if old.node(name.as_wire()).is_none() && !compare(name, None, Some(after)) {
+                            return None;
+                        }
                     }
                 }
             }
         }
         removed.sort_unstable_by(|a, b| a.0.canonical_cmp(&b.0));
         added.sort_unstable_by(|a, b| a.0.canonical_cmp(&b.0));
-        let count =
-            |nodes: &[(Name, Node)]| -> usize { nodes.iter().map(|(_, n)| n.record_count()).sum() };
-        let records = 2 + count(&removed) + count(&added);
-        Diff {
+        Some(Diff {
             from,
             to,
             removed,
             added,
             records,
-        }
+        })
     }
 
     /// Does it change nothing but (perhaps) the SOA?
@@ -186,11 +189,29 @@ fn find<'a>(sets: &[RRsetRef<'a>], rtype: RType) -> Option<RRsetRef<'a>> {
 
 /// The differences that lead to a version of a zone, oldest first, each starting at the serial
 /// the one before ends at.
+///
+/// A difference is kept only from a serial whose records the history knows: not from the serial
+/// a zone was loaded with fresh (at start-up, or added again: what was served at that serial
+/// before is not known), nor from any serial at or below one served with other records than
+/// the version the history knows (a change that kept or lowered the serial). A secondary at
+/// such a serial gets the whole zone.
 #[derive(Debug, Default)]
 pub struct History {
     diffs: Vec<Arc<Diff>>,
     /// Records in all of them.
     records: usize,
+    /// Was it made by [`History::after`]? Not for a zone loaded fresh.
+    known: bool,
+    /// No difference is kept from a serial at or below this one (RFC 1982).
+    floor: Option<u32>,
+}
+
+/// The later of the serials `a` and `b` (RFC 1982; `b` if they cannot be compared).
+fn later(a: Option<u32>, b: u32) -> u32 {
+    match a {
+        Some(a) if serial_gt(a, b) => a,
+        _ => b,
+    }
 }
 
 impl History {
@@ -202,40 +223,61 @@ impl History {
         (zone_records / 2).clamp(1000, 100_000)
     }
 
-    /// The history of `new`, the version of a zone that replaces `old`: `old`'s with the
-    /// difference between the two added (the oldest dropped past [`History::limit`]), `old`'s
-    /// as it was if nothing changed, or empty if the versions cannot be chained (no SOA, or a
-    /// serial that did not increase with the content).
-    pub fn after(old: &Zone, new: &Zone) -> Arc<History> {
+    /// An empty history below which no difference is kept.
+    fn floored(floor: u32) -> Arc<History> {
+        Arc::new(History {
+            diffs: Vec::new(),
+            records: 0,
+            known: true,
+            floor: Some(floor),
+        })
+    }
+
+    /// The history of `new`, the version of a zone that replaces `old`, where only the names
+    /// `changed` may differ (None: any name; an edit knows the names it touched): `old`'s with
+    /// the difference between the two added (the oldest dropped past [`History::limit`]),
+    /// `old`'s as it was if nothing changed, or none kept (see [`History`]).
+    pub fn after(old: &Zone, new: &Zone, changed: Option<&[Name]>) -> Arc<History> {
         let (Some(from), Some(to)) = (SoaRecord::of(old), SoaRecord::of(new)) else {
             return Arc::default();
         };
         let (old_serial, new_serial) = (from.serial(), to.serial());
+        let past = &old.history;
+        // What was served at the serial of a zone loaded fresh is not known.
+        let floor = if past.known {
+            past.floor
+        } else {
+            Some(old_serial)
+        };
         if old_serial == new_serial {
-            // A version with the same serial must hold the same records, or a secondary with
-            // the serial holds something else than the history says.
-            let same = from == to && Diff::between(old, new, from.clone(), to).is_soa_only();
-            return if same {
-                old.history.clone()
-            } else {
-                Arc::default()
+            // The same serial must hold the same records: else a secondary at it may hold
+            // either, and no difference from it or below can be trusted.
+            let same = from == to && Diff::between(old, new, changed, (from, to), 2).is_some();
+            return match same {
+                true => old.history.clone(),
+                false => History::floored(later(floor, old_serial)),
             };
         }
         if !serial_gt(new_serial, old_serial) {
-            return Arc::default();
+            // A lower serial (or one 2^31 away): the serials from it up to the old one will be
+            // served again with other records.
+            return History::floored(later(floor, old_serial));
         }
-        let diff = Diff::between(old, new, from, to);
+        if floor.is_some_and(|f| !serial_gt(old_serial, f)) {
+            return History::floored(later(floor, old_serial));
+        }
         let limit = History::limit(new.record_count());
-        if diff.records > limit {
-            return Arc::default();
-        }
-        let chained = old
-            .history
+        let Some(diff) = Diff::between(old, new, changed, (from, to), limit) else {
+            // Larger than the history may be: no secondary gets it as a difference, and none
+            // before it can be chained to what follows.
+            return History::floored(later(floor, old_serial));
+        };
+        let chained = past
             .diffs
             .last()
             .is_some_and(|last| last.to.serial() == old_serial);
         let mut diffs: Vec<Arc<Diff>> = if chained {
-            old.history.diffs.clone()
+            past.diffs.clone()
         } else {
             Vec::new()
         };
@@ -247,7 +289,12 @@ impl History {
             drop += 1;
         }
         diffs.drain(..drop);
-        Arc::new(History { diffs, records })
+        Arc::new(History {
+            diffs,
+            records,
+            known: true,
+            floor,
+        })
     }
 
     /// The differences from `serial` to the newest version, if the history reaches back to it.
@@ -303,8 +350,16 @@ mod tests {
             included: &[],
         };
         let ops = parse_batch(batch, &origin()).unwrap();
-        let new = update(zone, &ops, &cx, |s| s + 1).unwrap().zone;
-        new.succeeding(zone)
+        let u = update(zone, &ops, &cx, |s| s + 1).unwrap();
+        u.zone.succeeding_edit(zone, &u.touched)
+    }
+
+    /// The zone at serial 2, after a first edit of it loaded fresh at serial 1 (a difference
+    /// from the serial a zone was loaded with is never kept).
+    fn started() -> Zone {
+        let v2 = edit(&load(ZONE), "add first A 192.0.2.1\n");
+        assert!(v2.history().is_empty() && v2.history().since(1).is_none());
+        v2
     }
 
     /// A difference as text, one line per record: `-` removed, `+` added, owner type TTL and
@@ -329,18 +384,18 @@ mod tests {
 
     #[test]
     fn an_edit_is_the_records_it_removed_and_added() {
-        let v1 = load(ZONE);
-        let v2 = edit(
-            &v1,
+        let v2 = started();
+        let v3 = edit(
+            &v2,
             "set mail A 192.0.2.26\nadd new A 192.0.2.7\ndel mail AAAA\n",
         );
-        let h = v2.history();
+        let h = v3.history();
         assert_eq!(h.len(), 1);
-        let d = &h.since(1).expect("from serial 1")[0];
+        let d = &h.since(2).expect("from serial 2")[0];
         assert_eq!(
             lines(d),
             [
-                "1 → 2".to_string(),
+                "2 → 3".to_string(),
                 format!("-mail.example. A 300 {:?}", a([192, 0, 2, 25])),
                 format!(
                     "-mail.example. AAAA 300 {:?}",
@@ -351,31 +406,45 @@ mod tests {
             ]
         );
         assert_eq!(d.records(), 6, "four records and the two SOAs");
-        // A second edit chains on; a secondary at 1 gets both, one at 2 the second only.
-        let v3 = edit(&v2, "add mail A 192.0.2.27\n");
-        assert_eq!(v3.history().since(1).map(<[_]>::len), Some(2));
-        let second = &v3.history().since(2).expect("from 2")[0];
+        // A second edit chains on; a secondary at 2 gets both, one at 3 the second only.
+        let v4 = edit(&v3, "add mail A 192.0.2.27\n");
+        assert_eq!(v4.history().since(2).map(<[_]>::len), Some(2));
+        let second = &v4.history().since(3).expect("from 3")[0];
         assert_eq!(
             lines(second),
             [
-                "2 → 3".to_string(),
+                "3 → 4".to_string(),
                 format!("+mail.example. A 300 {:?}", a([192, 0, 2, 27]))
             ]
         );
-        assert!(v3.history().since(3).is_none(), "current: nothing to send");
-        assert!(v3.history().since(7).is_none(), "a serial never served");
+        assert!(v4.history().since(4).is_none(), "current: nothing to send");
+        assert!(v4.history().since(7).is_none(), "a serial never served");
+        assert!(
+            v4.history().since(1).is_none(),
+            "the serial it was loaded with"
+        );
+        // A name added by one edit and removed by the next, and a serial bump alone.
+        let v5 = edit(&edit(&v4, "add tmp TXT \"x\"\n"), "del tmp TXT\n");
+        let steps = v5.history().since(4).expect("from 4");
+        assert_eq!(
+            lines(&steps[1])[1..],
+            [format!("-tmp.example. TXT 300 {:?}", b"\x01x")]
+        );
+        let v6 = v5.clone().succeeding_edit(&v5, &[]);
+        assert_eq!(v6.history().len(), v5.history().len(), "the same version");
     }
 
     #[test]
     fn a_file_loaded_again_is_compared_name_by_name() {
-        let v1 = load(ZONE).succeeding(&load(ZONE));
-        let text = ZONE
-            .replace(" 1 3600", " 2 3600")
+        let serial = |n: u32| ZONE.replace(" 1 3600", &format!(" {n} 3600"));
+        let v2 = load(&serial(2)).succeeding(&load(ZONE));
+        assert!(v2.history().is_empty(), "not from the serial loaded fresh");
+        let text = serial(3)
             .replace("mail AAAA 2001:db8::25\n", "")
             .replace("@ NS ns\n", "@ 600 NS ns\n")
             + "www CNAME mail\n";
-        let v2 = load(&text).succeeding(&v1);
-        let d = &v2.history().since(1).expect("chained")[0];
+        let v3 = load(&text).succeeding(&v2);
+        let d = &v3.history().since(2).expect("chained")[0];
         assert_eq!(
             lines(d)[1..],
             [
@@ -388,39 +457,58 @@ mod tests {
         );
         // The same records in another order: only the SOA changed.
         let reordered = text.replace("mail A 192.0.2.25\n", "") + "mail A 192.0.2.25\n";
-        let v3 = load(&reordered.replace(" 2 3600", " 3 3600")).succeeding(&v2);
-        assert!(v3.history().since(2).expect("chained")[0].is_soa_only());
-        assert_eq!(v3.history().since(1).map(<[_]>::len), Some(2));
+        let v4 = load(&reordered.replace(" 3 3600", " 4 3600")).succeeding(&v3);
+        assert!(v4.history().since(3).expect("chained")[0].is_soa_only());
+        assert_eq!(v4.history().since(2).map(<[_]>::len), Some(2));
     }
 
     #[test]
-    fn a_change_whose_serial_did_not_increase_ends_the_history() {
-        let v1 = load(ZONE);
-        let v2 = edit(&v1, "add x A 192.0.2.9\n");
-        // The same serial and the same records (a reload of an unchanged file): kept.
-        let same = load(
-            &ZONE
-                .replace(" 1 3600", " 2 3600")
-                .replace("mail A", "x A 192.0.2.9\nmail A"),
+    fn no_difference_is_kept_from_a_serial_served_with_other_records() {
+        let v3 = edit(&started(), "add x A 192.0.2.9\n");
+        assert_eq!(v3.history().len(), 1);
+        // The same serial and the same records (an unchanged file loaded again): kept.
+        let file = |serial: u32, extra: &str| {
+            load(&(ZONE.replace(" 1 3600", &format!(" {serial} 3600")) + extra))
+        };
+        let same = file(3, "first A 192.0.2.1\nx A 192.0.2.9\n").succeeding(&v3);
+        assert_eq!(same.history().len(), 1);
+        // The same serial, other records: a secondary at 3 holds either. Nothing is sent from
+        // 3 or below, not even after the next edits; from the serials after, it is.
+        let other = file(3, "x A 192.0.2.10\n").succeeding(&v3);
+        assert!(other.history().is_empty());
+        let v4 = edit(&other, "add y A 192.0.2.11\n");
+        assert!(
+            v4.history().since(3).is_none(),
+            "3 holds other records at the secondaries"
         );
-        assert_eq!(same.succeeding(&v2).history().len(), 1);
-        // The same serial, other records: a secondary at 2 holds something else.
-        let other = load(&ZONE.replace(" 1 3600", " 2 3600"));
-        assert!(other.succeeding(&v2).history().is_empty());
-        // A lower serial, or one 2^31 away.
-        let lower = load(ZONE).succeeding(&v2);
+        let v5 = edit(&v4, "add z A 192.0.2.12\n");
+        assert!(v5.history().since(3).is_none());
+        assert_eq!(v5.history().since(4).map(<[_]>::len), Some(1));
+        // A lower serial: the serials up to the highest served come again with other records.
+        let lower = file(3, "").succeeding(&v5);
         assert!(lower.history().is_empty());
-        let far = load(&ZONE.replace(" 1 3600", " 2147483650 3600")).succeeding(&v2);
+        let v4b = edit(&lower, "add w A 192.0.2.13\n");
+        let v5b = edit(&v4b, "add v A 192.0.2.14\n");
+        let v6 = edit(&v5b, "add u A 192.0.2.15\n");
+        for reused in [3, 4, 5] {
+            assert!(
+                v6.history().since(reused).is_none(),
+                "serial {reused} was reused"
+            );
+        }
+        let v7 = edit(&v6, "add t A 192.0.2.16\n");
+        assert_eq!(v7.history().since(6).map(<[_]>::len), Some(1));
+        // A serial 2^31 away compares as neither: as lower.
+        let far = file(2147483655, "").succeeding(&v7);
         assert!(far.history().is_empty());
-        // A higher one starts again from there.
-        let next = edit(&far, "add y A 192.0.2.10\n");
-        assert_eq!(next.history().len(), 1);
-        assert!(next.history().since(2147483650).is_some());
+        let next = edit(&edit(&far, "add s A 192.0.2.17\n"), "add r A 192.0.2.18\n");
+        assert!(next.history().since(2147483655).is_none());
+        assert!(next.history().since(2147483656).is_some());
     }
 
     #[test]
     fn the_oldest_differences_go_past_the_limit() {
-        let mut zone = load(ZONE);
+        let mut zone = started();
         // Each edit: one record and the two SOAs.
         let edits = History::limit(zone.record_count()) / 3 + 5;
         for i in 0..edits {
@@ -429,25 +517,28 @@ mod tests {
         let h = zone.history();
         assert!(h.records() <= History::limit(zone.record_count()));
         assert_eq!(h.records(), 3 * h.len());
-        assert!(h.since(1).is_none(), "the first edits are gone");
+        assert!(h.since(2).is_none(), "the first edits are gone");
         let newest = zone.serial().unwrap();
         assert_eq!(h.since(newest - 1).map(<[_]>::len), Some(1));
         assert_eq!(
             h.since(newest - h.len() as u32).map(<[_]>::len),
             Some(h.len())
         );
-        // One difference larger than the limit is not kept at all.
+        // One difference larger than the limit is not kept, and ends the chain.
         let big: String = (0..1100).map(|i| format!("b{i} A 192.0.2.2\n")).collect();
-        let bigger = load(&(ZONE.replace(" 1 3600", &format!(" {} 3600", newest + 1)) + &big));
-        assert!(bigger.succeeding(&zone).history().is_empty());
+        let text = ZONE.replace(" 1 3600", &format!(" {} 3600", newest + 1)) + &big;
+        let bigger = load(&text).succeeding(&zone);
+        assert!(bigger.history().is_empty());
+        let after = edit(&bigger, "add c A 192.0.2.3\n");
+        assert!(after.history().since(newest).is_none());
+        assert_eq!(after.history().since(newest + 1).map(<[_]>::len), Some(1));
     }
 
     #[test]
     fn compaction_and_identical_versions_keep_the_history() {
-        let v1 = load(ZONE);
-        let v2 = edit(&v1, "add x A 192.0.2.9\n");
-        assert_eq!(v2.compacted().history().len(), 1);
-        let dry = v2.clone().succeeding(&v2);
+        let v3 = edit(&started(), "add x A 192.0.2.9\n");
+        assert_eq!(v3.compacted().history().len(), 1);
+        let dry = v3.clone().succeeding(&v3);
         assert_eq!(dry.history().len(), 1);
     }
 }

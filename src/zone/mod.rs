@@ -610,9 +610,16 @@ impl Zone {
     }
 
     /// This zone as the version that replaces `old` (the same zone's served version): with
-    /// `old`'s history and the difference between them ([`ixfr::History::after`]).
+    /// `old`'s history and the difference between them ([`ixfr::History::after`]), found by
+    /// comparing every name.
     pub fn succeeding(self, old: &Zone) -> Zone {
-        let history = ixfr::History::after(old, &self);
+        let history = ixfr::History::after(old, &self, None);
+        self.with_history(history)
+    }
+
+    /// [`Zone::succeeding`] for an edit of `old` that touched only the names `touched`.
+    pub fn succeeding_edit(self, old: &Zone, touched: &[Name]) -> Zone {
+        let history = ixfr::History::after(old, &self, Some(touched));
         self.with_history(history)
     }
 

@@ -89,6 +89,8 @@ pub struct Update {
     pub ops: Vec<EditOp>,
     /// Warnings of the checks about the changed names.
     pub warnings: Vec<Finding>,
+    /// The names whose records may have changed (lower-cased; the apex for the serial).
+    pub touched: Vec<Name>,
 }
 
 /// A condition an edit is made under, as RFC 2136 §3.2's value-dependent prerequisites: the
@@ -212,6 +214,7 @@ pub fn update(
             new_serial: old_serial,
             ops: Vec::new(),
             warnings: Vec::new(),
+            touched: Vec::new(),
         });
     }
     let serial = next_serial(ops, zone.origin(), old_serial, new_serial)?;
@@ -220,6 +223,7 @@ pub fn update(
     let warnings = work.check(cx)?;
     // Listed after the serial is set, so a replaced SOA shows its new serial.
     let changes = work.changes();
+    let touched = work.before.iter().map(|(name, _)| name.clone()).collect();
     Ok(Update {
         zone: work.finish(),
         changes,
@@ -227,6 +231,7 @@ pub fn update(
         new_serial: serial,
         ops: resolved,
         warnings,
+        touched,
     })
 }
 
