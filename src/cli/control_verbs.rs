@@ -210,6 +210,12 @@ fn print_status(z: &ZoneStatus) {
     if z.pending_change {
         println!("    file changed while frozen: `zonectl thaw` will load it");
     }
+    if let Some(from) = z.ixfr_from {
+        println!(
+            "    IXFR: the changes since serial {from} ({} kept); older serials get the whole zone",
+            z.ixfr_differences
+        );
+    }
     if let Some(e) = &z.last_error {
         for line in e.lines() {
             println!("    error: {line}");

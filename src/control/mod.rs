@@ -284,6 +284,10 @@ pub struct ZoneStatus {
     pub file_missing: bool,
     /// The file changed while the zone was frozen; `thaw` will load it.
     pub pending_change: bool,
+    /// The oldest serial an IXFR is answered from with differences, if any is kept.
+    pub ixfr_from: Option<u32>,
+    /// The differences kept for IXFR.
+    pub ixfr_differences: usize,
 }
 
 /// The outcome for one zone of a verb applied to several.

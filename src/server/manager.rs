@@ -1476,6 +1476,8 @@ impl Manager {
                 .collect(),
             file_missing: s.file_missing,
             pending_change: s.pending_change,
+            ixfr_from: zone.and_then(|z| z.history().oldest()),
+            ixfr_differences: zone.map_or(0, |z| z.history().len()),
         }
     }
 

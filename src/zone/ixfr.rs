@@ -303,6 +303,11 @@ impl History {
         Some(&self.diffs[start..])
     }
 
+    /// The oldest serial a difference is kept from.
+    pub fn oldest(&self) -> Option<u32> {
+        self.diffs.first().map(|d| d.from.serial())
+    }
+
     /// Number of differences kept.
     pub fn len(&self) -> usize {
         self.diffs.len()

@@ -225,6 +225,15 @@ fn an_ixfr_gets_the_differences_since_the_client_s_serial() {
         .collect();
     assert_eq!(ixfr_lines(&s, 3), from_three, "from 3: the last step");
     assert_eq!(ixfr_lines(&s, 10), ["SOA 10"], "current: our SOA alone");
+    // `status` says from which serial secondaries get differences.
+    assert_eq!(s.status_json("xfr.example")["ixfr_from"], 2);
+    let status = s.status_text();
+    assert!(
+        status.contains(
+            "IXFR: the changes since serial 2 (2 kept); older serials get the whole zone"
+        ),
+        "{status}"
+    );
     // The serial the server started with, and one the zone never had: the whole zone (what
     // was served at 1 before the server started is not known).
     for serial in [1, 7] {
