@@ -975,6 +975,21 @@ for sec in "${SECONDARIES[@]}"; do
 done
 check "knotd and nsd took the NOTIFY of serial $new, signed with the key their ACLs want" \
     'grep -qi "notify, incoming.*serial $new" "$TDIR/knotd.log" && grep -q "notify for $ORIGIN. from 127.0.0.1 serial $new" "$TDIR/nsd.log" && [[ $(grep -c "NOTIFY acknowledged.*serial=$new" "$TDIR/serve.log") == 2 ]]'
+# The next edit: both secondaries hold a serial zonectl keeps the difference from, and take
+# it as an incremental transfer, signed.
+"$ZONECTL" --config "$TDIR/zonectl.toml" --server "127.0.0.1:$TPORT" \
+    record set "$ORIGIN" tsig-edit TXT "signed, then changed" >/dev/null 2>&1 || true
+new2=$(served_serial "$TPORT" "$ORIGIN")
+for sec in "${SECONDARIES[@]}"; do
+    if [[ -n $new2 && $new2 != "$new" ]] && wait_served_serial "${sec#*:}" "$ORIGIN" "$new2" &&
+        [[ $(dig @127.0.0.1 -p "${sec#*:}" +short TXT "tsig-edit.$ORIGIN") == '"signed, then changed"' ]]; then
+        ok "${sec%%:*} serves the next edit (serial $new2)"
+    else
+        not_ok "${sec%%:*} serves the next edit" "$(grep -iF "$ORIGIN" "$TDIR/${sec%%:*}.log" | tail -8)"
+    fi
+done
+check "zonectl sent knotd and nsd that edit as a difference, signed, and nsd committed it" \
+    'CMD="grep serve.log nsd.log"; OUT=$(grep "zone transferred incrementally" "$TDIR/serve.log"); [[ $(grep -c "zone=$ORIGIN. from=$new to=$new2" <<<"$OUT") == 2 && $(grep -c "committed.*serial $new2.*TSIG verified with key xfr.example" "$TDIR/nsd.log") == 1 ]]'
 check "knotd logged no TSIG or ACL error" \
     'CMD="grep knotd.log"; OUT=$(grep -iE "tsig|denied|bad ?sig|bad ?key|bad ?time" "$TDIR/knotd.log"); [[ -z $OUT ]]'
 stop_xfr_servers
