@@ -7,7 +7,7 @@
 //!
 //! Responses are counted in buckets named by the client's network (its address cut to a
 //! prefix), the kind of response and a name ([`RateKey`]): an answer by the name asked for
-//! and its type, an answer made from a wildcard by the wildcard, an NXDOMAIN or a NODATA
+//! and its type, an answer made from a wildcard or a DNAME by it, an NXDOMAIN or a NODATA
 //! answer by the zone (so random names do not each get a bucket of their own), a referral by
 //! the delegation, an error by the client's network alone. The buckets are a fixed table of
 //! atomic words: each UDP thread reads and writes them without a lock, and a race between two
@@ -27,8 +27,9 @@ pub enum Kind {
     /// Records of the name and type asked for (also a CNAME to follow).
     #[default]
     Answer,
-    /// Records made from a wildcard: counted by the wildcard.
-    Wildcard,
+    /// Records made from a wildcard or a DNAME for a name that does not exist itself: counted
+    /// by the wildcard or the DNAME.
+    Synthesized,
     /// The name does not exist: counted by the zone.
     NxDomain,
     /// The name exists but has no records of the type asked for: counted by the zone.

@@ -951,8 +951,8 @@ fn count_as(rate: &mut RateKey, zone: &Zone, qname: &[u8], qtype: RType, ans: &A
             rate.set(Kind::Referral, cut, 0);
         }
         Rcode::NoError if ans.answer.is_empty() => rate.set(Kind::NoData, origin, 0),
-        Rcode::NoError => match ans.wildcard {
-            Some(wildcard) => rate.set(Kind::Wildcard, wildcard.as_wire(), qtype.0),
+        Rcode::NoError => match ans.synthesized_by {
+            Some(by) => rate.set(Kind::Synthesized, by.as_wire(), qtype.0),
             None => rate.set(Kind::Answer, qname, qtype.0),
         },
     }

@@ -44,7 +44,7 @@ use crate::control::{
 use crate::journal::{self, Txn};
 use crate::store::{self, FileStamp, LoadError, LoadedZone};
 use crate::zone::edit::{apply_edits, EditError, EditOp};
-use crate::zone::serial::{next_serial, serial_gt, settle_serial_set, SerialPolicy};
+use crate::zone::serial::{next_serial, serial_gt, serial_max, settle_serial_set, SerialPolicy};
 use crate::zone::update::{self, Expected, IncludedRecord};
 use crate::zone::{ixfr, Name, RType, Zone, ZoneSet};
 
@@ -169,6 +169,10 @@ pub struct Manager {
     access: Arc<ArcSwap<Access>>,
     /// The NOTIFY being sent for each zone and secondary, until answered.
     notifying: std::sync::Mutex<HashMap<(Name, SocketAddr), AbortHandle>>,
+    /// The highest serial (RFC 1982) each zone (by origin) was served with since the server
+    /// started, kept when its history of differences is not, nor the zone itself: secondaries
+    /// may hold any of them, so no difference is sent from one served again ([`ixfr`]).
+    top: std::sync::Mutex<HashMap<Name, u32>>,
     /// Keyed by the zone's absolute, lower-cased origin text, so `status` lists zones in order.
     states: BTreeMap<String, ZoneState>,
     /// The manager's own inbox (set by [`Manager::run`]), and a sender to it for the tasks that
@@ -339,6 +343,7 @@ impl Manager {
             keys_dir,
             access,
             notifying: Default::default(),
+            top: Default::default(),
             states: BTreeMap::new(),
             rx: None,
             tx: None,
@@ -931,7 +936,7 @@ impl Manager {
         }
         // The difference from the served version is at the names the edit touched: cheap.
         let new_zone = if self.transferable(zone.origin()) {
-            new_zone.succeeding_edit(&zone, &touched)
+            new_zone.succeeding_edit(&zone, &touched, self.top(zone.origin()))
         } else {
             new_zone.with_history(Arc::default())
         };
@@ -1028,6 +1033,17 @@ impl Manager {
         change(&mut next);
         let next = Arc::new(next);
         let old = self.set.swap(next.clone());
+        {
+            let mut top = self.top.lock().unwrap_or_else(|e| e.into_inner());
+            for zone in next.iter() {
+                if let Some(serial) = zone.serial() {
+                    // Kept only above a lower serial: after a jump of 2^31 (the reset of
+                    // RFC 1982 §7), the new serial.
+                    let t = top.entry(zone.origin().clone()).or_insert(serial);
+                    *t = serial_max(*t, serial);
+                }
+            }
+        }
         // The secondaries are told once the new serial is what the servers answer.
         self.notify_changed(Some(&old), &next);
         // Freeing a replaced zone of millions of records takes a while: not on this thread,
@@ -1036,6 +1052,12 @@ impl Manager {
         if old.iter().any(|z| z.record_count() >= store::LARGE_ZONE) {
             store::free_in_background(old);
         }
+    }
+
+    /// The highest serial `origin` was served with since the server started.
+    fn top(&self, origin: &Name) -> Option<u32> {
+        let top = self.top.lock().unwrap_or_else(|e| e.into_inner());
+        top.get(origin).copied()
     }
 
     /// May any client transfer `origin`? Only then is its history of differences kept.
@@ -1055,7 +1077,9 @@ impl Manager {
             return zone;
         };
         let new = zone.clone();
-        match tokio::task::spawn_blocking(move || ixfr::History::after(&old, &new, None)).await {
+        let top = self.top(zone.origin());
+        let compare = move || ixfr::History::after(&old, &new, None, top);
+        match tokio::task::spawn_blocking(compare).await {
             Ok(history) => zone.with_history(history),
             Err(e) => {
                 tracing::error!(zone = %zone.origin(), error = %e, "comparing the zone with the version served");

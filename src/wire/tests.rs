@@ -482,7 +482,7 @@ fn edited(set: &ZoneSet, batch: &str) -> ZoneSet {
     let ops = crate::zone::edit::parse_batch(batch, &origin).unwrap();
     let u = update(old, &ops, &cx, |s| s + 1).unwrap();
     let mut next = set.clone();
-    next.insert(Arc::new(u.zone.succeeding_edit(old, &u.touched)));
+    next.insert(Arc::new(u.zone.succeeding_edit(old, &u.touched, None)));
     next
 }
 

@@ -13,7 +13,7 @@
 
 use std::sync::Arc;
 
-use super::serial::serial_gt;
+use super::serial::{serial_gt, serial_max};
 use super::{Name, Node, RRset, RRsetRef, RType, Soa, Zone};
 
 /// A zone's SOA record: its TTL and RDATA.
@@ -190,28 +190,22 @@ fn find<'a>(sets: &[RRsetRef<'a>], rtype: RType) -> Option<RRsetRef<'a>> {
 /// The differences that lead to a version of a zone, oldest first, each starting at the serial
 /// the one before ends at.
 ///
-/// A difference is kept only from a serial whose records the history knows: not from the serial
-/// a zone was loaded with fresh (at start-up, or added again: what was served at that serial
-/// before is not known), nor from any serial at or below one served with other records than
-/// the version the history knows (a change that kept or lowered the serial). A secondary at
-/// such a serial gets the whole zone.
+/// A difference is kept only from a serial whose records the history can vouch for: not from a
+/// serial at or below the highest served before the history started or restarted (the serial
+/// a zone was loaded with fresh, whose records before are not known; the serials served before
+/// a change that kept or lowered the serial, which secondaries may hold with other records). A
+/// secondary at such a serial gets the whole zone.
 #[derive(Debug, Default)]
 pub struct History {
     diffs: Vec<Arc<Diff>>,
     /// Records in all of them.
     records: usize,
-    /// Was it made by [`History::after`]? Not for a zone loaded fresh.
+    /// Was it made by [`History::after`]? Not for a zone loaded fresh, nor one whose history
+    /// was not kept (nobody could transfer it).
     known: bool,
-    /// No difference is kept from a serial at or below this one (RFC 1982).
+    /// No difference is kept from a serial at or below this one (RFC 1982), until one is kept
+    /// from above it.
     floor: Option<u32>,
-}
-
-/// The later of the serials `a` and `b` (RFC 1982; `b` if they cannot be compared).
-fn later(a: Option<u32>, b: u32) -> u32 {
-    match a {
-        Some(a) if serial_gt(a, b) => a,
-        _ => b,
-    }
 }
 
 impl History {
@@ -223,54 +217,60 @@ impl History {
         (zone_records / 2).clamp(1000, 100_000)
     }
 
-    /// An empty history below which no difference is kept.
-    fn floored(floor: u32) -> Arc<History> {
+    /// An empty history that keeps no difference from `floor` or below.
+    fn floored(floor: Option<u32>) -> Arc<History> {
         Arc::new(History {
             diffs: Vec::new(),
             records: 0,
             known: true,
-            floor: Some(floor),
+            floor,
         })
     }
 
     /// The history of `new`, the version of a zone that replaces `old`, where only the names
-    /// `changed` may differ (None: any name; an edit knows the names it touched): `old`'s with
-    /// the difference between the two added (the oldest dropped past [`History::limit`]),
-    /// `old`'s as it was if nothing changed, or none kept (see [`History`]).
-    pub fn after(old: &Zone, new: &Zone, changed: Option<&[Name]>) -> Arc<History> {
+    /// `changed` may differ (None: any name; an edit knows the names it touched), and `top` is
+    /// the highest serial this zone was served with before `new`, if known (the server keeps it
+    /// while the history comes and goes). `old`'s history with the difference between the two
+    /// added (the oldest dropped past [`History::limit`]), `old`'s as it was if nothing
+    /// changed, or none kept (see [`History`]).
+    pub fn after(
+        old: &Zone,
+        new: &Zone,
+        changed: Option<&[Name]>,
+        top: Option<u32>,
+    ) -> Arc<History> {
         let (Some(from), Some(to)) = (SoaRecord::of(old), SoaRecord::of(new)) else {
             return Arc::default();
         };
         let (old_serial, new_serial) = (from.serial(), to.serial());
+        let top = top.map_or(old_serial, |t| serial_max(t, old_serial));
         let past = &old.history;
-        // What was served at the serial of a zone loaded fresh is not known.
-        let floor = if past.known {
-            past.floor
-        } else {
-            Some(old_serial)
-        };
+        // A history not known starts here: nothing from the serials served so far.
+        let floor = if past.known { past.floor } else { Some(top) };
         if old_serial == new_serial {
             // The same serial must hold the same records: else a secondary at it may hold
             // either, and no difference from it or below can be trusted.
             let same = from == to && Diff::between(old, new, changed, (from, to), 2).is_some();
-            return match same {
-                true => old.history.clone(),
-                false => History::floored(later(floor, old_serial)),
+            return if same {
+                old.history.clone()
+            } else {
+                History::floored(Some(top))
             };
         }
         if !serial_gt(new_serial, old_serial) {
-            // A lower serial (or one 2^31 away): the serials from it up to the old one will be
-            // served again with other records.
-            return History::floored(later(floor, old_serial));
+            // A lower serial: the serials from it up to the highest served will be served
+            // again with other records. (One 2^31 away, as in the reset of RFC 1982 §7, is
+            // neither: the serials served come again only 2^31 serials later.)
+            return History::floored(serial_gt(top, new_serial).then_some(top));
         }
-        if floor.is_some_and(|f| !serial_gt(old_serial, f)) {
-            return History::floored(later(floor, old_serial));
+        if let Some(f) = floor.filter(|&f| !serial_gt(old_serial, f)) {
+            return History::floored(Some(f));
         }
         let limit = History::limit(new.record_count());
         let Some(diff) = Diff::between(old, new, changed, (from, to), limit) else {
-            // Larger than the history may be: no secondary gets it as a difference, and none
-            // before it can be chained to what follows.
-            return History::floored(later(floor, old_serial));
+            // Larger than the history may be: the chain ends; differences start again from
+            // the new serial.
+            return History::floored(None);
         };
         let chained = past
             .diffs
@@ -289,11 +289,12 @@ impl History {
             drop += 1;
         }
         diffs.drain(..drop);
+        // Kept from above the floor: every later difference starts higher still.
         Arc::new(History {
             diffs,
             records,
             known: true,
-            floor,
+            floor: None,
         })
     }
 
@@ -355,8 +356,8 @@ mod tests {
             included: &[],
         };
         let ops = parse_batch(batch, &origin()).unwrap();
-        let u = update(zone, &ops, &cx, |s| s + 1).unwrap();
-        u.zone.succeeding_edit(zone, &u.touched)
+        let u = update(zone, &ops, &cx, |s| s.wrapping_add(1)).unwrap();
+        u.zone.succeeding_edit(zone, &u.touched, None)
     }
 
     /// The zone at serial 2, after a first edit of it loaded fresh at serial 1 (a difference
@@ -435,20 +436,20 @@ mod tests {
             lines(&steps[1])[1..],
             [format!("-tmp.example. TXT 300 {:?}", b"\x01x")]
         );
-        let v6 = v5.clone().succeeding_edit(&v5, &[]);
+        let v6 = v5.clone().succeeding_edit(&v5, &[], None);
         assert_eq!(v6.history().len(), v5.history().len(), "the same version");
     }
 
     #[test]
     fn a_file_loaded_again_is_compared_name_by_name() {
         let serial = |n: u32| ZONE.replace(" 1 3600", &format!(" {n} 3600"));
-        let v2 = load(&serial(2)).succeeding(&load(ZONE));
+        let v2 = load(&serial(2)).succeeding(&load(ZONE), None);
         assert!(v2.history().is_empty(), "not from the serial loaded fresh");
         let text = serial(3)
             .replace("mail AAAA 2001:db8::25\n", "")
             .replace("@ NS ns\n", "@ 600 NS ns\n")
             + "www CNAME mail\n";
-        let v3 = load(&text).succeeding(&v2);
+        let v3 = load(&text).succeeding(&v2, None);
         let d = &v3.history().since(2).expect("chained")[0];
         assert_eq!(
             lines(d)[1..],
@@ -462,7 +463,7 @@ mod tests {
         );
         // The same records in another order: only the SOA changed.
         let reordered = text.replace("mail A 192.0.2.25\n", "") + "mail A 192.0.2.25\n";
-        let v4 = load(&reordered.replace(" 3 3600", " 4 3600")).succeeding(&v3);
+        let v4 = load(&reordered.replace(" 3 3600", " 4 3600")).succeeding(&v3, None);
         assert!(v4.history().since(3).expect("chained")[0].is_soa_only());
         assert_eq!(v4.history().since(2).map(<[_]>::len), Some(2));
     }
@@ -475,11 +476,11 @@ mod tests {
         let file = |serial: u32, extra: &str| {
             load(&(ZONE.replace(" 1 3600", &format!(" {serial} 3600")) + extra))
         };
-        let same = file(3, "first A 192.0.2.1\nx A 192.0.2.9\n").succeeding(&v3);
+        let same = file(3, "first A 192.0.2.1\nx A 192.0.2.9\n").succeeding(&v3, None);
         assert_eq!(same.history().len(), 1);
         // The same serial, other records: a secondary at 3 holds either. Nothing is sent from
         // 3 or below, not even after the next edits; from the serials after, it is.
-        let other = file(3, "x A 192.0.2.10\n").succeeding(&v3);
+        let other = file(3, "x A 192.0.2.10\n").succeeding(&v3, None);
         assert!(other.history().is_empty());
         let v4 = edit(&other, "add y A 192.0.2.11\n");
         assert!(
@@ -490,7 +491,7 @@ mod tests {
         assert!(v5.history().since(3).is_none());
         assert_eq!(v5.history().since(4).map(<[_]>::len), Some(1));
         // A lower serial: the serials up to the highest served come again with other records.
-        let lower = file(3, "").succeeding(&v5);
+        let lower = file(3, "").succeeding(&v5, None);
         assert!(lower.history().is_empty());
         let v4b = edit(&lower, "add w A 192.0.2.13\n");
         let v5b = edit(&v4b, "add v A 192.0.2.14\n");
@@ -503,12 +504,67 @@ mod tests {
         }
         let v7 = edit(&v6, "add t A 192.0.2.16\n");
         assert_eq!(v7.history().since(6).map(<[_]>::len), Some(1));
-        // A serial 2^31 away compares as neither: as lower.
-        let far = file(2147483655, "").succeeding(&v7);
+        // A serial 2^31 away compares as neither: the serials served come again only 2^31
+        // serials later, so the differences from the new one on are kept.
+        let far = file(2147483655, "").succeeding(&v7, None);
         assert!(far.history().is_empty());
         let next = edit(&edit(&far, "add s A 192.0.2.17\n"), "add r A 192.0.2.18\n");
-        assert!(next.history().since(2147483655).is_none());
-        assert!(next.history().since(2147483656).is_some());
+        assert_eq!(next.history().since(2147483655).map(<[_]>::len), Some(2));
+        assert!(next.history().since(7).is_none());
+    }
+
+    #[test]
+    fn a_history_started_again_keeps_nothing_from_the_serials_served_before() {
+        // The server's highest serial served is 5 (`top`); the zone's history was not kept
+        // (transfers were off), or the zone was dropped and its file came back at 3.
+        let v5 = edit(
+            &edit(
+                &edit(&started(), "add a A 192.0.2.1\n"),
+                "add b A 192.0.2.2\n",
+            ),
+            "add c A 192.0.2.3\n",
+        );
+        assert_eq!(v5.serial(), Some(5));
+        for restarted in [
+            v5.clone().with_history(Arc::default()),
+            load(&ZONE.replace(" 1 3600", " 3 3600")),
+        ] {
+            let mut zone = restarted;
+            let mut top = Some(5);
+            while zone.serial() != Some(7) {
+                let next = edit(
+                    &zone,
+                    &format!("add n{} A 192.0.2.9\n", zone.serial().unwrap()),
+                );
+                let history = History::after(&zone, &next, None, top);
+                let next = next.with_history(history);
+                top = top.map(|t| serial_max(t, next.serial().unwrap()));
+                zone = next;
+            }
+            for served in [3, 4, 5] {
+                assert!(zone.history().since(served).is_none(), "serial {served}");
+            }
+            assert_eq!(zone.history().since(6).map(<[_]>::len), Some(1));
+        }
+    }
+
+    #[test]
+    fn serials_raised_by_large_steps_keep_their_differences() {
+        // Up by less than 2^31 at each step, past 2^32: no serial is served twice.
+        let v2 = started();
+        let file = |serial: u32| load(&ZONE.replace(" 1 3600", &format!(" {serial} 3600")));
+        let mut zone = v2;
+        for serial in [2_000_000_000, 4_000_000_000, 4_294_967_293] {
+            let top = zone.serial();
+            zone = file(serial).succeeding(&zone, top);
+        }
+        let wrapped = edit(
+            &edit(&edit(&zone, "add w A 192.0.2.1\n"), "add x A 192.0.2.2\n"),
+            "add y A 192.0.2.3\n",
+        );
+        assert_eq!(wrapped.serial(), Some(0));
+        assert_eq!(wrapped.history().since(4294967293).map(<[_]>::len), Some(3));
+        assert_eq!(wrapped.history().since(2).map(<[_]>::len), Some(6));
     }
 
     #[test]
@@ -532,7 +588,7 @@ mod tests {
         // One difference larger than the limit is not kept, and ends the chain.
         let big: String = (0..1100).map(|i| format!("b{i} A 192.0.2.2\n")).collect();
         let text = ZONE.replace(" 1 3600", &format!(" {} 3600", newest + 1)) + &big;
-        let bigger = load(&text).succeeding(&zone);
+        let bigger = load(&text).succeeding(&zone, None);
         assert!(bigger.history().is_empty());
         let after = edit(&bigger, "add c A 192.0.2.3\n");
         assert!(after.history().since(newest).is_none());
@@ -543,7 +599,7 @@ mod tests {
     fn compaction_and_identical_versions_keep_the_history() {
         let v3 = edit(&started(), "add x A 192.0.2.9\n");
         assert_eq!(v3.compacted().history().len(), 1);
-        let dry = v3.clone().succeeding(&v3);
+        let dry = v3.clone().succeeding(&v3, None);
         assert_eq!(dry.history().len(), 1);
     }
 }

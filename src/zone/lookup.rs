@@ -67,8 +67,9 @@ pub struct Answer<'z> {
     /// Is the additional section required (glue for a referral)? If it does not fit, the
     /// response must be marked truncated (RFC 9471).
     pub additional_required: bool,
-    /// The wildcard the name asked for matched, if it did not exist itself.
-    pub wildcard: Option<&'z Name>,
+    /// The wildcard, or the DNAME, whose records made the answer for a name asked for that
+    /// does not exist itself.
+    pub synthesized_by: Option<&'z Name>,
 }
 
 impl<'z> Answer<'z> {
@@ -80,7 +81,7 @@ impl<'z> Answer<'z> {
             authority: Section::new(),
             additional: Section::new(),
             additional_required: false,
-            wildcard: None,
+            synthesized_by: None,
         }
     }
 }
@@ -191,6 +192,9 @@ fn cut_or_dname<'z>(
     let dname = node.get(RType::DNAME)?;
     let target_wire = dname.rdatas().first()?;
     let (owner, _) = zone.nodes_entry(encloser).expect("encloser exists");
+    if current.is_none() {
+        ans.synthesized_by = Some(owner);
+    }
     ans.answer.push(Rrset {
         owner: Owner::Zone(owner),
         rtype: RType::DNAME,
@@ -236,7 +240,7 @@ fn not_found<'z>(
         .filter(|_| wild.len() <= MAX_NAME_LEN)
     {
         if current.is_none() {
-            ans.wildcard = Some(wildcard);
+            ans.synthesized_by = Some(wildcard);
         }
         // RFC 4592: the wildcard's data is answered with the name asked for as owner.
         return answer_from_node(zone, node, None, qtype, opts, current, ans);

@@ -609,17 +609,17 @@ impl Zone {
         &self.history
     }
 
-    /// This zone as the version that replaces `old` (the same zone's served version): with
-    /// `old`'s history and the difference between them ([`ixfr::History::after`]), found by
-    /// comparing every name.
-    pub fn succeeding(self, old: &Zone) -> Zone {
-        let history = ixfr::History::after(old, &self, None);
+    /// This zone as the version that replaces `old` (the same zone's served version), which
+    /// is the highest serial served yet unless `top` is higher: with `old`'s history and the
+    /// difference between them ([`ixfr::History::after`]), found by comparing every name.
+    pub fn succeeding(self, old: &Zone, top: Option<u32>) -> Zone {
+        let history = ixfr::History::after(old, &self, None, top);
         self.with_history(history)
     }
 
     /// [`Zone::succeeding`] for an edit of `old` that touched only the names `touched`.
-    pub fn succeeding_edit(self, old: &Zone, touched: &[Name]) -> Zone {
-        let history = ixfr::History::after(old, &self, Some(touched));
+    pub fn succeeding_edit(self, old: &Zone, touched: &[Name], top: Option<u32>) -> Zone {
+        let history = ixfr::History::after(old, &self, Some(touched), top);
         self.with_history(history)
     }
 

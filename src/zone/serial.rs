@@ -37,6 +37,16 @@ pub fn serial_gt(a: u32, b: u32) -> bool {
     serial_cmp(a, b) == Some(Ordering::Greater)
 }
 
+/// The later of two serials (RFC 1982): `b` unless `a` is greater (so `b` if they cannot be
+/// compared).
+pub fn serial_max(a: u32, b: u32) -> u32 {
+    if serial_gt(a, b) {
+        a
+    } else {
+        b
+    }
+}
+
 /// How a zone's SOA serial is advanced after a change.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
 #[serde(rename_all = "lowercase")]

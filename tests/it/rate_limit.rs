@@ -51,7 +51,7 @@ fn limited_server(section: &str) -> TestServer {
         section,
         &[(
             "test.example.zone",
-            &small_zone(1, "*.wild TXT \"wildcard\"\n"),
+            &small_zone(1, "*.wild TXT \"wildcard\"\nd DNAME wild.test.example.\n"),
         )],
     )
 }
@@ -84,6 +84,10 @@ fn answers_over_the_rate_are_dropped_or_truncated_and_tcp_still_answers() {
     assert_limited(
         &burst(&s, "r{i}.wild.test.example.", RecordType::TXT, 40),
         "random names under a wildcard",
+    );
+    assert_limited(
+        &burst(&s, "r{i}.d.test.example.", RecordType::TXT, 40),
+        "random names under a DNAME",
     );
     // Refusals for names in no zone, as in a reflection attack with someone else's names.
     assert_limited(
