@@ -1033,17 +1033,7 @@ impl Manager {
         change(&mut next);
         let next = Arc::new(next);
         let old = self.set.swap(next.clone());
-        {
-            let mut top = self.top.lock().unwrap_or_else(|e| e.into_inner());
-            for zone in next.iter() {
-                if let Some(serial) = zone.serial() {
-                    // Kept only above a lower serial: after a jump of 2^31 (the reset of
-                    // RFC 1982 §7), the new serial.
-                    let t = top.entry(zone.origin().clone()).or_insert(serial);
-                    *t = serial_max(*t, serial);
-                }
-            }
-        }
+        self.note_served(&old, &next);
         // The secondaries are told once the new serial is what the servers answer.
         self.notify_changed(Some(&old), &next);
         // Freeing a replaced zone of millions of records takes a while: not on this thread,
@@ -1051,6 +1041,25 @@ impl Manager {
         // release is only a count decrement, as this thread holds a reference until here.)
         if old.iter().any(|z| z.record_count() >= store::LARGE_ZONE) {
             store::free_in_background(old);
+        }
+    }
+
+    /// Records in `top` the serials of the zones a publish replaced or removed (in `old`) and
+    /// of those it put in their place (in `next`): every version served passes here, also one
+    /// loaded at start-up and dropped without a change.
+    fn note_served(&self, old: &ZoneSet, next: &ZoneSet) {
+        let changed = |a: &'_ ZoneSet, b: &'_ ZoneSet| {
+            a.iter()
+                .filter(|z| !b.get(z.origin()).is_some_and(|o| Arc::ptr_eq(o, z)))
+                .filter_map(|z| Some((z.origin().clone(), z.serial()?)))
+                .collect::<Vec<_>>()
+        };
+        let mut top = self.top.lock().unwrap_or_else(|e| e.into_inner());
+        for (origin, serial) in changed(old, next).into_iter().chain(changed(next, old)) {
+            // Kept only above a lower serial: after a jump of 2^31 (the reset of RFC 1982 §7),
+            // the new serial.
+            let t = top.entry(origin).or_insert(serial);
+            *t = serial_max(*t, serial);
         }
     }
 

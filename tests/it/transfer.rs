@@ -153,6 +153,13 @@ fn an_allowed_client_gets_the_zone_as_served_then_the_connection_goes_on() {
     assert_eq!(soa_serial(&msgs[0]), Some(2));
 }
 
+/// `zonectl record ARGS` against `s`, verified on its address; it must succeed.
+fn record(s: &TestServer, args: &[&str]) {
+    let addr = s.addr.to_string();
+    let out = s.ctl(&[&["--server", addr.as_str(), "record"], args].concat());
+    assert_eq!(out.code, 0, "{out}");
+}
+
 /// The records of an IXFR from `serial` on `s`'s xfr.example, each as `SOA N` or its text.
 fn ixfr_lines(s: &TestServer, serial: u32) -> Vec<String> {
     transfer_on(&mut connect(s), &ixfr_from(serial))
@@ -177,11 +184,7 @@ fn an_ixfr_gets_the_differences_since_the_client_s_serial() {
         &[(ZONE, &zone_text(1, &hosts))],
     );
     // Two edits (serials 2 and 3), then a hand edit of the file (serial 10).
-    let addr = s.addr.to_string();
-    let edit = |args: &[&str]| {
-        let out = s.ctl(&[&["--server", addr.as_str(), "record"], args].concat());
-        assert_eq!(out.code, 0, "{out}");
-    };
+    let edit = |args: &[&str]| record(&s, args);
     edit(&["add", "xfr.example", "www", "A", "192.0.2.80"]);
     edit(&[
         "set",
@@ -269,31 +272,26 @@ fn an_ixfr_gets_the_differences_since_the_client_s_serial() {
 }
 
 /// Serves xfr.example (20 hosts, serial 1) to transfer_allow 127.0.0.1 with serials raised by
-/// one, and edits it three times (serial 4); returns the server and its `record` runner.
-fn edited_server() -> (TestServer, impl Fn(&TestServer, &[&str])) {
+/// one, and edits it three times (serial 4).
+fn edited_server() -> TestServer {
     let hosts: String = (1..=20).map(|i| format!("h{i} A 192.0.2.{i}\n")).collect();
     let s = TestServer::start_with_config_file(
         "transfer_allow = [\"127.0.0.1\"]\nserial_policy = \"increment\"\n",
         &[(ZONE, &zone_text(1, &hosts))],
     );
-    let edit = |s: &TestServer, args: &[&str]| {
-        let addr = s.addr.to_string();
-        let out = s.ctl(&[&["--server", addr.as_str(), "record"], args].concat());
-        assert_eq!(out.code, 0, "{out}");
-    };
     for e in ["e1", "e2", "e3"] {
-        edit(&s, &["add", "xfr.example", e, "A", "192.0.2.100"]);
+        record(&s, &["add", "xfr.example", e, "A", "192.0.2.100"]);
     }
     assert_eq!(s.serial(Transport::Udp, "xfr.example."), Some(4));
-    (s, edit)
+    s
 }
 
 /// From serial 1, serials 2 to 4 served again with other records (f1 to f3 added), then 5 and
 /// 6: a secondary at 4 holds what was served at 4 before, so it must get the whole zone, and
 /// one at 5 the change.
-fn assert_reused_serials_get_the_whole_zone(s: &TestServer, edit: impl Fn(&TestServer, &[&str])) {
+fn assert_reused_serials_get_the_whole_zone(s: &TestServer) {
     for f in ["f1", "f2", "f3", "g"] {
-        edit(s, &["add", "xfr.example", f, "A", "192.0.2.101"]);
+        record(s, &["add", "xfr.example", f, "A", "192.0.2.101"]);
     }
     assert_eq!(s.serial(Transport::Udp, "xfr.example."), Some(5));
     let whole = ixfr_lines(s, 4);
@@ -302,7 +300,7 @@ fn assert_reused_serials_get_the_whole_zone(s: &TestServer, edit: impl Fn(&TestS
         "from 4 (served before with e1 to e3): {whole:#?}"
     );
     assert!(whole.iter().any(|r| r.starts_with("f1.xfr.example.")));
-    edit(s, &["add", "xfr.example", "h", "A", "192.0.2.102"]);
+    record(s, &["add", "xfr.example", "h", "A", "192.0.2.102"]);
     assert_eq!(
         ixfr_lines(s, 5),
         [
@@ -317,7 +315,7 @@ fn assert_reused_serials_get_the_whole_zone(s: &TestServer, edit: impl Fn(&TestS
 
 #[test]
 fn a_zone_dropped_and_back_at_a_lower_serial_sends_the_reused_serials_whole() {
-    let (s, edit) = edited_server();
+    let s = edited_server();
     // The file (once it holds the edits) goes, the zone is dropped at reload, and the file
     // comes back at serial 1.
     s.synced_text(ZONE);
@@ -329,12 +327,29 @@ fn a_zone_dropped_and_back_at_a_lower_serial_sends_the_reused_serials_whole() {
     let out = s.ctl(&["reload"]);
     assert_eq!(out.code, 0, "{out}");
     assert_eq!(s.serial(Transport::Udp, "xfr.example."), Some(1), "{out}");
-    assert_reused_serials_get_the_whole_zone(&s, edit);
+    assert_reused_serials_get_the_whole_zone(&s);
+}
+
+#[test]
+fn a_zone_dropped_unchanged_and_back_at_a_lower_serial_sends_the_reused_serials_whole() {
+    // Served at 4 from start-up, never changed, dropped; back at 1, then 2 to 6 by edits.
+    let hosts: String = (1..=20).map(|i| format!("h{i} A 192.0.2.{i}\n")).collect();
+    let s = TestServer::start_with_config_file(
+        "transfer_allow = [\"127.0.0.1\"]\nserial_policy = \"increment\"\n",
+        &[(ZONE, &zone_text(4, &format!("{hosts}e1 A 192.0.2.100\n")))],
+    );
+    std::fs::remove_file(s.zone_path(ZONE)).expect("removing the file");
+    s.ctl(&["reload"]);
+    assert_eq!(s.serial(Transport::Udp, "xfr.example."), None);
+    s.write_zone_atomic(ZONE, &zone_text(1, &hosts));
+    let out = s.ctl(&["reload"]);
+    assert_eq!(out.code, 0, "{out}");
+    assert_reused_serials_get_the_whole_zone(&s);
 }
 
 #[test]
 fn serials_reused_while_transfers_were_off_are_sent_whole() {
-    let (s, edit) = edited_server();
+    let s = edited_server();
     // Transfers off (no history kept), the serial lowered to 1, transfers on again.
     let config = |allow: &str| {
         std::fs::write(
@@ -358,7 +373,7 @@ fn serials_reused_while_transfers_were_off_are_sent_whole() {
     ]);
     assert_eq!(out.code, 0, "{out}");
     config("\"127.0.0.1\"");
-    assert_reused_serials_get_the_whole_zone(&s, edit);
+    assert_reused_serials_get_the_whole_zone(&s);
 }
 
 #[test]
