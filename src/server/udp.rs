@@ -297,8 +297,8 @@ pub fn serve(
         }
         let snapshot = zones.load();
         let access = access.load();
-        let limiter = access.rate_limit.as_deref();
-        let now = limiter.map(|_| Instant::now());
+        // Rate limiting, if on: the limiter, and the time of this batch.
+        let limiting = access.rate_limit.as_deref().map(|l| (l, Instant::now()));
         let mut to_send = 0;
         for i in 0..n as usize {
             let len = msgs[i].msg_len as usize;
@@ -306,7 +306,7 @@ pub fn serve(
                 continue; // larger than any real query: drop it
             }
             let (query, out) = (&bufs[i][..len], &mut outs[i]);
-            if let (Some(limiter), Some(now)) = (limiter, now) {
+            if let Some((limiter, now)) = limiting {
                 if !respond_counted(&snapshot, &config, &access.keys, query, out, &mut rate) {
                     continue;
                 }
@@ -348,7 +348,7 @@ pub fn serve(
             }
             to_send += 1;
         }
-        if let (Some(limiter), Some(now)) = (limiter, now) {
+        if let Some((limiter, now)) = limiting {
             limited.log(limiter, now);
         }
         drop((snapshot, access));

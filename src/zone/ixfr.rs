@@ -16,11 +16,13 @@ use std::sync::Arc;
 use super::serial::{serial_gt, serial_max};
 use super::{Name, Node, RRset, RRsetRef, RType, Soa, Zone};
 
-/// A zone's SOA record: its TTL and RDATA.
+/// A zone's SOA record: its TTL and RDATA, and the serial read from it once (IXFR requests
+/// look for a client's serial among every difference kept).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SoaRecord {
     pub ttl: u32,
     pub rdata: Box<[u8]>,
+    serial: u32,
 }
 
 impl SoaRecord {
@@ -28,16 +30,16 @@ impl SoaRecord {
     pub fn of(zone: &Zone) -> Option<SoaRecord> {
         let set = zone.apex().get(RType::SOA)?;
         let rdata = set.rdatas().first()?;
-        Soa::from_rdata(rdata)?;
         Some(SoaRecord {
             ttl: set.ttl,
             rdata: rdata.into(),
+            serial: Soa::from_rdata(rdata)?.serial,
         })
     }
 
     /// The serial.
     pub fn serial(&self) -> u32 {
-        Soa::from_rdata(&self.rdata).map_or(0, |s| s.serial)
+        self.serial
     }
 }
 
@@ -281,7 +283,7 @@ impl History {
         } else {
             Vec::new()
         };
-        let mut records: usize = diffs.iter().map(|d| d.records).sum::<usize>() + diff.records;
+        let mut records = if chained { past.records } else { 0 } + diff.records;
         diffs.push(Arc::new(diff));
         let mut drop = 0;
         while records > limit {
