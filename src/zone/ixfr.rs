@@ -10,8 +10,14 @@
 //! serial at or below one that was served with other records (a change that kept or lowered
 //! the serial). The history is bounded ([`History::limit`]). A secondary at a serial it holds
 //! no difference from gets the whole zone, as it would from a server that keeps no history.
+//! A history is saved when the server stops and taken back when it starts, for the version it
+//! ends at only ([`save`], [`restore`]).
+
+mod saved;
 
 use std::sync::Arc;
+
+pub use saved::{decode as restore, digest, encode as save, Restored};
 
 use super::serial::{serial_gt, serial_max};
 use super::{Name, Node, RRset, RRsetRef, RType, Soa, Zone};
@@ -325,6 +331,12 @@ impl History {
     pub fn records(&self) -> usize {
         self.records
     }
+
+    /// Was it made by comparing versions, or taken back from one saved? Not for a zone loaded
+    /// fresh and not changed since, nor one whose history was not kept.
+    pub fn is_known(&self) -> bool {
+        self.known
+    }
 }
 
 #[cfg(test)]
@@ -595,6 +607,85 @@ mod tests {
         let after = edit(&bigger, "add c A 192.0.2.3\n");
         assert!(after.history().since(newest).is_none());
         assert_eq!(after.history().since(newest + 1).map(<[_]>::len), Some(1));
+    }
+
+    #[test]
+    fn a_saved_history_comes_back_only_for_the_version_it_was_saved_with() {
+        let v4 = edit(
+            &edit(&started(), "set mail A 192.0.2.26\ndel mail AAAA\n"),
+            "add t TXT \"a\" \"b\"\nadd @ MX 10 mail\n",
+        );
+        let saved = save(&v4, Some(9));
+        let back = restore(&saved, &v4).expect("the same zone");
+        assert_eq!(back.top, Some(9));
+        let history = back.history.expect("the same version");
+        let steps = |h: &History| {
+            h.since(2)
+                .expect("from 2")
+                .iter()
+                .map(|d| lines(d))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(steps(&history), steps(v4.history()));
+        assert_eq!(history.records(), v4.history().records());
+        // Restored, it goes on as if the server had never stopped.
+        let v5 = edit(&v4.clone().with_history(history), "add u A 192.0.2.5\n");
+        assert_eq!(v5.history().since(2).map(<[_]>::len), Some(3));
+
+        // The same serial with one record changed (a hand edit while the server was stopped).
+        let text = "$TTL 300\n@ SOA ns hostmaster 4 3600 900 1209600 300\n@ NS ns\n\
+                    ns A 192.0.2.53\nmail A 192.0.2.26\n@ TXT \"v=spf1 mx -all\"\n\
+                    first A 192.0.2.1\nt TXT \"a\" \"b\"\n@ MX 10 mail\n";
+        assert_eq!(
+            digest(&load(text)),
+            digest(&v4),
+            "the file the edits were written to"
+        );
+        let changed = load(&text.replace("192.0.2.26", "192.0.2.27"));
+        let back = restore(&saved, &changed).expect("the same zone");
+        let err = back.history.unwrap_err();
+        assert!(err.contains("changed since it was saved"), "{err}");
+        assert_eq!(back.top, Some(9), "the serials served are still known");
+        let reordered: String = text.lines().rev().map(|l| format!("{l}\n")).collect();
+        let reloaded = load(&format!("$TTL 300\n{reordered}"));
+        assert!(restore(&saved, &reloaded).unwrap().history.is_ok());
+        // Another serial, another zone, a damaged or truncated file.
+        let bumped = load(&text.replace(" 4 3600", " 5 3600"));
+        assert!(restore(&saved, &bumped).unwrap().history.is_err());
+        let other = Zone::from_records(
+            &Name::parse("example.org.", None).unwrap(),
+            &parse_zone_str(
+                text,
+                Path::new("t.zone"),
+                &Name::parse("example.org.", None).unwrap(),
+            )
+            .unwrap(),
+        );
+        assert!(restore(&saved, &other)
+            .unwrap_err()
+            .contains("saved for example."));
+        let mut damaged = saved.clone();
+        *damaged.last_mut().unwrap() ^= 1;
+        assert!(restore(&damaged, &v4).unwrap_err().contains("damaged"));
+        for len in [0, 10, 40, saved.len() - 1] {
+            assert!(restore(&saved[..len], &v4).is_err(), "cut at {len}");
+        }
+    }
+
+    #[test]
+    fn a_saved_history_keeps_its_floor() {
+        // Changed at the same serial: nothing from 3 or below, also after a restart.
+        let v3 = edit(&started(), "add x A 192.0.2.9\n");
+        let other =
+            load(&(ZONE.replace(" 1 3600", " 3 3600") + "x A 192.0.2.10\n")).succeeding(&v3, None);
+        let back = restore(&save(&other, Some(3)), &other).expect("restored");
+        let restarted = other
+            .clone()
+            .with_history(back.history.expect("the same version"));
+        let v4 = edit(&restarted, "add y A 192.0.2.11\n");
+        let v5 = edit(&v4, "add z A 192.0.2.12\n");
+        assert!(v5.history().since(3).is_none());
+        assert_eq!(v5.history().since(4).map(<[_]>::len), Some(1));
     }
 
     #[test]
