@@ -36,6 +36,7 @@ use tokio::task::AbortHandle;
 use tokio_util::sync::CancellationToken;
 
 use super::control::Caller;
+use super::histories;
 use crate::clock;
 use crate::config::{Access, Config};
 use crate::control::{
@@ -415,6 +416,7 @@ impl Manager {
     /// Loads every zone before the sockets open (blocking; runs before the runtime starts).
     pub fn load_all_initial(&mut self) {
         let found = self.discover();
+        let mut saved = histories::take_all(&self.zones_dir);
         let mut set = ZoneSet::new();
         let mut replayed = Vec::new();
         for (k, (origin, file)) in found {
@@ -432,7 +434,10 @@ impl Manager {
                 }
                 None => loaded,
             };
-            if let Some(z) = zone {
+            if let Some(mut z) = zone {
+                if let Some(bytes) = saved.remove(&origin) {
+                    z = self.restore_history(z, &bytes);
+                }
                 set.insert(Arc::new(z));
             }
         }
@@ -440,6 +445,89 @@ impl Manager {
         for k in replayed {
             self.flush_blocking(&k);
         }
+    }
+
+    /// `zone`, loaded at start-up, with the history of differences saved when the server
+    /// stopped (`bytes`) if it was saved with this very version and some client may transfer
+    /// the zone; else as it is, and secondaries behind it get the whole zone at the next
+    /// change. The highest serial served before the stop is taken back in both cases.
+    fn restore_history(&self, zone: Zone, bytes: &[u8]) -> Zone {
+        let origin = zone.origin().clone();
+        if !self.transferable(&origin) {
+            tracing::info!(zone = %origin, "saved IXFR history not used: no client may transfer the zone");
+            return zone;
+        }
+        let restored = match ixfr::restore(bytes, &zone) {
+            Ok(r) => r,
+            Err(e) => {
+                tracing::warn!(zone = %origin, "saved IXFR history not used ({e}): secondaries behind get the whole zone at the next change");
+                return zone;
+            }
+        };
+        if let Some(t) = restored.top {
+            let mut top = self.top.lock().unwrap_or_else(|e| e.into_inner());
+            top.insert(origin.clone(), t);
+        }
+        match restored.history {
+            Ok(history) => {
+                match history.oldest() {
+                    Some(from) => tracing::info!(
+                        zone = %origin,
+                        differences = history.len(),
+                        from,
+                        "IXFR history restored"
+                    ),
+                    None => {
+                        tracing::debug!(zone = %origin, "IXFR history restored (no differences)")
+                    }
+                }
+                zone.with_history(history)
+            }
+            Err(e) => {
+                tracing::info!(zone = %origin, "saved IXFR history not used ({e}): secondaries behind get the whole zone at the next change");
+                zone
+            }
+        }
+    }
+
+    /// Saves the history of differences of every zone some client may transfer, with the
+    /// highest serial it was served with, for the next start to take back
+    /// ([`Manager::restore_history`]). At shutdown, once the pending edits are written.
+    async fn save_histories(&self) {
+        let set = self.set.load_full();
+        // A zone not changed since the start, and served at no higher serial, starts the next
+        // time as it would with a saved history: none is saved.
+        let zones: Vec<(Arc<Zone>, Option<u32>)> = set
+            .iter()
+            .filter(|z| self.transferable(z.origin()))
+            .filter_map(|z| {
+                let (top, serial) = (self.top(z.origin()), z.serial());
+                let higher = top.is_some_and(|t| serial.is_none_or(|s| serial_gt(t, s)));
+                if !z.history().is_known() && !higher {
+                    return None;
+                }
+                let top = match (top, serial) {
+                    (Some(t), Some(s)) => Some(serial_max(t, s)),
+                    (t, s) => t.or(s),
+                };
+                Some((z.clone(), top))
+            })
+            .collect();
+        let dir = self.zones_dir.clone();
+        let save = move || {
+            for (zone, top) in zones {
+                if let Err(e) = histories::save(&dir, zone.origin(), &ixfr::save(&zone, top)) {
+                    tracing::warn!(zone = %zone.origin(), error = %e, "could not save the IXFR history; secondaries behind get the whole zone at the next change after the restart");
+                }
+            }
+        };
+        let _ = tokio::task::spawn_blocking(save).await;
+    }
+
+    /// Writes every zone's pending edits and saves the zones' histories (at shutdown).
+    async fn stop(&mut self) {
+        self.flush_all().await;
+        self.save_histories().await;
     }
 
     /// Applies the journaled edits the zone file does not hold yet (the server stopped before
@@ -1739,9 +1827,9 @@ impl Manager {
                     tokio::select! {
                         m = rx.recv() => match m {
                             Some(m) => m,
-                            None => return self.flush_all().await,
+                            None => return self.stop().await,
                         },
-                        _ = shutdown.cancelled() => return self.flush_all().await,
+                        _ = shutdown.cancelled() => return self.stop().await,
                         _ = sleep_until(flush_at) => {
                             self.flush_due();
                             continue;

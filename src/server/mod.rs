@@ -6,6 +6,7 @@
 //! without locking; only the zone manager stores a new one.
 
 mod control;
+mod histories;
 mod manager;
 mod notify;
 mod tcp;

@@ -845,15 +845,32 @@ xedit record set "$ORIGIN" xfr-after A 192.0.2.2
 xfr_step "a hand edit that kept the serial, then an edit"
 xedit record set "$ORIGIN" xfr-later A 192.0.2.3
 xfr_step "the next edit"
+# zonectl stopped (SIGTERM, as `systemctl stop` sends) and started again: it saves the zone's
+# history of differences when it stops and takes it back when it starts, so the next edit
+# still reaches knotd as a difference.
+zpid=${XFR_PIDS[1]}
+kill -TERM "$zpid"
+wait "$zpid" || true
+XFR_PIDS=("${XFR_PIDS[0]}" "${XFR_PIDS[@]:2}")
+NO_COLOR=1 "$ZONECTL" --config "$XDIR/zonectl.toml" serve </dev/null 2>>"$XDIR/serve.log" &
+XFR_PIDS+=($!)
+wait_served_serial "$XPORT" "$ORIGIN" "$(served_serial "$KPORT" "$ORIGIN")" || true
+if grep -q "IXFR history restored.*zone=$ORIGIN" "$XDIR/serve.log"; then
+    ok "zonectl took its IXFR history back after a restart: $(grep -m1 "IXFR history restored.*zone=$ORIGIN" "$XDIR/serve.log" | sed 's/.*INFO //' | cut -c1-160)"
+else
+    not_ok "zonectl took its IXFR history back after a restart" "$(tail -8 "$XDIR/serve.log")"
+fi
+xedit record set "$ORIGIN" xfr-restart A 192.0.2.4
+xfr_step "an edit after zonectl restarted"
 # Knot logs "AXFR-style IXFR" when an IXFR is answered with the whole zone: for the first
-# change after zonectl started (what it served at its first serial before is not known to it)
-# and for the edit after the serial was reused; the other five were differences.
+# change after zonectl first started (what it served at its first serial before is not known
+# to it) and for the edit after the serial was reused; the other six were differences.
 whole=$(grep -cF "[$ORIGIN.] IXFR, incoming, remote 127.0.0.1@$XPORT, receiving AXFR-style IXFR" "$XDIR/knotd.log" || true)
 incremental=$(grep -cF "[$ORIGIN.] IXFR, incoming, remote 127.0.0.1@$XPORT, finished" "$XDIR/knotd.log" || true)
-if [[ $whole == 2 && $incremental -ge 5 ]]; then
-    ok "knotd took 5 changes as incremental transfers ($incremental) and the 2 that must be whole as whole"
+if [[ $whole == 2 && $incremental -ge 6 ]]; then
+    ok "knotd took 6 changes as incremental transfers ($incremental) and the 2 that must be whole as whole"
 else
-    not_ok "knotd took 5 changes as incremental transfers and 2 whole (got $incremental and $whole)" \
+    not_ok "knotd took 6 changes as incremental transfers and 2 whole (got $incremental and $whole)" \
         "$(grep -F "[$ORIGIN.]" "$XDIR/knotd.log" | grep -i xfr | tail -16)"
 fi
 if grep -q "zone transferred incrementally (IXFR).*zone=$ORIGIN" "$XDIR/serve.log"; then

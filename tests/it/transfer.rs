@@ -2,7 +2,7 @@
 //! zone as served, SOA first and last; never over UDP. NOTIFY to the configured secondaries.
 
 use std::io::Write;
-use std::net::{TcpStream, UdpSocket};
+use std::net::{SocketAddr, TcpStream, UdpSocket};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
@@ -10,7 +10,8 @@ use hickory_proto::op::{Message, MessageType, OpCode, ResponseCode};
 use hickory_proto::rr::{RData, RecordType};
 
 use crate::harness::{
-    decode, read_tcp_message, request, soa_serial, wait_until, zonectl_bin, TestServer, Transport,
+    decode, read_tcp_message, request, soa_serial, wait_until, zonectl_bin, zonectl_in,
+    ServeProcess, TestServer, Transport,
 };
 
 const ZONE: &str = "xfr.example.zone";
@@ -77,7 +78,11 @@ fn transfer_raw(stream: &mut TcpStream, packet: &[u8]) -> Vec<Vec<u8>> {
 }
 
 fn connect(s: &TestServer) -> TcpStream {
-    let stream = TcpStream::connect(s.addr).expect("connecting over TCP");
+    connect_to(s.addr)
+}
+
+fn connect_to(addr: SocketAddr) -> TcpStream {
+    let stream = TcpStream::connect(addr).expect("connecting over TCP");
     stream
         .set_read_timeout(Some(Duration::from_secs(10)))
         .expect("timeout");
@@ -162,7 +167,12 @@ fn record(s: &TestServer, args: &[&str]) {
 
 /// The records of an IXFR from `serial` on `s`'s xfr.example, each as `SOA N` or its text.
 fn ixfr_lines(s: &TestServer, serial: u32) -> Vec<String> {
-    transfer_on(&mut connect(s), &ixfr_from(serial))
+    ixfr_lines_at(s.addr, serial)
+}
+
+/// [`ixfr_lines`] from the server at `addr`.
+fn ixfr_lines_at(addr: SocketAddr, serial: u32) -> Vec<String> {
+    transfer_on(&mut connect_to(addr), &ixfr_from(serial))
         .iter()
         .flat_map(|m| m.answers.iter())
         .map(|r| match &r.data {
@@ -374,6 +384,113 @@ fn serials_reused_while_transfers_were_off_are_sent_whole() {
     assert_eq!(out.code, 0, "{out}");
     config("\"127.0.0.1\"");
     assert_reused_serials_get_the_whole_zone(&s);
+}
+
+#[test]
+fn a_restart_keeps_the_ixfr_history_unless_the_zone_changed_meanwhile() {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let zones = dir.path().join("zones");
+    std::fs::create_dir(&zones).expect("zones directory");
+    let hosts: String = (1..=20).map(|i| format!("h{i} A 192.0.2.{i}\n")).collect();
+    std::fs::write(zones.join(ZONE), zone_text(1, &hosts)).expect("zone file");
+    let config = dir.path().join("zonectl.toml");
+    std::fs::write(
+        &config,
+        "transfer_allow = [\"127.0.0.1\"]\nserial_policy = \"increment\"\n",
+    )
+    .expect("config file");
+    let control = dir.path().join("control.sock");
+    let start = || ServeProcess::start_configured(&zones, &control, dir.path(), Some(&config));
+    let edit = |p: &ServeProcess, name: &str| {
+        let addr = p.addr.to_string();
+        let args = [
+            "--server",
+            &addr,
+            "record",
+            "add",
+            "xfr.example",
+            name,
+            "A",
+            "192.0.2.99",
+        ];
+        let out = zonectl_in(dir.path(), Some(&control), &args);
+        assert_eq!(out.code, 0, "{out}");
+    };
+    let stop = |mut p: ServeProcess| {
+        p.signal(libc::SIGTERM);
+        assert_eq!(p.wait_exit(Duration::from_secs(10)), Some(0), "{}", p.log());
+        p.log()
+    };
+    let added = |name: &str| format!("{name}.xfr.example. 300 IN A 192.0.2.99");
+    let step = |from: u32, to: u32, name: &str| {
+        vec![format!("SOA {from}"), format!("SOA {to}"), added(name)]
+    };
+    let incremental = |to: u32, steps: &[Vec<String>]| {
+        let mut want = vec![format!("SOA {to}")];
+        want.extend(steps.iter().flatten().cloned());
+        want.push(format!("SOA {to}"));
+        want
+    };
+    let saved = zones.join(".ixfr/xfr.example.ixfr");
+
+    let p = start();
+    edit(&p, "e1");
+    edit(&p, "e2");
+    stop(p);
+    assert!(saved.exists(), "saved when the server stopped");
+    let p = start();
+    assert!(!saved.exists(), "taken back at the start");
+    assert!(p.log().contains("IXFR history restored"), "{}", p.log());
+    assert_eq!(
+        ixfr_lines_at(p.addr, 2),
+        incremental(3, &[step(2, 3, "e2")]),
+        "from before the restart"
+    );
+    edit(&p, "e3");
+    assert_eq!(
+        ixfr_lines_at(p.addr, 2),
+        incremental(4, &[step(2, 3, "e2"), step(3, 4, "e3")]),
+        "across the restart"
+    );
+    stop(p);
+
+    // Changed while stopped (the serial kept): the saved history is not used.
+    let file = zones.join(ZONE);
+    let text = std::fs::read_to_string(&file).expect("zone file");
+    std::fs::write(&file, text.replace("192.0.2.20", "192.0.2.21")).expect("hand edit");
+    let p = start();
+    assert!(
+        p.log()
+            .contains("saved IXFR history not used (the zone changed since it was saved)"),
+        "{}",
+        p.log()
+    );
+    let whole = ixfr_lines_at(p.addr, 3);
+    assert!(whole.len() > 20, "the whole zone: {whole:#?}");
+    assert!(whole.iter().any(|r| r.ends_with("IN A 192.0.2.21")));
+    // Nor is any difference kept from the serial it holds other records at now.
+    edit(&p, "e4");
+    assert!(ixfr_lines_at(p.addr, 4).len() > 20);
+    stop(p);
+
+    // The serial lowered by hand while stopped: the serials served before (up to 5) come
+    // again with other records, and the server still knows they were served.
+    let text = std::fs::read_to_string(&file).expect("zone file");
+    assert!(text.contains(" 5 3600"), "{text}");
+    std::fs::write(&file, text.replacen(" 5 3600", " 2 3600", 1)).expect("hand edit");
+    let p = start();
+    for name in ["f3", "f4", "f5", "f6", "f7"] {
+        edit(&p, name);
+    }
+    for reused in [3, 4, 5] {
+        let whole = ixfr_lines_at(p.addr, reused);
+        assert!(whole.len() > 20, "from {reused}: {whole:#?}");
+    }
+    assert_eq!(
+        ixfr_lines_at(p.addr, 6),
+        incremental(7, &[step(6, 7, "f7")])
+    );
+    stop(p);
 }
 
 #[test]
