@@ -371,7 +371,8 @@ impl Manager {
                     .join(format!("{}.zone", zc.name.trim_end_matches('.'))),
             };
             configured_files.push(file.clone());
-            found.insert(key(&origin), (origin, file));
+            // Lower-cased, as the zones served are: a state's origin finds its zone.
+            found.insert(key(&origin), (origin.to_lowercase(), file));
         }
         match store::zone_files(&self.zones_dir) {
             Ok(files) => {
@@ -380,7 +381,9 @@ impl Manager {
                         continue;
                     }
                     if let Some(origin) = store::origin_from_file_name(&file) {
-                        found.entry(key(&origin)).or_insert((origin, file));
+                        found
+                            .entry(key(&origin))
+                            .or_insert((origin.to_lowercase(), file));
                     }
                 }
             }

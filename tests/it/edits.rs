@@ -245,6 +245,25 @@ fn edits_are_served_at_once_with_the_serial_plus_one_under_increment() {
 }
 
 #[test]
+fn a_zone_whose_file_name_has_capitals_is_edited_like_any_other() {
+    // `Test.Example.zone` serves test.example.; edits name it in either case.
+    let config = zonectl::config::Config {
+        serial_policy: Some(SerialPolicy::Increment),
+        ..Default::default()
+    };
+    let listen = "127.0.0.1:0".parse().expect("valid address");
+    let file = "Test.Example.zone";
+    let s = TestServer::start_with(listen, config, &[(file, &small_zone(7, ""))]);
+    for (zone, name, serial) in [("test.example", "a", 8), ("Test.Example", "b", 9)] {
+        let out = s.edit(&["record", "add", zone, name, "A", "192.0.2.25"]);
+        assert_eq!(out.code, 0, "{out}");
+        s.assert_serial(serial);
+    }
+    let text = s.synced_text(file);
+    assert!(text.contains("\nb    IN A   192.0.2.25\n"), "{text}");
+}
+
+#[test]
 fn the_default_policy_is_dateserial() {
     // A serial from the past becomes today's YYYYMMDD00.
     let s = TestServer::start(&[(ZONE, &small_zone(2024010101, ""))]);
