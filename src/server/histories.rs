@@ -1,8 +1,18 @@
-//! Where zones' histories of differences wait while the server is stopped:
-//! `ZONES_DIR/.ixfr/ORIGIN.ixfr` (`apple.example.ixfr`), in the form of [`ixfr::save`]. The
-//! server writes them when it stops and reads them when it starts; reading removes them all,
-//! so a file never outlives the start after it (a server that then dies without stopping
-//! leaves none, and its zones start with no history, as before).
+//! What the server keeps in `ZONES_DIR/.ixfr/` (mode 0700) for incremental transfers across a
+//! restart:
+//! - `ORIGIN.ixfr` (`apple.example.ixfr`): a zone's history of differences, in the form of
+//!   [`ixfr::save`], written when the server stops. The next start reads and removes them all,
+//!   so a file never outlives the start after it (a server that then dies without stopping
+//!   leaves none, and its zones start with no history, as before).
+//! - `serials`: the highest serial each zone was served with, one `ORIGIN SERIAL` line each,
+//!   rewritten whenever one rises and never removed: secondaries may hold any serial served,
+//!   so none served before may be sent a difference from once the zone is served again at or
+//!   below it (a backup restored, a serial lowered by hand), whatever happened in between.
+//! - `key`: 16 random bytes the digests of saved histories are made with (mode 0600).
+//!
+//! Writes go to a temporary file renamed into place, not fsynced: after a power cut a history
+//! may come back torn or old, and then its check or digest fails and it is not used; a stop of
+//! a lab of a thousand zones is not held up by 2000 fsyncs.
 //!
 //! [`ixfr::save`]: crate::zone::ixfr::save
 
@@ -12,23 +22,21 @@ use std::io::{self, Write};
 use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 
-use crate::store;
+use ring::rand::{SecureRandom, SystemRandom};
+
+use crate::zone::ixfr::Key;
 use crate::zone::Name;
 
 fn dir(zones_dir: &Path) -> PathBuf {
     zones_dir.join(".ixfr")
 }
 
-/// Saves the history `bytes` of the zone `origin`, replacing the one saved before: written
-/// beside it and renamed over it, so a server that dies meanwhile leaves the old file or the
-/// new one. Not fsynced: after a power cut a file may come back torn, and then its check fails
-/// and it is not used (a stop of a lab of a thousand zones is not held up by 2000 fsyncs).
-pub fn save(zones_dir: &Path, origin: &Name, bytes: &[u8]) -> io::Result<()> {
+/// Writes `bytes` as the file `name` of the directory, replacing it by a rename.
+fn write(zones_dir: &Path, name: &str, bytes: &[u8]) -> io::Result<()> {
     let dir = dir(zones_dir);
     if !dir.is_dir() {
         fs::DirBuilder::new().mode(0o700).create(&dir)?;
     }
-    let name = format!("{}ixfr", origin.to_lowercase());
     let tmp = dir.join(format!(".{name}.tmp.{}", std::process::id()));
     let written = fs::OpenOptions::new()
         .write(true)
@@ -44,28 +52,64 @@ pub fn save(zones_dir: &Path, origin: &Name, bytes: &[u8]) -> io::Result<()> {
     written
 }
 
-/// Every saved history, by the origin its file is named for, each file removed once read.
-/// A file that cannot be read or removed is logged and left out.
+/// The key of the saved histories' digests: made on first use when `create`, else None if
+/// there is none yet.
+pub fn key(zones_dir: &Path, create: bool) -> io::Result<Option<Key>> {
+    let path = dir(zones_dir).join("key");
+    match fs::read(&path) {
+        Ok(bytes) => {
+            let key = bytes.try_into().map_err(|_| {
+                io::Error::new(
+                    io::ErrorKind::InvalidData,
+                    format!("{} is not 16 bytes", path.display()),
+                )
+            })?;
+            Ok(Some(key))
+        }
+        Err(e) if e.kind() == io::ErrorKind::NotFound && create => {
+            let mut key = Key::default();
+            SystemRandom::new()
+                .fill(&mut key)
+                .map_err(|_| io::Error::other("no random bytes from the system"))?;
+            write(zones_dir, "key", &key)?;
+            Ok(Some(key))
+        }
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+/// Saves the history `bytes` of the zone `origin`, replacing the one saved before.
+pub fn save(zones_dir: &Path, origin: &Name, bytes: &[u8]) -> io::Result<()> {
+    write(zones_dir, &format!("{}ixfr", origin.to_lowercase()), bytes)
+}
+
+/// Every saved history, by the (lower-cased) origin its file is named for, each file removed
+/// once read; what a write cut short left is removed too. A file that cannot be read or
+/// removed is logged and left out.
 pub fn take_all(zones_dir: &Path) -> HashMap<Name, Vec<u8>> {
     let mut saved = HashMap::new();
-    let Ok(entries) = fs::read_dir(dir(zones_dir)) else {
-        return saved;
+    let entries = match fs::read_dir(dir(zones_dir)) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return saved,
+        Err(e) => {
+            tracing::warn!(dir = %dir(zones_dir).display(), error = %e, "could not read the saved IXFR histories; secondaries behind get the whole zone at the next change");
+            return saved;
+        }
     };
     for path in entries.filter_map(|e| e.ok()).map(|e| e.path()) {
-        let origin = path
-            .file_name()
-            .and_then(|n| n.to_str())
-            .and_then(|n| n.strip_suffix("ixfr"))
-            .and_then(|n| Name::parse(n, None).ok());
-        let Some(origin) = origin else {
-            // What a write cut short by a crash leaves; anything else is not ours.
-            if path
-                .file_name()
-                .is_some_and(|n| n.to_string_lossy().contains(".ixfr.tmp."))
-            {
-                let _ = fs::remove_file(&path);
-            }
+        let Some(file) = path.file_name().and_then(|n| n.to_str()) else {
             continue;
+        };
+        if file.starts_with('.') && file.contains(".tmp.") {
+            let _ = fs::remove_file(&path);
+            continue;
+        }
+        let Some(origin) = file
+            .strip_suffix("ixfr")
+            .and_then(|n| Name::parse(n, None).ok())
+        else {
+            continue; // `serials`, `key`
         };
         let read = fs::read(&path);
         if let Err(e) = fs::remove_file(&path) {
@@ -81,6 +125,104 @@ pub fn take_all(zones_dir: &Path) -> HashMap<Name, Vec<u8>> {
             }
         }
     }
-    let _ = store::sync_dir(&dir(zones_dir));
     saved
+}
+
+/// The highest serial each zone was served with, as last written (none if never).
+pub fn read_serials(zones_dir: &Path) -> io::Result<HashMap<Name, u32>> {
+    let path = dir(zones_dir).join("serials");
+    let text = match fs::read_to_string(&path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(HashMap::new()),
+        Err(e) => return Err(e),
+    };
+    let mut serials = HashMap::new();
+    for (n, line) in text.lines().enumerate() {
+        if line.starts_with(';') || line.trim().is_empty() {
+            continue;
+        }
+        let parsed = line.split_once(' ').and_then(|(origin, serial)| {
+            Some((Name::parse(origin, None).ok()?, serial.parse().ok()?))
+        });
+        let Some((origin, serial)) = parsed else {
+            let at = format!("{}:{}", path.display(), n + 1);
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!("{at}: not `ORIGIN SERIAL`"),
+            ));
+        };
+        serials.insert(origin.to_lowercase(), serial);
+    }
+    Ok(serials)
+}
+
+/// Writes the highest serial each zone was served with.
+pub fn write_serials(zones_dir: &Path, serials: &HashMap<Name, u32>) -> io::Result<()> {
+    let mut lines: Vec<String> = serials.iter().map(|(o, s)| format!("{o} {s}\n")).collect();
+    lines.sort();
+    let text = format!(
+        "; zonectl: the highest serial each zone was served with (IXFR)\n{}",
+        lines.concat()
+    );
+    write(zones_dir, "serials", text.as_bytes())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn serials_are_read_back_as_written_and_a_bad_line_is_named() {
+        let dir = tempfile::tempdir().unwrap();
+        assert!(read_serials(dir.path()).unwrap().is_empty(), "none yet");
+        let serials: HashMap<Name, u32> = [("b.example.", 7), ("a.example.", 4_294_967_295)]
+            .into_iter()
+            .map(|(o, s)| (Name::parse(o, None).unwrap(), s))
+            .collect();
+        write_serials(dir.path(), &serials).unwrap();
+        assert_eq!(read_serials(dir.path()).unwrap(), serials);
+        let path = dir.path().join(".ixfr/serials");
+        fs::write(&path, "; c\na.example. 3\nb.example.\n").unwrap();
+        let err = read_serials(dir.path()).unwrap_err().to_string();
+        assert!(err.ends_with("serials:3: not `ORIGIN SERIAL`"), "{err}");
+    }
+
+    #[test]
+    fn the_key_is_made_once_and_private() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        assert_eq!(key(dir.path(), false).unwrap(), None);
+        let made = key(dir.path(), true).unwrap().expect("made");
+        assert_eq!(key(dir.path(), false).unwrap(), Some(made));
+        assert_eq!(key(dir.path(), true).unwrap(), Some(made));
+        let mode = |p: PathBuf| fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(dir.path().join(".ixfr/key")), 0o600);
+        assert_eq!(mode(dir.path().join(".ixfr")), 0o700);
+    }
+
+    #[test]
+    fn taking_the_histories_removes_them_and_leaves_the_rest() {
+        let dir = tempfile::tempdir().unwrap();
+        let origin = Name::parse("Apple.Example.", None).unwrap();
+        save(dir.path(), &origin, b"saved").unwrap();
+        write_serials(dir.path(), &HashMap::new()).unwrap();
+        key(dir.path(), true).unwrap();
+        fs::write(
+            dir.path().join(".ixfr/.pear.example.ixfr.tmp.1"),
+            b"cut short",
+        )
+        .unwrap();
+        let taken = take_all(dir.path());
+        assert_eq!(
+            taken.get(&origin.to_lowercase()).map(Vec::as_slice),
+            Some(&b"saved"[..])
+        );
+        let mut left: Vec<String> = fs::read_dir(dir.path().join(".ixfr"))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        left.sort();
+        assert_eq!(left, ["key", "serials"]);
+        assert!(take_all(dir.path()).is_empty(), "taken once");
+    }
 }

@@ -26,6 +26,7 @@
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -170,10 +171,13 @@ pub struct Manager {
     access: Arc<ArcSwap<Access>>,
     /// The NOTIFY being sent for each zone and secondary, until answered.
     notifying: std::sync::Mutex<HashMap<(Name, SocketAddr), AbortHandle>>,
-    /// The highest serial (RFC 1982) each zone (by origin) was served with since the server
-    /// started, kept when its history of differences is not, nor the zone itself: secondaries
-    /// may hold any of them, so no difference is sent from one served again ([`ixfr`]).
+    /// The highest serial (RFC 1982) each zone (by origin) was served with, kept when its
+    /// history of differences is not, nor the zone itself, and across restarts (in
+    /// `.ixfr/serials`, see `histories`): secondaries may hold any of them, so no difference is
+    /// sent from one served again ([`ixfr`]).
     top: std::sync::Mutex<HashMap<Name, u32>>,
+    /// Did the last write of `top` fail?
+    serials_failing: std::sync::atomic::AtomicBool,
     /// Keyed by the zone's absolute, lower-cased origin text, so `status` lists zones in order.
     states: BTreeMap<String, ZoneState>,
     /// The manager's own inbox (set by [`Manager::run`]), and a sender to it for the tasks that
@@ -345,6 +349,7 @@ impl Manager {
             access,
             notifying: Default::default(),
             top: Default::default(),
+            serials_failing: Default::default(),
             states: BTreeMap::new(),
             rx: None,
             tx: None,
@@ -419,7 +424,20 @@ impl Manager {
     /// Loads every zone before the sockets open (blocking; runs before the runtime starts).
     pub fn load_all_initial(&mut self) {
         let found = self.discover();
+        match histories::read_serials(&self.zones_dir) {
+            Ok(serials) => *self.top.lock().unwrap_or_else(|e| e.into_inner()) = serials,
+            Err(e) => {
+                tracing::warn!(error = %e, "the highest serials served before are not known; fix or remove the file")
+            }
+        }
         let mut saved = histories::take_all(&self.zones_dir);
+        let key = match histories::key(&self.zones_dir, false) {
+            Ok(key) => key,
+            Err(e) => {
+                tracing::warn!(error = %e, "saved IXFR histories not used");
+                None
+            }
+        };
         let mut set = ZoneSet::new();
         let mut replayed = Vec::new();
         for (k, (origin, file)) in found {
@@ -438,12 +456,16 @@ impl Manager {
                 None => loaded,
             };
             if let Some(mut z) = zone {
-                if let Some(bytes) = saved.remove(&origin) {
-                    z = self.restore_history(z, &bytes);
+                if let Some(bytes) = saved.remove(z.origin()) {
+                    z = self.restore_history(z, &bytes, key.as_ref());
                 }
                 set.insert(Arc::new(z));
             }
         }
+        for origin in saved.keys() {
+            tracing::info!(zone = %origin, "saved IXFR history not used: the zone is not served");
+        }
+        self.note_served(&ZoneSet::new(), &set);
         self.set.store(Arc::new(set));
         for k in replayed {
             self.flush_blocking(&k);
@@ -451,27 +473,20 @@ impl Manager {
     }
 
     /// `zone`, loaded at start-up, with the history of differences saved when the server
-    /// stopped (`bytes`) if it was saved with this very version and some client may transfer
-    /// the zone; else as it is, and secondaries behind it get the whole zone at the next
-    /// change. The highest serial served before the stop is taken back in both cases.
-    fn restore_history(&self, zone: Zone, bytes: &[u8]) -> Zone {
+    /// stopped (`bytes`, made with `key`) if it was saved with this very version and some
+    /// client may transfer the zone; else as it is, and secondaries behind it get the whole
+    /// zone at the next change.
+    fn restore_history(&self, zone: Zone, bytes: &[u8], key: Option<&ixfr::Key>) -> Zone {
         let origin = zone.origin().clone();
         if !self.transferable(&origin) {
             tracing::info!(zone = %origin, "saved IXFR history not used: no client may transfer the zone");
             return zone;
         }
-        let restored = match ixfr::restore(bytes, &zone) {
-            Ok(r) => r,
-            Err(e) => {
-                tracing::warn!(zone = %origin, "saved IXFR history not used ({e}): secondaries behind get the whole zone at the next change");
-                return zone;
-            }
+        let restored = match key {
+            Some(key) => ixfr::restore(bytes, &zone, key),
+            None => Err(ixfr::Unused::Bad("its key is gone".into())),
         };
-        if let Some(t) = restored.top {
-            let mut top = self.top.lock().unwrap_or_else(|e| e.into_inner());
-            top.insert(origin.clone(), t);
-        }
-        match restored.history {
+        match restored {
             Ok(history) => {
                 match history.oldest() {
                     Some(from) => tracing::info!(
@@ -486,40 +501,41 @@ impl Manager {
                 }
                 zone.with_history(history)
             }
-            Err(e) => {
-                tracing::info!(zone = %origin, "saved IXFR history not used ({e}): secondaries behind get the whole zone at the next change");
+            Err(ixfr::Unused::Changed) => {
+                tracing::info!(zone = %origin, "saved IXFR history not used (the zone changed since it was saved): secondaries behind get the whole zone at the next change");
+                zone
+            }
+            Err(ixfr::Unused::Bad(why)) => {
+                tracing::warn!(zone = %origin, "saved IXFR history not used ({why}): secondaries behind get the whole zone at the next change");
                 zone
             }
         }
     }
 
-    /// Saves the history of differences of every zone some client may transfer, with the
-    /// highest serial it was served with, for the next start to take back
+    /// Saves the history of differences of every zone some client may transfer and that
+    /// changed since the start (or took a history back then), for the next start to take back
     /// ([`Manager::restore_history`]). At shutdown, once the pending edits are written.
     async fn save_histories(&self) {
         let set = self.set.load_full();
-        // A zone not changed since the start, and served at no higher serial, starts the next
-        // time as it would with a saved history: none is saved.
-        let zones: Vec<(Arc<Zone>, Option<u32>)> = set
+        let zones: Vec<Arc<Zone>> = set
             .iter()
-            .filter(|z| self.transferable(z.origin()))
-            .filter_map(|z| {
-                let (top, serial) = (self.top(z.origin()), z.serial());
-                let higher = top.is_some_and(|t| serial.is_none_or(|s| serial_gt(t, s)));
-                if !z.history().is_known() && !higher {
-                    return None;
-                }
-                let top = match (top, serial) {
-                    (Some(t), Some(s)) => Some(serial_max(t, s)),
-                    (t, s) => t.or(s),
-                };
-                Some((z.clone(), top))
-            })
+            .filter(|z| z.history().is_known() && self.transferable(z.origin()))
+            .cloned()
             .collect();
+        if zones.is_empty() {
+            return;
+        }
         let dir = self.zones_dir.clone();
         let save = move || {
-            for (zone, top) in zones {
-                if let Err(e) = histories::save(&dir, zone.origin(), &ixfr::save(&zone, top)) {
+            let key = match histories::key(&dir, true) {
+                Ok(key) => key.expect("made when missing"),
+                Err(e) => {
+                    tracing::warn!(error = %e, "IXFR histories not saved; secondaries behind get the whole zone at the next change after the restart");
+                    return;
+                }
+            };
+            for zone in zones {
+                if let Err(e) = histories::save(&dir, zone.origin(), &ixfr::save(&zone, &key)) {
                     tracing::warn!(zone = %zone.origin(), error = %e, "could not save the IXFR history; secondaries behind get the whole zone at the next change after the restart");
                 }
             }
@@ -1146,15 +1162,37 @@ impl Manager {
                 .collect::<Vec<_>>()
         };
         let mut top = self.top.lock().unwrap_or_else(|e| e.into_inner());
+        let mut raised = false;
         for (origin, serial) in changed(old, next).into_iter().chain(changed(next, old)) {
             // Kept only above a lower serial: after a jump of 2^31 (the reset of RFC 1982 §7),
             // the new serial.
-            let t = top.entry(origin).or_insert(serial);
-            *t = serial_max(*t, serial);
+            match top.get_mut(&origin) {
+                Some(t) => {
+                    let highest = serial_max(*t, serial);
+                    raised |= highest != *t;
+                    *t = highest;
+                }
+                None => {
+                    top.insert(origin, serial);
+                    raised = true;
+                }
+            }
+        }
+        if raised {
+            // For the next start (a serial lowered while the server was stopped). A few kB,
+            // not fsynced: cheaper than the edit's own journal write.
+            let failed = histories::write_serials(&self.zones_dir, &top).err();
+            // Logged when writing starts to fail, not at every edit after.
+            let failing = self
+                .serials_failing
+                .swap(failed.is_some(), Ordering::Relaxed);
+            if let (Some(e), false) = (failed, failing) {
+                tracing::warn!(error = %e, "could not write the highest serials served (for IXFR after a restart)");
+            }
         }
     }
 
-    /// The highest serial `origin` was served with since the server started.
+    /// The highest serial `origin` was served with, also before the server started.
     fn top(&self, origin: &Name) -> Option<u32> {
         let top = self.top.lock().unwrap_or_else(|e| e.into_inner());
         top.get(origin).copied()

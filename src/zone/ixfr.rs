@@ -17,7 +17,7 @@ mod saved;
 
 use std::sync::Arc;
 
-pub use saved::{decode as restore, digest, encode as save, Restored};
+pub use saved::{decode as restore, digest, encode as save, Key, Unused};
 
 use super::serial::{serial_gt, serial_max};
 use super::{Name, Node, RRset, RRsetRef, RType, Soa, Zone};
@@ -609,22 +609,19 @@ mod tests {
         assert_eq!(after.history().since(newest + 1).map(<[_]>::len), Some(1));
     }
 
+    const KEY: Key = *b"0123456789abcdef";
+
     #[test]
     fn a_saved_history_comes_back_only_for_the_version_it_was_saved_with() {
         let v4 = edit(
             &edit(&started(), "set mail A 192.0.2.26\ndel mail AAAA\n"),
             "add t TXT \"a\" \"b\"\nadd @ MX 10 mail\n",
         );
-        let saved = save(&v4, Some(9));
-        let back = restore(&saved, &v4).expect("the same zone");
-        assert_eq!(back.top, Some(9));
-        let history = back.history.expect("the same version");
+        let saved = save(&v4, &KEY);
+        let history = restore(&saved, &v4, &KEY).expect("the same version");
         let steps = |h: &History| {
-            h.since(2)
-                .expect("from 2")
-                .iter()
-                .map(|d| lines(d))
-                .collect::<Vec<_>>()
+            let diffs = h.since(2).expect("from 2");
+            diffs.iter().map(|d| lines(d)).collect::<Vec<_>>()
         };
         assert_eq!(steps(&history), steps(v4.history()));
         assert_eq!(history.records(), v4.history().records());
@@ -632,44 +629,45 @@ mod tests {
         let v5 = edit(&v4.clone().with_history(history), "add u A 192.0.2.5\n");
         assert_eq!(v5.history().since(2).map(<[_]>::len), Some(3));
 
-        // The same serial with one record changed (a hand edit while the server was stopped).
+        // The file the edits were written to, its records in any order: the same version.
         let text = "$TTL 300\n@ SOA ns hostmaster 4 3600 900 1209600 300\n@ NS ns\n\
                     ns A 192.0.2.53\nmail A 192.0.2.26\n@ TXT \"v=spf1 mx -all\"\n\
                     first A 192.0.2.1\nt TXT \"a\" \"b\"\n@ MX 10 mail\n";
-        assert_eq!(
-            digest(&load(text)),
-            digest(&v4),
-            "the file the edits were written to"
-        );
-        let changed = load(&text.replace("192.0.2.26", "192.0.2.27"));
-        let back = restore(&saved, &changed).expect("the same zone");
-        let err = back.history.unwrap_err();
-        assert!(err.contains("changed since it was saved"), "{err}");
-        assert_eq!(back.top, Some(9), "the serials served are still known");
+        assert_eq!(digest(&load(text), &KEY), digest(&v4, &KEY));
         let reordered: String = text.lines().rev().map(|l| format!("{l}\n")).collect();
         let reloaded = load(&format!("$TTL 300\n{reordered}"));
-        assert!(restore(&saved, &reloaded).unwrap().history.is_ok());
-        // Another serial, another zone, a damaged or truncated file.
-        let bumped = load(&text.replace(" 4 3600", " 5 3600"));
-        assert!(restore(&saved, &bumped).unwrap().history.is_err());
+        assert!(restore(&saved, &reloaded, &KEY).is_ok());
+        // Changed while the server was stopped: a record, a TTL, the serial.
+        for changed in [
+            text.replace("192.0.2.26", "192.0.2.27"),
+            text.replace("@ NS ns", "@ 600 NS ns"),
+            text.replace(" 4 3600", " 5 3600"),
+        ] {
+            assert_eq!(
+                restore(&saved, &load(&changed), &KEY).unwrap_err(),
+                Unused::Changed
+            );
+        }
+        // Another zone, another key, a damaged or truncated file.
+        let org = Name::parse("example.org.", None).unwrap();
         let other = Zone::from_records(
-            &Name::parse("example.org.", None).unwrap(),
-            &parse_zone_str(
-                text,
-                Path::new("t.zone"),
-                &Name::parse("example.org.", None).unwrap(),
-            )
-            .unwrap(),
+            &org,
+            &parse_zone_str(text, Path::new("t.zone"), &org).unwrap(),
         );
-        assert!(restore(&saved, &other)
-            .unwrap_err()
-            .contains("saved for example."));
+        let bad = |bytes: &[u8], zone: &Zone, key: &Key| match restore(bytes, zone, key) {
+            Err(Unused::Bad(why)) => why,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(bad(&saved, &other, &KEY), "saved for example.");
+        assert!(bad(&saved, &v4, b"0123456789abcdeF").contains("another key"));
         let mut damaged = saved.clone();
         *damaged.last_mut().unwrap() ^= 1;
-        assert!(restore(&damaged, &v4).unwrap_err().contains("damaged"));
+        assert!(bad(&damaged, &v4, &KEY).contains("damaged"));
         for len in [0, 10, 40, saved.len() - 1] {
-            assert!(restore(&saved[..len], &v4).is_err(), "cut at {len}");
+            bad(&saved[..len], &v4, &KEY);
         }
+        // The digest depends on the key: without it, no other version can be made to match.
+        assert_ne!(digest(&v4, &KEY), digest(&v4, b"0123456789abcdeF"));
     }
 
     #[test]
@@ -678,10 +676,8 @@ mod tests {
         let v3 = edit(&started(), "add x A 192.0.2.9\n");
         let other =
             load(&(ZONE.replace(" 1 3600", " 3 3600") + "x A 192.0.2.10\n")).succeeding(&v3, None);
-        let back = restore(&save(&other, Some(3)), &other).expect("restored");
-        let restarted = other
-            .clone()
-            .with_history(back.history.expect("the same version"));
+        let history = restore(&save(&other, &KEY), &other, &KEY).expect("restored");
+        let restarted = other.clone().with_history(history);
         let v4 = edit(&restarted, "add y A 192.0.2.11\n");
         let v5 = edit(&v4, "add z A 192.0.2.12\n");
         assert!(v5.history().since(3).is_none());

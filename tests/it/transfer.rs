@@ -494,6 +494,68 @@ fn a_restart_keeps_the_ixfr_history_unless_the_zone_changed_meanwhile() {
 }
 
 #[test]
+fn the_serials_served_are_remembered_across_any_restart() {
+    // A secondary holds serial 10 from a run that changed nothing; then the server is killed
+    // (not stopped) in a run that did change the zone. Each time an older backup comes back
+    // at serial 5, and edits take the zone to 11: a secondary at 10 must get the whole zone.
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let zones = dir.path().join("zones");
+    std::fs::create_dir(&zones).expect("zones directory");
+    let hosts: String = (1..=20).map(|i| format!("h{i} A 192.0.2.{i}\n")).collect();
+    let file = zones.join(ZONE);
+    let config = dir.path().join("zonectl.toml");
+    std::fs::write(
+        &config,
+        "transfer_allow = [\"127.0.0.1\"]\nserial_policy = \"increment\"\n",
+    )
+    .expect("config file");
+    let control = dir.path().join("control.sock");
+    let start = || ServeProcess::start_configured(&zones, &control, dir.path(), Some(&config));
+    let edit = |p: &ServeProcess, name: &str| {
+        let addr = p.addr.to_string();
+        let args = [
+            "--server",
+            &addr,
+            "record",
+            "add",
+            "xfr.example",
+            name,
+            "A",
+            "192.0.2.99",
+        ];
+        let out = zonectl_in(dir.path(), Some(&control), &args);
+        assert_eq!(out.code, 0, "{out}");
+    };
+    let backup_then_edits = |p: &ServeProcess| {
+        for e in ["e6", "e7", "e8", "e9", "e10", "e11"] {
+            edit(p, e);
+        }
+        let whole = ixfr_lines_at(p.addr, 10);
+        assert!(whole.len() > 20, "from 10, served before: {whole:#?}");
+        assert!(whole.iter().any(|r| r.starts_with("old.xfr.example.")));
+    };
+
+    std::fs::write(&file, zone_text(10, &hosts)).expect("zone file");
+    let mut p = start();
+    p.signal(libc::SIGTERM);
+    assert_eq!(p.wait_exit(Duration::from_secs(10)), Some(0), "{}", p.log());
+    std::fs::write(&file, zone_text(5, &format!("{hosts}old A 192.0.2.9\n"))).expect("backup");
+    let p = start();
+    backup_then_edits(&p);
+
+    // Killed once the file holds the edits (so that none is replayed from the journal).
+    wait_until(Duration::from_secs(10), || {
+        std::fs::read_to_string(&file).is_ok_and(|t| t.contains("e11"))
+    });
+    let mut p = p;
+    p.signal(libc::SIGKILL);
+    p.wait_exit(Duration::from_secs(10));
+    std::fs::write(&file, zone_text(5, &format!("{hosts}old A 192.0.2.9\n"))).expect("backup");
+    let p = start();
+    backup_then_edits(&p);
+}
+
+#[test]
 fn no_transfer_over_udp_even_to_an_allowed_client() {
     let s = server("\"127.0.0.1\"");
     for rtype in [RecordType::AXFR, RecordType::IXFR] {

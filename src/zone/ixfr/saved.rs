@@ -6,18 +6,19 @@
 //! digest of every record of that version (SOA included), and the zone as loaded at start
 //! (its file and any journaled edits) must have the same digest. A zone changed while the
 //! server was stopped (a hand edit, an offline `zonectl` command, a file restored from backup)
-//! has another, and starts with no history, as after a fresh load.
+//! has another, and starts with no history, as after a fresh load. The digest is keyed with a
+//! secret of the server's, so whoever may write a zone file cannot make another version that
+//! passes for the one saved.
 //!
 //! Format (integers big-endian): the magic line `zonectl ixfr 1\n`; a 16-byte check of all
 //! that follows; the origin (a length byte and the wire form); the version's 16-byte digest;
-//! the highest serial served and the history's floor, each a presence byte and a `u32`; whether
-//! the history is known (a byte); the number of differences (`u32`), and each difference: its
-//! SOA before and after (TTL `u32`, RDATA length `u16`, RDATA), then the nodes removed and those
-//! added, each list a `u32` count of (owner as length byte and wire form, `u16` count of RRsets,
-//! each RRset's type `u16`, TTL `u32`, `u16` count of records, each record's RDATA as `u16`
-//! length and bytes).
+//! the history's floor (a presence byte and a `u32`); whether the history is known (a byte);
+//! the number of differences (`u32`), and each difference: its SOA before and after (TTL `u32`,
+//! RDATA length `u16`, RDATA), then the nodes removed and those added, each list a `u32` count
+//! of (owner as length byte and wire form, `u16` count of RRsets, each RRset's type `u16`, TTL
+//! `u32`, `u16` count of records, each record's RDATA as `u16` length and bytes).
 //!
-//! Pure: bytes in, bytes out; the server reads and writes the file.
+//! Pure: bytes in, bytes out; the server reads and writes the file, and keeps the key.
 
 use std::sync::Arc;
 
@@ -26,24 +27,26 @@ use crate::zone::{Name, Node, RRset, RType, Soa, Zone};
 
 const MAGIC: &[u8] = b"zonectl ixfr 1\n";
 
-/// What a saved history gives back to a zone.
-#[derive(Debug)]
-pub struct Restored {
-    /// The history, if the zone is the version it was saved with; else why not.
-    pub history: Result<Arc<History>, String>,
-    /// The highest serial the zone was served with before the server stopped: worth knowing
-    /// also for a zone changed since (one whose serial went down by hand must not send
-    /// differences from serials served before with other records).
-    pub top: Option<u32>,
+/// The key the digest and the check are made with: 16 random bytes the server keeps.
+pub type Key = [u8; 16];
+
+/// Why a saved history was not taken back.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Unused {
+    /// The zone is not the version the history was saved with.
+    #[error("the zone changed since it was saved")]
+    Changed,
+    /// The file is damaged, of another zone, or made with another key.
+    #[error("{0}")]
+    Bad(String),
 }
 
-/// The saved form of `zone`'s history, with `top`, the highest serial it was served with.
-pub fn encode(zone: &Zone, top: Option<u32>) -> Vec<u8> {
+/// The saved form of `zone`'s history.
+pub fn encode(zone: &Zone, key: &Key) -> Vec<u8> {
     let history = zone.history();
     let mut body = Vec::new();
     put_name(&mut body, zone.origin());
-    body.extend_from_slice(&digest(zone));
-    put_opt(&mut body, top);
+    body.extend_from_slice(&digest(zone, key));
     put_opt(&mut body, history.floor);
     body.push(u8::from(history.known));
     put_u32(&mut body, history.diffs.len() as u32);
@@ -70,34 +73,35 @@ pub fn encode(zone: &Zone, top: Option<u32>) -> Vec<u8> {
         }
     }
     let mut out = MAGIC.to_vec();
-    out.extend_from_slice(&siphash128(&body));
+    out.extend_from_slice(&siphash128(key, &body));
     out.extend_from_slice(&body);
     out
 }
 
-/// What the history saved in `bytes` gives back to `zone`; an error if it is damaged or not
-/// this zone's.
-pub fn decode(bytes: &[u8], zone: &Zone) -> Result<Restored, String> {
+/// The history saved in `bytes` with `key`, if `zone` is the version it was saved with.
+pub fn decode(bytes: &[u8], zone: &Zone, key: &Key) -> Result<Arc<History>, Unused> {
+    let bad = |why: &str| Unused::Bad(why.to_string());
     let rest = bytes
         .strip_prefix(MAGIC)
-        .ok_or("not a zonectl IXFR history (version 1)")?;
-    let (check, body) = rest.split_at_checked(16).ok_or("truncated")?;
-    if check != siphash128(body) {
-        return Err("damaged (its check does not match)".into());
+        .ok_or_else(|| bad("not a zonectl IXFR history (version 1)"))?;
+    let (check, body) = rest.split_at_checked(16).ok_or_else(|| bad("truncated"))?;
+    if check != siphash128(key, body) {
+        return Err(bad("damaged, or saved with another key"));
     }
     let mut r = Reader(body);
-    let origin = r.name()?;
+    let origin = r.name().map_err(Unused::Bad)?;
     if origin != *zone.origin() {
-        return Err(format!("saved for {origin}"));
+        return Err(Unused::Bad(format!("saved for {origin}")));
     }
-    let saved_digest = r.take(16)?;
-    let top = r.opt()?;
-    if saved_digest != digest(zone) {
-        return Ok(Restored {
-            history: Err("the zone changed since it was saved".into()),
-            top,
-        });
+    if r.take(16).map_err(Unused::Bad)? != digest(zone, key) {
+        return Err(Unused::Changed);
     }
+    read_history(&mut r, zone).map_err(Unused::Bad)
+}
+
+/// The rest of a saved history, after the digest: the floor, whether it is known and the
+/// differences, which must lead to `zone`'s SOA.
+fn read_history(r: &mut Reader<'_>, zone: &Zone) -> Result<Arc<History>, String> {
     let floor = r.opt()?;
     let known = r.u8()? != 0;
     let count = r.u32()?;
@@ -134,29 +138,26 @@ pub fn decode(bytes: &[u8], zone: &Zone) -> Result<Restored, String> {
     // The zone's limit is the one the history was kept to (the digest says it is the same
     // zone), so nothing is dropped here.
     let records = diffs.iter().map(|d| d.records).sum();
-    Ok(Restored {
-        history: Ok(Arc::new(History {
-            diffs,
-            records,
-            known,
-            floor,
-        })),
-        top,
-    })
+    Ok(Arc::new(History {
+        diffs,
+        records,
+        known,
+        floor,
+    }))
 }
 
 /// A digest of every record of `zone` (owner, type, TTL and RDATA), in no particular order:
 /// the sum of each record's SipHash-2-4-128, so the order in which a version holds its names
 /// and records does not matter. A large zone's names are shared out among the CPUs (it runs
 /// while the server starts or stops, with nothing else to do: 3M records took 0.45 s on one).
-pub fn digest(zone: &Zone) -> [u8; 16] {
+pub fn digest(zone: &Zone, key: &Key) -> [u8; 16] {
     let nodes: Vec<(&Name, &Node)> = zone.nodes().collect();
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(8));
     let share = nodes.len().div_ceil(threads).max(10_000);
     let sum = std::thread::scope(|scope| {
         let parts: Vec<_> = nodes
             .chunks(share)
-            .map(|part| scope.spawn(|| records_sum(part)))
+            .map(|part| scope.spawn(|| records_sum(part, key)))
             .collect();
         parts
             .into_iter()
@@ -167,7 +168,7 @@ pub fn digest(zone: &Zone) -> [u8; 16] {
 }
 
 /// The sum of the hashes of the records of `nodes`.
-fn records_sum(nodes: &[(&Name, &Node)]) -> u128 {
+fn records_sum(nodes: &[(&Name, &Node)], key: &Key) -> u128 {
     let mut sum = 0u128;
     let mut record = Vec::with_capacity(512);
     for (name, node) in nodes {
@@ -178,21 +179,21 @@ fn records_sum(nodes: &[(&Name, &Node)]) -> u128 {
                 record.extend_from_slice(&set.rtype.0.to_be_bytes());
                 record.extend_from_slice(&set.ttl.to_be_bytes());
                 record.extend_from_slice(rdata);
-                sum = sum.wrapping_add(u128::from_be_bytes(siphash128(&record)));
+                sum = sum.wrapping_add(u128::from_be_bytes(siphash128(key, &record)));
             }
         }
     }
     sum
 }
 
-/// SipHash-2-4 of `data` with 128 bits of output, under a fixed key: unlike the standard
-/// library's hasher, whose algorithm may change between Rust releases, it is the same in every
-/// build of the server, and the digest is compared with one saved by another build.
-fn siphash128(data: &[u8]) -> [u8; 16] {
-    siphash24(KEY, data, true)
+/// SipHash-2-4 of `data` with 128 bits of output, under `key`: unlike the standard library's
+/// hasher, whose algorithm may change between Rust releases, it is the same in every build of
+/// the server, and the digest is compared with one saved by another build.
+fn siphash128(key: &Key, data: &[u8]) -> [u8; 16] {
+    let (k0, k1) = key.split_at(8);
+    let word = |k: &[u8]| u64::from_le_bytes(k.try_into().expect("8 bytes"));
+    siphash24((word(k0), word(k1)), data, true)
 }
-
-const KEY: (u64, u64) = (0x7a6f_6e65_6374_6c20, 0x6978_6672_2068_6973);
 
 /// SipHash-2-4 (Aumasson and Bernstein, 2012) with the key `(k0, k1)`: the 64-bit output in
 /// the first 8 bytes (little-endian, the rest zero), or the 128-bit variant's output.
