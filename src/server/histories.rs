@@ -4,8 +4,10 @@
 //!   [`ixfr::save`], written when the server stops. The next start reads and removes them all,
 //!   so a file never outlives the start after it (a server that then dies without stopping
 //!   leaves none, and its zones start with no history, as before).
-//! - `serials`: the highest serial each zone was served with, one `ORIGIN SERIAL` line each,
-//!   rewritten whenever one rises and never removed: secondaries may hold any serial served,
+//! - `serials`: the highest serial each zone was served with, `ORIGIN SERIAL` lines, a later
+//!   line for an origin replacing an earlier one. A line is appended whenever a serial rises
+//!   (not the whole file: a lab's past zones stay in it), and the file is written afresh, one
+//!   line a zone, at each start. It is never removed: secondaries may hold any serial served,
 //!   so none served before may be sent a difference from once the zone is served again at or
 //!   below it (a backup restored, a serial lowered by hand), whatever happened in between.
 //! - `key`: 16 random bytes the digests of saved histories are made with (mode 0600).
@@ -128,43 +130,63 @@ pub fn take_all(zones_dir: &Path) -> HashMap<Name, Vec<u8>> {
     saved
 }
 
-/// The highest serial each zone was served with, as last written (none if never).
-pub fn read_serials(zones_dir: &Path) -> io::Result<HashMap<Name, u32>> {
+/// The highest serial each zone was served with, as last written (none if never), and the
+/// lines that are not `ORIGIN SERIAL` and a newline (a hand edit gone wrong, a line cut short
+/// by a power cut), each as `FILE:LINE`: they are left out, the others kept.
+pub fn read_serials(zones_dir: &Path) -> io::Result<(HashMap<Name, u32>, Vec<String>)> {
     let path = dir(zones_dir).join("serials");
-    let text = match fs::read_to_string(&path) {
-        Ok(t) => t,
-        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(HashMap::new()),
+    let text = match fs::read(&path) {
+        Ok(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Default::default()),
         Err(e) => return Err(e),
     };
     let mut serials = HashMap::new();
-    for (n, line) in text.lines().enumerate() {
-        if line.starts_with(';') || line.trim().is_empty() {
+    let mut bad = Vec::new();
+    for (n, line) in text.split_inclusive('\n').enumerate() {
+        // A last line without its newline was cut short: its serial may have lost digits.
+        let whole = line.ends_with('\n');
+        let line = line.trim();
+        if whole && (line.is_empty() || line.starts_with(';')) {
             continue;
         }
-        let parsed = line.split_once(' ').and_then(|(origin, serial)| {
-            Some((Name::parse(origin, None).ok()?, serial.parse().ok()?))
-        });
-        let Some((origin, serial)) = parsed else {
-            let at = format!("{}:{}", path.display(), n + 1);
-            return Err(io::Error::new(
-                io::ErrorKind::InvalidData,
-                format!("{at}: not `ORIGIN SERIAL`"),
-            ));
+        let mut words = line.split_whitespace();
+        let parsed = match (words.next(), words.next(), words.next()) {
+            (Some(origin), Some(serial), None) => Name::parse(origin, None)
+                .ok()
+                .zip(serial.parse::<u32>().ok()),
+            _ => None,
         };
-        serials.insert(origin.to_lowercase(), serial);
+        match parsed.filter(|_| whole) {
+            Some((origin, serial)) => {
+                serials.insert(origin.to_lowercase(), serial);
+            }
+            None => bad.push(format!("{}:{}", path.display(), n + 1)),
+        }
     }
-    Ok(serials)
+    Ok((serials, bad))
 }
 
-/// Writes the highest serial each zone was served with.
+/// Writes the highest serial each zone was served with, one line a zone.
 pub fn write_serials(zones_dir: &Path, serials: &HashMap<Name, u32>) -> io::Result<()> {
     let mut lines: Vec<String> = serials.iter().map(|(o, s)| format!("{o} {s}\n")).collect();
     lines.sort();
     let text = format!(
-        "; zonectl: the highest serial each zone was served with (IXFR)\n{}",
+        "; zonectl: the highest serial each zone was served with (IXFR); a later line for a \
+         zone replaces an earlier one\n{}",
         lines.concat()
     );
     write(zones_dir, "serials", text.as_bytes())
+}
+
+/// Appends the serials that rose to those [`write_serials`] wrote.
+pub fn append_serials(zones_dir: &Path, raised: &[(Name, u32)]) -> io::Result<()> {
+    let lines: String = raised.iter().map(|(o, s)| format!("{o} {s}\n")).collect();
+    fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .mode(0o600)
+        .open(dir(zones_dir).join("serials"))?
+        .write_all(lines.as_bytes())
 }
 
 #[cfg(test)]
@@ -172,19 +194,40 @@ mod tests {
     use super::*;
 
     #[test]
-    fn serials_are_read_back_as_written_and_a_bad_line_is_named() {
+    fn serials_are_read_back_as_written_and_a_bad_line_is_left_out() {
         let dir = tempfile::tempdir().unwrap();
-        assert!(read_serials(dir.path()).unwrap().is_empty(), "none yet");
+        assert_eq!(
+            read_serials(dir.path()).unwrap(),
+            Default::default(),
+            "none yet"
+        );
+        let name = |o: &str| Name::parse(o, None).unwrap();
         let serials: HashMap<Name, u32> = [("b.example.", 7), ("a.example.", 4_294_967_295)]
             .into_iter()
-            .map(|(o, s)| (Name::parse(o, None).unwrap(), s))
+            .map(|(o, s)| (name(o), s))
             .collect();
         write_serials(dir.path(), &serials).unwrap();
-        assert_eq!(read_serials(dir.path()).unwrap(), serials);
+        assert_eq!(read_serials(dir.path()).unwrap(), (serials, Vec::new()));
+        // A later line replaces an earlier one.
+        append_serials(
+            dir.path(),
+            &[(name("b.example."), 9), (name("c.example."), 1)],
+        )
+        .unwrap();
+        let (read, bad) = read_serials(dir.path()).unwrap();
+        assert_eq!(read[&name("b.example.")], 9);
+        assert_eq!(read.len(), 3);
+        assert!(bad.is_empty());
+        // Spaces, a CR, an indented comment: read; a line cut short or garbled: left out.
         let path = dir.path().join(".ixfr/serials");
-        fs::write(&path, "; c\na.example. 3\nb.example.\n").unwrap();
-        let err = read_serials(dir.path()).unwrap_err().to_string();
-        assert!(err.ends_with("serials:3: not `ORIGIN SERIAL`"), "{err}");
+        let text = "  ; c\nA.Example.  3\r\nb.example.\nc.example. 2 x\nd.example. 4\ne.example. 5";
+        fs::write(&path, text).unwrap();
+        let (read, bad) = read_serials(dir.path()).unwrap();
+        assert_eq!(read.len(), 2, "{read:?}");
+        assert_eq!(read[&name("a.example.")], 3);
+        assert_eq!(read[&name("d.example.")], 4);
+        let at = |n: usize| format!("{}:{n}", path.display());
+        assert_eq!(bad, [at(3), at(4), at(6)], "the last one cut short");
     }
 
     #[test]

@@ -176,7 +176,7 @@ pub struct Manager {
     /// `.ixfr/serials`, see `histories`): secondaries may hold any of them, so no difference is
     /// sent from one served again ([`ixfr`]).
     top: std::sync::Mutex<HashMap<Name, u32>>,
-    /// Did the last write of `top` fail?
+    /// Is `.ixfr/serials` left alone until a restart (it could not be read, or written)?
     serials_failing: std::sync::atomic::AtomicBool,
     /// Keyed by the zone's absolute, lower-cased origin text, so `status` lists zones in order.
     states: BTreeMap<String, ZoneState>,
@@ -425,9 +425,16 @@ impl Manager {
     pub fn load_all_initial(&mut self) {
         let found = self.discover();
         match histories::read_serials(&self.zones_dir) {
-            Ok(serials) => *self.top.lock().unwrap_or_else(|e| e.into_inner()) = serials,
+            Ok((serials, bad)) => {
+                for at in bad {
+                    tracing::error!("{at}: not `ORIGIN SERIAL`, left out; the highest serial served of a zone it named is not known, so secondaries holding it may get wrong differences: put its line back");
+                }
+                *self.top.lock().unwrap_or_else(|e| e.into_inner()) = serials;
+            }
             Err(e) => {
-                tracing::warn!(error = %e, "the highest serials served before are not known; fix or remove the file")
+                // Left as it is, not written over: what it holds may still be read back.
+                self.serials_failing.store(true, Ordering::Relaxed);
+                tracing::error!(error = %e, "the highest serials served before (.ixfr/serials) could not be read, and are not written until a restart reads them: until then, a zone served again at a serial it had before may send secondaries wrong differences");
             }
         }
         let mut saved = histories::take_all(&self.zones_dir);
@@ -465,7 +472,14 @@ impl Manager {
         for origin in saved.keys() {
             tracing::info!(zone = %origin, "saved IXFR history not used: the zone is not served");
         }
-        self.note_served(&ZoneSet::new(), &set);
+        let _ = self.note_served(&ZoneSet::new(), &set);
+        if !self.serials_failing.load(Ordering::Relaxed) {
+            // One line a zone again (edits append), with the zones loaded now.
+            let top = self.top.lock().unwrap_or_else(|e| e.into_inner());
+            if let Err(e) = histories::write_serials(&self.zones_dir, &top) {
+                tracing::error!(error = %e, "could not write the highest serials served (.ixfr/serials): a zone served again at a serial it had before may send secondaries wrong differences");
+            }
+        }
         self.set.store(Arc::new(set));
         for k in replayed {
             self.flush_blocking(&k);
@@ -1140,7 +1154,8 @@ impl Manager {
         change(&mut next);
         let next = Arc::new(next);
         let old = self.set.swap(next.clone());
-        self.note_served(&old, &next);
+        let raised = self.note_served(&old, &next);
+        self.remember_serials(&raised);
         // The secondaries are told once the new serial is what the servers answer.
         self.notify_changed(Some(&old), &next);
         // Freeing a replaced zone of millions of records takes a while: not on this thread,
@@ -1153,8 +1168,8 @@ impl Manager {
 
     /// Records in `top` the serials of the zones a publish replaced or removed (in `old`) and
     /// of those it put in their place (in `next`): every version served passes here, also one
-    /// loaded at start-up and dropped without a change.
-    fn note_served(&self, old: &ZoneSet, next: &ZoneSet) {
+    /// loaded at start-up and dropped without a change. Returns the serials that rose.
+    fn note_served(&self, old: &ZoneSet, next: &ZoneSet) -> Vec<(Name, u32)> {
         let changed = |a: &'_ ZoneSet, b: &'_ ZoneSet| {
             a.iter()
                 .filter(|z| !b.get(z.origin()).is_some_and(|o| Arc::ptr_eq(o, z)))
@@ -1162,33 +1177,28 @@ impl Manager {
                 .collect::<Vec<_>>()
         };
         let mut top = self.top.lock().unwrap_or_else(|e| e.into_inner());
-        let mut raised = false;
+        let mut raised = Vec::new();
         for (origin, serial) in changed(old, next).into_iter().chain(changed(next, old)) {
             // Kept only above a lower serial: after a jump of 2^31 (the reset of RFC 1982 §7),
             // the new serial.
-            match top.get_mut(&origin) {
-                Some(t) => {
-                    let highest = serial_max(*t, serial);
-                    raised |= highest != *t;
-                    *t = highest;
-                }
-                None => {
-                    top.insert(origin, serial);
-                    raised = true;
-                }
+            let highest = top.get(&origin).map_or(serial, |&t| serial_max(t, serial));
+            if top.insert(origin.clone(), highest) != Some(highest) {
+                raised.push((origin, highest));
             }
         }
-        if raised {
-            // For the next start (a serial lowered while the server was stopped). A few kB,
-            // not fsynced: cheaper than the edit's own journal write.
-            let failed = histories::write_serials(&self.zones_dir, &top).err();
-            // Logged when writing starts to fail, not at every edit after.
-            let failing = self
-                .serials_failing
-                .swap(failed.is_some(), Ordering::Relaxed);
-            if let (Some(e), false) = (failed, failing) {
-                tracing::warn!(error = %e, "could not write the highest serials served (for IXFR after a restart)");
-            }
+        raised
+    }
+
+    /// Appends the serials that rose to `.ixfr/serials`, for the next start (a serial lowered
+    /// while the server was stopped): a line each, not fsynced, cheaper than the edit's own
+    /// journal write. Not once the file could not be read or written.
+    fn remember_serials(&self, raised: &[(Name, u32)]) {
+        if raised.is_empty() || self.serials_failing.load(Ordering::Relaxed) {
+            return;
+        }
+        if let Err(e) = histories::append_serials(&self.zones_dir, raised) {
+            self.serials_failing.store(true, Ordering::Relaxed);
+            tracing::error!(error = %e, "could not write the highest serials served (.ixfr/serials), and stopped trying until a restart: a zone served again at a serial it had before may send secondaries wrong differences");
         }
     }
 

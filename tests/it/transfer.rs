@@ -551,7 +551,17 @@ fn the_serials_served_are_remembered_across_any_restart() {
     p.signal(libc::SIGKILL);
     p.wait_exit(Duration::from_secs(10));
     std::fs::write(&file, zone_text(5, &format!("{hosts}old A 192.0.2.9\n"))).expect("backup");
+    // A line gone wrong in the file of serials leaves the others as they were.
+    let serials = zones.join(".ixfr/serials");
+    let mut text = std::fs::read_to_string(&serials).expect("serials");
+    text.insert_str(0, "garbage\n");
+    std::fs::write(&serials, text).expect("serials");
     let p = start();
+    assert!(
+        p.log().contains("serials:1: not `ORIGIN SERIAL`"),
+        "{}",
+        p.log()
+    );
     backup_then_edits(&p);
 }
 

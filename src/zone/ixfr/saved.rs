@@ -15,15 +15,16 @@
 //! the history's floor (a presence byte and a `u32`); whether the history is known (a byte);
 //! the number of differences (`u32`), and each difference: its SOA before and after (TTL `u32`,
 //! RDATA length `u16`, RDATA), then the nodes removed and those added, each list a `u32` count
-//! of (owner as length byte and wire form, `u16` count of RRsets, each RRset's type `u16`, TTL
-//! `u32`, `u16` count of records, each record's RDATA as `u16` length and bytes).
+//! of (owner as length byte and wire form, `u32` count of RRsets, each RRset's type `u16`, TTL
+//! `u32`, `u32` count of records, each record's RDATA as `u16` length and bytes: a zone file
+//! may hold an RRset of more than 65535 records, though no message can).
 //!
 //! Pure: bytes in, bytes out; the server reads and writes the file, and keeps the key.
 
 use std::sync::Arc;
 
 use super::{Diff, History, SoaRecord};
-use crate::zone::{Name, Node, RRset, RType, Soa, Zone};
+use crate::zone::{push_packed, Name, Node, RRset, RType, Soa, Zone};
 
 const MAGIC: &[u8] = b"zonectl ixfr 1\n";
 
@@ -60,11 +61,11 @@ pub fn encode(zone: &Zone, key: &Key) -> Vec<u8> {
             for (name, node) in nodes {
                 put_name(&mut body, name);
                 let sets: Vec<_> = node.rrsets().collect();
-                put_u16(&mut body, sets.len() as u16);
+                put_u32(&mut body, sets.len() as u32);
                 for set in sets {
                     put_u16(&mut body, set.rtype.0);
                     put_u32(&mut body, set.ttl);
-                    put_u16(&mut body, set.len() as u16);
+                    put_u32(&mut body, set.len() as u32);
                     for rdata in set.rdatas() {
                         put_bytes(&mut body, rdata);
                     }
@@ -327,14 +328,20 @@ impl<'a> Reader<'a> {
         for _ in 0..count {
             let name = self.name()?;
             let mut sets = Vec::new();
-            for _ in 0..self.u16()? {
+            for _ in 0..self.u32()? {
                 let rtype = RType(self.u16()?);
                 let ttl = self.u32()?;
-                let mut rdatas = Vec::new();
-                for _ in 0..self.u16()? {
-                    rdatas.push(self.bytes()?);
+                // Packed as saved: without duplicates already (RRset::new would look for
+                // them, in time quadratic in the records).
+                let mut data = Vec::new();
+                for _ in 0..self.u32()? {
+                    push_packed(&mut data, self.bytes()?);
                 }
-                sets.push(RRset::new(rtype, ttl, rdatas));
+                sets.push(RRset {
+                    rtype,
+                    ttl,
+                    data: data.into_boxed_slice(),
+                });
             }
             nodes.push((name, Node::new(&sets)));
         }
@@ -344,7 +351,54 @@ impl<'a> Reader<'a> {
 
 #[cfg(test)]
 mod tests {
+    use std::path::Path;
+
     use super::*;
+    use crate::zone::parse::parse_zone_str;
+
+    #[test]
+    fn an_rrset_of_more_than_65535_records_is_saved_whole() {
+        let origin = Name::parse("example.", None).unwrap();
+        let text =
+            "$TTL 300\n@ SOA ns hostmaster 2 3600 900 1209600 300\n@ NS ns\nns A 192.0.2.53\n";
+        let entries = parse_zone_str(text, Path::new("t.zone"), &origin).unwrap();
+        let zone = Zone::from_records(&origin, &entries);
+        let soa = |serial: u32| {
+            let mut soa = SoaRecord::of(&zone).unwrap();
+            Soa::set_serial(&mut soa.rdata, serial);
+            soa.serial = serial;
+            soa
+        };
+        let mut data = Vec::new();
+        for i in 0..70_000u32 {
+            push_packed(&mut data, &i.to_be_bytes());
+        }
+        let set = RRset {
+            rtype: RType::A,
+            ttl: 300,
+            data: data.into_boxed_slice(),
+        };
+        let node = Node::new(&[set]);
+        let name = Name::parse("big.example.", None).unwrap();
+        let diff = Diff {
+            from: soa(1),
+            to: soa(2),
+            removed: Vec::new(),
+            added: vec![(name, node)],
+            records: 70_002,
+        };
+        let history = Arc::new(History {
+            diffs: vec![Arc::new(diff)],
+            records: 70_002,
+            known: true,
+            floor: None,
+        });
+        let zone = zone.with_history(history);
+        let key = [7; 16];
+        let back = decode(&encode(&zone, &key), &zone, &key).expect("saved whole");
+        let added = &back.since(1).expect("from 1")[0].added;
+        assert_eq!(added[0].1.record_count(), 70_000);
+    }
 
     #[test]
     fn siphash_matches_the_reference_vectors() {
