@@ -227,6 +227,27 @@ pub struct Node {
 const SET_HEADER: usize = 10;
 
 /// The names of `nodes` whose records may name others.
+/// The number of children of each name of `nodes` that has any. Every name between an owner
+/// and the apex has a node, so a name has descendants if and only if it has a child: an edit
+/// that empties a name tells whether it stays (an empty non-terminal) without scanning the zone.
+fn children(nodes: &FxHashMap<Name, Node>) -> FxHashMap<Name, u32> {
+    let mut children: FxHashMap<Name, u32> = FxHashMap::default();
+    for name in nodes.keys() {
+        let wire = name.as_wire();
+        let Some(&len) = wire.first().filter(|&&len| len > 0) else {
+            continue; // the root has no parent
+        };
+        let parent = &wire[1 + usize::from(len)..];
+        match children.get_mut(parent) {
+            Some(count) => *count += 1,
+            None => {
+                children.insert(Name::from_lowercase_wire(parent), 1);
+            }
+        }
+    }
+    children
+}
+
 fn namers(nodes: &FxHashMap<Name, Node>) -> Vec<Name> {
     nodes
         .iter()
@@ -417,6 +438,8 @@ pub struct Zone {
     /// The names of the base whose records may name others ([`Node::may_name_others`]), so
     /// that an edit finds the records naming a name without scanning every node.
     base_namers: Arc<Vec<Name>>,
+    /// The number of children of each name of the base that has any ([`children`]).
+    base_children: Arc<FxHashMap<Name, u32>>,
     /// Number of records (not RRsets) in the zone.
     record_count: usize,
     /// The differences that led to this version, for incremental transfers.
@@ -504,6 +527,7 @@ impl Zone {
         Zone {
             origin,
             base_namers: Arc::new(namers),
+            base_children: Arc::new(children(&nodes)),
             base: Arc::new(nodes),
             overlay: FxHashMap::default(),
             record_count,
@@ -644,6 +668,7 @@ impl Zone {
         Zone {
             origin: self.origin.clone(),
             base_namers: Arc::new(namers(&nodes)),
+            base_children: Arc::new(children(&nodes)),
             base: Arc::new(nodes),
             overlay: FxHashMap::default(),
             record_count: self.record_count,

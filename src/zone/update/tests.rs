@@ -258,6 +258,45 @@ fn a_name_with_descendants_stays_as_an_empty_non_terminal() {
 }
 
 #[test]
+fn the_names_after_edits_are_those_of_the_same_records_loaded_fresh() {
+    // Names emptied at every depth, from the base (loaded with them) and from the overlay
+    // (added by edits), before and after a compaction: the empty non-terminals that stay are
+    // exactly those above an owner, as a fresh load of the same records makes them.
+    let text = format!("{APPLE}a.b.c TXT \"1\"\nx.b.c TXT \"2\"\nd.e.f.g A 192.0.2.1\n");
+    let steps = [
+        "del a.b.c TXT",
+        "add y.x.b.c TXT \"3\"\nadd h.g A 192.0.2.2",
+        "del x.b.c TXT",
+        "del y.x.b.c",
+        "add b.c TXT \"4\"\nadd p.q.r A 192.0.2.3",
+        "del d.e.f.g\ndel b.c TXT",
+        "add d.e.f.g A 192.0.2.1\ndel p.q.r A",
+        "del h.g",
+        "del d.e.f.g",
+    ];
+    let names = |z: &Zone| {
+        let mut names: Vec<String> = z.nodes().map(|(n, _)| n.to_string()).collect();
+        names.sort();
+        names
+    };
+    let mut zone = load(&text);
+    for (i, batch) in steps.iter().enumerate() {
+        zone = update(&zone, &ops(batch), &cx(), |s| s + 1)
+            .unwrap_or_else(|e| panic!("{batch}: {e}"))
+            .zone;
+        if i == 4 {
+            zone = zone.compacted();
+        }
+        let fresh = Zone::from_records(&origin(), zone.records_sorted());
+        assert_eq!(names(&zone), names(&fresh), "after {batch:?}");
+    }
+    for gone in ["c", "g", "r"] {
+        let name = format!("{gone}.apple.example.");
+        assert!(!names(&zone).contains(&name), "{name} left");
+    }
+}
+
+#[test]
 fn missing_ttls_are_resolved_from_the_rrset_or_the_default() {
     let u = run(APPLE, "add mail A 192.0.2.99\nadd new TXT \"t\"").unwrap();
     let ttls: Vec<Option<u32>> = u
