@@ -226,7 +226,6 @@ pub struct Node {
 /// Bytes of an RRset's header in a [`Node`].
 const SET_HEADER: usize = 10;
 
-/// The names of `nodes` whose records may name others.
 /// The number of children of each name of `nodes` that has any. Every name between an owner
 /// and the apex has a node, so a name has descendants if and only if it has a child: an edit
 /// that empties a name tells whether it stays (an empty non-terminal) without scanning the zone.
@@ -248,6 +247,7 @@ fn children(nodes: &FxHashMap<Name, Node>) -> FxHashMap<Name, u32> {
     children
 }
 
+/// The names of `nodes` whose records may name others.
 fn namers(nodes: &FxHashMap<Name, Node>) -> Vec<Name> {
     nodes
         .iter()
