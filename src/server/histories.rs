@@ -12,9 +12,10 @@
 //!   below it (a backup restored, a serial lowered by hand), whatever happened in between.
 //! - `key`: 16 random bytes the digests of saved histories are made with (mode 0600).
 //!
-//! Writes go to a temporary file renamed into place, not fsynced: after a power cut a history
-//! may come back torn or old, and then its check or digest fails and it is not used; a stop of
-//! a lab of a thousand zones is not held up by 2000 fsyncs.
+//! A file is written whole to a temporary file renamed into place (`serials` also has lines
+//! appended), and nothing is fsynced: after a power cut a history may come back torn or old,
+//! and then its check or digest fails and it is not used, and a line of `serials` cut short is
+//! left out; a stop of a lab of a thousand zones is not held up by 2000 fsyncs.
 //!
 //! [`ixfr::save`]: crate::zone::ixfr::save
 
