@@ -3,6 +3,7 @@
 
 use std::io::Write;
 use std::net::{SocketAddr, TcpStream, UdpSocket};
+use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
@@ -21,6 +22,15 @@ fn zone_text(serial: u32, extra: &str) -> String {
         "$ORIGIN xfr.example.\n$TTL 300\n@ SOA ns hostmaster {serial} 3600 900 1209600 60\n\
          @ NS ns\nns A 192.0.2.53\n@ TXT \"v=spf1 -all\"\n_dmarc TXT \"v=DMARC1; p=none\"\n{extra}"
     )
+}
+
+/// Transfers allowed to 127.0.0.1, serials raised by one at each edit.
+const TRANSFERS: &str = "transfer_allow = [\"127.0.0.1\"]\nserial_policy = \"increment\"\n";
+
+/// Twenty hosts, h1 to h20, so that the differences are smaller than the zone (else it is
+/// sent whole).
+fn hosts() -> String {
+    (1..=20).map(|i| format!("h{i} A 192.0.2.{i}\n")).collect()
 }
 
 fn server(allow: &str) -> TestServer {
@@ -184,15 +194,8 @@ fn ixfr_lines_at(addr: SocketAddr, serial: u32) -> Vec<String> {
 
 #[test]
 fn an_ixfr_gets_the_differences_since_the_client_s_serial() {
-    // Enough records that the differences are smaller than the zone (else it is sent whole).
-    let hosts: String = (1..=20)
-        .map(|i| format!("h{i} A 192.0.2.{i}\n"))
-        .chain(["old A 192.0.2.9\n".to_string()])
-        .collect();
-    let s = TestServer::start_with_config_file(
-        "transfer_allow = [\"127.0.0.1\"]\nserial_policy = \"increment\"\n",
-        &[(ZONE, &zone_text(1, &hosts))],
-    );
+    let hosts = hosts() + "old A 192.0.2.9\n";
+    let s = TestServer::start_with_config_file(TRANSFERS, &[(ZONE, &zone_text(1, &hosts))]);
     // Two edits (serials 2 and 3), then a hand edit of the file (serial 10).
     let edit = |args: &[&str]| record(&s, args);
     edit(&["add", "xfr.example", "www", "A", "192.0.2.80"]);
@@ -284,11 +287,8 @@ fn an_ixfr_gets_the_differences_since_the_client_s_serial() {
 /// Serves xfr.example (20 hosts, serial 1) to transfer_allow 127.0.0.1 with serials raised by
 /// one, and edits it three times (serial 4).
 fn edited_server() -> TestServer {
-    let hosts: String = (1..=20).map(|i| format!("h{i} A 192.0.2.{i}\n")).collect();
-    let s = TestServer::start_with_config_file(
-        "transfer_allow = [\"127.0.0.1\"]\nserial_policy = \"increment\"\n",
-        &[(ZONE, &zone_text(1, &hosts))],
-    );
+    let hosts = hosts();
+    let s = TestServer::start_with_config_file(TRANSFERS, &[(ZONE, &zone_text(1, &hosts))]);
     for e in ["e1", "e2", "e3"] {
         record(&s, &["add", "xfr.example", e, "A", "192.0.2.100"]);
     }
@@ -332,7 +332,7 @@ fn a_zone_dropped_and_back_at_a_lower_serial_sends_the_reused_serials_whole() {
     std::fs::remove_file(s.zone_path(ZONE)).expect("removing the file");
     s.ctl(&["reload"]);
     assert_eq!(s.serial(Transport::Udp, "xfr.example."), None);
-    let hosts: String = (1..=20).map(|i| format!("h{i} A 192.0.2.{i}\n")).collect();
+    let hosts = hosts();
     s.write_zone_atomic(ZONE, &zone_text(1, &hosts));
     let out = s.ctl(&["reload"]);
     assert_eq!(out.code, 0, "{out}");
@@ -343,9 +343,9 @@ fn a_zone_dropped_and_back_at_a_lower_serial_sends_the_reused_serials_whole() {
 #[test]
 fn a_zone_dropped_unchanged_and_back_at_a_lower_serial_sends_the_reused_serials_whole() {
     // Served at 4 from start-up, never changed, dropped; back at 1, then 2 to 6 by edits.
-    let hosts: String = (1..=20).map(|i| format!("h{i} A 192.0.2.{i}\n")).collect();
+    let hosts = hosts();
     let s = TestServer::start_with_config_file(
-        "transfer_allow = [\"127.0.0.1\"]\nserial_policy = \"increment\"\n",
+        TRANSFERS,
         &[(ZONE, &zone_text(4, &format!("{hosts}e1 A 192.0.2.100\n")))],
     );
     std::fs::remove_file(s.zone_path(ZONE)).expect("removing the file");
@@ -386,22 +386,46 @@ fn serials_reused_while_transfers_were_off_are_sent_whole() {
     assert_reused_serials_get_the_whole_zone(&s);
 }
 
-#[test]
-fn a_restart_keeps_the_ixfr_history_unless_the_zone_changed_meanwhile() {
-    let dir = tempfile::tempdir().expect("temporary directory");
-    let zones = dir.path().join("zones");
-    std::fs::create_dir(&zones).expect("zones directory");
-    let hosts: String = (1..=20).map(|i| format!("h{i} A 192.0.2.{i}\n")).collect();
-    std::fs::write(zones.join(ZONE), zone_text(1, &hosts)).expect("zone file");
-    let config = dir.path().join("zonectl.toml");
-    std::fs::write(
-        &config,
-        "transfer_allow = [\"127.0.0.1\"]\nserial_policy = \"increment\"\n",
-    )
-    .expect("config file");
-    let control = dir.path().join("control.sock");
-    let start = || ServeProcess::start_configured(&zones, &control, dir.path(), Some(&config));
-    let edit = |p: &ServeProcess, name: &str| {
+/// A zones directory with xfr.example (as `text`) and a config file of [`TRANSFERS`], for a
+/// real `zonectl serve` stopped and started again.
+struct Restarts {
+    dir: tempfile::TempDir,
+    zones: PathBuf,
+    file: PathBuf,
+    config: PathBuf,
+    control: PathBuf,
+}
+
+impl Restarts {
+    fn new(text: &str) -> Restarts {
+        let dir = tempfile::tempdir().expect("temporary directory");
+        let zones = dir.path().join("zones");
+        std::fs::create_dir(&zones).expect("zones directory");
+        let file = zones.join(ZONE);
+        std::fs::write(&file, text).expect("zone file");
+        let config = dir.path().join("zonectl.toml");
+        std::fs::write(&config, TRANSFERS).expect("config file");
+        let control = dir.path().join("control.sock");
+        Restarts {
+            dir,
+            zones,
+            file,
+            config,
+            control,
+        }
+    }
+
+    fn start(&self) -> ServeProcess {
+        ServeProcess::start_configured(
+            &self.zones,
+            &self.control,
+            self.dir.path(),
+            Some(&self.config),
+        )
+    }
+
+    /// `zonectl record add xfr.example NAME A 192.0.2.99` through `p`; it must succeed.
+    fn edit(&self, p: &ServeProcess, name: &str) {
         let addr = p.addr.to_string();
         let args = [
             "--server",
@@ -413,14 +437,20 @@ fn a_restart_keeps_the_ixfr_history_unless_the_zone_changed_meanwhile() {
             "A",
             "192.0.2.99",
         ];
-        let out = zonectl_in(dir.path(), Some(&control), &args);
+        let out = zonectl_in(self.dir.path(), Some(&self.control), &args);
         assert_eq!(out.code, 0, "{out}");
-    };
-    let stop = |mut p: ServeProcess| {
-        p.signal(libc::SIGTERM);
-        assert_eq!(p.wait_exit(Duration::from_secs(10)), Some(0), "{}", p.log());
-        p.log()
-    };
+    }
+}
+
+/// Stops `p` by SIGTERM, as `systemctl stop` does; it must exit 0.
+fn stop(mut p: ServeProcess) {
+    p.signal(libc::SIGTERM);
+    assert_eq!(p.wait_exit(Duration::from_secs(10)), Some(0), "{}", p.log());
+}
+
+#[test]
+fn a_restart_keeps_the_ixfr_history_unless_the_zone_changed_meanwhile() {
+    let r = Restarts::new(&zone_text(1, &hosts()));
     let added = |name: &str| format!("{name}.xfr.example. 300 IN A 192.0.2.99");
     let step = |from: u32, to: u32, name: &str| {
         vec![format!("SOA {from}"), format!("SOA {to}"), added(name)]
@@ -431,14 +461,14 @@ fn a_restart_keeps_the_ixfr_history_unless_the_zone_changed_meanwhile() {
         want.push(format!("SOA {to}"));
         want
     };
-    let saved = zones.join(".ixfr/xfr.example.ixfr");
+    let saved = r.zones.join(".ixfr/xfr.example.ixfr");
 
-    let p = start();
-    edit(&p, "e1");
-    edit(&p, "e2");
+    let p = r.start();
+    r.edit(&p, "e1");
+    r.edit(&p, "e2");
     stop(p);
     assert!(saved.exists(), "saved when the server stopped");
-    let p = start();
+    let p = r.start();
     assert!(!saved.exists(), "taken back at the start");
     assert!(p.log().contains("IXFR history restored"), "{}", p.log());
     assert_eq!(
@@ -446,7 +476,7 @@ fn a_restart_keeps_the_ixfr_history_unless_the_zone_changed_meanwhile() {
         incremental(3, &[step(2, 3, "e2")]),
         "from before the restart"
     );
-    edit(&p, "e3");
+    r.edit(&p, "e3");
     assert_eq!(
         ixfr_lines_at(p.addr, 2),
         incremental(4, &[step(2, 3, "e2"), step(3, 4, "e3")]),
@@ -455,10 +485,10 @@ fn a_restart_keeps_the_ixfr_history_unless_the_zone_changed_meanwhile() {
     stop(p);
 
     // Changed while stopped (the serial kept): the saved history is not used.
-    let file = zones.join(ZONE);
-    let text = std::fs::read_to_string(&file).expect("zone file");
-    std::fs::write(&file, text.replace("192.0.2.20", "192.0.2.21")).expect("hand edit");
-    let p = start();
+    let file = &r.file;
+    let text = std::fs::read_to_string(file).expect("zone file");
+    std::fs::write(file, text.replace("192.0.2.20", "192.0.2.21")).expect("hand edit");
+    let p = r.start();
     assert!(
         p.log()
             .contains("saved IXFR history not used (the zone changed since it was saved)"),
@@ -469,18 +499,18 @@ fn a_restart_keeps_the_ixfr_history_unless_the_zone_changed_meanwhile() {
     assert!(whole.len() > 20, "the whole zone: {whole:#?}");
     assert!(whole.iter().any(|r| r.ends_with("IN A 192.0.2.21")));
     // Nor is any difference kept from the serial it holds other records at now.
-    edit(&p, "e4");
+    r.edit(&p, "e4");
     assert!(ixfr_lines_at(p.addr, 4).len() > 20);
     stop(p);
 
     // The serial lowered by hand while stopped: the serials served before (up to 5) come
     // again with other records, and the server still knows they were served.
-    let text = std::fs::read_to_string(&file).expect("zone file");
+    let text = std::fs::read_to_string(file).expect("zone file");
     assert!(text.contains(" 5 3600"), "{text}");
-    std::fs::write(&file, text.replacen(" 5 3600", " 2 3600", 1)).expect("hand edit");
-    let p = start();
+    std::fs::write(file, text.replacen(" 5 3600", " 2 3600", 1)).expect("hand edit");
+    let p = r.start();
     for name in ["f3", "f4", "f5", "f6", "f7"] {
-        edit(&p, name);
+        r.edit(&p, name);
     }
     for reused in [3, 4, 5] {
         let whole = ixfr_lines_at(p.addr, reused);
@@ -498,65 +528,38 @@ fn the_serials_served_are_remembered_across_any_restart() {
     // A secondary holds serial 10 from a run that changed nothing; then the server is killed
     // (not stopped) in a run that did change the zone. Each time an older backup comes back
     // at serial 5, and edits take the zone to 11: a secondary at 10 must get the whole zone.
-    let dir = tempfile::tempdir().expect("temporary directory");
-    let zones = dir.path().join("zones");
-    std::fs::create_dir(&zones).expect("zones directory");
-    let hosts: String = (1..=20).map(|i| format!("h{i} A 192.0.2.{i}\n")).collect();
-    let file = zones.join(ZONE);
-    let config = dir.path().join("zonectl.toml");
-    std::fs::write(
-        &config,
-        "transfer_allow = [\"127.0.0.1\"]\nserial_policy = \"increment\"\n",
-    )
-    .expect("config file");
-    let control = dir.path().join("control.sock");
-    let start = || ServeProcess::start_configured(&zones, &control, dir.path(), Some(&config));
-    let edit = |p: &ServeProcess, name: &str| {
-        let addr = p.addr.to_string();
-        let args = [
-            "--server",
-            &addr,
-            "record",
-            "add",
-            "xfr.example",
-            name,
-            "A",
-            "192.0.2.99",
-        ];
-        let out = zonectl_in(dir.path(), Some(&control), &args);
-        assert_eq!(out.code, 0, "{out}");
-    };
+    let hosts = hosts();
+    let r = Restarts::new(&zone_text(10, &hosts));
+    let file = &r.file;
+    let backup = format!("{hosts}old A 192.0.2.9\n");
     let backup_then_edits = |p: &ServeProcess| {
         for e in ["e6", "e7", "e8", "e9", "e10", "e11"] {
-            edit(p, e);
+            r.edit(p, e);
         }
         let whole = ixfr_lines_at(p.addr, 10);
         assert!(whole.len() > 20, "from 10, served before: {whole:#?}");
         assert!(whole.iter().any(|r| r.starts_with("old.xfr.example.")));
     };
 
-    std::fs::write(&file, zone_text(10, &hosts)).expect("zone file");
-    let mut p = start();
-    p.signal(libc::SIGTERM);
-    assert_eq!(p.wait_exit(Duration::from_secs(10)), Some(0), "{}", p.log());
-    std::fs::write(&file, zone_text(5, &format!("{hosts}old A 192.0.2.9\n"))).expect("backup");
-    let p = start();
+    stop(r.start());
+    std::fs::write(file, zone_text(5, &backup)).expect("backup");
+    let p = r.start();
     backup_then_edits(&p);
 
     // Killed once the file holds the edits (so that none is replayed from the journal).
     wait_until(Duration::from_secs(10), || {
-        std::fs::read_to_string(&file).is_ok_and(|t| t.contains("e11"))
+        std::fs::read_to_string(file).is_ok_and(|t| t.contains("e11"))
     });
     let mut p = p;
     p.signal(libc::SIGKILL);
     p.wait_exit(Duration::from_secs(10));
-    std::fs::write(&file, zone_text(5, &format!("{hosts}old A 192.0.2.9\n"))).expect("backup");
+    std::fs::write(file, zone_text(5, &backup)).expect("backup");
     // A line gone wrong in the file of serials leaves the others as they were.
-    let serials = zones.join(".ixfr/serials");
+    let serials = r.zones.join(".ixfr/serials");
     let mut text = std::fs::read_to_string(&serials).expect("serials");
     text.insert_str(0, "garbage\n");
     std::fs::write(&serials, text).expect("serials");
-    let p = start();
+    let p = r.start();
     assert!(
         p.log().contains("serials:1: not `ORIGIN SERIAL`"),
         "{}",
