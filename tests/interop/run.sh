@@ -977,34 +977,32 @@ check "knotd's copy of big.example, transferred from it signed, is whole (6003 r
     '[[ $(kdig @127.0.0.1 -p "$KTPORT" -y "$Y" +tcp +noall +answer AXFR big.example | awk '"'"'NF && $1 !~ /^;/ {$1 = $1; print}'"'"' | sort -u | wc -l) == 6003 ]]'
 check "nsd logged both transfers as TSIG verified with key xfr.example" \
     '[[ $(grep -c "committed.*TSIG verified with key xfr.example" "$TDIR/nsd.log") -ge 2 ]]'
-tserial=$(served_serial "$TPORT" "$ORIGIN")
-"$ZONECTL" --config "$TDIR/zonectl.toml" --server "127.0.0.1:$TPORT" \
-    record set "$ORIGIN" tsig-edit TXT "signed all the way" >/dev/null 2>&1 || true
-new=$(served_serial "$TPORT" "$ORIGIN")
-for sec in "${SECONDARIES[@]}"; do
-    if [[ -n $new && $new != "$tserial" ]] && wait_served_serial "${sec#*:}" "$ORIGIN" "$new" &&
-        [[ $(dig @127.0.0.1 -p "${sec#*:}" +short TXT "tsig-edit.$ORIGIN") == '"signed all the way"' ]]; then
-        ok "${sec%%:*} serves the edit (serial $new)"
-    else
-        not_ok "${sec%%:*} serves the edit" \
-            "$(grep -iF "$ORIGIN" "$TDIR/${sec%%:*}.log" | tail -8; grep -i notify "$TDIR/serve.log" | tail -4)"
-    fi
-done
+# tsig_edit TEXT WHAT: tsig-edit's TXT record set to TEXT on zonectl, and each secondary
+# serves it under the new serial, left in $tnew.
+tsig_edit() {
+    local before sec
+    before=$(served_serial "$TPORT" "$ORIGIN")
+    "$ZONECTL" --config "$TDIR/zonectl.toml" --server "127.0.0.1:$TPORT" \
+        record set "$ORIGIN" tsig-edit TXT "$1" >/dev/null 2>&1 || true
+    tnew=$(served_serial "$TPORT" "$ORIGIN")
+    for sec in "${SECONDARIES[@]}"; do
+        if [[ -n $tnew && $tnew != "$before" ]] && wait_served_serial "${sec#*:}" "$ORIGIN" "$tnew" &&
+            [[ $(dig @127.0.0.1 -p "${sec#*:}" +short TXT "tsig-edit.$ORIGIN") == "\"$1\"" ]]; then
+            ok "${sec%%:*} serves $2 (serial $tnew)"
+        else
+            not_ok "${sec%%:*} serves $2" \
+                "$(grep -iF "$ORIGIN" "$TDIR/${sec%%:*}.log" | tail -8; grep -i notify "$TDIR/serve.log" | tail -4)"
+        fi
+    done
+}
+tsig_edit "signed all the way" "the edit"
+new=$tnew
 check "knotd and nsd took the NOTIFY of serial $new, signed with the key their ACLs want" \
     'grep -qi "notify, incoming.*serial $new" "$TDIR/knotd.log" && grep -q "notify for $ORIGIN. from 127.0.0.1 serial $new" "$TDIR/nsd.log" && [[ $(grep -c "NOTIFY acknowledged.*serial=$new" "$TDIR/serve.log") == 2 ]]'
 # The next edit: both secondaries hold a serial zonectl keeps the difference from, and take
 # it as an incremental transfer, signed.
-"$ZONECTL" --config "$TDIR/zonectl.toml" --server "127.0.0.1:$TPORT" \
-    record set "$ORIGIN" tsig-edit TXT "signed, then changed" >/dev/null 2>&1 || true
-new2=$(served_serial "$TPORT" "$ORIGIN")
-for sec in "${SECONDARIES[@]}"; do
-    if [[ -n $new2 && $new2 != "$new" ]] && wait_served_serial "${sec#*:}" "$ORIGIN" "$new2" &&
-        [[ $(dig @127.0.0.1 -p "${sec#*:}" +short TXT "tsig-edit.$ORIGIN") == '"signed, then changed"' ]]; then
-        ok "${sec%%:*} serves the next edit (serial $new2)"
-    else
-        not_ok "${sec%%:*} serves the next edit" "$(grep -iF "$ORIGIN" "$TDIR/${sec%%:*}.log" | tail -8)"
-    fi
-done
+tsig_edit "signed, then changed" "the next edit"
+new2=$tnew
 check "zonectl sent knotd and nsd that edit as a difference, signed, and nsd committed it" \
     'CMD="grep serve.log nsd.log"; OUT=$(grep "zone transferred incrementally" "$TDIR/serve.log"); [[ $(grep -c "zone=$ORIGIN. from=$new to=$new2" <<<"$OUT") == 2 && $(grep -c "committed.*serial $new2.*TSIG verified with key xfr.example" "$TDIR/nsd.log") == 1 ]]'
 check "knotd logged no TSIG or ACL error" \
