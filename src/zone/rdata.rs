@@ -1660,22 +1660,23 @@ fn generic_to_text(rdata: &[u8]) -> String {
 // Wire → text
 // ---------------------------------------------------------------------------------------------
 
-/// A bounds-checked cursor over wire data: every read returns `None` past the end.
-struct Reader<'a> {
+/// A bounds-checked cursor over wire data: every read returns `None` past the end. (Also
+/// reads the saved IXFR histories, `ixfr::saved`.)
+pub(super) struct Reader<'a> {
     data: &'a [u8],
     pos: usize,
 }
 
 impl<'a> Reader<'a> {
-    fn new(data: &'a [u8]) -> Self {
+    pub(super) fn new(data: &'a [u8]) -> Self {
         Reader { data, pos: 0 }
     }
 
-    fn at_end(&self) -> bool {
+    pub(super) fn at_end(&self) -> bool {
         self.pos >= self.data.len()
     }
 
-    fn take(&mut self, n: usize) -> Option<&'a [u8]> {
+    pub(super) fn take(&mut self, n: usize) -> Option<&'a [u8]> {
         let end = self.pos.checked_add(n)?;
         let bytes = self.data.get(self.pos..end)?;
         self.pos = end;
@@ -1688,20 +1689,20 @@ impl<'a> Reader<'a> {
         bytes
     }
 
-    fn u8(&mut self) -> Option<u8> {
+    pub(super) fn u8(&mut self) -> Option<u8> {
         self.take(1).map(|b| b[0])
     }
 
-    fn u16(&mut self) -> Option<u16> {
+    pub(super) fn u16(&mut self) -> Option<u16> {
         self.take(2).map(|b| u16::from_be_bytes([b[0], b[1]]))
     }
 
-    fn u32(&mut self) -> Option<u32> {
+    pub(super) fn u32(&mut self) -> Option<u32> {
         self.take(4)
             .map(|b| u32::from_be_bytes([b[0], b[1], b[2], b[3]]))
     }
 
-    fn name(&mut self) -> Option<Name> {
+    pub(super) fn name(&mut self) -> Option<Name> {
         let rest = self.data.get(self.pos..)?;
         let len = name::wire_name_len(rest)?;
         let name = Name::from_wire(rest.get(..len)?).ok()?;

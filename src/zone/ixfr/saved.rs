@@ -10,23 +10,26 @@
 //! secret of the server's, so whoever may write a zone file cannot make another version that
 //! passes for the one saved.
 //!
-//! Format (integers big-endian): the magic line `zonectl ixfr 1\n`; a 16-byte check of all
-//! that follows; the origin (a length byte and the wire form); the version's 16-byte digest;
+//! Format (integers big-endian, names in uncompressed wire form, RDATA as a `u16` length and
+//! the bytes, as [`push_packed`] packs it): the magic line `zonectl ixfr 2\n` (version 1 wrote
+//! names with a length byte); a 16-byte check of all that follows; the origin; the version's
+//! 16-byte digest;
 //! the history's floor (a presence byte and a `u32`); whether the history is known (a byte);
 //! the number of differences (`u32`), and each difference: its SOA before and after (TTL `u32`,
-//! RDATA length `u16`, RDATA), then the nodes removed and those added, each list a `u32` count
-//! of (owner as length byte and wire form, `u32` count of RRsets, each RRset's type `u16`, TTL
-//! `u32`, `u32` count of records, each record's RDATA as `u16` length and bytes: a zone file
-//! may hold an RRset of more than 65535 records, though no message can).
+//! RDATA), then the nodes removed and those added, each list a `u32` count of (owner, `u32`
+//! count of RRsets, each RRset's type `u16`, TTL `u32`, `u32` count of records and each
+//! record's RDATA: a zone file may hold an RRset of more than 65535 records, though no message
+//! can). Read with the bounds-checked cursor the RDATA decoder uses (`rdata::Reader`).
 //!
 //! Pure: bytes in, bytes out; the server reads and writes the file, and keeps the key.
 
 use std::sync::Arc;
 
 use super::{Diff, History, SoaRecord};
+use crate::zone::rdata::Reader;
 use crate::zone::{push_packed, Name, Node, RRset, RType, Soa, Zone};
 
-const MAGIC: &[u8] = b"zonectl ixfr 1\n";
+const MAGIC: &[u8] = b"zonectl ixfr 2\n";
 
 /// The key the digest and the check are made with: 16 random bytes the server keeps.
 pub type Key = [u8; 16];
@@ -46,7 +49,7 @@ pub enum Unused {
 pub fn encode(zone: &Zone, key: &Key) -> Vec<u8> {
     let history = zone.history();
     let mut body = Vec::new();
-    put_name(&mut body, zone.origin());
+    body.extend_from_slice(zone.origin().as_wire());
     body.extend_from_slice(&digest(zone, key));
     put_opt(&mut body, history.floor);
     body.push(u8::from(history.known));
@@ -54,12 +57,12 @@ pub fn encode(zone: &Zone, key: &Key) -> Vec<u8> {
     for diff in &history.diffs {
         for soa in [&diff.from, &diff.to] {
             put_u32(&mut body, soa.ttl);
-            put_bytes(&mut body, &soa.rdata);
+            push_packed(&mut body, &soa.rdata);
         }
         for nodes in [&diff.removed, &diff.added] {
             put_u32(&mut body, nodes.len() as u32);
             for (name, node) in nodes {
-                put_name(&mut body, name);
+                body.extend_from_slice(name.as_wire());
                 let sets: Vec<_> = node.rrsets().collect();
                 put_u32(&mut body, sets.len() as u32);
                 for set in sets {
@@ -67,7 +70,7 @@ pub fn encode(zone: &Zone, key: &Key) -> Vec<u8> {
                     put_u32(&mut body, set.ttl);
                     put_u32(&mut body, set.len() as u32);
                     for rdata in set.rdatas() {
-                        put_bytes(&mut body, rdata);
+                        push_packed(&mut body, rdata);
                     }
                 }
             }
@@ -84,34 +87,46 @@ pub fn decode(bytes: &[u8], zone: &Zone, key: &Key) -> Result<Arc<History>, Unus
     let bad = |why: &str| Unused::Bad(why.to_string());
     let rest = bytes
         .strip_prefix(MAGIC)
-        .ok_or_else(|| bad("not a zonectl IXFR history (version 1)"))?;
+        .ok_or_else(|| bad("not a zonectl IXFR history (version 2)"))?;
     let (check, body) = rest.split_at_checked(16).ok_or_else(|| bad("truncated"))?;
     if check != siphash128(key, body) {
         return Err(bad("damaged, or saved with another key"));
     }
-    let mut r = Reader(body);
-    let origin = r.name().map_err(Unused::Bad)?;
+    let mut r = Reader::new(body);
+    let unreadable = || bad("unreadable (saved by another version of zonectl?)");
+    let origin = r.name().ok_or_else(unreadable)?;
     if origin != *zone.origin() {
         return Err(Unused::Bad(format!("saved for {origin}")));
     }
-    if r.take(16).map_err(Unused::Bad)? != digest(zone, key) {
+    if r.take(16).ok_or_else(unreadable)? != digest(zone, key) {
         return Err(Unused::Changed);
     }
-    read_history(&mut r, zone).map_err(Unused::Bad)
+    let history = read_history(&mut r)
+        .filter(|_| r.at_end())
+        .ok_or_else(unreadable)?;
+    let chained = history
+        .diffs
+        .windows(2)
+        .all(|w| w[0].to.serial() == w[1].from.serial());
+    let ends_here = history
+        .diffs
+        .last()
+        .is_none_or(|d| Some(&d.to) == SoaRecord::of(zone).as_ref());
+    if !chained || !ends_here {
+        return Err(bad("its differences do not lead to the zone's serial"));
+    }
+    Ok(Arc::new(history))
 }
 
-/// The rest of a saved history, after the digest: the floor, whether it is known and the
-/// differences, which must lead to `zone`'s SOA.
-fn read_history(r: &mut Reader<'_>, zone: &Zone) -> Result<Arc<History>, String> {
-    let floor = r.opt()?;
+/// The rest of a saved history, after the digest: the floor, whether it is known, and the
+/// differences.
+fn read_history(r: &mut Reader<'_>) -> Option<History> {
+    let floor = (r.u8()? != 0).then_some(r.u32()?);
     let known = r.u8()? != 0;
-    let count = r.u32()?;
     let mut diffs = Vec::new();
-    for _ in 0..count {
-        let from = r.soa()?;
-        let to = r.soa()?;
-        let removed = r.nodes()?;
-        let added = r.nodes()?;
+    for _ in 0..r.u32()? {
+        let (from, to) = (read_soa(r)?, read_soa(r)?);
+        let (removed, added) = (read_nodes(r)?, read_nodes(r)?);
         let records = 2 + [&removed, &added]
             .iter()
             .flat_map(|nodes| nodes.iter().map(|(_, n)| n.record_count()))
@@ -124,27 +139,15 @@ fn read_history(r: &mut Reader<'_>, zone: &Zone) -> Result<Arc<History>, String>
             records,
         }));
     }
-    if !r.0.is_empty() {
-        return Err("trailing bytes".into());
-    }
-    let chained = diffs
-        .windows(2)
-        .all(|w| w[0].to.serial() == w[1].from.serial());
-    let ends_here = diffs
-        .last()
-        .is_none_or(|d| Some(&d.to) == SoaRecord::of(zone).as_ref());
-    if !chained || !ends_here {
-        return Err("its differences do not lead to the zone's serial".into());
-    }
     // The zone's limit is the one the history was kept to (the digest says it is the same
     // zone), so nothing is dropped here.
     let records = diffs.iter().map(|d| d.records).sum();
-    Ok(Arc::new(History {
+    Some(History {
         diffs,
         records,
         known,
         floor,
-    }))
+    })
 }
 
 /// A digest of every record of `zone` (owner, type, TTL and RDATA), in no particular order:
@@ -261,92 +264,47 @@ fn put_opt(out: &mut Vec<u8>, v: Option<u32>) {
     put_u32(out, v.unwrap_or(0));
 }
 
-/// RDATA: at most 65535 bytes, as the wire allows.
-fn put_bytes(out: &mut Vec<u8>, bytes: &[u8]) {
-    put_u16(out, bytes.len() as u16);
-    out.extend_from_slice(bytes);
+/// A saved SOA record: TTL, then RDATA as [`push_packed`] writes it.
+fn read_soa(r: &mut Reader<'_>) -> Option<SoaRecord> {
+    let ttl = r.u32()?;
+    let rdata = read_packed(r)?;
+    Some(SoaRecord {
+        ttl,
+        rdata: rdata.into(),
+        serial: Soa::from_rdata(rdata)?.serial,
+    })
 }
 
-fn put_name(out: &mut Vec<u8>, name: &Name) {
-    let wire = name.as_wire();
-    out.push(wire.len() as u8);
-    out.extend_from_slice(wire);
+/// One RDATA as [`push_packed`] writes it: a 2-byte length and the bytes.
+fn read_packed<'a>(r: &mut Reader<'a>) -> Option<&'a [u8]> {
+    let len = r.u16()?;
+    r.take(usize::from(len))
 }
 
-/// Reads a saved history; every read fails on a truncated file.
-struct Reader<'a>(&'a [u8]);
-
-impl<'a> Reader<'a> {
-    fn take(&mut self, n: usize) -> Result<&'a [u8], String> {
-        let (head, rest) = self.0.split_at_checked(n).ok_or("truncated")?;
-        self.0 = rest;
-        Ok(head)
-    }
-
-    fn u8(&mut self) -> Result<u8, String> {
-        Ok(self.take(1)?[0])
-    }
-
-    fn u16(&mut self) -> Result<u16, String> {
-        Ok(u16::from_be_bytes(self.take(2)?.try_into().expect("2")))
-    }
-
-    fn u32(&mut self) -> Result<u32, String> {
-        Ok(u32::from_be_bytes(self.take(4)?.try_into().expect("4")))
-    }
-
-    fn opt(&mut self) -> Result<Option<u32>, String> {
-        let present = self.u8()? != 0;
-        let v = self.u32()?;
-        Ok(present.then_some(v))
-    }
-
-    fn bytes(&mut self) -> Result<&'a [u8], String> {
-        let len = self.u16()?;
-        self.take(usize::from(len))
-    }
-
-    fn name(&mut self) -> Result<Name, String> {
-        let len = self.u8()?;
-        Name::from_wire(self.take(usize::from(len))?).map_err(|e| format!("a bad name: {e}"))
-    }
-
-    fn soa(&mut self) -> Result<SoaRecord, String> {
-        let ttl = self.u32()?;
-        let rdata = self.bytes()?;
-        let serial = Soa::from_rdata(rdata).ok_or("a bad SOA record")?.serial;
-        Ok(SoaRecord {
-            ttl,
-            rdata: rdata.into(),
-            serial,
-        })
-    }
-
-    fn nodes(&mut self) -> Result<Vec<(Name, Node)>, String> {
-        let count = self.u32()?;
-        let mut nodes = Vec::new();
-        for _ in 0..count {
-            let name = self.name()?;
-            let mut sets = Vec::new();
-            for _ in 0..self.u32()? {
-                let rtype = RType(self.u16()?);
-                let ttl = self.u32()?;
-                // Packed as saved: without duplicates already (RRset::new would look for
-                // them, in time quadratic in the records).
-                let mut data = Vec::new();
-                for _ in 0..self.u32()? {
-                    push_packed(&mut data, self.bytes()?);
-                }
-                sets.push(RRset {
-                    rtype,
-                    ttl,
-                    data: data.into_boxed_slice(),
-                });
+/// Saved nodes: a count, then each owner and its RRsets.
+fn read_nodes(r: &mut Reader<'_>) -> Option<Vec<(Name, Node)>> {
+    let mut nodes = Vec::new();
+    for _ in 0..r.u32()? {
+        let name = r.name()?;
+        let mut sets = Vec::new();
+        for _ in 0..r.u32()? {
+            let rtype = RType(r.u16()?);
+            let ttl = r.u32()?;
+            // Packed as saved: without duplicates already (RRset::new would look for them, in
+            // time quadratic in the records).
+            let mut data = Vec::new();
+            for _ in 0..r.u32()? {
+                push_packed(&mut data, read_packed(r)?);
             }
-            nodes.push((name, Node::new(&sets)));
+            sets.push(RRset {
+                rtype,
+                ttl,
+                data: data.into_boxed_slice(),
+            });
         }
-        Ok(nodes)
+        nodes.push((name, Node::new(&sets)));
     }
+    Some(nodes)
 }
 
 #[cfg(test)]
