@@ -231,12 +231,8 @@ const SET_HEADER: usize = 10;
 /// that empties a name tells whether it stays (an empty non-terminal) without scanning the zone.
 fn children(nodes: &FxHashMap<Name, Node>) -> FxHashMap<Name, u32> {
     let mut children: FxHashMap<Name, u32> = FxHashMap::default();
-    for name in nodes.keys() {
-        let wire = name.as_wire();
-        let Some(&len) = wire.first().filter(|&&len| len > 0) else {
-            continue; // the root has no parent
-        };
-        let parent = &wire[1 + usize::from(len)..];
+    for name in nodes.keys().filter(|name| !name.is_root()) {
+        let parent = name::suffix_wire_at(name.as_wire(), 1);
         match children.get_mut(parent) {
             Some(count) => *count += 1,
             None => {

@@ -544,11 +544,8 @@ impl<'z> Work<'z> {
             .overlay
             .keys()
             .filter(|n| !self.nodes.contains_key(*n));
-        let is_child = |n: &Name| {
-            let wire = n.as_wire();
-            wire.first()
-                .is_some_and(|&len| len > 0 && wire[1 + usize::from(len)..] == *name.as_wire())
-        };
+        let is_child =
+            |n: &Name| !n.is_root() && name::suffix_wire_at(n.as_wire(), 1) == name.as_wire();
         for n in changed.chain(self.nodes.keys()) {
             if is_child(n) {
                 let (was, is) = (base.contains_key(n), self.current(n).is_some());
