@@ -911,29 +911,36 @@ fn owner_and_type(line: &str) -> anyhow::Result<(Name, RType)> {
     Ok((owner, rtype))
 }
 
-/// Queries the server at `addr` for the SOA and for every changed record, and checks that the
-/// new serial and every added record are answered and every removed one is not. A record the
-/// server answers with a referral for (glue below a delegation) is not checked.
-fn verify(addr: SocketAddr, t: &Target, done: &EditDone) -> anyhow::Result<String> {
-    let soa = super::ask_server(addr, &t.origin, RType::SOA)?;
-    let serial = soa
+/// The serial the server at `addr` answers the SOA of `origin` with.
+fn served_serial(addr: SocketAddr, origin: &Name) -> anyhow::Result<Option<u32>> {
+    let soa = super::ask_server(addr, origin, RType::SOA)?;
+    Ok(soa
         .answer
         .iter()
         .find(|r| r.rtype == RType::SOA)
         .and_then(|r| crate::zone::Soa::from_rdata(&r.rdata))
-        .map(|soa| soa.serial);
+        .map(|soa| soa.serial))
+}
+
+/// Queries the server at `addr` for the SOA and for every changed record, and checks that the
+/// new serial and every added record are answered and every removed one is not. A record the
+/// server answers with a referral for (glue below a delegation) is not checked. A later edit
+/// (another command's) may change the records while they are asked for: a record that differs
+/// is a failure only if the server still serves this edit's serial.
+fn verify(addr: SocketAddr, t: &Target, done: &EditDone) -> anyhow::Result<String> {
+    // Another edit that followed this one: the server applies edits in order, so the later
+    // serial holds this one, and its records may have changed again since.
+    let later = |x: u32| {
+        format!(
+            "served: {addr} serves serial {x}, which includes this edit (serial {}) and a later \
+             one",
+            done.new_serial
+        )
+    };
+    let serial = served_serial(addr, &t.origin)?;
     match serial {
         Some(x) if x == done.new_serial => {}
-        // Another edit followed this one: the server applies edits in order, so the later
-        // serial holds this one, and its records may have changed again since.
-        Some(x) if serial_gt(x, done.new_serial) => {
-            return Ok(format!(
-                "served: {server} serves serial {x}, which includes this edit (serial {}) and \
-                 a later one",
-                done.new_serial,
-                server = addr
-            ))
-        }
+        Some(x) if serial_gt(x, done.new_serial) => return Ok(later(x)),
         _ => bail!(
             "the server answers the SOA of {} with serial {}, not {}",
             t.origin,
@@ -979,6 +986,12 @@ fn verify(addr: SocketAddr, t: &Target, done: &EditDone) -> anyhow::Result<Strin
             .collect();
         let present = said.contains(line);
         if present != want && !referral {
+            // An edit that landed after the SOA was asked for may have changed the record.
+            if let Some(x) = served_serial(addr, &t.origin)? {
+                if serial_gt(x, done.new_serial) {
+                    return Ok(later(x));
+                }
+            }
             bail!(
                 "{owner} {rtype}: expected {line} to be {}, but the server answers:\n  {}",
                 if want { "served" } else { "gone" },
@@ -1103,4 +1116,106 @@ fn serial_show(s: &Settings, t: &Target) -> anyhow::Result<ExitCode> {
         println!("policy: {} (next: {})", r.policy, r.next);
     }
     Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::net::UdpSocket;
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::tsig::Keyring;
+    use crate::wire::{respond, AnswerConfig, Transport};
+    use crate::zone::parse::parse_zone_str;
+    use crate::zone::ZoneSet;
+
+    fn zones(serial: u32, dmarc: &str) -> ZoneSet {
+        let origin = Name::parse("apple.example.", None).unwrap();
+        let text = format!(
+            "$ORIGIN apple.example.\n$TTL 3600\n@ SOA ns hostmaster {serial} 3600 900 1209600 60\n\
+             @ NS ns\nns A 192.0.2.1\n_dmarc TXT \"{dmarc}\"\n"
+        );
+        let entries = parse_zone_str(&text, Path::new("apple.example.zone"), &origin).unwrap();
+        let mut set = ZoneSet::new();
+        set.insert(Arc::new(Zone::from_records(&origin, &entries)));
+        set
+    }
+
+    /// A server on loopback that answers the first query from `first` and every later one from
+    /// `then`: the zone changes between the SOA query and the record queries.
+    fn changing_server(first: ZoneSet, then: ZoneSet, queries: usize) -> SocketAddr {
+        let socket = UdpSocket::bind("127.0.0.1:0").unwrap();
+        let addr = socket.local_addr().unwrap();
+        std::thread::spawn(move || {
+            let (mut buf, mut out) = ([0u8; 512], Vec::new());
+            for i in 0..queries {
+                let Ok((n, from)) = socket.recv_from(&mut buf) else {
+                    return;
+                };
+                let zones = if i == 0 { &first } else { &then };
+                let (config, keys) = (AnswerConfig::default(), Keyring::default());
+                if respond(zones, &config, &keys, &buf[..n], Transport::Udp, &mut out) {
+                    socket.send_to(&out, from).unwrap();
+                }
+            }
+        });
+        addr
+    }
+
+    fn done(old: &str, new: &str) -> (Target, EditDone) {
+        let target = Target {
+            origin: Name::parse("apple.example.", None).unwrap(),
+            file: PathBuf::from("apple.example.zone"),
+            file_found: true,
+            policy: SerialPolicy::default(),
+        };
+        let line = |t: &str| format!("_dmarc.apple.example. 3600 IN TXT \"{t}\"");
+        let done = EditDone {
+            zone: "apple.example.".to_owned(),
+            changes: vec![control::ChangeLine {
+                old: Some(line(old)),
+                new: Some(line(new)),
+            }],
+            old_serial: 1,
+            new_serial: 2,
+            warnings: Vec::new(),
+            dry_run: false,
+        };
+        (target, done)
+    }
+
+    #[test]
+    fn a_record_changed_by_a_later_edit_during_the_check_is_not_a_failure() {
+        let (t, done) = done("v=DMARC1; p=none", "v=DMARC1; p=none; fo=1");
+        let later = zones(3, "v=DMARC1; p=none; fo=1; adkim=s");
+        // SOA (serial 2), the TXT (changed again, serial 3), the SOA again.
+        let addr = changing_server(zones(2, "v=DMARC1; p=none; fo=1"), later, 3);
+        let note = verify(addr, &t, &done).unwrap();
+        assert!(
+            note.contains("serves serial 3, which includes this edit"),
+            "{note}"
+        );
+    }
+
+    #[test]
+    fn a_record_not_served_at_the_edits_serial_is_a_failure() {
+        let (t, done) = done("v=DMARC1; p=none", "v=DMARC1; p=none; fo=1");
+        let wrong = || zones(2, "v=DMARC1; p=none");
+        let addr = changing_server(wrong(), wrong(), 3);
+        let err = verify(addr, &t, &done).unwrap_err().to_string();
+        assert!(
+            err.contains("expected _dmarc.apple.example. 3600 IN TXT \"v=DMARC1; p=none; fo=1\" to be served"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn an_edit_served_as_written_is_verified() {
+        let (t, done) = done("v=DMARC1; p=none", "v=DMARC1; p=none; fo=1");
+        let right = || zones(2, "v=DMARC1; p=none; fo=1");
+        // SOA, the new record, the old one (gone).
+        let addr = changing_server(right(), right(), 3);
+        let note = verify(addr, &t, &done).unwrap();
+        assert_eq!(note, format!("served: verified on {addr} (serial 2)"));
+    }
 }
