@@ -132,6 +132,14 @@ pub fn respond(
     answer_packet(zones, config, keys, packet, transport, out, None)
 }
 
+/// Whether `out`, an answer [`respond`] wrote, is REFUSED: a zone transfer asked for (or a
+/// name in no zone served here).
+#[inline]
+pub fn is_refused(out: &[u8]) -> bool {
+    out.get(3)
+        .is_some_and(|b| u16::from(b & 0x0f) == RCODE_REFUSED)
+}
+
 /// [`respond`] over UDP with response rate limiting: `rate` is set to the bucket the response
 /// counts in ([`crate::rrl`]).
 pub fn respond_counted(
@@ -231,6 +239,8 @@ pub struct TransferRequest<'a> {
     payload: u16,
     /// The serial of the copy an IXFR client holds (the SOA in its authority section).
     client_serial: Option<u32>,
+    /// Asked over UDP: answered with our SOA alone ([`TransferRequest::over_udp`]).
+    soa_only: bool,
 }
 
 /// What a request's TSIG record (at `tsig_at`, if any) says, checked with `keys` at `now`.
@@ -273,6 +283,9 @@ pub enum Transferred {
     },
     /// The IXFR client's copy is current: our SOA alone (RFC 1995 §2).
     UpToDate,
+    /// An IXFR over UDP from a client whose copy is older (or unknown): our SOA alone, which
+    /// tells it to ask again over TCP (RFC 1995 §2).
+    AskOverTcp,
     /// Not the apex of a zone served here: NOTAUTH.
     NotServed,
     /// The client went away, or a record was too large to send.
@@ -312,6 +325,7 @@ pub fn transfer_request<'a>(
                 packet,
                 payload: config.max_udp_payload,
                 client_serial,
+                soa_only: false,
             })
         }
         _ => None,
@@ -344,6 +358,17 @@ fn authority_soa_serial(p: &[u8], pos: usize) -> Option<u32> {
 }
 
 impl TransferRequest<'_> {
+    /// The request as asked over UDP, where only an IXFR is answered (AXFR is defined over TCP
+    /// only, RFC 5936 §4.2): `None` for an AXFR. [`TransferRequest::answer`] then sends our SOA
+    /// alone, which tells a client that is current that it is, and one that is behind to ask
+    /// again over TCP (RFC 1995 §2). The differences go over TCP only, as Knot sends them.
+    pub fn over_udp(self) -> Option<Self> {
+        (self.query.qtype == RType::IXFR).then_some(Self {
+            soa_only: true,
+            ..self
+        })
+    }
+
     /// The zone asked for, as written in the question (for logs).
     pub fn zone_text(&self) -> String {
         crate::zone::Name::from_wire(&self.query.question[..self.query.qname_len])
@@ -466,14 +491,18 @@ impl TransferRequest<'_> {
             return Transferred::Cut;
         }
         let ours = Soa::from_rdata(soa_rd).map(|s| s.serial);
-        if let (Some(theirs), Some(ours)) = (self.client_serial, ours) {
-            // Current: the same serial or a newer one. Two serials 2^31 apart compare as neither
-            // (RFC 1982 §3.2): the client gets the zone.
-            if theirs == ours || serial_gt(theirs, ours) {
-                msg.finish(q, self.payload, &mut out);
-                send(&mut out);
-                return Transferred::UpToDate;
-            }
+        // Current: the same serial or a newer one. Two serials 2^31 apart compare as neither
+        // (RFC 1982 §3.2): the client gets the zone.
+        let current = matches!((self.client_serial, ours),
+            (Some(theirs), Some(ours)) if theirs == ours || serial_gt(theirs, ours));
+        if current || self.soa_only {
+            msg.finish(q, self.payload, &mut out);
+            send(&mut out);
+            return if current {
+                Transferred::UpToDate
+            } else {
+                Transferred::AskOverTcp
+            };
         }
         // An IXFR from a serial the zone's history reaches back to: the differences since,
         // each its old SOA, the records removed, its new SOA and the records added, between
@@ -913,8 +942,8 @@ fn answer_query(
         return refuse(out, RCODE_REFUSED);
     }
     match q.qtype {
-        // Zone transfers are offered over TCP only, to the clients the config allows
-        // ([`transfer_request`]); here they are refused.
+        // Zone transfers go to the clients the config allows ([`transfer_request`]): AXFR
+        // over TCP, IXFR also over UDP ([`TransferRequest::over_udp`]). Here they are refused.
         RType::AXFR | RType::IXFR => return refuse(out, RCODE_REFUSED),
         // OPT is not a question one can ask; other meta types likewise.
         RType::OPT | RType(128..=250) => return refuse(out, RCODE_FORMERR),

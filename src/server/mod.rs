@@ -5,6 +5,7 @@
 //! Served data is one immutable [`ZoneSet`] behind an [`ArcSwap`]: query threads load it
 //! without locking; only the zone manager stores a new one.
 
+mod admit;
 mod control;
 mod histories;
 mod manager;

@@ -12,9 +12,10 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
 
+use super::admit::admit;
 use crate::config::Access;
-use crate::tsig::{self, Signer};
-use crate::wire::{respond, transfer_request, AnswerConfig, Signature, Transferred, Transport};
+use crate::tsig::Signer;
+use crate::wire::{respond, transfer_request, AnswerConfig, Transferred, Transport};
 use crate::zone::{Zone, ZoneSet};
 
 /// How long a connection may sit idle between queries.
@@ -89,31 +90,15 @@ async fn connection(
         let send = match transfer_request(&buf[..len], &config) {
             Some(request) => 'refused: {
                 let access = access.load_full();
-                let now = tsig::now();
                 let zone = request.zone_text();
-                let signer = match request.verify(&access.keys, now) {
-                    Signature::Unsigned => None,
-                    Signature::Signed(signer) => Some(signer),
-                    Signature::Malformed => {
-                        tracing::warn!(%client, %zone, "transfer refused: malformed TSIG record (FORMERR)");
-                        request.refuse_malformed(&mut out);
-                        break 'refused true;
-                    }
-                    Signature::Refused(refusal) => {
-                        tracing::warn!(%client, %zone, key = %refusal.key_name(), "transfer refused: {}", refusal.reason());
-                        request.refuse_signature(refusal, &mut out, now);
+                let signer = match admit(&request, &access, client, &mut out) {
+                    Ok(signer) => signer,
+                    Err(refused) => {
+                        refused.log(client, &zone);
                         break 'refused true;
                     }
                 };
-                let key = signer.as_ref().map(|s| s.key().name().to_string());
-                let acl = match request.zone_name() {
-                    Some(name) => access.transfer_for(&name),
-                    None => &access.transfer,
-                };
-                if !acl.allows(client, signer.as_ref().map(|s| s.key().name())) {
-                    tracing::info!(%client, %zone, key, "transfer refused: no transfer_allow entry admits this client with this key");
-                    request.refuse(&mut out, signer);
-                } else if let Ok(_permit) = TRANSFERS.try_acquire() {
+                if let Ok(_permit) = TRANSFERS.try_acquire() {
                     // The transfer holds its zone only, not every zone served.
                     let served = request.zone(&zones.load()).cloned();
                     if transfer(
@@ -221,7 +206,7 @@ async fn transfer(
         )) => {
             tracing::info!(%client, %zone, from, to, diffs, records, "zone transferred incrementally (IXFR)")
         }
-        Ok((zone, Transferred::UpToDate)) => {
+        Ok((zone, Transferred::UpToDate | Transferred::AskOverTcp)) => {
             tracing::info!(%client, %zone, "IXFR: the client's copy is current")
         }
         Ok((zone, Transferred::NotServed)) => {

@@ -21,9 +21,12 @@ use std::time::{Duration, Instant};
 
 use arc_swap::ArcSwap;
 
+use super::admit::admit;
 use crate::config::Access;
 use crate::rrl::{self, Kind, RateKey, Verdict};
-use crate::wire::{respond, respond_counted, AnswerConfig, Transport};
+use crate::wire::{
+    is_refused, respond, respond_counted, transfer_request, AnswerConfig, Transferred, Transport,
+};
 use crate::zone::ZoneSet;
 
 /// Datagrams handled per system call.
@@ -101,6 +104,42 @@ fn answer_from_destination(
         }
         (libc::IPPROTO_IPV6, libc::IPV6_PKTINFO) => fits(std::mem::size_of::<libc::in6_pktinfo>()),
         _ => false,
+    }
+}
+
+/// Answers in `out` an IXFR over UDP from `client` that [`respond`] refused, if the zone's
+/// `transfer_allow` admits the client: with our SOA alone, which tells a client that is behind
+/// to ask again over TCP (RFC 1995 §2). A refused request gets the refusal TCP would send
+/// (REFUSED, or the TSIG error); an AXFR, and a query that is no transfer, keep `respond`'s
+/// answer. Refusals are not logged: a UDP source address can be forged at will.
+fn ixfr_over_udp(
+    query: &[u8],
+    client: IpAddr,
+    zones: &ZoneSet,
+    config: &AnswerConfig,
+    access: &Access,
+    out: &mut Vec<u8>,
+) {
+    let Some(request) = transfer_request(query, config).and_then(|r| r.over_udp()) else {
+        return;
+    };
+    let Ok(signer) = admit(&request, access, client, out) else {
+        return;
+    };
+    let outcome = request.answer(request.zone(zones).map(|z| &**z), signer, |msg| {
+        out.clear();
+        out.extend_from_slice(msg);
+        true
+    });
+    let zone = request.zone_text();
+    match outcome {
+        Transferred::UpToDate => {
+            tracing::debug!(%client, %zone, "IXFR over UDP: the client's copy is current")
+        }
+        Transferred::AskOverTcp => {
+            tracing::debug!(%client, %zone, "IXFR over UDP: the client is behind, our SOA tells it to ask over TCP")
+        }
+        other => tracing::debug!(%client, %zone, ?other, "IXFR over UDP"),
     }
 }
 
@@ -306,10 +345,19 @@ pub fn serve(
                 continue; // larger than any real query: drop it
             }
             let (query, out) = (&bufs[i][..len], &mut outs[i]);
-            if let Some((limiter, now)) = limiting {
-                if !respond_counted(&snapshot, &config, &access.keys, query, out, &mut rate) {
-                    continue;
+            let answered = match limiting {
+                Some(_) => respond_counted(&snapshot, &config, &access.keys, query, out, &mut rate),
+                None => respond(&snapshot, &config, &access.keys, query, Transport::Udp, out),
+            };
+            if !answered {
+                continue;
+            }
+            if is_refused(out) {
+                if let Some(client) = peer(&addrs[i]) {
+                    ixfr_over_udp(query, client, &snapshot, &config, &access, out);
                 }
+            }
+            if let Some((limiter, now)) = limiting {
                 if let Some(client) = peer(&addrs[i]) {
                     match limiter.check(client, &rate, limiter.seconds(now)) {
                         Verdict::Send => {}
@@ -325,8 +373,6 @@ pub fn serve(
                         }
                     }
                 }
-            } else if !respond(&snapshot, &config, &access.keys, query, Transport::Udp, out) {
-                continue;
             }
             send_iovs[to_send] = libc::iovec {
                 iov_base: outs[i].as_mut_ptr().cast(),

@@ -334,6 +334,52 @@ fn transfer(zones: &ZoneSet, packet: &[u8]) -> (Vec<Message>, Transferred) {
     (msgs, outcome)
 }
 
+/// [`transfer`] as asked over UDP ([`TransferRequest::over_udp`]); None for an AXFR.
+fn transfer_over_udp(zones: &ZoneSet, packet: &[u8]) -> Option<(Vec<Message>, Transferred)> {
+    let request = transfer_request_default(packet)?.over_udp()?;
+    let mut msgs = Vec::new();
+    let outcome = request.answer(request.zone(zones).map(|z| &**z), None, |raw| {
+        msgs.push(Message::from_vec(raw).expect("message decodes"));
+        true
+    });
+    Some((msgs, outcome))
+}
+
+#[test]
+fn over_udp_an_ixfr_gets_the_soa_alone_whatever_the_client_holds() {
+    let zones = zones();
+    for (serial, outcome) in [
+        (6, Transferred::AskOverTcp),
+        (0xFFFF_FFF0, Transferred::AskOverTcp),
+        (7 + (1 << 31), Transferred::AskOverTcp),
+        (7, Transferred::UpToDate),
+        (8, Transferred::UpToDate),
+    ] {
+        let (msgs, got) = transfer_over_udp(&zones, &ixfr("example.", serial)).unwrap();
+        assert_eq!(got, outcome, "client serial {serial}");
+        assert_eq!(msgs.len(), 1);
+        let m = &msgs[0];
+        assert!(m.metadata.authoritative && !m.metadata.truncation);
+        assert_eq!(m.queries.len(), 1);
+        assert_eq!(
+            transferred_records(&msgs),
+            ["example. 300 IN SOA ns.example. hostmaster.example. 7 3600 900 1209600 60"]
+        );
+        assert!(m.authorities.is_empty());
+    }
+    // No SOA in the authority section: the SOA alone too, not the zone.
+    let bare = query("example.", RecordType::IXFR, None);
+    let (msgs, got) = transfer_over_udp(&zones, &bare).unwrap();
+    assert_eq!(got, Transferred::AskOverTcp);
+    assert_eq!(transferred_records(&msgs).len(), 1);
+    // Not a zone's apex: NOTAUTH. An AXFR: not answered here.
+    let (msgs, got) = transfer_over_udp(&zones, &ixfr("www.example.", 7)).unwrap();
+    assert_eq!(got, Transferred::NotServed);
+    assert_eq!(msgs[0].metadata.response_code, ResponseCode::NotAuth);
+    let axfr = query("example.", RecordType::AXFR, None);
+    assert!(transfer_over_udp(&zones, &axfr).is_none());
+}
+
 /// The answer records of all messages, in order, as presentation text.
 fn transferred_records(msgs: &[Message]) -> Vec<String> {
     msgs.iter()

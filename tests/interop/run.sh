@@ -952,9 +952,11 @@ mkdir -p "$TDIR/nsd"
         printf '  %s: "%s/%s"\n' "${f%%:*}" "$TDIR/nsd" "${f#*:}"
     done
     printf '  xfrdir: "%s"\n%s\nremote-control:\n  control-enable: no\n' "$TDIR/nsd" "$NSD_KEY"
-    for z in "$ORIGIN" big.example; do
-        printf 'zone:\n  name: %s\n  zonefile: "%s.zone"\n' "$z" "$z"
-        printf '  request-xfr: 127.0.0.1@%s xfr.example\n  allow-notify: 127.0.0.1 xfr.example\n' "$TPORT"
+    # For $ORIGIN nsd asks for IXFR over UDP first (its `UDP` option): zonectl answers with
+    # its SOA alone (RFC 1995 §2), and nsd asks again over TCP.
+    for z in "$ORIGIN:UDP " big.example:; do
+        printf 'zone:\n  name: %s\n  zonefile: "%s.zone"\n' "${z%%:*}" "${z%%:*}"
+        printf '  request-xfr: %s127.0.0.1@%s xfr.example\n  allow-notify: 127.0.0.1 xfr.example\n' "${z#*:}" "$TPORT"
     done
 } >"$TDIR/nsd.conf"
 knotd -c "$TDIR/knotd.conf" </dev/null 2>"$TDIR/knotd.log" &
@@ -1005,6 +1007,10 @@ tsig_edit "signed, then changed" "the next edit"
 new2=$tnew
 check "zonectl sent knotd and nsd that edit as a difference, signed, and nsd committed it" \
     'CMD="grep serve.log nsd.log"; OUT=$(grep "zone transferred incrementally" "$TDIR/serve.log"); [[ $(grep -c "zone=$ORIGIN. from=$new to=$new2" <<<"$OUT") == 2 && $(grep -c "committed.*serial $new2.*TSIG verified with key xfr.example" "$TDIR/nsd.log") == 1 ]]'
+check "nsd, asking over UDP first, logged no error from zonectl" \
+    'CMD="grep nsd.log"; OUT=$(grep -iE "error|refused" "$TDIR/nsd.log"); [[ -z $OUT ]]'
+check "[dig, kdig] a signed IXFR over UDP gets zonectl's SOA alone, signed; an unsigned one REFUSED" \
+    'OUT=$(dig @127.0.0.1 -p "$TPORT" +notcp -y "$Y" IXFR=1 "$ORIGIN" 2>&1; kdig @127.0.0.1 -p "$TPORT" +notcp IXFR=1 "$ORIGIN" 2>&1); [[ $(grep -c "IN[[:space:]]*SOA[[:space:]].* $new2 " <<<"$OUT") == 1 && $OUT == *"(UDP)"* && $OUT == *"REFUSED"* && $OUT != *"failure"* ]]'
 check "knotd logged no TSIG or ACL error" \
     'CMD="grep knotd.log"; OUT=$(grep -iE "tsig|denied|bad ?sig|bad ?key|bad ?time" "$TDIR/knotd.log"); [[ -z $OUT ]]'
 stop_xfr_servers

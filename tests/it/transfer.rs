@@ -1,5 +1,6 @@
 //! Zone transfers (AXFR, IXFR) over TCP: refused unless `transfer_allow` admits the client; the
-//! zone as served, SOA first and last; never over UDP. NOTIFY to the configured secondaries.
+//! zone as served, SOA first and last; over UDP an IXFR gets our SOA alone. NOTIFY to the
+//! configured secondaries.
 
 use std::io::Write;
 use std::net::{SocketAddr, TcpStream, UdpSocket};
@@ -568,14 +569,54 @@ fn the_serials_served_are_remembered_across_any_restart() {
     backup_then_edits(&p);
 }
 
+/// Over UDP an allowed client's IXFR gets our SOA alone (RFC 1995 §2): the answer to a client
+/// that is current, and the sign to one that is behind to ask again over TCP. AXFR is not
+/// defined over UDP (RFC 5936 §4.2), and a client not allowed is refused either way.
 #[test]
-fn no_transfer_over_udp_even_to_an_allowed_client() {
-    let s = server("\"127.0.0.1\"");
+fn over_udp_an_ixfr_gets_our_soa_alone_and_an_axfr_is_refused() {
+    let s = TestServer::start_with_config_file(TRANSFERS, &[(ZONE, &zone_text(1, &hosts()))]);
+    // Two edits: serials 2 and 3 (a loaded serial is not one to send differences from).
+    record(&s, &["add", "xfr.example", "h21", "A", "192.0.2.21"]);
+    record(&s, &["add", "xfr.example", "h22", "A", "192.0.2.22"]);
+    for (from, why) in [(2, "behind"), (3, "current"), (7, "ahead")] {
+        let m = s.query_with(Transport::Udp, &ixfr_from(from));
+        assert_eq!(m.metadata.response_code, ResponseCode::NoError, "{why}");
+        assert!(m.metadata.authoritative, "{why}");
+        assert_eq!(m.answers.len(), 1, "{why}: {m:?}");
+        assert_eq!(soa_serial(&m), Some(3), "{why}");
+        assert!(
+            m.authorities.is_empty() && m.additionals.is_empty(),
+            "{why}"
+        );
+    }
+    // Over TCP, the client that is behind gets the difference.
+    assert_eq!(
+        ixfr_lines(&s, 2),
+        [
+            "SOA 3",
+            "SOA 2",
+            "SOA 3",
+            "h22.xfr.example. 300 IN A 192.0.2.22",
+            "SOA 3"
+        ]
+    );
+    let m = s.query(Transport::Udp, "xfr.example.", RecordType::AXFR);
+    assert_eq!(m.metadata.response_code, ResponseCode::Refused);
+    assert!(m.answers.is_empty());
+    let m = s.query_with(
+        Transport::Udp,
+        &request("h1.xfr.example.", RecordType::IXFR),
+    );
+    assert_eq!(m.metadata.response_code, ResponseCode::NotAuth, "no apex");
+
+    let closed = server("");
     for rtype in [RecordType::AXFR, RecordType::IXFR] {
-        let m = s.query(Transport::Udp, "xfr.example.", rtype);
-        assert_eq!(m.metadata.response_code, ResponseCode::Refused);
+        let m = closed.query(Transport::Udp, "xfr.example.", rtype);
+        assert_eq!(m.metadata.response_code, ResponseCode::Refused, "{rtype}");
         assert!(m.answers.is_empty());
     }
+    let m = closed.query_with(Transport::Udp, &ixfr_from(0));
+    assert_eq!(m.metadata.response_code, ResponseCode::Refused);
 }
 
 #[test]
@@ -865,6 +906,23 @@ fn an_entry_with_a_key_admits_only_requests_signed_with_it_and_signs_the_transfe
         ResponseCode::NotAuth
     );
     assert_eq!(tsig_of(&msgs[0]), Some((zonectl::tsig::BADSIG, 0)));
+
+    // An IXFR over UDP likewise: refused unsigned, our SOA signed when signed.
+    let ixfr = || ixfr_from(0).to_vec().expect("encoding");
+    let over_udp = |packet: &[u8]| {
+        s.exchange(Transport::Udp, packet, Duration::from_secs(2))
+            .expect("an answer over UDP")
+    };
+    let raw = over_udp(&ixfr());
+    assert_eq!(decode(&raw).metadata.response_code, ResponseCode::Refused);
+    let raw = over_udp(&signed(ixfr(), SECRET));
+    let m = decode(&raw);
+    assert_eq!(m.metadata.response_code, ResponseCode::NoError);
+    assert_eq!((m.answers.len(), soa_serial(&m)), (1, Some(1)));
+    assert_eq!(tsig_of(&raw), Some((0, 32)));
+    let raw = over_udp(&signed(ixfr(), b"a guess"));
+    assert_eq!(decode(&raw).metadata.response_code, ResponseCode::NotAuth);
+    assert_eq!(tsig_of(&raw), Some((zonectl::tsig::BADSIG, 0)));
 }
 
 #[test]
