@@ -73,12 +73,14 @@ pub struct CreateArgs {
     /// Digits of the number, zero-padded.
     #[arg(long, default_value_t = 3)]
     pub width: usize,
-    /// A zone file with placeholders ({zone} {n} {num} {a} {hex} {serial}) [default: the shape
-    /// of the shipped example zones].
+    /// A zone file with placeholders in braces: zone, n, num, a, hex, serial (README "Lab
+    /// hosting") [default: the shape of the shipped example zones].
+    // (Not `{n}` itself: clap turns it into a line break in the help.)
     #[arg(long, value_name = "FILE")]
     pub template: Option<PathBuf>,
-    /// Each zone's owner, a Unix user name or uid with {n} or {num} (e.g. 'user{n}'): recorded
-    /// in the config (--config FILE), and the zone file made theirs.
+    /// Each zone's owner, a Unix user name or uid with the participant's number, as n or num in
+    /// braces (e.g. 'user{num}' gives user007 with --width 3): recorded in the config
+    /// (--config FILE), and the zone file made theirs.
     #[arg(long, value_name = "PATTERN")]
     pub owner_pattern: Option<String>,
 }

@@ -285,4 +285,32 @@ mod tests {
         use clap::CommandFactory;
         Cli::command().debug_assert();
     }
+
+    /// clap's help turns `{n}` into a line break, so a placeholder written that way in a doc
+    /// comment comes out garbled in `--help`.
+    #[test]
+    fn no_help_text_holds_what_clap_takes_for_a_line_break() {
+        use clap::CommandFactory;
+        fn walk(cmd: &clap::Command, path: &str, bad: &mut Vec<String>) {
+            let path = format!("{path} {}", cmd.get_name());
+            let texts = [cmd.get_about(), cmd.get_long_about()]
+                .into_iter()
+                .chain(
+                    cmd.get_arguments()
+                        .flat_map(|a| [a.get_help(), a.get_long_help()]),
+                )
+                .flatten();
+            for text in texts {
+                if text.to_string().contains("{n}") {
+                    bad.push(format!("{path}: {text}"));
+                }
+            }
+            for sub in cmd.get_subcommands() {
+                walk(sub, &path, bad);
+            }
+        }
+        let mut bad = Vec::new();
+        walk(&Cli::command(), "", &mut bad);
+        assert!(bad.is_empty(), "{bad:#?}");
+    }
 }
