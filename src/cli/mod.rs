@@ -6,6 +6,7 @@ mod dkim;
 mod dmarc;
 pub mod edit;
 mod lab;
+mod relay;
 mod serve;
 mod spf;
 mod tsig;
@@ -97,6 +98,40 @@ pub struct Settings {
     pub keys_dir: PathBuf,
     pub control: PathBuf,
     pub json: bool,
+}
+
+impl Command {
+    /// Whether the command only reads and prints, changing no file and no zone: it may stop
+    /// at a closed pipe. (One missing here is relayed, which does no harm.)
+    fn only_reads(&self) -> bool {
+        use dmarc::{DmarcCommand as D, RolloutAction as R};
+        match self {
+            Command::Status(_) | Command::Check(_) => true,
+            Command::Record(a) => matches!(a.command, edit::RecordCommand::Show(_)),
+            Command::Serial(a) => matches!(a.command, edit::SerialCommand::Show { .. }),
+            Command::Spf(a) => matches!(
+                a.command,
+                spf::SpfCommand::Show(_) | spf::SpfCommand::Check(_)
+            ),
+            Command::Dmarc(a) => matches!(
+                a.command,
+                D::Show { .. }
+                    | D::Check { .. }
+                    | D::Evaluate(_)
+                    | D::Rollout {
+                        action: R::Status | R::Plan,
+                        ..
+                    }
+            ),
+            Command::Dkim(a) => matches!(a.command, dkim::DkimCommand::List(_)),
+            Command::Lab(a) => matches!(
+                a.command,
+                lab::LabCommand::Diff { .. } | lab::LabCommand::List
+            ),
+            Command::Tsig(a) => matches!(a.command, tsig::TsigCommand::List),
+            _ => false,
+        }
+    }
 }
 
 impl Cli {
@@ -208,15 +243,6 @@ fn ask_server(
 /// Parses the command line and runs the command. Usage errors exit 2 (clap), failures 1.
 pub fn run() -> ExitCode {
     let cli = Cli::parse();
-    if !matches!(cli.command, Command::Serve(_)) {
-        // A command whose output is piped into `head` ends quietly when the pipe closes, as
-        // Unix tools do, instead of failing to print. (The server keeps Rust's default of
-        // ignoring SIGPIPE: a client closing its TCP connection must not stop it.)
-        // SAFETY: setting a signal's disposition to the default has no preconditions.
-        unsafe {
-            libc::signal(libc::SIGPIPE, libc::SIG_DFL);
-        }
-    }
     if cli.dry_run
         && matches!(
             cli.command,
@@ -238,6 +264,21 @@ pub fn run() -> ExitCode {
             )
             .exit();
     }
+    // A command that only reads, piped into `head`, ends quietly when the pipe closes, as Unix
+    // tools do, instead of failing to print. One that changes things runs to its end, its
+    // output relayed ([`relay`]). (The server keeps Rust's default of ignoring SIGPIPE: a
+    // client closing its TCP connection must not stop it.)
+    let _relay = match &cli.command {
+        Command::Serve(_) => None,
+        c if cli.dry_run || c.only_reads() => {
+            // SAFETY: setting a signal's disposition to the default has no preconditions.
+            unsafe {
+                libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+            }
+            None
+        }
+        _ => Some(relay::Relay::start()),
+    };
     let result = cli
         .settings()
         .context("reading the configuration")

@@ -308,6 +308,54 @@ fn authorize_publishes_the_report_authorization_and_check_sees_it() {
     assert_eq!(out.code, 1, "{out}");
 }
 
+/// `z(s, args)` with stdout and stderr a pipe whose reader has gone (as `2>&1 | head -0`):
+/// how the process ended.
+fn z_into_closed_pipe(s: &TestServer, args: &[&str]) -> std::process::ExitStatus {
+    use std::os::fd::{FromRawFd, OwnedFd};
+    let mut ends = [0; 2];
+    // SAFETY: pipe writes two new descriptors, each owned once below.
+    assert_eq!(unsafe { libc::pipe(ends.as_mut_ptr()) }, 0, "a pipe");
+    let (reader, writer) =
+        unsafe { (OwnedFd::from_raw_fd(ends[0]), OwnedFd::from_raw_fd(ends[1])) };
+    drop(reader);
+    let zones = s.zones_dir().display().to_string();
+    let server = s.addr.to_string();
+    std::process::Command::new(crate::harness::zonectl_bin())
+        .arg("--control")
+        .arg(s.control_path())
+        .args(["--zones-dir", &zones, "--server", &server])
+        .args(args)
+        .current_dir(s.dir())
+        .stdin(std::process::Stdio::null())
+        .stdout(writer.try_clone().expect("a second writer"))
+        .stderr(writer)
+        .status()
+        .expect("running zonectl")
+}
+
+/// A reader that goes away (`| head -1`) does not stop a rollout step between its edit and its
+/// history line: the step is applied, served and recorded, and the command ends as usual.
+#[test]
+fn a_rollout_step_printing_to_a_closed_pipe_still_writes_its_history() {
+    let s = server();
+    let history = s.zones_dir().join("apple.example.dmarc-history");
+    let status = z_into_closed_pipe(&s, &["dmarc", "rollout", "apple.example", "next"]);
+    assert!(status.success(), "{status:?}");
+    assert_eq!(
+        served_txt(&s, "_dmarc.apple.example."),
+        ["v=DMARC1; p=none"]
+    );
+    let text = fs::read_to_string(&history).expect("the history file is written");
+    assert!(text.contains(" | next | none | "), "{text}");
+    // A command that only reads still ends at the closed pipe, as Unix tools do.
+    let status = z_into_closed_pipe(&s, &["dmarc", "show", "apple.example"]);
+    assert_eq!(
+        std::os::unix::process::ExitStatusExt::signal(&status),
+        Some(libc::SIGPIPE),
+        "{status:?}"
+    );
+}
+
 #[test]
 fn rollout_next_refuses_early_force_steps_up_back_steps_down_and_history_records_it() {
     let s = server();
