@@ -369,6 +369,14 @@ impl TransferRequest<'_> {
         })
     }
 
+    /// The largest answer the client takes over UDP: 512 bytes without EDNS, else its size
+    /// up to `max_udp_payload` (RFC 6891 §6.2.5).
+    fn udp_limit(&self) -> usize {
+        self.query
+            .edns
+            .map_or(512, |e| usize::from(e.udp_size.min(self.payload)).max(512))
+    }
+
     /// The zone asked for, as written in the question (for logs).
     pub fn zone_text(&self) -> String {
         crate::zone::Name::from_wire(&self.query.question[..self.query.qname_len])
@@ -497,6 +505,13 @@ impl TransferRequest<'_> {
             (Some(theirs), Some(ours)) if theirs == ours || serial_gt(theirs, ours));
         if current || self.soa_only {
             msg.finish(q, self.payload, &mut out);
+            if self.soa_only && out.len() + reserve > self.udp_limit() {
+                // Larger than the client takes over UDP (long names, a TSIG record): TC and
+                // the question alone, as for any answer over UDP; it asks again over TCP.
+                let empty = TransferMessage::start(q, true, &mut out);
+                empty.finish(q, self.payload, &mut out);
+                out[2] |= 0x02;
+            }
             send(&mut out);
             return if current {
                 Transferred::UpToDate

@@ -380,6 +380,54 @@ fn over_udp_an_ixfr_gets_the_soa_alone_whatever_the_client_holds() {
     assert!(transfer_over_udp(&zones, &axfr).is_none());
 }
 
+#[test]
+fn over_udp_an_soa_too_large_for_the_client_is_truncated() {
+    // Names of 190 bytes: the SOA alone takes about 900 bytes.
+    let long = |c: &str| [c.repeat(60).as_str(), &c.repeat(60), &c.repeat(60)].join(".");
+    let origin = format!("{}.ex.", long("c"));
+    let text = format!(
+        "$ORIGIN {origin}\n$TTL 300\n@ SOA {}.mn. {}.rn. 7 3600 900 1209600 60\n@ NS ns\n\
+         ns A 192.0.2.1\n",
+        long("a"),
+        long("b")
+    );
+    let name = Name::parse(&origin, None).unwrap();
+    let entries = parse_zone_str(&text, Path::new("long.zone"), &name).unwrap();
+    let mut zones = ZoneSet::new();
+    zones.insert(Arc::new(Zone::from_records(&name, &entries)));
+    let with_edns = |size: u16| {
+        let mut m = Message::from_vec(&ixfr(&origin, 6)).unwrap();
+        let mut e = Edns::new();
+        e.set_max_payload(size);
+        m.set_edns(e);
+        m.to_vec().unwrap()
+    };
+    for (packet, fits) in [
+        (ixfr(&origin, 6), false),
+        (with_edns(512), false),
+        (with_edns(1232), true),
+    ] {
+        let mut raw = Vec::new();
+        let request = transfer_request_default(&packet)
+            .unwrap()
+            .over_udp()
+            .unwrap();
+        request.answer(request.zone(&zones).map(|z| &**z), None, |msg| {
+            raw = msg.to_vec();
+            true
+        });
+        let m = Message::from_vec(&raw).unwrap();
+        assert_eq!(m.metadata.truncation, !fits, "{} bytes", raw.len());
+        assert_eq!(m.answers.len(), usize::from(fits));
+        assert_eq!(m.queries.len(), 1);
+        assert!(
+            raw.len() <= if fits { 1232 } else { 512 },
+            "{} bytes",
+            raw.len()
+        );
+    }
+}
+
 /// The answer records of all messages, in order, as presentation text.
 fn transferred_records(msgs: &[Message]) -> Vec<String> {
     msgs.iter()
