@@ -52,7 +52,8 @@ pub struct Config {
     /// Days a DKIM key stays published after the signer stopped using it, before `dkim retire`
     /// may revoke it (default 7).
     pub dkim_grace_days: Option<u32>,
-    /// Clients allowed to transfer zones (AXFR/IXFR over TCP): addresses or prefixes such as
+    /// Clients allowed to transfer zones (AXFR and IXFR over TCP; over UDP an IXFR gets the
+    /// SOA alone): addresses or prefixes such as
     /// "192.0.2.53" or "2001:db8::/64", each optionally followed by `key NAME`, a TSIG key in
     /// `keys/tsig` its requests must be signed with. None, the default, refuses every transfer.
     pub transfer_allow: Option<Vec<String>>,

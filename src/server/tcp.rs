@@ -1,6 +1,7 @@
 //! DNS over TCP (RFC 7766): two-byte length-prefixed messages, several queries per connection,
-//! idle connections closed after a timeout. Zone transfers (AXFR, IXFR) are answered here only,
-//! to the clients `transfer_allow` admits, signed with TSIG when the request is.
+//! idle connections closed after a timeout. Zone transfers (AXFR, IXFR) are sent here, to the
+//! clients `transfer_allow` admits ([`admit`]), signed with TSIG when the request is; over UDP
+//! an IXFR gets the SOA alone.
 
 use std::net::IpAddr;
 use std::sync::Arc;
