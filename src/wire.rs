@@ -369,14 +369,6 @@ impl TransferRequest<'_> {
         })
     }
 
-    /// The largest answer the client takes over UDP: 512 bytes without EDNS, else its size
-    /// up to `max_udp_payload` (RFC 6891 §6.2.5).
-    fn udp_limit(&self) -> usize {
-        self.query
-            .edns
-            .map_or(512, |e| usize::from(e.udp_size.min(self.payload)).max(512))
-    }
-
     /// The zone asked for, as written in the question (for logs).
     pub fn zone_text(&self) -> String {
         crate::zone::Name::from_wire(&self.query.question[..self.query.qname_len])
@@ -477,7 +469,7 @@ impl TransferRequest<'_> {
             if out.len() > TRANSFER_MESSAGE && msg.records > 0 {
                 out.truncate(mark);
                 msg.enc.reset_to(names);
-                msg.finish(q, self.payload, out);
+                msg.finish(q, self.payload, false, out);
                 if !send(out) {
                     return false;
                 }
@@ -504,13 +496,12 @@ impl TransferRequest<'_> {
         let current = matches!((self.client_serial, ours),
             (Some(theirs), Some(ours)) if theirs == ours || serial_gt(theirs, ours));
         if current || self.soa_only {
-            msg.finish(q, self.payload, &mut out);
-            if self.soa_only && out.len() + reserve > self.udp_limit() {
+            msg.finish(q, self.payload, false, &mut out);
+            if self.soa_only && out.len() + reserve > udp_limit(q.edns, self.payload) {
                 // Larger than the client takes over UDP (long names, a TSIG record): TC and
                 // the question alone, as for any answer over UDP; it asks again over TCP.
                 let empty = TransferMessage::start(q, true, &mut out);
-                empty.finish(q, self.payload, &mut out);
-                out[2] |= 0x02;
+                empty.finish(q, self.payload, true, &mut out);
             }
             send(&mut out);
             return if current {
@@ -555,7 +546,7 @@ impl TransferRequest<'_> {
         if !put(&mut out, &mut msg, &soa, soa_rd) {
             return Transferred::Cut;
         }
-        msg.finish(q, self.payload, &mut out);
+        msg.finish(q, self.payload, false, &mut out);
         if !send(&mut out) {
             return Transferred::Cut;
         }
@@ -662,15 +653,15 @@ impl TransferMessage {
         }
     }
 
-    /// Completes the header (flags, counts) and, for an EDNS query, the OPT advertising
-    /// `payload`.
-    fn finish(&self, q: &Query<'_>, payload: u16, out: &mut Vec<u8>) {
+    /// Completes the header (flags, TC if `truncated`, counts) and, for an EDNS query, the OPT
+    /// advertising `payload`.
+    fn finish(&self, q: &Query<'_>, payload: u16, truncated: bool, out: &mut Vec<u8>) {
         let mut ar = 0u16;
         if let Some(e) = q.edns {
             write_opt(out, payload, 0, e.dnssec_ok);
             ar = 1;
         }
-        let flags = response_flags(q.opcode, q.copied_flags, true, false, 0);
+        let flags = response_flags(q.opcode, q.copied_flags, true, truncated, 0);
         out[2..4].copy_from_slice(&flags.to_be_bytes());
         out[6..8].copy_from_slice(&self.records.to_be_bytes());
         out[10..12].copy_from_slice(&ar.to_be_bytes());
@@ -867,6 +858,14 @@ fn write_header(out: &mut Vec<u8>, id: u16, flags: u16, counts: [u16; 4]) {
     }
 }
 
+/// The largest answer a client takes over UDP: 512 bytes without EDNS, else the size its OPT
+/// gives, up to `max_udp_payload` (RFC 6891 §6.2.5).
+fn udp_limit(edns: Option<Edns>, max_udp_payload: u16) -> usize {
+    edns.map_or(512, |e| {
+        usize::from(e.udp_size.min(max_udp_payload)).max(512)
+    })
+}
+
 fn response_flags(opcode: u8, copied: u16, aa: bool, tc: bool, rcode: u8) -> u16 {
     0x8000
         | ((opcode as u16) << 11)
@@ -948,10 +947,9 @@ fn answer_query(
         // RFC 6891 §6.1.3: BADVERS, with our highest version (0) in the OPT.
         return refuse(out, RCODE_BADVERS);
     }
-    let limit = match (transport, q.edns) {
-        (Transport::Tcp, _) => u16::MAX as usize,
-        (Transport::Udp, None) => 512,
-        (Transport::Udp, Some(e)) => (e.udp_size.min(config.max_udp_payload) as usize).max(512),
+    let limit = match transport {
+        Transport::Tcp => u16::MAX as usize,
+        Transport::Udp => udp_limit(q.edns, config.max_udp_payload),
     };
     if q.qclass != CLASS_IN {
         return refuse(out, RCODE_REFUSED);
