@@ -14,6 +14,7 @@
 //! - `spf` — the RFC 7208 suite through zonectl's evaluator and server; the `spf` verbs.
 //! - `process` — `zonectl serve` as a process: a second instance, SIGKILL, SIGHUP, SIGTERM.
 //! - `rate_limit` — response rate limiting over UDP.
+//! - `reports` — `dmarc report` on the corpus's aggregate reports, against parsedmarc's counts.
 
 #[path = "it/harness.rs"]
 mod harness;
@@ -34,6 +35,8 @@ mod lab;
 mod process;
 #[path = "it/rate_limit.rs"]
 mod rate_limit;
+#[path = "it/reports.rs"]
+mod reports;
 #[path = "it/spf.rs"]
 mod spf;
 #[path = "it/transfer.rs"]

@@ -1,4 +1,5 @@
-//! `zonectl dmarc show|set|check|rollout|authorize|evaluate`: the DMARC verbs.
+//! `zonectl dmarc show|set|check|rollout|authorize|evaluate`: the DMARC verbs (`report` is in
+//! [`super::dmarc_report`]).
 //!
 //! This file gathers facts (zone files, the keys directory, `--resolver`), calls the pure rules
 //! of [`crate::dmarc`], prints, and changes zones only through [`edit::edit_zone`] (validated,
@@ -102,6 +103,10 @@ pub enum DmarcCommand {
     },
     /// What a receiver would decide for one message.
     Evaluate(EvaluateArgs),
+    /// Read DMARC aggregate reports (XML, gzip, zip, or the mail they came in): per policy
+    /// domain, the mail that passed and failed DMARC, and the sources that fail, which a
+    /// stricter policy would quarantine or reject. Exit 1 if a file is not a report.
+    Report(super::dmarc_report::ReportArgs),
 }
 
 /// `--resolver IP:PORT`
@@ -176,6 +181,7 @@ impl DmarcArgs {
             } => rollout_verb(s, o, &zone, action, force, resolver.resolver),
             DmarcCommand::Authorize { dest, for_domain } => authorize(s, o, &dest, &for_domain),
             DmarcCommand::Evaluate(args) => evaluate_verb(s, args),
+            DmarcCommand::Report(args) => super::dmarc_report::run(s, args),
         }
     }
 }

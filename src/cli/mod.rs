@@ -4,6 +4,7 @@
 mod control_verbs;
 mod dkim;
 mod dmarc;
+mod dmarc_report;
 pub mod edit;
 mod lab;
 mod relay;
@@ -118,6 +119,7 @@ impl Command {
                 D::Show { .. }
                     | D::Check { .. }
                     | D::Evaluate(_)
+                    | D::Report(_)
                     | D::Rollout {
                         action: R::Status | R::Plan,
                         ..

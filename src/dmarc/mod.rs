@@ -10,10 +10,12 @@
 //! - [`readiness`] — whether a zone is ready for a stricter policy, from facts passed in (the
 //!   SPF and DKIM verdicts come from those modules).
 //! - [`rollout`] — the stage ladder, the `next`/`back` rules and the history file format.
+//! - [`aggregate`] — aggregate reports read and summed: who sends as the domain, and fails.
 //!
 //! Pure: no sockets, no clock, no files. Imports nothing above `zone`; the CLI
 //! (`cli/dmarc.rs`) gathers the facts and does the I/O.
 
+pub mod aggregate;
 pub mod evaluate;
 pub mod explain;
 pub mod readiness;

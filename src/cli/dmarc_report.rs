@@ -1,0 +1,380 @@
+//! `zonectl dmarc report PATH…`: DMARC aggregate reports read from files and summed per
+//! policy domain (the rules are in [`crate::dmarc::aggregate`]; this file reads the files and
+//! prints).
+//!
+//! Every file is read on its own: one that is not a report, or cannot be read, is named on
+//! stderr with why, the others are still summed, and the exit status is 1.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::bail;
+use clap::Args;
+use serde_json::{json, Value};
+
+use super::Settings;
+use crate::dmarc::aggregate::summary::{summarize, DomainSummary, Source, Summary};
+use crate::dmarc::aggregate::{self, container::MAX_DOCUMENT, Report};
+use crate::dmarc::treewalk::normalize;
+use crate::zone::civil::format_iso;
+
+/// `zonectl dmarc report`
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// Report files (XML, .xml.gz, .zip, or the .eml they came in) or directories of them
+    /// (read with their subdirectories; names starting with a dot are skipped).
+    #[arg(value_name = "PATH", required = true, num_args = 1..)]
+    pub paths: Vec<PathBuf>,
+    /// Only this policy domain.
+    #[arg(long, value_name = "DOMAIN")]
+    pub domain: Option<String>,
+    /// Failing sources listed per domain, most failing first (--json lists all).
+    #[arg(long, value_name = "N", default_value_t = 10)]
+    pub top: usize,
+}
+
+/// One file and what was read from it.
+struct FileRead {
+    path: PathBuf,
+    /// The reports found, with the attachments and members they were inside.
+    reports: Vec<(Vec<String>, Report)>,
+    /// Why the file, or a document in it, is not a report.
+    errors: Vec<String>,
+}
+
+pub fn run(s: &Settings, args: ReportArgs) -> anyhow::Result<ExitCode> {
+    let mut files = Vec::new();
+    for path in &args.paths {
+        collect(path, &mut files)?;
+    }
+    if files.is_empty() {
+        bail!("no files to read in {}", join_paths(&args.paths));
+    }
+    let read: Vec<FileRead> = files.into_iter().map(read_file).collect();
+    let domain = args.domain.as_deref().map(normalize);
+    let wanted = |r: &&Report| domain.as_ref().is_none_or(|d| &r.domain == d);
+    let summary = summarize(
+        read.iter()
+            .flat_map(|f| f.reports.iter().map(|(_, r)| r))
+            .filter(wanted),
+    );
+    let failed_files = read.iter().filter(|f| !f.errors.is_empty()).count();
+    for f in &read {
+        for e in &f.errors {
+            eprintln!("zonectl: {}: {e}", f.path.display());
+        }
+        for (inside, r) in &f.reports {
+            for p in &r.problems {
+                eprintln!("zonectl: {}: {p}", located(&f.path, inside));
+            }
+        }
+    }
+    if s.json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&to_json(&read, &summary))?
+        );
+    } else {
+        print_text(&read, &summary, args.top);
+    }
+    if let (Some(d), true) = (&domain, summary.domains.is_empty()) {
+        eprintln!("zonectl: no report for {d} in what was read");
+        return Ok(ExitCode::FAILURE);
+    }
+    Ok(if failed_files > 0 {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+/// The files `path` names: itself, or a directory's files (recursively, sorted, dot names
+/// skipped).
+fn collect(path: &Path, files: &mut Vec<PathBuf>) -> anyhow::Result<()> {
+    let meta = fs::metadata(path).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+    if !meta.is_dir() {
+        files.push(path.to_path_buf());
+        return Ok(());
+    }
+    let mut entries: Vec<PathBuf> = fs::read_dir(path)
+        .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?
+        .map(|e| e.map(|e| e.path()))
+        .collect::<Result<_, _>>()
+        .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+    entries.sort();
+    for entry in entries {
+        let hidden = entry
+            .file_name()
+            .is_some_and(|n| n.to_string_lossy().starts_with('.'));
+        if !hidden {
+            collect(&entry, files)?;
+        }
+    }
+    Ok(())
+}
+
+fn read_file(path: PathBuf) -> FileRead {
+    let mut file = FileRead {
+        path,
+        reports: Vec::new(),
+        errors: Vec::new(),
+    };
+    let too_large = fs::metadata(&file.path).is_ok_and(|m| m.len() > MAX_DOCUMENT);
+    if too_large {
+        let limit = MAX_DOCUMENT >> 20;
+        file.errors.push(format!(
+            "larger than {limit} MiB: not read (a report is far smaller)"
+        ));
+        return file;
+    }
+    let bytes = match fs::read(&file.path) {
+        Ok(b) => b,
+        Err(e) => {
+            file.errors.push(format!("cannot read: {e}"));
+            return file;
+        }
+    };
+    match aggregate::read(&bytes) {
+        Err(e) => file.errors.push(e.to_string()),
+        Ok(found) => {
+            for f in found {
+                match f.report {
+                    Ok(r) => file.reports.push((f.inside, r)),
+                    Err(e) if f.inside.is_empty() => file.errors.push(e.to_string()),
+                    Err(e) => file.errors.push(format!("{}: {e}", f.inside.join(" › "))),
+                }
+            }
+        }
+    }
+    file
+}
+
+/// `PATH`, or `PATH (a.zip › a.xml)` for a report inside attachments and archives.
+fn located(path: &Path, inside: &[String]) -> String {
+    if inside.is_empty() {
+        path.display().to_string()
+    } else {
+        format!("{} ({})", path.display(), inside.join(" › "))
+    }
+}
+
+fn join_paths(paths: &[PathBuf]) -> String {
+    let names: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
+    names.join(", ")
+}
+
+fn percent(part: u64, whole: u64) -> String {
+    if whole == 0 {
+        return "0%".into();
+    }
+    format!("{:.1}%", part as f64 * 100.0 / whole as f64)
+}
+
+fn period(begin: Option<i64>, end: Option<i64>) -> String {
+    match (begin, end) {
+        (Some(b), Some(e)) => format!("{} to {}", format_iso(b), format_iso(e)),
+        _ => "period not given".into(),
+    }
+}
+
+fn print_text(read: &[FileRead], summary: &Summary, top: usize) {
+    let reports: usize = read.iter().map(|f| f.reports.len()).sum();
+    let readable = read.iter().filter(|f| !f.reports.is_empty()).count();
+    let mut line = format!(
+        "read {reports} report{} from {readable} of {} file{}",
+        plural(reports),
+        read.len(),
+        plural(read.len())
+    );
+    if summary.duplicates > 0 {
+        line += &format!(
+            "; {} left out as duplicates (same reporter and report id)",
+            summary.duplicates
+        );
+    }
+    println!("{line}");
+    for d in &summary.domains {
+        println!();
+        print_domain(d, top);
+    }
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 {
+        ""
+    } else {
+        "s"
+    }
+}
+
+fn print_domain(d: &DomainSummary, top: usize) {
+    let reporters: Vec<String> = d
+        .reporters
+        .iter()
+        .map(|(org, n)| format!("{} {n}", if org.is_empty() { "(unnamed)" } else { org }))
+        .collect();
+    println!(
+        "{}: {} report{}, {}",
+        d.domain,
+        d.reports,
+        plural(d.reports),
+        period(d.begin, d.end)
+    );
+    println!("  reporters (messages): {}", reporters.join(", "));
+    let published: Vec<String> = d
+        .published
+        .iter()
+        .map(|(t, v)| format!("{t}={v}"))
+        .collect();
+    println!("  published (latest report): {}", published.join(" "));
+    println!(
+        "  messages: {}; DMARC pass {} ({}): DKIM aligned {}, SPF aligned {}",
+        d.messages,
+        d.passed,
+        percent(d.passed, d.messages),
+        d.dkim_aligned,
+        d.spf_aligned
+    );
+    if d.failed() == 0 {
+        println!("  DMARC fail: none: a stricter policy would have changed nothing for this mail");
+    } else {
+        println!(
+            "  DMARC fail: {} ({}): p=quarantine would quarantine them, p=reject reject them",
+            d.failed(),
+            percent(d.failed(), d.messages)
+        );
+    }
+    let counts = |m: &std::collections::BTreeMap<String, u64>| -> String {
+        let parts: Vec<String> = m
+            .iter()
+            .map(|(k, n)| format!("{} {n}", if k.is_empty() { "(not said)" } else { k }))
+            .collect();
+        parts.join(", ")
+    };
+    println!("  receivers applied: {}", counts(&d.dispositions));
+    if !d.overrides.is_empty() {
+        println!("  receivers' overrides: {}", counts(&d.overrides));
+    }
+    let failing: Vec<&Source> = d.sources.iter().filter(|s| s.failed > 0).collect();
+    if !failing.is_empty() {
+        let shown = failing.len().min(top);
+        println!(
+            "  failing sources ({shown} of {}, most failing mail first):",
+            failing.len()
+        );
+        let width = failing[..shown]
+            .iter()
+            .map(|s| s.ip.len())
+            .max()
+            .unwrap_or(0);
+        for s in &failing[..shown] {
+            println!("    {}", source_line(s, width));
+        }
+    }
+    let passing = d.sources.iter().filter(|s| s.failed == 0);
+    let (n, messages) = passing.fold((0, 0), |(n, m), s| (n + 1, m + s.messages));
+    if n > 0 {
+        println!(
+            "  sources with no failing mail: {n} ({messages} message{})",
+            plural(messages as usize)
+        );
+    }
+}
+
+/// `IP  N of M fail  From a.example  SPF x=pass  DKIM none  (forwarded)`.
+fn source_line(s: &Source, width: usize) -> String {
+    let keys = |m: &std::collections::BTreeMap<String, u64>| -> String {
+        let parts: Vec<&str> = m.keys().map(String::as_str).collect();
+        parts.join(", ")
+    };
+    let from: Vec<&str> = s.header_from.iter().map(String::as_str).collect();
+    let mut line = format!(
+        "{:width$}  {} of {} fail  From {}  SPF {}  DKIM {}",
+        s.ip,
+        s.failed,
+        s.messages,
+        if from.is_empty() {
+            "?".into()
+        } else {
+            from.join(", ")
+        },
+        keys(&s.failing_spf),
+        keys(&s.failing_dkim),
+    );
+    if !s.overrides.is_empty() {
+        let overrides: Vec<&str> = s.overrides.iter().map(String::as_str).collect();
+        line += &format!("  (overridden: {})", overrides.join(", "));
+    }
+    line
+}
+
+fn to_json(read: &[FileRead], summary: &Summary) -> Value {
+    let time = |t: Option<i64>| t.map(format_iso);
+    let files: Vec<Value> = read
+        .iter()
+        .map(|f| {
+            let reports: Vec<Value> = f
+                .reports
+                .iter()
+                .map(|(inside, r)| {
+                    json!({
+                        "inside": inside,
+                        "org_name": r.org_name,
+                        "report_id": r.report_id,
+                        "domain": r.domain,
+                        "begin": time(r.begin),
+                        "end": time(r.end),
+                        "records": r.rows.len(),
+                        "messages": r.rows.iter().map(|row| row.count).sum::<u64>(),
+                        "errors": r.errors,
+                        "problems": r.problems,
+                    })
+                })
+                .collect();
+            json!({"path": f.path, "reports": reports, "errors": f.errors})
+        })
+        .collect();
+    let domains: Vec<Value> = summary
+        .domains
+        .iter()
+        .map(|d| {
+            let sources: Vec<Value> = d
+                .sources
+                .iter()
+                .map(|s| {
+                    json!({
+                        "ip": s.ip, "messages": s.messages, "failed": s.failed,
+                        "header_from": s.header_from,
+                        "failing_spf": s.failing_spf, "failing_dkim": s.failing_dkim,
+                        "overrides": s.overrides,
+                    })
+                })
+                .collect();
+            let published: serde_json::Map<String, Value> = d
+                .published
+                .iter()
+                .map(|(t, v)| (t.to_string(), json!(v)))
+                .collect();
+            json!({
+                "domain": d.domain,
+                "reports": d.reports,
+                "reporters": d.reporters.iter()
+                    .map(|(org, n)| json!({"org_name": org, "messages": n}))
+                    .collect::<Vec<_>>(),
+                "begin": time(d.begin),
+                "end": time(d.end),
+                "published": published,
+                "messages": d.messages,
+                "passed": d.passed,
+                "failed": d.failed(),
+                "dkim_aligned": d.dkim_aligned,
+                "spf_aligned": d.spf_aligned,
+                "dispositions": d.dispositions,
+                "overrides": d.overrides,
+                "sources": sources,
+            })
+        })
+        .collect();
+    json!({"files": files, "duplicates": summary.duplicates, "domains": domains})
+}

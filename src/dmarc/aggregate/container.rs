@@ -1,0 +1,584 @@
+//! What a report arrives in: XML as is, gzip (RFC 7489 §7.2.1.1 names it), zip (what Google
+//! and others send), or the mail message that carried either (a saved `.eml`, attachments in
+//! base64 or quoted-printable, `message/rfc822` forwards included). The format is told by the
+//! bytes, not the file's name.
+//!
+//! Uncompressed sizes are capped ([`MAX_DOCUMENT`]): a report is kilobytes to a few megabytes,
+//! and a zip bomb must not take the machine down.
+//!
+//! Pure: works on bytes in memory; imports `flate2` and `zip` for the decompression.
+
+use std::io::{Cursor, Read};
+
+/// The largest uncompressed document read (256 MiB): far above any real report.
+pub const MAX_DOCUMENT: u64 = 256 << 20;
+
+/// Containers inside containers (a mail's zip's gzip) read before giving up.
+const MAX_DEPTH: usize = 4;
+
+/// One XML document found, and where: the names of the attachments and archive members it
+/// was inside, outermost first (empty for a plain XML file).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Document {
+    pub inside: Vec<String>,
+    pub bytes: Vec<u8>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum UnpackError {
+    #[error("the file is empty")]
+    Empty,
+    #[error("not a DMARC aggregate report: it is not XML, gzip, zip or a mail message (it starts with {start:?})")]
+    Unknown { start: String },
+    #[error("gzip data that cannot be read: {0}")]
+    Gzip(std::io::Error),
+    #[error("zip archive that cannot be read: {0}")]
+    Zip(String),
+    #[error("more than {} MiB uncompressed: not read (a report is far smaller)", MAX_DOCUMENT >> 20)]
+    TooLarge,
+    #[error("compressed more than {MAX_DEPTH} levels deep: not read")]
+    TooDeep,
+    #[error("a mail message with no report in it (no XML, gzip or zip part)")]
+    NoReportInMail,
+    #[error("a zip archive with no file in it")]
+    EmptyZip,
+}
+
+/// The format `bytes` are in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Xml,
+    Gzip,
+    Zip,
+    Mail,
+}
+
+/// Tells the format by the first bytes; None for empty input or something else.
+pub fn sniff(bytes: &[u8]) -> Option<Format> {
+    if bytes.starts_with(&[0x1f, 0x8b]) {
+        return Some(Format::Gzip);
+    }
+    if bytes.starts_with(b"PK\x03\x04") || bytes.starts_with(b"PK\x05\x06") {
+        return Some(Format::Zip);
+    }
+    if bytes.starts_with(b"\xFF\xFE") || bytes.starts_with(b"\xFE\xFF") {
+        return Some(Format::Xml); // UTF-16, by its byte-order mark
+    }
+    let text = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    let start = text.iter().position(|b| !b.is_ascii_whitespace())?;
+    let text = &text[start..];
+    if text.starts_with(b"<") {
+        return Some(Format::Xml);
+    }
+    is_header_line(text).then_some(Format::Mail)
+}
+
+/// `Name: value` or `From sender date` (an mbox separator) on the first line.
+fn is_header_line(text: &[u8]) -> bool {
+    if text.starts_with(b"From ") {
+        return true;
+    }
+    let line = text.split(|&b| b == b'\n').next().unwrap_or_default();
+    match line.iter().position(|&b| b == b':') {
+        Some(colon) => colon > 0 && line[..colon].iter().all(|&b| b.is_ascii_graphic()),
+        None => false,
+    }
+}
+
+/// The XML documents in `bytes`.
+pub fn unpack(bytes: &[u8]) -> Result<Vec<Document>, UnpackError> {
+    Unpacker::new(MAX_DOCUMENT).unpack(bytes)
+}
+
+/// Walks containers, keeping the documents found.
+struct Unpacker {
+    /// The largest uncompressed document, in bytes.
+    limit: u64,
+    found: Vec<Document>,
+}
+
+impl Unpacker {
+    fn new(limit: u64) -> Unpacker {
+        Unpacker {
+            limit,
+            found: Vec::new(),
+        }
+    }
+
+    fn unpack(mut self, bytes: &[u8]) -> Result<Vec<Document>, UnpackError> {
+        self.any(bytes, &[], 0)?;
+        Ok(self.found)
+    }
+
+    /// `bytes` in whatever format they are, found `inside` those attachments and members.
+    fn any(&mut self, bytes: &[u8], inside: &[String], depth: usize) -> Result<(), UnpackError> {
+        if depth > MAX_DEPTH {
+            return Err(UnpackError::TooDeep);
+        }
+        let format = match sniff(bytes) {
+            Some(f) => f,
+            None if bytes.iter().all(u8::is_ascii_whitespace) => return Err(UnpackError::Empty),
+            None => {
+                let start = String::from_utf8_lossy(&bytes[..bytes.len().min(16)]).into_owned();
+                return Err(UnpackError::Unknown { start });
+            }
+        };
+        match format {
+            Format::Xml => self.found.push(Document {
+                inside: inside.to_vec(),
+                bytes: bytes.to_vec(),
+            }),
+            Format::Gzip => {
+                let data = self.gunzip(bytes).map_err(|e| e.or(UnpackError::Gzip))?;
+                self.any(&data, inside, depth + 1)?;
+            }
+            Format::Zip => self.zip(bytes, inside, depth)?,
+            Format::Mail => {
+                let before = self.found.len();
+                self.mail_part(bytes, inside, depth)?;
+                if self.found.len() == before {
+                    return Err(UnpackError::NoReportInMail);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn zip(&mut self, bytes: &[u8], inside: &[String], depth: usize) -> Result<(), UnpackError> {
+        let zip_error = |e: zip::result::ZipError| UnpackError::Zip(e.to_string());
+        let mut archive = zip::ZipArchive::new(Cursor::new(bytes)).map_err(zip_error)?;
+        let mut files = 0;
+        for i in 0..archive.len() {
+            let file = archive.by_index(i).map_err(zip_error)?;
+            if file.is_dir() {
+                continue;
+            }
+            files += 1;
+            let name = file.name().to_string();
+            let data = self
+                .read_capped(file)
+                .map_err(|e| e.or(|e| UnpackError::Zip(format!("{name}: {e}"))))?;
+            let mut path = inside.to_vec();
+            path.push(name);
+            self.any(&data, &path, depth + 1)?;
+        }
+        if files == 0 {
+            return Err(UnpackError::EmptyZip);
+        }
+        Ok(())
+    }
+
+    /// Every gzip member in turn; bytes after the last are ignored, as gzip(1) does
+    /// (Mimecast's reports end their gzip with a CRLF).
+    fn gunzip(&self, bytes: &[u8]) -> Result<Vec<u8>, Capped> {
+        let mut data = Vec::new();
+        let mut rest = bytes;
+        while rest.starts_with(&[0x1f, 0x8b]) {
+            let mut member = flate2::bufread::GzDecoder::new(rest);
+            let room = (self.limit + 1).saturating_sub(data.len() as u64);
+            (&mut member)
+                .take(room)
+                .read_to_end(&mut data)
+                .map_err(Capped::Io)?;
+            if data.len() as u64 > self.limit {
+                return Err(Capped::TooLarge);
+            }
+            rest = member.into_inner();
+        }
+        Ok(data)
+    }
+
+    fn read_capped(&self, reader: impl Read) -> Result<Vec<u8>, Capped> {
+        let mut data = Vec::new();
+        reader
+            .take(self.limit + 1)
+            .read_to_end(&mut data)
+            .map_err(Capped::Io)?;
+        if data.len() as u64 > self.limit {
+            return Err(Capped::TooLarge);
+        }
+        Ok(data)
+    }
+
+    /// One MIME entity (RFC 2045/2046): a multipart's parts each in turn, a forwarded message
+    /// as a message, a text part skipped, any other part decoded and unpacked if it holds a
+    /// report.
+    fn mail_part(
+        &mut self,
+        entity: &[u8],
+        inside: &[String],
+        depth: usize,
+    ) -> Result<(), UnpackError> {
+        if depth > MAX_DEPTH {
+            return Err(UnpackError::TooDeep);
+        }
+        let (headers, body) = split_headers(entity);
+        let content_type = header(&headers, "content-type").unwrap_or_default();
+        let (media, params) = media_type(&content_type);
+        if media.starts_with("multipart/") {
+            if let Some(boundary) = param(&params, "boundary") {
+                for part in multipart_parts(body, boundary.as_bytes()) {
+                    self.mail_part(part, inside, depth + 1)?;
+                }
+            }
+            return Ok(());
+        }
+        if media == "message/rfc822" {
+            return self.mail_part(body, inside, depth + 1);
+        }
+        if media.starts_with("text/") && media != "text/xml" {
+            return Ok(());
+        }
+        let encoding = header(&headers, "content-transfer-encoding")
+            .unwrap_or_default()
+            .trim()
+            .to_ascii_lowercase();
+        let data = match encoding.as_str() {
+            "base64" => base64_lenient(body),
+            "quoted-printable" => quoted_printable(body),
+            _ => body.to_vec(),
+        };
+        if matches!(sniff(&data), Some(Format::Xml | Format::Gzip | Format::Zip)) {
+            let name = header(&headers, "content-disposition")
+                .and_then(|d| param(&media_type(&d).1, "filename"))
+                .or_else(|| param(&params, "name"))
+                .unwrap_or_else(|| media.clone());
+            let mut path = inside.to_vec();
+            path.push(name);
+            self.any(&data, &path, depth + 1)?;
+        }
+        Ok(())
+    }
+}
+
+/// Why a capped read stopped.
+enum Capped {
+    TooLarge,
+    Io(std::io::Error),
+}
+
+impl Capped {
+    /// The error, with an I/O failure described by `io`.
+    fn or(self, io: impl FnOnce(std::io::Error) -> UnpackError) -> UnpackError {
+        match self {
+            Capped::TooLarge => UnpackError::TooLarge,
+            Capped::Io(e) => io(e),
+        }
+    }
+}
+
+/// Headers (unfolded, as `(lower-cased name, value)`) and the body after the first empty line.
+fn split_headers(entity: &[u8]) -> (Vec<(String, String)>, &[u8]) {
+    let mut headers: Vec<(String, String)> = Vec::new();
+    let mut rest = entity;
+    loop {
+        let (line, next) = match rest.iter().position(|&b| b == b'\n') {
+            Some(i) => (&rest[..i], &rest[i + 1..]),
+            None => (rest, &rest[rest.len()..]),
+        };
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        if line.is_empty() {
+            return (headers, next);
+        }
+        let text = String::from_utf8_lossy(line);
+        if line[0] == b' ' || line[0] == b'\t' {
+            if let Some((_, value)) = headers.last_mut() {
+                value.push(' ');
+                value.push_str(text.trim());
+            }
+        } else if let Some((name, value)) = text.split_once(':') {
+            headers.push((name.trim().to_ascii_lowercase(), value.trim().to_string()));
+        }
+        if next.is_empty() {
+            return (headers, next);
+        }
+        rest = next;
+    }
+}
+
+fn header(headers: &[(String, String)], name: &str) -> Option<String> {
+    headers
+        .iter()
+        .find(|(n, _)| n == name)
+        .map(|(_, v)| v.clone())
+}
+
+/// `type/subtype; a=b; c="d"` → the lower-cased type and its parameters (names lower-cased).
+fn media_type(value: &str) -> (String, Vec<(String, String)>) {
+    let mut parts = split_params(value).into_iter();
+    let media = parts.next().unwrap_or_default().trim().to_ascii_lowercase();
+    let params = parts
+        .filter_map(|p| {
+            let (name, value) = p.split_once('=')?;
+            let value = value.trim();
+            let value = value
+                .strip_prefix('"')
+                .and_then(|v| v.strip_suffix('"'))
+                .unwrap_or(value);
+            Some((name.trim().to_ascii_lowercase(), value.to_string()))
+        })
+        .collect();
+    (media, params)
+}
+
+/// Splits at `;` outside quotes.
+fn split_params(value: &str) -> Vec<String> {
+    let mut parts = vec![String::new()];
+    let mut quoted = false;
+    for c in value.chars() {
+        match c {
+            '"' => {
+                quoted = !quoted;
+                parts.last_mut().expect("never empty").push(c);
+            }
+            ';' if !quoted => parts.push(String::new()),
+            _ => parts.last_mut().expect("never empty").push(c),
+        }
+    }
+    parts
+}
+
+fn param(params: &[(String, String)], name: &str) -> Option<String> {
+    params
+        .iter()
+        .find(|(n, _)| n == name)
+        .map(|(_, v)| v.clone())
+}
+
+/// The parts between `--boundary` lines, up to `--boundary--`.
+fn multipart_parts<'a>(body: &'a [u8], boundary: &[u8]) -> Vec<&'a [u8]> {
+    let mut delimiter = b"--".to_vec();
+    delimiter.extend_from_slice(boundary);
+    let mut parts = Vec::new();
+    let mut start: Option<usize> = None;
+    let mut at = 0;
+    while at < body.len() {
+        let end = body[at..]
+            .iter()
+            .position(|&b| b == b'\n')
+            .map_or(body.len(), |i| at + i + 1);
+        let line = &body[at..end];
+        let trimmed = line.trim_ascii_end();
+        if trimmed.starts_with(&delimiter) {
+            if let Some(s) = start {
+                parts.push(&body[s..at]);
+            }
+            if trimmed[delimiter.len()..].starts_with(b"--") {
+                return parts;
+            }
+            start = Some(end);
+        }
+        at = end;
+    }
+    if let Some(s) = start {
+        parts.push(&body[s..]);
+    }
+    parts
+}
+
+/// Base64 with line breaks and other stray bytes skipped, as mail readers do.
+fn base64_lenient(body: &[u8]) -> Vec<u8> {
+    use base64::Engine;
+    let clean: Vec<u8> = body
+        .iter()
+        .copied()
+        .filter(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/'))
+        .collect();
+    let engine = base64::engine::GeneralPurpose::new(
+        &base64::alphabet::STANDARD,
+        base64::engine::GeneralPurposeConfig::new()
+            .with_decode_padding_mode(base64::engine::DecodePaddingMode::Indifferent)
+            .with_decode_allow_trailing_bits(true),
+    );
+    // A length of 4n+1 cannot be base64; its last character is dropped.
+    let usable = clean.len() - usize::from(clean.len() % 4 == 1);
+    engine.decode(&clean[..usable]).unwrap_or_default()
+}
+
+/// Quoted-printable (RFC 2045 §6.7): `=XX` bytes and `=` soft line breaks.
+fn quoted_printable(body: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(body.len());
+    let mut i = 0;
+    while i < body.len() {
+        if body[i] == b'=' {
+            let rest = &body[i + 1..];
+            if rest.starts_with(b"\r\n") {
+                i += 3;
+                continue;
+            }
+            if rest.starts_with(b"\n") {
+                i += 2;
+                continue;
+            }
+            let hex = rest
+                .get(..2)
+                .and_then(|h| std::str::from_utf8(h).ok())
+                .and_then(|h| u8::from_str_radix(h, 16).ok());
+            if let Some(b) = hex {
+                out.push(b);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(body[i]);
+        i += 1;
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::Write;
+
+    use super::*;
+
+    const XML: &[u8] = b"<?xml version=\"1.0\"?><feedback><a>1</a></feedback>";
+
+    fn gzip(data: &[u8]) -> Vec<u8> {
+        let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        enc.write_all(data).unwrap();
+        enc.finish().unwrap()
+    }
+
+    fn zip_of(files: &[(&str, &[u8])]) -> Vec<u8> {
+        let mut w = zip::ZipWriter::new(Cursor::new(Vec::new()));
+        for (name, data) in files {
+            w.start_file(*name, zip::write::SimpleFileOptions::default())
+                .unwrap();
+            w.write_all(data).unwrap();
+        }
+        w.finish().unwrap().into_inner()
+    }
+
+    fn base64(data: &[u8]) -> String {
+        use base64::Engine;
+        let text = base64::engine::general_purpose::STANDARD.encode(data);
+        let lines: Vec<&str> = text
+            .as_bytes()
+            .chunks(76)
+            .map(|c| std::str::from_utf8(c).unwrap())
+            .collect();
+        lines.join("\r\n")
+    }
+
+    #[test]
+    fn each_format_is_told_by_its_bytes() {
+        assert_eq!(sniff(XML), Some(Format::Xml));
+        assert_eq!(sniff(b"\xEF\xBB\xBF \n<feedback/>"), Some(Format::Xml));
+        assert_eq!(sniff(&gzip(XML)), Some(Format::Gzip));
+        assert_eq!(sniff(&zip_of(&[("r.xml", XML)])), Some(Format::Zip));
+        assert_eq!(sniff(b"Return-Path: <a@b>\r\n"), Some(Format::Mail));
+        assert_eq!(
+            sniff(b"From a@b Mon Jan  1 00:00:00 2024\n"),
+            Some(Format::Mail)
+        );
+        assert_eq!(sniff(b"v=DMARC1; p=none"), None);
+        assert_eq!(sniff(b"%PDF-1.4"), None);
+        assert_eq!(sniff(b""), None);
+    }
+
+    #[test]
+    fn xml_gzip_and_zip_give_the_same_document() {
+        for bytes in [XML.to_vec(), gzip(XML), zip_of(&[("r.xml", XML)])] {
+            let docs = unpack(&bytes).unwrap();
+            assert_eq!(docs.len(), 1);
+            assert_eq!(docs[0].bytes, XML);
+        }
+        let docs = unpack(&zip_of(&[("a.xml", XML), ("b.xml.gz", &gzip(XML))])).unwrap();
+        assert_eq!(docs.len(), 2);
+        assert_eq!(docs[1].inside, ["b.xml.gz"]);
+    }
+
+    #[test]
+    fn gzip_members_are_read_in_turn_and_bytes_after_them_ignored() {
+        let (head, tail) = XML.split_at(20);
+        let mut two = gzip(head);
+        two.extend(gzip(tail));
+        two.extend(b"\r\n");
+        assert_eq!(unpack(&two).unwrap()[0].bytes, XML);
+        let mut cut = gzip(XML);
+        cut.truncate(cut.len() - 4);
+        assert!(matches!(unpack(&cut), Err(UnpackError::Gzip(_))));
+    }
+
+    #[test]
+    fn a_mail_gives_its_attached_reports_and_skips_its_text() {
+        let zip = zip_of(&[("google.com!example.com!1!2.xml", XML)]);
+        let mail = format!(
+            "From: noreply-dmarc-support@google.com\r\nSubject: Report domain: example.com\r\n\
+             MIME-Version: 1.0\r\nContent-Type: multipart/mixed;\r\n\tboundary=\"b1\"\r\n\r\n\
+             preamble\r\n--b1\r\nContent-Type: text/plain\r\n\r\n<p>not a report</p>\r\n\
+             --b1\r\nContent-Type: application/zip; name=\"r.zip\"\r\nContent-Disposition: \
+             attachment;\r\n filename=\"google.com!example.com!1!2.zip\"\r\n\
+             Content-Transfer-Encoding: base64\r\n\r\n{}\r\n--b1--\r\nepilogue\r\n",
+            base64(&zip)
+        );
+        let docs = unpack(mail.as_bytes()).unwrap();
+        assert_eq!(docs.len(), 1);
+        assert_eq!(
+            docs[0].inside,
+            [
+                "google.com!example.com!1!2.zip",
+                "google.com!example.com!1!2.xml"
+            ]
+        );
+        assert_eq!(docs[0].bytes, XML);
+    }
+
+    #[test]
+    fn a_forwarded_mail_and_a_quoted_printable_part_are_read() {
+        let inner = format!(
+            "From: a@b\nContent-Type: application/gzip\nContent-Transfer-Encoding: base64\n\n{}\n",
+            base64(&gzip(XML))
+        );
+        let outer = format!(
+            "From: c@d\nContent-Type: multipart/mixed; boundary=x\n\n--x\nContent-Type: \
+             message/rfc822\n\n{inner}\n--x\nContent-Type: text/xml\nContent-Transfer-Encoding: \
+             quoted-printable\n\n<feedback><a>=31</a>=\n</feedback>\n--x--\n"
+        );
+        let docs = unpack(outer.as_bytes()).unwrap();
+        assert_eq!(docs.len(), 2);
+        assert_eq!(docs[0].bytes, XML);
+        assert_eq!(docs[1].bytes, b"<feedback><a>1</a></feedback>\n");
+    }
+
+    #[test]
+    fn what_holds_no_report_is_an_error_that_says_what_it_is() {
+        let cases: [(&[u8], &str); 5] = [
+            (b"", "empty"),
+            (b"  \n", "empty"),
+            (b"%PDF-1.4 ...", "not XML, gzip, zip or a mail message"),
+            (
+                b"From: a@b\nContent-Type: text/plain\n\nhello\n",
+                "no report in it",
+            ),
+            (b"\x1f\x8b\x08\x00garbage", "gzip data that cannot be read"),
+        ];
+        for (bytes, want) in cases {
+            let err = unpack(bytes).unwrap_err().to_string();
+            assert!(err.contains(want), "{err} lacks {want}");
+        }
+        let zip = zip_of(&[("r.xml", XML)]);
+        let err = unpack(&zip[..zip.len() - 10]).unwrap_err().to_string();
+        assert!(err.contains("zip archive that cannot be read"), "{err}");
+    }
+
+    #[test]
+    fn a_document_over_the_limit_is_refused() {
+        let big = vec![b'<'; 1001];
+        for bytes in [gzip(&big), zip_of(&[("big.xml", &big)])] {
+            let err = Unpacker::new(1000).unpack(&bytes).unwrap_err();
+            assert!(matches!(err, UnpackError::TooLarge), "{err}");
+            assert_eq!(Unpacker::new(1001).unpack(&bytes).unwrap()[0].bytes, big);
+        }
+    }
+
+    #[test]
+    fn nesting_is_bounded() {
+        let mut bytes = XML.to_vec();
+        for _ in 0..=MAX_DEPTH {
+            bytes = gzip(&bytes);
+        }
+        assert!(matches!(unpack(&bytes), Err(UnpackError::TooDeep)));
+    }
+}

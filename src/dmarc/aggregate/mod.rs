@@ -1,0 +1,44 @@
+//! DMARC aggregate reports (RFC 7489 §7.2 and appendix C, RFC 9990): the evidence for a
+//! rollout step. Receivers send them daily to the `rua` address; each says, per source IP,
+//! how many messages claimed the domain and whether they passed DMARC.
+//!
+//! - [`container`] — the XML out of what it arrives in: gzip, zip, a saved mail message.
+//! - [`xml`] — a forgiving XML reader (reports in the wild are not always well-formed).
+//! - [`report`] — one report's metadata, published policy and rows.
+//! - [`summary`] — the reports summed per policy domain, failing sources first.
+//!
+//! Pure: bytes in, values out; the CLI (`zonectl dmarc report`) reads the files.
+
+pub mod container;
+pub mod report;
+pub mod summary;
+pub mod xml;
+
+pub use container::UnpackError;
+pub use report::{Report, ReportError};
+
+/// One report found in a file, or why a document in it is not one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Found {
+    /// The attachments and archive members it was inside, outermost first.
+    pub inside: Vec<String>,
+    pub report: Result<Report, ReportError>,
+}
+
+/// Every report in a file's bytes (XML, gzip, zip or a mail message).
+pub fn read(bytes: &[u8]) -> Result<Vec<Found>, UnpackError> {
+    let mut found = Vec::new();
+    for doc in container::unpack(bytes)? {
+        match report::reports(&xml::parse(&doc.bytes)) {
+            Ok(reports) => found.extend(reports.into_iter().map(|report| Found {
+                inside: doc.inside.clone(),
+                report,
+            })),
+            Err(e) => found.push(Found {
+                inside: doc.inside,
+                report: Err(e),
+            }),
+        }
+    }
+    Ok(found)
+}

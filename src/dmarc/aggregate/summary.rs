@@ -1,0 +1,330 @@
+//! Reports summed per policy domain: how much mail passed DMARC, and which sources send mail
+//! in the domain's name that fails: the mail a stricter policy would quarantine or reject.
+//!
+//! A report counted twice (the same reporter and report id, e.g. saved both as the mail and
+//! as its attachment) is counted once.
+//!
+//! Pure: imports only [`super::report`].
+
+use std::collections::{BTreeMap, BTreeSet, HashSet};
+
+use super::report::{AuthResult, Report, Row};
+
+/// Every policy domain's figures, in name order.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Summary {
+    pub domains: Vec<DomainSummary>,
+    /// Reports left out because the same reporter's report of that id was already counted.
+    pub duplicates: usize,
+}
+
+/// One policy domain over all its reports.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct DomainSummary {
+    pub domain: String,
+    pub reports: usize,
+    /// Each reporter (`org_name`) and the messages it reported, most first.
+    pub reporters: Vec<(String, u64)>,
+    /// The earliest begin and latest end of the reports' periods (UNIX seconds).
+    pub begin: Option<i64>,
+    pub end: Option<i64>,
+    /// The policy in the report with the latest period.
+    pub published: Vec<(&'static str, String)>,
+    pub messages: u64,
+    pub passed: u64,
+    pub dkim_aligned: u64,
+    pub spf_aligned: u64,
+    /// Messages by what the receivers did (`none`, `quarantine`, `reject`; "" if not said).
+    pub dispositions: BTreeMap<String, u64>,
+    /// Messages by the reason a receiver gave for overriding the policy (`forwarded`, …).
+    pub overrides: BTreeMap<String, u64>,
+    /// Every source, those with the most failing messages first, then the most messages.
+    pub sources: Vec<Source>,
+}
+
+impl DomainSummary {
+    pub fn failed(&self) -> u64 {
+        self.messages - self.passed
+    }
+}
+
+/// One source IP address in one domain's reports.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Source {
+    pub ip: String,
+    pub messages: u64,
+    pub failed: u64,
+    /// The header From domains it sent.
+    pub header_from: BTreeSet<String>,
+    /// Its failing messages' DKIM and SPF results, `domain[/detail]=result`, with messages.
+    pub failing_dkim: BTreeMap<String, u64>,
+    pub failing_spf: BTreeMap<String, u64>,
+    /// The overrides receivers gave for its mail.
+    pub overrides: BTreeSet<String>,
+}
+
+/// Sums `reports` per policy domain.
+pub fn summarize<'a>(reports: impl IntoIterator<Item = &'a Report>) -> Summary {
+    let mut seen = HashSet::new();
+    let mut duplicates = 0;
+    let mut domains: BTreeMap<&str, (DomainSummary, Option<i64>)> = BTreeMap::new();
+    let mut sources: BTreeMap<(&str, &str), Source> = BTreeMap::new();
+    let mut reporters: BTreeMap<(&str, &str), u64> = BTreeMap::new();
+    for r in reports {
+        if !r.report_id.is_empty() && !seen.insert((&r.org_name, &r.report_id, &r.domain)) {
+            duplicates += 1;
+            continue;
+        }
+        let (d, latest) = domains.entry(&r.domain).or_default();
+        d.domain.clone_from(&r.domain);
+        d.reports += 1;
+        d.begin = min_some(d.begin, r.begin);
+        d.end = d.end.max(r.end);
+        if d.reports == 1 || r.end > *latest {
+            *latest = r.end;
+            d.published.clone_from(&r.published);
+        }
+        let mut reported = 0;
+        for row in &r.rows {
+            reported += row.count;
+            add_row(d, row);
+            let s = sources.entry((&r.domain, &row.source_ip)).or_default();
+            add_source(s, row);
+        }
+        *reporters.entry((&r.domain, &r.org_name)).or_default() += reported;
+    }
+    for ((domain, ip), mut source) in sources {
+        source.ip = ip.to_string();
+        if let Some((d, _)) = domains.get_mut(domain) {
+            d.sources.push(source);
+        }
+    }
+    for ((domain, org), messages) in reporters {
+        if let Some((d, _)) = domains.get_mut(domain) {
+            d.reporters.push((org.to_string(), messages));
+        }
+    }
+    let domains = domains
+        .into_values()
+        .map(|(mut d, _)| {
+            d.sources
+                .sort_by_key(|s| std::cmp::Reverse((s.failed, s.messages)));
+            d.reporters
+                .sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+            d
+        })
+        .collect();
+    Summary {
+        domains,
+        duplicates,
+    }
+}
+
+fn min_some(a: Option<i64>, b: Option<i64>) -> Option<i64> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    }
+}
+
+fn add_row(d: &mut DomainSummary, row: &Row) {
+    d.messages += row.count;
+    if row.passes() {
+        d.passed += row.count;
+    }
+    if row.dkim_aligned {
+        d.dkim_aligned += row.count;
+    }
+    if row.spf_aligned {
+        d.spf_aligned += row.count;
+    }
+    *d.dispositions.entry(row.disposition.clone()).or_default() += row.count;
+    for (kind, _) in &row.overrides {
+        *d.overrides.entry(kind.clone()).or_default() += row.count;
+    }
+}
+
+fn add_source(s: &mut Source, row: &Row) {
+    s.messages += row.count;
+    if !row.header_from.is_empty() {
+        s.header_from.insert(row.header_from.clone());
+    }
+    s.overrides
+        .extend(row.overrides.iter().map(|(kind, _)| kind.clone()));
+    if row.passes() {
+        return;
+    }
+    s.failed += row.count;
+    for (results, into) in [
+        (&row.dkim, &mut s.failing_dkim),
+        (&row.spf, &mut s.failing_spf),
+    ] {
+        if results.is_empty() {
+            *into.entry("none".to_string()).or_default() += row.count;
+        }
+        for r in results {
+            *into.entry(result_text(r)).or_default() += row.count;
+        }
+    }
+}
+
+/// `domain[/detail]=result`, e.g. `example.com/s1=pass` or `example.com=fail`.
+fn result_text(r: &AuthResult) -> String {
+    let domain = if r.domain.is_empty() { "?" } else { &r.domain };
+    let result = if r.result.is_empty() { "?" } else { &r.result };
+    match r.detail.as_str() {
+        "" | "mfrom" => format!("{domain}={result}"),
+        detail => format!("{domain}/{detail}={result}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(ip: &str, count: u64, dkim: bool, spf: bool, auth: &[(&str, &str)]) -> Row {
+        Row {
+            source_ip: ip.into(),
+            count,
+            disposition: "none".into(),
+            dkim_aligned: dkim,
+            spf_aligned: spf,
+            overrides: Vec::new(),
+            header_from: "example.com".into(),
+            envelope_from: String::new(),
+            dkim: Vec::new(),
+            spf: auth
+                .iter()
+                .map(|(d, r)| AuthResult {
+                    domain: d.to_string(),
+                    detail: "mfrom".into(),
+                    result: r.to_string(),
+                })
+                .collect(),
+        }
+    }
+
+    fn report(org: &str, id: &str, domain: &str, end: i64, p: &str, rows: Vec<Row>) -> Report {
+        Report {
+            org_name: org.into(),
+            email: String::new(),
+            report_id: id.into(),
+            begin: Some(end - 86_400),
+            end: Some(end),
+            domain: domain.into(),
+            published: vec![("p", p.into())],
+            rows,
+            errors: Vec::new(),
+            problems: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn reports_are_summed_per_domain_with_failing_sources_first() {
+        let reports = [
+            report(
+                "google.com",
+                "1",
+                "example.com",
+                200_000,
+                "none",
+                vec![
+                    row("192.0.2.1", 90, true, true, &[("example.com", "pass")]),
+                    row(
+                        "198.51.100.7",
+                        4,
+                        false,
+                        false,
+                        &[("vendor.example", "pass")],
+                    ),
+                ],
+            ),
+            report(
+                "Yahoo",
+                "9",
+                "example.com",
+                300_000,
+                "quarantine",
+                vec![
+                    row("192.0.2.1", 10, true, false, &[]),
+                    row("203.0.113.5", 6, false, false, &[("example.com", "fail")]),
+                    row(
+                        "198.51.100.7",
+                        1,
+                        false,
+                        false,
+                        &[("vendor.example", "pass")],
+                    ),
+                ],
+            ),
+            report(
+                "google.com",
+                "2",
+                "other.example",
+                100_000,
+                "reject",
+                vec![],
+            ),
+        ];
+        let s = summarize(&reports);
+        assert_eq!(s.duplicates, 0);
+        assert_eq!(s.domains.len(), 2);
+        let d = &s.domains[0];
+        assert_eq!(d.domain, "example.com");
+        assert_eq!(
+            (d.reports, d.messages, d.passed, d.failed()),
+            (2, 111, 100, 11)
+        );
+        assert_eq!((d.dkim_aligned, d.spf_aligned), (100, 90));
+        assert_eq!((d.begin, d.end), (Some(113_600), Some(300_000)));
+        assert_eq!(d.published, [("p", "quarantine".to_string())]);
+        assert_eq!(
+            d.reporters,
+            [("google.com".to_string(), 94), ("Yahoo".to_string(), 17)]
+        );
+        let order: Vec<(&str, u64, u64)> = d
+            .sources
+            .iter()
+            .map(|s| (s.ip.as_str(), s.failed, s.messages))
+            .collect();
+        assert_eq!(
+            order,
+            [
+                ("203.0.113.5", 6, 6),
+                ("198.51.100.7", 5, 5),
+                ("192.0.2.1", 0, 100)
+            ]
+        );
+        assert_eq!(
+            d.sources[1].failing_spf,
+            BTreeMap::from([("vendor.example=pass".to_string(), 5)])
+        );
+        assert_eq!(
+            d.sources[1].failing_dkim,
+            BTreeMap::from([("none".to_string(), 5)])
+        );
+        assert!(d.sources[2].failing_spf.is_empty());
+        assert_eq!(s.domains[1].messages, 0);
+    }
+
+    #[test]
+    fn a_report_read_twice_is_counted_once() {
+        let r = report(
+            "google.com",
+            "1",
+            "example.com",
+            100,
+            "none",
+            vec![row("192.0.2.1", 3, false, false, &[])],
+        );
+        let again = r.clone();
+        let mut other_id = r.clone();
+        other_id.report_id = "2".into();
+        let mut no_id = r.clone();
+        no_id.report_id = String::new();
+        let s = summarize([&r, &again, &other_id, &no_id, &no_id.clone()]);
+        assert_eq!(s.duplicates, 1);
+        assert_eq!(s.domains[0].messages, 12);
+        assert_eq!(s.domains[0].reports, 4);
+    }
+}

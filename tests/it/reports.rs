@@ -1,0 +1,198 @@
+//! `zonectl dmarc report`: DMARC aggregate reports read through the real binary, checked
+//! against parsedmarc's verdicts on the shared corpus.
+
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use crate::harness::{zonectl_in, Ctl};
+
+/// The corpus's aggregate reports (`../shared/corpus/dmarc-aggregate`).
+fn corpus() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/dmarc-aggregate")
+}
+
+fn report(args: &[&str]) -> Ctl {
+    let cwd = tempfile::tempdir().expect("a temporary directory");
+    zonectl_in(cwd.path(), None, args)
+}
+
+fn json_of(out: &Ctl) -> serde_json::Value {
+    serde_json::from_str(&out.stdout).unwrap_or_else(|e| panic!("{e}: {out}"))
+}
+
+/// parsedmarc's verdict on one file: its path in the corpus, and the messages of each
+/// aggregate report it found (none for a file it could not parse).
+struct Oracle {
+    file: String,
+    messages: Vec<u64>,
+}
+
+/// `ORACLE-parsedmarc-11.1.0-offline.txt`: `FILE | rc=0 | agg=N recs=[M, …] fail=0 | …`, where
+/// `recs` holds each report's message count (the sum of its records' `<count>`).
+fn oracle() -> Vec<Oracle> {
+    let text = fs::read_to_string(corpus().join("ORACLE-parsedmarc-11.1.0-offline.txt"))
+        .expect("reading the parsedmarc oracle");
+    text.lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|line| {
+            let fields: Vec<&str> = line.split(" | ").collect();
+            let verdict = fields[2];
+            let agg: usize = verdict
+                .strip_prefix("agg=")
+                .and_then(|v| v.split(' ').next())
+                .and_then(|n| n.parse().ok())
+                .unwrap_or_else(|| panic!("agg= in {line}"));
+            let recs = &verdict[verdict.find("recs=[").expect("recs=") + 6..];
+            let recs = &recs[..recs.find(']').expect("]")];
+            let messages: Vec<u64> = recs
+                .split(',')
+                .filter(|n| !n.trim().is_empty())
+                .map(|n| n.trim().parse().expect("a message count"))
+                .collect();
+            assert_eq!(messages.len(), agg, "{line}");
+            Oracle {
+                file: fields[0].to_string(),
+                messages,
+            }
+        })
+        .collect()
+}
+
+#[test]
+fn every_corpus_file_gives_the_reports_and_messages_parsedmarc_found() {
+    let cases = oracle();
+    assert_eq!(cases.len(), 26, "files in the oracle");
+    let mut disagree = Vec::new();
+    for case in &cases {
+        let path = corpus().join(&case.file);
+        let out = report(&["--json", "dmarc", "report", path.to_str().unwrap()]);
+        let v = json_of(&out);
+        let reports = v["files"][0]["reports"].as_array().expect("reports");
+        let ours: Vec<u64> = reports
+            .iter()
+            .map(|r| r["messages"].as_u64().unwrap())
+            .collect();
+        let readable = !case.messages.is_empty();
+        let exit_ok = out.code == i32::from(!readable);
+        if ours != case.messages || !exit_ok {
+            disagree.push(format!(
+                "{}: parsedmarc {:?}, zonectl {ours:?} (exit {})",
+                case.file, case.messages, out.code
+            ));
+        }
+        if !readable {
+            assert!(out.stderr.contains(&case.file), "{out}");
+        }
+    }
+    assert!(disagree.is_empty(), "{}", disagree.join("\n"));
+}
+
+#[test]
+fn a_report_is_summed_with_its_failing_sources_in_words() {
+    let path =
+        corpus().join("parsedmarc/rfc9990-example.net!example.com!1700000000!1700086399.xml");
+    let out = report(&["dmarc", "report", path.to_str().unwrap()]);
+    assert_eq!(out.code, 0, "{out}");
+    let want = "\
+read 1 report from 1 of 1 file
+
+example.com: 1 report, 2023-11-14T22:13:20Z to 2023-11-15T22:13:19Z
+  reporters (messages): example.net 7
+  published (latest report): p=reject sp=quarantine np=reject t=y adkim=s aspf=s fo=1
+  messages: 7; DMARC pass 5 (71.4%): DKIM aligned 5, SPF aligned 5
+  DMARC fail: 2 (28.6%): p=quarantine would quarantine them, p=reject reject them
+  receivers applied: none 5, reject 2
+  receivers' overrides: other 2
+  failing sources (1 of 1, most failing mail first):
+    203.0.113.10  2 of 2 fail  From example.com  SPF spoofed.example.com=fail  DKIM none  (overridden: other)
+  sources with no failing mail: 1 (5 messages)
+";
+    assert_eq!(out.stdout, want, "{out}");
+}
+
+#[test]
+fn a_directory_is_read_whole_a_bad_file_is_named_and_the_rest_still_count() {
+    let dir = tempfile::tempdir().unwrap();
+    let c = corpus();
+    fs::create_dir(dir.path().join("2026-11")).unwrap();
+    for (from, to) in [
+        ("mail-dmarc/test_dmarc.xml", "a.xml"),
+        // The same report again, zipped: left out as a duplicate.
+        ("mail-dmarc/test_dmarc.xml.zip", "2026-11/a.zip"),
+        ("parsedmarc/twilight.eml", "2026-11/google.eml"),
+        ("parsedmarc/empty.xml", "empty.xml"),
+        (
+            "parsedmarc/usssa.com!example.com!1538784000!1538870399.xml",
+            ".hidden.xml",
+        ),
+    ] {
+        fs::copy(c.join(from), dir.path().join(to)).unwrap();
+    }
+    let mut notes = fs::File::create(dir.path().join("2026-11/notes.txt")).unwrap();
+    writeln!(notes, "reports for November").unwrap();
+    let out = zonectl_in(dir.path(), None, &["dmarc", "report", "."]);
+    assert_eq!(out.code, 1, "{out}");
+    assert!(
+        out.stderr
+            .contains("zonectl: ./empty.xml: the file is empty\n"),
+        "{out}"
+    );
+    assert!(
+        out.stderr.contains(
+            "zonectl: ./2026-11/notes.txt: not a DMARC aggregate report: it is not XML, \
+             gzip, zip or a mail message (it starts with \"reports for Nove\")"
+        ),
+        "{out}"
+    );
+    assert!(
+        out.stdout.starts_with(
+            "read 3 reports from 3 of 5 files; 1 left out as duplicates (same reporter and \
+             report id)\n"
+        ),
+        "{out}"
+    );
+    assert!(out.stdout.contains("\ntwlnet.com: 1 report,"), "{out}");
+    assert!(!out.stdout.contains("usssa"), "a dot file was read: {out}");
+
+    let only = zonectl_in(
+        dir.path(),
+        None,
+        &[
+            "--json",
+            "dmarc",
+            "report",
+            "a.xml",
+            "2026-11",
+            "--domain",
+            "Example.COM.",
+        ],
+    );
+    assert_eq!(only.code, 1, "notes.txt is still not a report: {only}");
+    let v = json_of(&only);
+    let domains = v["domains"].as_array().unwrap();
+    assert_eq!(domains.len(), 1, "{only}");
+    assert_eq!(domains[0]["domain"], "example.com");
+    assert_eq!(domains[0]["messages"], 1);
+    assert_eq!(v["duplicates"], 1);
+
+    let none = report(&[
+        "dmarc",
+        "report",
+        c.join("mail-dmarc/test_dmarc.xml").to_str().unwrap(),
+        "--domain",
+        "example.org",
+    ]);
+    assert_eq!(none.code, 1, "{none}");
+    assert!(none.stderr.contains("no report for example.org"), "{none}");
+}
+
+#[test]
+fn a_path_that_does_not_exist_is_an_error_that_names_it() {
+    let out = report(&["dmarc", "report", "/nonexistent/reports"]);
+    assert_eq!(out.code, 1, "{out}");
+    assert!(
+        out.stderr.contains("/nonexistent/reports: No such file"),
+        "{out}"
+    );
+}
