@@ -52,6 +52,9 @@ pub struct Config {
     /// Days a DKIM key stays published after the signer stopped using it, before `dkim retire`
     /// may revoke it (default 7).
     pub dkim_grace_days: Option<u32>,
+    /// DMARC aggregate reports (a directory, or a file) that `dmarc check` and `dmarc rollout`
+    /// judge readiness by when not given `--reports`.
+    pub dmarc_reports: Option<PathBuf>,
     /// Clients allowed to transfer zones (AXFR and IXFR over TCP; over UDP an IXFR gets the
     /// SOA alone): addresses or prefixes such as
     /// "192.0.2.53" or "2001:db8::/64", each optionally followed by `key NAME`, a TSIG key in

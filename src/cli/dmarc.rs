@@ -33,7 +33,8 @@ use crate::dmarc::evaluate::{
 };
 use crate::dmarc::explain::{explain_tag, receiver_action, Applies, Generation};
 use crate::dmarc::readiness::{
-    self, DestinationFact, DkimSelector, Facts, KeyVerdict, Readiness, SpfFacts, SpfVerdict,
+    self, DestinationFact, DkimSelector, Facts, KeyVerdict, Readiness, ReportFacts, SpfFacts,
+    SpfVerdict,
 };
 use crate::dmarc::record::DmarcRecord;
 use crate::dmarc::reports::{self, AUTHORIZATION_RECORD};
@@ -77,7 +78,7 @@ pub enum DmarcCommand {
         /// The zone (e.g. apple.example).
         zone: String,
         #[command(flatten)]
-        resolver: ResolverArg,
+        evidence: EvidenceArgs,
     },
     /// The staged rollout: status (default), plan, next, back.
     Rollout {
@@ -90,7 +91,7 @@ pub enum DmarcCommand {
         #[arg(long)]
         force: bool,
         #[command(flatten)]
-        resolver: ResolverArg,
+        evidence: EvidenceArgs,
     },
     /// Publish `FOR_DOMAIN._report._dmarc.DEST TXT "v=DMARC1"` so DEST may receive FOR_DOMAIN's
     /// reports (RFC 7489 §7.1). DEST must be in a zone zonectl serves.
@@ -107,6 +108,18 @@ pub enum DmarcCommand {
     /// domain, the mail that passed and failed DMARC, and the sources that fail, which a
     /// stricter policy would quarantine or reject. Exit 1 if a file is not a report.
     Report(super::dmarc_report::ReportArgs),
+}
+
+/// What readiness is judged on beyond the zones: `--resolver` and `--reports`.
+#[derive(Debug, Args)]
+pub struct EvidenceArgs {
+    #[command(flatten)]
+    pub resolver: ResolverArg,
+    /// DMARC aggregate reports (files or directories, as `dmarc report` reads them) to judge
+    /// readiness by: it fails if senders that look legitimate fail DMARC [default: the
+    /// configuration's `dmarc_reports`, if set].
+    #[arg(long, value_name = "PATH")]
+    pub reports: Vec<PathBuf>,
 }
 
 /// `--resolver IP:PORT`
@@ -172,13 +185,13 @@ impl DmarcArgs {
         match self.command {
             DmarcCommand::Show { zone } => show(s, &zone),
             DmarcCommand::Set { zone, tags } => set(s, o, &zone, &tags),
-            DmarcCommand::Check { zone, resolver } => check(s, &zone, resolver.resolver),
+            DmarcCommand::Check { zone, evidence } => check(s, &zone, &evidence),
             DmarcCommand::Rollout {
                 zone,
                 action,
                 force,
-                resolver,
-            } => rollout_verb(s, o, &zone, action, force, resolver.resolver),
+                evidence,
+            } => rollout_verb(s, o, &zone, action, force, &evidence),
             DmarcCommand::Authorize { dest, for_domain } => authorize(s, o, &dest, &for_domain),
             DmarcCommand::Evaluate(args) => evaluate_verb(s, args),
             DmarcCommand::Report(args) => super::dmarc_report::run(s, args),
@@ -797,11 +810,7 @@ fn published_key_verdict(text: &str) -> KeyVerdict {
 }
 
 /// Gathers the readiness facts of `zone` and judges them.
-fn readiness_of(
-    s: &Settings,
-    zone: &Zone,
-    resolver: Option<SocketAddr>,
-) -> anyhow::Result<Readiness> {
+fn readiness_of(s: &Settings, zone: &Zone, evidence: &EvidenceArgs) -> anyhow::Result<Readiness> {
     let origin = origin_text(zone);
     let at = DmarcAt::read(zone);
     let record = match at.one() {
@@ -811,7 +820,7 @@ fn readiness_of(
             DmarcRecord::parse(text).map_err(|errs| errs.iter().map(|e| e.to_string()).collect()),
         ),
     };
-    let mut dns = ServedDns::load(s, resolver)?;
+    let mut dns = ServedDns::load(s, evidence.resolver.resolver)?;
     let destinations = match &record {
         Some(Ok(rec)) => {
             let dests = reports::destinations(&origin, rec, |d| dns.org_domain(d));
@@ -838,6 +847,29 @@ fn readiness_of(
         spf: spf_facts(&dns, zone),
         dkim: dkim_facts(&s.keys_dir, zone),
         destinations,
+        reports: report_facts(s, &origin, evidence)?,
+    }))
+}
+
+/// The aggregate reports about `origin` in `--reports` (else the configuration's
+/// `dmarc_reports`), or None if neither names any.
+fn report_facts(
+    s: &Settings,
+    origin: &str,
+    evidence: &EvidenceArgs,
+) -> anyhow::Result<Option<ReportFacts>> {
+    let paths = match (&evidence.reports[..], &s.config.dmarc_reports) {
+        ([], None) => return Ok(None),
+        ([], Some(configured)) => vec![configured.clone()],
+        (given, _) => given.to_vec(),
+    };
+    let (summary, unreadable) = super::dmarc_report::evidence_for(&paths, origin)
+        .context("reading DMARC aggregate reports for readiness")?;
+    let names: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
+    Ok(Some(ReportFacts {
+        read_from: names.join(", "),
+        summary,
+        unreadable,
     }))
 }
 
@@ -856,9 +888,9 @@ fn readiness_json(r: &Readiness) -> serde_json::Value {
     json!({"ready": r.ready(), "items": items})
 }
 
-fn check(s: &Settings, zone: &str, resolver: Option<SocketAddr>) -> anyhow::Result<ExitCode> {
+fn check(s: &Settings, zone: &str, evidence: &EvidenceArgs) -> anyhow::Result<ExitCode> {
     let data = edit::zone_data(s, zone)?;
-    let r = readiness_of(s, &data, resolver)?;
+    let r = readiness_of(s, &data, evidence)?;
     if s.json {
         let mut v = readiness_json(&r);
         v["zone"] = json!(origin_text(&data));
@@ -932,7 +964,7 @@ fn rollout_verb(
     zone: &str,
     action: RolloutAction,
     force: bool,
-    resolver: Option<SocketAddr>,
+    evidence: &EvidenceArgs,
 ) -> anyhow::Result<ExitCode> {
     let data = edit::zone_data(s, zone)?;
     let origin = origin_text(&data);
@@ -944,7 +976,7 @@ fn rollout_verb(
         RolloutAction::Plan => return plan(s, &data, &ladder, min_dwell),
         RolloutAction::Status => {
             let history = read_history(&history_path(s, &origin))?;
-            return status(s, &data, &ladder, min_dwell, &history, resolver);
+            return status(s, &data, &ladder, min_dwell, &history, evidence);
         }
         RolloutAction::Next | RolloutAction::Back => {}
     }
@@ -974,7 +1006,7 @@ fn rollout_verb(
         min_dwell,
     };
     let (step, kind) = if action == RolloutAction::Next {
-        let r = readiness_of(s, &data, resolver)?;
+        let r = readiness_of(s, &data, evidence)?;
         match rollout::next(&ctx, &r.unmet(), force) {
             Ok(step) => (step, StepKind::Next),
             Err(refusals) => {
@@ -1133,7 +1165,7 @@ fn status(
     ladder: &Ladder,
     min_dwell: i64,
     history: &History,
-    resolver: Option<SocketAddr>,
+    evidence: &EvidenceArgs,
 ) -> anyhow::Result<ExitCode> {
     let origin = origin_text(zone);
     let at = DmarcAt::read(zone);
@@ -1148,7 +1180,7 @@ fn status(
     };
     let position = ladder.position(current.as_ref());
     let since = rollout::stage_since(&ctx);
-    let readiness = readiness_of(s, zone, resolver)?;
+    let readiness = readiness_of(s, zone, evidence)?;
     let next = rollout::next(&ctx, &readiness.unmet(), false);
     let stage_text = match position {
         rollout::Position::NoRecord => "no DMARC record (before the first stage)".to_owned(),

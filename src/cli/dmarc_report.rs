@@ -14,7 +14,7 @@ use clap::Args;
 use serde_json::{json, Value};
 
 use super::Settings;
-use crate::dmarc::aggregate::summary::{summarize, DomainSummary, Source, Summary};
+use crate::dmarc::aggregate::summary::{summarize, DomainSummary, Failing, Source, Summary};
 use crate::dmarc::aggregate::{self, container::MAX_DOCUMENT, Report};
 use crate::dmarc::treewalk::normalize;
 use crate::zone::civil::format_iso;
@@ -87,6 +87,27 @@ pub fn run(s: &Settings, args: ReportArgs) -> anyhow::Result<ExitCode> {
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// The reports about `domain` in `paths` summed (None if there is none), and how many files
+/// there are not reports: the readiness evidence of `dmarc check` and `dmarc rollout`.
+pub(super) fn evidence_for(
+    paths: &[PathBuf],
+    domain: &str,
+) -> anyhow::Result<(Option<DomainSummary>, usize)> {
+    let mut files = Vec::new();
+    for path in paths {
+        collect(path, &mut files)?;
+    }
+    let read: Vec<FileRead> = files.into_iter().map(read_file).collect();
+    let domain = normalize(domain);
+    let summary = summarize(
+        read.iter()
+            .flat_map(|f| f.reports.iter().map(|(_, r)| r))
+            .filter(|r| r.domain == domain),
+    );
+    let unreadable = read.iter().filter(|f| !f.errors.is_empty()).count();
+    Ok((summary.domains.into_iter().next(), unreadable))
 }
 
 /// The files `path` names: itself, or a directory's files (recursively, sorted, dot names
@@ -302,9 +323,13 @@ fn source_line(s: &Source, width: usize) -> String {
         keys(&s.failing_spf),
         keys(&s.failing_dkim),
     );
-    if !s.overrides.is_empty() {
-        let overrides: Vec<&str> = s.overrides.iter().map(String::as_str).collect();
-        line += &format!("  (overridden: {})", overrides.join(", "));
+    match s.failing() {
+        Failing::Overridden => {
+            let overrides: Vec<&str> = s.overrides.iter().map(String::as_str).collect();
+            line += &format!("  (overridden: {})", overrides.join(", "));
+        }
+        Failing::Unaligned => line += "  (passes for another domain: a sender to set up?)",
+        Failing::Nothing | Failing::Unauthenticated => {}
     }
     line
 }
@@ -345,6 +370,7 @@ fn to_json(read: &[FileRead], summary: &Summary) -> Value {
                 .map(|s| {
                     json!({
                         "ip": s.ip, "messages": s.messages, "failed": s.failed,
+                        "failing": s.failing().as_str(),
                         "header_from": s.header_from,
                         "failing_spf": s.failing_spf, "failing_dkim": s.failing_dkim,
                         "overrides": s.overrides,

@@ -6,6 +6,8 @@
 //! - DKIM: at least one selector published with a key that parses.
 //! - `rua` set (else a warning: no evidence will arrive).
 //! - Every external `rua`/`ruf` destination authorized (RFC 7489 §7.1).
+//! - When aggregate reports were read: no sender that looks legitimate would lose its mail
+//!   (see [`check_reports`]).
 //!
 //! The SPF and DKIM facts are [`SpfFacts`] and [`DkimSelector`]; the SPF and DKIM modules fill
 //! their verdicts ([`SpfVerdict`], [`KeyVerdict`]). A fact nobody could establish is
@@ -15,8 +17,10 @@
 
 use std::fmt;
 
+use super::aggregate::summary::{DomainSummary, Failing, Source};
 use super::record::DmarcRecord;
 use super::reports::Destination;
+use crate::zone::civil::format_iso;
 
 /// Most DNS-querying SPF terms a receiver evaluates (RFC 7208 §4.6.4).
 pub const MAX_SPF_LOOKUPS: u32 = 10;
@@ -83,7 +87,27 @@ pub struct Facts {
     pub spf: SpfFacts,
     pub dkim: Vec<DkimSelector>,
     pub destinations: Vec<DestinationFact>,
+    /// What aggregate reports say, when some were read.
+    pub reports: Option<ReportFacts>,
 }
+
+/// The aggregate reports read for the zone (`--reports PATH`, or the config's
+/// `dmarc_reports`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReportFacts {
+    /// Where they were read from, as the operator named it.
+    pub read_from: String,
+    /// The zone's reports summed; None if none was about the zone.
+    pub summary: Option<DomainSummary>,
+    /// Files there that are not reports, or could not be read.
+    pub unreadable: usize,
+}
+
+/// The share of a domain's reported mail (in parts per thousand) that may come from senders
+/// that look legitimate and fail DMARC, before readiness fails: 5 is 0.5 %. Below it the
+/// senders are a warning: a few such messages are usually spam from throwaway domains with
+/// SPF of their own.
+pub const SUSPECT_FAIL_PER_MILLE: u64 = 5;
 
 /// The outcome of one check.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -314,7 +338,106 @@ pub fn check(facts: &Facts) -> Readiness {
         };
         push("destination", status, detail);
     }
+    if let Some(reports) = &facts.reports {
+        let (status, detail) = check_reports(reports);
+        push("reports", status, detail);
+    }
     Readiness { items }
+}
+
+/// What the reports say about a stricter policy. Mail that fails DMARC is what quarantine and
+/// reject act on; the question is whose it is:
+/// - a failing source that passed SPF or DKIM for a domain that is not aligned with the From
+///   domain is how a legitimate sender looks that was set up for its own domain (a mailing
+///   service, a CRM, a forwarder): a stricter policy loses its mail. Over
+///   [`SUSPECT_FAIL_PER_MILLE`] of the mail this fails readiness, below it warns;
+/// - a source whose receivers gave a reason for overriding the policy (`forwarded`,
+///   `mailing_list`, …) is left to them;
+/// - a source that passed nothing is spoofing or mail nobody set up: what the policy is for.
+pub fn check_reports(reports: &ReportFacts) -> (Status, String) {
+    let unreadable = match reports.unreadable {
+        0 => String::new(),
+        1 => "; 1 file there is not a report (`zonectl dmarc report` names it)".to_owned(),
+        n => format!("; {n} files there are not reports (`zonectl dmarc report` names them)"),
+    };
+    let Some(d) = reports.summary.as_ref().filter(|d| d.messages > 0) else {
+        return (
+            Status::Warn,
+            format!(
+                "no aggregate report about this zone's mail in {}{unreadable}: nothing shows \
+                 which senders a stricter policy would affect",
+                reports.read_from
+            ),
+        );
+    };
+    let period = match (d.begin, d.end) {
+        (Some(b), Some(e)) => format!("{} to {}", &format_iso(b)[..10], &format_iso(e)[..10]),
+        _ => "period not given".to_owned(),
+    };
+    let seen = format!(
+        "{} message(s) in {} report(s), {period}{unreadable}",
+        d.messages, d.reports
+    );
+    let suspects: Vec<&Source> = d
+        .sources
+        .iter()
+        .filter(|s| s.failing() == Failing::Unaligned)
+        .collect();
+    let suspect_mail: u64 = suspects.iter().map(|s| s.failed).sum();
+    if !suspects.is_empty() {
+        let listed: Vec<String> = suspects
+            .iter()
+            .take(3)
+            .map(|s| {
+                let passes: Vec<&str> = s
+                    .failing_spf
+                    .keys()
+                    .map(|k| ("SPF", k))
+                    .chain(s.failing_dkim.keys().map(|k| ("DKIM", k)))
+                    .filter(|(_, k)| k.ends_with("=pass"))
+                    .map(|(_, k)| k.as_str())
+                    .collect();
+                format!(
+                    "{} ({} failing, passes {})",
+                    s.ip,
+                    s.failed,
+                    passes.join(" ")
+                )
+            })
+            .collect();
+        let more = match suspects.len() {
+            n if n > 3 => format!(" and {} more", n - 3),
+            _ => String::new(),
+        };
+        let status = if suspect_mail * 1000 > d.messages * SUSPECT_FAIL_PER_MILLE {
+            Status::Fail
+        } else {
+            Status::Warn
+        };
+        return (
+            status,
+            format!(
+                "{suspect_mail} failing message(s) from {} source(s) that pass SPF or DKIM for \
+                 a domain not aligned with the From domain, as a legitimate sender set up for \
+                 its own domain does: {}{more}; have them sign with DKIM for the zone, or send \
+                 from an envelope domain in the zone that its SPF authorizes ({seen})",
+                suspects.len(),
+                listed.join(", ")
+            ),
+        );
+    }
+    let detail = if d.failed() == 0 {
+        format!("all mail passed DMARC ({seen})")
+    } else {
+        format!(
+            "{} of {} message(s) failed DMARC, all from sources that passed neither SPF nor \
+             DKIM (spoofing, or mail nobody set up) or that receivers make exceptions for: what \
+             a stricter policy is for ({seen})",
+            d.failed(),
+            d.messages
+        )
+    };
+    (Status::Pass, detail)
 }
 
 #[cfg(test)]
@@ -354,6 +477,7 @@ mod tests {
                 key: KeyVerdict::Parses("rsa 2048".to_owned()),
             }],
             destinations: dests,
+            reports: None,
         }
     }
 
@@ -499,5 +623,123 @@ mod tests {
         assert!(r.items.iter().any(|i| i
             .detail
             .contains("apple.example._report._dmarc.vendor.example TXT \"v=DMARC1\" is missing")));
+    }
+
+    /// Reports of `messages` messages from 192.0.2.1 (all passing) and the failing `sources`:
+    /// (ip, failing messages, SPF result keys, overridden).
+    fn reports(messages: u64, failing: &[(&str, u64, &str, bool)]) -> ReportFacts {
+        let mut sources: Vec<Source> = failing
+            .iter()
+            .map(|(ip, failed, spf, overridden)| Source {
+                ip: ip.to_string(),
+                messages: *failed,
+                failed: *failed,
+                failing_spf: [(spf.to_string(), *failed)].into(),
+                failing_dkim: [("none".to_string(), *failed)].into(),
+                overrides: if *overridden {
+                    ["forwarded".to_string()].into()
+                } else {
+                    Default::default()
+                },
+                ..Source::default()
+            })
+            .collect();
+        let failed: u64 = failing.iter().map(|f| f.1).sum();
+        sources.push(Source {
+            ip: "192.0.2.1".into(),
+            messages: messages - failed,
+            ..Source::default()
+        });
+        ReportFacts {
+            read_from: "reports/".into(),
+            summary: Some(DomainSummary {
+                domain: "apple.example".into(),
+                reports: 3,
+                begin: Some(1_764_000_000),
+                end: Some(1_764_259_199),
+                messages,
+                passed: messages - failed,
+                sources,
+                ..DomainSummary::default()
+            }),
+            unreadable: 0,
+        }
+    }
+
+    fn reports_item(r: ReportFacts) -> Item {
+        let mut f = facts("v=DMARC1; p=none; rua=mailto:d@apple.example");
+        f.reports = Some(r);
+        let r = check(&f);
+        let mut items = r.items.into_iter().filter(|i| i.check == "reports");
+        let item = items.next().expect("a reports item");
+        assert!(items.next().is_none());
+        item
+    }
+
+    #[test]
+    fn reports_fail_readiness_when_senders_that_look_legitimate_would_lose_mail() {
+        // 6 of 1000 messages (0.6 %) from a sender passing SPF for its own domain.
+        let item = reports_item(reports(
+            1000,
+            &[
+                ("198.51.100.7", 6, "mailer.vendor.example=pass", false),
+                ("203.0.113.9", 40, "apple.example=fail", false),
+            ],
+        ));
+        assert_eq!(item.status, Status::Fail);
+        assert_eq!(
+            item.detail,
+            "6 failing message(s) from 1 source(s) that pass SPF or DKIM for a domain not \
+             aligned with the From domain, as a legitimate sender set up for its own domain \
+             does: 198.51.100.7 (6 failing, passes mailer.vendor.example=pass); have them sign \
+             with DKIM for the zone, or send from an envelope domain in the zone that its SPF \
+             authorizes (1000 message(s) in 3 report(s), 2025-11-24 to 2025-11-27)"
+        );
+        // 5 of 1000 is at the threshold: a warning.
+        let item = reports_item(reports(
+            1000,
+            &[("198.51.100.7", 5, "mailer.vendor.example=pass", false)],
+        ));
+        assert_eq!(item.status, Status::Warn);
+    }
+
+    #[test]
+    fn reports_where_only_spoofed_or_overridden_mail_fails_are_ready() {
+        let item = reports_item(reports(
+            100,
+            &[
+                ("203.0.113.9", 40, "apple.example=fail", false),
+                ("198.51.100.7", 30, "list.example=pass", true),
+            ],
+        ));
+        assert_eq!(item.status, Status::Pass);
+        assert!(
+            item.detail.starts_with("70 of 100 message(s) failed DMARC"),
+            "{}",
+            item.detail
+        );
+        let item = reports_item(reports(100, &[]));
+        assert_eq!(
+            (item.status, item.detail.as_str()),
+            (
+                Status::Pass,
+                "all mail passed DMARC (100 message(s) in 3 report(s), 2025-11-24 to 2025-11-27)"
+            )
+        );
+    }
+
+    #[test]
+    fn reports_that_say_nothing_of_the_zone_warn() {
+        let mut r = reports(100, &[]);
+        r.summary = None;
+        r.unreadable = 2;
+        let item = reports_item(r);
+        assert_eq!(item.status, Status::Warn);
+        assert_eq!(
+            item.detail,
+            "no aggregate report about this zone's mail in reports/; 2 files there are not \
+             reports (`zonectl dmarc report` names them): nothing shows which senders a \
+             stricter policy would affect"
+        );
     }
 }

@@ -1,11 +1,12 @@
 //! `zonectl dmarc report`: DMARC aggregate reports read through the real binary, checked
-//! against parsedmarc's verdicts on the shared corpus.
+//! against parsedmarc's verdicts on the shared corpus; `dmarc check` and `rollout next` judging
+//! readiness by reports.
 
 use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use crate::harness::{zonectl_in, Ctl};
+use crate::harness::{zonectl_in, Ctl, TestServer};
 
 /// The corpus's aggregate reports (`../shared/corpus/dmarc-aggregate`).
 fn corpus() -> PathBuf {
@@ -193,6 +194,177 @@ fn a_path_that_does_not_exist_is_an_error_that_names_it() {
     assert_eq!(out.code, 1, "{out}");
     assert!(
         out.stderr.contains("/nonexistent/reports: No such file"),
+        "{out}"
+    );
+}
+
+/// An aggregate report from `org` about `domain`, one record per row:
+/// `(source IP, messages, DMARC's DKIM and SPF verdicts, SPF's domain and result)`.
+fn aggregate_xml(org: &str, domain: &str, rows: &[(&str, u64, &str, &str, &str, &str)]) -> String {
+    let records: String = rows
+        .iter()
+        .map(|(ip, count, dkim, spf, spf_domain, spf_result)| {
+            format!(
+                "<record><row><source_ip>{ip}</source_ip><count>{count}</count>\
+                 <policy_evaluated><disposition>none</disposition><dkim>{dkim}</dkim>\
+                 <spf>{spf}</spf></policy_evaluated></row>\
+                 <identifiers><header_from>{domain}</header_from></identifiers>\
+                 <auth_results><spf><domain>{spf_domain}</domain><result>{spf_result}</result>\
+                 </spf></auth_results></record>\n"
+            )
+        })
+        .collect();
+    format!(
+        "<?xml version=\"1.0\"?>\n<feedback><report_metadata><org_name>{org}</org_name>\
+         <email>dmarc@{org}</email><report_id>{org}-1</report_id><date_range>\
+         <begin>1764460800</begin><end>1764547199</end></date_range></report_metadata>\
+         <policy_published><domain>{domain}</domain><p>none</p></policy_published>\n\
+         {records}</feedback>\n"
+    )
+}
+
+/// The shipped apple.example, ready for a stricter policy but for what reports say: SPF,
+/// DMARC with rua, and RFC 8463's Ed25519 key published.
+fn ready_apple() -> String {
+    let shipped = fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/zones/apple.example.zone"
+    ))
+    .unwrap();
+    format!(
+        "{shipped}_dmarc IN TXT \"v=DMARC1; p=none; rua=mailto:dmarc@apple.example\"\n\
+         brisbane._domainkey IN TXT \"v=DKIM1; k=ed25519; \
+         p=11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo=\"\n"
+    )
+}
+
+#[test]
+fn check_and_rollout_judge_readiness_by_the_reports() {
+    let s = TestServer::start(&[("apple.example.zone", &ready_apple())]);
+    let zones = s.zones_dir().display().to_string();
+    let server = s.addr.to_string();
+    let z = |args: &[&str]| {
+        let mut all = vec!["--zones-dir", zones.as_str(), "--server", server.as_str()];
+        all.extend_from_slice(args);
+        s.ctl(&all)
+    };
+    let reports = s.dir().join("reports");
+    fs::create_dir(&reports).unwrap();
+    let dir = reports.display().to_string();
+    let reports_line = |out: &Ctl| -> String {
+        out.stdout
+            .lines()
+            .find(|l| l.split_whitespace().nth(1) == Some("reports"))
+            .unwrap_or_else(|| panic!("no reports line: {out}"))
+            .to_string()
+    };
+
+    // Without reports: ready, and no reports line.
+    let out = z(&["dmarc", "check", "apple.example"]);
+    assert_eq!(out.code, 0, "{out}");
+    assert!(!out.stdout.contains(" reports "), "{out}");
+
+    // No report about apple.example there yet: a warning, still ready.
+    fs::write(
+        reports.join("other.xml"),
+        aggregate_xml(
+            "google.com",
+            "orange.example",
+            &[("192.0.2.9", 5, "pass", "pass", "orange.example", "pass")],
+        ),
+    )
+    .unwrap();
+    let out = z(&["dmarc", "check", "apple.example", "--reports", &dir]);
+    assert_eq!(out.code, 0, "{out}");
+    assert!(
+        reports_line(&out).starts_with(&format!(
+            "  warn     reports      no aggregate report about this zone's mail in {dir}:"
+        )),
+        "{out}"
+    );
+
+    // Mail from a newsletter service that passes SPF for its own domain fails DMARC: not ready.
+    fs::write(
+        reports.join("google.xml"),
+        aggregate_xml(
+            "google.com",
+            "apple.example",
+            &[
+                ("192.0.2.25", 120, "pass", "pass", "apple.example", "pass"),
+                (
+                    "198.51.100.7",
+                    30,
+                    "fail",
+                    "fail",
+                    "bounce.news.example",
+                    "pass",
+                ),
+                ("203.0.113.66", 9, "fail", "fail", "apple.example", "fail"),
+            ],
+        ),
+    )
+    .unwrap();
+    let out = z(&["dmarc", "check", "apple.example", "--reports", &dir]);
+    assert_eq!(out.code, 1, "{out}");
+    assert_eq!(
+        reports_line(&out),
+        "  FAIL     reports      30 failing message(s) from 1 source(s) that pass SPF or DKIM \
+         for a domain not aligned with the From domain, as a legitimate sender set up for its \
+         own domain does: 198.51.100.7 (30 failing, passes bounce.news.example=pass); have them \
+         sign with DKIM for the zone, or send from an envelope domain in the zone that its SPF \
+         authorizes (159 message(s) in 1 report(s), 2025-11-30 to 2025-11-30)",
+        "{out}"
+    );
+    assert!(out.stdout.contains("not ready (reports FAIL)"), "{out}");
+
+    // The same evidence from the configuration holds `rollout next` back.
+    let config = s.dir().join("reports.toml");
+    fs::write(&config, format!("dmarc_reports = {:?}\n", dir)).unwrap();
+    let config = config.display().to_string();
+    let before = fs::read_to_string(s.zone_path("apple.example.zone")).unwrap();
+    let out = z(&[
+        "--config",
+        &config,
+        "dmarc",
+        "rollout",
+        "apple.example",
+        "next",
+    ]);
+    assert_eq!(out.code, 1, "{out}");
+    assert!(out.stderr.contains("reports FAIL"), "{out}");
+    assert_eq!(
+        fs::read_to_string(s.zone_path("apple.example.zone")).unwrap(),
+        before
+    );
+
+    // The sender fixed (its mail now signed for apple.example): only spoofed mail fails.
+    fs::write(
+        reports.join("google.xml"),
+        aggregate_xml(
+            "google.com",
+            "apple.example",
+            &[
+                ("192.0.2.25", 120, "pass", "pass", "apple.example", "pass"),
+                (
+                    "198.51.100.7",
+                    30,
+                    "pass",
+                    "fail",
+                    "bounce.news.example",
+                    "pass",
+                ),
+                ("203.0.113.66", 9, "fail", "fail", "apple.example", "fail"),
+            ],
+        ),
+    )
+    .unwrap();
+    let out = z(&["--config", &config, "dmarc", "check", "apple.example"]);
+    assert_eq!(out.code, 0, "{out}");
+    assert!(
+        reports_line(&out).starts_with(
+            "  ok       reports      9 of 159 message(s) failed DMARC, all from sources that \
+             passed neither SPF nor DKIM"
+        ),
         "{out}"
     );
 }

@@ -63,6 +63,53 @@ pub struct Source {
     pub overrides: BTreeSet<String>,
 }
 
+/// What a source's failing mail looks like.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Failing {
+    /// None of its mail failed.
+    Nothing,
+    /// Receivers gave a reason for overriding the policy (`forwarded`, `mailing_list`, …).
+    Overridden,
+    /// It passed SPF or DKIM for a domain not aligned with the From domain: how a legitimate
+    /// sender set up for its own domain looks (a mailing service, a CRM). A stricter policy
+    /// loses its mail.
+    Unaligned,
+    /// It passed neither: spoofing, or mail nobody set up. What a stricter policy is for.
+    Unauthenticated,
+}
+
+impl Failing {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Failing::Nothing => "nothing",
+            Failing::Overridden => "overridden",
+            Failing::Unaligned => "unaligned",
+            Failing::Unauthenticated => "unauthenticated",
+        }
+    }
+}
+
+impl Source {
+    /// What its failing mail looks like; an override wins over the results.
+    pub fn failing(&self) -> Failing {
+        let passed_unaligned = || {
+            self.failing_spf
+                .keys()
+                .chain(self.failing_dkim.keys())
+                .any(|k| k.ends_with("=pass"))
+        };
+        if self.failed == 0 {
+            Failing::Nothing
+        } else if !self.overrides.is_empty() {
+            Failing::Overridden
+        } else if passed_unaligned() {
+            Failing::Unaligned
+        } else {
+            Failing::Unauthenticated
+        }
+    }
+}
+
 /// Sums `reports` per policy domain.
 pub fn summarize<'a>(reports: impl IntoIterator<Item = &'a Report>) -> Summary {
     let mut seen = HashSet::new();
@@ -304,6 +351,18 @@ mod tests {
             BTreeMap::from([("none".to_string(), 5)])
         );
         assert!(d.sources[2].failing_spf.is_empty());
+        let kinds: Vec<Failing> = d.sources.iter().map(Source::failing).collect();
+        assert_eq!(
+            kinds,
+            [
+                Failing::Unauthenticated,
+                Failing::Unaligned,
+                Failing::Nothing
+            ]
+        );
+        let mut forwarded = d.sources[1].clone();
+        forwarded.overrides.insert("forwarded".into());
+        assert_eq!(forwarded.failing(), Failing::Overridden);
         assert_eq!(s.domains[1].messages, 0);
     }
 
