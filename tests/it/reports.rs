@@ -368,3 +368,38 @@ fn check_and_rollout_judge_readiness_by_the_reports() {
         "{out}"
     );
 }
+
+/// The README's example: the shipped `reports/` (a zip from Google, a gzip from Yahoo, a mail
+/// from Outlook) about apple.example.
+#[test]
+fn the_shipped_reports_read_as_the_readme_shows() {
+    let shipped = concat!(env!("CARGO_MANIFEST_DIR"), "/reports");
+    let out = report(&["dmarc", "report", shipped]);
+    assert_eq!(out.code, 0, "{out}");
+    let want = "\
+read 3 reports from 3 of 3 files
+
+apple.example: 3 reports, 2026-11-28T00:00:00Z to 2026-11-28T23:59:59Z
+  reporters (messages): google.com 478, Yahoo 154, Outlook.com 90
+  published (latest report): p=none sp=none pct=100 adkim=r aspf=r
+  messages: 722; DMARC pass 633 (87.7%): DKIM aligned 633, SPF aligned 633
+  DMARC fail: 89 (12.3%): p=quarantine would quarantine them, p=reject reject them
+  receivers applied: none 722
+  receivers' overrides: forwarded 6
+  failing sources (3 of 3, most failing mail first):
+    198.51.100.80  78 of 78 fail  From apple.example  SPF bounce.newsletter.example=pass  DKIM newsletter.example/nl1=pass  (passes for another domain: a sender to set up?)
+    203.0.113.40   6 of 6 fail  From apple.example  SPF forwarder.example=pass  DKIM apple.example/s2026=fail  (overridden: forwarded)
+    203.0.113.99   5 of 5 fail  From apple.example  SPF apple.example=fail  DKIM none
+  sources with no failing mail: 1 (633 messages)
+";
+    assert_eq!(out.stdout, want, "{out}");
+    let readme = fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let indented: String = want
+        .lines()
+        .map(|l| format!("    {l}\n").replace("    \n", "\n"))
+        .collect();
+    assert!(
+        readme.contains(&indented),
+        "README's `dmarc report reports` example differs from the output:\n{indented}"
+    );
+}
