@@ -5,6 +5,7 @@
 //! Every file is read on its own: one that is not a report, or cannot be read, is named on
 //! stderr with why, the others are still summed, and the exit status is 1.
 
+use std::collections::HashSet;
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -44,10 +45,7 @@ struct FileRead {
 }
 
 pub fn run(s: &Settings, args: ReportArgs) -> anyhow::Result<ExitCode> {
-    let mut files = Vec::new();
-    for path in &args.paths {
-        collect(path, &mut files)?;
-    }
+    let files = collect(&args.paths)?;
     if files.is_empty() {
         bail!("no files to read in {}", join_paths(&args.paths));
     }
@@ -95,10 +93,7 @@ pub(super) fn evidence_for(
     paths: &[PathBuf],
     domain: &str,
 ) -> anyhow::Result<(Option<DomainSummary>, usize)> {
-    let mut files = Vec::new();
-    for path in paths {
-        collect(path, &mut files)?;
-    }
+    let files = collect(paths)?;
     let read: Vec<FileRead> = files.into_iter().map(read_file).collect();
     let domain = normalize(domain);
     let summary = summarize(
@@ -110,26 +105,44 @@ pub(super) fn evidence_for(
     Ok((summary.domains.into_iter().next(), unreadable))
 }
 
-/// The files `path` names: itself, or a directory's files (recursively, sorted, dot names
-/// skipped).
-fn collect(path: &Path, files: &mut Vec<PathBuf>) -> anyhow::Result<()> {
-    let meta = fs::metadata(path).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+/// The files `paths` name: each file, and each directory's files (recursively, sorted, dot
+/// names skipped). Each file and directory is read once, however paths and symlinks lead back
+/// to it.
+fn collect(paths: &[PathBuf]) -> anyhow::Result<Vec<PathBuf>> {
+    let mut files = Vec::new();
+    let mut seen = HashSet::new();
+    for path in paths {
+        collect_from(path, &mut files, &mut seen)?;
+    }
+    Ok(files)
+}
+
+fn collect_from(
+    path: &Path,
+    files: &mut Vec<PathBuf>,
+    seen: &mut HashSet<PathBuf>,
+) -> anyhow::Result<()> {
+    let error = |e: std::io::Error| anyhow::anyhow!("{}: {e}", path.display());
+    let meta = fs::metadata(path).map_err(error)?;
+    if !seen.insert(fs::canonicalize(path).map_err(error)?) {
+        return Ok(());
+    }
     if !meta.is_dir() {
         files.push(path.to_path_buf());
         return Ok(());
     }
     let mut entries: Vec<PathBuf> = fs::read_dir(path)
-        .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?
+        .map_err(error)?
         .map(|e| e.map(|e| e.path()))
         .collect::<Result<_, _>>()
-        .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+        .map_err(error)?;
     entries.sort();
     for entry in entries {
         let hidden = entry
             .file_name()
             .is_some_and(|n| n.to_string_lossy().starts_with('.'));
         if !hidden {
-            collect(&entry, files)?;
+            collect_from(&entry, files, seen)?;
         }
     }
     Ok(())
@@ -141,8 +154,19 @@ fn read_file(path: PathBuf) -> FileRead {
         reports: Vec::new(),
         errors: Vec::new(),
     };
-    let too_large = fs::metadata(&file.path).is_ok_and(|m| m.len() > MAX_DOCUMENT);
-    if too_large {
+    let meta = match fs::metadata(&file.path) {
+        Ok(m) => m,
+        Err(e) => {
+            file.errors.push(format!("cannot read: {e}"));
+            return file;
+        }
+    };
+    if !meta.is_file() {
+        // A FIFO or a device would block the read, or never end.
+        file.errors.push("not a regular file: not read".to_owned());
+        return file;
+    }
+    if meta.len() > MAX_DOCUMENT {
         let limit = MAX_DOCUMENT >> 20;
         file.errors.push(format!(
             "larger than {limit} MiB: not read (a report is far smaller)"

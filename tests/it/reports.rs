@@ -132,8 +132,18 @@ fn a_directory_is_read_whole_a_bad_file_is_named_and_the_rest_still_count() {
     }
     let mut notes = fs::File::create(dir.path().join("2026-11/notes.txt")).unwrap();
     writeln!(notes, "reports for November").unwrap();
+    // A symlink back up is read once; a FIFO is not opened (the read would block).
+    std::os::unix::fs::symlink("..", dir.path().join("2026-11/up")).unwrap();
+    let fifo = std::ffi::CString::new(dir.path().join("pipe").to_str().unwrap()).unwrap();
+    // SAFETY: a valid NUL-terminated path.
+    assert_eq!(unsafe { libc::mkfifo(fifo.as_ptr(), 0o600) }, 0);
     let out = zonectl_in(dir.path(), None, &["dmarc", "report", "."]);
     assert_eq!(out.code, 1, "{out}");
+    assert!(
+        out.stderr
+            .contains("zonectl: ./pipe: not a regular file: not read\n"),
+        "{out}"
+    );
     assert!(
         out.stderr
             .contains("zonectl: ./empty.xml: the file is empty\n"),
@@ -148,7 +158,7 @@ fn a_directory_is_read_whole_a_bad_file_is_named_and_the_rest_still_count() {
     );
     assert!(
         out.stdout.starts_with(
-            "read 3 reports from 3 of 5 files; 1 left out as duplicates (same reporter and \
+            "read 3 reports from 3 of 6 files; 1 left out as duplicates (same reporter and \
              report id)\n"
         ),
         "{out}"

@@ -358,12 +358,17 @@ fn multipart_parts<'a>(body: &'a [u8], boundary: &[u8]) -> Vec<&'a [u8]> {
             .position(|&b| b == b'\n')
             .map_or(body.len(), |i| at + i + 1);
         let line = &body[at..end];
-        let trimmed = line.trim_ascii_end();
-        if trimmed.starts_with(&delimiter) {
+        // The delimiter line is `--BOUNDARY`, or `--BOUNDARY--` at the end, then only
+        // whitespace (RFC 2046 §5.1.1): `--b10` is not a delimiter of boundary `b1`.
+        let after = line
+            .trim_ascii_end()
+            .strip_prefix(delimiter.as_slice())
+            .filter(|rest| rest.is_empty() || *rest == b"--");
+        if let Some(after) = after {
             if let Some(s) = start {
                 parts.push(&body[s..at]);
             }
-            if trimmed[delimiter.len()..].starts_with(b"--") {
+            if after == b"--" {
                 return parts;
             }
             start = Some(end);
@@ -523,6 +528,13 @@ mod tests {
             ]
         );
         assert_eq!(docs[0].bytes, XML);
+    }
+
+    #[test]
+    fn a_boundary_is_a_whole_line_not_a_prefix() {
+        let body = b"--b1\r\nA\r\n--b10\r\nstill A\r\n--b1  \r\nB\r\n--b1--\r\nepilogue\r\n";
+        let parts = multipart_parts(body, b"b1");
+        assert_eq!(parts, [&b"A\r\n--b10\r\nstill A\r\n"[..], b"B\r\n"]);
     }
 
     #[test]
