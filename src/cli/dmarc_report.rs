@@ -318,7 +318,7 @@ fn print_domain(d: &DomainSummary, top: usize) {
         }
     }
     let passing = d.sources.iter().filter(|s| s.failed == 0);
-    let (n, messages) = passing.fold((0, 0), |(n, m), s| (n + 1, m + s.messages));
+    let (n, messages) = passing.fold((0, 0u64), |(n, m), s| (n + 1, m.saturating_add(s.messages)));
     if n > 0 {
         println!(
             "  sources with no failing mail: {n} ({messages} message{})",
@@ -375,7 +375,8 @@ fn to_json(read: &[FileRead], summary: &Summary) -> Value {
                         "begin": time(r.begin),
                         "end": time(r.end),
                         "records": r.rows.len(),
-                        "messages": r.rows.iter().map(|row| row.count).sum::<u64>(),
+                        "messages": r.rows.iter()
+                            .fold(0u64, |sum, row| sum.saturating_add(row.count)),
                         "errors": r.errors,
                         "problems": r.problems,
                     })

@@ -383,7 +383,9 @@ pub fn check_reports(reports: &ReportFacts) -> (Status, String) {
         .iter()
         .filter(|s| s.failing() == Failing::Unaligned)
         .collect();
-    let suspect_mail: u64 = suspects.iter().map(|s| s.failed).sum();
+    let suspect_mail = suspects
+        .iter()
+        .fold(0u64, |sum, s| sum.saturating_add(s.failed));
     if !suspects.is_empty() {
         let listed: Vec<String> = suspects
             .iter()
@@ -409,11 +411,9 @@ pub fn check_reports(reports: &ReportFacts) -> (Status, String) {
             n if n > 3 => format!(" and {} more", n - 3),
             _ => String::new(),
         };
-        let status = if suspect_mail * 1000 > d.messages * SUSPECT_FAIL_PER_MILLE {
-            Status::Fail
-        } else {
-            Status::Warn
-        };
+        let over = u128::from(suspect_mail) * 1000
+            > u128::from(d.messages) * u128::from(SUSPECT_FAIL_PER_MILLE);
+        let status = if over { Status::Fail } else { Status::Warn };
         return (
             status,
             format!(

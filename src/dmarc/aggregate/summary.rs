@@ -133,12 +133,15 @@ pub fn summarize<'a>(reports: impl IntoIterator<Item = &'a Report>) -> Summary {
         }
         let mut reported = 0;
         for row in &r.rows {
-            reported += row.count;
+            add(&mut reported, row.count);
             add_row(d, row);
             let s = sources.entry((&r.domain, &row.source_ip)).or_default();
             add_source(s, row);
         }
-        *reporters.entry((&r.domain, &r.org_name)).or_default() += reported;
+        add(
+            reporters.entry((&r.domain, &r.org_name)).or_default(),
+            reported,
+        );
     }
     for ((domain, ip), mut source) in sources {
         source.ip = ip.to_string();
@@ -167,6 +170,11 @@ pub fn summarize<'a>(reports: impl IntoIterator<Item = &'a Report>) -> Summary {
     }
 }
 
+/// Counts come from reports: a sum that would overflow stays at the maximum.
+fn add(into: &mut u64, n: u64) {
+    *into = into.saturating_add(n);
+}
+
 fn min_some(a: Option<i64>, b: Option<i64>) -> Option<i64> {
     match (a, b) {
         (Some(a), Some(b)) => Some(a.min(b)),
@@ -175,24 +183,27 @@ fn min_some(a: Option<i64>, b: Option<i64>) -> Option<i64> {
 }
 
 fn add_row(d: &mut DomainSummary, row: &Row) {
-    d.messages += row.count;
+    add(&mut d.messages, row.count);
     if row.passes() {
-        d.passed += row.count;
+        add(&mut d.passed, row.count);
     }
     if row.dkim_aligned {
-        d.dkim_aligned += row.count;
+        add(&mut d.dkim_aligned, row.count);
     }
     if row.spf_aligned {
-        d.spf_aligned += row.count;
+        add(&mut d.spf_aligned, row.count);
     }
-    *d.dispositions.entry(row.disposition.clone()).or_default() += row.count;
+    add(
+        d.dispositions.entry(row.disposition.clone()).or_default(),
+        row.count,
+    );
     for (kind, _) in &row.overrides {
-        *d.overrides.entry(kind.clone()).or_default() += row.count;
+        add(d.overrides.entry(kind.clone()).or_default(), row.count);
     }
 }
 
 fn add_source(s: &mut Source, row: &Row) {
-    s.messages += row.count;
+    add(&mut s.messages, row.count);
     if !row.header_from.is_empty() {
         s.header_from.insert(row.header_from.clone());
     }
@@ -201,16 +212,16 @@ fn add_source(s: &mut Source, row: &Row) {
     if row.passes() {
         return;
     }
-    s.failed += row.count;
+    add(&mut s.failed, row.count);
     for (results, into) in [
         (&row.dkim, &mut s.failing_dkim),
         (&row.spf, &mut s.failing_spf),
     ] {
         if results.is_empty() {
-            *into.entry("none".to_string()).or_default() += row.count;
+            add(into.entry("none".to_string()).or_default(), row.count);
         }
         for r in results {
-            *into.entry(result_text(r)).or_default() += row.count;
+            add(into.entry(result_text(r)).or_default(), row.count);
         }
     }
 }
@@ -364,6 +375,33 @@ mod tests {
         forwarded.overrides.insert("forwarded".into());
         assert_eq!(forwarded.failing(), Failing::Overridden);
         assert_eq!(s.domains[1].messages, 0);
+    }
+
+    #[test]
+    fn counts_too_large_to_sum_stay_at_the_maximum() {
+        let r = report(
+            "a",
+            "1",
+            "example.com",
+            100,
+            "none",
+            vec![
+                row(
+                    "192.0.2.1",
+                    u64::MAX,
+                    false,
+                    false,
+                    &[("x.example", "pass")],
+                ),
+                row("192.0.2.1", 5, false, false, &[("x.example", "pass")]),
+            ],
+        );
+        let d = &summarize([&r]).domains[0];
+        assert_eq!(
+            (d.messages, d.failed(), d.sources[0].failed),
+            (u64::MAX, u64::MAX, u64::MAX)
+        );
+        assert_eq!(d.reporters[0].1, u64::MAX);
     }
 
     #[test]
