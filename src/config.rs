@@ -55,6 +55,8 @@ pub struct Config {
     /// DMARC aggregate reports (a directory, or a file) that `dmarc check` and `dmarc rollout`
     /// judge readiness by when not given `--reports`.
     pub dmarc_reports: Option<PathBuf>,
+    /// Days of reports readiness counts, back from the newest (default 14).
+    pub dmarc_report_days: Option<u32>,
     /// Clients allowed to transfer zones (AXFR and IXFR over TCP; over UDP an IXFR gets the
     /// SOA alone): addresses or prefixes such as
     /// "192.0.2.53" or "2001:db8::/64", each optionally followed by `key NAME`, a TSIG key in

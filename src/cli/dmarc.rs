@@ -120,6 +120,10 @@ pub struct EvidenceArgs {
     /// configuration's `dmarc_reports`, if set].
     #[arg(long, value_name = "PATH")]
     pub reports: Vec<PathBuf>,
+    /// Only the reports that ended within N days of the zone's newest report count [default:
+    /// the configuration's `dmarc_report_days`, else 14].
+    #[arg(long, value_name = "N")]
+    pub report_days: Option<u32>,
 }
 
 /// `--resolver IP:PORT`
@@ -863,13 +867,19 @@ fn report_facts(
         ([], Some(configured)) => vec![configured.clone()],
         (given, _) => given.to_vec(),
     };
-    let (summary, unreadable) = super::dmarc_report::evidence_for(&paths, origin)
+    let window_days = evidence
+        .report_days
+        .or(s.config.dmarc_report_days)
+        .unwrap_or(readiness::DEFAULT_REPORT_DAYS);
+    let (summary, unreadable) = super::dmarc_report::evidence_for(&paths, origin, window_days)
         .context("reading DMARC aggregate reports for readiness")?;
     let names: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
     Ok(Some(ReportFacts {
         read_from: names.join(", "),
         summary,
         unreadable,
+        window_days,
+        now: clock::unix_now(),
     }))
 }
 

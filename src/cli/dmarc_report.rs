@@ -33,6 +33,9 @@ pub struct ReportArgs {
     /// Failing sources listed per domain, most failing first (--json lists all).
     #[arg(long, value_name = "N", default_value_t = 10)]
     pub top: usize,
+    /// Only the reports whose period ended within N days of the domain's newest report.
+    #[arg(long, value_name = "N")]
+    pub days: Option<u32>,
 }
 
 /// One file and what was read from it.
@@ -56,6 +59,7 @@ pub fn run(s: &Settings, args: ReportArgs) -> anyhow::Result<ExitCode> {
         read.iter()
             .flat_map(|f| f.reports.iter().map(|(_, r)| r))
             .filter(wanted),
+        args.days,
     );
     let failed_files = read.iter().filter(|f| !f.errors.is_empty()).count();
     for f in &read {
@@ -87,11 +91,13 @@ pub fn run(s: &Settings, args: ReportArgs) -> anyhow::Result<ExitCode> {
     })
 }
 
-/// The reports about `domain` in `paths` summed (None if there is none), and how many files
-/// there are not reports: the readiness evidence of `dmarc check` and `dmarc rollout`.
+/// The reports about `domain` in `paths` that ended within `window_days` of the newest,
+/// summed (None if there is none), and how many files there are not reports: the readiness
+/// evidence of `dmarc check` and `dmarc rollout`.
 pub(super) fn evidence_for(
     paths: &[PathBuf],
     domain: &str,
+    window_days: u32,
 ) -> anyhow::Result<(Option<DomainSummary>, usize)> {
     let files = collect(paths)?;
     let read: Vec<FileRead> = files.into_iter().map(read_file).collect();
@@ -100,6 +106,7 @@ pub(super) fn evidence_for(
         read.iter()
             .flat_map(|f| f.reports.iter().map(|(_, r)| r))
             .filter(|r| r.domain == domain),
+        Some(window_days),
     );
     let unreadable = read.iter().filter(|f| !f.errors.is_empty()).count();
     Ok((summary.domains.into_iter().next(), unreadable))
@@ -259,8 +266,12 @@ fn print_domain(d: &DomainSummary, top: usize) {
         .iter()
         .map(|(org, n)| format!("{} {n}", if org.is_empty() { "(unnamed)" } else { org }))
         .collect();
+    let older = match d.older {
+        0 => String::new(),
+        n => format!(" ({n} older left out by --days)"),
+    };
     println!(
-        "{}: {} report{}, {}",
+        "{}: {} report{}, {}{older}",
         d.domain,
         d.reports,
         plural(d.reports),
@@ -410,6 +421,7 @@ fn to_json(read: &[FileRead], summary: &Summary) -> Value {
             json!({
                 "domain": d.domain,
                 "reports": d.reports,
+                "older": d.older,
                 "reporters": d.reporters.iter()
                     .map(|(org, n)| json!({"org_name": org, "messages": n}))
                     .collect::<Vec<_>>(),

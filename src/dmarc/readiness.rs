@@ -101,7 +101,15 @@ pub struct ReportFacts {
     pub summary: Option<DomainSummary>,
     /// Files there that are not reports, or could not be read.
     pub unreadable: usize,
+    /// The reports counted ended within this many days of the newest.
+    pub window_days: u32,
+    /// UNIX seconds: evidence whose newest report ended more than `window_days` ago is stale.
+    pub now: i64,
 }
+
+/// Days of reports readiness counts by default, back from the newest: two weeks of daily
+/// reports, twice the default minimum time at a stage.
+pub const DEFAULT_REPORT_DAYS: u32 = 14;
 
 /// The share of a domain's reported mail (in parts per thousand) that may come from senders
 /// that look legitimate and fail DMARC, before readiness fails: 5 is 0.5 %. Below it the
@@ -374,9 +382,29 @@ pub fn check_reports(reports: &ReportFacts) -> (Status, String) {
         (Some(b), Some(e)) => format!("{} to {}", &format_iso(b)[..10], &format_iso(e)[..10]),
         _ => "period not given".to_owned(),
     };
+    let older = match d.older {
+        0 => String::new(),
+        n => format!(
+            "; {n} older report(s) not counted (the last {} days count)",
+            reports.window_days
+        ),
+    };
+    let window = i64::from(reports.window_days) * 86_400;
+    let stale = d
+        .end
+        .filter(|end| reports.now.saturating_sub(*end) > window)
+        .map(|end| {
+            format!(
+                "; the newest report ended {}, over {} days ago: are reports still arriving?",
+                &format_iso(end)[..10],
+                reports.window_days
+            )
+        });
     let seen = format!(
-        "{} message(s) in {} report(s), {period}{unreadable}",
-        d.messages, d.reports
+        "{} message(s) in {} report(s), {period}{older}{unreadable}{}",
+        d.messages,
+        d.reports,
+        stale.as_deref().unwrap_or_default()
     );
     let suspects: Vec<&Source> = d
         .sources
@@ -437,7 +465,12 @@ pub fn check_reports(reports: &ReportFacts) -> (Status, String) {
             d.messages
         )
     };
-    (Status::Pass, detail)
+    let status = if stale.is_some() {
+        Status::Warn
+    } else {
+        Status::Pass
+    };
+    (status, detail)
 }
 
 #[cfg(test)]
@@ -663,6 +696,8 @@ mod tests {
                 ..DomainSummary::default()
             }),
             unreadable: 0,
+            window_days: 14,
+            now: 1_764_259_199 + 86_400,
         }
     }
 
@@ -725,6 +760,32 @@ mod tests {
                 Status::Pass,
                 "all mail passed DMARC (100 message(s) in 3 report(s), 2025-11-24 to 2025-11-27)"
             )
+        );
+    }
+
+    #[test]
+    fn older_reports_are_named_and_stale_evidence_warns() {
+        let mut r = reports(100, &[]);
+        r.summary.as_mut().unwrap().older = 2;
+        let item = reports_item(r.clone());
+        assert_eq!(
+            (item.status, item.detail.as_str()),
+            (
+                Status::Pass,
+                "all mail passed DMARC (100 message(s) in 3 report(s), 2025-11-24 to \
+                 2025-11-27; 2 older report(s) not counted (the last 14 days count))"
+            )
+        );
+        r.now += 14 * 86_400;
+        let item = reports_item(r);
+        assert_eq!(item.status, Status::Warn);
+        assert!(
+            item.detail.ends_with(
+                "; the newest report ended 2025-11-27, over 14 days ago: are reports still \
+                 arriving?)"
+            ),
+            "{}",
+            item.detail
         );
     }
 

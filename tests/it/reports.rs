@@ -208,9 +208,13 @@ fn a_path_that_does_not_exist_is_an_error_that_names_it() {
     );
 }
 
-/// An aggregate report from `org` about `domain`, one record per row:
-/// `(source IP, messages, DMARC's DKIM and SPF verdicts, SPF's domain and result)`.
-fn aggregate_xml(org: &str, domain: &str, rows: &[(&str, u64, &str, &str, &str, &str)]) -> String {
+/// A row of [`aggregate_xml`]: source IP, messages, DMARC's DKIM and SPF verdicts, and SPF's
+/// domain and result.
+type Row<'a> = (&'a str, u64, &'a str, &'a str, &'a str, &'a str);
+
+/// An aggregate report from `org` about `domain` for the day that ended at `end` (UNIX
+/// seconds), one record per row.
+fn aggregate_xml(org: &str, domain: &str, end: i64, rows: &[Row<'_>]) -> String {
     let records: String = rows
         .iter()
         .map(|(ip, count, dkim, spf, spf_domain, spf_result)| {
@@ -226,11 +230,19 @@ fn aggregate_xml(org: &str, domain: &str, rows: &[(&str, u64, &str, &str, &str, 
         .collect();
     format!(
         "<?xml version=\"1.0\"?>\n<feedback><report_metadata><org_name>{org}</org_name>\
-         <email>dmarc@{org}</email><report_id>{org}-1</report_id><date_range>\
-         <begin>1764460800</begin><end>1764547199</end></date_range></report_metadata>\
+         <email>dmarc@{org}</email><report_id>{org}-{end}</report_id><date_range>\
+         <begin>{}</begin><end>{end}</end></date_range></report_metadata>\
          <policy_published><domain>{domain}</domain><p>none</p></policy_published>\n\
-         {records}</feedback>\n"
+         {records}</feedback>\n",
+        end - 86_399
     )
+}
+
+/// The end of yesterday (UTC) and that day as `YYYY-MM-DD`.
+fn yesterday() -> (i64, String) {
+    let now = zonectl::clock::unix_now();
+    let end = now - now.rem_euclid(86_400) - 1;
+    (end, zonectl::zone::civil::format_iso(end)[..10].to_string())
 }
 
 /// The shipped apple.example, ready for a stricter policy but for what reports say: SPF,
@@ -261,6 +273,7 @@ fn check_and_rollout_judge_readiness_by_the_reports() {
     let reports = s.dir().join("reports");
     fs::create_dir(&reports).unwrap();
     let dir = reports.display().to_string();
+    let (end, day) = yesterday();
     let reports_line = |out: &Ctl| -> String {
         out.stdout
             .lines()
@@ -280,6 +293,7 @@ fn check_and_rollout_judge_readiness_by_the_reports() {
         aggregate_xml(
             "google.com",
             "orange.example",
+            end,
             &[("192.0.2.9", 5, "pass", "pass", "orange.example", "pass")],
         ),
     )
@@ -294,38 +308,63 @@ fn check_and_rollout_judge_readiness_by_the_reports() {
     );
 
     // Mail from a newsletter service that passes SPF for its own domain fails DMARC: not ready.
+    // Reported three weeks ago too, which is outside the 14 days that count.
+    let vendor_failing: [Row<'_>; 3] = [
+        ("192.0.2.25", 120, "pass", "pass", "apple.example", "pass"),
+        (
+            "198.51.100.7",
+            30,
+            "fail",
+            "fail",
+            "bounce.news.example",
+            "pass",
+        ),
+        ("203.0.113.66", 9, "fail", "fail", "apple.example", "fail"),
+    ];
     fs::write(
-        reports.join("google.xml"),
+        reports.join("google-old.xml"),
         aggregate_xml(
             "google.com",
             "apple.example",
-            &[
-                ("192.0.2.25", 120, "pass", "pass", "apple.example", "pass"),
-                (
-                    "198.51.100.7",
-                    30,
-                    "fail",
-                    "fail",
-                    "bounce.news.example",
-                    "pass",
-                ),
-                ("203.0.113.66", 9, "fail", "fail", "apple.example", "fail"),
-            ],
+            end - 21 * 86_400,
+            &vendor_failing,
         ),
+    )
+    .unwrap();
+    fs::write(
+        reports.join("google.xml"),
+        aggregate_xml("google.com", "apple.example", end, &vendor_failing),
     )
     .unwrap();
     let out = z(&["dmarc", "check", "apple.example", "--reports", &dir]);
     assert_eq!(out.code, 1, "{out}");
     assert_eq!(
         reports_line(&out),
-        "  FAIL     reports      30 failing message(s) from 1 source(s) that pass SPF or DKIM \
-         for a domain not aligned with the From domain, as a legitimate sender set up for its \
-         own domain does: 198.51.100.7 (30 failing, passes bounce.news.example=pass); have them \
-         sign with DKIM for the zone, or send from an envelope domain in the zone that its SPF \
-         authorizes (159 message(s) in 1 report(s), 2025-11-30 to 2025-11-30)",
+        format!(
+            "  FAIL     reports      30 failing message(s) from 1 source(s) that pass SPF or \
+             DKIM for a domain not aligned with the From domain, as a legitimate sender set up \
+             for its own domain does: 198.51.100.7 (30 failing, passes bounce.news.example=pass); \
+             have them sign with DKIM for the zone, or send from an envelope domain in the zone \
+             that its SPF authorizes (159 message(s) in 1 report(s), {day} to {day}; 1 older \
+             report(s) not counted (the last 14 days count))"
+        ),
         "{out}"
     );
     assert!(out.stdout.contains("not ready (reports FAIL)"), "{out}");
+    // Counting four weeks, the old report counts too.
+    let out = z(&[
+        "dmarc",
+        "check",
+        "apple.example",
+        "--reports",
+        &dir,
+        "--report-days",
+        "28",
+    ]);
+    assert!(
+        reports_line(&out).contains("60 failing message(s)"),
+        "{out}"
+    );
 
     // The same evidence from the configuration holds `rollout next` back.
     let config = s.dir().join("reports.toml");
@@ -347,12 +386,14 @@ fn check_and_rollout_judge_readiness_by_the_reports() {
         before
     );
 
-    // The sender fixed (its mail now signed for apple.example): only spoofed mail fails.
+    // The sender fixed (its mail now signed for apple.example): only spoofed mail fails in the
+    // reports of the last 14 days, while the failures of three weeks ago stay in the directory.
     fs::write(
         reports.join("google.xml"),
         aggregate_xml(
             "google.com",
             "apple.example",
+            end,
             &[
                 ("192.0.2.25", 120, "pass", "pass", "apple.example", "pass"),
                 (

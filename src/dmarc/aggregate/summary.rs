@@ -6,7 +6,7 @@
 //!
 //! Pure: imports only [`super::report`].
 
-use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use super::report::{AuthResult, Report, Row};
 
@@ -23,6 +23,8 @@ pub struct Summary {
 pub struct DomainSummary {
     pub domain: String,
     pub reports: usize,
+    /// Reports left out as older than the window (see [`summarize`]).
+    pub older: usize,
     /// Each reporter (`org_name`) and the messages it reported, most first.
     pub reporters: Vec<(String, u64)>,
     /// The earliest begin and latest end of the reports' periods (UNIX seconds).
@@ -110,8 +112,22 @@ impl Source {
     }
 }
 
-/// Sums `reports` per policy domain.
-pub fn summarize<'a>(reports: impl IntoIterator<Item = &'a Report>) -> Summary {
+/// Sums `reports` per policy domain. With a `window` of N days, a domain's reports whose
+/// period ended more than N days before its newest report's end are left out (and counted in
+/// [`DomainSummary::older`]): the evidence is the latest, so a sender fixed last week is not
+/// held against the domain for ever. A report without a period is kept.
+pub fn summarize<'a>(
+    reports: impl IntoIterator<Item = &'a Report>,
+    window: Option<u32>,
+) -> Summary {
+    let reports: Vec<&Report> = reports.into_iter().collect();
+    let mut newest: HashMap<&str, i64> = HashMap::new();
+    for r in &reports {
+        if let Some(end) = r.end {
+            let n = newest.entry(&r.domain).or_insert(end);
+            *n = (*n).max(end);
+        }
+    }
     let mut seen = HashSet::new();
     let mut duplicates = 0;
     let mut domains: BTreeMap<&str, (DomainSummary, Option<i64>)> = BTreeMap::new();
@@ -123,6 +139,16 @@ pub fn summarize<'a>(reports: impl IntoIterator<Item = &'a Report>) -> Summary {
             continue;
         }
         let (d, latest) = domains.entry(&r.domain).or_default();
+        let cutoff = window
+            .zip(newest.get(r.domain.as_str()))
+            .map(|(days, newest)| newest.saturating_sub(i64::from(days).saturating_mul(86_400)));
+        if let (Some(cutoff), Some(end)) = (cutoff, r.end) {
+            if end < cutoff {
+                d.domain.clone_from(&r.domain);
+                d.older += 1;
+                continue;
+            }
+        }
         d.domain.clone_from(&r.domain);
         d.reports += 1;
         d.begin = min_some(d.begin, r.begin);
@@ -324,7 +350,7 @@ mod tests {
                 vec![],
             ),
         ];
-        let s = summarize(&reports);
+        let s = summarize(&reports, None);
         assert_eq!(s.duplicates, 0);
         assert_eq!(s.domains.len(), 2);
         let d = &s.domains[0];
@@ -396,12 +422,38 @@ mod tests {
                 row("192.0.2.1", 5, false, false, &[("x.example", "pass")]),
             ],
         );
-        let d = &summarize([&r]).domains[0];
+        let d = &summarize([&r], None).domains[0];
         assert_eq!(
             (d.messages, d.failed(), d.sources[0].failed),
             (u64::MAX, u64::MAX, u64::MAX)
         );
         assert_eq!(d.reporters[0].1, u64::MAX);
+    }
+
+    #[test]
+    fn a_window_keeps_the_reports_that_ended_near_each_domains_newest() {
+        let day = 86_400;
+        let rows = || vec![row("192.0.2.1", 1, true, true, &[])];
+        let mut undated = report("c", "u", "example.com", 0, "none", rows());
+        undated.end = None;
+        let reports = [
+            report("a", "1", "example.com", 100 * day, "none", rows()),
+            report("a", "2", "example.com", 86 * day, "none", rows()),
+            report("a", "3", "example.com", 85 * day, "none", rows()),
+            undated,
+            // Another domain's newest is its own: 50 days before example.com's.
+            report("b", "1", "other.example", 50 * day, "none", rows()),
+        ];
+        let s = summarize(&reports, Some(14));
+        let d = &s.domains[0];
+        assert_eq!((d.reports, d.older, d.messages), (3, 1, 3));
+        assert_eq!((s.domains[1].reports, s.domains[1].older), (1, 0));
+        let all = summarize(&reports, None);
+        assert_eq!((all.domains[0].reports, all.domains[0].older), (4, 0));
+        // Only older reports: the domain is there, with nothing counted.
+        let old = report("a", "9", "example.com", 10 * day, "none", rows());
+        let s = summarize([&reports[0], &old], Some(14));
+        assert_eq!((s.domains[0].reports, s.domains[0].older), (1, 1));
     }
 
     #[test]
@@ -419,7 +471,7 @@ mod tests {
         other_id.report_id = "2".into();
         let mut no_id = r.clone();
         no_id.report_id = String::new();
-        let s = summarize([&r, &again, &other_id, &no_id, &no_id.clone()]);
+        let s = summarize([&r, &again, &other_id, &no_id, &no_id.clone()], None);
         assert_eq!(s.duplicates, 1);
         assert_eq!(s.domains[0].messages, 12);
         assert_eq!(s.domains[0].reports, 4);
