@@ -106,7 +106,8 @@ pub enum DmarcCommand {
     Evaluate(EvaluateArgs),
     /// Read DMARC aggregate reports (XML, gzip, zip, or the mail they came in): per policy
     /// domain, the mail that passed and failed DMARC, and the sources that fail, which a
-    /// stricter policy would quarantine or reject. Exit 1 if a file is not a report.
+    /// stricter policy would quarantine or reject. Exit 1 if a file is not a report, or if
+    /// --domain has none.
     Report(super::dmarc_report::ReportArgs),
 }
 
@@ -851,19 +852,16 @@ fn readiness_of(s: &Settings, zone: &Zone, evidence: &EvidenceArgs) -> anyhow::R
         spf: spf_facts(&dns, zone),
         dkim: dkim_facts(&s.keys_dir, zone),
         destinations,
-        reports: report_facts(s, &origin, evidence)?,
+        reports: report_facts(s, &origin, evidence),
     }))
 }
 
 /// The aggregate reports about `origin` in `--reports` (else the configuration's
-/// `dmarc_reports`), or None if neither names any.
-fn report_facts(
-    s: &Settings,
-    origin: &str,
-    evidence: &EvidenceArgs,
-) -> anyhow::Result<Option<ReportFacts>> {
+/// `dmarc_reports`), or None if neither names any. A PATH that cannot be read is the facts'
+/// `error`: the readiness item is unknown, and the other checks are still shown.
+fn report_facts(s: &Settings, origin: &str, evidence: &EvidenceArgs) -> Option<ReportFacts> {
     let paths = match (&evidence.reports[..], &s.config.dmarc_reports) {
-        ([], None) => return Ok(None),
+        ([], None) => return None,
         ([], Some(configured)) => vec![configured.clone()],
         (given, _) => given.to_vec(),
     };
@@ -871,16 +869,20 @@ fn report_facts(
         .report_days
         .or(s.config.dmarc_report_days)
         .unwrap_or(readiness::DEFAULT_REPORT_DAYS);
-    let (summary, unreadable) = super::dmarc_report::evidence_for(&paths, origin, window_days)
-        .context("reading DMARC aggregate reports for readiness")?;
     let names: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
-    Ok(Some(ReportFacts {
+    let (summary, unreadable, error) =
+        match super::dmarc_report::evidence_for(&paths, origin, window_days) {
+            Ok((summary, unreadable)) => (summary, unreadable, None),
+            Err(e) => (None, 0, Some(format!("{e:#}"))),
+        };
+    Some(ReportFacts {
         read_from: names.join(", "),
         summary,
         unreadable,
+        error,
         window_days,
         now: clock::unix_now(),
-    }))
+    })
 }
 
 fn print_readiness(r: &Readiness) {

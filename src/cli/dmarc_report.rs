@@ -16,7 +16,7 @@ use serde_json::{json, Value};
 
 use super::Settings;
 use crate::dmarc::aggregate::summary::{summarize, DomainSummary, Failing, Source, Summary};
-use crate::dmarc::aggregate::{self, container::MAX_DOCUMENT, Report};
+use crate::dmarc::aggregate::{self, container::MAX_UNPACKED, Report};
 use crate::dmarc::treewalk::normalize;
 use crate::zone::civil::format_iso;
 
@@ -50,7 +50,11 @@ struct FileRead {
 pub fn run(s: &Settings, args: ReportArgs) -> anyhow::Result<ExitCode> {
     let files = collect(&args.paths)?;
     if files.is_empty() {
-        bail!("no files to read in {}", join_paths(&args.paths));
+        bail!(
+            "no files to read in {} (names starting with a dot are skipped): save the reports \
+             there, or name them",
+            join_paths(&args.paths)
+        );
     }
     let read: Vec<FileRead> = files.into_iter().map(read_file).collect();
     let domain = args.domain.as_deref().map(normalize);
@@ -148,8 +152,10 @@ fn collect_from(
         let hidden = entry
             .file_name()
             .is_some_and(|n| n.to_string_lossy().starts_with('.'));
-        if !hidden {
-            collect_from(&entry, files, seen)?;
+        // Inside a directory, what cannot be walked (a dangling symlink, a directory that
+        // cannot be read) is a file that cannot be read: named, and the rest still read.
+        if !hidden && collect_from(&entry, files, seen).is_err() {
+            files.push(entry);
         }
     }
     Ok(())
@@ -168,13 +174,21 @@ fn read_file(path: PathBuf) -> FileRead {
             return file;
         }
     };
+    if meta.is_dir() {
+        let why = fs::read_dir(&file.path).err().map(|e| e.to_string());
+        file.errors.push(format!(
+            "a directory that cannot be read: {}",
+            why.unwrap_or_else(|| "it changed while being read".into())
+        ));
+        return file;
+    }
     if !meta.is_file() {
         // A FIFO or a device would block the read, or never end.
         file.errors.push("not a regular file: not read".to_owned());
         return file;
     }
-    if meta.len() > MAX_DOCUMENT {
-        let limit = MAX_DOCUMENT >> 20;
+    if meta.len() > MAX_UNPACKED {
+        let limit = MAX_UNPACKED >> 20;
         file.errors.push(format!(
             "larger than {limit} MiB: not read (a report is far smaller)"
         ));
@@ -194,7 +208,7 @@ fn read_file(path: PathBuf) -> FileRead {
                 match f.report {
                     Ok(r) => file.reports.push((f.inside, r)),
                     Err(e) if f.inside.is_empty() => file.errors.push(e.to_string()),
-                    Err(e) => file.errors.push(format!("{}: {e}", f.inside.join(" › "))),
+                    Err(e) => file.errors.push(format!("{}: {e}", f.inside.join(" > "))),
                 }
             }
         }
@@ -202,12 +216,12 @@ fn read_file(path: PathBuf) -> FileRead {
     file
 }
 
-/// `PATH`, or `PATH (a.zip › a.xml)` for a report inside attachments and archives.
+/// `PATH`, or `PATH (a.zip > a.xml)` for a report inside attachments and archives.
 fn located(path: &Path, inside: &[String]) -> String {
     if inside.is_empty() {
         path.display().to_string()
     } else {
-        format!("{} ({})", path.display(), inside.join(" › "))
+        format!("{} ({})", path.display(), inside.join(" > "))
     }
 }
 
@@ -296,7 +310,7 @@ fn print_domain(d: &DomainSummary, top: usize) {
         println!("  DMARC fail: none: a stricter policy would have changed nothing for this mail");
     } else {
         println!(
-            "  DMARC fail: {} ({}): p=quarantine would quarantine them, p=reject reject them",
+            "  DMARC fail: {} ({}): the mail p=quarantine quarantines and p=reject rejects",
             d.failed(),
             percent(d.failed(), d.messages)
         );
@@ -315,10 +329,14 @@ fn print_domain(d: &DomainSummary, top: usize) {
     let failing: Vec<&Source> = d.sources.iter().filter(|s| s.failed > 0).collect();
     if !failing.is_empty() {
         let shown = failing.len().min(top);
-        println!(
-            "  failing sources ({shown} of {}, most failing mail first):",
-            failing.len()
-        );
+        match shown {
+            0 => println!("  failing sources: {} (--top N lists them)", failing.len()),
+            n if n == failing.len() => println!("  failing sources, most failing mail first:"),
+            n => println!(
+                "  failing sources, most failing mail first ({n} of {}; --top N for more):",
+                failing.len()
+            ),
+        }
         let width = failing[..shown]
             .iter()
             .map(|s| s.ip.len())
@@ -358,13 +376,16 @@ fn source_line(s: &Source, width: usize) -> String {
         keys(&s.failing_spf),
         keys(&s.failing_dkim),
     );
+    if !s.overrides.is_empty() {
+        let overrides: Vec<&str> = s.overrides.iter().map(String::as_str).collect();
+        line += &format!("  (overridden: {})", overrides.join(", "));
+    }
     match s.failing() {
-        Failing::Overridden => {
-            let overrides: Vec<&str> = s.overrides.iter().map(String::as_str).collect();
-            line += &format!("  (overridden: {})", overrides.join(", "));
-        }
         Failing::Unaligned => line += "  (passes for another domain: a sender to set up?)",
-        Failing::Nothing | Failing::Unauthenticated => {}
+        Failing::Mixed => {
+            line += "  (its other mail passes: a sender of the domain's, partly set up?)"
+        }
+        Failing::Nothing | Failing::Exempted | Failing::Unauthenticated => {}
     }
     line
 }
@@ -381,6 +402,7 @@ fn to_json(read: &[FileRead], summary: &Summary) -> Value {
                     json!({
                         "inside": inside,
                         "org_name": r.org_name,
+                        "email": r.email,
                         "report_id": r.report_id,
                         "domain": r.domain,
                         "begin": time(r.begin),
@@ -393,7 +415,7 @@ fn to_json(read: &[FileRead], summary: &Summary) -> Value {
                     })
                 })
                 .collect();
-            json!({"path": f.path, "reports": reports, "errors": f.errors})
+            json!({"path": f.path.display().to_string(), "reports": reports, "errors": f.errors})
         })
         .collect();
     let domains: Vec<Value> = summary

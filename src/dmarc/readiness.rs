@@ -101,6 +101,9 @@ pub struct ReportFacts {
     pub summary: Option<DomainSummary>,
     /// Files there that are not reports, or could not be read.
     pub unreadable: usize,
+    /// Why the reports could not be read at all (a PATH that does not exist): not ready, as
+    /// the evidence asked for is missing.
+    pub error: Option<String>,
     /// The reports counted ended within this many days of the newest.
     pub window_days: u32,
     /// UNIX seconds: evidence whose newest report ended more than `window_days` ago is stale.
@@ -354,19 +357,31 @@ pub fn check(facts: &Facts) -> Readiness {
 }
 
 /// What the reports say about a stricter policy. Mail that fails DMARC is what quarantine and
-/// reject act on; the question is whose it is:
-/// - a failing source that passed SPF or DKIM for a domain that is not aligned with the From
-///   domain is how a legitimate sender looks that was set up for its own domain (a mailing
-///   service, a CRM, a forwarder): a stricter policy loses its mail. Over
-///   [`SUSPECT_FAIL_PER_MILLE`] of the mail this fails readiness, below it warns;
-/// - a source whose receivers gave a reason for overriding the policy (`forwarded`,
-///   `mailing_list`, …) is left to them;
-/// - a source that passed nothing is spoofing or mail nobody set up: what the policy is for.
+/// reject act on; the question is whose it is (see [`Failing`]):
+/// - failing mail from a source that looks like the zone's own sender (it passed SPF or DKIM
+///   for a domain not aligned with the From domain, or its other mail passes DMARC) is lost
+///   under a stricter policy: over [`SUSPECT_FAIL_PER_MILLE`] of the mail this fails
+///   readiness, below it warns;
+/// - failing mail that passed nothing is spoofing, or a sender nobody set up: over the same
+///   share it warns, naming the sources to check;
+/// - mail receivers exempt as forwarded or list mail is left to them.
+///
+/// Stale evidence (the newest report ended longer ago than the window) warns.
 pub fn check_reports(reports: &ReportFacts) -> (Status, String) {
+    if let Some(why) = &reports.error {
+        return (
+            Status::Unknown,
+            format!("the reports in {} cannot be read: {why}", reports.read_from),
+        );
+    }
     let unreadable = match reports.unreadable {
         0 => String::new(),
-        1 => "; 1 file there is not a report (`zonectl dmarc report` names it)".to_owned(),
-        n => format!("; {n} files there are not reports (`zonectl dmarc report` names them)"),
+        1 => {
+            "; 1 file there holds what is not a report (`zonectl dmarc report` names it)".to_owned()
+        }
+        n => format!(
+            "; {n} files there hold what is not a report (`zonectl dmarc report` names them)"
+        ),
     };
     let Some(d) = reports.summary.as_ref().filter(|d| d.messages > 0) else {
         return (
@@ -406,71 +421,103 @@ pub fn check_reports(reports: &ReportFacts) -> (Status, String) {
         d.reports,
         stale.as_deref().unwrap_or_default()
     );
-    let suspects: Vec<&Source> = d
-        .sources
-        .iter()
-        .filter(|s| s.failing() == Failing::Unaligned)
-        .collect();
-    let suspect_mail = suspects
-        .iter()
-        .fold(0u64, |sum, s| sum.saturating_add(s.failed));
-    if !suspects.is_empty() {
-        let listed: Vec<String> = suspects
+    let over = |mail: u64| {
+        u128::from(mail) * 1000 > u128::from(d.messages) * u128::from(SUSPECT_FAIL_PER_MILLE)
+    };
+    let of_kind = |kinds: &[Failing]| -> Vec<&Source> {
+        d.sources
             .iter()
-            .take(3)
-            .map(|s| {
-                let passes: Vec<&str> = s
-                    .failing_spf
-                    .keys()
-                    .map(|k| ("SPF", k))
-                    .chain(s.failing_dkim.keys().map(|k| ("DKIM", k)))
-                    .filter(|(_, k)| k.ends_with("=pass"))
-                    .map(|(_, k)| k.as_str())
-                    .collect();
-                format!(
-                    "{} ({} failing, passes {})",
-                    s.ip,
-                    s.failed,
-                    passes.join(" ")
-                )
-            })
-            .collect();
-        let more = match suspects.len() {
-            n if n > 3 => format!(" and {} more", n - 3),
-            _ => String::new(),
+            .filter(|s| kinds.contains(&s.failing()))
+            .collect()
+    };
+    let enforced = |sources: &[&Source]| {
+        sources
+            .iter()
+            .fold(0u64, |sum, s| sum.saturating_add(s.failed_enforced()))
+    };
+    let first_three = |sources: &[&Source], each: &dyn Fn(&Source) -> String| {
+        let mut listed: Vec<String> = sources.iter().take(3).map(|s| each(s)).collect();
+        if sources.len() > 3 {
+            listed.push(format!("and {} more", sources.len() - 3));
+        }
+        listed.join(", ")
+    };
+    let suspects = of_kind(&[Failing::Unaligned, Failing::Mixed]);
+    let unauthenticated = of_kind(&[Failing::Unauthenticated]);
+    let (suspect_mail, unauthenticated_mail) = (enforced(&suspects), enforced(&unauthenticated));
+    let mut status = Status::Pass;
+    let mut parts = Vec::new();
+    if !suspects.is_empty() {
+        status = if over(suspect_mail) {
+            Status::Fail
+        } else {
+            Status::Warn
         };
-        let over = u128::from(suspect_mail) * 1000
-            > u128::from(d.messages) * u128::from(SUSPECT_FAIL_PER_MILLE);
-        let status = if over { Status::Fail } else { Status::Warn };
-        return (
-            status,
+        let each = |s: &Source| {
+            if s.failing() == Failing::Mixed {
+                let passing = s.messages - s.failed;
+                return format!(
+                    "{} ({} failing; its other {passing} pass)",
+                    s.ip,
+                    s.failed_enforced()
+                );
+            }
+            let passes: Vec<&str> = s
+                .failing_spf
+                .keys()
+                .chain(s.failing_dkim.keys())
+                .filter(|k| k.ends_with("=pass"))
+                .map(String::as_str)
+                .collect();
             format!(
-                "{suspect_mail} failing message(s) from {} source(s) that pass SPF or DKIM for \
-                 a domain not aligned with the From domain, as a legitimate sender set up for \
-                 its own domain does: {}{more}; have them sign with DKIM for the zone, or send \
-                 from an envelope domain in the zone that its SPF authorizes ({seen})",
-                suspects.len(),
-                listed.join(", ")
-            ),
-        );
+                "{} ({} failing, passes {})",
+                s.ip,
+                s.failed_enforced(),
+                passes.join(" ")
+            )
+        };
+        parts.push(format!(
+            "{suspect_mail} failing message(s) from {} source(s) that look like the zone's own \
+             senders: {}; have them sign with DKIM for the zone, or send from an envelope domain \
+             in the zone that its SPF authorizes",
+            suspects.len(),
+            first_three(&suspects, &each)
+        ));
     }
-    let detail = if d.failed() == 0 {
-        format!("all mail passed DMARC ({seen})")
-    } else {
-        format!(
-            "{} of {} message(s) failed DMARC, all from sources that passed neither SPF nor \
-             DKIM (spoofing, or mail nobody set up) or that receivers make exceptions for: what \
-             a stricter policy is for ({seen})",
-            d.failed(),
-            d.messages
-        )
-    };
-    let status = if stale.is_some() {
-        Status::Warn
-    } else {
-        Status::Pass
-    };
-    (status, detail)
+    if over(unauthenticated_mail) {
+        if status == Status::Pass {
+            status = Status::Warn;
+        }
+        let each = |s: &Source| format!("{} ({})", s.ip, s.failed_enforced());
+        parts.push(format!(
+            "{unauthenticated_mail} failing message(s) from {} source(s) that passed neither SPF \
+             nor DKIM: spoofing, or a sender nobody set up (a contact form, a printer, an \
+             application on a provider's servers); check that none of {} is the zone's",
+            unauthenticated.len(),
+            first_three(&unauthenticated, &each)
+        ));
+    }
+    if parts.is_empty() {
+        let exempted = d
+            .sources
+            .iter()
+            .fold(0u64, |sum, s| sum.saturating_add(s.failed_exempted));
+        parts.push(if d.failed() == 0 {
+            "all mail passed DMARC".to_owned()
+        } else {
+            format!(
+                "{} of {} message(s) failed DMARC: {exempted} that receivers exempt as forwarded \
+                 or list mail, and {unauthenticated_mail} that passed neither SPF nor DKIM (at \
+                 most 0.5 % of the mail)",
+                d.failed(),
+                d.messages
+            )
+        });
+    }
+    if stale.is_some() && status == Status::Pass {
+        status = Status::Warn;
+    }
+    (status, format!("{} ({seen})", parts.join("; ")))
 }
 
 #[cfg(test)]
@@ -659,20 +706,27 @@ mod tests {
     }
 
     /// Reports of `messages` messages from 192.0.2.1 (all passing) and the failing `sources`:
-    /// (ip, failing messages, SPF result keys, overridden).
+    /// (ip, failing messages, SPF result key, exempted as forwarded), each source's failing
+    /// mail classed as `summarize` would.
     fn reports(messages: u64, failing: &[(&str, u64, &str, bool)]) -> ReportFacts {
         let mut sources: Vec<Source> = failing
             .iter()
-            .map(|(ip, failed, spf, overridden)| Source {
+            .map(|(ip, failed, spf, exempted)| Source {
                 ip: ip.to_string(),
                 messages: *failed,
                 failed: *failed,
                 failing_spf: [(spf.to_string(), *failed)].into(),
                 failing_dkim: [("none".to_string(), *failed)].into(),
-                overrides: if *overridden {
+                overrides: if *exempted {
                     ["forwarded".to_string()].into()
                 } else {
                     Default::default()
+                },
+                failed_exempted: if *exempted { *failed } else { 0 },
+                failed_unaligned: if !exempted && spf.ends_with("=pass") {
+                    *failed
+                } else {
+                    0
                 },
                 ..Source::default()
             })
@@ -696,6 +750,7 @@ mod tests {
                 ..DomainSummary::default()
             }),
             unreadable: 0,
+            error: None,
             window_days: 14,
             now: 1_764_259_199 + 86_400,
         }
@@ -713,7 +768,8 @@ mod tests {
 
     #[test]
     fn reports_fail_readiness_when_senders_that_look_legitimate_would_lose_mail() {
-        // 6 of 1000 messages (0.6 %) from a sender passing SPF for its own domain.
+        // 6 of 1000 messages (0.6 %) from a sender passing SPF for its own domain, and 40
+        // that passed nothing.
         let item = reports_item(reports(
             1000,
             &[
@@ -724,11 +780,13 @@ mod tests {
         assert_eq!(item.status, Status::Fail);
         assert_eq!(
             item.detail,
-            "6 failing message(s) from 1 source(s) that pass SPF or DKIM for a domain not \
-             aligned with the From domain, as a legitimate sender set up for its own domain \
-             does: 198.51.100.7 (6 failing, passes mailer.vendor.example=pass); have them sign \
-             with DKIM for the zone, or send from an envelope domain in the zone that its SPF \
-             authorizes (1000 message(s) in 3 report(s), 2025-11-24 to 2025-11-27)"
+            "6 failing message(s) from 1 source(s) that look like the zone's own senders: \
+             198.51.100.7 (6 failing, passes mailer.vendor.example=pass); have them sign with \
+             DKIM for the zone, or send from an envelope domain in the zone that its SPF \
+             authorizes; 40 failing message(s) from 1 source(s) that passed neither SPF nor \
+             DKIM: spoofing, or a sender nobody set up (a contact form, a printer, an \
+             application on a provider's servers); check that none of 203.0.113.9 (40) is the \
+             zone's (1000 message(s) in 3 report(s), 2025-11-24 to 2025-11-27)"
         );
         // 5 of 1000 is at the threshold: a warning.
         let item = reports_item(reports(
@@ -736,22 +794,42 @@ mod tests {
             &[("198.51.100.7", 5, "mailer.vendor.example=pass", false)],
         ));
         assert_eq!(item.status, Status::Warn);
+        // Failing mail from a source whose other mail passes: the zone's own, partly set up.
+        let mut r = reports(1000, &[("192.0.2.1", 8, "apple.example=fail", false)]);
+        let summary = r.summary.as_mut().unwrap();
+        let own = summary
+            .sources
+            .iter_mut()
+            .find(|s| s.ip == "192.0.2.1")
+            .unwrap();
+        (own.messages, own.failed) = (992, 8);
+        let item = reports_item(r);
+        assert_eq!(item.status, Status::Fail);
+        assert!(
+            item.detail
+                .contains(": 192.0.2.1 (8 failing; its other 984 pass);"),
+            "{}",
+            item.detail
+        );
     }
 
     #[test]
-    fn reports_where_only_spoofed_or_overridden_mail_fails_are_ready() {
+    fn reports_where_exempted_or_little_unauthenticated_mail_fails_are_ready() {
         let item = reports_item(reports(
-            100,
+            1000,
             &[
-                ("203.0.113.9", 40, "apple.example=fail", false),
-                ("198.51.100.7", 30, "list.example=pass", true),
+                ("203.0.113.9", 5, "apple.example=fail", false),
+                ("198.51.100.7", 300, "list.example=pass", true),
             ],
         ));
-        assert_eq!(item.status, Status::Pass);
-        assert!(
-            item.detail.starts_with("70 of 100 message(s) failed DMARC"),
-            "{}",
-            item.detail
+        assert_eq!(
+            (item.status, item.detail.as_str()),
+            (
+                Status::Pass,
+                "305 of 1000 message(s) failed DMARC: 300 that receivers exempt as forwarded or \
+                 list mail, and 5 that passed neither SPF nor DKIM (at most 0.5 % of the mail) \
+                 (1000 message(s) in 3 report(s), 2025-11-24 to 2025-11-27)"
+            )
         );
         let item = reports_item(reports(100, &[]));
         assert_eq!(
@@ -760,6 +838,18 @@ mod tests {
                 Status::Pass,
                 "all mail passed DMARC (100 message(s) in 3 report(s), 2025-11-24 to 2025-11-27)"
             )
+        );
+        // Much mail that passed nothing: a warning that names where it comes from.
+        let item = reports_item(reports(
+            100,
+            &[("203.0.113.9", 40, "apple.example=fail", false)],
+        ));
+        assert_eq!(item.status, Status::Warn);
+        assert!(
+            item.detail
+                .contains("check that none of 203.0.113.9 (40) is the zone's"),
+            "{}",
+            item.detail
         );
     }
 
@@ -790,6 +880,21 @@ mod tests {
     }
 
     #[test]
+    fn reports_that_cannot_be_read_are_unknown() {
+        let mut r = reports(100, &[]);
+        r.error = Some("reports/: No such file or directory (os error 2)".into());
+        let item = reports_item(r);
+        assert_eq!(
+            (item.status, item.detail.as_str()),
+            (
+                Status::Unknown,
+                "the reports in reports/ cannot be read: reports/: No such file or directory (os \
+                 error 2)"
+            )
+        );
+    }
+
+    #[test]
     fn reports_that_say_nothing_of_the_zone_warn() {
         let mut r = reports(100, &[]);
         r.summary = None;
@@ -798,9 +903,9 @@ mod tests {
         assert_eq!(item.status, Status::Warn);
         assert_eq!(
             item.detail,
-            "no aggregate report about this zone's mail in reports/; 2 files there are not \
-             reports (`zonectl dmarc report` names them): nothing shows which senders a \
-             stricter policy would affect"
+            "no aggregate report about this zone's mail in reports/; 2 files there hold what \
+             is not a report (`zonectl dmarc report` names them): nothing shows which senders \
+             a stricter policy would affect"
         );
     }
 }

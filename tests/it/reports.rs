@@ -102,10 +102,10 @@ example.com: 1 report, 2023-11-14T22:13:20Z to 2023-11-15T22:13:19Z
   reporters (messages): example.net 7
   published (latest report): p=reject sp=quarantine np=reject t=y adkim=s aspf=s fo=1
   messages: 7; DMARC pass 5 (71.4%): DKIM aligned 5, SPF aligned 5
-  DMARC fail: 2 (28.6%): p=quarantine would quarantine them, p=reject reject them
+  DMARC fail: 2 (28.6%): the mail p=quarantine quarantines and p=reject rejects
   receivers applied: none 5, reject 2
   receivers' overrides: other 2
-  failing sources (1 of 1, most failing mail first):
+  failing sources, most failing mail first:
     203.0.113.10  2 of 2 fail  From example.com  SPF spoofed.example.com=fail  DKIM none  (overridden: other)
   sources with no failing mail: 1 (5 messages)
 ";
@@ -196,6 +196,45 @@ fn a_directory_is_read_whole_a_bad_file_is_named_and_the_rest_still_count() {
     ]);
     assert_eq!(none.code, 1, "{none}");
     assert!(none.stderr.contains("no report for example.org"), "{none}");
+}
+
+#[test]
+fn a_dangling_symlink_is_named_and_a_name_that_is_not_utf8_is_printed() {
+    use std::os::unix::ffi::OsStrExt;
+    let dir = tempfile::tempdir().unwrap();
+    let c = corpus();
+    fs::copy(
+        c.join("mail-dmarc/test_dmarc.xml.gz"),
+        dir.path().join("a.xml.gz"),
+    )
+    .unwrap();
+    std::os::unix::fs::symlink("nowhere.xml", dir.path().join("gone.xml")).unwrap();
+    let odd = std::ffi::OsStr::from_bytes(b"report-\xff.xml");
+    fs::copy(
+        c.join("parsedmarc/rfc9990-sample.xml"),
+        dir.path().join(odd),
+    )
+    .unwrap();
+    let out = zonectl_in(dir.path(), None, &["--json", "dmarc", "report", "."]);
+    assert_eq!(out.code, 1, "{out}");
+    assert!(
+        out.stderr
+            .contains("zonectl: ./gone.xml: cannot read: No such file or directory"),
+        "{out}"
+    );
+    let v = json_of(&out);
+    let paths: Vec<&str> = v["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["path"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        paths,
+        ["./a.xml.gz", "./gone.xml", "./report-\u{FFFD}.xml"],
+        "{out}"
+    );
+    assert_eq!(v["domains"][0]["messages"], 124, "{out}");
 }
 
 #[test]
@@ -341,12 +380,14 @@ fn check_and_rollout_judge_readiness_by_the_reports() {
     assert_eq!(
         reports_line(&out),
         format!(
-            "  FAIL     reports      30 failing message(s) from 1 source(s) that pass SPF or \
-             DKIM for a domain not aligned with the From domain, as a legitimate sender set up \
-             for its own domain does: 198.51.100.7 (30 failing, passes bounce.news.example=pass); \
+            "  FAIL     reports      30 failing message(s) from 1 source(s) that look like the \
+             zone's own senders: 198.51.100.7 (30 failing, passes bounce.news.example=pass); \
              have them sign with DKIM for the zone, or send from an envelope domain in the zone \
-             that its SPF authorizes (159 message(s) in 1 report(s), {day} to {day}; 1 older \
-             report(s) not counted (the last 14 days count))"
+             that its SPF authorizes; 9 failing message(s) from 1 source(s) that passed neither \
+             SPF nor DKIM: spoofing, or a sender nobody set up (a contact form, a printer, an \
+             application on a provider's servers); check that none of 203.0.113.66 (9) is the \
+             zone's (159 message(s) in 1 report(s), {day} to {day}; 1 older report(s) not \
+             counted (the last 14 days count))"
         ),
         "{out}"
     );
@@ -386,8 +427,9 @@ fn check_and_rollout_judge_readiness_by_the_reports() {
         before
     );
 
-    // The sender fixed (its mail now signed for apple.example): only spoofed mail fails in the
-    // reports of the last 14 days, while the failures of three weeks ago stay in the directory.
+    // The sender fixed (its mail now signed for apple.example): only mail that passed nothing
+    // fails in the reports of the last 14 days, while the failures of three weeks ago stay in
+    // the directory.
     fs::write(
         reports.join("google.xml"),
         aggregate_xml(
@@ -411,10 +453,11 @@ fn check_and_rollout_judge_readiness_by_the_reports() {
     .unwrap();
     let out = z(&["--config", &config, "dmarc", "check", "apple.example"]);
     assert_eq!(out.code, 0, "{out}");
+    // Ready; the mail that passed nothing (over 0.5 %) is a warning naming its source.
     assert!(
         reports_line(&out).starts_with(
-            "  ok       reports      9 of 159 message(s) failed DMARC, all from sources that \
-             passed neither SPF nor DKIM"
+            "  warn     reports      9 failing message(s) from 1 source(s) that passed neither \
+             SPF nor DKIM: spoofing, or a sender nobody set up"
         ),
         "{out}"
     );
@@ -434,10 +477,10 @@ apple.example: 3 reports, 2026-11-28T00:00:00Z to 2026-11-28T23:59:59Z
   reporters (messages): google.com 478, Yahoo 154, Outlook.com 90
   published (latest report): p=none sp=none pct=100 adkim=r aspf=r
   messages: 722; DMARC pass 633 (87.7%): DKIM aligned 633, SPF aligned 633
-  DMARC fail: 89 (12.3%): p=quarantine would quarantine them, p=reject reject them
+  DMARC fail: 89 (12.3%): the mail p=quarantine quarantines and p=reject rejects
   receivers applied: none 722
   receivers' overrides: forwarded 6
-  failing sources (3 of 3, most failing mail first):
+  failing sources, most failing mail first:
     198.51.100.80  78 of 78 fail  From apple.example  SPF bounce.newsletter.example=pass  DKIM newsletter.example/nl1=pass  (passes for another domain: a sender to set up?)
     203.0.113.40   6 of 6 fail  From apple.example  SPF forwarder.example=pass  DKIM apple.example/s2026=fail  (overridden: forwarded)
     203.0.113.99   5 of 5 fail  From apple.example  SPF apple.example=fail  DKIM none

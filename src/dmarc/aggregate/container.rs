@@ -1,20 +1,24 @@
 //! What a report arrives in: XML as is, gzip (RFC 7489 §7.2.1.1 names it), zip (what Google
-//! and others send), or the mail message that carried either (a saved `.eml`, attachments in
-//! base64 or quoted-printable, `message/rfc822` forwards included). The format is told by the
-//! bytes, not the file's name.
+//! and others send), or the mail message that carried either (a saved `.eml` or an mbox
+//! folder; attachments in base64 or quoted-printable, `message/rfc822` forwards included). The
+//! format is told by the bytes, not the file's name.
 //!
-//! Uncompressed sizes are capped ([`MAX_DOCUMENT`]): a report is kilobytes to a few megabytes,
-//! and a zip bomb must not take the machine down.
+//! One member or attachment that cannot be read does not lose the others: it is an error of
+//! its own ([`Unpacked::errors`]). What is uncompressed from one file is capped in total
+//! ([`MAX_UNPACKED`]), and so is the nesting ([`MAX_DEPTH`]): a report is kilobytes to a few
+//! megabytes, and a zip bomb must not take the machine down.
 //!
 //! Pure: works on bytes in memory; imports `flate2` and `zip` for the decompression.
 
 use std::io::{Cursor, Read};
 
-/// The largest uncompressed document read (256 MiB): far above any real report.
-pub const MAX_DOCUMENT: u64 = 256 << 20;
+/// The most bytes uncompressed from one file, all documents together (64 MiB): far above any
+/// real report.
+pub const MAX_UNPACKED: u64 = 64 << 20;
 
-/// Containers inside containers (a mail's zip's gzip) read before giving up.
-const MAX_DEPTH: usize = 4;
+/// Attachments, archives and compression inside each other (a forwarded mail's zip's member)
+/// read before giving up.
+pub const MAX_DEPTH: usize = 8;
 
 /// One XML document found, and where: the names of the attachments and archive members it
 /// was inside, outermost first (empty for a plain XML file).
@@ -22,6 +26,14 @@ const MAX_DEPTH: usize = 4;
 pub struct Document {
     pub inside: Vec<String>,
     pub bytes: Vec<u8>,
+}
+
+/// What a file held: its documents, and the members or attachments that could not be read
+/// (each with where it was).
+#[derive(Debug, Default)]
+pub struct Unpacked {
+    pub documents: Vec<Document>,
+    pub errors: Vec<(Vec<String>, UnpackError)>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -34,11 +46,11 @@ pub enum UnpackError {
     Gzip(std::io::Error),
     #[error("zip archive that cannot be read: {0}")]
     Zip(String),
-    #[error("more than {} MiB uncompressed: not read (a report is far smaller)", MAX_DOCUMENT >> 20)]
+    #[error("more than {} MiB uncompressed: not read (a report is far smaller)", MAX_UNPACKED >> 20)]
     TooLarge,
-    #[error("compressed more than {MAX_DEPTH} levels deep: not read")]
+    #[error("nested more than {MAX_DEPTH} deep (attachments, archives, compression): not read")]
     TooDeep,
-    #[error("a mail message with no report in it (no XML, gzip or zip part)")]
+    #[error("a mail message with no report attached (no XML, gzip or zip attachment)")]
     NoReportInMail,
     #[error("a zip archive with no file in it")]
     EmptyZip,
@@ -85,29 +97,37 @@ fn is_header_line(text: &[u8]) -> bool {
     }
 }
 
-/// The XML documents in `bytes`.
-pub fn unpack(bytes: &[u8]) -> Result<Vec<Document>, UnpackError> {
-    Unpacker::new(MAX_DOCUMENT).unpack(bytes)
+/// The XML documents in `bytes`, and what could not be read inside; an error if the file
+/// itself is not one of the formats or cannot be read at all.
+pub fn unpack(bytes: &[u8]) -> Result<Unpacked, UnpackError> {
+    Unpacker::new(MAX_UNPACKED).unpack(bytes)
 }
 
 /// Walks containers, keeping the documents found.
 struct Unpacker {
-    /// The largest uncompressed document, in bytes.
-    limit: u64,
-    found: Vec<Document>,
+    /// Bytes that may still be uncompressed.
+    budget: u64,
+    found: Unpacked,
 }
 
 impl Unpacker {
-    fn new(limit: u64) -> Unpacker {
+    fn new(budget: u64) -> Unpacker {
         Unpacker {
-            limit,
-            found: Vec::new(),
+            budget,
+            found: Unpacked::default(),
         }
     }
 
-    fn unpack(mut self, bytes: &[u8]) -> Result<Vec<Document>, UnpackError> {
+    fn unpack(mut self, bytes: &[u8]) -> Result<Unpacked, UnpackError> {
         self.any(bytes, &[], 0)?;
         Ok(self.found)
+    }
+
+    /// A member or attachment inside the file: its failure is recorded, and the walk goes on.
+    fn inner(&mut self, bytes: &[u8], inside: Vec<String>, depth: usize) {
+        if let Err(e) = self.any(bytes, &inside, depth) {
+            self.found.errors.push((inside, e));
+        }
     }
 
     /// `bytes` in whatever format they are, found `inside` those attachments and members.
@@ -124,7 +144,7 @@ impl Unpacker {
             }
         };
         match format {
-            Format::Xml => self.found.push(Document {
+            Format::Xml => self.found.documents.push(Document {
                 inside: inside.to_vec(),
                 bytes: bytes.to_vec(),
             }),
@@ -134,9 +154,11 @@ impl Unpacker {
             }
             Format::Zip => self.zip(bytes, inside, depth)?,
             Format::Mail => {
-                let before = self.found.len();
-                self.mail_part(bytes, inside, depth)?;
-                if self.found.len() == before {
+                let before = (self.found.documents.len(), self.found.errors.len());
+                for message in mbox_messages(bytes) {
+                    self.mail_part(message, inside, depth);
+                }
+                if (self.found.documents.len(), self.found.errors.len()) == before {
                     return Err(UnpackError::NoReportInMail);
                 }
             }
@@ -149,18 +171,21 @@ impl Unpacker {
         let mut archive = zip::ZipArchive::new(Cursor::new(bytes)).map_err(zip_error)?;
         let mut files = 0;
         for i in 0..archive.len() {
-            let file = archive.by_index(i).map_err(zip_error)?;
-            if file.is_dir() {
-                continue;
-            }
-            files += 1;
-            let name = file.name().to_string();
-            let data = self
-                .read_capped(file)
-                .map_err(|e| e.or(|e| UnpackError::Zip(format!("{name}: {e}"))))?;
             let mut path = inside.to_vec();
-            path.push(name);
-            self.any(&data, &path, depth + 1)?;
+            let data = match archive.by_index(i) {
+                Err(e) => Err(zip_error(e)),
+                Ok(file) if file.is_dir() || is_finder_metadata(file.name()) => continue,
+                Ok(file) => {
+                    path.push(printable(file.name()));
+                    self.read_capped(file)
+                        .map_err(|e| e.or(|e| UnpackError::Zip(e.to_string())))
+                }
+            };
+            files += 1;
+            match data {
+                Ok(data) => self.inner(&data, path, depth + 1),
+                Err(e) => self.found.errors.push((path, e)),
+            }
         }
         if files == 0 {
             return Err(UnpackError::EmptyZip);
@@ -170,47 +195,47 @@ impl Unpacker {
 
     /// Every gzip member in turn; bytes after the last are ignored, as gzip(1) does
     /// (Mimecast's reports end their gzip with a CRLF).
-    fn gunzip(&self, bytes: &[u8]) -> Result<Vec<u8>, Capped> {
+    fn gunzip(&mut self, bytes: &[u8]) -> Result<Vec<u8>, Capped> {
         let mut data = Vec::new();
         let mut rest = bytes;
         while rest.starts_with(&[0x1f, 0x8b]) {
             let mut member = flate2::bufread::GzDecoder::new(rest);
-            let room = (self.limit + 1).saturating_sub(data.len() as u64);
+            let room = (self.budget + 1).saturating_sub(data.len() as u64);
             (&mut member)
                 .take(room)
                 .read_to_end(&mut data)
                 .map_err(Capped::Io)?;
-            if data.len() as u64 > self.limit {
+            if data.len() as u64 > self.budget {
                 return Err(Capped::TooLarge);
             }
             rest = member.into_inner();
         }
+        self.budget -= data.len() as u64;
         Ok(data)
     }
 
-    fn read_capped(&self, reader: impl Read) -> Result<Vec<u8>, Capped> {
+    fn read_capped(&mut self, reader: impl Read) -> Result<Vec<u8>, Capped> {
         let mut data = Vec::new();
         reader
-            .take(self.limit + 1)
+            .take(self.budget + 1)
             .read_to_end(&mut data)
             .map_err(Capped::Io)?;
-        if data.len() as u64 > self.limit {
+        if data.len() as u64 > self.budget {
             return Err(Capped::TooLarge);
         }
+        self.budget -= data.len() as u64;
         Ok(data)
     }
 
     /// One MIME entity (RFC 2045/2046): a multipart's parts each in turn, a forwarded message
-    /// as a message, a text part skipped, any other part decoded and unpacked if it holds a
-    /// report.
-    fn mail_part(
-        &mut self,
-        entity: &[u8],
-        inside: &[String],
-        depth: usize,
-    ) -> Result<(), UnpackError> {
+    /// as a message, an attachment that may hold a report decoded and unpacked, anything else
+    /// (the text, a PDF, an image) passed over.
+    fn mail_part(&mut self, entity: &[u8], inside: &[String], depth: usize) {
         if depth > MAX_DEPTH {
-            return Err(UnpackError::TooDeep);
+            self.found
+                .errors
+                .push((inside.to_vec(), UnpackError::TooDeep));
+            return;
         }
         let (headers, body) = split_headers(entity);
         let content_type = header(&headers, "content-type").unwrap_or_default();
@@ -218,16 +243,19 @@ impl Unpacker {
         if media.starts_with("multipart/") {
             if let Some(boundary) = param(&params, "boundary") {
                 for part in multipart_parts(body, boundary.as_bytes()) {
-                    self.mail_part(part, inside, depth + 1)?;
+                    self.mail_part(part, inside, depth + 1);
                 }
             }
-            return Ok(());
+            return;
         }
         if media == "message/rfc822" {
             return self.mail_part(body, inside, depth + 1);
         }
-        if media.starts_with("text/") && media != "text/xml" {
-            return Ok(());
+        let filename = header(&headers, "content-disposition")
+            .and_then(|d| param(&media_type(&d).1, "filename"))
+            .or_else(|| param(&params, "name"));
+        if !may_hold_report(&media, filename.as_deref()) {
+            return;
         }
         let encoding = header(&headers, "content-transfer-encoding")
             .unwrap_or_default()
@@ -239,16 +267,69 @@ impl Unpacker {
             _ => body.to_vec(),
         };
         if matches!(sniff(&data), Some(Format::Xml | Format::Gzip | Format::Zip)) {
-            let name = header(&headers, "content-disposition")
-                .and_then(|d| param(&media_type(&d).1, "filename"))
-                .or_else(|| param(&params, "name"))
-                .unwrap_or_else(|| media.clone());
             let mut path = inside.to_vec();
-            path.push(name);
-            self.any(&data, &path, depth + 1)?;
+            path.push(printable(&filename.unwrap_or(media)));
+            self.inner(&data, path, depth + 1);
         }
-        Ok(())
     }
+}
+
+/// A member's or attachment's name as printable text (control characters become U+FFFD).
+fn printable(name: &str) -> String {
+    name.chars()
+        .map(|c| if c.is_control() { '\u{FFFD}' } else { c })
+        .collect()
+}
+
+/// The `__MACOSX/` and `._NAME` members macOS's Finder adds to a zip it makes.
+fn is_finder_metadata(name: &str) -> bool {
+    name.starts_with("__MACOSX/") || name.rsplit('/').next().is_some_and(|f| f.starts_with("._"))
+}
+
+/// Whether a mail part of this media type and file name can be a report: XML, gzip or zip
+/// by either, or an untyped body. A document, image or signature is not looked into.
+fn may_hold_report(media: &str, filename: Option<&str>) -> bool {
+    const MEDIA: [&str; 10] = [
+        "",
+        "application/zip",
+        "application/x-zip",
+        "application/x-zip-compressed",
+        "application/gzip",
+        "application/x-gzip",
+        "application/xml",
+        "text/xml",
+        "application/octet-stream",
+        "application/x-gzip-compressed",
+    ];
+    let name = filename.unwrap_or_default().to_ascii_lowercase();
+    MEDIA.contains(&media) || [".xml", ".gz", ".zip"].iter().any(|e| name.ends_with(e))
+}
+
+/// The messages of an mbox folder (each after its `From ` line), or the one message.
+fn mbox_messages(bytes: &[u8]) -> Vec<&[u8]> {
+    if !bytes.starts_with(b"From ") {
+        return vec![bytes];
+    }
+    let mut messages = Vec::new();
+    let mut start: Option<usize> = None;
+    let mut at = 0;
+    while at < bytes.len() {
+        let end = bytes[at..]
+            .iter()
+            .position(|&b| b == b'\n')
+            .map_or(bytes.len(), |i| at + i + 1);
+        if bytes[at..].starts_with(b"From ") {
+            if let Some(s) = start {
+                messages.push(&bytes[s..at]);
+            }
+            start = Some(end);
+        }
+        at = end;
+    }
+    if let Some(s) = start {
+        messages.push(&bytes[s..]);
+    }
+    messages
 }
 
 /// Why a capped read stopped.
@@ -485,11 +566,13 @@ mod tests {
     #[test]
     fn xml_gzip_and_zip_give_the_same_document() {
         for bytes in [XML.to_vec(), gzip(XML), zip_of(&[("r.xml", XML)])] {
-            let docs = unpack(&bytes).unwrap();
+            let docs = unpack(&bytes).unwrap().documents;
             assert_eq!(docs.len(), 1);
             assert_eq!(docs[0].bytes, XML);
         }
-        let docs = unpack(&zip_of(&[("a.xml", XML), ("b.xml.gz", &gzip(XML))])).unwrap();
+        let docs = unpack(&zip_of(&[("a.xml", XML), ("b.xml.gz", &gzip(XML))]))
+            .unwrap()
+            .documents;
         assert_eq!(docs.len(), 2);
         assert_eq!(docs[1].inside, ["b.xml.gz"]);
     }
@@ -500,7 +583,7 @@ mod tests {
         let mut two = gzip(head);
         two.extend(gzip(tail));
         two.extend(b"\r\n");
-        assert_eq!(unpack(&two).unwrap()[0].bytes, XML);
+        assert_eq!(unpack(&two).unwrap().documents[0].bytes, XML);
         let mut cut = gzip(XML);
         cut.truncate(cut.len() - 4);
         assert!(matches!(unpack(&cut), Err(UnpackError::Gzip(_))));
@@ -518,7 +601,7 @@ mod tests {
              Content-Transfer-Encoding: base64\r\n\r\n{}\r\n--b1--\r\nepilogue\r\n",
             base64(&zip)
         );
-        let docs = unpack(mail.as_bytes()).unwrap();
+        let docs = unpack(mail.as_bytes()).unwrap().documents;
         assert_eq!(docs.len(), 1);
         assert_eq!(
             docs[0].inside,
@@ -548,7 +631,7 @@ mod tests {
              message/rfc822\n\n{inner}\n--x\nContent-Type: text/xml\nContent-Transfer-Encoding: \
              quoted-printable\n\n<feedback><a>=31</a>=\n</feedback>\n--x--\n"
         );
-        let docs = unpack(outer.as_bytes()).unwrap();
+        let docs = unpack(outer.as_bytes()).unwrap().documents;
         assert_eq!(docs.len(), 2);
         assert_eq!(docs[0].bytes, XML);
         assert_eq!(docs[1].bytes, b"<feedback><a>1</a></feedback>\n");
@@ -562,7 +645,7 @@ mod tests {
             (b"%PDF-1.4 ...", "not XML, gzip, zip or a mail message"),
             (
                 b"From: a@b\nContent-Type: text/plain\n\nhello\n",
-                "no report in it",
+                "no report attached",
             ),
             (b"\x1f\x8b\x08\x00garbage", "gzip data that cannot be read"),
         ];
@@ -576,13 +659,71 @@ mod tests {
     }
 
     #[test]
-    fn a_document_over_the_limit_is_refused() {
-        let big = vec![b'<'; 1001];
-        for bytes in [gzip(&big), zip_of(&[("big.xml", &big)])] {
-            let err = Unpacker::new(1000).unpack(&bytes).unwrap_err();
-            assert!(matches!(err, UnpackError::TooLarge), "{err}");
-            assert_eq!(Unpacker::new(1001).unpack(&bytes).unwrap()[0].bytes, big);
-        }
+    fn what_is_uncompressed_from_one_file_is_capped_in_total() {
+        let big = vec![b'<'; 600];
+        let err = Unpacker::new(1000).unpack(&gzip(&[big.clone(), big.clone()].concat()));
+        assert!(matches!(err, Err(UnpackError::TooLarge)), "{err:?}");
+        // Two members of 600 bytes: the first is read, the second is over what is left.
+        let two = zip_of(&[("a.xml", &big), ("b.xml", &big)]);
+        let found = Unpacker::new(1000).unpack(&two).unwrap();
+        assert_eq!(found.documents.len(), 1);
+        assert_eq!(found.errors.len(), 1);
+        assert_eq!(found.errors[0].0, ["b.xml"]);
+        assert!(matches!(found.errors[0].1, UnpackError::TooLarge));
+        assert_eq!(Unpacker::new(1200).unpack(&two).unwrap().documents.len(), 2);
+    }
+
+    #[test]
+    fn a_member_that_is_not_a_report_does_not_lose_the_others() {
+        let found = unpack(&zip_of(&[
+            ("__MACOSX/._r.xml", b"\x00\x05\x16\x07junk"),
+            ("r.xml", XML),
+            ("notes.pdf", b"%PDF-1.4"),
+        ]))
+        .unwrap();
+        assert_eq!(found.documents.len(), 1);
+        assert_eq!(found.errors.len(), 1, "{:?}", found.errors);
+        assert_eq!(found.errors[0].0, ["notes.pdf"]);
+    }
+
+    #[test]
+    fn a_mail_passes_over_attachments_that_cannot_be_reports() {
+        let docx = zip_of(&[("word/document.xml", b"<w:document/>")]);
+        let mail = format!(
+            "From: a@b\nContent-Type: multipart/mixed; boundary=x\n\n--x\nContent-Type: \
+             application/vnd.openxmlformats-officedocument.wordprocessingml.document\n\
+             Content-Transfer-Encoding: base64\n\n{}\n--x\nContent-Type: application/gzip\n\
+             Content-Transfer-Encoding: base64\n\n{}\n--x--\n",
+            base64(&docx),
+            base64(&gzip(XML))
+        );
+        let found = unpack(mail.as_bytes()).unwrap();
+        assert_eq!(found.documents.len(), 1);
+        assert!(found.errors.is_empty(), "{:?}", found.errors);
+    }
+
+    #[test]
+    fn a_forwarded_report_mail_and_an_mbox_folder_are_read() {
+        let report_mail = format!(
+            "From: noreply@google.com\nContent-Type: multipart/mixed; boundary=inner\n\n\
+             --inner\nContent-Type: text/plain\n\nthe report\n--inner\nContent-Type: \
+             application/zip\nContent-Disposition: attachment; filename=r.zip\n\
+             Content-Transfer-Encoding: base64\n\n{}\n--inner--\n",
+            base64(&zip_of(&[("r.xml", XML)]))
+        );
+        let forward = format!(
+            "From: postmaster@example.com\nContent-Type: multipart/mixed; boundary=outer\n\n\
+             --outer\nContent-Type: text/plain\n\nFYI\n--outer\nContent-Type: message/rfc822\n\n\
+             {report_mail}\n--outer--\n"
+        );
+        let found = unpack(forward.as_bytes()).unwrap();
+        assert_eq!(found.documents.len(), 1, "{:?}", found.errors);
+        assert_eq!(found.documents[0].inside, ["r.zip", "r.xml"]);
+        let mbox = format!(
+            "From noreply@google.com Sun Nov 29 07:00:00 2026\n{report_mail}\n\
+             From postmaster@example.com Sun Nov 29 08:00:00 2026\n{forward}\n"
+        );
+        assert_eq!(unpack(mbox.as_bytes()).unwrap().documents.len(), 2);
     }
 
     #[test]

@@ -16,23 +16,40 @@ pub mod xml;
 
 pub use container::UnpackError;
 pub use report::{Report, ReportError};
+pub use xml::TooManyElements;
 
-/// One report found in a file, or why a document in it is not one.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// One report found in a file, or why a document or member of it is not one.
+#[derive(Debug)]
 pub struct Found {
     /// The attachments and archive members it was inside, outermost first.
     pub inside: Vec<String>,
-    pub report: Result<Report, ReportError>,
+    pub report: Result<Report, NotAReport>,
 }
 
-/// Every report in a file's bytes (XML, gzip, zip or a mail message).
+/// Why something found in a file is not a report.
+#[derive(Debug, thiserror::Error)]
+pub enum NotAReport {
+    #[error(transparent)]
+    Unpack(#[from] UnpackError),
+    #[error(transparent)]
+    Xml(#[from] TooManyElements),
+    #[error(transparent)]
+    Report(#[from] ReportError),
+}
+
+/// Every report in a file's bytes (XML, gzip, zip or mail), and what in it is not one; an
+/// error if the file itself is none of those formats or cannot be read.
 pub fn read(bytes: &[u8]) -> Result<Vec<Found>, UnpackError> {
+    let unpacked = container::unpack(bytes)?;
     let mut found = Vec::new();
-    for doc in container::unpack(bytes)? {
-        match report::reports(&xml::parse(&doc.bytes)) {
+    for doc in unpacked.documents {
+        let reports = xml::parse(&doc.bytes)
+            .map_err(NotAReport::from)
+            .and_then(|root| report::reports(&root).map_err(NotAReport::from));
+        match reports {
             Ok(reports) => found.extend(reports.into_iter().map(|report| Found {
                 inside: doc.inside.clone(),
-                report,
+                report: report.map_err(NotAReport::from),
             })),
             Err(e) => found.push(Found {
                 inside: doc.inside,
@@ -40,5 +57,9 @@ pub fn read(bytes: &[u8]) -> Result<Vec<Found>, UnpackError> {
             }),
         }
     }
+    found.extend(unpacked.errors.into_iter().map(|(inside, e)| Found {
+        inside,
+        report: Err(e.into()),
+    }));
     Ok(found)
 }

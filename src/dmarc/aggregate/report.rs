@@ -45,7 +45,6 @@ pub struct Row {
     /// `mailing_list`, `local_policy`, …), each with its comment.
     pub overrides: Vec<(String, String)>,
     pub header_from: String,
-    pub envelope_from: String,
     /// The raw DKIM and SPF results (`<auth_results>`), aligned or not.
     pub dkim: Vec<AuthResult>,
     pub spf: Vec<AuthResult>,
@@ -89,6 +88,10 @@ pub fn reports(root: &Element) -> Result<Vec<Result<Report, ReportError>>, Repor
     Ok(found.into_iter().map(report).collect())
 }
 
+/// The last UNIX second taken for a report's time: 9999-12-31T23:59:59Z. A larger number is
+/// milliseconds or garbage, and would make every other report look old.
+const LAST_TIME: i64 = 253_402_300_799;
+
 /// One `<feedback>` element.
 pub fn report(feedback: &Element) -> Result<Report, ReportError> {
     let empty = Element::default();
@@ -96,11 +99,26 @@ pub fn report(feedback: &Element) -> Result<Report, ReportError> {
     let policy = feedback.child("policy_published").unwrap_or(&empty);
     let domain = policy
         .child_text("domain")
-        .map(|d| d.trim_end_matches('.').to_ascii_lowercase())
+        .map(|d| lower(Some(d.trim_end_matches('.'))))
         .filter(|d| !d.is_empty())
         .ok_or(ReportError::NoDomain)?;
     let range = meta.child("date_range").unwrap_or(&empty);
-    let time = |name: &str| range.child_text(name).and_then(|t| t.parse().ok());
+    let mut problems = Vec::new();
+    let mut time = |name: &str| {
+        let value = range.child_text(name)?;
+        match value.parse::<i64>() {
+            Ok(t) if (0..=LAST_TIME).contains(&t) => Some(t),
+            _ => {
+                problems.push(format!(
+                    "<date_range><{name}> {:?} is not a time in UNIX seconds: the period is \
+                     not known",
+                    text(Some(value))
+                ));
+                None
+            }
+        }
+    };
+    let (begin, end) = (time("begin"), time("end"));
     let published = [
         ("p", "p"),
         ("sp", "sp"),
@@ -112,10 +130,9 @@ pub fn report(feedback: &Element) -> Result<Report, ReportError> {
         ("fo", "fo"),
     ]
     .into_iter()
-    .filter_map(|(tag, element)| Some((tag, policy.child_text(element)?.to_ascii_lowercase())))
+    .filter_map(|(tag, element)| Some((tag, lower(Some(policy.child_text(element)?)))))
     .collect();
     let mut rows = Vec::new();
-    let mut problems = Vec::new();
     for (i, record) in feedback.children_named("record").enumerate() {
         match row(record) {
             Ok(r) => rows.push(r),
@@ -126,26 +143,32 @@ pub fn report(feedback: &Element) -> Result<Report, ReportError> {
         org_name: text(meta.child_text("org_name")),
         email: text(meta.child_text("email")),
         report_id: text(meta.child_text("report_id")),
-        begin: time("begin"),
-        end: time("end"),
+        begin,
+        end,
         domain,
         published,
         rows,
         errors: meta
             .children_named("error")
-            .map(|e| e.text.trim().to_string())
+            .map(|e| text(Some(e.text.trim())))
             .filter(|e| !e.is_empty())
             .collect(),
         problems,
     })
 }
 
+/// A value as printable text: a control character (a terminal escape sequence in a hostile
+/// report) becomes U+FFFD.
 fn text(value: Option<&str>) -> String {
-    value.unwrap_or_default().to_string()
+    value
+        .unwrap_or_default()
+        .chars()
+        .map(|c| if c.is_control() { '\u{FFFD}' } else { c })
+        .collect()
 }
 
 fn lower(value: Option<&str>) -> String {
-    value.unwrap_or_default().to_ascii_lowercase()
+    text(value).to_ascii_lowercase()
 }
 
 fn row(record: &Element) -> Result<Row, String> {
@@ -182,7 +205,6 @@ fn row(record: &Element) -> Result<Row, String> {
             .filter(|(kind, _)| !kind.is_empty())
             .collect(),
         header_from: lower(ids.child_text("header_from")),
-        envelope_from: lower(ids.child_text("envelope_from")),
         dkim: results("dkim", "selector"),
         spf: results("spf", "scope"),
     })
@@ -194,7 +216,7 @@ mod tests {
     use super::*;
 
     fn read(doc: &str) -> Report {
-        let mut all = reports(&xml::parse(doc.as_bytes())).unwrap();
+        let mut all = reports(&xml::parse(doc.as_bytes()).unwrap()).unwrap();
         assert_eq!(all.len(), 1);
         all.remove(0).unwrap()
     }
@@ -263,10 +285,7 @@ mod tests {
             row.overrides,
             [("mailing_list".to_string(), "list.example.org".to_string())]
         );
-        assert_eq!(
-            (row.header_from.as_str(), row.envelope_from.as_str()),
-            ("example.com", "list.example.org")
-        );
+        assert_eq!(row.header_from, "example.com");
         assert_eq!(row.dkim.len(), 2);
         assert_eq!(
             row.dkim[0],
@@ -299,6 +318,26 @@ mod tests {
     }
 
     #[test]
+    fn a_time_in_milliseconds_and_control_characters_are_not_taken() {
+        let doc = RFC9990
+            .replace("<end>1700086399</end>", "<end>1700086399000</end>")
+            .replace(
+                "<org_name>example.net</org_name>",
+                "<org_name>evil\u{1b}[2J</org_name>",
+            );
+        let r = read(&doc);
+        assert_eq!((r.begin, r.end), (Some(1_700_000_000), None));
+        assert_eq!(
+            r.problems,
+            [
+                "<date_range><end> \"1700086399000\" is not a time in UNIX seconds: the period is \
+              not known"
+            ]
+        );
+        assert_eq!(r.org_name, "evil\u{FFFD}[2J");
+    }
+
+    #[test]
     fn without_policy_evaluated_a_row_does_not_pass() {
         let doc = RFC9990.replace(
             &RFC9990[RFC9990.find("<policy_evaluated>").unwrap()
@@ -313,10 +352,10 @@ mod tests {
     #[test]
     fn what_is_not_a_report_says_so() {
         assert_eq!(
-            reports(&xml::parse(b"<html><body>hi</body></html>")),
+            reports(&xml::parse(b"<html><body>hi</body></html>").unwrap()),
             Err(ReportError::NoFeedback)
         );
-        let no_domain = reports(&xml::parse(b"<feedback><record/></feedback>")).unwrap();
+        let no_domain = reports(&xml::parse(b"<feedback><record/></feedback>").unwrap()).unwrap();
         assert_eq!(no_domain, [Err(ReportError::NoDomain)]);
     }
 }

@@ -61,22 +61,36 @@ pub struct Source {
     /// Its failing messages' DKIM and SPF results, `domain[/detail]=result`, with messages.
     pub failing_dkim: BTreeMap<String, u64>,
     pub failing_spf: BTreeMap<String, u64>,
-    /// The overrides receivers gave for its mail.
+    /// The overrides receivers gave for its failing mail.
     pub overrides: BTreeSet<String>,
+    /// Failing messages receivers exempted as forwarded or list mail ([`EXEMPTING`]).
+    pub failed_exempted: u64,
+    /// Failing messages, not exempted, that passed DKIM, or SPF for the envelope sender, for a
+    /// domain not aligned with the From domain.
+    pub failed_unaligned: u64,
 }
+
+/// The override reasons (RFC 7489 appendix C `PolicyOverrideType`) that say the receiver
+/// judged failing mail to be forwarded or list mail, not forged. `sampled_out` (`pct`),
+/// `policy_test_mode` (`t=y`, RFC 9990), `local_policy` and `other` say nothing of the mail:
+/// at the next stage it is enforced.
+pub const EXEMPTING: [&str; 3] = ["forwarded", "trusted_forwarder", "mailing_list"];
 
 /// What a source's failing mail looks like.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Failing {
     /// None of its mail failed.
     Nothing,
-    /// Receivers gave a reason for overriding the policy (`forwarded`, `mailing_list`, …).
-    Overridden,
-    /// It passed SPF or DKIM for a domain not aligned with the From domain: how a legitimate
-    /// sender set up for its own domain looks (a mailing service, a CRM). A stricter policy
-    /// loses its mail.
+    /// Receivers exempted all of it as forwarded or list mail.
+    Exempted,
+    /// Some passed SPF or DKIM for a domain not aligned with the From domain: how a
+    /// legitimate sender set up for its own domain looks (a mailing service, a CRM).
     Unaligned,
-    /// It passed neither: spoofing, or mail nobody set up. What a stricter policy is for.
+    /// It passed nothing, but the source's other mail passes DMARC: a sender of the domain's
+    /// whose setup is partly broken (a second path, an unsigned stream).
+    Mixed,
+    /// It passed nothing and the source sends no passing mail: spoofing, or a sender nobody
+    /// set up (a contact form, a printer, an application on a hosting provider's servers).
     Unauthenticated,
 }
 
@@ -84,31 +98,33 @@ impl Failing {
     pub fn as_str(self) -> &'static str {
         match self {
             Failing::Nothing => "nothing",
-            Failing::Overridden => "overridden",
+            Failing::Exempted => "exempted",
             Failing::Unaligned => "unaligned",
+            Failing::Mixed => "mixed",
             Failing::Unauthenticated => "unauthenticated",
         }
     }
 }
 
 impl Source {
-    /// What its failing mail looks like; an override wins over the results.
+    /// What its failing mail looks like.
     pub fn failing(&self) -> Failing {
-        let passed_unaligned = || {
-            self.failing_spf
-                .keys()
-                .chain(self.failing_dkim.keys())
-                .any(|k| k.ends_with("=pass"))
-        };
         if self.failed == 0 {
             Failing::Nothing
-        } else if !self.overrides.is_empty() {
-            Failing::Overridden
-        } else if passed_unaligned() {
+        } else if self.failed == self.failed_exempted {
+            Failing::Exempted
+        } else if self.failed_unaligned > 0 {
             Failing::Unaligned
+        } else if self.messages > self.failed {
+            Failing::Mixed
         } else {
             Failing::Unauthenticated
         }
+    }
+
+    /// Its failing messages that receivers did not exempt.
+    pub fn failed_enforced(&self) -> u64 {
+        self.failed - self.failed_exempted
     }
 }
 
@@ -233,12 +249,26 @@ fn add_source(s: &mut Source, row: &Row) {
     if !row.header_from.is_empty() {
         s.header_from.insert(row.header_from.clone());
     }
-    s.overrides
-        .extend(row.overrides.iter().map(|(kind, _)| kind.clone()));
     if row.passes() {
         return;
     }
     add(&mut s.failed, row.count);
+    s.overrides
+        .extend(row.overrides.iter().map(|(kind, _)| kind.clone()));
+    let exempted = row
+        .overrides
+        .iter()
+        .any(|(kind, _)| EXEMPTING.contains(&kind.as_str()));
+    let passed_unaligned = row.dkim.iter().any(|r| r.result == "pass")
+        || row
+            .spf
+            .iter()
+            .any(|r| r.result == "pass" && r.detail != "helo");
+    if exempted {
+        add(&mut s.failed_exempted, row.count);
+    } else if passed_unaligned {
+        add(&mut s.failed_unaligned, row.count);
+    }
     for (results, into) in [
         (&row.dkim, &mut s.failing_dkim),
         (&row.spf, &mut s.failing_spf),
@@ -275,7 +305,6 @@ mod tests {
             spf_aligned: spf,
             overrides: Vec::new(),
             header_from: "example.com".into(),
-            envelope_from: String::new(),
             dkim: Vec::new(),
             spf: auth
                 .iter()
@@ -397,10 +426,67 @@ mod tests {
                 Failing::Nothing
             ]
         );
-        let mut forwarded = d.sources[1].clone();
-        forwarded.overrides.insert("forwarded".into());
-        assert_eq!(forwarded.failing(), Failing::Overridden);
+        assert_eq!(d.sources[1].failed_unaligned, 5);
         assert_eq!(s.domains[1].messages, 0);
+    }
+
+    #[test]
+    fn each_failing_row_is_judged_by_its_own_override_and_results() {
+        let with = |mut r: Row, overrides: &[&str], scope: &str| {
+            r.overrides = overrides
+                .iter()
+                .map(|o| (o.to_string(), String::new()))
+                .collect();
+            for spf in &mut r.spf {
+                spf.detail = scope.into();
+            }
+            r
+        };
+        let vendor = |n| {
+            row(
+                "198.51.100.7",
+                n,
+                false,
+                false,
+                &[("vendor.example", "pass")],
+            )
+        };
+        let kind = |rows: Vec<Row>| {
+            let r = report("a", "1", "example.com", 100, "none", rows);
+            let s = summarize([&r], None).domains[0].sources[0].clone();
+            (s.failing(), s.failed_exempted, s.failed_unaligned)
+        };
+        // Forwarded: exempted. In test mode or sampled out: still enforced at the next stage.
+        assert_eq!(
+            kind(vec![with(vendor(4), &["forwarded"], "mfrom")]),
+            (Failing::Exempted, 4, 0)
+        );
+        for o in ["policy_test_mode", "sampled_out", "local_policy"] {
+            assert_eq!(
+                kind(vec![with(vendor(4), &[o], "mfrom")]),
+                (Failing::Unaligned, 0, 4)
+            );
+        }
+        // One forwarded row exempts only its own messages.
+        assert_eq!(
+            kind(vec![with(vendor(1), &["forwarded"], "mfrom"), vendor(500)]),
+            (Failing::Unaligned, 1, 500)
+        );
+        // An override on passing mail exempts nothing.
+        let passing = with(
+            row("198.51.100.7", 9, true, true, &[]),
+            &["forwarded"],
+            "mfrom",
+        );
+        assert_eq!(
+            kind(vec![passing.clone(), vendor(2)]),
+            (Failing::Unaligned, 0, 2)
+        );
+        // SPF that passes for the HELO name only is not a sign of a real sender.
+        let helo = with(vendor(3), &[], "helo");
+        assert_eq!(kind(vec![helo.clone()]), (Failing::Unauthenticated, 0, 0));
+        // Failing mail from a source whose other mail passes.
+        assert_eq!(kind(vec![helo, passing]), (Failing::Mixed, 0, 0));
     }
 
     #[test]

@@ -17,7 +17,7 @@
 //! (windows-1252 and ISO-8859-1 are read as windows-1252), else as UTF-8; a byte that is not
 //! valid in that encoding becomes U+FFFD.
 //!
-//! Pure: imports only `std`.
+//! Pure: imports `std` and `thiserror`.
 
 /// One element: its local name (without a namespace prefix), its own text (the text directly
 /// inside it, entities decoded), and its child elements.
@@ -59,10 +59,23 @@ impl Element {
 }
 
 /// Reads `bytes` as an XML document; the returned element (named "") holds its top-level
-/// elements. Never fails: what cannot be read as markup is text.
-pub fn parse(bytes: &[u8]) -> Element {
+/// elements. What cannot be read as markup is text; the one failure is a document of more
+/// than [`MAX_ELEMENTS`] elements.
+pub fn parse(bytes: &[u8]) -> Result<Element, TooManyElements> {
     parse_text(&decode(bytes))
 }
+
+/// The most elements a document may have: a report of 100,000 records has about 1.5 million.
+/// Each costs about 100 bytes in memory, so the cap bounds what a small compressed file of
+/// `<a/><a/>…` can take.
+pub const MAX_ELEMENTS: usize = 2_000_000;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "more than {} XML elements: not read (a report is far smaller)",
+    MAX_ELEMENTS
+)]
+pub struct TooManyElements;
 
 /// Text from bytes: byte-order mark, then the declared encoding, then UTF-8.
 pub fn decode(bytes: &[u8]) -> String {
@@ -138,11 +151,16 @@ enum Token<'a> {
 pub const MAX_NESTING: usize = 64;
 
 /// Reads text as markup. See the module documentation for the recovery rules.
-pub fn parse_text(text: &str) -> Element {
+pub fn parse_text(text: &str) -> Result<Element, TooManyElements> {
     let mut stack = vec![Element::default()];
+    let mut elements = 0usize;
     for token in (Tokens { rest: text }) {
         match token {
             Token::Start { name, empty } => {
+                elements += 1;
+                if elements > MAX_ELEMENTS {
+                    return Err(TooManyElements);
+                }
                 let element = Element {
                     name: local(name).to_string(),
                     ..Element::default()
@@ -168,7 +186,7 @@ pub fn parse_text(text: &str) -> Element {
     while stack.len() > 1 {
         close(&mut stack);
     }
-    stack.pop().unwrap_or_default()
+    Ok(stack.pop().unwrap_or_default())
 }
 
 fn top(stack: &mut [Element]) -> &mut Element {
@@ -296,7 +314,10 @@ fn decode_entities(text: &str, out: &mut String) {
     while let Some(at) = rest.find('&') {
         out.push_str(&rest[..at]);
         rest = &rest[at..];
-        let decoded = rest[1..].find(';').filter(|&n| n <= 10).and_then(|n| {
+        // A reference is at most 10 bytes to its `;`: looking further would make a text of
+        // many `&` quadratic.
+        let window = &rest.as_bytes()[1..rest.len().min(12)];
+        let decoded = window.iter().position(|&b| b == b';').and_then(|n| {
             let c = match &rest[1..=n] {
                 "lt" => '<',
                 "gt" => '>',
@@ -330,6 +351,10 @@ fn decode_entities(text: &str, out: &mut String) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn parse(bytes: &[u8]) -> Element {
+        super::parse(bytes).expect("under the element cap")
+    }
 
     fn text_at<'a>(root: &'a Element, path: &[&str]) -> Option<&'a str> {
         let (last, parents) = path.split_last()?;
@@ -429,6 +454,19 @@ mod tests {
         assert_eq!(e.text, "x");
         let quotes = "<a \"".repeat(200_000);
         assert_eq!(parse(quotes.as_bytes()).text, quotes);
+    }
+
+    #[test]
+    fn many_ampersands_and_too_many_elements_are_bounded() {
+        let amps = format!("<a>{}</a>", "&".repeat(1 << 20));
+        assert_eq!(
+            parse(amps.as_bytes()).child_text("a").map(str::len),
+            Some(1 << 20)
+        );
+        let many = "<a/>".repeat(MAX_ELEMENTS);
+        assert_eq!(parse(many.as_bytes()).children.len(), MAX_ELEMENTS);
+        let more = many + "<a/>";
+        assert_eq!(super::parse(more.as_bytes()), Err(TooManyElements));
     }
 
     #[test]
