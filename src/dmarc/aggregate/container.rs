@@ -46,7 +46,7 @@ pub enum UnpackError {
     Gzip(std::io::Error),
     #[error("zip archive that cannot be read: {0}")]
     Zip(String),
-    #[error("more than {} MiB uncompressed: not read (a report is far smaller)", MAX_UNPACKED >> 20)]
+    #[error("over the {} MiB one file may uncompress to, all parts together: not read (a report is far smaller)", MAX_UNPACKED >> 20)]
     TooLarge,
     #[error("nested more than {MAX_DEPTH} deep (attachments, archives, compression): not read")]
     TooDeep,
