@@ -106,7 +106,12 @@ pub fn report(feedback: &Element) -> Result<Report, ReportError> {
     let mut problems = Vec::new();
     let mut time = |name: &str| {
         let value = range.child_text(name)?;
-        match value.parse::<i64>() {
+        // Some reporters (163.com) write `1337270400.0`.
+        let whole = match value.split_once('.') {
+            Some((whole, fraction)) if fraction.bytes().all(|b| b.is_ascii_digit()) => whole,
+            _ => value,
+        };
+        match whole.parse::<i64>() {
             Ok(t) if (0..=LAST_TIME).contains(&t) => Some(t),
             _ => {
                 problems.push(format!(
@@ -139,9 +144,15 @@ pub fn report(feedback: &Element) -> Result<Report, ReportError> {
             Err(why) => problems.push(format!("record {}: {why}: left out", i + 1)),
         }
     }
+    let email = text(meta.child_text("email"));
+    // A report without an org_name is named by its email address's domain, as parsedmarc does.
+    let org_name = match meta.child_text("org_name") {
+        Some(name) => text(Some(name)),
+        None => lower(email.rsplit_once('@').map(|(_, domain)| domain)),
+    };
     Ok(Report {
-        org_name: text(meta.child_text("org_name")),
-        email: text(meta.child_text("email")),
+        org_name,
+        email,
         report_id: text(meta.child_text("report_id")),
         begin,
         end,
@@ -315,6 +326,18 @@ mod tests {
                 "record 2: no <count> (source \"192.0.2.1\"): left out"
             ]
         );
+    }
+
+    #[test]
+    fn a_time_with_a_fraction_is_read_and_a_missing_reporter_named_by_its_email() {
+        let doc = RFC9990
+            .replace("<begin>1700000000</begin>", "<begin>1700000000.0</begin>")
+            .replace("<org_name>example.net</org_name>", "<org_name></org_name>")
+            .replace("postmaster@example.net", "Admin@Reports.Example.NET");
+        let r = read(&doc);
+        assert_eq!(r.begin, Some(1_700_000_000));
+        assert_eq!(r.org_name, "reports.example.net");
+        assert!(r.problems.is_empty(), "{:?}", r.problems);
     }
 
     #[test]

@@ -1,8 +1,8 @@
 //! Reports summed per policy domain: how much mail passed DMARC, and which sources send mail
 //! in the domain's name that fails: the mail a stricter policy would quarantine or reject.
 //!
-//! A report counted twice (the same reporter and report id, e.g. saved both as the mail and
-//! as its attachment) is counted once.
+//! A report counted twice (the same reporter, in any case, and report id, e.g. saved both as
+//! the mail and as its attachment) is counted once.
 //!
 //! Pure: imports only [`super::report`].
 
@@ -150,7 +150,8 @@ pub fn summarize<'a>(
     let mut sources: BTreeMap<(&str, &str), Source> = BTreeMap::new();
     let mut reporters: BTreeMap<(&str, &str), u64> = BTreeMap::new();
     for r in reports {
-        if !r.report_id.is_empty() && !seen.insert((&r.org_name, &r.report_id, &r.domain)) {
+        let reporter = r.org_name.to_lowercase();
+        if !r.report_id.is_empty() && !seen.insert((reporter, &r.report_id, &r.domain)) {
             duplicates += 1;
             continue;
         }
