@@ -23,8 +23,9 @@ use crate::zone::civil::format_iso;
 /// `zonectl dmarc report`
 #[derive(Debug, Args)]
 pub struct ReportArgs {
-    /// Report files (XML, .xml.gz, .zip, or the .eml they came in) or directories of them
-    /// (read with their subdirectories; names starting with a dot are skipped).
+    /// Report files (XML, .xml.gz, .zip, or the mail they came in: .eml or an mbox folder) or
+    /// directories of them (read with their subdirectories; names starting with a dot are
+    /// skipped).
     #[arg(value_name = "PATH", required = true, num_args = 1..)]
     pub paths: Vec<PathBuf>,
     /// Only this policy domain.
