@@ -481,19 +481,26 @@ fn base64_lenient(body: &[u8]) -> Vec<u8> {
     engine.decode(&clean[..usable]).unwrap_or_default()
 }
 
-/// Quoted-printable (RFC 2045 §6.7): `=XX` bytes and `=` soft line breaks.
+/// Quoted-printable (RFC 2045 §6.7): `=XX` bytes and `=` soft line breaks (with the
+/// transport padding some mailers leave before the line end).
 fn quoted_printable(body: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(body.len());
     let mut i = 0;
     while i < body.len() {
         if body[i] == b'=' {
             let rest = &body[i + 1..];
-            if rest.starts_with(b"\r\n") {
-                i += 3;
+            // A soft line break: `=`, transport padding (spaces or tabs), then the line end.
+            let padding = rest
+                .iter()
+                .take_while(|&&b| b == b' ' || b == b'\t')
+                .count();
+            let after = &rest[padding..];
+            if after.starts_with(b"\r\n") {
+                i += 1 + padding + 2;
                 continue;
             }
-            if rest.starts_with(b"\n") {
-                i += 2;
+            if after.starts_with(b"\n") {
+                i += 1 + padding + 1;
                 continue;
             }
             let hex = rest
@@ -611,6 +618,12 @@ mod tests {
             ]
         );
         assert_eq!(docs[0].bytes, XML);
+    }
+
+    #[test]
+    fn quoted_printable_decodes_bytes_and_soft_breaks_with_padding() {
+        let qp = b"<a>=3D=\r\nx=  \t\r\ny= \nz</a>=4 =ZZ";
+        assert_eq!(quoted_printable(qp), b"<a>=xyz</a>=4 =ZZ");
     }
 
     #[test]

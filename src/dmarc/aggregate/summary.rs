@@ -148,10 +148,11 @@ pub fn summarize<'a>(
     let mut duplicates = 0;
     let mut domains: BTreeMap<&str, (DomainSummary, Option<i64>)> = BTreeMap::new();
     let mut sources: BTreeMap<(&str, &str), Source> = BTreeMap::new();
-    let mut reporters: BTreeMap<(&str, &str), u64> = BTreeMap::new();
+    // Per (domain, reporter without case): the name as first written, and its messages.
+    let mut reporters: BTreeMap<(&str, String), (&str, u64)> = BTreeMap::new();
     for r in reports {
         let reporter = r.org_name.to_lowercase();
-        if !r.report_id.is_empty() && !seen.insert((reporter, &r.report_id, &r.domain)) {
+        if !r.report_id.is_empty() && !seen.insert((reporter.clone(), &r.report_id, &r.domain)) {
             duplicates += 1;
             continue;
         }
@@ -181,10 +182,10 @@ pub fn summarize<'a>(
             let s = sources.entry((&r.domain, &row.source_ip)).or_default();
             add_source(s, row);
         }
-        add(
-            reporters.entry((&r.domain, &r.org_name)).or_default(),
-            reported,
-        );
+        let (_, messages) = reporters
+            .entry((&r.domain, reporter))
+            .or_insert((&r.org_name, 0));
+        add(messages, reported);
     }
     for ((domain, ip), mut source) in sources {
         source.ip = ip.to_string();
@@ -192,7 +193,7 @@ pub fn summarize<'a>(
             d.sources.push(source);
         }
     }
-    for ((domain, org), messages) in reporters {
+    for ((domain, _), (org, messages)) in reporters {
         if let Some((d, _)) = domains.get_mut(domain) {
             d.reporters.push((org.to_string(), messages));
         }
@@ -541,6 +542,20 @@ mod tests {
         let old = report("a", "9", "example.com", 10 * day, "none", rows());
         let s = summarize([&reports[0], &old], Some(14));
         assert_eq!((s.domains[0].reports, s.domains[0].older), (1, 1));
+    }
+
+    #[test]
+    fn a_reporter_is_one_whatever_the_case_of_its_name() {
+        let rows = || vec![row("192.0.2.1", 2, true, true, &[])];
+        let reports = [
+            report("Outlook.com", "1", "example.com", 100, "none", rows()),
+            report("outlook.com", "2", "example.com", 200, "none", rows()),
+            // The same report again, its reporter's name in other case: a duplicate.
+            report("OUTLOOK.COM", "2", "example.com", 200, "none", rows()),
+        ];
+        let s = summarize(&reports, None);
+        assert_eq!(s.duplicates, 1);
+        assert_eq!(s.domains[0].reporters, [("Outlook.com".to_string(), 4)]);
     }
 
     #[test]
