@@ -72,8 +72,8 @@ pub enum DmarcCommand {
         #[arg(value_name = "TAG=VALUE", required = true, num_args = 1..)]
         tags: Vec<String>,
     },
-    /// Readiness for a stricter policy: SPF, DKIM, rua, report destinations. Exit 1 if not
-    /// ready.
+    /// Readiness for a stricter policy: SPF, DKIM, rua, report destinations, and aggregate
+    /// reports when given. Exit 1 if not ready.
     Check {
         /// The zone (e.g. apple.example).
         zone: String,
@@ -116,9 +116,10 @@ pub enum DmarcCommand {
 pub struct EvidenceArgs {
     #[command(flatten)]
     pub resolver: ResolverArg,
-    /// DMARC aggregate reports (files or directories, as `dmarc report` reads them) to judge
-    /// readiness by: it fails if senders that look legitimate fail DMARC [default: the
-    /// configuration's `dmarc_reports`, if set].
+    /// DMARC aggregate reports (files or directories, as `dmarc report` reads them; repeat for
+    /// more) to judge readiness by: it fails if senders that look like the zone's own carry
+    /// over 0.5 % of the mail and fail DMARC [default: the configuration's `dmarc_reports`,
+    /// if set].
     #[arg(long, value_name = "PATH")]
     pub reports: Vec<PathBuf>,
     /// Only the reports that ended within N days of the zone's newest report count [default:

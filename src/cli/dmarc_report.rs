@@ -15,7 +15,9 @@ use clap::Args;
 use serde_json::{json, Value};
 
 use super::Settings;
-use crate::dmarc::aggregate::summary::{summarize, DomainSummary, Failing, Source, Summary};
+use crate::dmarc::aggregate::summary::{
+    summarize, DomainSummary, Failing, Source, Summary, EXEMPTING,
+};
 use crate::dmarc::aggregate::{self, container::MAX_UNPACKED, Report};
 use crate::dmarc::treewalk::normalize;
 use crate::zone::civil::format_iso;
@@ -23,9 +25,9 @@ use crate::zone::civil::format_iso;
 /// `zonectl dmarc report`
 #[derive(Debug, Args)]
 pub struct ReportArgs {
-    /// Report files (XML, .xml.gz, .zip, or the mail they came in: .eml or an mbox folder) or
-    /// directories of them (read with their subdirectories; names starting with a dot are
-    /// skipped).
+    /// Report files (XML, gzip, zip, or the mail they came in: a saved message or an mbox
+    /// folder; the format is told by the bytes, not the name) or directories of them (read
+    /// with their subdirectories; names starting with a dot are skipped).
     #[arg(value_name = "PATH", required = true, num_args = 1..)]
     pub paths: Vec<PathBuf>,
     /// Only this policy domain.
@@ -124,7 +126,14 @@ fn collect(paths: &[PathBuf]) -> anyhow::Result<Vec<PathBuf>> {
     let mut files = Vec::new();
     let mut seen = HashSet::new();
     for path in paths {
-        collect_from(path, &mut files, &mut seen)?;
+        // A PATH that names nothing is a typo: the run stops. One that names something that
+        // cannot be read (a dangling symlink from a glob) is a file that cannot be read.
+        if let Err(e) = collect_from(path, &mut files, &mut seen) {
+            if fs::symlink_metadata(path).is_err() {
+                return Err(e);
+            }
+            files.push(path.clone());
+        }
     }
     Ok(files)
 }
@@ -377,9 +386,16 @@ fn source_line(s: &Source, width: usize) -> String {
         keys(&s.failing_spf),
         keys(&s.failing_dkim),
     );
-    if !s.overrides.is_empty() {
-        let overrides: Vec<&str> = s.overrides.iter().map(String::as_str).collect();
-        line += &format!("  (overridden: {})", overrides.join(", "));
+    let (exempting, other): (Vec<&str>, Vec<&str>) = s
+        .overrides
+        .iter()
+        .map(String::as_str)
+        .partition(|o| EXEMPTING.contains(o));
+    if !exempting.is_empty() {
+        line += &format!("  (exempted by receivers: {})", exempting.join(", "));
+    }
+    if !other.is_empty() {
+        line += &format!("  (overridden, not exempted: {})", other.join(", "));
     }
     match s.failing() {
         Failing::Unaligned => line += "  (passes for another domain: a sender to set up?)",

@@ -106,7 +106,7 @@ example.com: 1 report, 2023-11-14T22:13:20Z to 2023-11-15T22:13:19Z
   receivers applied: none 5, reject 2
   receivers' overrides: other 2
   failing sources, most failing mail first:
-    203.0.113.10  2 of 2 fail  From example.com  SPF spoofed.example.com=fail  DKIM none  (overridden: other)
+    203.0.113.10  2 of 2 fail  From example.com  SPF spoofed.example.com=fail  DKIM none  (overridden, not exempted: other)
   sources with no failing mail: 1 (5 messages)
 ";
     assert_eq!(out.stdout, want, "{out}");
@@ -235,6 +235,22 @@ fn a_dangling_symlink_is_named_and_a_name_that_is_not_utf8_is_printed() {
         "{out}"
     );
     assert_eq!(v["domains"][0]["messages"], 124, "{out}");
+    // Named one by one, as a shell glob names them: the same.
+    let out = zonectl_in(
+        dir.path(),
+        None,
+        &["dmarc", "report", "gone.xml", "a.xml.gz"],
+    );
+    assert_eq!(out.code, 1, "{out}");
+    assert!(
+        out.stderr
+            .contains("zonectl: gone.xml: cannot read: No such file or directory"),
+        "{out}"
+    );
+    assert!(
+        out.stdout.starts_with("read 1 report from 1 of 2 files\n"),
+        "{out}"
+    );
 }
 
 #[test]
@@ -482,7 +498,7 @@ apple.example: 3 reports, 2026-11-28T00:00:00Z to 2026-11-28T23:59:59Z
   receivers' overrides: forwarded 6
   failing sources, most failing mail first:
     198.51.100.80  78 of 78 fail  From apple.example  SPF bounce.newsletter.example=pass  DKIM newsletter.example/nl1=pass  (passes for another domain: a sender to set up?)
-    203.0.113.40   6 of 6 fail  From apple.example  SPF forwarder.example=pass  DKIM apple.example/s2026=fail  (overridden: forwarded)
+    203.0.113.40   6 of 6 fail  From apple.example  SPF forwarder.example=pass  DKIM apple.example/s2026=fail  (exempted by receivers: forwarded)
     203.0.113.99   5 of 5 fail  From apple.example  SPF apple.example=fail  DKIM none
   sources with no failing mail: 1 (633 messages)
 ";
