@@ -124,7 +124,7 @@ pub struct EvidenceArgs {
     pub reports: Vec<PathBuf>,
     /// Only the reports that ended within N days of the zone's newest report count [default:
     /// the configuration's `dmarc_report_days`, else 14].
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
     pub report_days: Option<u32>,
 }
 

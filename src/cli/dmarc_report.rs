@@ -37,7 +37,7 @@ pub struct ReportArgs {
     #[arg(long, value_name = "N", default_value_t = 10)]
     pub top: usize,
     /// Only the reports whose period ended within N days of the domain's newest report.
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
     pub days: Option<u32>,
 }
 
