@@ -368,8 +368,14 @@ fn print_domain(d: &DomainSummary, top: usize) {
 
 /// `IP  N of M fail  From a.example  SPF x=pass  DKIM none  (forwarded)`.
 fn source_line(s: &Source, width: usize) -> String {
+    // The results that most of its failing mail had, three at most (--json has them all).
     let keys = |m: &std::collections::BTreeMap<String, u64>| -> String {
-        let parts: Vec<&str> = m.keys().map(String::as_str).collect();
+        let mut by_mail: Vec<(&String, &u64)> = m.iter().collect();
+        by_mail.sort_by_key(|&(_, n)| std::cmp::Reverse(*n));
+        let mut parts: Vec<String> = by_mail.iter().take(3).map(|(k, _)| k.to_string()).collect();
+        if by_mail.len() > 3 {
+            parts.push(format!("{} more", by_mail.len() - 3));
+        }
         parts.join(", ")
     };
     let from: Vec<&str> = s.header_from.iter().map(String::as_str).collect();
