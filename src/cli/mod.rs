@@ -79,7 +79,8 @@ pub enum Command {
     Serial(edit::SerialArgs),
     /// Show, check and edit SPF records, with the DNS lookup budget counted through includes.
     Spf(spf::SpfArgs),
-    /// DMARC: show, set, check, a staged rollout with history, authorize, evaluate.
+    /// DMARC: show, set, check, a staged rollout with history, authorize, evaluate, and reading
+    /// aggregate reports.
     Dmarc(dmarc::DmarcArgs),
     /// Lab hosting: create, reset, diff and list participant zones.
     Lab(lab::LabArgs),
