@@ -12,6 +12,8 @@
 
 use std::io::{Cursor, Read};
 
+use super::printable;
+
 /// The most bytes uncompressed from one file, all documents together (64 MiB): far above any
 /// real report.
 pub const MAX_UNPACKED: u64 = 64 << 20;
@@ -274,13 +276,6 @@ impl Unpacker {
     }
 }
 
-/// A member's or attachment's name as printable text (control characters become U+FFFD).
-fn printable(name: &str) -> String {
-    name.chars()
-        .map(|c| if c.is_control() { '\u{FFFD}' } else { c })
-        .collect()
-}
-
 /// The `__MACOSX/` and `._NAME` members macOS's Finder adds to a zip it makes.
 fn is_finder_metadata(name: &str) -> bool {
     name.starts_with("__MACOSX/") || name.rsplit('/').next().is_some_and(|f| f.starts_with("._"))
@@ -310,7 +305,29 @@ fn mbox_messages(bytes: &[u8]) -> Vec<&[u8]> {
     if !bytes.starts_with(b"From ") {
         return vec![bytes];
     }
-    let mut messages = Vec::new();
+    between_lines(bytes, |line| {
+        if line.starts_with(b"From ") {
+            Line::Delimiter
+        } else {
+            Line::Content
+        }
+    })
+}
+
+/// What a line is to [`between_lines`].
+enum Line {
+    Content,
+    /// Ends the stretch before it and starts the next.
+    Delimiter,
+    /// Ends the stretch before it, and the splitting.
+    Last,
+}
+
+/// The stretches of `bytes` between the lines `kind` calls delimiters (each line taken with
+/// its line end), from the first delimiter on, up to a [`Line::Last`] or the end: the parts of
+/// a multipart body, the messages of an mbox folder.
+fn between_lines(bytes: &[u8], kind: impl Fn(&[u8]) -> Line) -> Vec<&[u8]> {
+    let mut parts = Vec::new();
     let mut start: Option<usize> = None;
     let mut at = 0;
     while at < bytes.len() {
@@ -318,18 +335,22 @@ fn mbox_messages(bytes: &[u8]) -> Vec<&[u8]> {
             .iter()
             .position(|&b| b == b'\n')
             .map_or(bytes.len(), |i| at + i + 1);
-        if bytes[at..].starts_with(b"From ") {
+        let line = kind(&bytes[at..end]);
+        if !matches!(line, Line::Content) {
             if let Some(s) = start {
-                messages.push(&bytes[s..at]);
+                parts.push(&bytes[s..at]);
+            }
+            if matches!(line, Line::Last) {
+                return parts;
             }
             start = Some(end);
         }
         at = end;
     }
     if let Some(s) = start {
-        messages.push(&bytes[s..]);
+        parts.push(&bytes[s..]);
     }
-    messages
+    parts
 }
 
 /// Why a capped read stopped.
@@ -430,36 +451,15 @@ fn param(params: &[(String, String)], name: &str) -> Option<String> {
 fn multipart_parts<'a>(body: &'a [u8], boundary: &[u8]) -> Vec<&'a [u8]> {
     let mut delimiter = b"--".to_vec();
     delimiter.extend_from_slice(boundary);
-    let mut parts = Vec::new();
-    let mut start: Option<usize> = None;
-    let mut at = 0;
-    while at < body.len() {
-        let end = body[at..]
-            .iter()
-            .position(|&b| b == b'\n')
-            .map_or(body.len(), |i| at + i + 1);
-        let line = &body[at..end];
+    between_lines(body, |line| {
         // The delimiter line is `--BOUNDARY`, or `--BOUNDARY--` at the end, then only
         // whitespace (RFC 2046 §5.1.1): `--b10` is not a delimiter of boundary `b1`.
-        let after = line
-            .trim_ascii_end()
-            .strip_prefix(delimiter.as_slice())
-            .filter(|rest| rest.is_empty() || *rest == b"--");
-        if let Some(after) = after {
-            if let Some(s) = start {
-                parts.push(&body[s..at]);
-            }
-            if after == b"--" {
-                return parts;
-            }
-            start = Some(end);
+        match line.trim_ascii_end().strip_prefix(delimiter.as_slice()) {
+            Some(b"") => Line::Delimiter,
+            Some(b"--") => Line::Last,
+            _ => Line::Content,
         }
-        at = end;
-    }
-    if let Some(s) = start {
-        parts.push(&body[s..]);
-    }
-    parts
+    })
 }
 
 /// Base64 with line breaks and other stray bytes skipped, as mail readers do.

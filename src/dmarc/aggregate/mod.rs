@@ -37,6 +37,14 @@ pub enum NotAReport {
     Report(#[from] ReportError),
 }
 
+/// Text as printable: a control character (a terminal escape sequence in a hostile report,
+/// or in an attachment's or member's name) becomes U+FFFD.
+fn printable(text: &str) -> String {
+    text.chars()
+        .map(|c| if c.is_control() { '\u{FFFD}' } else { c })
+        .collect()
+}
+
 /// Every report in a file's bytes (XML, gzip, zip or mail), and what in it is not one; an
 /// error if the file itself is none of those formats or cannot be read.
 pub fn read(bytes: &[u8]) -> Result<Vec<Found>, UnpackError> {

@@ -6,8 +6,9 @@
 //! cannot be counted (no `<count>`, or not a number) is left out and said so in
 //! [`Report::problems`]; the rest of the report is still read.
 //!
-//! Pure: imports only [`super::xml`].
+//! Pure: imports only [`super::xml`] and [`super::printable`].
 
+use super::printable;
 use super::xml::Element;
 
 /// One `<feedback>`.
@@ -168,14 +169,9 @@ pub fn report(feedback: &Element) -> Result<Report, ReportError> {
     })
 }
 
-/// A value as printable text: a control character (a terminal escape sequence in a hostile
-/// report) becomes U+FFFD.
+/// A value as printable text (see [`printable`]).
 fn text(value: Option<&str>) -> String {
-    value
-        .unwrap_or_default()
-        .chars()
-        .map(|c| if c.is_control() { '\u{FFFD}' } else { c })
-        .collect()
+    printable(value.unwrap_or_default())
 }
 
 fn lower(value: Option<&str>) -> String {
