@@ -51,24 +51,18 @@ struct FileRead {
 }
 
 pub fn run(s: &Settings, args: ReportArgs) -> anyhow::Result<ExitCode> {
-    let files = collect(&args.paths)?;
-    if files.is_empty() {
+    let read = read_paths(&args.paths)?;
+    if read.is_empty() {
         bail!(
             "no files to read in {} (names starting with a dot are skipped): save the reports \
              there, or name them",
             join_paths(&args.paths)
         );
     }
-    let read: Vec<FileRead> = files.into_iter().map(read_file).collect();
     let domain = args.domain.as_deref().map(normalize);
     let wanted = |r: &&Report| domain.as_ref().is_none_or(|d| &r.domain == d);
-    let summary = summarize(
-        read.iter()
-            .flat_map(|f| f.reports.iter().map(|(_, r)| r))
-            .filter(wanted),
-        args.days,
-    );
-    let failed_files = read.iter().filter(|f| !f.errors.is_empty()).count();
+    let summary = summarize(reports_in(&read).filter(wanted), args.days);
+    let failed_files = unreadable(&read);
     for f in &read {
         for e in &f.errors {
             eprintln!("zonectl: {}: {e}", f.path.display());
@@ -106,17 +100,28 @@ pub(super) fn evidence_for(
     domain: &str,
     window_days: u32,
 ) -> anyhow::Result<(Option<DomainSummary>, usize)> {
-    let files = collect(paths)?;
-    let read: Vec<FileRead> = files.into_iter().map(read_file).collect();
+    let read = read_paths(paths)?;
     let domain = normalize(domain);
     let summary = summarize(
-        read.iter()
-            .flat_map(|f| f.reports.iter().map(|(_, r)| r))
-            .filter(|r| r.domain == domain),
+        reports_in(&read).filter(|r| r.domain == domain),
         Some(window_days),
     );
-    let unreadable = read.iter().filter(|f| !f.errors.is_empty()).count();
-    Ok((summary.domains.into_iter().next(), unreadable))
+    Ok((summary.domains.into_iter().next(), unreadable(&read)))
+}
+
+/// Every file `paths` name (see [`collect`]), read.
+fn read_paths(paths: &[PathBuf]) -> anyhow::Result<Vec<FileRead>> {
+    Ok(collect(paths)?.into_iter().map(read_file).collect())
+}
+
+/// Every report read.
+fn reports_in(read: &[FileRead]) -> impl Iterator<Item = &Report> {
+    read.iter().flat_map(|f| f.reports.iter().map(|(_, r)| r))
+}
+
+/// The files that are not reports, or hold something that is not one.
+fn unreadable(read: &[FileRead]) -> usize {
+    read.iter().filter(|f| !f.errors.is_empty()).count()
 }
 
 /// The files `paths` name: each file, and each directory's files (recursively, sorted, dot
