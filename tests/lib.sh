@@ -7,6 +7,8 @@
 #                          until it answers, stopped by its PID, its log shown after a failure;
 #   serve_here, z, PORT    for the scripts that work in a scratch directory: its server, and
 #                          zonectl pointed at it;
+#   pip_venv               a venv holding one pinned PyPI package (the oracles' checkdmarc and
+#                          parsedmarc), made unless it already holds it;
 #   PASSED, FAILED, summary
 #                          the check counters, bumped by each script's own reporting functions
 #                          (their per-check lines differ), and the closing "N passed, M failed".
@@ -83,6 +85,27 @@ z() { "$ZONECTL" --zones-dir zones --keys-dir keys --control ctl.sock --server "
 server_log_tail() {
     echo "--- zonectl serve log (tail) ---" >&2
     tail -n 40 "$1" >&2
+}
+
+# pip_venv VENV PACKAGE VERSION [VENV_ARGS...]: makes VENV hold PACKAGE==VERSION from PyPI,
+# unless it already does (a venv given by the caller is reused). VENV_ARGS go to Debian's
+# `python3 -m venv` (Debian's python is externally managed, PEP 668: pip installs go in a venv).
+# Exits 1 if no venv can be made or pip fails.
+pip_venv() {
+    local venv=$1 package=$2 version=$3
+    shift 3
+    if [[ -x $venv/bin/python ]] && "$venv/bin/python" -c 'import sys, importlib.metadata as m
+sys.exit(m.version(sys.argv[1]) != sys.argv[2])' "$package" "$version" 2>/dev/null; then
+        return 0
+    fi
+    if ! /usr/bin/python3 -m venv "$@" "$venv"; then
+        echo "$0: cannot create a venv (apt-get install python3-venv)" >&2
+        exit 1
+    fi
+    "$venv/bin/pip" install --quiet --disable-pip-version-check "$package==$version" || {
+        echo "$0: pip could not install $package==$version from PyPI" >&2
+        exit 1
+    }
 }
 
 PASSED=0

@@ -66,18 +66,7 @@ cd "$work"
 # Debian's site-packages; pip installs checkdmarc and whatever newer dependencies it needs
 # (dnspython among them) inside the venv only.
 venv=${CHECKDMARC_VENV:-$work/venv}
-has_checkdmarc() {
-    [[ -x $venv/bin/python ]] &&
-        "$venv/bin/python" -c 'import sys, importlib.metadata as m
-sys.exit(m.version("checkdmarc") != sys.argv[1])' "$CHECKDMARC_VERSION" 2>/dev/null
-}
-if ! has_checkdmarc; then
-    if ! "$py" -m venv --system-site-packages "$venv"; then
-        echo "tests/dmarc/oracle.sh: cannot create a venv (apt-get install python3-venv)" >&2
-        exit 1
-    fi
-    "$venv/bin/pip" install --quiet --disable-pip-version-check "checkdmarc==$CHECKDMARC_VERSION"
-fi
+pip_venv "$venv" checkdmarc "$CHECKDMARC_VERSION" --system-site-packages
 vpy=$venv/bin/python
 "$vpy" -c 'import importlib.metadata as m
 print("checkdmarc", m.version("checkdmarc"), "· dnspython", m.version("dnspython"), "(venv)")'

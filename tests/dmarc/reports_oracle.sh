@@ -25,7 +25,6 @@ PARSEDMARC_VERSION=11.1.0
 source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 ZONECTL=${ZONECTL:-$BUILT_ZONECTL}
 corpus=${ZONECTL_CORPUS:-$REPO/../shared/corpus}/dmarc-aggregate
-py=/usr/bin/python3
 
 for need in "$ZONECTL" "$corpus" "$REPO/reports"; do
     [[ -e $need ]] || { echo "tests/dmarc/reports_oracle.sh: missing $need" >&2; exit 1; }
@@ -35,18 +34,7 @@ work=$(mktemp -d /tmp/zonectl-reports-oracle.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 
 venv=${PARSEDMARC_VENV:-$work/venv}
-has_parsedmarc() {
-    [[ -x $venv/bin/python ]] &&
-        "$venv/bin/python" -c 'import sys, importlib.metadata as m
-sys.exit(m.version("parsedmarc") != sys.argv[1])' "$PARSEDMARC_VERSION" 2>/dev/null
-}
-if ! has_parsedmarc; then
-    if ! "$py" -m venv "$venv"; then
-        echo "tests/dmarc/reports_oracle.sh: cannot create a venv (apt-get install python3-venv)" >&2
-        exit 1
-    fi
-    "$venv/bin/pip" install --quiet --disable-pip-version-check "parsedmarc==$PARSEDMARC_VERSION"
-fi
+pip_venv "$venv" parsedmarc "$PARSEDMARC_VERSION"
 
 # Every file of the corpus that is a report or was meant as one (the schema and parsedmarc's
 # own verdicts are not).
