@@ -12,6 +12,8 @@
 //! - [`spf`] — SPF (RFC 7208): record syntax, `check_host()`, the lookup-budget check.
 //! - [`dmarc`] — pure: DMARC records, tree walk, evaluation, readiness and rollout rules.
 //! - [`mail_policy`] — pure: MTA-STS, TLS-RPT and BIMI records, and what makes readers ignore one.
+//! - [`container`], [`inbox`] — pure: the reports in a file from the `rua` mailbox, out of
+//!   gzip, zip and mail; [`dmarc::aggregate`] reads DMARC's, [`tlsrpt`] SMTP TLS reports.
 //! - [`tsig`] — TSIG keys (keys/tsig), request verification and response signing (RFC 8945).
 //! - [`dnsclient`] — a small blocking DNS client the CLI uses to verify edits on the wire.
 //! - [`dkim`] — DKIM records, key pairs, the per-zone key state and rotation schedule.
@@ -25,10 +27,12 @@
 pub mod cli;
 pub mod clock;
 pub mod config;
+pub mod container;
 pub mod control;
 pub mod dkim;
 pub mod dmarc;
 pub mod dnsclient;
+pub mod inbox;
 pub mod journal;
 pub mod lab;
 pub mod mail_policy;
@@ -36,6 +40,7 @@ pub mod rrl;
 pub mod server;
 pub mod spf;
 pub mod store;
+pub mod tlsrpt;
 pub mod tsig;
 pub mod users;
 pub mod wire;

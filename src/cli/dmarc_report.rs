@@ -5,20 +5,18 @@
 //! Every file is read on its own: one that is not a report, or cannot be read, is named on
 //! stderr with why, the others are still summed, and the exit status is 1.
 
-use std::collections::HashSet;
-use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::bail;
 use clap::Args;
 use serde_json::{json, Value};
 
+use super::report_files::{located, read_named, read_paths, unreadable, FileRead};
 use super::Settings;
 use crate::dmarc::aggregate::summary::{
     summarize, DomainSummary, Failing, Source, Summary, EXEMPTING,
 };
-use crate::dmarc::aggregate::{self, container::MAX_UNPACKED, Report};
+use crate::dmarc::aggregate::Report;
 use crate::dmarc::treewalk::normalize;
 use crate::zone::civil::format_iso;
 
@@ -41,24 +39,8 @@ pub struct ReportArgs {
     pub days: Option<u32>,
 }
 
-/// One file and what was read from it.
-struct FileRead {
-    path: PathBuf,
-    /// The reports found, with the attachments and members they were inside.
-    reports: Vec<(Vec<String>, Report)>,
-    /// Why the file, or a document in it, is not a report.
-    errors: Vec<String>,
-}
-
 pub fn run(s: &Settings, args: ReportArgs) -> anyhow::Result<ExitCode> {
-    let read = read_paths(&args.paths)?;
-    if read.is_empty() {
-        bail!(
-            "no files to read in {} (names starting with a dot are skipped): save the reports \
-             there, or name them",
-            join_paths(&args.paths)
-        );
-    }
+    let read = read_named(&args.paths)?;
     let domain = args.domain.as_deref().map(normalize);
     let wanted = |r: &&Report| domain.as_ref().is_none_or(|d| &r.domain == d);
     let summary = summarize(reports_in(&read).filter(wanted), args.days);
@@ -67,7 +49,7 @@ pub fn run(s: &Settings, args: ReportArgs) -> anyhow::Result<ExitCode> {
         for e in &f.errors {
             eprintln!("zonectl: {}: {e}", f.path.display());
         }
-        for (inside, r) in &f.reports {
+        for (inside, r) in &f.dmarc {
             for p in &r.problems {
                 eprintln!("zonectl: {}: {p}", located(&f.path, inside));
             }
@@ -109,140 +91,9 @@ pub(super) fn evidence_for(
     Ok((summary.domains.into_iter().next(), unreadable(&read)))
 }
 
-/// Every file `paths` name (see [`collect`]), read.
-fn read_paths(paths: &[PathBuf]) -> anyhow::Result<Vec<FileRead>> {
-    Ok(collect(paths)?.into_iter().map(read_file).collect())
-}
-
-/// Every report read.
+/// Every DMARC report read.
 fn reports_in(read: &[FileRead]) -> impl Iterator<Item = &Report> {
-    read.iter().flat_map(|f| f.reports.iter().map(|(_, r)| r))
-}
-
-/// The files that are not reports, or hold something that is not one.
-fn unreadable(read: &[FileRead]) -> usize {
-    read.iter().filter(|f| !f.errors.is_empty()).count()
-}
-
-/// The files `paths` name: each file, and each directory's files (recursively, sorted, dot
-/// names skipped). Each file and directory is read once, however paths and symlinks lead back
-/// to it.
-fn collect(paths: &[PathBuf]) -> anyhow::Result<Vec<PathBuf>> {
-    let mut files = Vec::new();
-    let mut seen = HashSet::new();
-    for path in paths {
-        // A PATH that names nothing is a typo: the run stops. One that names something that
-        // cannot be read (a dangling symlink from a glob) is a file that cannot be read.
-        if let Err(e) = collect_from(path, &mut files, &mut seen) {
-            if fs::symlink_metadata(path).is_err() {
-                return Err(e);
-            }
-            files.push(path.clone());
-        }
-    }
-    Ok(files)
-}
-
-fn collect_from(
-    path: &Path,
-    files: &mut Vec<PathBuf>,
-    seen: &mut HashSet<PathBuf>,
-) -> anyhow::Result<()> {
-    let error = |e: std::io::Error| anyhow::anyhow!("{}: {e}", path.display());
-    let meta = fs::metadata(path).map_err(error)?;
-    if !seen.insert(fs::canonicalize(path).map_err(error)?) {
-        return Ok(());
-    }
-    if !meta.is_dir() {
-        files.push(path.to_path_buf());
-        return Ok(());
-    }
-    let mut entries: Vec<PathBuf> = fs::read_dir(path)
-        .map_err(error)?
-        .map(|e| e.map(|e| e.path()))
-        .collect::<Result<_, _>>()
-        .map_err(error)?;
-    entries.sort();
-    for entry in entries {
-        let hidden = entry
-            .file_name()
-            .is_some_and(|n| n.to_string_lossy().starts_with('.'));
-        // Inside a directory, what cannot be walked (a dangling symlink, a directory that
-        // cannot be read) is a file that cannot be read: named, and the rest still read.
-        if !hidden && collect_from(&entry, files, seen).is_err() {
-            files.push(entry);
-        }
-    }
-    Ok(())
-}
-
-fn read_file(path: PathBuf) -> FileRead {
-    let mut file = FileRead {
-        path,
-        reports: Vec::new(),
-        errors: Vec::new(),
-    };
-    let meta = match fs::metadata(&file.path) {
-        Ok(m) => m,
-        Err(e) => {
-            file.errors.push(format!("cannot read: {e}"));
-            return file;
-        }
-    };
-    if meta.is_dir() {
-        let why = fs::read_dir(&file.path).err().map(|e| e.to_string());
-        file.errors.push(format!(
-            "a directory that cannot be read: {}",
-            why.unwrap_or_else(|| "it changed while being read".into())
-        ));
-        return file;
-    }
-    if !meta.is_file() {
-        // A FIFO or a device would block the read, or never end.
-        file.errors.push("not a regular file: not read".to_owned());
-        return file;
-    }
-    if meta.len() > MAX_UNPACKED {
-        let limit = MAX_UNPACKED >> 20;
-        file.errors.push(format!(
-            "larger than {limit} MiB: not read (a report is far smaller)"
-        ));
-        return file;
-    }
-    let bytes = match fs::read(&file.path) {
-        Ok(b) => b,
-        Err(e) => {
-            file.errors.push(format!("cannot read: {e}"));
-            return file;
-        }
-    };
-    match aggregate::read(&bytes) {
-        Err(e) => file.errors.push(e.to_string()),
-        Ok(found) => {
-            for f in found {
-                match f.report {
-                    Ok(r) => file.reports.push((f.inside, r)),
-                    Err(e) if f.inside.is_empty() => file.errors.push(e.to_string()),
-                    Err(e) => file.errors.push(format!("{}: {e}", f.inside.join(" > "))),
-                }
-            }
-        }
-    }
-    file
-}
-
-/// `PATH`, or `PATH (a.zip > a.xml)` for a report inside attachments and archives.
-fn located(path: &Path, inside: &[String]) -> String {
-    if inside.is_empty() {
-        path.display().to_string()
-    } else {
-        format!("{} ({})", path.display(), inside.join(" > "))
-    }
-}
-
-fn join_paths(paths: &[PathBuf]) -> String {
-    let names: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
-    names.join(", ")
+    read.iter().flat_map(|f| f.dmarc.iter().map(|(_, r)| r))
 }
 
 fn percent(part: u64, whole: u64) -> String {
@@ -260,8 +111,8 @@ fn period(begin: Option<i64>, end: Option<i64>) -> String {
 }
 
 fn print_text(read: &[FileRead], summary: &Summary, top: usize) {
-    let reports: usize = read.iter().map(|f| f.reports.len()).sum();
-    let readable = read.iter().filter(|f| !f.reports.is_empty()).count();
+    let reports: usize = read.iter().map(|f| f.dmarc.len()).sum();
+    let readable = read.iter().filter(|f| !f.dmarc.is_empty()).count();
     let mut line = format!(
         "read {reports} report{} from {readable} of {} file{}",
         plural(reports),
@@ -272,6 +123,14 @@ fn print_text(read: &[FileRead], summary: &Summary, top: usize) {
         line += &format!(
             "; {} left out as duplicates (same reporter and report id)",
             summary.duplicates
+        );
+    }
+    let tls: usize = read.iter().map(|f| f.tls.len()).sum();
+    if tls > 0 {
+        line += &format!(
+            "; {tls} SMTP TLS report{} passed over (`zonectl tlsrpt report` reads {})",
+            plural(tls),
+            if tls == 1 { "it" } else { "them" }
         );
     }
     println!("{line}");
@@ -424,7 +283,7 @@ fn to_json(read: &[FileRead], summary: &Summary) -> Value {
         .iter()
         .map(|f| {
             let reports: Vec<Value> = f
-                .reports
+                .dmarc
                 .iter()
                 .map(|(inside, r)| {
                     json!({

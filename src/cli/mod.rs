@@ -8,8 +8,10 @@ mod dmarc_report;
 pub mod edit;
 mod lab;
 mod relay;
+mod report_files;
 mod serve;
 mod spf;
+mod tlsrpt;
 mod tsig;
 
 use std::net::SocketAddr;
@@ -88,6 +90,8 @@ pub enum Command {
     Dkim(dkim::DkimArgs),
     /// TSIG keys for zone transfers and NOTIFY: generate, list (keys/tsig).
     Tsig(tsig::TsigArgs),
+    /// SMTP TLS reports (RFC 8460): what MTA-STS `mode: enforce` would refuse.
+    Tlsrpt(tlsrpt::TlsrptArgs),
 }
 
 /// Global settings merged from the config file and the flags.
@@ -132,6 +136,7 @@ impl Command {
                 lab::LabCommand::Diff { .. } | lab::LabCommand::List
             ),
             Command::Tsig(a) => matches!(a.command, tsig::TsigCommand::List),
+            Command::Tlsrpt(_) => true,
             _ => false,
         }
     }
@@ -302,6 +307,7 @@ pub fn run() -> ExitCode {
                 Command::Lab(args) => args.run(&settings),
                 Command::Dkim(args) => args.run(&settings, &opts),
                 Command::Tsig(args) => args.run(&settings),
+                Command::Tlsrpt(args) => args.run(&settings),
             }
         });
     match result {

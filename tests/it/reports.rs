@@ -151,8 +151,8 @@ fn a_directory_is_read_whole_a_bad_file_is_named_and_the_rest_still_count() {
     );
     assert!(
         out.stderr.contains(
-            "zonectl: ./2026-11/notes.txt: not a DMARC aggregate report: it is not XML, \
-             gzip, zip or a mail message (it starts with \"reports for Nove\")"
+            "zonectl: ./2026-11/notes.txt: not a report: it is not XML, JSON, gzip, zip \
+             or a mail message (it starts with \"reports for Nove\")"
         ),
         "{out}"
     );

@@ -6,10 +6,10 @@
 //! cannot be counted (no `<count>`, or not a number) is left out and said so in
 //! [`Report::problems`]; the rest of the report is still read.
 //!
-//! Pure: imports only [`super::xml`] and [`super::printable`].
+//! Pure: imports only [`super::xml`] and [`crate::container::printable`].
 
-use super::printable;
 use super::xml::Element;
+use crate::container::printable;
 
 /// One `<feedback>`.
 #[derive(Debug, Clone, PartialEq, Eq)]

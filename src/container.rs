@@ -1,18 +1,18 @@
-//! What a report arrives in: XML as is, gzip (RFC 7489 §7.2.1.1 names it), zip (what Google
-//! and others send), or the mail message that carried either (a saved `.eml` or an mbox
-//! folder; attachments in base64 or quoted-printable, `message/rfc822` forwards included). The
-//! format is told by the bytes, not the file's name.
+//! What a mailed report arrives in: a document as is (XML for DMARC aggregate reports, JSON for
+//! SMTP TLS reports), gzip (RFC 7489 §7.2.1.1 and RFC 8460 §5.3 name it), zip (what Google and
+//! others send DMARC reports in), or the mail message that carried either (a saved `.eml` or an
+//! mbox folder; attachments in base64 or quoted-printable, `message/rfc822` forwards included).
+//! The format is told by the bytes, not the file's name.
 //!
 //! One member or attachment that cannot be read does not lose the others: it is an error of
 //! its own ([`Unpacked::errors`]). What is uncompressed from one file is capped in total
 //! ([`MAX_UNPACKED`]), and so is the nesting ([`MAX_DEPTH`]): a report is kilobytes to a few
 //! megabytes, and a zip bomb must not take the machine down.
 //!
-//! Pure: works on bytes in memory; imports `flate2` and `zip` for the decompression.
+//! Pure: works on bytes in memory; imports `flate2` and `zip` for the decompression. Used by
+//! [`crate::dmarc::aggregate`] and [`crate::tlsrpt`].
 
 use std::io::{Cursor, Read};
-
-use super::printable;
 
 /// The most bytes uncompressed from one file, all documents together (64 MiB): far above any
 /// real report.
@@ -22,11 +22,12 @@ pub const MAX_UNPACKED: u64 = 64 << 20;
 /// read before giving up.
 pub const MAX_DEPTH: usize = 8;
 
-/// One XML document found, and where: the names of the attachments and archive members it
-/// was inside, outermost first (empty for a plain XML file).
+/// One document found ([`Format::Xml`] or [`Format::Json`]), and where: the names of the
+/// attachments and archive members it was inside, outermost first (empty for a plain file).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Document {
     pub inside: Vec<String>,
+    pub format: Format,
     pub bytes: Vec<u8>,
 }
 
@@ -42,7 +43,9 @@ pub struct Unpacked {
 pub enum UnpackError {
     #[error("the file is empty")]
     Empty,
-    #[error("not a DMARC aggregate report: it is not XML, gzip, zip or a mail message (it starts with {start:?})")]
+    #[error(
+        "not a report: it is not XML, JSON, gzip, zip or a mail message (it starts with {start:?})"
+    )]
     Unknown { start: String },
     #[error("gzip data that cannot be read: {0}")]
     Gzip(std::io::Error),
@@ -52,7 +55,7 @@ pub enum UnpackError {
     TooLarge,
     #[error("nested more than {MAX_DEPTH} deep (attachments, archives, compression): not read")]
     TooDeep,
-    #[error("a mail message with no report attached (no XML, gzip or zip attachment)")]
+    #[error("a mail message with no report attached (no XML, JSON, gzip or zip attachment)")]
     NoReportInMail,
     #[error("a zip archive with no file in it")]
     EmptyZip,
@@ -62,6 +65,7 @@ pub enum UnpackError {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
     Xml,
+    Json,
     Gzip,
     Zip,
     Mail,
@@ -84,6 +88,9 @@ pub fn sniff(bytes: &[u8]) -> Option<Format> {
     if text.starts_with(b"<") {
         return Some(Format::Xml);
     }
+    if text.starts_with(b"{") {
+        return Some(Format::Json);
+    }
     is_header_line(text).then_some(Format::Mail)
 }
 
@@ -99,7 +106,7 @@ fn is_header_line(text: &[u8]) -> bool {
     }
 }
 
-/// The XML documents in `bytes`, and what could not be read inside; an error if the file
+/// The XML and JSON documents in `bytes`, and what could not be read inside; an error if the file
 /// itself is not one of the formats or cannot be read at all.
 pub fn unpack(bytes: &[u8]) -> Result<Unpacked, UnpackError> {
     Unpacker::new(MAX_UNPACKED).unpack(bytes)
@@ -146,8 +153,9 @@ impl Unpacker {
             }
         };
         match format {
-            Format::Xml => self.found.documents.push(Document {
+            Format::Xml | Format::Json => self.found.documents.push(Document {
                 inside: inside.to_vec(),
+                format,
                 bytes: bytes.to_vec(),
             }),
             Format::Gzip => {
@@ -268,7 +276,7 @@ impl Unpacker {
             "quoted-printable" => quoted_printable(body),
             _ => body.to_vec(),
         };
-        if matches!(sniff(&data), Some(Format::Xml | Format::Gzip | Format::Zip)) {
+        if matches!(sniff(&data), Some(f) if f != Format::Mail) {
             let mut path = inside.to_vec();
             path.push(printable(&filename.unwrap_or(media)));
             self.inner(&data, path, depth + 1);
@@ -281,10 +289,11 @@ fn is_finder_metadata(name: &str) -> bool {
     name.starts_with("__MACOSX/") || name.rsplit('/').next().is_some_and(|f| f.starts_with("._"))
 }
 
-/// Whether a mail part of this media type and file name can be a report: XML, gzip or zip
-/// by either, or an untyped body. A document, image or signature is not looked into.
+/// Whether a mail part of this media type and file name can be a report: XML, JSON, gzip or
+/// zip by either (RFC 8460 §5.3's `application/tlsrpt+gzip` and `+json` too), or an untyped
+/// body. A document, image or signature is not looked into.
 fn may_hold_report(media: &str, filename: Option<&str>) -> bool {
-    const MEDIA: [&str; 10] = [
+    const MEDIA: [&str; 13] = [
         "",
         "application/zip",
         "application/x-zip",
@@ -295,9 +304,15 @@ fn may_hold_report(media: &str, filename: Option<&str>) -> bool {
         "text/xml",
         "application/octet-stream",
         "application/x-gzip-compressed",
+        "application/tlsrpt+gzip",
+        "application/tlsrpt+json",
+        "application/json",
     ];
     let name = filename.unwrap_or_default().to_ascii_lowercase();
-    MEDIA.contains(&media) || [".xml", ".gz", ".zip"].iter().any(|e| name.ends_with(e))
+    MEDIA.contains(&media)
+        || [".xml", ".json", ".gz", ".zip"]
+            .iter()
+            .any(|e| name.ends_with(e))
 }
 
 /// The messages of an mbox folder (each after its `From ` line), or the one message.
@@ -367,6 +382,14 @@ impl Capped {
             Capped::Io(e) => io(e),
         }
     }
+}
+
+/// Text as printable: a control character (a terminal escape sequence in a hostile report,
+/// or in an attachment's or member's name) becomes U+FFFD.
+pub fn printable(text: &str) -> String {
+    text.chars()
+        .map(|c| if c.is_control() { '\u{FFFD}' } else { c })
+        .collect()
 }
 
 /// Headers (unfolded, as `(lower-cased name, value)`) and the body after the first empty line.
@@ -597,6 +620,28 @@ mod tests {
     }
 
     #[test]
+    fn an_smtp_tls_report_mail_gives_its_json() {
+        // RFC 8460 §5.3: the report gzipped, as application/tlsrpt+gzip, beside a text part.
+        let json = b"{\"organization-name\": \"x\"}";
+        assert_eq!(sniff(json), Some(Format::Json));
+        let mail = format!(
+            "From: tlsrpt@example.net\r\nTLS-Report-Domain: example.com\r\n\
+             TLS-Report-Submitter: example.net\r\nMIME-Version: 1.0\r\n\
+             Content-Type: multipart/report; report-type=\"tlsrpt\"; boundary=\"b\"\r\n\r\n\
+             --b\r\nContent-Type: text/plain\r\n\r\n{{ not this }}\r\n--b\r\n\
+             Content-Type: application/tlsrpt+gzip\r\nContent-Transfer-Encoding: base64\r\n\
+             Content-Disposition: attachment;\r\n filename=\"example.net!example.com!1!2!0.json.gz\"\r\n\
+             \r\n{}\r\n--b--\r\n",
+            base64(&gzip(json))
+        );
+        let docs = unpack(mail.as_bytes()).unwrap().documents;
+        assert_eq!(docs.len(), 1);
+        assert_eq!(docs[0].format, Format::Json);
+        assert_eq!(docs[0].bytes, json);
+        assert_eq!(docs[0].inside, ["example.net!example.com!1!2!0.json.gz"]);
+    }
+
+    #[test]
     fn a_mail_gives_its_attached_reports_and_skips_its_text() {
         let zip = zip_of(&[("google.com!example.com!1!2.xml", XML)]);
         let mail = format!(
@@ -655,7 +700,10 @@ mod tests {
         let cases: [(&[u8], &str); 5] = [
             (b"", "empty"),
             (b"  \n", "empty"),
-            (b"%PDF-1.4 ...", "not XML, gzip, zip or a mail message"),
+            (
+                b"%PDF-1.4 ...",
+                "not XML, JSON, gzip, zip or a mail message",
+            ),
             (
                 b"From: a@b\nContent-Type: text/plain\n\nhello\n",
                 "no report attached",

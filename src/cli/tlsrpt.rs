@@ -1,0 +1,330 @@
+//! `zonectl tlsrpt report PATH…`: SMTP TLS reports (RFC 8460) read from files and summed per
+//! policy domain (the rules are in [`crate::tlsrpt`]; this file prints). The files are found
+//! and read as `dmarc report` reads them ([`super::report_files`]); DMARC reports among them are
+//! passed over and counted.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Subcommand};
+use serde_json::{json, Value};
+
+use super::report_files::{located, read_named, unreadable, FileRead};
+use super::Settings;
+use crate::dmarc::treewalk::normalize;
+use crate::tlsrpt::summary::{meaning, result_hint, summarize, DomainSummary, Summary};
+use crate::tlsrpt::Report;
+use crate::zone::civil::format_iso;
+
+/// `zonectl tlsrpt …`
+#[derive(Debug, Args)]
+pub struct TlsrptArgs {
+    #[command(subcommand)]
+    pub command: TlsrptCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TlsrptCommand {
+    /// Read SMTP TLS reports (JSON, gzip, or the mail they came in): per policy domain, the
+    /// SMTP sessions senders made to its MX, those that failed TLS and why, and what MTA-STS
+    /// `mode: enforce` would have refused. Exit 1 if a file is not a report, or if --domain
+    /// has none.
+    Report(ReportArgs),
+}
+
+/// `zonectl tlsrpt report`
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// Report files (JSON, gzip, zip, or the mail they came in: a saved message or an mbox
+    /// folder; the format is told by the bytes, not the name) or directories of them (read
+    /// with their subdirectories; names starting with a dot are skipped).
+    #[arg(value_name = "PATH", required = true, num_args = 1..)]
+    pub paths: Vec<PathBuf>,
+    /// Only this policy domain.
+    #[arg(long, value_name = "DOMAIN")]
+    pub domain: Option<String>,
+    /// Failure groups listed per domain, most failed sessions first (--json lists all).
+    #[arg(long, value_name = "N", default_value_t = 10)]
+    pub top: usize,
+    /// Only the reports whose period ended within N days of the domain's newest report.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub days: Option<u32>,
+}
+
+impl TlsrptArgs {
+    pub fn run(self, s: &Settings) -> anyhow::Result<ExitCode> {
+        match self.command {
+            TlsrptCommand::Report(args) => report(s, args),
+        }
+    }
+}
+
+fn report(s: &Settings, args: ReportArgs) -> anyhow::Result<ExitCode> {
+    let read = read_named(&args.paths)?;
+    let domain = args.domain.as_deref().map(normalize);
+    let reports = read.iter().flat_map(|f| f.tls.iter().map(|(_, r)| r));
+    let mut summary = summarize(reports, args.days);
+    if let Some(d) = &domain {
+        summary.domains.retain(|s| &s.domain == d);
+    }
+    for f in &read {
+        for e in &f.errors {
+            eprintln!("zonectl: {}: {e}", f.path.display());
+        }
+        for (inside, r) in &f.tls {
+            for p in &r.problems {
+                eprintln!("zonectl: {}: {p}", located(&f.path, inside));
+            }
+        }
+    }
+    if s.json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&to_json(&read, &summary))?
+        );
+    } else {
+        print_text(&read, &summary, args.top);
+    }
+    if let (Some(d), true) = (&domain, summary.domains.is_empty()) {
+        eprintln!("zonectl: no SMTP TLS report for {d} in what was read");
+        return Ok(ExitCode::FAILURE);
+    }
+    Ok(if unreadable(&read) > 0 {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+fn plural(n: u64) -> &'static str {
+    if n == 1 {
+        ""
+    } else {
+        "s"
+    }
+}
+
+fn percent(part: u64, whole: u64) -> String {
+    if whole == 0 {
+        return "0%".into();
+    }
+    format!("{:.1}%", part as f64 * 100.0 / whole as f64)
+}
+
+fn print_text(read: &[FileRead], summary: &Summary, top: usize) {
+    let reports = read.iter().map(|f| f.tls.len()).sum::<usize>() as u64;
+    let readable = read.iter().filter(|f| !f.tls.is_empty()).count();
+    let files = read.len() as u64;
+    let mut line = format!(
+        "read {reports} SMTP TLS report{} from {readable} of {files} file{}",
+        plural(reports),
+        plural(files)
+    );
+    if summary.duplicates > 0 {
+        line += &format!(
+            "; {} left out as duplicates (same reporter and report id)",
+            summary.duplicates
+        );
+    }
+    let dmarc = read.iter().map(|f| f.dmarc.len()).sum::<usize>() as u64;
+    if dmarc > 0 {
+        line += &format!(
+            "; {dmarc} DMARC aggregate report{} passed over (`zonectl dmarc report` reads {})",
+            plural(dmarc),
+            if dmarc == 1 { "it" } else { "them" }
+        );
+    }
+    println!("{line}");
+    for d in &summary.domains {
+        println!();
+        print_domain(d, top);
+    }
+}
+
+fn print_domain(d: &DomainSummary, top: usize) {
+    let older = match d.older {
+        0 => String::new(),
+        n => format!(" ({n} older left out by --days)"),
+    };
+    let period = match (d.begin, d.end) {
+        (Some(b), Some(e)) => format!("{} to {}", format_iso(b), format_iso(e)),
+        _ => "period not given".into(),
+    };
+    println!(
+        "{}: {} report{}, {period}{older}",
+        d.domain,
+        d.reports,
+        plural(d.reports as u64)
+    );
+    let reporters: Vec<String> = d
+        .reporters
+        .iter()
+        .map(|(org, n)| format!("{} {n}", if org.is_empty() { "(unnamed)" } else { org }))
+        .collect();
+    println!("  reporters (sessions): {}", reporters.join(", "));
+    if d.sts_mode.is_some() || !d.sts_mx.is_empty() {
+        println!(
+            "  MTA-STS policy (newest report): mode {}, mx {}",
+            d.sts_mode.as_deref().unwrap_or("not said"),
+            if d.sts_mx.is_empty() {
+                "not said".into()
+            } else {
+                d.sts_mx.join(", ")
+            }
+        );
+    }
+    let all = d.sessions();
+    println!(
+        "  sessions: {all}; TLS negotiated {} ({}), failed {} ({})",
+        d.successful(),
+        percent(d.successful(), all),
+        d.failed(),
+        percent(d.failed(), all)
+    );
+    for line in meaning(d) {
+        println!("  {line}");
+    }
+    if d.failures.is_empty() {
+        if d.failed() > 0 {
+            println!("  the reports give no details of the failed sessions");
+        }
+        return;
+    }
+    let shown = d.failures.len().min(top);
+    match shown {
+        0 => println!(
+            "  failures: {} kinds (--top N lists them)",
+            d.failures.len()
+        ),
+        n if n == d.failures.len() => println!("  failures, most sessions first:"),
+        n => println!(
+            "  failures, most sessions first ({n} of {}; --top N for more):",
+            d.failures.len()
+        ),
+    }
+    let width = |f: fn(&crate::tlsrpt::summary::FailureGroup) -> usize| {
+        d.failures[..shown].iter().map(f).max().unwrap_or(0)
+    };
+    let (result_w, at_w) = (width(|g| g.result.len()), width(|g| at(g).len()));
+    for g in &d.failures[..shown] {
+        let ips = g.sending_ips.len() as u64;
+        let mut line = format!(
+            "    {:result_w$}  at {:at_w$}  {} session{}",
+            g.result,
+            at(g),
+            g.sessions,
+            plural(g.sessions)
+        );
+        if ips > 0 {
+            line += &format!(" from {ips} sending IP{}", plural(ips));
+        }
+        line += &format!("  ({})", g.policy.as_str());
+        if !g.reason_codes.is_empty() {
+            let codes: Vec<&str> = g.reason_codes.iter().map(String::as_str).collect();
+            line += &format!("  reason {}", codes.join(", "));
+        }
+        if let Some(hint) = result_hint(&g.result) {
+            line += &format!(": {}", hint.replace("DOMAIN", &d.domain));
+        }
+        println!("{line}");
+    }
+    if d.detailed() < d.failed() {
+        println!(
+            "  details given for {} of {} failed sessions",
+            d.detailed(),
+            d.failed()
+        );
+    }
+}
+
+/// Where a failure group's sessions went: the MX, or `(not said)`.
+fn at(g: &crate::tlsrpt::summary::FailureGroup) -> &str {
+    if g.receiving.is_empty() {
+        "(not said)"
+    } else {
+        &g.receiving
+    }
+}
+
+fn report_json(inside: &[String], r: &Report) -> Value {
+    let time = |t: Option<i64>| t.map(format_iso);
+    let (ok, failed) = r.policies.iter().fold((0u64, 0u64), |(ok, f), p| {
+        (ok.saturating_add(p.successful), f.saturating_add(p.failed))
+    });
+    json!({
+        "inside": inside,
+        "org_name": r.org_name,
+        "contact": r.contact,
+        "report_id": r.report_id,
+        "begin": time(r.begin),
+        "end": time(r.end),
+        "policies": r.policies.iter().map(|p| json!({
+            "policy_type": p.kind.as_str(),
+            "domain": p.domain,
+            "successful": p.successful,
+            "failed": p.failed,
+            "failure_details": p.failures.len(),
+        })).collect::<Vec<_>>(),
+        "successful": ok,
+        "failed": failed,
+        "problems": r.problems,
+    })
+}
+
+fn to_json(read: &[FileRead], summary: &Summary) -> Value {
+    let time = |t: Option<i64>| t.map(format_iso);
+    let files: Vec<Value> = read
+        .iter()
+        .map(|f| {
+            let reports: Vec<Value> = f.tls.iter().map(|(i, r)| report_json(i, r)).collect();
+            json!({
+                "path": f.path.display().to_string(),
+                "reports": reports,
+                "dmarc_reports": f.dmarc.len(),
+                "errors": f.errors,
+            })
+        })
+        .collect();
+    let domains: Vec<Value> = summary
+        .domains
+        .iter()
+        .map(|d| {
+            let by_policy: serde_json::Map<String, Value> = d
+                .by_policy
+                .iter()
+                .map(|(k, (ok, failed))| {
+                    (
+                        k.as_str().to_owned(),
+                        json!({"successful": ok, "failed": failed}),
+                    )
+                })
+                .collect();
+            json!({
+                "domain": d.domain,
+                "reports": d.reports,
+                "older": d.older,
+                "reporters": d.reporters.iter()
+                    .map(|(org, n)| json!({"org_name": org, "sessions": n}))
+                    .collect::<Vec<_>>(),
+                "begin": time(d.begin),
+                "end": time(d.end),
+                "sessions": d.sessions(),
+                "successful": d.successful(),
+                "failed": d.failed(),
+                "by_policy": by_policy,
+                "sts_mode": d.sts_mode,
+                "sts_mx": d.sts_mx,
+                "meaning": meaning(d),
+                "failures": d.failures.iter().map(|g| json!({
+                    "policy_type": g.policy.as_str(),
+                    "result": g.result,
+                    "receiving": g.receiving,
+                    "sessions": g.sessions,
+                    "sending_ips": g.sending_ips,
+                    "reason_codes": g.reason_codes,
+                })).collect::<Vec<_>>(),
+            })
+        })
+        .collect();
+    json!({"files": files, "duplicates": summary.duplicates, "domains": domains})
+}
