@@ -15,6 +15,7 @@
 //! - `process` — `zonectl serve` as a process: a second instance, SIGKILL, SIGHUP, SIGTERM.
 //! - `rate_limit` — response rate limiting over UDP.
 //! - `reports` — `dmarc report` on the corpus's aggregate reports, against parsedmarc's counts.
+//! - `tls_reports` — `tlsrpt report` on SMTP TLS reports as they arrive, beside DMARC reports.
 
 #[path = "it/harness.rs"]
 mod harness;
@@ -39,6 +40,8 @@ mod rate_limit;
 mod reports;
 #[path = "it/spf.rs"]
 mod spf;
+#[path = "it/tls_reports.rs"]
+mod tls_reports;
 #[path = "it/transfer.rs"]
 mod transfer;
 #[path = "it/watcher.rs"]

@@ -12,7 +12,9 @@ use serde_json::{json, Value};
 use super::report_files::{located, read_named, unreadable, FileRead};
 use super::Settings;
 use crate::dmarc::treewalk::normalize;
-use crate::tlsrpt::summary::{meaning, result_hint, summarize, DomainSummary, Summary};
+use crate::tlsrpt::summary::{
+    meaning, result_hint, summarize, DomainSummary, FailureGroup, Summary,
+};
 use crate::tlsrpt::Report;
 use crate::zone::civil::format_iso;
 
@@ -202,14 +204,15 @@ fn print_domain(d: &DomainSummary, top: usize) {
             d.failures.len()
         ),
     }
-    let width = |f: fn(&crate::tlsrpt::summary::FailureGroup) -> usize| {
-        d.failures[..shown].iter().map(f).max().unwrap_or(0)
-    };
-    let (result_w, at_w) = (width(|g| g.result.len()), width(|g| at(g).len()));
+    let width =
+        |f: fn(&FailureGroup) -> usize| d.failures[..shown].iter().map(f).max().unwrap_or(0);
+    let result_w = width(|g| g.result.len());
+    let at_w = width(|g| at(g).len());
+    let count_w = width(|g| g.sessions.to_string().len());
     for g in &d.failures[..shown] {
         let ips = g.sending_ips.len() as u64;
         let mut line = format!(
-            "    {:result_w$}  at {:at_w$}  {} session{}",
+            "    {:result_w$}  at {:at_w$}  {:>count_w$} session{}",
             g.result,
             at(g),
             g.sessions,
@@ -237,12 +240,19 @@ fn print_domain(d: &DomainSummary, top: usize) {
     }
 }
 
-/// Where a failure group's sessions went: the MX, or `(not said)`.
-fn at(g: &crate::tlsrpt::summary::FailureGroup) -> &str {
-    if g.receiving.is_empty() {
-        "(not said)"
-    } else {
-        &g.receiving
+/// Where a failure group's sessions went: the MX, with its addresses when the reports named
+/// them, or `(not said)`.
+fn at(g: &FailureGroup) -> String {
+    let ips: Vec<&str> = g
+        .receiving_ips
+        .iter()
+        .map(String::as_str)
+        .filter(|ip| *ip != g.receiving)
+        .collect();
+    match (g.receiving.is_empty(), ips.is_empty()) {
+        (true, _) => "(not said)".into(),
+        (false, true) => g.receiving.clone(),
+        (false, false) => format!("{} [{}]", g.receiving, ips.join(", ")),
     }
 }
 
@@ -263,7 +273,14 @@ fn report_json(inside: &[String], r: &Report) -> Value {
             "domain": p.domain,
             "successful": p.successful,
             "failed": p.failed,
-            "failure_details": p.failures.len(),
+            "failure_details": p.failures.iter().map(|f| json!({
+                "result": f.result,
+                "sending_ip": f.sending_ip,
+                "receiving_mx": f.receiving_mx,
+                "receiving_ip": f.receiving_ip,
+                "reason_code": f.reason_code,
+                "sessions": f.sessions,
+            })).collect::<Vec<_>>(),
         })).collect::<Vec<_>>(),
         "successful": ok,
         "failed": failed,
@@ -319,6 +336,7 @@ fn to_json(read: &[FileRead], summary: &Summary) -> Value {
                     "policy_type": g.policy.as_str(),
                     "result": g.result,
                     "receiving": g.receiving,
+                    "receiving_ips": g.receiving_ips,
                     "sessions": g.sessions,
                     "sending_ips": g.sending_ips,
                     "reason_codes": g.reason_codes,

@@ -70,6 +70,8 @@ pub struct FailureGroup {
     /// The receiving MX's name, else its IP address; empty if the report said neither.
     pub receiving: String,
     pub sessions: u64,
+    /// The receiving MX's addresses the reports named (a name can have several).
+    pub receiving_ips: BTreeSet<String>,
     pub sending_ips: BTreeSet<String>,
     pub reason_codes: BTreeSet<String>,
 }
@@ -156,10 +158,14 @@ pub fn summarize<'a>(
                         result: f.result.clone(),
                         receiving: receiving.to_owned(),
                         sessions: 0,
+                        receiving_ips: BTreeSet::new(),
                         sending_ips: BTreeSet::new(),
                         reason_codes: BTreeSet::new(),
                     });
                 add(&mut g.sessions, f.sessions);
+                if !f.receiving_ip.is_empty() {
+                    g.receiving_ips.insert(f.receiving_ip.clone());
+                }
                 if !f.sending_ip.is_empty() {
                     g.sending_ips.insert(f.sending_ip.clone());
                 }

@@ -479,15 +479,15 @@ fn check_and_rollout_judge_readiness_by_the_reports() {
     );
 }
 
-/// The README's example: the shipped `reports/` (a zip from Google, a gzip from Yahoo, a mail
-/// from Outlook) about apple.example.
+/// The README's examples: the shipped `reports/` (DMARC reports in a zip from Google, a gzip
+/// from Yahoo and a mail from Outlook; SMTP TLS reports in a gzip from Google and a mail from
+/// Microsoft) about apple.example.
 #[test]
 fn the_shipped_reports_read_as_the_readme_shows() {
-    let shipped = concat!(env!("CARGO_MANIFEST_DIR"), "/reports");
-    let out = report(&["dmarc", "report", shipped]);
-    assert_eq!(out.code, 0, "{out}");
-    let want = "\
-read 3 reports from 3 of 3 files
+    shipped_reports_read_as_the_readme_shows(
+        "dmarc",
+        "\
+read 3 reports from 3 of 5 files; 2 SMTP TLS reports passed over (`zonectl tlsrpt report` reads them)
 
 apple.example: 3 reports, 2026-11-28T00:00:00Z to 2026-11-28T23:59:59Z
   reporters (messages): google.com 478, Yahoo 154, Outlook.com 90
@@ -501,7 +501,29 @@ apple.example: 3 reports, 2026-11-28T00:00:00Z to 2026-11-28T23:59:59Z
     203.0.113.40   6 of 6 fail  From apple.example  SPF forwarder.example=pass  DKIM apple.example/s2026=fail  (exempted by receivers: forwarded)
     203.0.113.99   5 of 5 fail  From apple.example  SPF apple.example=fail  DKIM none
   sources with no failing mail: 1 (633 messages)
-";
+",
+    );
+    shipped_reports_read_as_the_readme_shows(
+        "tlsrpt",
+        "\
+read 2 SMTP TLS reports from 2 of 5 files; 3 DMARC aggregate reports passed over (`zonectl dmarc report` reads them)
+
+apple.example: 2 reports, 2026-11-28T00:00:00Z to 2026-11-28T23:59:59Z
+  reporters (sessions): Google Inc. 1187, Microsoft Corporation 411
+  MTA-STS policy (newest report): mode testing, mx mail.apple.example
+  sessions: 1598; TLS negotiated 1589 (99.4%), failed 9 (0.6%)
+  MTA-STS in testing: `mode: enforce` would have refused 9 of 1598 sessions (0.6%): senders would have held that mail, then bounced it; fix the failures below before enforcing
+  failures, most sessions first:
+    certificate-host-mismatch  at mail.apple.example [2001:db8:a::25]  9 sessions from 2 sending IPs  (sts): the MX's certificate does not name the MX host
+",
+    );
+}
+
+/// `zonectl GROUP report reports` prints `want`, and the README shows it.
+fn shipped_reports_read_as_the_readme_shows(group: &str, want: &str) {
+    let shipped = concat!(env!("CARGO_MANIFEST_DIR"), "/reports");
+    let out = report(&[group, "report", shipped]);
+    assert_eq!(out.code, 0, "{out}");
     assert_eq!(out.stdout, want, "{out}");
     let readme = fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
     let indented: String = want
@@ -510,6 +532,6 @@ apple.example: 3 reports, 2026-11-28T00:00:00Z to 2026-11-28T23:59:59Z
         .collect();
     assert!(
         readme.contains(&indented),
-        "README's `dmarc report reports` example differs from the output:\n{indented}"
+        "README's `{group} report reports` example differs from the output:\n{indented}"
     );
 }

@@ -1,0 +1,213 @@
+//! `zonectl tlsrpt report`: SMTP TLS reports (RFC 8460) read through the real binary, from
+//! the forms they arrive in, mixed with DMARC reports as one `rua` mailbox holds them. The
+//! shipped examples are in `reports::the_shipped_reports_read_as_the_readme_shows`; the CI's
+//! parsedmarc oracle (`tests/dmarc/reports_oracle.sh`) checks the counts on generated reports.
+
+use std::fs;
+use std::io::Write;
+use std::path::Path;
+
+use crate::harness::zonectl_in;
+
+/// RFC 8460 §4.4's example report, with its period moved to `day` (`YYYY-MM-DD`) and its id
+/// to `id`.
+fn rfc_example(day: &str, id: &str) -> String {
+    format!(
+        r#"{{
+  "organization-name": "Company-X",
+  "date-range": {{"start-datetime": "{day}T00:00:00Z", "end-datetime": "{day}T23:59:59Z"}},
+  "contact-info": "sts-reporting@company-x.example",
+  "report-id": "{id}",
+  "policies": [{{
+    "policy": {{
+      "policy-type": "sts",
+      "policy-string": ["version: STSv1", "mode: testing", "mx: *.mail.company-y.example", "max_age: 86400"],
+      "policy-domain": "company-y.example",
+      "mx-host": "*.mail.company-y.example"
+    }},
+    "summary": {{"total-successful-session-count": 5326, "total-failure-session-count": 303}},
+    "failure-details": [
+      {{"result-type": "certificate-expired", "sending-mta-ip": "2001:db8:abcd:0012::1",
+        "receiving-mx-hostname": "mx1.mail.company-y.example", "failed-session-count": 100}},
+      {{"result-type": "starttls-not-supported", "sending-mta-ip": "2001:db8:abcd:0013::1",
+        "receiving-mx-hostname": "mx2.mail.company-y.example", "receiving-ip": "203.0.113.56",
+        "failed-session-count": 200,
+        "additional-information": "https://reports.company-x.example/report_info?id=5065427c-23d3#StarttlsNotSupported"}},
+      {{"result-type": "validation-failure", "sending-mta-ip": "198.51.100.62",
+        "receiving-ip": "203.0.113.58", "receiving-mx-hostname": "mx-backup.mail.company-y.example",
+        "failed-session-count": 3, "failure-reason-code": "X509_V_ERR_PROXY_PATH_LENGTH_EXCEEDED"}}
+    ]
+  }}]
+}}"#
+    )
+}
+
+fn gzip(data: &[u8]) -> Vec<u8> {
+    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    enc.write_all(data).unwrap();
+    enc.finish().unwrap()
+}
+
+/// A report mail as RFC 8460 §5.3 describes it, the report attached uncompressed as
+/// `application/tlsrpt+json`.
+fn mail(report: &str) -> String {
+    format!(
+        "From: tlsrpt@company-x.example\r\nTLS-Report-Domain: company-y.example\r\n\
+         TLS-Report-Submitter: company-x.example\r\nMIME-Version: 1.0\r\n\
+         Content-Type: multipart/report; report-type=\"tlsrpt\"; boundary=\"b\"\r\n\r\n\
+         --b\r\nContent-Type: text/plain\r\n\r\nA TLS report.\r\n--b\r\n\
+         Content-Type: application/tlsrpt+json\r\nContent-Transfer-Encoding: 7bit\r\n\
+         Content-Disposition: attachment; filename=\"company-x.example!company-y.example!1!2!3.json\"\r\n\
+         \r\n{report}\r\n--b--\r\n"
+    )
+}
+
+fn write(dir: &Path, name: &str, bytes: &[u8]) {
+    fs::write(dir.join(name), bytes).unwrap();
+}
+
+#[test]
+fn tls_reports_are_summed_from_json_gzip_and_mail_beside_dmarc_reports() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    write(d, "a.json", rfc_example("2026-11-20", "a").as_bytes());
+    // The same report again, gzipped: left out as a duplicate.
+    write(
+        d,
+        "a.json.gz",
+        &gzip(rfc_example("2026-11-20", "a").as_bytes()),
+    );
+    write(d, "b.eml", mail(&rfc_example("2026-11-21", "b")).as_bytes());
+    // Three weeks older: counted, unless --days leaves it out.
+    write(d, "old.json", rfc_example("2026-10-30", "old").as_bytes());
+    // A DMARC report in the same mailbox is passed over, not an error.
+    fs::copy(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../shared/corpus/dmarc-aggregate/mail-dmarc/test_dmarc.xml"),
+        d.join("dmarc.xml"),
+    )
+    .unwrap();
+    let out = zonectl_in(d, None, &["tlsrpt", "report", "."]);
+    assert_eq!(out.code, 0, "{out}");
+    assert_eq!(out.stderr, "", "{out}");
+    let want = "\
+read 4 SMTP TLS reports from 4 of 5 files; 1 left out as duplicates (same reporter and report id); 1 DMARC aggregate report passed over (`zonectl dmarc report` reads it)
+
+company-y.example: 3 reports, 2026-10-30T00:00:00Z to 2026-11-21T23:59:59Z
+  reporters (sessions): Company-X 16887
+  MTA-STS policy (newest report): mode testing, mx *.mail.company-y.example
+  sessions: 16887; TLS negotiated 15978 (94.6%), failed 909 (5.4%)
+  MTA-STS in testing: `mode: enforce` would have refused 909 of 16887 sessions (5.4%): senders would have held that mail, then bounced it; fix the failures below before enforcing
+  failures, most sessions first:
+    starttls-not-supported  at mx2.mail.company-y.example [203.0.113.56]        600 sessions from 1 sending IP  (sts): the MX did not offer STARTTLS
+    certificate-expired     at mx1.mail.company-y.example                       300 sessions from 1 sending IP  (sts): the MX's certificate has expired
+    validation-failure      at mx-backup.mail.company-y.example [203.0.113.58]    9 sessions from 1 sending IP  (sts)  reason X509_V_ERR_PROXY_PATH_LENGTH_EXCEEDED: the MX's certificate could not be validated
+";
+    assert_eq!(out.stdout, want, "{out}");
+
+    // --days 14: the October report is left out and said so; --top 1; --json has every group.
+    let recent = zonectl_in(
+        d,
+        None,
+        &["tlsrpt", "report", ".", "--days", "14", "--top", "1"],
+    );
+    assert_eq!(recent.code, 0, "{recent}");
+    assert!(
+        recent.stdout.contains(
+            "company-y.example: 2 reports, 2026-11-20T00:00:00Z to 2026-11-21T23:59:59Z \
+             (1 older left out by --days)\n"
+        ),
+        "{recent}"
+    );
+    assert!(
+        recent
+            .stdout
+            .contains("  failures, most sessions first (1 of 3; --top N for more):\n"),
+        "{recent}"
+    );
+    let json = zonectl_in(
+        d,
+        None,
+        &["--json", "tlsrpt", "report", ".", "--days", "14"],
+    );
+    let v: serde_json::Value =
+        serde_json::from_str(&json.stdout).unwrap_or_else(|e| panic!("{e}: {json}"));
+    let dom = &v["domains"][0];
+    assert_eq!(dom["domain"], "company-y.example");
+    assert_eq!(
+        (dom["successful"].as_u64(), dom["failed"].as_u64()),
+        (Some(10652), Some(606))
+    );
+    assert_eq!(dom["by_policy"]["sts"]["failed"], 606);
+    assert_eq!(dom["sts_mode"], "testing");
+    assert_eq!(dom["failures"].as_array().unwrap().len(), 3);
+    assert_eq!(dom["failures"][0]["receiving_ips"][0], "203.0.113.56");
+    assert_eq!(v["duplicates"], 1);
+    let files = v["files"].as_array().unwrap();
+    let mail = files.iter().find(|f| f["path"] == "./b.eml").unwrap();
+    assert_eq!(
+        mail["reports"][0]["inside"][0],
+        "company-x.example!company-y.example!1!2!3.json"
+    );
+    assert_eq!(
+        files.iter().find(|f| f["path"] == "./dmarc.xml").unwrap()["dmarc_reports"],
+        1
+    );
+}
+
+#[test]
+fn what_is_not_a_tls_report_is_named_and_the_rest_still_count() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    write(d, "good.json", rfc_example("2026-11-20", "a").as_bytes());
+    write(
+        d,
+        "cut.json",
+        &rfc_example("2026-11-21", "b").as_bytes()[..200],
+    );
+    write(d, "other.json", br#"{"name": "not a report"}"#);
+    write(
+        d,
+        "dane.json",
+        rfc_example("2026-11-22", "c")
+            .replace(r#""policy-type": "sts""#, r#""policy-type": "dane""#)
+            .as_bytes(),
+    );
+    let out = zonectl_in(d, None, &["tlsrpt", "report", "."]);
+    assert_eq!(out.code, 1, "{out}");
+    for want in [
+        "zonectl: ./cut.json: JSON that cannot be read: EOF while parsing",
+        "zonectl: ./other.json: JSON, but not an SMTP TLS report (RFC 8460): it has no \
+         organization-name and policies\n",
+        "zonectl: ./dane.json: not a usable SMTP TLS report: policy 1: policy-type \"dane\" is \
+         none of sts, tlsa and no-policy-found\n",
+    ] {
+        assert!(out.stderr.contains(want), "{want}: {out}");
+    }
+    assert!(
+        out.stdout
+            .starts_with("read 1 SMTP TLS report from 1 of 4 files\n"),
+        "{out}"
+    );
+    // Another domain asked for: none, exit 1 and said.
+    let none = zonectl_in(
+        d,
+        None,
+        &["tlsrpt", "report", "good.json", "--domain", "a.example"],
+    );
+    assert_eq!(none.code, 1, "{none}");
+    assert!(
+        none.stderr
+            .contains("zonectl: no SMTP TLS report for a.example in what was read\n"),
+        "{none}"
+    );
+    // dmarc report, handed the same directory, finds no DMARC report in it.
+    let dmarc = zonectl_in(d, None, &["dmarc", "report", "good.json"]);
+    assert_eq!(dmarc.code, 0, "{dmarc}");
+    assert_eq!(
+        dmarc.stdout,
+        "read 0 reports from 0 of 1 file; 1 SMTP TLS report passed over (`zonectl tlsrpt \
+         report` reads it)\n",
+        "{dmarc}"
+    );
+}
