@@ -15,7 +15,8 @@
 //! - `process` — `zonectl serve` as a process: a second instance, SIGKILL, SIGHUP, SIGTERM.
 //! - `rate_limit` — response rate limiting over UDP.
 //! - `reports` — `dmarc report` on the corpus's aggregate reports, against parsedmarc's counts.
-//! - `tls_reports` — `tlsrpt report` on SMTP TLS reports as they arrive, beside DMARC reports.
+//! - `tls_reports` — `tlsrpt report` on SMTP TLS reports as they arrive, beside DMARC reports;
+//!   `mta-sts check`.
 
 #[path = "it/harness.rs"]
 mod harness;

@@ -283,7 +283,7 @@ fn domain_name(text: &str) -> anyhow::Result<Name> {
         .with_context(|| format!("{text} is not a valid domain name"))
 }
 
-fn origin_text(zone: &Zone) -> String {
+pub(super) fn origin_text(zone: &Zone) -> String {
     normalize(&zone.origin().to_string())
 }
 
@@ -292,7 +292,7 @@ fn origin_text(zone: &Zone) -> String {
 
 /// The DNS as the DMARC verbs see it: the zone files of the zones directory (what the server
 /// serves), and `--resolver` for names outside them.
-struct ServedDns {
+pub(super) struct ServedDns {
     zones: ZoneSet,
     resolver: Option<SocketAddr>,
     /// SPF's questions about names outside the served zones go here (`--resolver`).
@@ -300,7 +300,7 @@ struct ServedDns {
 }
 
 impl ServedDns {
-    fn load(s: &Settings, resolver: Option<SocketAddr>) -> anyhow::Result<ServedDns> {
+    pub(super) fn load(s: &Settings, resolver: Option<SocketAddr>) -> anyhow::Result<ServedDns> {
         let mut zones = ZoneSet::new();
         let mut origins: Vec<String> = store::zone_files(&s.zones_dir)
             .with_context(|| format!("reading the zones directory {}", s.zones_dir.display()))?
@@ -331,7 +331,7 @@ impl ServedDns {
     }
 
     /// The answer to `name`/`rtype`: (NXDOMAIN?, RDATA of `rtype`), or why it cannot be asked.
-    fn ask(&self, name: &str, rtype: RType) -> Result<(bool, Vec<Vec<u8>>), String> {
+    pub(super) fn ask(&self, name: &str, rtype: RType) -> Result<(bool, Vec<Vec<u8>>), String> {
         let qname = domain_name(name).map_err(|e| format!("{e:#}"))?;
         let wire = qname.to_lowercase();
         if let Some(zone) = self.zones.find(wire.as_wire()) {
@@ -366,7 +366,7 @@ impl ServedDns {
     }
 
     /// TXT values at `name`.
-    fn txt_values(&self, name: &str) -> Result<Vec<String>, String> {
+    pub(super) fn txt_values(&self, name: &str) -> Result<Vec<String>, String> {
         self.ask(name, RType::TXT)
             .map(|(_, rds)| rds.iter().map(|r| txt_text(r)).collect())
     }
@@ -870,20 +870,11 @@ fn report_facts(s: &Settings, origin: &str, evidence: &EvidenceArgs) -> Option<R
         .report_days
         .or(s.config.dmarc_report_days)
         .unwrap_or(readiness::DEFAULT_REPORT_DAYS);
-    let names: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
-    let (summary, unreadable, error) =
-        match super::dmarc_report::evidence_for(&paths, origin, window_days) {
-            Ok((summary, unreadable)) => (summary, unreadable, None),
-            Err(e) => (None, 0, Some(format!("{e:#}"))),
-        };
-    Some(ReportFacts {
-        read_from: names.join(", "),
-        summary,
-        unreadable,
-        error,
+    Some(super::report_files::report_facts(
+        &paths,
         window_days,
-        now: clock::unix_now(),
-    })
+        |paths| super::dmarc_report::evidence_for(paths, origin, window_days),
+    ))
 }
 
 fn print_readiness(r: &Readiness) {
@@ -904,16 +895,23 @@ fn readiness_json(r: &Readiness) -> serde_json::Value {
 fn check(s: &Settings, zone: &str, evidence: &EvidenceArgs) -> anyhow::Result<ExitCode> {
     let data = edit::zone_data(s, zone)?;
     let r = readiness_of(s, &data, evidence)?;
+    print_verdict(s, &r, &origin_text(&data), "a stricter DMARC policy")
+}
+
+/// A readiness report for `zone`, in text or JSON; exit 0 if ready, else 1.
+pub(super) fn print_verdict(
+    s: &Settings,
+    r: &Readiness,
+    zone: &str,
+    for_what: &str,
+) -> anyhow::Result<ExitCode> {
     if s.json {
-        let mut v = readiness_json(&r);
-        v["zone"] = json!(origin_text(&data));
+        let mut v = readiness_json(r);
+        v["zone"] = json!(zone);
         println!("{}", serde_json::to_string_pretty(&v)?);
     } else {
-        println!(
-            "readiness of {} for a stricter DMARC policy:",
-            origin_text(&data)
-        );
-        print_readiness(&r);
+        println!("readiness of {zone} for {for_what}:");
+        print_readiness(r);
         let unmet = r.unmet();
         if unmet.is_empty() {
             println!("ready");

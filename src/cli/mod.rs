@@ -7,6 +7,7 @@ mod dmarc;
 mod dmarc_report;
 pub mod edit;
 mod lab;
+mod mta_sts;
 mod relay;
 mod report_files;
 mod serve;
@@ -90,6 +91,9 @@ pub enum Command {
     Dkim(dkim::DkimArgs),
     /// TSIG keys for zone transfers and NOTIFY: generate, list (keys/tsig).
     Tsig(tsig::TsigArgs),
+    /// MTA-STS (RFC 8461): readiness for `mode: enforce`.
+    #[command(name = "mta-sts")]
+    MtaSts(mta_sts::MtaStsArgs),
     /// SMTP TLS reports (RFC 8460): what MTA-STS `mode: enforce` would refuse.
     Tlsrpt(tlsrpt::TlsrptArgs),
 }
@@ -136,7 +140,7 @@ impl Command {
                 lab::LabCommand::Diff { .. } | lab::LabCommand::List
             ),
             Command::Tsig(a) => matches!(a.command, tsig::TsigCommand::List),
-            Command::Tlsrpt(_) => true,
+            Command::Tlsrpt(_) | Command::MtaSts(_) => true,
             _ => false,
         }
     }
@@ -307,6 +311,7 @@ pub fn run() -> ExitCode {
                 Command::Lab(args) => args.run(&settings),
                 Command::Dkim(args) => args.run(&settings, &opts),
                 Command::Tsig(args) => args.run(&settings),
+                Command::MtaSts(args) => args.run(&settings),
                 Command::Tlsrpt(args) => args.run(&settings),
             }
         });

@@ -11,8 +11,10 @@ use std::path::{Path, PathBuf};
 
 use anyhow::bail;
 
+use crate::clock;
 use crate::container::MAX_UNPACKED;
 use crate::dmarc::aggregate;
+use crate::dmarc::readiness::ReportFacts;
 use crate::inbox::{self, AnyReport};
 use crate::tlsrpt;
 
@@ -39,6 +41,30 @@ pub(super) fn read_named(paths: &[PathBuf]) -> anyhow::Result<Vec<FileRead>> {
         );
     }
     Ok(read)
+}
+
+/// The readiness evidence in `paths`: what `evidence` finds there about the zone (its summary,
+/// and how many files are not reports), with the window and the time it is judged at. A PATH
+/// that cannot be read is the facts' `error`: the readiness item is unknown, and the other
+/// checks are still shown.
+pub(super) fn report_facts<S>(
+    paths: &[PathBuf],
+    window_days: u32,
+    evidence: impl FnOnce(&[PathBuf]) -> anyhow::Result<(Option<S>, usize)>,
+) -> ReportFacts<S> {
+    let names: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
+    let (summary, unreadable, error) = match evidence(paths) {
+        Ok((summary, unreadable)) => (summary, unreadable, None),
+        Err(e) => (None, 0, Some(format!("{e:#}"))),
+    };
+    ReportFacts {
+        read_from: names.join(", "),
+        summary,
+        unreadable,
+        error,
+        window_days,
+        now: clock::unix_now(),
+    }
 }
 
 /// Every file `paths` name (see [`collect`]), read.

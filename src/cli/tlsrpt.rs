@@ -346,3 +346,19 @@ fn to_json(read: &[FileRead], summary: &Summary) -> Value {
         .collect();
     json!({"files": files, "duplicates": summary.duplicates, "domains": domains})
 }
+
+/// The SMTP TLS reports about `domain` in `paths` that ended within `window_days` of the
+/// newest, summed (None if there is none), and how many files there are not reports: the
+/// readiness evidence of `mta-sts check`.
+pub(super) fn evidence_for(
+    paths: &[PathBuf],
+    domain: &str,
+    window_days: u32,
+) -> anyhow::Result<(Option<DomainSummary>, usize)> {
+    let read = super::report_files::read_paths(paths)?;
+    let domain = normalize(domain);
+    let reports = read.iter().flat_map(|f| f.tls.iter().map(|(_, r)| r));
+    let summary = summarize(reports, Some(window_days));
+    let found = summary.domains.into_iter().find(|d| d.domain == domain);
+    Ok((found, unreadable(&read)))
+}

@@ -91,14 +91,15 @@ pub struct Facts {
     pub reports: Option<ReportFacts>,
 }
 
-/// The aggregate reports read for the zone (`--reports PATH`, or the config's
-/// `dmarc_reports`).
+/// The reports read for the zone (`--reports PATH`, or the config's `dmarc_reports`): DMARC
+/// aggregate reports here, SMTP TLS reports for MTA-STS
+/// ([`crate::mail_policy::sts_readiness`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ReportFacts {
+pub struct ReportFacts<S = DomainSummary> {
     /// Where they were read from, as the operator named it.
     pub read_from: String,
     /// The zone's reports summed; None if none was about the zone.
-    pub summary: Option<DomainSummary>,
+    pub summary: Option<S>,
     /// Files there that are not reports, or could not be read.
     pub unreadable: usize,
     /// Why the reports could not be read at all (a PATH that does not exist): not ready, as
@@ -108,6 +109,63 @@ pub struct ReportFacts {
     pub window_days: u32,
     /// UNIX seconds: evidence whose newest report ended more than `window_days` ago is stale.
     pub now: i64,
+}
+
+impl<S> ReportFacts<S> {
+    /// Unknown, with why, when the reports could not be read at all.
+    pub fn unreadable_error(&self) -> Option<(Status, String)> {
+        self.error.as_ref().map(|why| {
+            (
+                Status::Unknown,
+                format!("the reports in {} cannot be read: {why}", self.read_from),
+            )
+        })
+    }
+
+    /// `; N files there hold what is not a report (…)`, or nothing. `verb` is the command
+    /// that names them (`dmarc report`).
+    pub fn unreadable_note(&self, verb: &str) -> String {
+        match self.unreadable {
+            0 => String::new(),
+            1 => format!("; 1 file there holds what is not a report (`zonectl {verb}` names it)"),
+            n => {
+                format!("; {n} files there hold what is not a report (`zonectl {verb}` names them)")
+            }
+        }
+    }
+
+    /// `; N older report(s) not counted (…)`, or nothing.
+    pub fn older_note(&self, older: usize) -> String {
+        match older {
+            0 => String::new(),
+            n => format!(
+                "; {n} older report(s) not counted (the last {} days count)",
+                self.window_days
+            ),
+        }
+    }
+
+    /// When the newest report ended longer ago than the window: a note asking whether reports
+    /// still arrive.
+    pub fn stale_note(&self, end: Option<i64>) -> Option<String> {
+        let window = i64::from(self.window_days) * 86_400;
+        end.filter(|end| self.now.saturating_sub(*end) > window)
+            .map(|end| {
+                format!(
+                    "; the newest report ended {}, over {} days ago: are reports still arriving?",
+                    &format_iso(end)[..10],
+                    self.window_days
+                )
+            })
+    }
+}
+
+/// `2026-11-20 to 2026-11-28`, the days a set of reports covers.
+pub fn report_period(begin: Option<i64>, end: Option<i64>) -> String {
+    match (begin, end) {
+        (Some(b), Some(e)) => format!("{} to {}", &format_iso(b)[..10], &format_iso(e)[..10]),
+        _ => "period not given".to_owned(),
+    }
 }
 
 /// Days of reports readiness counts by default, back from the newest: two weeks of daily
@@ -368,21 +426,10 @@ pub fn check(facts: &Facts) -> Readiness {
 ///
 /// Stale evidence (the newest report ended longer ago than the window) warns.
 pub fn check_reports(reports: &ReportFacts) -> (Status, String) {
-    if let Some(why) = &reports.error {
-        return (
-            Status::Unknown,
-            format!("the reports in {} cannot be read: {why}", reports.read_from),
-        );
+    if let Some(unknown) = reports.unreadable_error() {
+        return unknown;
     }
-    let unreadable = match reports.unreadable {
-        0 => String::new(),
-        1 => {
-            "; 1 file there holds what is not a report (`zonectl dmarc report` names it)".to_owned()
-        }
-        n => format!(
-            "; {n} files there hold what is not a report (`zonectl dmarc report` names them)"
-        ),
-    };
+    let unreadable = reports.unreadable_note("dmarc report");
     let Some(d) = reports.summary.as_ref().filter(|d| d.messages > 0) else {
         return (
             Status::Warn,
@@ -393,28 +440,9 @@ pub fn check_reports(reports: &ReportFacts) -> (Status, String) {
             ),
         );
     };
-    let period = match (d.begin, d.end) {
-        (Some(b), Some(e)) => format!("{} to {}", &format_iso(b)[..10], &format_iso(e)[..10]),
-        _ => "period not given".to_owned(),
-    };
-    let older = match d.older {
-        0 => String::new(),
-        n => format!(
-            "; {n} older report(s) not counted (the last {} days count)",
-            reports.window_days
-        ),
-    };
-    let window = i64::from(reports.window_days) * 86_400;
-    let stale = d
-        .end
-        .filter(|end| reports.now.saturating_sub(*end) > window)
-        .map(|end| {
-            format!(
-                "; the newest report ended {}, over {} days ago: are reports still arriving?",
-                &format_iso(end)[..10],
-                reports.window_days
-            )
-        });
+    let period = report_period(d.begin, d.end);
+    let older = reports.older_note(d.older);
+    let stale = reports.stale_note(d.end);
     let seen = format!(
         "{} message(s) in {} report(s), {period}{older}{unreadable}{}",
         d.messages,

@@ -2,6 +2,8 @@
 //! BIMI records, and what in one makes the senders or receivers that read it ignore it.
 //!
 //! - [`mta_sts`] — `_mta-sts.DOMAIN`: `v=STSv1; id=…` (RFC 8461 §3.1).
+//! - [`sts_policy`] — the MTA-STS policy file (RFC 8461 §3.2) and the MX hosts it allows.
+//! - [`sts_readiness`] — readiness for MTA-STS `mode: enforce` (`zonectl mta-sts check`).
 //! - [`tls_rpt`] — `_smtp._tls.DOMAIN`: `v=TLSRPTv1; rua=…` (RFC 8460 §3).
 //! - [`bimi`] — `SELECTOR._bimi.DOMAIN`: `v=BIMI1; l=…; a=…`
 //!   (draft-brand-indicators-for-message-identification-10 §4.3, "the BIMI draft" here), and
@@ -17,6 +19,8 @@
 
 pub mod bimi;
 pub mod mta_sts;
+pub mod sts_policy;
+pub mod sts_readiness;
 pub mod tls_rpt;
 
 /// Why a record is not one its readers use as written. Each names the tag or text at fault,

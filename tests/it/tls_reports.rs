@@ -211,3 +211,168 @@ fn what_is_not_a_tls_report_is_named_and_the_rest_still_count() {
         "{dmarc}"
     );
 }
+
+/// An SMTP TLS report about apple.example for the day before today (so the evidence is never
+/// stale), with `ok` sessions and `failed` certificate-host-mismatch ones at its MX.
+fn apple_report_yesterday(id: &str, ok: u64, failed: u64) -> String {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let day = now / 86_400 - 1;
+    // Days since 1970-01-01 to a civil date (Howard Hinnant's algorithm).
+    let z = day as i64 + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    let date = format!("{y:04}-{m:02}-{d:02}");
+    let failures = if failed == 0 {
+        String::new()
+    } else {
+        format!(
+            r#", "failure-details": [{{"result-type": "certificate-host-mismatch",
+            "receiving-mx-hostname": "mail.apple.example", "receiving-ip": "2001:db8:a::25",
+            "sending-mta-ip": "198.51.100.7", "failed-session-count": {failed}}}]"#
+        )
+    };
+    format!(
+        r#"{{"organization-name": "Google Inc.", "contact-info": "smtp-tls-reporting@google.com",
+        "report-id": "{id}", "date-range": {{"start-datetime": "{date}T00:00:00Z",
+        "end-datetime": "{date}T23:59:59Z"}}, "policies": [{{"policy": {{"policy-type": "sts",
+        "policy-string": ["version: STSv1", "mode: testing", "mx: mail.apple.example",
+        "max_age: 604800"], "policy-domain": "apple.example"}}, "summary":
+        {{"total-successful-session-count": {ok}, "total-failure-session-count": {failed}}}{failures}}}]}}"#
+    )
+}
+
+#[test]
+fn mta_sts_check_judges_enforce_by_records_policy_mx_and_reports() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
+    fs::create_dir(d.join("zones")).unwrap();
+    fs::create_dir(d.join("reports")).unwrap();
+    let shipped = fs::read_to_string(repo.join("zones/apple.example.zone")).unwrap();
+    fs::write(d.join("zones/apple.example.zone"), &shipped).unwrap();
+
+    // The shipped zone publishes nothing for MTA-STS yet.
+    let bare = zonectl_in(d, None, &["mta-sts", "check", "apple.example"]);
+    assert_eq!(bare.code, 1, "{bare}");
+    assert!(
+        bare.stdout.ends_with(
+            "not ready (record FAIL, policy-host FAIL, policy unknown, mx unknown): fix what \
+             FAILs; `unknown` could not be established\n"
+        ),
+        "{bare}"
+    );
+    assert!(
+        bare.stdout.contains(
+            "  warn     tlsrpt       no TLS-RPT record at _smtp._tls.apple.example: senders send \
+             no SMTP TLS reports"
+        ),
+        "{bare}"
+    );
+
+    let published = format!(
+        "{shipped}_mta-sts IN TXT \"v=STSv1; id=20261128\"\n\
+         _smtp._tls IN TXT \"v=TLSRPTv1; rua=mailto:tlsrpt@apple.example\"\n\
+         mta-sts IN CNAME sts.provider.example.\n"
+    );
+    fs::write(d.join("zones/apple.example.zone"), published).unwrap();
+    write(
+        d,
+        "mta-sts.txt",
+        b"version: STSv1\r\nmode: testing\r\nmx: mail.apple.example\r\nmax_age: 604800\r\n",
+    );
+    write(
+        &d.join("reports"),
+        "clean.json",
+        apple_report_yesterday("a", 2000, 0).as_bytes(),
+    );
+    let check = |extra: &[&str]| {
+        let mut args = vec![
+            "mta-sts",
+            "check",
+            "apple.example",
+            "--policy",
+            "mta-sts.txt",
+        ];
+        args.extend_from_slice(extra);
+        zonectl_in(d, None, &args)
+    };
+    let ready = check(&["--reports", "reports"]);
+    assert_eq!(ready.code, 0, "{ready}");
+    for want in [
+        "readiness of apple.example for MTA-STS mode: enforce:\n",
+        "  ok       record       _mta-sts.apple.example: id=20261128\n",
+        "  ok       policy-host  mta-sts.apple.example has an address\n",
+        "  ok       policy       mta-sts.txt: mode testing, max_age 604800, mx mail.apple.example\n",
+        "  ok       mx           every MX is allowed by the policy: mail.apple.example \
+         (mail.apple.example)\n",
+        "  ok       reports      no session under the MTA-STS policy failed, of 2000 (2000 \
+         session(s) in 1 report(s), ",
+    ] {
+        assert!(ready.stdout.contains(want), "{want}: {ready}");
+    }
+    assert!(ready.stdout.ends_with("\nready\n"), "{ready}");
+
+    // An MX the policy does not name: enforce would refuse to deliver to it.
+    write(
+        d,
+        "other.txt",
+        b"version: STSv1\nmode: testing\nmx: *.mail.apple.example\nmax_age: 86400\n",
+    );
+    let uncovered = zonectl_in(
+        d,
+        None,
+        &["mta-sts", "check", "apple.example", "--policy", "other.txt"],
+    );
+    assert_eq!(uncovered.code, 1, "{uncovered}");
+    assert!(
+        uncovered.stdout.contains(
+            "  FAIL     mx           MX mail.apple.example allowed by no mx: line of the policy: \
+             under enforce senders would not deliver to it"
+        ),
+        "{uncovered}"
+    );
+
+    // 1 % of the sessions failing fails; --json says the same.
+    write(
+        &d.join("reports"),
+        "failing.json",
+        apple_report_yesterday("b", 1970, 30).as_bytes(),
+    );
+    let failing = check(&["--reports", "reports", "--json"]);
+    assert_eq!(failing.code, 1, "{failing}");
+    let v: serde_json::Value =
+        serde_json::from_str(&failing.stdout).unwrap_or_else(|e| panic!("{e}: {failing}"));
+    assert_eq!(v["ready"], false);
+    let reports = v["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["check"] == "reports")
+        .unwrap();
+    assert_eq!(reports["status"], "FAIL");
+    assert!(
+        reports["detail"].as_str().unwrap().starts_with(
+            "enforce would have refused 30 of 4000 session(s) under the policy; fix \
+             certificate-host-mismatch at mail.apple.example (30)"
+        ),
+        "{failing}"
+    );
+    // A reports path that does not exist leaves the item unknown, the rest still judged.
+    let missing = check(&["--reports", "no-such-dir"]);
+    assert_eq!(missing.code, 1, "{missing}");
+    assert!(
+        missing
+            .stdout
+            .contains("  unknown  reports      the reports in no-such-dir cannot be read: "),
+        "{missing}"
+    );
+}

@@ -1,0 +1,544 @@
+//! Readiness for MTA-STS `mode: enforce` (`zonectl mta-sts check`), as a pure function of facts
+//! gathered elsewhere. Under enforce, senders deliver only to an MX the policy allows, over TLS
+//! with a certificate valid for its name; any other delivery is held and, in the end, bounced.
+//! So before enforcing:
+//!
+//! - `record`: one valid `_mta-sts` record (RFC 8461 §3.1), else senders look for no policy;
+//! - `policy-host`: `mta-sts.DOMAIN` has an address, else the policy cannot be fetched;
+//! - `policy`: the policy file parses (RFC 8461 §3.2);
+//! - `mx`: every MX host of the zone is allowed by an `mx:` line (§4.1): the classic outage is
+//!   an MX added to the zone and not to the policy;
+//! - `tlsrpt`: a TLS-RPT record at `_smtp._tls` (RFC 8460), else failures go unseen (a warning);
+//! - `reports`: the SMTP TLS reports show no more than 0.5 % of the sessions under the policy
+//!   failing (a warning up to that share): each is mail enforce would have held.
+//!
+//! A fact nobody could establish is [`Status::Unknown`], which is not ready. The result is the
+//! same [`Readiness`] `dmarc check` prints.
+//!
+//! Pure: imports [`super::mta_sts`], [`super::tls_rpt`], [`super::sts_policy`],
+//! [`crate::tlsrpt::summary`] and the readiness types of [`crate::dmarc::readiness`].
+
+use super::sts_policy::{self, Mode, Policy};
+use super::{mta_sts, tls_rpt};
+use crate::dmarc::readiness::{report_period, Item, Readiness, ReportFacts, Status};
+use crate::tlsrpt::report::PolicyType;
+use crate::tlsrpt::summary::{result_hint, DomainSummary};
+
+/// The share of the sessions under the MTA-STS policy (in parts per thousand) that may fail
+/// before readiness fails: 5 is 0.5 %, as for DMARC. Below it a failure is a warning: a few
+/// come from senders' own broken TLS stacks.
+pub const FAIL_PER_MILLE: u64 = 5;
+
+/// What `mta-sts check` found about one zone.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StsFacts {
+    /// The zone's name, without a final dot (`apple.example`).
+    pub domain: String,
+    /// The TXT values at `_mta-sts.DOMAIN`, or why they could not be asked.
+    pub record_txts: Result<Vec<String>, String>,
+    /// Does `mta-sts.DOMAIN` have an address (A, AAAA, or a CNAME)? Or why it is not known.
+    pub policy_host: Result<bool, String>,
+    /// The policy file as read (`--policy FILE`): None if not given, or why it cannot be read.
+    pub policy: Option<Result<Vec<u8>, String>>,
+    /// Where the policy was read from, as the operator named it.
+    pub policy_from: String,
+    /// The zone's MX hosts (without final dots), or why they could not be asked.
+    pub mx: Result<Vec<String>, String>,
+    /// The TXT values at `_smtp._tls.DOMAIN`, or why they could not be asked.
+    pub tlsrpt_txts: Result<Vec<String>, String>,
+    /// The SMTP TLS reports, when some were read (`--reports`).
+    pub reports: Option<ReportFacts<DomainSummary>>,
+}
+
+/// Judges readiness for `mode: enforce`.
+pub fn check(f: &StsFacts) -> Readiness {
+    let mut items = Vec::new();
+    let mut push = |check, (status, detail): (Status, String)| {
+        items.push(Item {
+            check,
+            status,
+            detail,
+        })
+    };
+    push("record", record(f));
+    push("policy-host", policy_host(f));
+    let policy = f.policy.as_ref().map(|p| {
+        p.as_ref()
+            .map_err(Clone::clone)
+            .map(|bytes| sts_policy::parse(bytes))
+    });
+    push("policy", policy_item(f, policy.as_ref()));
+    let parsed = match &policy {
+        Some(Ok(Ok(p))) => Some(p),
+        _ => None,
+    };
+    push("mx", mx_item(f, parsed));
+    push("tlsrpt", tlsrpt(f));
+    push("reports", reports(f));
+    Readiness { items }
+}
+
+fn record(f: &StsFacts) -> (Status, String) {
+    let owner = format!("_mta-sts.{}", f.domain);
+    let txts = match &f.record_txts {
+        Ok(t) => t,
+        Err(why) => return (Status::Unknown, format!("{owner}: {why}")),
+    };
+    let records: Vec<&String> = txts.iter().filter(|t| mta_sts::is_record(t)).collect();
+    match records.as_slice() {
+        [] => (
+            Status::Fail,
+            format!(
+                "no MTA-STS record at {owner}: senders look for no policy; publish \
+                 `_mta-sts TXT \"v=STSv1; id=…\"`"
+            ),
+        ),
+        [one] => match mta_sts::parse(one) {
+            Ok(r) => (Status::Pass, format!("{owner}: id={}", r.id)),
+            Err(problems) => (
+                Status::Fail,
+                format!(
+                    "{owner} {one:?} cannot be used: {}",
+                    problems
+                        .iter()
+                        .map(ToString::to_string)
+                        .collect::<Vec<_>>()
+                        .join("; ")
+                ),
+            ),
+        },
+        many => (
+            Status::Fail,
+            format!(
+                "{owner} holds {} MTA-STS records: senders ignore them all; keep one",
+                many.len()
+            ),
+        ),
+    }
+}
+
+fn policy_host(f: &StsFacts) -> (Status, String) {
+    let host = format!("mta-sts.{}", f.domain);
+    match &f.policy_host {
+        Ok(true) => (Status::Pass, format!("{host} has an address")),
+        Ok(false) => (
+            Status::Fail,
+            format!(
+                "{host} has no A, AAAA or CNAME record: senders cannot fetch \
+                 https://{host}/.well-known/mta-sts.txt"
+            ),
+        ),
+        Err(why) => (Status::Unknown, format!("{host}: {why}")),
+    }
+}
+
+type ParsedPolicy = Result<Result<Policy, Vec<sts_policy::PolicyProblem>>, String>;
+
+fn policy_item(f: &StsFacts, policy: Option<&ParsedPolicy>) -> (Status, String) {
+    let url = format!("https://mta-sts.{}/.well-known/mta-sts.txt", f.domain);
+    match policy {
+        None => (
+            Status::Unknown,
+            format!("not read: give --policy FILE, a copy of what {url} serves"),
+        ),
+        Some(Err(why)) => (
+            Status::Unknown,
+            format!("{} cannot be read: {why}", f.policy_from),
+        ),
+        Some(Ok(Err(problems))) => (
+            Status::Fail,
+            format!(
+                "{}: {}: senders that cannot parse it treat the domain as having no policy",
+                f.policy_from,
+                problems
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            ),
+        ),
+        Some(Ok(Ok(p))) => {
+            let summary = format!(
+                "{}: mode {}, max_age {}, mx {}",
+                f.policy_from,
+                p.mode,
+                p.max_age,
+                if p.mx.is_empty() {
+                    "none".to_owned()
+                } else {
+                    p.mx.join(", ")
+                }
+            );
+            match p.mode {
+                Mode::None => (
+                    Status::Warn,
+                    format!("{summary}: mode none withdraws the policy; set mode: testing first"),
+                ),
+                Mode::Enforce => (Status::Pass, format!("{summary} (already enforced)")),
+                Mode::Testing => (Status::Pass, summary),
+            }
+        }
+    }
+}
+
+fn mx_item(f: &StsFacts, policy: Option<&Policy>) -> (Status, String) {
+    let hosts = match &f.mx {
+        Ok(h) => h,
+        Err(why) => {
+            return (
+                Status::Unknown,
+                format!("the MX records of {}: {why}", f.domain),
+            )
+        }
+    };
+    if hosts.is_empty() {
+        return (
+            Status::Fail,
+            format!(
+                "{} has no MX record: MTA-STS applies to MX hosts, so senders would find none \
+                 the policy allows",
+                f.domain
+            ),
+        );
+    }
+    let Some(policy) = policy else {
+        return (
+            Status::Unknown,
+            format!(
+                "MX {}: whether the policy allows them is not known without a valid policy",
+                hosts.join(", ")
+            ),
+        );
+    };
+    let (allowed, refused): (Vec<&String>, Vec<&String>) =
+        hosts.iter().partition(|h| policy.allows(h).is_some());
+    let unused: Vec<&String> = policy
+        .mx
+        .iter()
+        .filter(|p| !hosts.iter().any(|h| sts_policy::pattern_allows(p, h)))
+        .collect();
+    let unused_note = if unused.is_empty() {
+        String::new()
+    } else {
+        format!(
+            "; mx: {} allow(s) no MX of the zone (left from an old MX?)",
+            unused
+                .iter()
+                .map(|s| s.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        )
+    };
+    if refused.is_empty() {
+        return (
+            Status::Pass,
+            format!(
+                "every MX is allowed by the policy: {}{unused_note}",
+                allowed
+                    .iter()
+                    .map(|h| format!("{h} ({})", policy.allows(h).unwrap_or_default()))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        );
+    }
+    (
+        Status::Fail,
+        format!(
+            "MX {} allowed by no mx: line of the policy: under enforce senders would not \
+             deliver to {}; add `mx: HOST` (or a *. pattern) to the policy{unused_note}",
+            refused
+                .iter()
+                .map(|s| s.as_str())
+                .collect::<Vec<_>>()
+                .join(", "),
+            if refused.len() == 1 { "it" } else { "them" }
+        ),
+    )
+}
+
+fn tlsrpt(f: &StsFacts) -> (Status, String) {
+    let owner = format!("_smtp._tls.{}", f.domain);
+    let txts = match &f.tlsrpt_txts {
+        Ok(t) => t,
+        Err(why) => return (Status::Unknown, format!("{owner}: {why}")),
+    };
+    let records: Vec<&String> = txts.iter().filter(|t| tls_rpt::is_record(t)).collect();
+    match records.as_slice() {
+        [] => (
+            Status::Warn,
+            format!(
+                "no TLS-RPT record at {owner}: senders send no SMTP TLS reports, so what enforce \
+                 refuses goes unseen; publish `_smtp._tls TXT \"v=TLSRPTv1; rua=mailto:…\"`"
+            ),
+        ),
+        [one] => match tls_rpt::parse(one) {
+            Ok(_) => (Status::Pass, format!("{owner}: {one}")),
+            Err(problems) => (
+                Status::Warn,
+                format!(
+                    "{owner} {one:?} cannot be used, so no reports arrive: {}",
+                    problems
+                        .iter()
+                        .map(ToString::to_string)
+                        .collect::<Vec<_>>()
+                        .join("; ")
+                ),
+            ),
+        },
+        many => (
+            Status::Warn,
+            format!(
+                "{owner} holds {} TLS-RPT records: senders ignore them all, so no reports \
+                 arrive; keep one",
+                many.len()
+            ),
+        ),
+    }
+}
+
+fn reports(f: &StsFacts) -> (Status, String) {
+    let Some(facts) = &f.reports else {
+        return (
+            Status::Warn,
+            "no SMTP TLS reports read (--reports PATH, the `_smtp._tls` rua mailbox's reports): \
+             nothing shows what enforce would refuse"
+                .to_owned(),
+        );
+    };
+    if let Some(unknown) = facts.unreadable_error() {
+        return unknown;
+    }
+    let unreadable = facts.unreadable_note("tlsrpt report");
+    let Some(d) = facts.summary.as_ref().filter(|d| d.sessions() > 0) else {
+        return (
+            Status::Warn,
+            format!(
+                "no SMTP TLS report about this zone's sessions in {}{unreadable}",
+                facts.read_from
+            ),
+        );
+    };
+    let seen = format!(
+        "{} session(s) in {} report(s), {}{}{unreadable}{}",
+        d.sessions(),
+        d.reports,
+        report_period(d.begin, d.end),
+        facts.older_note(d.older),
+        facts.stale_note(d.end).as_deref().unwrap_or_default()
+    );
+    let (ok, failed) = d.by_policy.get(&PolicyType::Sts).copied().unwrap_or((0, 0));
+    let all = ok.saturating_add(failed);
+    let mut status = if all == 0 {
+        Status::Warn
+    } else if u128::from(failed) * 1000 > u128::from(all) * u128::from(FAIL_PER_MILLE) {
+        Status::Fail
+    } else if failed > 0 {
+        Status::Warn
+    } else {
+        Status::Pass
+    };
+    let verdict = if all == 0 {
+        "the senders applied no MTA-STS policy in these sessions: is the policy served, and \
+         did they see the record?"
+            .to_owned()
+    } else if failed == 0 {
+        format!("no session under the MTA-STS policy failed, of {all}")
+    } else {
+        let groups: Vec<String> = d
+            .failures
+            .iter()
+            .filter(|g| g.policy == PolicyType::Sts)
+            .take(3)
+            .map(|g| {
+                let at = if g.receiving.is_empty() {
+                    "an MX not named"
+                } else {
+                    &g.receiving
+                };
+                let hint = result_hint(&g.result)
+                    .map(|h| format!(": {}", h.replace("DOMAIN", &f.domain)))
+                    .unwrap_or_default();
+                format!("{} at {at} ({}){hint}", g.result, g.sessions)
+            })
+            .collect();
+        let detail = if groups.is_empty() {
+            String::new()
+        } else {
+            format!("; fix {}", groups.join("; "))
+        };
+        format!("enforce would have refused {failed} of {all} session(s) under the policy{detail}")
+    };
+    if facts.stale_note(d.end).is_some() && status == Status::Pass {
+        status = Status::Warn;
+    }
+    (status, format!("{verdict} ({seen})"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tlsrpt::report::{Failure, Policy as ReportPolicy, Report};
+    use crate::tlsrpt::summary::summarize;
+
+    const POLICY: &[u8] =
+        b"version: STSv1\nmode: testing\nmx: mail.apple.example\nmax_age: 604800\n";
+    const END: i64 = 1_795_910_399; // 2026-11-28T23:59:59Z
+
+    fn facts() -> StsFacts {
+        StsFacts {
+            domain: "apple.example".into(),
+            record_txts: Ok(vec!["v=STSv1; id=20261128".into(), "other".into()]),
+            policy_host: Ok(true),
+            policy: Some(Ok(POLICY.to_vec())),
+            policy_from: "mta-sts.txt".into(),
+            mx: Ok(vec!["mail.apple.example".into()]),
+            tlsrpt_txts: Ok(vec!["v=TLSRPTv1; rua=mailto:tlsrpt@apple.example".into()]),
+            reports: Some(report_facts(1000, &[])),
+        }
+    }
+
+    fn report_facts(ok: u64, failures: &[(&str, u64)]) -> ReportFacts<DomainSummary> {
+        let report = Report {
+            org_name: "Google Inc.".into(),
+            contact: String::new(),
+            report_id: "1".into(),
+            begin: Some(END - 86_399),
+            end: Some(END),
+            policies: vec![ReportPolicy {
+                kind: PolicyType::Sts,
+                domain: "apple.example".into(),
+                strings: vec![],
+                mx_hosts: vec![],
+                successful: ok,
+                failed: failures.iter().map(|f| f.1).sum(),
+                failures: failures
+                    .iter()
+                    .map(|&(result, sessions)| Failure {
+                        result: result.into(),
+                        sending_ip: String::new(),
+                        receiving_mx: "mail.apple.example".into(),
+                        receiving_ip: String::new(),
+                        reason_code: String::new(),
+                        sessions,
+                    })
+                    .collect(),
+            }],
+            problems: vec![],
+        };
+        ReportFacts {
+            read_from: "reports".into(),
+            summary: summarize([&report], Some(14)).domains.into_iter().next(),
+            unreadable: 0,
+            error: None,
+            window_days: 14,
+            now: END + 3600,
+        }
+    }
+
+    fn item<'a>(r: &'a Readiness, check: &str) -> &'a Item {
+        r.items.iter().find(|i| i.check == check).unwrap()
+    }
+
+    #[test]
+    fn a_testing_policy_covering_every_mx_with_clean_reports_is_ready() {
+        let r = check(&facts());
+        assert!(r.ready(), "{r:?}");
+        assert!(r.items.iter().all(|i| i.status == Status::Pass), "{r:?}");
+        assert_eq!(
+            item(&r, "record").detail,
+            "_mta-sts.apple.example: id=20261128"
+        );
+        assert_eq!(
+            item(&r, "mx").detail,
+            "every MX is allowed by the policy: mail.apple.example (mail.apple.example)"
+        );
+        assert!(item(&r, "reports")
+            .detail
+            .starts_with("no session under the MTA-STS policy failed, of 1000 (1000 session(s) in 1 report(s), 2026-11-28 to 2026-11-28)"));
+    }
+
+    #[test]
+    fn an_mx_the_policy_does_not_allow_fails() {
+        let mut f = facts();
+        f.mx = Ok(vec![
+            "mail.apple.example".into(),
+            "mx2.apple.example".into(),
+        ]);
+        f.policy = Some(Ok(
+            b"version: STSv1\nmode: testing\nmx: mail.apple.example\nmx: *.old.example\nmax_age: 86400".to_vec(),
+        ));
+        let r = check(&f);
+        assert_eq!(r.unmet(), ["mx FAIL"]);
+        assert_eq!(
+            item(&r, "mx").detail,
+            "MX mx2.apple.example allowed by no mx: line of the policy: under enforce senders \
+             would not deliver to it; add `mx: HOST` (or a *. pattern) to the policy; mx: \
+             *.old.example allow(s) no MX of the zone (left from an old MX?)"
+        );
+        f.mx = Ok(vec![]);
+        assert!(item(&check(&f), "mx").detail.contains("has no MX record"));
+    }
+
+    #[test]
+    fn failures_over_half_a_percent_fail_and_below_warn() {
+        let mut f = facts();
+        f.reports = Some(report_facts(994, &[("certificate-host-mismatch", 6)]));
+        let r = check(&f);
+        assert_eq!(r.unmet(), ["reports FAIL"]);
+        assert!(item(&r, "reports").detail.starts_with(
+            "enforce would have refused 6 of 1000 session(s) under the policy; fix \
+             certificate-host-mismatch at mail.apple.example (6): the MX's certificate does not \
+             name the MX host"
+        ));
+        f.reports = Some(report_facts(995, &[("starttls-not-supported", 5)]));
+        assert_eq!(item(&check(&f), "reports").status, Status::Warn);
+        // Stale evidence warns; no evidence warns; unreadable evidence is unknown.
+        let mut stale = report_facts(10, &[]);
+        stale.now = END + 30 * 86_400;
+        f.reports = Some(stale);
+        let i = check(&f);
+        assert_eq!(item(&i, "reports").status, Status::Warn);
+        assert!(item(&i, "reports")
+            .detail
+            .contains("are reports still arriving?"));
+        f.reports = None;
+        assert_eq!(item(&check(&f), "reports").status, Status::Warn);
+        let mut unreadable = report_facts(10, &[]);
+        unreadable.error = Some("No such file or directory".into());
+        f.reports = Some(unreadable);
+        assert_eq!(check(&f).unmet(), ["reports unknown"]);
+    }
+
+    #[test]
+    fn missing_pieces_fail_or_are_unknown() {
+        let mut f = facts();
+        f.record_txts = Ok(vec!["v=STSv1; id=2026-11-28".into()]);
+        f.policy_host = Ok(false);
+        f.policy = None;
+        f.tlsrpt_txts = Ok(vec![]);
+        let r = check(&f);
+        assert_eq!(
+            r.unmet(),
+            [
+                "record FAIL",
+                "policy-host FAIL",
+                "policy unknown",
+                "mx unknown"
+            ]
+        );
+        assert_eq!(item(&r, "tlsrpt").status, Status::Warn);
+        assert!(item(&r, "policy")
+            .detail
+            .contains("give --policy FILE, a copy of what https://mta-sts.apple.example/.well-known/mta-sts.txt serves"));
+        f.policy = Some(Ok(
+            b"version: STSv1\nmode: enforce\nmax_age: 86400\n".to_vec()
+        ));
+        let r = check(&f);
+        assert!(item(&r, "policy").detail.contains("no mx: line"), "{r:?}");
+        f.record_txts = Ok(vec!["v=STSv1; id=1".into(), "v=STSv1; id=2".into()]);
+        assert!(item(&check(&f), "record")
+            .detail
+            .contains("holds 2 MTA-STS records"));
+    }
+}
