@@ -273,7 +273,7 @@ fn txt_at(zone: &Zone, owner: &Name) -> Vec<Vec<u8>> {
 }
 
 /// A TXT record's strings joined, as receivers read DMARC records.
-fn txt_text(rdata: &[u8]) -> String {
+pub(super) fn txt_text(rdata: &[u8]) -> String {
     let strings = txt_strings(rdata).unwrap_or_default();
     String::from_utf8_lossy(&strings.concat()).into_owned()
 }

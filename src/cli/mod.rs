@@ -91,7 +91,7 @@ pub enum Command {
     Dkim(dkim::DkimArgs),
     /// TSIG keys for zone transfers and NOTIFY: generate, list (keys/tsig).
     Tsig(tsig::TsigArgs),
-    /// MTA-STS (RFC 8461): readiness for `mode: enforce`.
+    /// MTA-STS (RFC 8461): readiness for `mode: enforce`, and publishing a new policy.
     #[command(name = "mta-sts")]
     MtaSts(mta_sts::MtaStsArgs),
     /// SMTP TLS reports (RFC 8460): what MTA-STS `mode: enforce` would refuse.
@@ -140,7 +140,8 @@ impl Command {
                 lab::LabCommand::Diff { .. } | lab::LabCommand::List
             ),
             Command::Tsig(a) => matches!(a.command, tsig::TsigCommand::List),
-            Command::Tlsrpt(_) | Command::MtaSts(_) => true,
+            Command::Tlsrpt(_) => true,
+            Command::MtaSts(a) => matches!(a.command, mta_sts::MtaStsCommand::Check(_)),
             _ => false,
         }
     }
@@ -311,7 +312,7 @@ pub fn run() -> ExitCode {
                 Command::Lab(args) => args.run(&settings),
                 Command::Dkim(args) => args.run(&settings, &opts),
                 Command::Tsig(args) => args.run(&settings),
-                Command::MtaSts(args) => args.run(&settings),
+                Command::MtaSts(args) => args.run(&settings, &opts),
                 Command::Tlsrpt(args) => args.run(&settings),
             }
         });

@@ -1,18 +1,26 @@
 //! `zonectl mta-sts check ZONE`: readiness for MTA-STS `mode: enforce` (the rules are in
 //! [`crate::mail_policy::sts_readiness`]; this file gathers the facts: the zone's records as
-//! served, the policy file given, the SMTP TLS reports read).
+//! served, the policy file given, the SMTP TLS reports read). `zonectl mta-sts publish ZONE`:
+//! a new policy file checked, then announced to senders with a new `_mta-sts` id through the
+//! edit path (one serial bump, applied to the running server, verified on the wire).
 
 use std::fs;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use anyhow::{anyhow, bail};
 use clap::{Args, Subcommand};
 
 use super::dmarc::{origin_text, print_verdict, ResolverArg, ServedDns};
+use super::edit::EditOptions;
 use super::{edit, Settings};
+use crate::clock;
 use crate::dmarc::readiness::DEFAULT_REPORT_DAYS;
-use crate::mail_policy::sts_policy::MAX_POLICY_BYTES;
+use crate::mail_policy::sts_policy::{self, Mode, MAX_POLICY_BYTES};
 use crate::mail_policy::sts_readiness::{self, StsFacts};
+use crate::mail_policy::{mta_sts, Kind};
+use crate::zone::edit::EditOp;
+use crate::zone::rdata::txt_from_value;
 use crate::zone::{Name, RType};
 
 /// `zonectl mta-sts …`
@@ -28,6 +36,27 @@ pub enum MtaStsCommand {
     /// address, the policy file (--policy), every MX allowed by its `mx:` lines, the
     /// `_smtp._tls` record, and the SMTP TLS reports (--reports). Exit 0 if ready, 1 if not.
     Check(CheckArgs),
+    /// Announce a new policy file: it must parse (RFC 8461 §3.2) and, under `mode: enforce`,
+    /// allow every MX of the zone (else refused, unless --force); then `_mta-sts` gets a new
+    /// id (the UTC time), so senders fetch the policy again. Put the file in place on the web
+    /// server first. Honours --dry-run.
+    Publish(PublishArgs),
+}
+
+/// `zonectl mta-sts publish`
+#[derive(Debug, Args)]
+pub struct PublishArgs {
+    pub zone: String,
+    /// The policy file, as the web server now serves it at
+    /// https://mta-sts.ZONE/.well-known/mta-sts.txt.
+    #[arg(long, value_name = "FILE")]
+    pub policy: PathBuf,
+    /// Publish an enforced policy even though an MX of the zone is not allowed by it (senders
+    /// will not deliver to that MX).
+    #[arg(long)]
+    pub force: bool,
+    #[command(flatten)]
+    pub resolver: ResolverArg,
 }
 
 /// `zonectl mta-sts check`
@@ -50,11 +79,122 @@ pub struct CheckArgs {
 }
 
 impl MtaStsArgs {
-    pub fn run(self, s: &Settings) -> anyhow::Result<ExitCode> {
+    pub fn run(self, s: &Settings, o: &EditOptions) -> anyhow::Result<ExitCode> {
         match self.command {
             MtaStsCommand::Check(args) => check(s, &args),
+            MtaStsCommand::Publish(args) => publish(s, o, &args),
         }
     }
+}
+
+/// The MX hosts of `domain` (without final dots; a null MX names none), as served.
+fn mx_hosts(dns: &ServedDns, domain: &str) -> Result<Vec<String>, String> {
+    dns.ask(domain, RType::MX).map(|(_, rds)| {
+        rds.iter()
+            .filter_map(|rd| Name::from_wire(rd.get(2..)?).ok())
+            .map(|n| n.to_string().trim_end_matches('.').to_owned())
+            .filter(|h| !h.is_empty())
+            .collect()
+    })
+}
+
+/// Does `host` have an address (A, AAAA, or a CNAME to follow)?
+fn has_address(dns: &ServedDns, host: &str) -> Result<bool, String> {
+    [RType::A, RType::AAAA, RType::CNAME]
+        .iter()
+        .map(|&t| dns.ask(host, t).map(|(_, rds)| !rds.is_empty()))
+        .try_fold(false, |any, has| has.map(|h| any || h))
+}
+
+fn publish(s: &Settings, o: &EditOptions, args: &PublishArgs) -> anyhow::Result<ExitCode> {
+    let origin = edit::origin_of(s, &args.zone)?;
+    let domain = origin.to_string().trim_end_matches('.').to_owned();
+    let file = args.policy.display();
+    let refused = |why: String| anyhow!("{domain}: refused, nothing was changed: {why}");
+    let bytes = read_policy(&args.policy).map_err(|e| refused(format!("{file}: {e}")))?;
+    let policy = sts_policy::parse(&bytes).map_err(|problems| {
+        let problems: Vec<String> = problems.iter().map(ToString::to_string).collect();
+        refused(format!("{file}: {}", problems.join("; ")))
+    })?;
+    let dns = ServedDns::load(s, args.resolver.resolver)?;
+    let hosts = mx_hosts(&dns, &domain);
+    let uncovered: Vec<String> = match &hosts {
+        Ok(hosts) => hosts
+            .iter()
+            .filter(|h| policy.allows(h).is_none())
+            .cloned()
+            .collect(),
+        Err(_) => Vec::new(),
+    };
+    let mut notes = Vec::new();
+    match (&hosts, policy.mode) {
+        (Ok(_), _) if uncovered.is_empty() => {}
+        (Ok(_), Mode::Enforce) if !args.force => {
+            let them = if uncovered.len() == 1 { "it" } else { "them" };
+            bail!(refused(format!(
+                "MX {} allowed by no mx: line of {file}: under mode: enforce senders would not \
+                 deliver to {them}; add {them} to the policy (`--force` publishes anyway)",
+                uncovered.join(", ")
+            )))
+        }
+        (Ok(_), _) => notes.push(format!(
+            "warning: MX {} allowed by no mx: line of {file}",
+            uncovered.join(", ")
+        )),
+        (Err(why), _) => notes.push(format!(
+            "warning: the MX records could not be read ({why}): not checked against the policy"
+        )),
+    }
+    let host = format!("mta-sts.{domain}");
+    let owner = origin
+        .prepend_label(b"_mta-sts")
+        .map_err(|e| anyhow!("_mta-sts.{origin}: {e}"))?;
+    edit::with_retries(|printed| {
+        for n in &notes {
+            printed.eprint(format!("zonectl: {domain}: {n}"));
+        }
+        printed.eprint(format!(
+            "zonectl: {domain}: {file}: mode {}, max_age {}, mx {}; a new id makes senders fetch \
+             it from https://{host}/.well-known/mta-sts.txt, which must serve it already",
+            policy.mode,
+            policy.max_age,
+            if policy.mx.is_empty() {
+                "none".to_owned()
+            } else {
+                policy.mx.join(", ")
+            }
+        ));
+        let read = edit::current_rrset(s, &args.zone, &owner, RType::TXT)?;
+        let texts: Vec<String> = read
+            .rdatas
+            .iter()
+            .map(|rd| super::dmarc::txt_text(rd))
+            .collect();
+        let current: Vec<&String> = texts.iter().filter(|t| mta_sts::is_record(t)).collect();
+        let current_id = match current.as_slice() {
+            [one] => mta_sts::parse(one).ok().map(|r| r.id),
+            _ => None,
+        };
+        let id = mta_sts::next_id(clock::unix_now(), current_id.as_deref());
+        // Other TXT records at the name stay; every one meant as MTA-STS is replaced.
+        let mut rdatas: Vec<Vec<u8>> = read
+            .rdatas
+            .iter()
+            .zip(&texts)
+            .filter(|(_, t)| !mta_sts::is_record(t) && !Kind::MtaSts.looks_like_record(t))
+            .map(|(rd, _)| rd.clone())
+            .collect();
+        rdatas.push(txt_from_value(
+            format!("{}; id={id}", mta_sts::VERSION).as_bytes(),
+        ));
+        let ops = vec![EditOp::Set {
+            owner: owner.clone(),
+            rtype: RType::TXT,
+            ttl: None,
+            rdatas,
+        }];
+        edit::edit_zone_from(s, o, &args.zone, ops, vec![read])
+    })
 }
 
 fn check(s: &Settings, args: &CheckArgs) -> anyhow::Result<ExitCode> {
@@ -62,18 +202,6 @@ fn check(s: &Settings, args: &CheckArgs) -> anyhow::Result<ExitCode> {
     let origin = origin_text(&data);
     let domain = origin.trim_end_matches('.').to_owned();
     let dns = ServedDns::load(s, args.resolver.resolver)?;
-    let policy_host = format!("mta-sts.{domain}");
-    let has_address = [RType::A, RType::AAAA, RType::CNAME]
-        .iter()
-        .map(|&t| dns.ask(&policy_host, t).map(|(_, rds)| !rds.is_empty()))
-        .try_fold(false, |any, has| has.map(|h| any || h));
-    let mx = dns.ask(&domain, RType::MX).map(|(_, rds)| {
-        rds.iter()
-            .filter_map(|rd| Name::from_wire(rd.get(2..)?).ok())
-            .map(|n| n.to_string().trim_end_matches('.').to_owned())
-            .filter(|h| !h.is_empty()) // a null MX (RFC 7505) names no host
-            .collect()
-    });
     let window_days = args.report_days.unwrap_or(DEFAULT_REPORT_DAYS);
     let reports = (!args.reports.is_empty()).then(|| {
         super::report_files::report_facts(&args.reports, window_days, |paths| {
@@ -82,13 +210,13 @@ fn check(s: &Settings, args: &CheckArgs) -> anyhow::Result<ExitCode> {
     });
     let facts = StsFacts {
         record_txts: dns.txt_values(&format!("_mta-sts.{domain}")),
-        policy_host: has_address,
+        policy_host: has_address(&dns, &format!("mta-sts.{domain}")),
         policy: args.policy.as_deref().map(read_policy),
         policy_from: args
             .policy
             .as_ref()
             .map_or_else(String::new, |p| p.display().to_string()),
-        mx,
+        mx: mx_hosts(&dns, &domain),
         tlsrpt_txts: dns.txt_values(&format!("_smtp._tls.{domain}")),
         reports,
         domain,

@@ -69,9 +69,31 @@ pub fn parse(text: &str) -> Result<StsRecord, Vec<Problem>> {
     }
 }
 
+/// A new policy id for a policy published at `now` (UNIX seconds): the UTC time as
+/// `YYYYMMDDhhmmss`, so ids sort by age and say when; with a `1` after it if `current` is that
+/// already (two publications within a second).
+pub fn next_id(now: i64, current: Option<&str>) -> String {
+    let (y, mo, d, h, mi, s) = crate::zone::civil::ymdhms(now);
+    let id = format!("{y:04}{mo:02}{d:02}{h:02}{mi:02}{s:02}");
+    if current == Some(id.as_str()) {
+        id + "1"
+    } else {
+        id
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_new_id_is_the_time_and_differs_from_the_current_one() {
+        let now = 1_796_040_000; // 2026-11-30T12:00:00Z
+        assert_eq!(next_id(now, None), "20261130120000");
+        assert_eq!(next_id(now, Some("20261128")), "20261130120000");
+        assert_eq!(next_id(now, Some("20261130120000")), "202611301200001");
+        assert!(parse(&format!("v=STSv1; id={}", next_id(now, None))).is_ok());
+    }
 
     #[test]
     fn records_are_told_by_their_exact_version() {

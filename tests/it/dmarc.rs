@@ -34,11 +34,7 @@ fn server() -> TestServer {
 
 /// `zonectl --zones-dir … --server … ARGS` against the test server.
 fn z(s: &TestServer, args: &[&str]) -> Ctl {
-    let zones = s.zones_dir().display().to_string();
-    let server = s.addr.to_string();
-    let mut all = vec!["--zones-dir", zones.as_str(), "--server", server.as_str()];
-    all.extend_from_slice(args);
-    s.ctl(&all)
+    s.edit_ctl(args)
 }
 
 fn apple_text(s: &TestServer) -> String {
@@ -58,22 +54,9 @@ fn new_serial(out: &Ctl) -> u32 {
         .unwrap_or_else(|| panic!("bad serial line {line:?}"))
 }
 
-/// The TXT served at `name` over UDP and TCP (the same on both), with the serial served.
+/// The TXT served at `name` over UDP and TCP (the same on both).
 fn served_txt(s: &TestServer, name: &str) -> Vec<String> {
-    let mut seen = None;
-    for t in BOTH {
-        let m = s.query(t, name, RecordType::TXT);
-        let txt = if m.metadata.response_code == ResponseCode::NXDomain {
-            Vec::new()
-        } else {
-            txt_answers(&m)
-        };
-        if let Some(prev) = &seen {
-            assert_eq!(prev, &txt, "UDP and TCP disagree at {name}");
-        }
-        seen = Some(txt);
-    }
-    seen.unwrap_or_default()
+    s.served_txt(name)
 }
 
 fn assert_served_serial(s: &TestServer, serial: u32) {

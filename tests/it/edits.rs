@@ -33,11 +33,7 @@ trait Edits {
 
 impl Edits for TestServer {
     fn edit(&self, args: &[&str]) -> Ctl {
-        let zones = self.zones_dir().display().to_string();
-        let server = self.addr.to_string();
-        let mut all = vec!["--zones-dir", &zones, "--server", &server];
-        all.extend_from_slice(args);
-        self.ctl(&all)
+        self.edit_ctl(args)
     }
 
     fn edit_incr(&self, args: &[&str]) -> Ctl {

@@ -255,6 +255,24 @@ impl TestServer {
         zonectl_in(self.dir.path(), Some(&self.control_path()), args)
     }
 
+    /// `zonectl --zones-dir … --server … ARGS`: an edit verb against this server, verified on
+    /// its address.
+    pub fn edit_ctl(&self, args: &[&str]) -> Ctl {
+        let zones = self.zones_dir().display().to_string();
+        let server = self.addr.to_string();
+        let mut all = vec!["--zones-dir", zones.as_str(), "--server", server.as_str()];
+        all.extend_from_slice(args);
+        self.ctl(&all)
+    }
+
+    /// The TXT served at `name`, the same over UDP and TCP (none for NXDOMAIN).
+    pub fn served_txt(&self, name: &str) -> Vec<String> {
+        let [udp, tcp] =
+            BOTH.map(|t| txt_answers(&self.query(t, name, hickory_proto::rr::RecordType::TXT)));
+        assert_eq!(udp, tcp, "UDP and TCP disagree at {name}");
+        udp
+    }
+
     /// `zonectl status` output, for assertion messages.
     pub fn status_text(&self) -> String {
         let out = self.ctl(&["status"]);

@@ -7,7 +7,7 @@ use std::fs;
 use std::io::Write;
 use std::path::Path;
 
-use crate::harness::zonectl_in;
+use crate::harness::{zonectl_in, TestServer};
 
 /// RFC 8460 §4.4's example report, with its period moved to `day` (`YYYY-MM-DD`) and its id
 /// to `id`.
@@ -375,4 +375,109 @@ fn mta_sts_check_judges_enforce_by_records_policy_mx_and_reports() {
             .contains("  unknown  reports      the reports in no-such-dir cannot be read: "),
         "{missing}"
     );
+}
+
+#[test]
+fn mta_sts_publish_checks_the_policy_then_serves_a_new_id() {
+    let shipped = fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/zones/apple.example.zone"
+    ))
+    .unwrap();
+    let s = TestServer::start(&[(
+        "apple.example.zone",
+        &format!("{shipped}_mta-sts IN TXT \"v=STSv1; id=1\"\n_mta-sts IN TXT \"other\"\n"),
+    )]);
+    let dir = tempfile::tempdir().unwrap();
+    let policy = |name: &str, text: &str| {
+        let path = dir.path().join(name);
+        fs::write(&path, text).unwrap();
+        path.display().to_string()
+    };
+    let z = |args: &[&str]| s.edit_ctl(args);
+    let name = "_mta-sts.apple.example.";
+    let before = s.served_txt(name);
+
+    // Enforced without the zone's MX: refused, nothing changed.
+    let enforce = policy(
+        "enforce.txt",
+        "version: STSv1\nmode: enforce\nmx: *.mail.apple.example\nmax_age: 604800\n",
+    );
+    let out = z(&["mta-sts", "publish", "apple.example", "--policy", &enforce]);
+    assert_eq!(out.code, 1, "{out}");
+    assert!(
+        out.stderr.contains(
+            "apple.example: refused, nothing was changed: MX mail.apple.example allowed by no \
+             mx: line of "
+        ),
+        "{out}"
+    );
+    assert_eq!(s.served_txt(name), before);
+    // A policy senders could not parse: refused, naming the line.
+    let broken = policy(
+        "broken.txt",
+        "version: STSv1\nmode: enforcing\nmx: mail.apple.example\nmax_age: 86400\n",
+    );
+    let out = z(&["mta-sts", "publish", "apple.example", "--policy", &broken]);
+    assert_eq!(out.code, 1, "{out}");
+    assert!(
+        out.stderr
+            .contains("line 2: mode: \"enforcing\" is not valid: enforce, testing or none"),
+        "{out}"
+    );
+
+    // A good one: a new id (the UTC time), other TXT at the name kept, served at once.
+    let testing = policy(
+        "testing.txt",
+        "version: STSv1\nmode: testing\nmx: mail.apple.example\nmax_age: 86400\n",
+    );
+    let out = z(&["mta-sts", "publish", "apple.example", "--policy", &testing]);
+    assert_eq!(out.code, 0, "{out}");
+    let served = s.served_txt(name);
+    assert_eq!(served.len(), 2, "{served:?}");
+    assert!(served.contains(&"other".to_string()), "{served:?}");
+    let first = served
+        .iter()
+        .find(|t| t.starts_with("v=STSv1; id="))
+        .unwrap()
+        .clone();
+    let id = &first["v=STSv1; id=".len()..];
+    assert!(
+        id.len() >= 14 && id.bytes().all(|b| b.is_ascii_digit()),
+        "{first}"
+    );
+    assert!(
+        out.stderr
+            .contains("mode testing, max_age 86400, mx mail.apple.example; a new id"),
+        "{out}"
+    );
+
+    // Published again (within the same second or not): the id changes again.
+    let out = z(&["mta-sts", "publish", "apple.example", "--policy", &testing]);
+    assert_eq!(out.code, 0, "{out}");
+    let again = s.served_txt(name);
+    assert!(!again.contains(&first), "{again:?}");
+
+    // --force publishes the enforced policy anyway; --dry-run changes nothing.
+    let dry = z(&[
+        "--dry-run",
+        "mta-sts",
+        "publish",
+        "apple.example",
+        "--policy",
+        &enforce,
+        "--force",
+    ]);
+    assert_eq!(dry.code, 0, "{dry}");
+    assert_eq!(s.served_txt(name), again);
+    let forced = z(&[
+        "mta-sts",
+        "publish",
+        "apple.example",
+        "--policy",
+        &enforce,
+        "--force",
+    ]);
+    assert_eq!(forced.code, 0, "{forced}");
+    assert_ne!(s.served_txt(name), again);
 }
