@@ -29,6 +29,9 @@ pub struct Document {
     pub inside: Vec<String>,
     pub format: Format,
     pub bytes: Vec<u8>,
+    /// A mail's attachment (or what it uncompressed to), rather than a file or a zip member:
+    /// one that is no report of any kind is passed over, as a mail's text is.
+    pub attached: bool,
 }
 
 /// What a file held: its documents, and the members or attachments that could not be read
@@ -88,7 +91,7 @@ pub fn sniff(bytes: &[u8]) -> Option<Format> {
     if text.starts_with(b"<") {
         return Some(Format::Xml);
     }
-    if text.starts_with(b"{") {
+    if text.starts_with(b"{") || text.starts_with(b"[") {
         return Some(Format::Json);
     }
     is_header_line(text).then_some(Format::Mail)
@@ -117,6 +120,8 @@ struct Unpacker {
     /// Bytes that may still be uncompressed.
     budget: u64,
     found: Unpacked,
+    /// Inside a mail's attachment (and not a zip member in it): see [`Document::attached`].
+    attached: bool,
 }
 
 impl Unpacker {
@@ -124,7 +129,15 @@ impl Unpacker {
         Unpacker {
             budget,
             found: Unpacked::default(),
+            attached: false,
         }
+    }
+
+    /// [`Unpacker::inner`] with [`Unpacker::attached`] set to `attached` meanwhile.
+    fn inner_as(&mut self, attached: bool, bytes: &[u8], inside: Vec<String>, depth: usize) {
+        let was = std::mem::replace(&mut self.attached, attached);
+        self.inner(bytes, inside, depth);
+        self.attached = was;
     }
 
     fn unpack(mut self, bytes: &[u8]) -> Result<Unpacked, UnpackError> {
@@ -157,6 +170,7 @@ impl Unpacker {
                 inside: inside.to_vec(),
                 format,
                 bytes: bytes.to_vec(),
+                attached: self.attached,
             }),
             Format::Gzip => {
                 let data = self.gunzip(bytes).map_err(|e| e.or(UnpackError::Gzip))?;
@@ -193,7 +207,7 @@ impl Unpacker {
             };
             files += 1;
             match data {
-                Ok(data) => self.inner(&data, path, depth + 1),
+                Ok(data) => self.inner_as(false, &data, path, depth + 1),
                 Err(e) => self.found.errors.push((path, e)),
             }
         }
@@ -279,7 +293,7 @@ impl Unpacker {
         if matches!(sniff(&data), Some(f) if f != Format::Mail) {
             let mut path = inside.to_vec();
             path.push(printable(&filename.unwrap_or(media)));
-            self.inner(&data, path, depth + 1);
+            self.inner_as(true, &data, path, depth + 1);
         }
     }
 }
@@ -385,10 +399,15 @@ impl Capped {
 }
 
 /// Text as printable: a control character (a terminal escape sequence in a hostile report,
-/// or in an attachment's or member's name) becomes U+FFFD.
+/// or in an attachment's or member's name) or a bidirectional override (which reorders what a
+/// terminal shows after it) becomes U+FFFD.
 pub fn printable(text: &str) -> String {
+    let hidden = |c: char| {
+        c.is_control()
+            || matches!(c, '\u{061C}' | '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+    };
     text.chars()
-        .map(|c| if c.is_control() { '\u{FFFD}' } else { c })
+        .map(|c| if hidden(c) { '\u{FFFD}' } else { c })
         .collect()
 }
 
@@ -617,6 +636,14 @@ mod tests {
         let mut cut = gzip(XML);
         cut.truncate(cut.len() - 4);
         assert!(matches!(unpack(&cut), Err(UnpackError::Gzip(_))));
+    }
+
+    #[test]
+    fn printable_hides_controls_and_bidirectional_overrides() {
+        assert_eq!(printable("a\u{1b}[31mb"), "a\u{FFFD}[31mb");
+        assert_eq!(printable("evil\u{202E}gpj.exe"), "evil\u{FFFD}gpj.exe");
+        assert_eq!(printable("Ünïcödé"), "Ünïcödé");
+        assert_eq!(sniff(b"  [1, 2]"), Some(Format::Json));
     }
 
     #[test]

@@ -36,39 +36,59 @@ pub enum NotAReport {
 }
 
 /// Every report in a file's bytes (XML, JSON, gzip, zip or mail), and what in it is not one;
-/// an error if the file itself is none of those formats or cannot be read.
+/// an error if the file itself is none of those formats or cannot be read, or is a mail whose
+/// attachments are no reports.
 pub fn read(bytes: &[u8]) -> Result<Vec<Found>, UnpackError> {
     let unpacked = container::unpack(bytes)?;
     let mut found = Vec::new();
+    let mut passed_over = 0;
     for doc in unpacked.documents {
-        match doc.format {
-            Format::Json => found.push(Found {
-                report: tlsrpt::parse(&doc.bytes)
-                    .map(AnyReport::Tls)
-                    .map_err(NotAReport::from),
-                inside: doc.inside,
-            }),
+        let reports: Vec<Result<AnyReport, NotAReport>> = match doc.format {
+            Format::Json => vec![tlsrpt::parse(&doc.bytes)
+                .map(AnyReport::Tls)
+                .map_err(NotAReport::from)],
             _ => match aggregate::parse(&doc.bytes) {
-                Ok(reports) => found.extend(reports.into_iter().map(|report| {
-                    Found {
-                        inside: doc.inside.clone(),
-                        report: report
-                            .map(AnyReport::Dmarc)
-                            .map_err(|e| aggregate::NotAReport::from(e).into()),
-                    }
-                })),
-                Err(e) => found.push(Found {
-                    inside: doc.inside,
-                    report: Err(e.into()),
-                }),
+                Ok(reports) => reports
+                    .into_iter()
+                    .map(|r| {
+                        r.map(AnyReport::Dmarc)
+                            .map_err(|e| aggregate::NotAReport::from(e).into())
+                    })
+                    .collect(),
+                Err(e) => vec![Err(e.into())],
             },
+        };
+        if doc.attached && matches!(reports.as_slice(), [Err(e)] if e.is_no_report()) {
+            // An attachment that is no report (a JSON or XML file of something else).
+            passed_over += 1;
+            continue;
         }
+        found.extend(reports.into_iter().map(|report| Found {
+            inside: doc.inside.clone(),
+            report,
+        }));
     }
     found.extend(unpacked.errors.into_iter().map(|(inside, e)| Found {
         inside,
         report: Err(e.into()),
     }));
+    if found.is_empty() && passed_over > 0 {
+        return Err(UnpackError::NoReportInMail);
+    }
     Ok(found)
+}
+
+impl NotAReport {
+    /// A document that is no report of either kind at all (rather than a broken one).
+    fn is_no_report(&self) -> bool {
+        matches!(
+            self,
+            NotAReport::Tls(tlsrpt::ReportError::NotTlsReport)
+                | NotAReport::Dmarc(aggregate::NotAReport::Report(
+                    aggregate::ReportError::NoFeedback
+                ))
+        )
+    }
 }
 
 #[cfg(test)]
@@ -76,6 +96,46 @@ mod tests {
     use std::path::Path;
 
     use super::*;
+
+    #[test]
+    fn an_attachment_that_is_no_report_is_passed_over() {
+        let xml = std::fs::read(
+            Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("../shared/corpus/dmarc-aggregate/mail-dmarc/test_dmarc.xml"),
+        )
+        .unwrap();
+        let part = |media: &str, name: &str, body: &[u8]| {
+            format!(
+                "--b\r\nContent-Type: {media}\r\nContent-Disposition: attachment; \
+                 filename=\"{name}\"\r\n\r\n{}\r\n",
+                String::from_utf8_lossy(body)
+            )
+        };
+        let mail = |parts: &[String]| {
+            format!(
+                "From: a@b\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; \
+                 boundary=\"b\"\r\n\r\n{}--b--\r\n",
+                parts.concat()
+            )
+        };
+        let meta = part("application/json", "meta.json", br#"{"sent": 1}"#);
+        let invoice = part("application/xml", "invoice.xml", b"<invoice/>");
+        let report = part("text/xml", "report.xml", &xml);
+        let found = read(mail(&[meta.clone(), report, invoice.clone()]).as_bytes()).unwrap();
+        assert_eq!(found.len(), 1);
+        assert!(matches!(found[0].report, Ok(AnyReport::Dmarc(_))));
+        // Nothing but such attachments: a mail with no report.
+        assert!(matches!(
+            read(mail(&[meta, invoice]).as_bytes()),
+            Err(UnpackError::NoReportInMail)
+        ));
+        // The same JSON as a file of its own is named as not a report.
+        let alone = read(br#"{"sent": 1}"#).unwrap();
+        assert!(matches!(
+            alone[0].report,
+            Err(NotAReport::Tls(tlsrpt::ReportError::NotTlsReport))
+        ));
+    }
 
     /// A small deterministic generator (xorshift64), so a failure can be replayed.
     struct Rng(u64);
@@ -89,9 +149,10 @@ mod tests {
         }
     }
 
-    /// Every report file of the shared corpus (`../shared/corpus/dmarc-aggregate`) and the
-    /// shipped `reports/`, damaged 300 times each (bytes flipped, cut short, spliced with
-    /// another file, a stretch repeated): `read` answers every time, never panics.
+    /// Every report file of the shared corpus (`../shared/corpus/dmarc-aggregate`), the
+    /// shipped `reports/` and three SMTP TLS reports, damaged 300 times each (bytes flipped,
+    /// cut short, spliced with another file, a stretch repeated): `read` answers every time,
+    /// never panics.
     #[test]
     fn damaged_reports_never_panic_the_reader() {
         let root = Path::new(env!("CARGO_MANIFEST_DIR"));
@@ -106,7 +167,15 @@ mod tests {
                 files.push(std::fs::read(entry.unwrap().path()).unwrap());
             }
         }
-        assert!(files.len() >= 29, "{} files", files.len());
+        // SMTP TLS reports besides the shipped two: RFC 8460's example as printed, compact,
+        // and gzipped.
+        let rfc = crate::tlsrpt::report::tests::RFC_EXAMPLE.as_bytes();
+        let compact: serde_json::Value = serde_json::from_slice(rfc).unwrap();
+        let compact = compact.to_string().into_bytes();
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        std::io::Write::write_all(&mut gz, &compact).unwrap();
+        files.extend([rfc.to_vec(), compact, gz.finish().unwrap()]);
+        assert!(files.len() >= 34, "{} files", files.len());
         let mut rng = Rng(0x5eed_d4a7_c0de_2026);
         let mut reports = 0;
         for i in 0..files.len() {

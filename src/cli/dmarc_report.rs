@@ -302,7 +302,12 @@ fn to_json(read: &[FileRead], summary: &Summary) -> Value {
                     })
                 })
                 .collect();
-            json!({"path": f.path.display().to_string(), "reports": reports, "errors": f.errors})
+            json!({
+                "path": f.path.display().to_string(),
+                "reports": reports,
+                "tls_reports": f.tls.len(),
+                "errors": f.errors,
+            })
         })
         .collect();
     let domains: Vec<Value> = summary

@@ -64,7 +64,15 @@ impl TlsrptArgs {
 fn report(s: &Settings, args: ReportArgs) -> anyhow::Result<ExitCode> {
     let read = read_named(&args.paths)?;
     let domain = args.domain.as_deref().map(normalize);
-    let reports = read.iter().flat_map(|f| f.tls.iter().map(|(_, r)| r));
+    // Only the reports about the domain, so that duplicates are counted among them.
+    let reports = read
+        .iter()
+        .flat_map(|f| f.tls.iter().map(|(_, r)| r))
+        .filter(|r| {
+            domain
+                .as_ref()
+                .is_none_or(|d| r.policies.iter().any(|p| &p.domain == d))
+        });
     let mut summary = summarize(reports, args.days);
     if let Some(d) = &domain {
         summary.domains.retain(|s| &s.domain == d);
@@ -166,7 +174,7 @@ fn print_domain(d: &DomainSummary, top: usize) {
     println!("  reporters (sessions): {}", reporters.join(", "));
     if d.sts_mode.is_some() || !d.sts_mx.is_empty() {
         println!(
-            "  MTA-STS policy (newest report): mode {}, mx {}",
+            "  MTA-STS policy (the newest reported): mode {}, mx {}",
             d.sts_mode.as_deref().unwrap_or("not said"),
             if d.sts_mx.is_empty() {
                 "not said".into()
@@ -177,7 +185,7 @@ fn print_domain(d: &DomainSummary, top: usize) {
     }
     let all = d.sessions();
     println!(
-        "  sessions: {all}; TLS negotiated {} ({}), failed {} ({})",
+        "  sessions: {all}; succeeded {} ({}), failed {} ({})",
         d.successful(),
         percent(d.successful(), all),
         d.failed(),
@@ -206,8 +214,8 @@ fn print_domain(d: &DomainSummary, top: usize) {
     }
     let width =
         |f: fn(&FailureGroup) -> usize| d.failures[..shown].iter().map(f).max().unwrap_or(0);
-    let result_w = width(|g| g.result.len());
-    let at_w = width(|g| at(g).len());
+    let result_w = width(|g| g.result.chars().count());
+    let at_w = width(|g| at(g).chars().count());
     let count_w = width(|g| g.sessions.to_string().len());
     for g in &d.failures[..shown] {
         let ips = g.sending_ips.len() as u64;
@@ -221,7 +229,7 @@ fn print_domain(d: &DomainSummary, top: usize) {
         if ips > 0 {
             line += &format!(" from {ips} sending IP{}", plural(ips));
         }
-        line += &format!("  ({})", g.policy.as_str());
+        line += &format!("  ({})", g.policy);
         if !g.reason_codes.is_empty() {
             let codes: Vec<&str> = g.reason_codes.iter().map(String::as_str).collect();
             line += &format!("  reason {}", codes.join(", "));
@@ -310,10 +318,7 @@ fn to_json(read: &[FileRead], summary: &Summary) -> Value {
                 .by_policy
                 .iter()
                 .map(|(k, (ok, failed))| {
-                    (
-                        k.as_str().to_owned(),
-                        json!({"successful": ok, "failed": failed}),
-                    )
+                    (k.to_string(), json!({"successful": ok, "failed": failed}))
                 })
                 .collect();
             json!({
@@ -333,7 +338,8 @@ fn to_json(read: &[FileRead], summary: &Summary) -> Value {
                 "sts_mx": d.sts_mx,
                 "meaning": meaning(d),
                 "failures": d.failures.iter().map(|g| json!({
-                    "policy_type": g.policy.as_str(),
+                    "policy_type": g.policy.kind.as_str(),
+                    "mode": g.policy.mode,
                     "result": g.result,
                     "receiving": g.receiving,
                     "receiving_ips": g.receiving_ips,

@@ -21,8 +21,9 @@
 use super::sts_policy::{self, Mode, Policy};
 use super::{mta_sts, tls_rpt};
 use crate::dmarc::readiness::{report_period, Item, Readiness, ReportFacts, Status};
-use crate::tlsrpt::report::PolicyType;
-use crate::tlsrpt::summary::{result_hint, DomainSummary};
+use crate::tlsrpt::summary::{
+    fetch_failures, result_hint, Applied, DomainSummary, POLICY_FETCH_RESULTS,
+};
 
 /// The share of the sessions under the MTA-STS policy (in parts per thousand) that may fail
 /// before readiness fails: 5 is 0.5 %, as for DMARC. Below it a failure is a warning: a few
@@ -327,11 +328,22 @@ fn reports(f: &StsFacts) -> (Status, String) {
         facts.older_note(d.older),
         facts.stale_note(d.end).as_deref().unwrap_or_default()
     );
-    let (ok, failed) = d.by_policy.get(&PolicyType::Sts).copied().unwrap_or((0, 0));
+    // Every MTA-STS mode counts: a failure under testing is one enforce would not deliver
+    // over, one under enforce was not delivered over. Failures to fetch the policy itself are
+    // not: those senders fall back to a cached policy or none.
+    let (ok, failed) = d
+        .by_policy
+        .iter()
+        .filter(|(applied, _)| applied.is_sts())
+        .fold((0u64, 0u64), |(o, f), (_, (ok, failed))| {
+            (o.saturating_add(*ok), f.saturating_add(*failed))
+        });
     let all = ok.saturating_add(failed);
+    let fetch = fetch_failures(d, Applied::is_sts);
+    let refused = failed.saturating_sub(fetch);
     let mut status = if all == 0 {
         Status::Warn
-    } else if u128::from(failed) * 1000 > u128::from(all) * u128::from(FAIL_PER_MILLE) {
+    } else if u128::from(refused) * 1000 > u128::from(all) * u128::from(FAIL_PER_MILLE) {
         Status::Fail
     } else if failed > 0 {
         Status::Warn
@@ -348,7 +360,7 @@ fn reports(f: &StsFacts) -> (Status, String) {
         let groups: Vec<String> = d
             .failures
             .iter()
-            .filter(|g| g.policy == PolicyType::Sts)
+            .filter(|g| g.policy.is_sts() && !POLICY_FETCH_RESULTS.contains(&g.result.as_str()))
             .take(3)
             .map(|g| {
                 let at = if g.receiving.is_empty() {
@@ -367,7 +379,18 @@ fn reports(f: &StsFacts) -> (Status, String) {
         } else {
             format!("; fix {}", groups.join("; "))
         };
-        format!("enforce would have refused {failed} of {all} session(s) under the policy{detail}")
+        let fetch_note = if fetch == 0 {
+            String::new()
+        } else {
+            format!(
+                "; {fetch} session(s) could not fetch or check the policy itself: fix the \
+                 policy host (`zonectl tlsrpt report` lists them)"
+            )
+        };
+        format!(
+            "enforce would not deliver over {refused} of {all} session(s) under the \
+             policy{detail}{fetch_note}"
+        )
     };
     if facts.stale_note(d.end).is_some() && status == Status::Pass {
         status = Status::Warn;
@@ -378,7 +401,7 @@ fn reports(f: &StsFacts) -> (Status, String) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::tlsrpt::report::{Failure, Policy as ReportPolicy, Report};
+    use crate::tlsrpt::report::{Failure, Policy as ReportPolicy, PolicyType, Report};
     use crate::tlsrpt::summary::summarize;
 
     const POLICY: &[u8] =
@@ -487,12 +510,23 @@ mod tests {
         let r = check(&f);
         assert_eq!(r.unmet(), ["reports FAIL"]);
         assert!(item(&r, "reports").detail.starts_with(
-            "enforce would have refused 6 of 1000 session(s) under the policy; fix \
+            "enforce would not deliver over 6 of 1000 session(s) under the policy; fix \
              certificate-host-mismatch at mail.apple.example (6): the MX's certificate does not \
              name the MX host"
         ));
         f.reports = Some(report_facts(995, &[("starttls-not-supported", 5)]));
         assert_eq!(item(&check(&f), "reports").status, Status::Warn);
+        // Failing to fetch the policy is not a refusal: a warning that names the policy host.
+        f.reports = Some(report_facts(900, &[("sts-policy-fetch-error", 100)]));
+        let fetch = check(&f);
+        assert_eq!(item(&fetch, "reports").status, Status::Warn);
+        assert!(
+            item(&fetch, "reports").detail.starts_with(
+                "enforce would not deliver over 0 of 1000 session(s) under the policy; 100 \
+                 session(s) could not fetch or check the policy itself: fix the policy host"
+            ),
+            "{fetch:?}"
+        );
         // Stale evidence warns; no evidence warns; unreadable evidence is unknown.
         let mut stale = report_facts(10, &[]);
         stale.now = END + 30 * 86_400;

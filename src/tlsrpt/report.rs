@@ -100,6 +100,8 @@ pub struct Failure {
 pub enum ReportError {
     #[error("JSON that cannot be read: {0}")]
     Json(String),
+    #[error("JSON with more than {MAX_OBJECTS} objects or {MAX_VALUES} values: not read (a report is far smaller)")]
+    TooLarge,
     #[error(
         "JSON, but not an SMTP TLS report (RFC 8460): it has no organization-name and policies"
     )]
@@ -108,9 +110,18 @@ pub enum ReportError {
     Invalid(String),
 }
 
+/// The most JSON objects a document may hold: a report has one per policy and per failure
+/// detail, a few thousand at most. A JSON object costs hundreds of bytes once read, so this
+/// and [`MAX_VALUES`] keep a hostile document (64 MiB of `{"":0},`) to about 100 MB.
+pub const MAX_OBJECTS: usize = 100_000;
+
+/// The most JSON values (counted by `{`, `[`, `,` and `:` outside strings) a document may hold.
+pub const MAX_VALUES: usize = 1_000_000;
+
 /// The report in a JSON document.
 pub fn parse(json: &[u8]) -> Result<Report, ReportError> {
     let json = json.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(json);
+    within_caps(json)?;
     // Invalid UTF-8 is read as U+FFFD, as the XML reader and parsedmarc do.
     let value: Value = serde_json::from_str(&String::from_utf8_lossy(json))
         .map_err(|e| ReportError::Json(e.to_string()))?;
@@ -156,7 +167,21 @@ pub fn parse(json: &[u8]) -> Result<Report, ReportError> {
         .iter()
         .enumerate()
         .map(|(i, p)| policy(p).map_err(|why| invalid(format!("policy {}: {why}", i + 1))))
-        .collect::<Result<_, _>>()?;
+        .collect::<Result<Vec<Policy>, _>>()?;
+    for (i, p) in policies.iter().enumerate() {
+        let detailed = p
+            .failures
+            .iter()
+            .fold(0u64, |n, f| n.saturating_add(f.sessions));
+        if detailed > p.failed {
+            problems.push(format!(
+                "policy {}: its failure-details count {detailed} failed sessions, more than its \
+                 total-failure-session-count {}",
+                i + 1,
+                p.failed
+            ));
+        }
+    }
     Ok(Report {
         org_name,
         contact,
@@ -166,6 +191,36 @@ pub fn parse(json: &[u8]) -> Result<Report, ReportError> {
         policies,
         problems,
     })
+}
+
+/// Refuses a document over [`MAX_OBJECTS`] or [`MAX_VALUES`], before it is read into memory.
+fn within_caps(json: &[u8]) -> Result<(), ReportError> {
+    let (mut objects, mut values) = (0, 0);
+    let (mut in_string, mut escaped) = (false, false);
+    for &b in json {
+        if in_string {
+            match b {
+                _ if escaped => escaped = false,
+                b'\\' => escaped = true,
+                b'"' => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match b {
+            b'"' => in_string = true,
+            b'{' => {
+                objects += 1;
+                values += 1;
+            }
+            b'[' | b',' | b':' => values += 1,
+            _ => {}
+        }
+        if objects > MAX_OBJECTS || values > MAX_VALUES {
+            return Err(ReportError::TooLarge);
+        }
+    }
+    Ok(())
 }
 
 fn policy(value: &Value) -> Result<Policy, String> {
@@ -189,7 +244,9 @@ fn policy(value: &Value) -> Result<Policy, String> {
     let successful = count(summary, "total-successful-session-count")?;
     let failed = count(summary, "total-failure-session-count")?;
     let failures = match entry.get("failure-details") {
+        // parsedmarc refuses null, and reads {} as no details; both mean none here.
         None | Some(Value::Null) => Vec::new(),
+        Some(Value::Object(o)) if o.is_empty() => Vec::new(),
         Some(Value::Array(details)) => details
             .iter()
             .enumerate()
@@ -206,7 +263,7 @@ fn policy(value: &Value) -> Result<Policy, String> {
     Ok(Policy {
         kind,
         domain,
-        strings: strings(policy.get("policy-string")),
+        strings: lines(policy.get("policy-string")),
         mx_hosts,
         successful,
         failed,
@@ -249,6 +306,22 @@ fn strings(value: Option<&Value>) -> Vec<String> {
     }
 }
 
+/// A policy string: a list of lines, or one string of lines (some reporters send the policy
+/// file as it is), each line trimmed of its `\r` and spaces before it is made printable.
+fn lines(value: Option<&Value>) -> Vec<String> {
+    let raw: Vec<&str> = match value {
+        Some(Value::String(s)) => vec![s.as_str()],
+        Some(Value::Array(items)) => items.iter().filter_map(Value::as_str).collect(),
+        _ => Vec::new(),
+    };
+    raw.iter()
+        .flat_map(|s| s.split(['\r', '\n']))
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .map(printable)
+        .collect()
+}
+
 /// A session count: a non-negative integer, or a string of digits.
 fn count(object: &Map<String, Value>, name: &str) -> Result<u64, String> {
     let value = object
@@ -285,8 +358,9 @@ pub fn parse_date_time(text: &str) -> Option<i64> {
     }
     let (y, mo, d) = (digits(0..4)?, digits(5..7)?, digits(8..10)?);
     let (h, mi, s) = (digits(11..13)?, digits(14..16)?, digits(17..19)?);
-    // A leap second (`:60`) is read as the next second, as RFC 3339 §5.7 allows.
-    if !(1..=12).contains(&mo) || !(1..=31).contains(&d) || h > 23 || mi > 59 || s > 60 {
+    // A leap second (`23:59:60`) is read as the next second, as RFC 3339 §5.7 allows.
+    let leap = s == 60 && h == 23 && mi == 59;
+    if !(1..=12).contains(&mo) || !(1..=31).contains(&d) || h > 23 || mi > 59 || (s > 59 && !leap) {
         return None;
     }
     let mut rest = &b[19..];
@@ -459,15 +533,64 @@ pub(crate) mod tests {
     }
 
     #[test]
+    fn policy_strings_are_lines_however_sent_and_odd_details_are_said() {
+        // The policy file as one string with CRLFs; failure-details {} (none); details that
+        // add up to more than the total.
+        let json = r#"{"organization-name": "x", "contact-info": "c", "report-id": "r",
+            "date-range": {"start-datetime": "2026-11-28T00:00:00Z", "end-datetime": "2026-11-28T23:59:59Z"},
+            "policies": [
+              {"policy": {"policy-type": "sts", "policy-domain": "a.example",
+                "policy-string": "version: STSv1\r\nmode: enforce\r\nmx: mx.a.example\r\n"},
+               "summary": {"total-successful-session-count": 1, "total-failure-session-count": 0},
+               "failure-details": {}},
+              {"policy": {"policy-type": "sts", "policy-domain": "b.example",
+                "policy-string": ["version: STSv1\r", " mode: testing \r"]},
+               "summary": {"total-successful-session-count": 1, "total-failure-session-count": 1},
+               "failure-details": [{"result-type": "starttls-not-supported", "failed-session-count": 3}]}
+            ]}"#;
+        let r = parse(json.as_bytes()).unwrap();
+        assert_eq!(r.policies[0].sts_mode(), Some("enforce"));
+        assert_eq!(r.policies[0].strings.len(), 3);
+        assert!(r.policies[0].failures.is_empty());
+        assert_eq!(r.policies[1].sts_mode(), Some("testing"));
+        assert_eq!(
+            r.problems,
+            [
+                "policy 2: its failure-details count 3 failed sessions, more than its \
+              total-failure-session-count 1"
+            ]
+        );
+    }
+
+    #[test]
+    fn a_document_too_large_to_be_a_report_is_not_read() {
+        let objects = format!("[{}{{}}]", "{},".repeat(MAX_OBJECTS));
+        assert_eq!(parse(objects.as_bytes()), Err(ReportError::TooLarge));
+        let values = format!("[{}0]", "0,".repeat(MAX_VALUES));
+        assert_eq!(parse(values.as_bytes()), Err(ReportError::TooLarge));
+        // Braces and commas inside strings are text, not values.
+        let text = format!(
+            r#"{{"organization-name": "{}", "policies": 1}}"#,
+            "{,\\\",".repeat(MAX_VALUES)
+        );
+        assert!(matches!(
+            parse(text.as_bytes()),
+            Err(ReportError::Invalid(_))
+        ));
+    }
+
+    #[test]
     fn date_times_are_rfc_3339() {
         let base = parse_date_time("2026-11-29T00:00:00Z").unwrap();
         assert_eq!(crate::zone::civil::format_iso(base), "2026-11-29T00:00:00Z");
         assert_eq!(parse_date_time("2026-11-29t00:00:00.5z"), Some(base));
         assert_eq!(parse_date_time("2026-11-29 02:30:00+02:30"), Some(base));
         assert_eq!(parse_date_time("2026-11-28T23:00:00-01:00"), Some(base));
+        assert_eq!(parse_date_time("2026-11-28T23:59:60Z"), Some(base));
         for bad in [
             "2026-11-31T00:00:00Z",
             "2026-11-29T24:00:00Z",
+            "2026-11-29T12:00:60Z",
             "2026-11-29T00:00:00",
             "2026-11-29T00:00:00.Z",
             "2026-11-29T00:00:00+0100",

@@ -1,11 +1,15 @@
-//! SMTP TLS reports summed per policy domain: sessions that negotiated TLS and failed, per
-//! policy type, and the failures grouped by what failed where (result type and receiving MX),
-//! most failed sessions first. [`meaning`] says what the counts mean for the policy published:
-//! under MTA-STS `mode: testing` a failed session is one `mode: enforce` would have refused.
+//! SMTP TLS reports summed per policy domain: sessions that succeeded and failed, per policy
+//! the senders applied ([`Applied`]: its type and, for MTA-STS, its mode, since senders keep
+//! a cached policy for up to its `max_age` and several modes overlap after a change), and the
+//! failures grouped by what failed where (result type and receiving MX), most failed sessions
+//! first. [`meaning`] says what the counts mean: under MTA-STS `mode: testing` a failed session
+//! is one `mode: enforce` would not have delivered over.
 //!
 //! Pure: imports only [`super::report`].
 
+use std::cmp::Ordering;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::fmt;
 
 use super::report::{Policy, PolicyType, Report};
 
@@ -27,8 +31,8 @@ pub struct DomainSummary {
     pub reporters: Vec<(String, u64)>,
     pub begin: Option<i64>,
     pub end: Option<i64>,
-    /// Sessions per policy type the senders applied: (successful, failed).
-    pub by_policy: BTreeMap<PolicyType, (u64, u64)>,
+    /// Sessions per policy the senders applied: (successful, failed).
+    pub by_policy: BTreeMap<Applied, (u64, u64)>,
     /// The MTA-STS policy's mode and `mx` patterns in the newest report that had one.
     pub sts_mode: Option<String>,
     pub sts_mx: Vec<String>,
@@ -61,11 +65,52 @@ impl DomainSummary {
     }
 }
 
-/// Failed sessions alike: under one policy type, one result, at one receiving MX (its name,
+/// The policy senders applied to a session: its type, and for MTA-STS the mode of the policy
+/// they held (None when the report gives no `mode:` line).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Applied {
+    pub kind: PolicyType,
+    pub mode: Option<String>,
+}
+
+impl Applied {
+    fn of(p: &Policy) -> Applied {
+        Applied {
+            kind: p.kind,
+            mode: p.sts_mode().map(str::to_owned),
+        }
+    }
+
+    /// MTA-STS in any mode.
+    pub fn is_sts(&self) -> bool {
+        self.kind == PolicyType::Sts
+    }
+}
+
+/// `sts testing`, `sts` (mode not said), `tlsa`, `no-policy-found`.
+impl fmt::Display for Applied {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.mode {
+            Some(mode) => write!(f, "{} {mode}", self.kind.as_str()),
+            None => f.write_str(self.kind.as_str()),
+        }
+    }
+}
+
+/// The results that say the sender could not fetch or check the MTA-STS policy itself (RFC
+/// 8460 §4.3.2.2): it then uses a policy it cached, or none, so enforce would not refuse the
+/// session for them; the policy host needs fixing.
+pub const POLICY_FETCH_RESULTS: [&str; 3] = [
+    "sts-policy-fetch-error",
+    "sts-policy-invalid",
+    "sts-webpki-invalid",
+];
+
+/// Failed sessions alike: under one applied policy, one result, at one receiving MX (its name,
 /// else its address).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FailureGroup {
-    pub policy: PolicyType,
+    pub policy: Applied,
     pub result: String,
     /// The receiving MX's name, else its IP address; empty if the report said neither.
     pub receiving: String,
@@ -97,11 +142,11 @@ pub fn summarize<'a>(
     let mut seen = HashSet::new();
     let mut duplicates = 0;
     let mut domains: BTreeMap<&str, DomainSummary> = BTreeMap::new();
-    // Per domain: the end of the report the MTA-STS policy was taken from.
-    let mut sts_from: HashMap<&str, Option<i64>> = HashMap::new();
+    // Per domain: which report and policy the MTA-STS policy shown was taken from.
+    let mut sts_from: HashMap<&str, (Option<i64>, u8)> = HashMap::new();
     // Per (domain, reporter without case): the name as first written, and its sessions.
     let mut reporters: BTreeMap<(&str, String), (&str, u64)> = BTreeMap::new();
-    let mut groups: BTreeMap<(&str, PolicyType, &str, &str), FailureGroup> = BTreeMap::new();
+    let mut groups: BTreeMap<(&str, Applied, &str, &str), FailureGroup> = BTreeMap::new();
     for r in reports {
         let reporter = r.org_name.to_lowercase();
         if !seen.insert((reporter.clone(), r.report_id.to_lowercase())) {
@@ -128,15 +173,19 @@ pub fn summarize<'a>(
             if old {
                 continue;
             }
-            let (ok, failed) = d.by_policy.entry(p.kind).or_default();
+            let applied = Applied::of(p);
+            let (ok, failed) = d.by_policy.entry(applied.clone()).or_default();
             add(ok, p.successful);
             add(failed, p.failed);
             if p.kind == PolicyType::Sts {
+                // The newest report's; between reports that ended together, the strictest mode
+                // (whatever order the files were read in).
+                let key = (r.end, mode_rank(p.sts_mode()));
                 let newer = sts_from
                     .get(p.domain.as_str())
-                    .is_none_or(|&from| r.end >= from);
+                    .is_none_or(|from| key.cmp(from) == Ordering::Greater);
                 if newer {
-                    sts_from.insert(&p.domain, r.end);
+                    sts_from.insert(&p.domain, key);
                     d.sts_mode = p.sts_mode().map(str::to_owned);
                     d.sts_mx = sts_mx(p);
                 }
@@ -152,9 +201,9 @@ pub fn summarize<'a>(
                     f.receiving_mx.as_str()
                 };
                 let g = groups
-                    .entry((&p.domain, p.kind, &f.result, receiving))
+                    .entry((&p.domain, applied.clone(), &f.result, receiving))
                     .or_insert_with(|| FailureGroup {
-                        policy: p.kind,
+                        policy: applied.clone(),
                         result: f.result.clone(),
                         receiving: receiving.to_owned(),
                         sessions: 0,
@@ -200,6 +249,26 @@ pub fn summarize<'a>(
     }
 }
 
+/// Orders MTA-STS modes from the least strict: a tie between reports is broken towards the
+/// stricter.
+fn mode_rank(mode: Option<&str>) -> u8 {
+    match mode {
+        Some("enforce") => 3,
+        Some("testing") => 2,
+        Some("none") => 1,
+        _ => 0,
+    }
+}
+
+/// Failed sessions of `d` under the policies `which` selects whose result says the sender
+/// could not fetch or check the MTA-STS policy ([`POLICY_FETCH_RESULTS`]).
+pub fn fetch_failures(d: &DomainSummary, which: impl Fn(&Applied) -> bool) -> u64 {
+    d.failures
+        .iter()
+        .filter(|g| which(&g.policy) && POLICY_FETCH_RESULTS.contains(&g.result.as_str()))
+        .fold(0, |n, g| n.saturating_add(g.sessions))
+}
+
 /// The policy's `mx` lines, else its `mx-host` field.
 fn sts_mx(p: &Policy) -> Vec<String> {
     let lines: Vec<String> = p
@@ -217,42 +286,60 @@ fn sts_mx(p: &Policy) -> Vec<String> {
     }
 }
 
-/// What the sessions mean for the domain, one line per policy type the senders applied.
+/// What the sessions mean for the domain, one line per policy the senders applied.
 pub fn meaning(d: &DomainSummary) -> Vec<String> {
     let mut lines = Vec::new();
-    for (&kind, &(ok, failed)) in &d.by_policy {
+    for (applied, &(ok, failed)) in &d.by_policy {
         let all = ok.saturating_add(failed);
-        let share = format!(
-            "{failed} of {all} session{} ({})",
-            plural(all),
-            percent(failed, all)
-        );
-        let line = match (kind, d.sts_mode.as_deref()) {
+        let share = |n: u64| format!("{n} of {all} session{} ({})", plural(all), percent(n, all));
+        let fetch = fetch_failures(d, |a| a == applied);
+        let refusable = failed.saturating_sub(fetch);
+        let fetch_note = if fetch == 0 {
+            String::new()
+        } else {
+            format!(
+                "; {fetch} could not fetch or check the policy itself (sts-policy-…): those \
+                 senders fall back to a policy they cached, or none; fix the policy host"
+            )
+        };
+        let line = match (applied.kind, applied.mode.as_deref()) {
+            (PolicyType::Sts, Some("testing")) if all == 0 => {
+                "MTA-STS testing: no session reported".to_owned()
+            }
             (PolicyType::Sts, Some("testing")) if failed == 0 => format!(
-                "MTA-STS in testing: no session failed in {all}: the policy is ready for \
-                 `mode: enforce`"
+                "MTA-STS testing: no session failed in {all}: as far as these reports show, \
+                 the policy is ready for `mode: enforce`"
             ),
             (PolicyType::Sts, Some("testing")) => format!(
-                "MTA-STS in testing: `mode: enforce` would have refused {share}: \
-                 senders would have held that mail, then bounced it; fix the failures below \
-                 before enforcing"
+                "MTA-STS testing: under `mode: enforce` senders would not have delivered over \
+                 {}: they would try another MX, or hold the mail and retry, and bounce it if \
+                 no MX passes; fix the failures below before enforcing{fetch_note}",
+                share(refusable)
             ),
             (PolicyType::Sts, Some("enforce")) if failed == 0 => {
-                format!("MTA-STS enforced: no session failed in {all}")
+                format!("MTA-STS enforce: no session failed in {all}")
             }
             (PolicyType::Sts, Some("enforce")) => format!(
-                "MTA-STS enforced: {share} refused: senders held that mail and retried, then \
-                 bounced it"
+                "MTA-STS enforce: {} failed and were not delivered over: senders tried another \
+                 MX, or held the mail and retried; it bounces if no MX passes{fetch_note}",
+                share(refusable)
+            ),
+            (PolicyType::Sts, Some("none")) => format!(
+                "MTA-STS mode none: {} failed; under none senders apply no policy, so they \
+                 delivered anyway",
+                share(failed)
             ),
             (PolicyType::Sts, mode) => format!(
-                "MTA-STS (mode {}): {share} failed; with no policy in force senders \
-                 deliver anyway",
-                mode.unwrap_or("not said")
+                "MTA-STS (mode {}): {} failed; what senders did with them depends on the \
+                 mode, which these reports do not say",
+                mode.unwrap_or("not said"),
+                share(failed)
             ),
             (PolicyType::Tlsa, _) if failed == 0 => format!("DANE: no session failed in {all}"),
             (PolicyType::Tlsa, _) => format!(
-                "DANE: {share} failed: senders do not deliver over a failed DANE check, \
-                 they hold the mail and retry"
+                "DANE: {} failed: senders do not deliver over a failed DANE check; they try \
+                 another MX, or hold the mail and retry",
+                share(failed)
             ),
             (PolicyType::NoPolicyFound, _) => format!(
                 "no MTA-STS or DANE policy found by the senders for {all} session{}: TLS is \
@@ -275,7 +362,7 @@ pub fn result_hint(result: &str) -> Option<&'static str> {
             "the MX's certificate is not from a CA senders trust (self-signed, or a missing \
              intermediate)"
         }
-        "validation-failure" => "the MX's certificate could not be validated",
+        "validation-failure" => "failed for another reason: see the reason code",
         "tlsa-invalid" => "the TLSA records match no certificate the MX presented",
         "dnssec-invalid" => "the TLSA records did not validate with DNSSEC",
         "dane-required" => "DANE was required, but no usable TLSA records were found",
@@ -435,11 +522,21 @@ mod tests {
         let d = &s.domains[0];
         assert_eq!((d.reports, d.older, d.failed()), (1, 1, 0));
         assert_eq!(d.sts_mode.as_deref(), Some("enforce"));
-        let all = summarize([&new, &old], None);
-        assert_eq!(all.domains[0].failed(), 9);
-        // The newest report's mode, whatever the order they were read in.
-        assert_eq!(all.domains[0].sts_mode.as_deref(), Some("enforce"));
-        assert_eq!(all.domains[0].failures[0].receiving, "");
+        // The newest report's mode, whatever the order they were read in; on a tie, the
+        // stricter.
+        for order in [[&new, &old], [&old, &new]] {
+            let all = summarize(order, None);
+            assert_eq!(all.domains[0].failed(), 9);
+            assert_eq!(all.domains[0].sts_mode.as_deref(), Some("enforce"));
+        }
+        let tie = report("y", "3", T, vec![sts("a.example", "testing", 5, &[])]);
+        for order in [[&new, &tie], [&tie, &new]] {
+            assert_eq!(
+                summarize(order, None).domains[0].sts_mode.as_deref(),
+                Some("enforce")
+            );
+        }
+        assert_eq!(summarize([&old], None).domains[0].failures[0].receiving, "");
     }
 
     #[test]
@@ -458,18 +555,81 @@ mod tests {
         let d = &summarize([&testing], None).domains[0];
         assert_eq!(
             meaning(d),
-            ["MTA-STS in testing: `mode: enforce` would have refused 5 of 1000 sessions (0.5%): \
-              senders would have held that mail, then bounced it; fix the failures below before \
-              enforcing"]
+            ["MTA-STS testing: under `mode: enforce` senders would not have delivered over 5 of \
+              1000 sessions (0.5%): they would try another MX, or hold the mail and retry, and \
+              bounce it if no MX passes; fix the failures below before enforcing"]
         );
         let clean = report("x", "1", T, vec![sts("a.example", "testing", 10, &[])]);
         assert!(
             meaning(&summarize([&clean], None).domains[0])[0].contains("ready for `mode: enforce`")
         );
+        let none = report("x", "1", T, vec![sts("a.example", "testing", 0, &[])]);
+        assert_eq!(
+            meaning(&summarize([&none], None).domains[0]),
+            ["MTA-STS testing: no session reported"]
+        );
         let r = parse(super::super::report::tests::RFC_EXAMPLE.as_bytes()).unwrap();
         let d = &summarize([&r], None).domains[0];
         assert_eq!(d.failed(), 303);
-        assert!(meaning(d)[0].contains("would have refused 303 of 5629 sessions (5.4%)"));
+        assert!(meaning(d)[0].contains("would not have delivered over 303 of 5629 sessions (5.4%)"));
+    }
+
+    #[test]
+    fn sessions_under_each_mode_are_judged_by_that_mode() {
+        // Right after a change to enforce, senders that cached the testing policy still report
+        // under it: its failures were delivered, the enforced ones were not.
+        let old = report(
+            "x",
+            "1",
+            T - DAY,
+            vec![sts(
+                "a.example",
+                "testing",
+                150,
+                &[("certificate-expired", "mx1.a.example", 50)],
+            )],
+        );
+        let new = report(
+            "y",
+            "2",
+            T,
+            vec![sts(
+                "a.example",
+                "enforce",
+                40,
+                &[
+                    ("starttls-not-supported", "mx2.a.example", 6),
+                    ("sts-policy-fetch-error", "", 4),
+                ],
+            )],
+        );
+        let d = &summarize([&new, &old], None).domains[0];
+        assert_eq!(d.by_policy.len(), 2);
+        let lines = meaning(d);
+        assert_eq!(lines.len(), 2, "{lines:?}");
+        assert!(
+            lines[0].starts_with(
+                "MTA-STS enforce: 6 of 50 sessions (12.0%) failed and were not delivered over"
+            ),
+            "{lines:?}"
+        );
+        assert!(
+            lines[0].ends_with(
+                "; 4 could not fetch or check the policy itself (sts-policy-…): those senders \
+                 fall back to a policy they cached, or none; fix the policy host"
+            ),
+            "{lines:?}"
+        );
+        assert!(
+            lines[1].starts_with(
+                "MTA-STS testing: under `mode: enforce` senders would not have delivered over 50 \
+                 of 200 sessions (25.0%)"
+            ),
+            "{lines:?}"
+        );
+        let groups: Vec<String> = d.failures.iter().map(|g| g.policy.to_string()).collect();
+        assert_eq!(groups, ["sts testing", "sts enforce", "sts enforce"]);
+        assert_eq!(fetch_failures(d, Applied::is_sts), 4);
     }
 
     #[test]

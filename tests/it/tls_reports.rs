@@ -95,13 +95,13 @@ read 4 SMTP TLS reports from 4 of 5 files; 1 left out as duplicates (same report
 
 company-y.example: 3 reports, 2026-10-30T00:00:00Z to 2026-11-21T23:59:59Z
   reporters (sessions): Company-X 16887
-  MTA-STS policy (newest report): mode testing, mx *.mail.company-y.example
-  sessions: 16887; TLS negotiated 15978 (94.6%), failed 909 (5.4%)
-  MTA-STS in testing: `mode: enforce` would have refused 909 of 16887 sessions (5.4%): senders would have held that mail, then bounced it; fix the failures below before enforcing
+  MTA-STS policy (the newest reported): mode testing, mx *.mail.company-y.example
+  sessions: 16887; succeeded 15978 (94.6%), failed 909 (5.4%)
+  MTA-STS testing: under `mode: enforce` senders would not have delivered over 909 of 16887 sessions (5.4%): they would try another MX, or hold the mail and retry, and bounce it if no MX passes; fix the failures below before enforcing
   failures, most sessions first:
-    starttls-not-supported  at mx2.mail.company-y.example [203.0.113.56]        600 sessions from 1 sending IP  (sts): the MX did not offer STARTTLS
-    certificate-expired     at mx1.mail.company-y.example                       300 sessions from 1 sending IP  (sts): the MX's certificate has expired
-    validation-failure      at mx-backup.mail.company-y.example [203.0.113.58]    9 sessions from 1 sending IP  (sts)  reason X509_V_ERR_PROXY_PATH_LENGTH_EXCEEDED: the MX's certificate could not be validated
+    starttls-not-supported  at mx2.mail.company-y.example [203.0.113.56]        600 sessions from 1 sending IP  (sts testing): the MX did not offer STARTTLS
+    certificate-expired     at mx1.mail.company-y.example                       300 sessions from 1 sending IP  (sts testing): the MX's certificate has expired
+    validation-failure      at mx-backup.mail.company-y.example [203.0.113.58]    9 sessions from 1 sending IP  (sts testing)  reason X509_V_ERR_PROXY_PATH_LENGTH_EXCEEDED: failed for another reason: see the reason code
 ";
     assert_eq!(out.stdout, want, "{out}");
 
@@ -138,7 +138,7 @@ company-y.example: 3 reports, 2026-10-30T00:00:00Z to 2026-11-21T23:59:59Z
         (dom["successful"].as_u64(), dom["failed"].as_u64()),
         (Some(10652), Some(606))
     );
-    assert_eq!(dom["by_policy"]["sts"]["failed"], 606);
+    assert_eq!(dom["by_policy"]["sts testing"]["failed"], 606);
     assert_eq!(dom["sts_mode"], "testing");
     assert_eq!(dom["failures"].as_array().unwrap().len(), 3);
     assert_eq!(dom["failures"][0]["receiving_ips"][0], "203.0.113.56");
@@ -201,7 +201,7 @@ fn what_is_not_a_tls_report_is_named_and_the_rest_still_count() {
             .contains("zonectl: no SMTP TLS report for a.example in what was read\n"),
         "{none}"
     );
-    // dmarc report, handed the same directory, finds no DMARC report in it.
+    // dmarc report, handed the good report, finds no DMARC report in it and no error.
     let dmarc = zonectl_in(d, None, &["dmarc", "report", "good.json"]);
     assert_eq!(dmarc.code, 0, "{dmarc}");
     assert_eq!(
@@ -210,6 +210,16 @@ fn what_is_not_a_tls_report_is_named_and_the_rest_still_count() {
          report` reads it)\n",
         "{dmarc}"
     );
+    // Handed the whole directory, it names the same three files and exits 1.
+    let all = zonectl_in(d, None, &["dmarc", "report", "."]);
+    assert_eq!(all.code, 1, "{all}");
+    for file in ["cut.json", "other.json", "dane.json"] {
+        assert!(
+            all.stderr.contains(&format!("zonectl: ./{file}: ")),
+            "{file}: {all}"
+        );
+    }
+    assert!(!all.stderr.contains("good.json"), "{all}");
 }
 
 /// An SMTP TLS report about apple.example for the day before today (so the evidence is never
@@ -361,7 +371,7 @@ fn mta_sts_check_judges_enforce_by_records_policy_mx_and_reports() {
     assert_eq!(reports["status"], "FAIL");
     assert!(
         reports["detail"].as_str().unwrap().starts_with(
-            "enforce would have refused 30 of 4000 session(s) under the policy; fix \
+            "enforce would not deliver over 30 of 4000 session(s) under the policy; fix \
              certificate-host-mismatch at mail.apple.example (30)"
         ),
         "{failing}"
