@@ -12,6 +12,7 @@
 //! - [`spf`] — SPF (RFC 7208): record syntax, `check_host()`, the lookup-budget check.
 //! - [`dmarc`] — pure: DMARC records, tree walk, evaluation, readiness and rollout rules.
 //! - [`mail_policy`] — pure: MTA-STS, TLS-RPT and BIMI records, and what makes readers ignore one.
+//! - [`tally`] — pure: saturating sums, percentages and plurals of the report readers.
 //! - [`container`], [`inbox`] — pure: the reports in a file from the `rua` mailbox, out of
 //!   gzip, zip and mail; [`dmarc::aggregate`] reads DMARC's, [`tlsrpt`] SMTP TLS reports.
 //! - [`tsig`] — TSIG keys (keys/tsig), request verification and response signing (RFC 8945).
@@ -40,6 +41,7 @@ pub mod rrl;
 pub mod server;
 pub mod spf;
 pub mod store;
+pub mod tally;
 pub mod tlsrpt;
 pub mod tsig;
 pub mod users;

@@ -11,13 +11,16 @@ use std::process::ExitCode;
 use clap::Args;
 use serde_json::{json, Value};
 
-use super::report_files::{located, read_named, read_paths, unreadable, FileRead};
+use super::report_files::{
+    exit_status, print_errors, read_named, read_paths, unreadable, FileRead,
+};
 use super::Settings;
 use crate::dmarc::aggregate::summary::{
     summarize, DomainSummary, Failing, Source, Summary, EXEMPTING,
 };
 use crate::dmarc::aggregate::Report;
 use crate::dmarc::treewalk::normalize;
+use crate::tally::{self, percent};
 use crate::zone::civil::format_iso;
 
 /// `zonectl dmarc report`
@@ -44,17 +47,7 @@ pub fn run(s: &Settings, args: ReportArgs) -> anyhow::Result<ExitCode> {
     let domain = args.domain.as_deref().map(normalize);
     let wanted = |r: &&Report| domain.as_ref().is_none_or(|d| &r.domain == d);
     let summary = summarize(reports_in(&read).filter(wanted), args.days);
-    let failed_files = unreadable(&read);
-    for f in &read {
-        for e in &f.errors {
-            eprintln!("zonectl: {}: {e}", f.path.display());
-        }
-        for (inside, r) in &f.dmarc {
-            for p in &r.problems {
-                eprintln!("zonectl: {}: {p}", located(&f.path, inside));
-            }
-        }
-    }
+    print_errors(&read, |f| &f.dmarc, |r| &r.problems);
     if s.json {
         println!(
             "{}",
@@ -63,15 +56,10 @@ pub fn run(s: &Settings, args: ReportArgs) -> anyhow::Result<ExitCode> {
     } else {
         print_text(&read, &summary, args.top);
     }
-    if let (Some(d), true) = (&domain, summary.domains.is_empty()) {
-        eprintln!("zonectl: no report for {d} in what was read");
-        return Ok(ExitCode::FAILURE);
-    }
-    Ok(if failed_files > 0 {
-        ExitCode::FAILURE
-    } else {
-        ExitCode::SUCCESS
-    })
+    let unmatched = domain
+        .filter(|_| summary.domains.is_empty())
+        .map(|d| format!("no report for {d} in what was read"));
+    Ok(exit_status(&read, unmatched))
 }
 
 /// The reports about `domain` in `paths` that ended within `window_days` of the newest,
@@ -91,16 +79,14 @@ pub(super) fn evidence_for(
     Ok((summary.domains.into_iter().next(), unreadable(&read)))
 }
 
+/// The `s` of a plural, for counts of files and reports.
+fn plural(n: usize) -> &'static str {
+    tally::plural(n as u64)
+}
+
 /// Every DMARC report read.
 fn reports_in(read: &[FileRead]) -> impl Iterator<Item = &Report> {
     read.iter().flat_map(|f| f.dmarc.iter().map(|(_, r)| r))
-}
-
-fn percent(part: u64, whole: u64) -> String {
-    if whole == 0 {
-        return "0%".into();
-    }
-    format!("{:.1}%", part as f64 * 100.0 / whole as f64)
 }
 
 fn period(begin: Option<i64>, end: Option<i64>) -> String {
@@ -137,14 +123,6 @@ fn print_text(read: &[FileRead], summary: &Summary, top: usize) {
     for d in &summary.domains {
         println!();
         print_domain(d, top);
-    }
-}
-
-fn plural(n: usize) -> &'static str {
-    if n == 1 {
-        ""
-    } else {
-        "s"
     }
 }
 
@@ -225,7 +203,7 @@ fn print_domain(d: &DomainSummary, top: usize) {
     if n > 0 {
         println!(
             "  sources with no failing mail: {n} ({messages} message{})",
-            plural(messages as usize)
+            tally::plural(messages)
         );
     }
 }

@@ -154,15 +154,8 @@ fn publish(s: &Settings, o: &EditOptions, args: &PublishArgs) -> anyhow::Result<
             printed.eprint(format!("zonectl: {domain}: {n}"));
         }
         printed.eprint(format!(
-            "zonectl: {domain}: {file}: mode {}, max_age {}, mx {}; a new id makes senders fetch \
-             it from https://{host}/.well-known/mta-sts.txt, which must serve it already",
-            policy.mode,
-            policy.max_age,
-            if policy.mx.is_empty() {
-                "none".to_owned()
-            } else {
-                policy.mx.join(", ")
-            }
+            "zonectl: {domain}: {file}: {policy}; a new id makes senders fetch it from \
+             https://{host}/.well-known/mta-sts.txt, which must serve it already"
         ));
         let read = edit::current_rrset(s, &args.zone, &owner, RType::TXT)?;
         let texts: Vec<String> = read

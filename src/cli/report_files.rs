@@ -8,6 +8,7 @@
 use std::collections::HashSet;
 use std::fs;
 use std::path::{Path, PathBuf};
+use std::process::ExitCode;
 
 use anyhow::bail;
 
@@ -41,6 +42,39 @@ pub(super) fn read_named(paths: &[PathBuf]) -> anyhow::Result<Vec<FileRead>> {
         );
     }
     Ok(read)
+}
+
+/// Names on stderr each file that is not a report (and why), then each problem of the reports
+/// `reports` takes from a file (with the attachments and members it was inside).
+pub(super) fn print_errors<'a, R: 'a>(
+    read: &'a [FileRead],
+    reports: impl Fn(&'a FileRead) -> &'a [(Vec<String>, R)],
+    problems: impl Fn(&R) -> &[String],
+) {
+    for f in read {
+        for e in &f.errors {
+            eprintln!("zonectl: {}: {e}", f.path.display());
+        }
+        for (inside, r) in reports(f) {
+            for p in problems(r) {
+                eprintln!("zonectl: {}: {p}", located(&f.path, inside));
+            }
+        }
+    }
+}
+
+/// The exit status of a `report` verb: 1 when `--domain` named a domain no report is about
+/// (`unmatched` says so on stderr), or when a file is not a report.
+pub(super) fn exit_status(read: &[FileRead], unmatched: Option<String>) -> ExitCode {
+    if let Some(why) = unmatched {
+        eprintln!("zonectl: {why}");
+        return ExitCode::FAILURE;
+    }
+    if unreadable(read) > 0 {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    }
 }
 
 /// The readiness evidence in `paths`: what `evidence` finds there about the zone (its summary,
@@ -187,7 +221,7 @@ fn read_file(path: PathBuf) -> FileRead {
 }
 
 /// `PATH`, or `PATH (a.zip > a.xml)` for a report inside attachments and archives.
-pub(super) fn located(path: &Path, inside: &[String]) -> String {
+fn located(path: &Path, inside: &[String]) -> String {
     if inside.is_empty() {
         path.display().to_string()
     } else {

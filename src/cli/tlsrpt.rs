@@ -9,9 +9,10 @@ use std::process::ExitCode;
 use clap::{Args, Subcommand};
 use serde_json::{json, Value};
 
-use super::report_files::{located, read_named, unreadable, FileRead};
+use super::report_files::{exit_status, print_errors, read_named, unreadable, FileRead};
 use super::Settings;
 use crate::dmarc::treewalk::normalize;
+use crate::tally::{percent, plural};
 use crate::tlsrpt::summary::{
     meaning, result_hint, summarize, DomainSummary, FailureGroup, Summary,
 };
@@ -77,16 +78,7 @@ fn report(s: &Settings, args: ReportArgs) -> anyhow::Result<ExitCode> {
     if let Some(d) = &domain {
         summary.domains.retain(|s| &s.domain == d);
     }
-    for f in &read {
-        for e in &f.errors {
-            eprintln!("zonectl: {}: {e}", f.path.display());
-        }
-        for (inside, r) in &f.tls {
-            for p in &r.problems {
-                eprintln!("zonectl: {}: {p}", located(&f.path, inside));
-            }
-        }
-    }
+    print_errors(&read, |f| &f.tls, |r| &r.problems);
     if s.json {
         println!(
             "{}",
@@ -95,30 +87,10 @@ fn report(s: &Settings, args: ReportArgs) -> anyhow::Result<ExitCode> {
     } else {
         print_text(&read, &summary, args.top);
     }
-    if let (Some(d), true) = (&domain, summary.domains.is_empty()) {
-        eprintln!("zonectl: no SMTP TLS report for {d} in what was read");
-        return Ok(ExitCode::FAILURE);
-    }
-    Ok(if unreadable(&read) > 0 {
-        ExitCode::FAILURE
-    } else {
-        ExitCode::SUCCESS
-    })
-}
-
-fn plural(n: u64) -> &'static str {
-    if n == 1 {
-        ""
-    } else {
-        "s"
-    }
-}
-
-fn percent(part: u64, whole: u64) -> String {
-    if whole == 0 {
-        return "0%".into();
-    }
-    format!("{:.1}%", part as f64 * 100.0 / whole as f64)
+    let unmatched = domain
+        .filter(|_| summary.domains.is_empty())
+        .map(|d| format!("no SMTP TLS report for {d} in what was read"));
+    Ok(exit_status(&read, unmatched))
 }
 
 fn print_text(read: &[FileRead], summary: &Summary, top: usize) {

@@ -202,6 +202,18 @@ fn pattern(value: &str) -> Option<String> {
     (valid && (!wild || labels.len() >= 2)).then_some(lower)
 }
 
+/// `mode testing, max_age 86400, mx mail.example.com, *.example.net`.
+impl fmt::Display for Policy {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "mode {}, max_age {}, mx ", self.mode, self.max_age)?;
+        if self.mx.is_empty() {
+            f.write_str("none")
+        } else {
+            f.write_str(&self.mx.join(", "))
+        }
+    }
+}
+
 impl Policy {
     /// The pattern that allows MX host `host` (RFC 8461 §4.1), if one does.
     pub fn allows(&self, host: &str) -> Option<&str> {

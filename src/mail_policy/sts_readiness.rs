@@ -15,11 +15,11 @@
 //! A fact nobody could establish is [`Status::Unknown`], which is not ready. The result is the
 //! same [`Readiness`] `dmarc check` prints.
 //!
-//! Pure: imports [`super::mta_sts`], [`super::tls_rpt`], [`super::sts_policy`],
+//! Pure: imports [`super::mta_sts`], [`super::Kind`], [`super::sts_policy`],
 //! [`crate::tlsrpt::summary`] and the readiness types of [`crate::dmarc::readiness`].
 
 use super::sts_policy::{self, Mode, Policy};
-use super::{mta_sts, tls_rpt};
+use super::{mta_sts, Kind};
 use crate::dmarc::readiness::{report_period, Item, Readiness, ReportFacts, Status};
 use crate::tlsrpt::summary::{
     fetch_failures, result_hint, Applied, DomainSummary, POLICY_FETCH_RESULTS,
@@ -79,41 +79,52 @@ pub fn check(f: &StsFacts) -> Readiness {
     Readiness { items }
 }
 
+/// The records of `kind` among the TXT values at a name, as its readers count them.
+enum Records<'a> {
+    None,
+    /// The one record, and its problems (none: usable).
+    One(&'a str, Vec<String>),
+    /// Several: readers ignore them all.
+    Many(usize),
+}
+
+fn records(kind: Kind, txts: &[String]) -> Records<'_> {
+    let found: Vec<&String> = txts.iter().filter(|t| kind.is_record(t)).collect();
+    match found.as_slice() {
+        [] => Records::None,
+        [one] => Records::One(
+            one,
+            kind.problems(one).iter().map(ToString::to_string).collect(),
+        ),
+        many => Records::Many(many.len()),
+    }
+}
+
 fn record(f: &StsFacts) -> (Status, String) {
     let owner = format!("_mta-sts.{}", f.domain);
     let txts = match &f.record_txts {
         Ok(t) => t,
         Err(why) => return (Status::Unknown, format!("{owner}: {why}")),
     };
-    let records: Vec<&String> = txts.iter().filter(|t| mta_sts::is_record(t)).collect();
-    match records.as_slice() {
-        [] => (
+    match records(Kind::MtaSts, txts) {
+        Records::None => (
             Status::Fail,
             format!(
                 "no MTA-STS record at {owner}: senders look for no policy; publish \
                  `_mta-sts TXT \"v=STSv1; id=…\"`"
             ),
         ),
-        [one] => match mta_sts::parse(one) {
-            Ok(r) => (Status::Pass, format!("{owner}: id={}", r.id)),
-            Err(problems) => (
-                Status::Fail,
-                format!(
-                    "{owner} {one:?} cannot be used: {}",
-                    problems
-                        .iter()
-                        .map(ToString::to_string)
-                        .collect::<Vec<_>>()
-                        .join("; ")
-                ),
-            ),
-        },
-        many => (
+        Records::One(one, problems) if problems.is_empty() => {
+            let id = mta_sts::parse(one).map(|r| r.id).unwrap_or_default();
+            (Status::Pass, format!("{owner}: id={id}"))
+        }
+        Records::One(one, problems) => (
             Status::Fail,
-            format!(
-                "{owner} holds {} MTA-STS records: senders ignore them all; keep one",
-                many.len()
-            ),
+            format!("{owner} {one:?} cannot be used: {}", problems.join("; ")),
+        ),
+        Records::Many(n) => (
+            Status::Fail,
+            format!("{owner} holds {n} MTA-STS records: senders ignore them all; keep one"),
         ),
     }
 }
@@ -159,17 +170,7 @@ fn policy_item(f: &StsFacts, policy: Option<&ParsedPolicy>) -> (Status, String) 
             ),
         ),
         Some(Ok(Ok(p))) => {
-            let summary = format!(
-                "{}: mode {}, max_age {}, mx {}",
-                f.policy_from,
-                p.mode,
-                p.max_age,
-                if p.mx.is_empty() {
-                    "none".to_owned()
-                } else {
-                    p.mx.join(", ")
-                }
-            );
+            let summary = format!("{}: {p}", f.policy_from);
             match p.mode {
                 Mode::None => (
                     Status::Warn,
@@ -264,35 +265,29 @@ fn tlsrpt(f: &StsFacts) -> (Status, String) {
         Ok(t) => t,
         Err(why) => return (Status::Unknown, format!("{owner}: {why}")),
     };
-    let records: Vec<&String> = txts.iter().filter(|t| tls_rpt::is_record(t)).collect();
-    match records.as_slice() {
-        [] => (
+    match records(Kind::TlsRpt, txts) {
+        Records::None => (
             Status::Warn,
             format!(
                 "no TLS-RPT record at {owner}: senders send no SMTP TLS reports, so what enforce \
                  refuses goes unseen; publish `_smtp._tls TXT \"v=TLSRPTv1; rua=mailto:…\"`"
             ),
         ),
-        [one] => match tls_rpt::parse(one) {
-            Ok(_) => (Status::Pass, format!("{owner}: {one}")),
-            Err(problems) => (
-                Status::Warn,
-                format!(
-                    "{owner} {one:?} cannot be used, so no reports arrive: {}",
-                    problems
-                        .iter()
-                        .map(ToString::to_string)
-                        .collect::<Vec<_>>()
-                        .join("; ")
-                ),
-            ),
-        },
-        many => (
+        Records::One(one, problems) if problems.is_empty() => {
+            (Status::Pass, format!("{owner}: {one}"))
+        }
+        Records::One(one, problems) => (
             Status::Warn,
             format!(
-                "{owner} holds {} TLS-RPT records: senders ignore them all, so no reports \
-                 arrive; keep one",
-                many.len()
+                "{owner} {one:?} cannot be used, so no reports arrive: {}",
+                problems.join("; ")
+            ),
+        ),
+        Records::Many(n) => (
+            Status::Warn,
+            format!(
+                "{owner} holds {n} TLS-RPT records: senders ignore them all, so no reports \
+                 arrive; keep one"
             ),
         ),
     }

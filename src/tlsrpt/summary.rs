@@ -5,13 +5,14 @@
 //! first. [`meaning`] says what the counts mean: under MTA-STS `mode: testing` a failed session
 //! is one `mode: enforce` would not have delivered over.
 //!
-//! Pure: imports only [`super::report`].
+//! Pure: imports only [`super::report`] and [`crate::tally`].
 
 use std::cmp::Ordering;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::fmt;
 
 use super::report::{Policy, PolicyType, Report};
+use crate::tally::{add, min_some, percent, plural};
 
 /// Every domain's sums, and how many reports were left out as saved twice.
 #[derive(Debug, Default)]
@@ -373,33 +374,6 @@ pub fn result_hint(result: &str) -> Option<&'static str> {
         "sts-webpki-invalid" => "the policy host's HTTPS certificate is not valid",
         _ => return None,
     })
-}
-
-fn plural(n: u64) -> &'static str {
-    if n == 1 {
-        ""
-    } else {
-        "s"
-    }
-}
-
-fn percent(part: u64, whole: u64) -> String {
-    if whole == 0 {
-        return "0%".into();
-    }
-    format!("{:.1}%", part as f64 * 100.0 / whole as f64)
-}
-
-/// Counts come from reports: a sum that would overflow stays at the maximum.
-fn add(into: &mut u64, n: u64) {
-    *into = into.saturating_add(n);
-}
-
-fn min_some(a: Option<i64>, b: Option<i64>) -> Option<i64> {
-    match (a, b) {
-        (Some(a), Some(b)) => Some(a.min(b)),
-        (a, b) => a.or(b),
-    }
 }
 
 #[cfg(test)]

@@ -4,11 +4,12 @@
 //! A report counted twice (the same reporter, in any case, and report id, e.g. saved both as
 //! the mail and as its attachment) is counted once.
 //!
-//! Pure: imports only [`super::report`].
+//! Pure: imports only [`super::report`] and [`crate::tally`].
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use super::report::{AuthResult, Report, Row};
+use crate::tally::{add, min_some};
 
 /// Every policy domain's figures, in name order.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -211,18 +212,6 @@ pub fn summarize<'a>(
     Summary {
         domains,
         duplicates,
-    }
-}
-
-/// Counts come from reports: a sum that would overflow stays at the maximum.
-fn add(into: &mut u64, n: u64) {
-    *into = into.saturating_add(n);
-}
-
-fn min_some(a: Option<i64>, b: Option<i64>) -> Option<i64> {
-    match (a, b) {
-        (Some(a), Some(b)) => Some(a.min(b)),
-        (a, b) => a.or(b),
     }
 }
 
