@@ -17,7 +17,7 @@ use super::{edit, Settings};
 use crate::clock;
 use crate::dmarc::readiness::DEFAULT_REPORT_DAYS;
 use crate::mail_policy::sts_policy::{self, Mode, MAX_POLICY_BYTES};
-use crate::mail_policy::sts_readiness::{self, StsFacts};
+use crate::mail_policy::sts_readiness::{self, MailHosts, PolicyHost, StsFacts, Txts};
 use crate::mail_policy::{mta_sts, Kind};
 use crate::zone::edit::EditOp;
 use crate::zone::rdata::txt_from_value;
@@ -87,23 +87,62 @@ impl MtaStsArgs {
     }
 }
 
-/// The MX hosts of `domain` (without final dots; a null MX names none), as served.
-fn mx_hosts(dns: &ServedDns, domain: &str) -> Result<Vec<String>, String> {
-    dns.ask(domain, RType::MX).map(|(_, rds)| {
-        rds.iter()
-            .filter_map(|rd| Name::from_wire(rd.get(2..)?).ok())
-            .map(|n| n.to_string().trim_end_matches('.').to_owned())
-            .filter(|h| !h.is_empty())
-            .collect()
+/// The target of the CNAME at `name`, if it is one.
+fn cname_at(dns: &ServedDns, name: &str) -> Result<Option<String>, String> {
+    let (_, rds) = dns.ask(name, RType::CNAME)?;
+    Ok(rds
+        .first()
+        .and_then(|rd| Name::from_wire(rd).ok())
+        .map(|n| n.to_string().trim_end_matches('.').to_owned()))
+}
+
+/// The TXT values at `name`, read at the CNAME's target when `name` is one (in the served
+/// zones, else through `--resolver`).
+fn txts_at(dns: &ServedDns, name: &str) -> Result<Txts, String> {
+    match cname_at(dns, name)? {
+        None => Ok(Txts {
+            values: dns.txt_values(name)?,
+            via: None,
+        }),
+        Some(target) => Ok(Txts {
+            values: dns
+                .txt_values(&target)
+                .map_err(|why| format!("a CNAME to {target}: {why}"))?,
+            via: Some(target),
+        }),
+    }
+}
+
+/// Where `domain`'s mail goes: its MX hosts, itself (no MX, an address), or nowhere.
+fn mail_hosts(dns: &ServedDns, domain: &str) -> Result<MailHosts, String> {
+    let (_, rds) = dns.ask(domain, RType::MX)?;
+    let names: Vec<String> = rds
+        .iter()
+        .filter_map(|rd| Name::from_wire(rd.get(2..)?).ok())
+        .map(|n| n.to_string().trim_end_matches('.').to_owned())
+        .collect();
+    Ok(match names.as_slice() {
+        // RFC 7505: one MX, to the root.
+        [only] if only.is_empty() => MailHosts::NullMx,
+        [] if host_kind(dns, domain)? == PolicyHost::Address => {
+            MailHosts::Implicit(domain.to_owned())
+        }
+        [] => MailHosts::NoMail,
+        _ => MailHosts::Mx(names.into_iter().filter(|n| !n.is_empty()).collect()),
     })
 }
 
-/// Does `host` have an address (A, AAAA, or a CNAME to follow)?
-fn has_address(dns: &ServedDns, host: &str) -> Result<bool, String> {
-    [RType::A, RType::AAAA, RType::CNAME]
-        .iter()
-        .map(|&t| dns.ask(host, t).map(|(_, rds)| !rds.is_empty()))
-        .try_fold(false, |any, has| has.map(|h| any || h))
+/// What `host` is: an address, a CNAME out of the served zones, or nothing.
+fn host_kind(dns: &ServedDns, host: &str) -> Result<PolicyHost, String> {
+    for t in [RType::A, RType::AAAA] {
+        if !dns.ask(host, t)?.1.is_empty() {
+            return Ok(PolicyHost::Address);
+        }
+    }
+    Ok(match cname_at(dns, host)? {
+        Some(target) => PolicyHost::Cname(target),
+        None => PolicyHost::Missing,
+    })
 }
 
 fn publish(s: &Settings, o: &EditOptions, args: &PublishArgs) -> anyhow::Result<ExitCode> {
@@ -117,46 +156,53 @@ fn publish(s: &Settings, o: &EditOptions, args: &PublishArgs) -> anyhow::Result<
         refused(format!("{file}: {}", problems.join("; ")))
     })?;
     let dns = ServedDns::load(s, args.resolver.resolver)?;
-    let hosts = mx_hosts(&dns, &domain);
-    let uncovered: Vec<String> = match &hosts {
-        Ok(hosts) => hosts
-            .iter()
-            .filter(|h| policy.allows(h).is_none())
-            .cloned()
-            .collect(),
-        Err(_) => Vec::new(),
-    };
+    let name = format!("_mta-sts.{domain}");
+    if let Ok(Some(target)) = cname_at(&dns, &name) {
+        bail!(refused(format!(
+            "{name} is a CNAME to {target}: the policy id is changed there, by whoever serves \
+             {target}"
+        )));
+    }
+    // Under enforce, senders deliver only to the hosts the policy allows.
     let mut notes = Vec::new();
-    match (&hosts, policy.mode) {
-        (Ok(_), _) if uncovered.is_empty() => {}
-        (Ok(_), Mode::Enforce) if !args.force => {
-            let them = if uncovered.len() == 1 { "it" } else { "them" };
-            bail!(refused(format!(
-                "MX {} allowed by no mx: line of {file}: under mode: enforce senders would not \
-                 deliver to {them}; add {them} to the policy (`--force` publishes anyway)",
-                uncovered.join(", ")
-            )))
+    if policy.mode != Mode::None {
+        let unmet = match mail_hosts(&dns, &domain) {
+            Err(why) => Some(format!(
+                "where {domain}'s mail goes cannot be read ({why}), so the policy is not checked \
+                 against it"
+            )),
+            Ok(mail) => mail.receives_none(&domain).or_else(|| {
+                let uncovered: Vec<&str> = mail
+                    .hosts()
+                    .into_iter()
+                    .filter(|h| policy.allows(h).is_none())
+                    .collect();
+                let them = if uncovered.len() == 1 { "it" } else { "them" };
+                (!uncovered.is_empty()).then(|| {
+                    format!(
+                        "MX {} allowed by no mx: line of {file}: under mode: enforce senders \
+                         would not deliver to {them}; add {them} to the policy",
+                        uncovered.join(", ")
+                    )
+                })
+            }),
+        };
+        match unmet {
+            Some(why) if policy.mode == Mode::Enforce && !args.force => {
+                bail!(refused(format!("{why} (`--force` publishes anyway)")))
+            }
+            Some(why) => notes.push(format!("warning: {why}")),
+            None => {}
         }
-        (Ok(_), _) => notes.push(format!(
-            "warning: MX {} allowed by no mx: line of {file}",
-            uncovered.join(", ")
-        )),
-        (Err(why), _) => notes.push(format!(
-            "warning: the MX records could not be read ({why}): not checked against the policy"
-        )),
     }
     let host = format!("mta-sts.{domain}");
     let owner = origin
         .prepend_label(b"_mta-sts")
-        .map_err(|e| anyhow!("_mta-sts.{origin}: {e}"))?;
-    edit::with_retries(|printed| {
+        .map_err(|e| anyhow!("{name}: {e}"))?;
+    let code = edit::with_retries(|printed| {
         for n in &notes {
             printed.eprint(format!("zonectl: {domain}: {n}"));
         }
-        printed.eprint(format!(
-            "zonectl: {domain}: {file}: {policy}; a new id makes senders fetch it from \
-             https://{host}/.well-known/mta-sts.txt, which must serve it already"
-        ));
         let read = edit::current_rrset(s, &args.zone, &owner, RType::TXT)?;
         let texts: Vec<String> = read
             .rdatas
@@ -187,7 +233,12 @@ fn publish(s: &Settings, o: &EditOptions, args: &PublishArgs) -> anyhow::Result<
             rdatas,
         }];
         edit::edit_zone_from(s, o, &args.zone, ops, vec![read])
-    })
+    })?;
+    eprintln!(
+        "zonectl: {domain}: {file}: {policy}; the new id makes senders fetch it from \
+         https://{host}/.well-known/mta-sts.txt, which must serve it already"
+    );
+    Ok(code)
 }
 
 fn check(s: &Settings, args: &CheckArgs) -> anyhow::Result<ExitCode> {
@@ -202,15 +253,15 @@ fn check(s: &Settings, args: &CheckArgs) -> anyhow::Result<ExitCode> {
         })
     });
     let facts = StsFacts {
-        record_txts: dns.txt_values(&format!("_mta-sts.{domain}")),
-        policy_host: has_address(&dns, &format!("mta-sts.{domain}")),
+        record_txts: txts_at(&dns, &format!("_mta-sts.{domain}")),
+        policy_host: host_kind(&dns, &format!("mta-sts.{domain}")),
         policy: args.policy.as_deref().map(read_policy),
         policy_from: args
             .policy
             .as_ref()
             .map_or_else(String::new, |p| p.display().to_string()),
-        mx: mx_hosts(&dns, &domain),
-        tlsrpt_txts: dns.txt_values(&format!("_smtp._tls.{domain}")),
+        mx: mail_hosts(&dns, &domain),
+        tlsrpt_txts: txts_at(&dns, &format!("_smtp._tls.{domain}")),
         reports,
         domain,
     };

@@ -70,15 +70,18 @@ pub fn parse(text: &str) -> Result<StsRecord, Vec<Problem>> {
 }
 
 /// A new policy id for a policy published at `now` (UNIX seconds): the UTC time as
-/// `YYYYMMDDhhmmss`, so ids sort by age and say when; with a `1` after it if `current` is that
-/// already (two publications within a second).
+/// `YYYYMMDDhhmmss`, so ids sort by age and say when; with a counter after it when `current`
+/// is from the same second already (`…1`, `…2`: several publications within a second).
 pub fn next_id(now: i64, current: Option<&str>) -> String {
     let (y, mo, d, h, mi, s) = crate::zone::civil::ymdhms(now);
     let id = format!("{y:04}{mo:02}{d:02}{h:02}{mi:02}{s:02}");
-    if current == Some(id.as_str()) {
-        id + "1"
-    } else {
-        id
+    match current.and_then(|c| c.strip_prefix(id.as_str())) {
+        Some("") => id + "1",
+        Some(n) => match n.parse::<u64>() {
+            Ok(n) => format!("{id}{}", n.saturating_add(1)),
+            Err(_) => id,
+        },
+        None => id,
     }
 }
 
@@ -92,6 +95,8 @@ mod tests {
         assert_eq!(next_id(now, None), "20261130120000");
         assert_eq!(next_id(now, Some("20261128")), "20261130120000");
         assert_eq!(next_id(now, Some("20261130120000")), "202611301200001");
+        assert_eq!(next_id(now, Some("202611301200001")), "202611301200002");
+        assert_eq!(next_id(now, Some("202611301200009")), "2026113012000010");
         assert!(parse(&format!("v=STSv1; id={}", next_id(now, None))).is_ok());
     }
 

@@ -61,8 +61,16 @@ pub enum PolicyProblem {
     TooLarge,
     #[error("line {line}: {text:?} is not `key: value`")]
     NotKeyValue { line: usize, text: String },
-    #[error("line {line}: {key}: appears again (once only)")]
+    #[error("line {line}: {key}: appears again: senders disagree on which one applies (RFC 8461 §3.2: the first); keep one")]
     Duplicate { line: usize, key: &'static str },
+    #[error("line {line}: {found:?} is not the key {key}: (keys are lower-case, with the colon right after them)")]
+    Misspelt {
+        line: usize,
+        found: String,
+        key: &'static str,
+    },
+    #[error("the file starts with a byte-order mark, which senders read as part of its first key: save it without one")]
+    ByteOrderMark,
     #[error("line {line}: {key}: {value:?} is not valid: {expected}")]
     BadValue {
         line: usize,
@@ -72,7 +80,7 @@ pub enum PolicyProblem {
     },
     #[error("{key}: is missing")]
     Missing { key: &'static str },
-    #[error("no mx: line: under mode {mode} senders would accept no MX at all")]
+    #[error("no valid mx: line: under mode {mode} senders would accept no MX at all")]
     NoMx { mode: Mode },
 }
 
@@ -81,8 +89,11 @@ pub fn parse(bytes: &[u8]) -> Result<Policy, Vec<PolicyProblem>> {
     if bytes.len() > MAX_POLICY_BYTES {
         return Err(vec![PolicyProblem::TooLarge]);
     }
-    let text = String::from_utf8_lossy(bytes);
     let mut problems = Vec::new();
+    if bytes.starts_with(b"\xEF\xBB\xBF") {
+        problems.push(PolicyProblem::ByteOrderMark);
+    }
+    let text = String::from_utf8_lossy(bytes);
     // None: not seen; Some(None): seen, but not valid.
     let (mut version, mut mode, mut max_age) = (None, None::<Option<Mode>>, None::<Option<u64>>);
     let mut mx = Vec::new();
@@ -135,12 +146,13 @@ pub fn parse(bytes: &[u8]) -> Result<Policy, Vec<PolicyProblem>> {
                 }
             }
             "max_age" => {
-                let n = value
-                    .bytes()
-                    .all(|b| b.is_ascii_digit())
-                    .then(|| value.parse::<u64>().ok())
-                    .flatten()
-                    .filter(|n| !value.is_empty() && *n <= MAX_AGE_LIMIT);
+                // 1*10DIGIT (RFC 8461 §3.2), at most a year.
+                let n = (!value.is_empty()
+                    && value.len() <= 10
+                    && value.bytes().all(|b| b.is_ascii_digit()))
+                .then(|| value.parse::<u64>().ok())
+                .flatten()
+                .filter(|n| *n <= MAX_AGE_LIMIT);
                 if max_age.is_some() {
                     problems.push(PolicyProblem::Duplicate {
                         line,
@@ -155,10 +167,28 @@ pub fn parse(bytes: &[u8]) -> Result<Policy, Vec<PolicyProblem>> {
             }
             "mx" => match pattern(value) {
                 Some(p) => mx.push(p),
+                None if value.ends_with('.') => problems.push(bad(
+                    "mx",
+                    "a host name without a final dot (senders compare patterns as written)",
+                )),
                 None => problems.push(bad("mx", "a host name, or *. and a domain")),
             },
-            // An extension: senders ignore it.
-            _ => {}
+            other => {
+                // A key meant as one of the four, but not as senders match it.
+                let near = other.trim().to_ascii_lowercase();
+                let near = near.trim_start_matches('\u{FEFF}');
+                if let Some(key) = ["version", "mode", "max_age", "mx"]
+                    .into_iter()
+                    .find(|k| *k == near)
+                {
+                    problems.push(PolicyProblem::Misspelt {
+                        line,
+                        found: other.chars().take(20).collect(),
+                        key,
+                    });
+                }
+                // Otherwise an extension: senders ignore it.
+            }
         }
     }
     if version.is_none() {
@@ -184,22 +214,19 @@ pub fn parse(bytes: &[u8]) -> Result<Policy, Vec<PolicyProblem>> {
     }
 }
 
-/// An `mx` value as a pattern: a host name, or `*.` and a domain of two labels or more;
-/// lower-cased, without a final dot.
+/// An `mx` value as a pattern (RFC 8461 §3.2: `["*."] Domain`, RFC 5321's Domain: labels of
+/// letters, digits and inner hyphens, no final dot), lower-cased.
 fn pattern(value: &str) -> Option<String> {
-    let lower = value.trim_end_matches('.').to_ascii_lowercase();
-    let (wild, name) = match lower.strip_prefix("*.") {
-        Some(rest) => (true, rest),
-        None => (false, lower.as_str()),
-    };
-    let labels: Vec<&str> = name.split('.').collect();
-    let valid = labels.iter().all(|l| {
+    let lower = value.to_ascii_lowercase();
+    let name = lower.strip_prefix("*.").unwrap_or(&lower);
+    let valid = name.split('.').all(|l| {
         !l.is_empty()
             && l.len() <= 63
-            && l.bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+            && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+            && !l.starts_with('-')
+            && !l.ends_with('-')
     });
-    (valid && (!wild || labels.len() >= 2)).then_some(lower)
+    valid.then_some(lower)
 }
 
 /// `mode testing, max_age 86400, mx mail.example.com, *.example.net`.
@@ -251,7 +278,7 @@ mod tests {
         );
         // LF only, any order, spaces after the colon optional, an extension ignored.
         let p = parse(
-            b"mx:Mail.Example.COM.\nmax_age:86400\nmode: testing\nversion: STSv1\nx-note: hi\n",
+            b"mx:Mail.Example.COM\nmax_age:86400\nmode: testing\nversion: STSv1\nx-note: hi\n",
         )
         .unwrap();
         assert_eq!(
@@ -283,7 +310,7 @@ mod tests {
 
     #[test]
     fn problems_name_the_line_and_what_is_valid() {
-        let err = parse(b"version: STSv2\nmode: Enforce\nmode: testing\nmx: *.com\nmax_age: 99999999\nnonsense\n")
+        let err = parse(b"version: STSv2\nmode: Enforce\nmode: testing\nmx: mail_1.example\nmax_age: 99999999\nnonsense\nmx: mail.example.\nMax_Age: 1\nmax_age: 00000000001\n")
             .unwrap_err();
         let text: Vec<String> = err.iter().map(ToString::to_string).collect();
         assert_eq!(
@@ -291,12 +318,34 @@ mod tests {
             [
                 "line 1: version: \"STSv2\" is not valid: STSv1",
                 "line 2: mode: \"Enforce\" is not valid: enforce, testing or none",
-                "line 3: mode: appears again (once only)",
-                "line 4: mx: \"*.com\" is not valid: a host name, or *. and a domain",
+                "line 3: mode: appears again: senders disagree on which one applies (RFC 8461 \
+                 §3.2: the first); keep one",
+                "line 4: mx: \"mail_1.example\" is not valid: a host name, or *. and a domain",
                 "line 5: max_age: \"99999999\" is not valid: seconds, 0 to 31557600 (a year)",
                 "line 6: \"nonsense\" is not `key: value`",
+                "line 7: mx: \"mail.example.\" is not valid: a host name without a final dot \
+                 (senders compare patterns as written)",
+                "line 8: \"Max_Age\" is not the key max_age: (keys are lower-case, with the colon \
+                 right after them)",
+                "line 9: max_age: appears again: senders disagree on which one applies (RFC 8461 \
+                 §3.2: the first); keep one",
             ]
         );
+        let bom = parse(b"\xEF\xBB\xBFversion: STSv1\nmode: none\nmax_age: 1\n").unwrap_err();
+        assert_eq!(
+            bom,
+            [
+                PolicyProblem::ByteOrderMark,
+                PolicyProblem::Misspelt {
+                    line: 1,
+                    found: "\u{FEFF}version".into(),
+                    key: "version"
+                },
+                PolicyProblem::Missing { key: "version" },
+            ]
+        );
+        // A wildcard over one label is grammatical.
+        assert!(parse(b"version: STSv1\nmode: testing\nmx: *.example\nmax_age: 1\n").is_ok());
         let missing = parse(b"mx: a.example\n").unwrap_err();
         assert_eq!(
             missing,

@@ -36,19 +36,87 @@ pub struct StsFacts {
     /// The zone's name, without a final dot (`apple.example`).
     pub domain: String,
     /// The TXT values at `_mta-sts.DOMAIN`, or why they could not be asked.
-    pub record_txts: Result<Vec<String>, String>,
-    /// Does `mta-sts.DOMAIN` have an address (A, AAAA, or a CNAME)? Or why it is not known.
-    pub policy_host: Result<bool, String>,
+    pub record_txts: Result<Txts, String>,
+    /// What `mta-sts.DOMAIN` is, or why it is not known.
+    pub policy_host: Result<PolicyHost, String>,
     /// The policy file as read (`--policy FILE`): None if not given, or why it cannot be read.
     pub policy: Option<Result<Vec<u8>, String>>,
     /// Where the policy was read from, as the operator named it.
     pub policy_from: String,
-    /// The zone's MX hosts (without final dots), or why they could not be asked.
-    pub mx: Result<Vec<String>, String>,
+    /// Where the zone's mail goes, or why it could not be asked.
+    pub mx: Result<MailHosts, String>,
     /// The TXT values at `_smtp._tls.DOMAIN`, or why they could not be asked.
-    pub tlsrpt_txts: Result<Vec<String>, String>,
+    pub tlsrpt_txts: Result<Txts, String>,
     /// The SMTP TLS reports, when some were read (`--reports`).
     pub reports: Option<ReportFacts<DomainSummary>>,
+}
+
+/// The TXT values at a name, and the CNAME target they were read at when the name is one
+/// (hosted MTA-STS delegates `_mta-sts` so).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Txts {
+    pub values: Vec<String>,
+    pub via: Option<String>,
+}
+
+impl Txts {
+    /// `_mta-sts.example.com` or `_mta-sts.example.com (a CNAME to …)`.
+    fn at(&self, owner: &str) -> String {
+        match &self.via {
+            Some(target) => format!("{owner} (a CNAME to {target})"),
+            None => owner.to_owned(),
+        }
+    }
+}
+
+/// What the policy host `mta-sts.DOMAIN` is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PolicyHost {
+    /// An A or AAAA record (here, or at the end of a CNAME chain here).
+    Address,
+    /// A CNAME out of the zones (to the web host or provider serving the policy).
+    Cname(String),
+    Missing,
+}
+
+/// Where senders deliver the zone's mail (RFC 5321 §5.1), as MTA-STS matches it (RFC 8461
+/// §4.1).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MailHosts {
+    /// The MX hosts, without final dots.
+    Mx(Vec<String>),
+    /// No MX record, but an address: the domain itself is the mail host.
+    Implicit(String),
+    /// A null MX (RFC 7505): the domain receives no mail.
+    NullMx,
+    /// No MX record and no address: no mail is delivered to the domain.
+    NoMail,
+}
+
+impl MailHosts {
+    /// The hosts a policy must allow.
+    pub fn hosts(&self) -> Vec<&str> {
+        match self {
+            MailHosts::Mx(hosts) => hosts.iter().map(String::as_str).collect(),
+            MailHosts::Implicit(domain) => vec![domain.as_str()],
+            MailHosts::NullMx | MailHosts::NoMail => Vec::new(),
+        }
+    }
+
+    /// Why an enforced policy would protect nothing, if it would not.
+    pub fn receives_none(&self, domain: &str) -> Option<String> {
+        match self {
+            MailHosts::NullMx => Some(format!(
+                "{domain} publishes a null MX (RFC 7505): it receives no mail, and a policy \
+                 protects nothing"
+            )),
+            MailHosts::NoMail => Some(format!(
+                "{domain} has no MX record and no address: it receives no mail, and a policy \
+                 protects nothing"
+            )),
+            MailHosts::Mx(_) | MailHosts::Implicit(_) => None,
+        }
+    }
 }
 
 /// Judges readiness for `mode: enforce`.
@@ -106,7 +174,8 @@ fn record(f: &StsFacts) -> (Status, String) {
         Ok(t) => t,
         Err(why) => return (Status::Unknown, format!("{owner}: {why}")),
     };
-    match records(Kind::MtaSts, txts) {
+    let owner = txts.at(&owner);
+    match records(Kind::MtaSts, &txts.values) {
         Records::None => (
             Status::Fail,
             format!(
@@ -132,8 +201,12 @@ fn record(f: &StsFacts) -> (Status, String) {
 fn policy_host(f: &StsFacts) -> (Status, String) {
     let host = format!("mta-sts.{}", f.domain);
     match &f.policy_host {
-        Ok(true) => (Status::Pass, format!("{host} has an address")),
-        Ok(false) => (
+        Ok(PolicyHost::Address) => (Status::Pass, format!("{host} has an address")),
+        Ok(PolicyHost::Cname(target)) => (
+            Status::Pass,
+            format!("{host} is a CNAME to {target} (not followed: the policy is served there)"),
+        ),
+        Ok(PolicyHost::Missing) => (
             Status::Fail,
             format!(
                 "{host} has no A, AAAA or CNAME record: senders cannot fetch \
@@ -160,7 +233,7 @@ fn policy_item(f: &StsFacts, policy: Option<&ParsedPolicy>) -> (Status, String) 
         Some(Ok(Err(problems))) => (
             Status::Fail,
             format!(
-                "{}: {}: senders that cannot parse it treat the domain as having no policy",
+                "{}: {}: senders may ignore the policy, or read it otherwise; fix the file",
                 f.policy_from,
                 problems
                     .iter()
@@ -173,8 +246,11 @@ fn policy_item(f: &StsFacts, policy: Option<&ParsedPolicy>) -> (Status, String) 
             let summary = format!("{}: {p}", f.policy_from);
             match p.mode {
                 Mode::None => (
-                    Status::Warn,
-                    format!("{summary}: mode none withdraws the policy; set mode: testing first"),
+                    Status::Fail,
+                    format!(
+                        "{summary}: mode none withdraws the policy; serve mode: testing first, \
+                         and enforce once its reports show no failure"
+                    ),
                 ),
                 Mode::Enforce => (Status::Pass, format!("{summary} (already enforced)")),
                 Mode::Testing => (Status::Pass, summary),
@@ -184,8 +260,8 @@ fn policy_item(f: &StsFacts, policy: Option<&ParsedPolicy>) -> (Status, String) 
 }
 
 fn mx_item(f: &StsFacts, policy: Option<&Policy>) -> (Status, String) {
-    let hosts = match &f.mx {
-        Ok(h) => h,
+    let mail = match &f.mx {
+        Ok(m) => m,
         Err(why) => {
             return (
                 Status::Unknown,
@@ -193,30 +269,36 @@ fn mx_item(f: &StsFacts, policy: Option<&Policy>) -> (Status, String) {
             )
         }
     };
-    if hosts.is_empty() {
-        return (
-            Status::Fail,
-            format!(
-                "{} has no MX record: MTA-STS applies to MX hosts, so senders would find none \
-                 the policy allows",
-                f.domain
-            ),
-        );
+    if let Some(why) = mail.receives_none(&f.domain) {
+        let status = if *mail == MailHosts::NullMx {
+            Status::Warn
+        } else {
+            Status::Fail
+        };
+        return (status, why);
     }
+    let hosts = mail.hosts();
+    let implicit = if matches!(mail, MailHosts::Implicit(_)) {
+        "no MX record, so senders deliver to the domain itself (RFC 5321 §5.1): "
+    } else {
+        ""
+    };
     let Some(policy) = policy else {
         return (
             Status::Unknown,
             format!(
-                "MX {}: whether the policy allows them is not known without a valid policy",
+                "{implicit}MX {}: whether the policy allows them is not known without a valid \
+                 policy",
                 hosts.join(", ")
             ),
         );
     };
-    let (allowed, refused): (Vec<&String>, Vec<&String>) =
+    let (allowed, refused): (Vec<&str>, Vec<&str>) =
         hosts.iter().partition(|h| policy.allows(h).is_some());
-    let unused: Vec<&String> = policy
+    let unused: Vec<&str> = policy
         .mx
         .iter()
+        .map(String::as_str)
         .filter(|p| !hosts.iter().any(|h| sts_policy::pattern_allows(p, h)))
         .collect();
     let unused_note = if unused.is_empty() {
@@ -224,18 +306,14 @@ fn mx_item(f: &StsFacts, policy: Option<&Policy>) -> (Status, String) {
     } else {
         format!(
             "; mx: {} allow(s) no MX of the zone (left from an old MX?)",
-            unused
-                .iter()
-                .map(|s| s.as_str())
-                .collect::<Vec<_>>()
-                .join(", ")
+            unused.join(", ")
         )
     };
     if refused.is_empty() {
         return (
             Status::Pass,
             format!(
-                "every MX is allowed by the policy: {}{unused_note}",
+                "{implicit}every MX is allowed by the policy: {}{unused_note}",
                 allowed
                     .iter()
                     .map(|h| format!("{h} ({})", policy.allows(h).unwrap_or_default()))
@@ -247,13 +325,9 @@ fn mx_item(f: &StsFacts, policy: Option<&Policy>) -> (Status, String) {
     (
         Status::Fail,
         format!(
-            "MX {} allowed by no mx: line of the policy: under enforce senders would not \
-             deliver to {}; add `mx: HOST` (or a *. pattern) to the policy{unused_note}",
-            refused
-                .iter()
-                .map(|s| s.as_str())
-                .collect::<Vec<_>>()
-                .join(", "),
+            "{implicit}MX {} allowed by no mx: line of the policy: under enforce senders would \
+             not deliver to {}; add `mx: HOST` (or a *. pattern) to the policy{unused_note}",
+            refused.join(", "),
             if refused.len() == 1 { "it" } else { "them" }
         ),
     )
@@ -265,7 +339,8 @@ fn tlsrpt(f: &StsFacts) -> (Status, String) {
         Ok(t) => t,
         Err(why) => return (Status::Unknown, format!("{owner}: {why}")),
     };
-    match records(Kind::TlsRpt, txts) {
+    let owner = txts.at(&owner);
+    match records(Kind::TlsRpt, &txts.values) {
         Records::None => (
             Status::Warn,
             format!(
@@ -296,9 +371,9 @@ fn tlsrpt(f: &StsFacts) -> (Status, String) {
 fn reports(f: &StsFacts) -> (Status, String) {
     let Some(facts) = &f.reports else {
         return (
-            Status::Warn,
+            Status::Unknown,
             "no SMTP TLS reports read (--reports PATH, the `_smtp._tls` rua mailbox's reports): \
-             nothing shows what enforce would refuse"
+             enforcing without the evidence of testing is blind"
                 .to_owned(),
         );
     };
@@ -308,9 +383,10 @@ fn reports(f: &StsFacts) -> (Status, String) {
     let unreadable = facts.unreadable_note("tlsrpt report");
     let Some(d) = facts.summary.as_ref().filter(|d| d.sessions() > 0) else {
         return (
-            Status::Warn,
+            Status::Unknown,
             format!(
-                "no SMTP TLS report about this zone's sessions in {}{unreadable}",
+                "no SMTP TLS report about this zone's sessions in {}{unreadable}: wait for \
+                 senders' reports (is `_smtp._tls` published?) before enforcing",
                 facts.read_from
             ),
         );
@@ -337,7 +413,7 @@ fn reports(f: &StsFacts) -> (Status, String) {
     let fetch = fetch_failures(d, Applied::is_sts);
     let refused = failed.saturating_sub(fetch);
     let mut status = if all == 0 {
-        Status::Warn
+        Status::Unknown
     } else if u128::from(refused) * 1000 > u128::from(all) * u128::from(FAIL_PER_MILLE) {
         Status::Fail
     } else if failed > 0 {
@@ -406,13 +482,20 @@ mod tests {
     fn facts() -> StsFacts {
         StsFacts {
             domain: "apple.example".into(),
-            record_txts: Ok(vec!["v=STSv1; id=20261128".into(), "other".into()]),
-            policy_host: Ok(true),
+            record_txts: Ok(txts(&["v=STSv1; id=20261128", "other"])),
+            policy_host: Ok(PolicyHost::Address),
             policy: Some(Ok(POLICY.to_vec())),
             policy_from: "mta-sts.txt".into(),
-            mx: Ok(vec!["mail.apple.example".into()]),
-            tlsrpt_txts: Ok(vec!["v=TLSRPTv1; rua=mailto:tlsrpt@apple.example".into()]),
+            mx: Ok(MailHosts::Mx(vec!["mail.apple.example".into()])),
+            tlsrpt_txts: Ok(txts(&["v=TLSRPTv1; rua=mailto:tlsrpt@apple.example"])),
             reports: Some(report_facts(1000, &[])),
+        }
+    }
+
+    fn txts(values: &[&str]) -> Txts {
+        Txts {
+            values: values.iter().map(|v| v.to_string()).collect(),
+            via: None,
         }
     }
 
@@ -479,10 +562,10 @@ mod tests {
     #[test]
     fn an_mx_the_policy_does_not_allow_fails() {
         let mut f = facts();
-        f.mx = Ok(vec![
+        f.mx = Ok(MailHosts::Mx(vec![
             "mail.apple.example".into(),
             "mx2.apple.example".into(),
-        ]);
+        ]));
         f.policy = Some(Ok(
             b"version: STSv1\nmode: testing\nmx: mail.apple.example\nmx: *.old.example\nmax_age: 86400".to_vec(),
         ));
@@ -494,8 +577,47 @@ mod tests {
              would not deliver to it; add `mx: HOST` (or a *. pattern) to the policy; mx: \
              *.old.example allow(s) no MX of the zone (left from an old MX?)"
         );
-        f.mx = Ok(vec![]);
-        assert!(item(&check(&f), "mx").detail.contains("has no MX record"));
+        // No MX record: the domain itself is the mail host, and must be allowed.
+        f.mx = Ok(MailHosts::Implicit("apple.example".into()));
+        let r = check(&f);
+        assert_eq!(r.unmet(), ["mx FAIL"]);
+        assert!(item(&r, "mx").detail.starts_with(
+            "no MX record, so senders deliver to the domain itself (RFC 5321 §5.1): MX \
+             apple.example allowed by no mx: line"
+        ));
+        f.policy = Some(Ok(
+            b"version: STSv1\nmode: testing\nmx: apple.example\nmax_age: 86400".to_vec(),
+        ));
+        assert_eq!(item(&check(&f), "mx").status, Status::Pass);
+        f.mx = Ok(MailHosts::NullMx);
+        let null = check(&f);
+        assert_eq!(item(&null, "mx").status, Status::Warn);
+        assert!(item(&null, "mx")
+            .detail
+            .contains("null MX (RFC 7505): it receives no mail"));
+        f.mx = Ok(MailHosts::NoMail);
+        assert_eq!(check(&f).unmet(), ["mx FAIL"]);
+    }
+
+    #[test]
+    fn delegated_records_are_read_at_their_target_and_said_so() {
+        let mut f = facts();
+        f.record_txts = Ok(Txts {
+            values: vec!["v=STSv1; id=abc".into()],
+            via: Some("_mta-sts.provider.example".into()),
+        });
+        f.policy_host = Ok(PolicyHost::Cname("sts.provider.example".into()));
+        let r = check(&f);
+        assert!(r.ready(), "{r:?}");
+        assert_eq!(
+            item(&r, "record").detail,
+            "_mta-sts.apple.example (a CNAME to _mta-sts.provider.example): id=abc"
+        );
+        assert_eq!(
+            item(&r, "policy-host").detail,
+            "mta-sts.apple.example is a CNAME to sts.provider.example (not followed: the policy \
+             is served there)"
+        );
     }
 
     #[test]
@@ -531,8 +653,9 @@ mod tests {
         assert!(item(&i, "reports")
             .detail
             .contains("are reports still arriving?"));
+        // No evidence: not ready, since enforcing without the reports of testing is blind.
         f.reports = None;
-        assert_eq!(item(&check(&f), "reports").status, Status::Warn);
+        assert_eq!(check(&f).unmet(), ["reports unknown"]);
         let mut unreadable = report_facts(10, &[]);
         unreadable.error = Some("No such file or directory".into());
         f.reports = Some(unreadable);
@@ -542,10 +665,10 @@ mod tests {
     #[test]
     fn missing_pieces_fail_or_are_unknown() {
         let mut f = facts();
-        f.record_txts = Ok(vec!["v=STSv1; id=2026-11-28".into()]);
-        f.policy_host = Ok(false);
+        f.record_txts = Ok(txts(&["v=STSv1; id=2026-11-28"]));
+        f.policy_host = Ok(PolicyHost::Missing);
         f.policy = None;
-        f.tlsrpt_txts = Ok(vec![]);
+        f.tlsrpt_txts = Ok(txts(&[]));
         let r = check(&f);
         assert_eq!(
             r.unmet(),
@@ -564,8 +687,16 @@ mod tests {
             b"version: STSv1\nmode: enforce\nmax_age: 86400\n".to_vec()
         ));
         let r = check(&f);
-        assert!(item(&r, "policy").detail.contains("no mx: line"), "{r:?}");
-        f.record_txts = Ok(vec!["v=STSv1; id=1".into(), "v=STSv1; id=2".into()]);
+        assert!(
+            item(&r, "policy").detail.contains("no valid mx: line"),
+            "{r:?}"
+        );
+        // mode none is no step towards enforce.
+        f.policy = Some(Ok(
+            b"version: STSv1\nmode: none\nmx: mail.apple.example\nmax_age: 0\n".to_vec(),
+        ));
+        assert_eq!(item(&check(&f), "policy").status, Status::Fail);
+        f.record_txts = Ok(txts(&["v=STSv1; id=1", "v=STSv1; id=2"]));
         assert!(item(&check(&f), "record")
             .detail
             .contains("holds 2 MTA-STS records"));

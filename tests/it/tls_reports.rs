@@ -275,8 +275,8 @@ fn mta_sts_check_judges_enforce_by_records_policy_mx_and_reports() {
     assert_eq!(bare.code, 1, "{bare}");
     assert!(
         bare.stdout.ends_with(
-            "not ready (record FAIL, policy-host FAIL, policy unknown, mx unknown): fix what \
-             FAILs; `unknown` could not be established\n"
+            "not ready (record FAIL, policy-host FAIL, policy unknown, mx unknown, reports \
+             unknown): fix what FAILs; `unknown` could not be established\n"
         ),
         "{bare}"
     );
@@ -320,7 +320,8 @@ fn mta_sts_check_judges_enforce_by_records_policy_mx_and_reports() {
     for want in [
         "readiness of apple.example for MTA-STS mode: enforce:\n",
         "  ok       record       _mta-sts.apple.example: id=20261128\n",
-        "  ok       policy-host  mta-sts.apple.example has an address\n",
+        "  ok       policy-host  mta-sts.apple.example is a CNAME to sts.provider.example (not \
+         followed: the policy is served there)\n",
         "  ok       policy       mta-sts.txt: mode testing, max_age 604800, mx mail.apple.example\n",
         "  ok       mx           every MX is allowed by the policy: mail.apple.example \
          (mail.apple.example)\n",
@@ -458,7 +459,7 @@ fn mta_sts_publish_checks_the_policy_then_serves_a_new_id() {
     );
     assert!(
         out.stderr
-            .contains("mode testing, max_age 86400, mx mail.apple.example; a new id"),
+            .contains("mode testing, max_age 86400, mx mail.apple.example; the new id"),
         "{out}"
     );
 
@@ -490,4 +491,67 @@ fn mta_sts_publish_checks_the_policy_then_serves_a_new_id() {
     ]);
     assert_eq!(forced.code, 0, "{forced}");
     assert_ne!(s.served_txt(name), again);
+}
+
+/// `_mta-sts` delegated by CNAME (as hosted MTA-STS does) is read at its target, and `publish`
+/// leaves its id to whoever serves the target; with no MX record the domain itself is the mail
+/// host the policy must allow.
+#[test]
+fn mta_sts_follows_a_delegated_record_and_the_implicit_mx() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    fs::create_dir(d.join("zones")).unwrap();
+    let shipped = fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/zones/apple.example.zone"
+    ))
+    .unwrap();
+    let without_mx: String = shipped
+        .lines()
+        .filter(|l| !l.contains(" MX "))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    assert_ne!(without_mx, shipped, "the shipped zone has an MX line");
+    fs::write(
+        d.join("zones/apple.example.zone"),
+        format!(
+            "{without_mx}@ IN A 192.0.2.25\n_mta-sts IN CNAME sts-id\nsts-id IN TXT \
+             \"v=STSv1; id=77\"\nmta-sts IN CNAME sts.provider.example.\n"
+        ),
+    )
+    .unwrap();
+    write(
+        d,
+        "p.txt",
+        b"version: STSv1\nmode: enforce\nmx: mail.apple.example\nmax_age: 604800\n",
+    );
+    let out = zonectl_in(
+        d,
+        None,
+        &["mta-sts", "check", "apple.example", "--policy", "p.txt"],
+    );
+    assert_eq!(out.code, 1, "{out}");
+    for want in [
+        "  ok       record       _mta-sts.apple.example (a CNAME to sts-id.apple.example): \
+         id=77\n",
+        "  ok       policy-host  mta-sts.apple.example is a CNAME to sts.provider.example (not \
+         followed: the policy is served there)\n",
+        "  FAIL     mx           no MX record, so senders deliver to the domain itself (RFC 5321 \
+         §5.1): MX apple.example allowed by no mx: line of the policy",
+    ] {
+        assert!(out.stdout.contains(want), "{want}: {out}");
+    }
+    let publish = zonectl_in(
+        d,
+        None,
+        &["mta-sts", "publish", "apple.example", "--policy", "p.txt"],
+    );
+    assert_eq!(publish.code, 1, "{publish}");
+    assert!(
+        publish.stderr.contains(
+            "apple.example: refused, nothing was changed: _mta-sts.apple.example is a CNAME to \
+             sts-id.apple.example: the policy id is changed there"
+        ),
+        "{publish}"
+    );
 }
