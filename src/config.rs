@@ -57,6 +57,9 @@ pub struct Config {
     pub dmarc_reports: Option<PathBuf>,
     /// Days of reports readiness counts, back from the newest (default 14).
     pub dmarc_report_days: Option<u32>,
+    /// SMTP TLS reports (a directory, or a file) that `mta-sts check` judges readiness by when
+    /// not given `--reports`; the days counted are `dmarc_report_days`.
+    pub tlsrpt_reports: Option<PathBuf>,
     /// Clients allowed to transfer zones (AXFR and IXFR over TCP; over UDP an IXFR gets the
     /// SOA alone): addresses or prefixes such as
     /// "192.0.2.53" or "2001:db8::/64", each optionally followed by `key NAME`, a TSIG key in
@@ -96,6 +99,9 @@ pub struct ZoneConfig {
     pub dmarc_ladder: Option<Vec<String>>,
     /// Minimum days at a DMARC rollout stage before `rollout next` (default 7).
     pub dmarc_min_dwell_days: Option<u32>,
+    /// The zone's MTA-STS policy file, as the web server serves it: what `mta-sts check` and
+    /// `mta-sts publish` read when not given `--policy`.
+    pub mta_sts_policy: Option<PathBuf>,
     /// Who may transfer this zone, in place of the global `transfer_allow` (as a zone's
     /// `allow-transfer` replaces the global one in BIND); `[]` refuses every transfer of it.
     pub transfer_allow: Option<Vec<String>>,

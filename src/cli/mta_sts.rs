@@ -5,7 +5,7 @@
 //! edit path (one serial bump, applied to the running server, verified on the wire).
 
 use std::fs;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{anyhow, bail};
@@ -48,9 +48,10 @@ pub enum MtaStsCommand {
 pub struct PublishArgs {
     pub zone: String,
     /// The policy file, as the web server now serves it at
-    /// https://mta-sts.ZONE/.well-known/mta-sts.txt.
+    /// https://mta-sts.ZONE/.well-known/mta-sts.txt [default: the zone's `mta_sts_policy` in
+    /// the configuration].
     #[arg(long, value_name = "FILE")]
-    pub policy: PathBuf,
+    pub policy: Option<PathBuf>,
     /// Publish an enforced policy even though an MX of the zone is not allowed by it (senders
     /// will not deliver to that MX).
     #[arg(long)]
@@ -64,14 +65,17 @@ pub struct PublishArgs {
 pub struct CheckArgs {
     pub zone: String,
     /// The policy file, as served at https://mta-sts.ZONE/.well-known/mta-sts.txt (a copy,
-    /// or the file the web server serves).
+    /// or the file the web server serves) [default: the zone's `mta_sts_policy` in the
+    /// configuration].
     #[arg(long, value_name = "FILE")]
     pub policy: Option<PathBuf>,
     /// SMTP TLS reports (files or directories, as `tlsrpt report` reads them): the sessions
-    /// that failed under the policy are what enforce would refuse. Repeat for more.
+    /// that failed under the policy are what enforce would refuse. Repeat for more [default:
+    /// the configuration's `tlsrpt_reports`].
     #[arg(long = "reports", value_name = "PATH")]
     pub reports: Vec<PathBuf>,
-    /// Only the reports that ended within N days of the zone's newest [default: 14].
+    /// Only the reports that ended within N days of the zone's newest [default: the
+    /// configuration's `dmarc_report_days`, else 14].
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
     pub report_days: Option<u32>,
     #[command(flatten)]
@@ -148,9 +152,15 @@ fn host_kind(dns: &ServedDns, host: &str) -> Result<PolicyHost, String> {
 fn publish(s: &Settings, o: &EditOptions, args: &PublishArgs) -> anyhow::Result<ExitCode> {
     let origin = edit::origin_of(s, &args.zone)?;
     let domain = origin.to_string().trim_end_matches('.').to_owned();
-    let file = args.policy.display();
+    let Some(path) = policy_path(s, &domain, args.policy.as_deref()) else {
+        bail!(
+            "{domain}: no policy file: give --policy FILE, or set mta_sts_policy in the zone's \
+             [[zone]] of the configuration"
+        );
+    };
+    let file = path.display();
     let refused = |why: String| anyhow!("{domain}: refused, nothing was changed: {why}");
-    let bytes = read_policy(&args.policy).map_err(|e| refused(format!("{file}: {e}")))?;
+    let bytes = read_policy(&path).map_err(|e| refused(format!("{file}: {e}")))?;
     let policy = sts_policy::parse(&bytes).map_err(|problems| {
         let problems: Vec<String> = problems.iter().map(ToString::to_string).collect();
         refused(format!("{file}: {}", problems.join("; ")))
@@ -246,18 +256,26 @@ fn check(s: &Settings, args: &CheckArgs) -> anyhow::Result<ExitCode> {
     let origin = origin_text(&data);
     let domain = origin.trim_end_matches('.').to_owned();
     let dns = ServedDns::load(s, args.resolver.resolver)?;
-    let window_days = args.report_days.unwrap_or(DEFAULT_REPORT_DAYS);
-    let reports = (!args.reports.is_empty()).then(|| {
-        super::report_files::report_facts(&args.reports, window_days, |paths| {
+    let window_days = args
+        .report_days
+        .or(s.config.dmarc_report_days)
+        .unwrap_or(DEFAULT_REPORT_DAYS);
+    let paths = match (&args.reports[..], &s.config.tlsrpt_reports) {
+        ([], None) => Vec::new(),
+        ([], Some(configured)) => vec![configured.clone()],
+        (given, _) => given.to_vec(),
+    };
+    let reports = (!paths.is_empty()).then(|| {
+        super::report_files::report_facts(&paths, window_days, |paths| {
             super::tlsrpt::evidence_for(paths, &domain, window_days)
         })
     });
+    let policy = policy_path(s, &domain, args.policy.as_deref());
     let facts = StsFacts {
         record_txts: txts_at(&dns, &format!("_mta-sts.{domain}")),
         policy_host: host_kind(&dns, &format!("mta-sts.{domain}")),
-        policy: args.policy.as_deref().map(read_policy),
-        policy_from: args
-            .policy
+        policy: policy.as_deref().map(read_policy),
+        policy_from: policy
             .as_ref()
             .map_or_else(String::new, |p| p.display().to_string()),
         mx: mail_hosts(&dns, &domain),
@@ -271,6 +289,13 @@ fn check(s: &Settings, args: &CheckArgs) -> anyhow::Result<ExitCode> {
         &origin,
         "MTA-STS mode: enforce",
     )
+}
+
+/// The policy file: `--policy`, else the zone's `mta_sts_policy` in the configuration.
+fn policy_path(s: &Settings, domain: &str, given: Option<&Path>) -> Option<PathBuf> {
+    given
+        .map(Path::to_path_buf)
+        .or_else(|| s.config.zone(domain).and_then(|z| z.mta_sts_policy.clone()))
 }
 
 /// The policy file's bytes, or why they cannot be read. Only a regular file is read, and only

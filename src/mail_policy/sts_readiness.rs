@@ -224,7 +224,10 @@ fn policy_item(f: &StsFacts, policy: Option<&ParsedPolicy>) -> (Status, String) 
     match policy {
         None => (
             Status::Unknown,
-            format!("not read: give --policy FILE, a copy of what {url} serves"),
+            format!(
+                "not read: give --policy FILE (or the zone's mta_sts_policy in the \
+                 configuration), a copy of what {url} serves"
+            ),
         ),
         Some(Err(why)) => (
             Status::Unknown,
@@ -372,8 +375,9 @@ fn reports(f: &StsFacts) -> (Status, String) {
     let Some(facts) = &f.reports else {
         return (
             Status::Unknown,
-            "no SMTP TLS reports read (--reports PATH, the `_smtp._tls` rua mailbox's reports): \
-             enforcing without the evidence of testing is blind"
+            "no SMTP TLS reports read (--reports PATH, or tlsrpt_reports in the configuration: \
+             the `_smtp._tls` rua mailbox's reports): enforcing without the evidence of testing \
+             is blind"
                 .to_owned(),
         );
     };
@@ -682,7 +686,7 @@ mod tests {
         assert_eq!(item(&r, "tlsrpt").status, Status::Warn);
         assert!(item(&r, "policy")
             .detail
-            .contains("give --policy FILE, a copy of what https://mta-sts.apple.example/.well-known/mta-sts.txt serves"));
+            .contains("give --policy FILE (or the zone's mta_sts_policy in the configuration), a copy of what https://mta-sts.apple.example/.well-known/mta-sts.txt serves"));
         f.policy = Some(Ok(
             b"version: STSv1\nmode: enforce\nmax_age: 86400\n".to_vec()
         ));

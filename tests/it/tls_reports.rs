@@ -331,6 +331,25 @@ fn mta_sts_check_judges_enforce_by_records_policy_mx_and_reports() {
         assert!(ready.stdout.contains(want), "{want}: {ready}");
     }
     assert!(ready.stdout.ends_with("\nready\n"), "{ready}");
+    // The same from the configuration: the zone's policy file and the reports' directory.
+    write(
+        d,
+        "zonectl.toml",
+        b"tlsrpt_reports = \"reports\"\n[[zone]]\nname = \"apple.example\"\nmta_sts_policy = \"mta-sts.txt\"\n",
+    );
+    let configured = zonectl_in(
+        d,
+        None,
+        &[
+            "--config",
+            "zonectl.toml",
+            "mta-sts",
+            "check",
+            "apple.example",
+        ],
+    );
+    assert_eq!(configured.code, 0, "{configured}");
+    assert_eq!(configured.stdout, ready.stdout);
 
     // An MX the policy does not name: enforce would refuse to deliver to it.
     write(
