@@ -91,7 +91,7 @@ pub enum Command {
     Dkim(dkim::DkimArgs),
     /// TSIG keys for zone transfers and NOTIFY: generate, list (keys/tsig).
     Tsig(tsig::TsigArgs),
-    /// MTA-STS (RFC 8461): readiness for `mode: enforce`, and publishing a new policy.
+    /// MTA-STS (RFC 8461): readiness for `mode: enforce`, publishing a new policy, checking one.
     #[command(name = "mta-sts")]
     MtaSts(mta_sts::MtaStsArgs),
     /// SMTP TLS reports (RFC 8460): what MTA-STS `mode: enforce` would refuse.
@@ -141,7 +141,10 @@ impl Command {
             ),
             Command::Tsig(a) => matches!(a.command, tsig::TsigCommand::List),
             Command::Tlsrpt(_) => true,
-            Command::MtaSts(a) => matches!(a.command, mta_sts::MtaStsCommand::Check(_)),
+            Command::MtaSts(a) => matches!(
+                a.command,
+                mta_sts::MtaStsCommand::Check(_) | mta_sts::MtaStsCommand::Policy(_)
+            ),
             _ => false,
         }
     }

@@ -10,6 +10,7 @@ use std::process::ExitCode;
 
 use anyhow::{anyhow, bail};
 use clap::{Args, Subcommand};
+use serde_json::json;
 
 use super::dmarc::{origin_text, print_verdict, ResolverArg, ServedDns};
 use super::edit::EditOptions;
@@ -41,6 +42,21 @@ pub enum MtaStsCommand {
     /// id (the UTC time), so senders fetch the policy again. Put the file in place on the web
     /// server first. Honours --dry-run.
     Publish(PublishArgs),
+    /// Check a policy file alone (RFC 8461 §3.2): what senders read in it, or why they refuse
+    /// it; with --mx, which of those MX hosts it allows (§4.1). Exit 1 if it is not valid, or a
+    /// host is not allowed.
+    Policy(PolicyArgs),
+}
+
+/// `zonectl mta-sts policy`
+#[derive(Debug, Args)]
+pub struct PolicyArgs {
+    /// The policy file.
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+    /// An MX host to match against the policy's patterns (repeat for more).
+    #[arg(long = "mx", value_name = "HOST")]
+    pub mx: Vec<String>,
 }
 
 /// `zonectl mta-sts publish`
@@ -87,8 +103,71 @@ impl MtaStsArgs {
         match self.command {
             MtaStsCommand::Check(args) => check(s, &args),
             MtaStsCommand::Publish(args) => publish(s, o, &args),
+            MtaStsCommand::Policy(args) => policy(s, &args),
         }
     }
+}
+
+fn policy(s: &Settings, args: &PolicyArgs) -> anyhow::Result<ExitCode> {
+    let file = args.file.display().to_string();
+    let bytes = read_policy(&args.file).map_err(|e| anyhow!("{file}: {e}"))?;
+    let parsed = sts_policy::parse(&bytes);
+    let texts = |problems: &[sts_policy::PolicyProblem]| -> Vec<String> {
+        problems.iter().map(ToString::to_string).collect()
+    };
+    let hosts: Vec<(&str, Option<&str>)> = match &parsed {
+        Ok(p) => args.mx.iter().map(|h| (h.as_str(), p.allows(h))).collect(),
+        Err(_) => Vec::new(),
+    };
+    let ok = parsed.is_ok() && hosts.iter().all(|(_, by)| by.is_some());
+    if s.json {
+        let value = match &parsed {
+            Ok(p) => json!({
+                "file": file,
+                "valid": true,
+                "policy": {"mode": p.mode.to_string(), "max_age": p.max_age, "mx": p.mx},
+                "warnings": texts(&p.warnings),
+                "problems": [],
+                "hosts": hosts.iter()
+                    .map(|(host, by)| json!({"host": host, "allowed_by": by}))
+                    .collect::<Vec<_>>(),
+            }),
+            Err(problems) => json!({
+                "file": file, "valid": false, "policy": null, "warnings": [],
+                "problems": texts(problems), "hosts": [],
+            }),
+        };
+        println!("{}", serde_json::to_string_pretty(&value)?);
+    } else {
+        match &parsed {
+            Ok(p) => {
+                println!("{file}: valid: {p}");
+                for w in texts(&p.warnings) {
+                    println!("  warning: {w}");
+                }
+                for (host, by) in &hosts {
+                    match by {
+                        Some(pattern) => println!("{host}: allowed by mx: {pattern}"),
+                        None => println!(
+                            "{host}: allowed by no mx: line: under mode: enforce senders would \
+                             not deliver to it"
+                        ),
+                    }
+                }
+            }
+            Err(problems) => {
+                println!("{file}: not valid: senders refuse it, as if the domain had no policy");
+                for p in texts(problems) {
+                    println!("  {p}");
+                }
+            }
+        }
+    }
+    Ok(if ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
 }
 
 /// The target of the CNAME at `name`, if it is one.

@@ -49,9 +49,12 @@ impl fmt::Display for Mode {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Policy {
     pub mode: Mode,
-    /// The `mx` patterns, lower-cased, without a final dot, in file order.
+    /// The `mx` patterns, lower-cased, in file order.
     pub mx: Vec<String>,
     pub max_age: u64,
+    /// What senders pass over, but the author likely did not mean: a key repeated (the first
+    /// applies), or a key spelt otherwise than the four (read as an extension, so ignored).
+    pub warnings: Vec<PolicyProblem>,
 }
 
 /// Why a policy file is not one senders can use, with the line at fault where there is one.
@@ -61,7 +64,7 @@ pub enum PolicyProblem {
     TooLarge,
     #[error("line {line}: {text:?} is not `key: value`")]
     NotKeyValue { line: usize, text: String },
-    #[error("line {line}: {key}: appears again: senders disagree on which one applies (RFC 8461 §3.2: the first); keep one")]
+    #[error("line {line}: {key}: appears again: senders use the first and ignore this one (RFC 8461 §3.2); keep one")]
     Duplicate { line: usize, key: &'static str },
     #[error("line {line}: {found:?} is not the key {key}: (keys are lower-case, with the colon right after them)")]
     Misspelt {
@@ -71,6 +74,10 @@ pub enum PolicyProblem {
     },
     #[error("the file starts with a byte-order mark, which senders read as part of its first key: save it without one")]
     ByteOrderMark,
+    #[error("line {line}: a carriage return that is not part of a CRLF line end (RFC 8461 §3.2)")]
+    StrayCarriageReturn { line: usize },
+    #[error("line {line}: {text:?} is not a valid extension (a name of letters, digits, _ - . up to 32, and a printable value): senders refuse the policy")]
+    BadExtension { line: usize, text: String },
     #[error("line {line}: {key}: {value:?} is not valid: {expected}")]
     BadValue {
         line: usize,
@@ -90,6 +97,7 @@ pub fn parse(bytes: &[u8]) -> Result<Policy, Vec<PolicyProblem>> {
         return Err(vec![PolicyProblem::TooLarge]);
     }
     let mut problems = Vec::new();
+    let mut warnings = Vec::new();
     if bytes.starts_with(b"\xEF\xBB\xBF") {
         problems.push(PolicyProblem::ByteOrderMark);
     }
@@ -100,7 +108,11 @@ pub fn parse(bytes: &[u8]) -> Result<Policy, Vec<PolicyProblem>> {
     for (i, raw) in text.split('\n').enumerate() {
         let line = i + 1;
         let content = raw.strip_suffix('\r').unwrap_or(raw);
-        if content.trim().is_empty() {
+        if content.contains('\r') {
+            problems.push(PolicyProblem::StrayCarriageReturn { line });
+            continue;
+        }
+        if content.is_empty() {
             continue;
         }
         let Some((key, value)) = content.split_once(':') else {
@@ -121,7 +133,7 @@ pub fn parse(bytes: &[u8]) -> Result<Policy, Vec<PolicyProblem>> {
         match key {
             "version" => {
                 if version.replace(()).is_some() {
-                    problems.push(PolicyProblem::Duplicate {
+                    warnings.push(PolicyProblem::Duplicate {
                         line,
                         key: "version",
                     });
@@ -137,7 +149,7 @@ pub fn parse(bytes: &[u8]) -> Result<Policy, Vec<PolicyProblem>> {
                     _ => None,
                 };
                 if mode.is_some() {
-                    problems.push(PolicyProblem::Duplicate { line, key: "mode" });
+                    warnings.push(PolicyProblem::Duplicate { line, key: "mode" });
                 } else {
                     if parsed.is_none() {
                         problems.push(bad("mode", "enforce, testing or none"));
@@ -154,7 +166,7 @@ pub fn parse(bytes: &[u8]) -> Result<Policy, Vec<PolicyProblem>> {
                 .flatten()
                 .filter(|n| *n <= MAX_AGE_LIMIT);
                 if max_age.is_some() {
-                    problems.push(PolicyProblem::Duplicate {
+                    warnings.push(PolicyProblem::Duplicate {
                         line,
                         key: "max_age",
                     });
@@ -177,17 +189,27 @@ pub fn parse(bytes: &[u8]) -> Result<Policy, Vec<PolicyProblem>> {
                 // A key meant as one of the four, but not as senders match it.
                 let near = other.trim().to_ascii_lowercase();
                 let near = near.trim_start_matches('\u{FEFF}');
-                if let Some(key) = ["version", "mode", "max_age", "mx"]
+                let meant = ["version", "mode", "max_age", "mx"]
                     .into_iter()
                     .find(|k| *k == near)
-                {
-                    problems.push(PolicyProblem::Misspelt {
+                    .map(|key| PolicyProblem::Misspelt {
                         line,
                         found: other.chars().take(20).collect(),
                         key,
                     });
+                // Otherwise an extension, which senders ignore if it is a valid one.
+                let valid = is_extension_name(other)
+                    && !value.is_empty()
+                    && !value.chars().any(|c| c.is_control());
+                match (meant, valid) {
+                    (Some(misspelt), true) => warnings.push(misspelt),
+                    (Some(misspelt), false) => problems.push(misspelt),
+                    (None, true) => {}
+                    (None, false) => problems.push(PolicyProblem::BadExtension {
+                        line,
+                        text: content.chars().take(40).collect(),
+                    }),
                 }
-                // Otherwise an extension: senders ignore it.
             }
         }
     }
@@ -207,11 +229,25 @@ pub fn parse(bytes: &[u8]) -> Result<Policy, Vec<PolicyProblem>> {
         _ => {}
     }
     match (mode, max_age) {
-        (Some(Some(mode)), Some(Some(max_age))) if problems.is_empty() => {
-            Ok(Policy { mode, mx, max_age })
-        }
+        (Some(Some(mode)), Some(Some(max_age))) if problems.is_empty() => Ok(Policy {
+            mode,
+            mx,
+            max_age,
+            warnings,
+        }),
         _ => Err(problems),
     }
+}
+
+/// An extension's name (RFC 8461 §3.2): a letter or digit, then up to 31 letters, digits, `_`,
+/// `-` or `.`.
+fn is_extension_name(name: &str) -> bool {
+    let b = name.as_bytes();
+    !b.is_empty()
+        && b.len() <= 32
+        && b[0].is_ascii_alphanumeric()
+        && b.iter()
+            .all(|&c| c.is_ascii_alphanumeric() || matches!(c, b'_' | b'-' | b'.'))
 }
 
 /// An `mx` value as a pattern (RFC 8461 §3.2: `["*."] Domain`, RFC 5321's Domain: labels of
@@ -295,6 +331,28 @@ mod tests {
     }
 
     #[test]
+    fn repeated_and_misspelt_keys_are_warnings_and_the_first_value_applies() {
+        let p = parse(
+            b"version: STSv1\nmode: testing\nmode: enforce\nMax_Age: 5\nmax_age: 86400\n\
+              max_age: bad\nmx: mail.example.com\nx-note: kept out\n",
+        )
+        .unwrap();
+        assert_eq!((p.mode, p.max_age), (Mode::Testing, 86_400));
+        let warnings: Vec<String> = p.warnings.iter().map(ToString::to_string).collect();
+        assert_eq!(
+            warnings,
+            [
+                "line 3: mode: appears again: senders use the first and ignore this one (RFC \
+                 8461 §3.2); keep one",
+                "line 4: \"Max_Age\" is not the key max_age: (keys are lower-case, with the colon \
+                 right after them)",
+                "line 6: max_age: appears again: senders use the first and ignore this one (RFC \
+                 8461 §3.2); keep one",
+            ]
+        );
+    }
+
+    #[test]
     fn wildcards_stand_for_one_label() {
         let p = parse(
             b"version: STSv1\nmode: enforce\nmx: *.example.net\nmx: mail.example.com\nmax_age: 1",
@@ -318,17 +376,11 @@ mod tests {
             [
                 "line 1: version: \"STSv2\" is not valid: STSv1",
                 "line 2: mode: \"Enforce\" is not valid: enforce, testing or none",
-                "line 3: mode: appears again: senders disagree on which one applies (RFC 8461 \
-                 §3.2: the first); keep one",
                 "line 4: mx: \"mail_1.example\" is not valid: a host name, or *. and a domain",
                 "line 5: max_age: \"99999999\" is not valid: seconds, 0 to 31557600 (a year)",
                 "line 6: \"nonsense\" is not `key: value`",
                 "line 7: mx: \"mail.example.\" is not valid: a host name without a final dot \
                  (senders compare patterns as written)",
-                "line 8: \"Max_Age\" is not the key max_age: (keys are lower-case, with the colon \
-                 right after them)",
-                "line 9: max_age: appears again: senders disagree on which one applies (RFC 8461 \
-                 §3.2: the first); keep one",
             ]
         );
         let bom = parse(b"\xEF\xBB\xBFversion: STSv1\nmode: none\nmax_age: 1\n").unwrap_err();
@@ -340,6 +392,19 @@ mod tests {
                     line: 1,
                     found: "\u{FEFF}version".into(),
                     key: "version"
+                },
+                PolicyProblem::Missing { key: "version" },
+            ]
+        );
+        // A stray CR, and an extension senders refuse.
+        let err = parse(b"version: STSv1\r\r\nmode: none\nmax_age: 1\nx note: 1\n").unwrap_err();
+        assert_eq!(
+            err,
+            [
+                PolicyProblem::StrayCarriageReturn { line: 1 },
+                PolicyProblem::BadExtension {
+                    line: 4,
+                    text: "x note: 1".into()
                 },
                 PolicyProblem::Missing { key: "version" },
             ]

@@ -246,7 +246,11 @@ fn policy_item(f: &StsFacts, policy: Option<&ParsedPolicy>) -> (Status, String) 
             ),
         ),
         Some(Ok(Ok(p))) => {
-            let summary = format!("{}: {p}", f.policy_from);
+            let mut summary = format!("{}: {p}", f.policy_from);
+            if !p.warnings.is_empty() {
+                let warnings: Vec<String> = p.warnings.iter().map(ToString::to_string).collect();
+                summary = format!("{summary}; {}", warnings.join("; "));
+            }
             match p.mode {
                 Mode::None => (
                     Status::Fail,
@@ -255,6 +259,7 @@ fn policy_item(f: &StsFacts, policy: Option<&ParsedPolicy>) -> (Status, String) 
                          and enforce once its reports show no failure"
                     ),
                 ),
+                _ if !p.warnings.is_empty() => (Status::Warn, summary),
                 Mode::Enforce => (Status::Pass, format!("{summary} (already enforced)")),
                 Mode::Testing => (Status::Pass, summary),
             }

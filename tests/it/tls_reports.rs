@@ -574,3 +574,60 @@ fn mta_sts_follows_a_delegated_record_and_the_implicit_mx() {
         "{publish}"
     );
 }
+
+#[test]
+fn mta_sts_policy_reads_a_file_as_senders_do_and_matches_hosts() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    write(
+        d,
+        "p.txt",
+        b"version: STSv1\r\nmode: testing\r\nmode: enforce\r\nmx: *.example.net\r\nmax_age: 86400\r\n",
+    );
+    let out = zonectl_in(
+        d,
+        None,
+        &[
+            "mta-sts",
+            "policy",
+            "p.txt",
+            "--mx",
+            "MX1.example.net.",
+            "--mx",
+            "example.net",
+        ],
+    );
+    assert_eq!(out.code, 1, "a host is not allowed: {out}");
+    assert_eq!(
+        out.stdout,
+        "p.txt: valid: mode testing, max_age 86400, mx *.example.net\n  warning: line 3: mode: \
+         appears again: senders use the first and ignore this one (RFC 8461 §3.2); keep one\n\
+         MX1.example.net.: allowed by mx: *.example.net\nexample.net: allowed by no mx: line: \
+         under mode: enforce senders would not deliver to it\n",
+        "{out}"
+    );
+    let ok = zonectl_in(
+        d,
+        None,
+        &["mta-sts", "policy", "p.txt", "--mx", "a.example.net"],
+    );
+    assert_eq!(ok.code, 0, "{ok}");
+    write(
+        d,
+        "bad.txt",
+        b"version: STSv1\nmode: testing\nmx: mail.example.com.\n",
+    );
+    let bad = zonectl_in(d, None, &["--json", "mta-sts", "policy", "bad.txt"]);
+    assert_eq!(bad.code, 1, "{bad}");
+    let v: serde_json::Value = serde_json::from_str(&bad.stdout).unwrap();
+    assert_eq!(v["valid"], false);
+    assert_eq!(
+        v["problems"],
+        serde_json::json!([
+            "line 3: mx: \"mail.example.com.\" is not valid: a host name without a final dot \
+             (senders compare patterns as written)",
+            "max_age: is missing",
+            "no valid mx: line: under mode testing senders would accept no MX at all"
+        ])
+    );
+}
