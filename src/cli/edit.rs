@@ -601,7 +601,7 @@ fn run_edit_live(
         Response::Error { message } => bail!("{message}"),
         other => bail!("unexpected answer from the server: {other:?}"),
     };
-    let planned = Planned {
+    let mut planned = Planned {
         changes: done
             .changes
             .iter()
@@ -614,6 +614,10 @@ fn run_edit_live(
         new_serial: done.new_serial,
         warnings: done.warnings.clone(),
     };
+    // A dry run left the zone as it was: its MX hosts are those before the edit.
+    planned
+        .warnings
+        .extend(mta_sts_warning(s, t, &planned.changes, !dry_run));
     print_warnings(t, &planned.warnings);
     if dry_run {
         return report(
@@ -701,7 +705,10 @@ fn run_edit_file(
             String::from_utf8(b)
                 .with_context(|| format!("{}: not valid UTF-8 text", t.file.display()))
         })?;
-    let (planned, new_text) = plan(t, &text, edit, clock::unix_now())?;
+    let (mut planned, new_text) = plan(t, &text, edit, clock::unix_now())?;
+    planned
+        .warnings
+        .extend(mta_sts_warning(s, t, &planned.changes, false));
     print_warnings(t, &planned.warnings);
     if new_text == text {
         return report(s, t, &planned, false, dry_run, &["no change".to_owned()]);
@@ -747,6 +754,86 @@ fn run_edit_file(
         }
     };
     report(s, t, &planned, false, false, &[note])
+}
+
+/// When an edit changes the zone's MX records and the zone names its MTA-STS policy file in the
+/// configuration (`mta_sts_policy`): a warning if the MX hosts the edit leaves are not all
+/// allowed by the policy, since senders enforcing it will not deliver to the others. `applied`:
+/// the zone as read now already holds the edit (else its changes are applied to what is read).
+fn mta_sts_warning(
+    s: &Settings,
+    t: &Target,
+    changes: &[ChangeJson],
+    applied: bool,
+) -> Option<String> {
+    use crate::mail_policy::sts_policy::{self, Mode};
+    let path = s
+        .config
+        .zone(&t.origin.to_string())?
+        .mta_sts_policy
+        .as_ref()?;
+    let exchange = |line: &str| -> Option<String> {
+        match owner_and_type(line) {
+            Ok((owner, RType::MX)) if owner.eq_ignore_case(&t.origin) => line
+                .split_whitespace()
+                .last()
+                .map(|h| h.trim_end_matches('.').to_ascii_lowercase()),
+            _ => None,
+        }
+    };
+    let removed: Vec<String> = changes
+        .iter()
+        .filter_map(|c| exchange(c.old.as_deref()?))
+        .collect();
+    let added: Vec<String> = changes
+        .iter()
+        .filter_map(|c| exchange(c.new.as_deref()?))
+        .collect();
+    if removed.is_empty() && added.is_empty() {
+        return None;
+    }
+    let zone = t.origin.to_string();
+    let read = current_rrset(s, &zone, &t.origin, RType::MX).ok()?;
+    let mut hosts: Vec<String> = read
+        .rdatas
+        .iter()
+        .filter_map(|rd| Name::from_wire(rd.get(2..)?).ok())
+        .map(|n| n.to_string().trim_end_matches('.').to_ascii_lowercase())
+        .collect();
+    if !applied {
+        hosts.retain(|h| !removed.contains(h));
+        hosts.extend(added);
+    }
+    hosts.retain(|h| !h.is_empty());
+    let policy = match std::fs::read(path).map(|b| sts_policy::parse(&b)) {
+        Ok(Ok(p)) => p,
+        Ok(Err(_)) | Err(_) => {
+            return Some(format!(
+                "warning: the MX records changed, and the MTA-STS policy {} (mta_sts_policy) cannot be \
+                 read as a policy: the MX hosts were not checked against it (`zonectl mta-sts \
+                 policy {}` says why)",
+                path.display(),
+                path.display()
+            ))
+        }
+    };
+    let uncovered: Vec<&str> = hosts
+        .iter()
+        .map(String::as_str)
+        .filter(|h| policy.allows(h).is_none())
+        .collect();
+    if policy.mode == Mode::None || uncovered.is_empty() {
+        return None;
+    }
+    let them = if uncovered.len() == 1 { "it" } else { "them" };
+    Some(format!(
+        "warning: MX {} allowed by no mx: line of the MTA-STS policy {} (mode {}): senders enforcing it \
+         will not deliver to {them}; add {them} to the policy, then `zonectl mta-sts publish {}`",
+        uncovered.join(", "),
+        path.display(),
+        policy.mode,
+        zone.trim_end_matches('.')
+    ))
 }
 
 /// Most warnings an edit prints (`--json` has them all): an edit can bring about one per

@@ -631,3 +631,72 @@ fn mta_sts_policy_reads_a_file_as_senders_do_and_matches_hosts() {
         ])
     );
 }
+
+/// An edit of the MX records is checked against the zone's MTA-STS policy file
+/// (`mta_sts_policy`): an MX it does not allow is said, dry run or not, and in `--json`.
+#[test]
+fn an_mx_edit_is_checked_against_the_zones_mta_sts_policy() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    fs::create_dir(d.join("zones")).unwrap();
+    fs::copy(
+        concat!(env!("CARGO_MANIFEST_DIR"), "/zones/apple.example.zone"),
+        d.join("zones/apple.example.zone"),
+    )
+    .unwrap();
+    write(
+        d,
+        "mta-sts.txt",
+        b"version: STSv1\nmode: enforce\nmx: mail.apple.example\nmax_age: 604800\n",
+    );
+    write(
+        d,
+        "z.toml",
+        b"[[zone]]\nname = \"apple.example\"\nmta_sts_policy = \"mta-sts.txt\"\n",
+    );
+    let z = |args: &[&str]| {
+        let mut all = vec!["--config", "z.toml"];
+        all.extend_from_slice(args);
+        zonectl_in(d, None, &all)
+    };
+    let warning = "zonectl: apple.example.: warning: MX mx2.apple.example allowed by no mx: \
+                   line of the MTA-STS policy mta-sts.txt (mode enforce): senders enforcing it \
+                   will not deliver to it; add it to the policy, then `zonectl mta-sts publish \
+                   apple.example`\n";
+    let add = [
+        "record",
+        "add",
+        "apple.example",
+        "@",
+        "MX",
+        "20",
+        "mx2.apple.example.",
+    ];
+    let dry = z(&[&["--dry-run"][..], &add[..]].concat());
+    assert_eq!(dry.code, 0, "{dry}");
+    assert!(dry.stderr.contains(warning), "{dry}");
+    let json = z(&[&["--json"][..], &add[..]].concat());
+    assert_eq!(json.code, 0, "{json}");
+    let v: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
+    assert!(
+        v["warnings"].as_array().unwrap().iter().any(|w| w
+            .as_str()
+            .unwrap()
+            .starts_with("warning: MX mx2.apple.example allowed")),
+        "{json}"
+    );
+    // Deleting it leaves only allowed hosts; an edit of other records is not checked.
+    let del = z(&[
+        "record",
+        "del",
+        "apple.example",
+        "@",
+        "MX",
+        "20",
+        "mx2.apple.example.",
+    ]);
+    assert_eq!(del.code, 0, "{del}");
+    assert!(!del.stderr.contains("MTA-STS"), "{del}");
+    let other = z(&["record", "add", "apple.example", "www", "A", "192.0.2.9"]);
+    assert!(!other.stderr.contains("MTA-STS"), "{other}");
+}
