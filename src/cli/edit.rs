@@ -797,7 +797,7 @@ fn mta_sts_warning(
     let mut hosts: Vec<String> = read
         .rdatas
         .iter()
-        .filter_map(|rd| Name::from_wire(rd.get(2..)?).ok())
+        .filter_map(|rd| crate::zone::rdata::mx_exchange(rd))
         .map(|n| n.to_string().trim_end_matches('.').to_ascii_lowercase())
         .collect();
     if !applied {

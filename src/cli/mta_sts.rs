@@ -21,7 +21,7 @@ use crate::mail_policy::sts_policy::{self, Mode, MAX_POLICY_BYTES};
 use crate::mail_policy::sts_readiness::{self, MailHosts, PolicyHost, StsFacts, Txts};
 use crate::mail_policy::{mta_sts, Kind};
 use crate::zone::edit::EditOp;
-use crate::zone::rdata::txt_from_value;
+use crate::zone::rdata::{mx_exchange, txt_from_value};
 use crate::zone::{Name, RType};
 
 /// `zonectl mta-sts …`
@@ -201,7 +201,7 @@ fn mail_hosts(dns: &ServedDns, domain: &str) -> Result<MailHosts, String> {
     let (_, rds) = dns.ask(domain, RType::MX)?;
     let names: Vec<String> = rds
         .iter()
-        .filter_map(|rd| Name::from_wire(rd.get(2..)?).ok())
+        .filter_map(|rd| mx_exchange(rd))
         .map(|n| n.to_string().trim_end_matches('.').to_owned())
         .collect();
     Ok(match names.as_slice() {

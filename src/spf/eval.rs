@@ -464,7 +464,7 @@ impl Eval<'_> {
                     )));
                 }
                 for rd in &mxs {
-                    let Some(host) = rd.get(2..).and_then(|w| Name::from_wire(w).ok()) else {
+                    let Some(host) = crate::zone::rdata::mx_exchange(rd) else {
                         continue;
                     };
                     // A null MX (RFC 7505) names no host.

@@ -448,6 +448,12 @@ pub fn txt_strings(rdata: &[u8]) -> Option<Vec<&[u8]>> {
     (!out.is_empty()).then_some(out)
 }
 
+/// The exchange an MX record's wire RDATA names (after its 16-bit preference); the root for a
+/// null MX (RFC 7505).
+pub fn mx_exchange(rdata: &[u8]) -> Option<Name> {
+    Name::from_wire(rdata.get(2..)?).ok()
+}
+
 /// TXT wire RDATA from a value: split into `<character-string>`s of at most 255 bytes (an empty
 /// value gives one empty string).
 pub fn txt_from_value(value: &[u8]) -> Vec<u8> {
