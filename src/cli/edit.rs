@@ -757,62 +757,94 @@ fn run_edit_file(
 }
 
 /// When an edit changes the zone's MX records and the zone names its MTA-STS policy file in the
-/// configuration (`mta_sts_policy`): a warning if the MX hosts the edit leaves are not all
-/// allowed by the policy, since senders enforcing it will not deliver to the others. `applied`:
-/// the zone as read now already holds the edit (else its changes are applied to what is read).
+/// configuration (`mta_sts_policy`): a warning if the mail hosts the edit leaves are not all
+/// allowed by the policy, since senders enforcing it will not deliver to the others (with no
+/// MX left, the host is the domain itself, RFC 5321 §5.1). `applied`: the zone as read now
+/// already holds the edit (else its changes are applied to what is read).
 fn mta_sts_warning(
     s: &Settings,
     t: &Target,
     changes: &[ChangeJson],
     applied: bool,
 ) -> Option<String> {
+    use std::collections::BTreeSet;
+
     use crate::mail_policy::sts_policy::{self, Mode};
     let path = s
         .config
         .zone(&t.origin.to_string())?
         .mta_sts_policy
         .as_ref()?;
-    let exchange = |line: &str| -> Option<String> {
+    let host = |name: &str| name.trim_end_matches('.').to_ascii_lowercase();
+    // (preference, host) of an apex MX record line: `owner TTL IN MX PREF HOST`.
+    let record = |line: &str| -> Option<(u16, String)> {
         match owner_and_type(line) {
-            Ok((owner, RType::MX)) if owner.eq_ignore_case(&t.origin) => line
-                .split_whitespace()
-                .last()
-                .map(|h| h.trim_end_matches('.').to_ascii_lowercase()),
+            Ok((owner, RType::MX)) if owner.eq_ignore_case(&t.origin) => {
+                let words: Vec<&str> = line.split_whitespace().collect();
+                Some((words.get(4)?.parse().ok()?, host(words.get(5)?)))
+            }
             _ => None,
         }
     };
-    let removed: Vec<String> = changes
+    let removed: Vec<(u16, String)> = changes
         .iter()
-        .filter_map(|c| exchange(c.old.as_deref()?))
+        .filter_map(|c| record(c.old.as_deref()?))
         .collect();
-    let added: Vec<String> = changes
+    let added: Vec<(u16, String)> = changes
         .iter()
-        .filter_map(|c| exchange(c.new.as_deref()?))
+        .filter_map(|c| record(c.new.as_deref()?))
         .collect();
     if removed.is_empty() && added.is_empty() {
         return None;
     }
     let zone = t.origin.to_string();
-    let read = current_rrset(s, &zone, &t.origin, RType::MX).ok()?;
-    let mut hosts: Vec<String> = read
+    let domain = zone.trim_end_matches('.');
+    let read = match current_rrset(s, &zone, &t.origin, RType::MX) {
+        Ok(read) => read,
+        Err(e) => {
+            return Some(format!(
+                "warning: the MX records changed, but could not be read again to check them \
+                 against the MTA-STS policy {}: {e:#}",
+                path.display()
+            ))
+        }
+    };
+    let mut records: BTreeSet<(u16, String)> = read
         .rdatas
         .iter()
-        .filter_map(|rd| crate::zone::rdata::mx_exchange(rd))
-        .map(|n| n.to_string().trim_end_matches('.').to_ascii_lowercase())
+        .filter_map(|rd| {
+            let preference = u16::from_be_bytes([*rd.first()?, *rd.get(1)?]);
+            let exchange = crate::zone::rdata::mx_exchange(rd)?;
+            Some((preference, host(&exchange.to_string())))
+        })
         .collect();
     if !applied {
-        hosts.retain(|h| !removed.contains(h));
-        hosts.extend(added);
+        records.retain(|r| !removed.contains(r));
+        records.extend(added);
     }
-    hosts.retain(|h| !h.is_empty());
-    let policy = match std::fs::read(path).map(|b| sts_policy::parse(&b)) {
-        Ok(Ok(p)) => p,
-        Ok(Err(_)) | Err(_) => {
+    // A null MX (RFC 7505) names the root: no mail, nothing for the policy to allow.
+    let null_mx = records.iter().any(|(_, h)| h.is_empty());
+    let mut hosts: BTreeSet<String> = records.into_iter().map(|(_, h)| h).collect();
+    let implicit = hosts.is_empty() && !null_mx;
+    if implicit {
+        hosts.insert(domain.to_ascii_lowercase());
+    }
+    hosts.remove("");
+    let policy = match super::mta_sts::read_policy(path) {
+        Err(e) => Err(e),
+        Ok(bytes) => sts_policy::parse(&bytes).map_err(|problems| {
+            problems
+                .first()
+                .map(ToString::to_string)
+                .unwrap_or_default()
+        }),
+    };
+    let policy = match policy {
+        Ok(p) => p,
+        Err(why) => {
             return Some(format!(
-                "warning: the MX records changed, and the MTA-STS policy {} (mta_sts_policy) cannot be \
-                 read as a policy: the MX hosts were not checked against it (`zonectl mta-sts \
-                 policy {}` says why)",
-                path.display(),
+                "warning: the MX records changed, but the MTA-STS policy {} (mta_sts_policy) \
+                 cannot be used ({why}): the mail hosts were not checked against it",
                 path.display()
             ))
         }
@@ -826,13 +858,22 @@ fn mta_sts_warning(
         return None;
     }
     let them = if uncovered.len() == 1 { "it" } else { "them" };
+    let senders = match policy.mode {
+        Mode::Enforce => format!("senders enforcing it will not deliver to {them}"),
+        _ => format!("once it is enforced, senders will not deliver to {them}"),
+    };
+    let what = if implicit {
+        format!(
+            "no MX record is left, so senders deliver to {domain} itself (RFC 5321 §5.1), which is"
+        )
+    } else {
+        format!("MX {}", uncovered.join(", "))
+    };
     Some(format!(
-        "warning: MX {} allowed by no mx: line of the MTA-STS policy {} (mode {}): senders enforcing it \
-         will not deliver to {them}; add {them} to the policy, then `zonectl mta-sts publish {}`",
-        uncovered.join(", "),
+        "warning: {what} allowed by no mx: line of the MTA-STS policy {} (mode {}): {senders}; \
+         add {them} to the policy, then `zonectl mta-sts publish {domain}`",
         path.display(),
         policy.mode,
-        zone.trim_end_matches('.')
     ))
 }
 

@@ -119,7 +119,9 @@ fn policy(s: &Settings, args: &PolicyArgs) -> anyhow::Result<ExitCode> {
         Ok(p) => args.mx.iter().map(|h| (h.as_str(), p.allows(h))).collect(),
         Err(_) => Vec::new(),
     };
-    let ok = parsed.is_ok() && hosts.iter().all(|(_, by)| by.is_some());
+    // Under mode none senders check no host: the hosts are shown, and do not fail the run.
+    let none = matches!(&parsed, Ok(p) if p.mode == sts_policy::Mode::None);
+    let ok = parsed.is_ok() && (none || hosts.iter().all(|(_, by)| by.is_some()));
     if s.json {
         let value = match &parsed {
             Ok(p) => json!({
@@ -148,6 +150,7 @@ fn policy(s: &Settings, args: &PolicyArgs) -> anyhow::Result<ExitCode> {
                 for (host, by) in &hosts {
                     match by {
                         Some(pattern) => println!("{host}: allowed by mx: {pattern}"),
+                        None if none => println!("{host}: allowed by no mx: line (mode none)"),
                         None => println!(
                             "{host}: allowed by no mx: line: under mode: enforce senders would \
                              not deliver to it"
@@ -253,7 +256,11 @@ fn publish(s: &Settings, o: &EditOptions, args: &PublishArgs) -> anyhow::Result<
         )));
     }
     // Under enforce, senders deliver only to the hosts the policy allows.
-    let mut notes = Vec::new();
+    let mut notes: Vec<String> = policy
+        .warnings
+        .iter()
+        .map(|w| format!("warning: {file}: {w}"))
+        .collect();
     if policy.mode != Mode::None {
         let unmet = match mail_hosts(&dns, &domain) {
             Err(why) => Some(format!(
@@ -379,7 +386,7 @@ fn policy_path(s: &Settings, domain: &str, given: Option<&Path>) -> Option<PathB
 
 /// The policy file's bytes, or why they cannot be read. Only a regular file is read, and only
 /// up to what senders read (one byte more, so a larger one is seen as larger).
-fn read_policy(path: &std::path::Path) -> Result<Vec<u8>, String> {
+pub(super) fn read_policy(path: &Path) -> Result<Vec<u8>, String> {
     use std::io::Read;
     let meta = fs::metadata(path).map_err(|e| e.to_string())?;
     if !meta.is_file() {

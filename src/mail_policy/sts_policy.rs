@@ -74,6 +74,8 @@ pub enum PolicyProblem {
     },
     #[error("the file starts with a byte-order mark, which senders read as part of its first key: save it without one")]
     ByteOrderMark,
+    #[error("the file is not UTF-8 text")]
+    NotUtf8,
     #[error("line {line}: a carriage return that is not part of a CRLF line end (RFC 8461 §3.2)")]
     StrayCarriageReturn { line: usize },
     #[error("line {line}: {text:?} is not a valid extension (a name of letters, digits, _ - . up to 32, and a printable value): senders refuse the policy")]
@@ -100,6 +102,9 @@ pub fn parse(bytes: &[u8]) -> Result<Policy, Vec<PolicyProblem>> {
     let mut warnings = Vec::new();
     if bytes.starts_with(b"\xEF\xBB\xBF") {
         problems.push(PolicyProblem::ByteOrderMark);
+    }
+    if std::str::from_utf8(bytes).is_err() {
+        problems.push(PolicyProblem::NotUtf8);
     }
     let text = String::from_utf8_lossy(bytes);
     // None: not seen; Some(None): seen, but not valid.
@@ -198,9 +203,10 @@ pub fn parse(bytes: &[u8]) -> Result<Policy, Vec<PolicyProblem>> {
                         key,
                     });
                 // Otherwise an extension, which senders ignore if it is a valid one.
+                // A value is any text but the ASCII controls (RFC 8461's sts-policy-vchar).
                 let valid = is_extension_name(other)
                     && !value.is_empty()
-                    && !value.chars().any(|c| c.is_control());
+                    && !value.chars().any(|c| c < ' ' || c == '\x7f');
                 match (meant, valid) {
                     (Some(misspelt), true) => warnings.push(misspelt),
                     (Some(misspelt), false) => problems.push(misspelt),
@@ -235,7 +241,8 @@ pub fn parse(bytes: &[u8]) -> Result<Policy, Vec<PolicyProblem>> {
             max_age,
             warnings,
         }),
-        _ => Err(problems),
+        // What would have been a warning may say why: `Mode:` where `mode:` is missing.
+        _ => Err(problems.into_iter().chain(warnings).collect()),
     }
 }
 
@@ -381,7 +388,22 @@ mod tests {
                 "line 6: \"nonsense\" is not `key: value`",
                 "line 7: mx: \"mail.example.\" is not valid: a host name without a final dot \
                  (senders compare patterns as written)",
+                // What would have been warnings, after the problems.
+                "line 3: mode: appears again: senders use the first and ignore this one (RFC \
+                 8461 §3.2); keep one",
+                "line 8: \"Max_Age\" is not the key max_age: (keys are lower-case, with the colon \
+                 right after them)",
+                "line 9: max_age: appears again: senders use the first and ignore this one (RFC \
+                 8461 §3.2); keep one",
             ]
+        );
+        // A C1 control is text in an extension's value; bytes that are not UTF-8 are not.
+        assert!(
+            parse("version: STSv1\nmode: none\nmax_age: 1\nx-c1: a\u{85}b\n".as_bytes()).is_ok()
+        );
+        assert_eq!(
+            parse(b"version: STSv1\nmode: none\nmax_age: 1\nx-bad: \xff\n").unwrap_err(),
+            [PolicyProblem::NotUtf8]
         );
         let bom = parse(b"\xEF\xBB\xBFversion: STSv1\nmode: none\nmax_age: 1\n").unwrap_err();
         assert_eq!(

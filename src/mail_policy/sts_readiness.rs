@@ -259,8 +259,11 @@ fn policy_item(f: &StsFacts, policy: Option<&ParsedPolicy>) -> (Status, String) 
                          and enforce once its reports show no failure"
                     ),
                 ),
-                _ if !p.warnings.is_empty() => (Status::Warn, summary),
+                Mode::Enforce if !p.warnings.is_empty() => {
+                    (Status::Warn, format!("{summary} (already enforced)"))
+                }
                 Mode::Enforce => (Status::Pass, format!("{summary} (already enforced)")),
+                _ if !p.warnings.is_empty() => (Status::Warn, summary),
                 Mode::Testing => (Status::Pass, summary),
             }
         }

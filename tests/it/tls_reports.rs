@@ -488,6 +488,26 @@ fn mta_sts_publish_checks_the_policy_then_serves_a_new_id() {
     let again = s.served_txt(name);
     assert!(!again.contains(&first), "{again:?}");
 
+    // A repeated key is published (senders use the first), with the warning said.
+    let repeated = policy(
+        "repeated.txt",
+        "version: STSv1\nmode: testing\nmx: mail.apple.example\nmode: enforce\nmax_age: 86400\n",
+    );
+    let out = z(&[
+        "--dry-run",
+        "mta-sts",
+        "publish",
+        "apple.example",
+        "--policy",
+        &repeated,
+    ]);
+    assert_eq!(out.code, 0, "{out}");
+    assert!(
+        out.stderr
+            .contains("repeated.txt: line 4: mode: appears again: senders use the first"),
+        "{out}"
+    );
+
     // --force publishes the enforced policy anyway; --dry-run changes nothing.
     let dry = z(&[
         "--dry-run",
@@ -699,4 +719,58 @@ fn an_mx_edit_is_checked_against_the_zones_mta_sts_policy() {
     assert!(!del.stderr.contains("MTA-STS"), "{del}");
     let other = z(&["record", "add", "apple.example", "www", "A", "192.0.2.9"]);
     assert!(!other.stderr.contains("MTA-STS"), "{other}");
+
+    // Records, not names: with mx9 at two preferences, removing one leaves the other; it is
+    // named once.
+    for pref in ["20", "30"] {
+        let add = z(&[
+            "record",
+            "add",
+            "apple.example",
+            "@",
+            "MX",
+            pref,
+            "mx9.apple.example.",
+        ]);
+        assert_eq!(add.code, 0, "{add}");
+    }
+    let one = z(&[
+        "--dry-run",
+        "record",
+        "del",
+        "apple.example",
+        "@",
+        "MX",
+        "20",
+        "mx9.apple.example.",
+    ]);
+    assert!(
+        one.stderr
+            .contains("warning: MX mx9.apple.example allowed by no mx: line"),
+        "{one}"
+    );
+    assert!(one.stderr.contains("will not deliver to it;"), "{one}");
+    // With no MX left, the domain itself is the mail host (RFC 5321 §5.1).
+    let none = zonectl_in(
+        d,
+        None,
+        &[
+            "--config",
+            "z.toml",
+            "--dry-run",
+            "record",
+            "del",
+            "apple.example",
+            "@",
+            "MX",
+        ],
+    );
+    assert_eq!(none.code, 0, "{none}");
+    assert!(
+        none.stderr.contains(
+            "warning: no MX record is left, so senders deliver to apple.example itself (RFC \
+             5321 §5.1), which is allowed by no mx: line of the MTA-STS policy mta-sts.txt"
+        ),
+        "{none}"
+    );
 }

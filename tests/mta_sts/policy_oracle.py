@@ -90,7 +90,10 @@ def generated(count, seed):
             lines.append(rng.choice(faulty if rng.random() < 0.25 else benign))
         rng.shuffle(lines)
         if rng.random() < 0.05:
-            lines[rng.randrange(len(lines))] += "\r"
+            # A carriage return inside a line: never part of a CRLF.
+            at = rng.randrange(len(lines))
+            cut = rng.randrange(len(lines[at]) + 1)
+            lines[at] = lines[at][:cut] + "\r" + lines[at][cut:] + "x"
         end = rng.choice(["\n", "\r\n"])
         text = end.join(lines) + rng.choice([end, ""])
         if rng.random() < 0.03:
@@ -117,6 +120,12 @@ def ours(zonectl, path, hosts):
         args += ["--mx", h]
     out = subprocess.run(args, capture_output=True, text=True, check=False)
     doc = json.loads(out.stdout)
+    # Exit 0 exactly when the policy is valid and allows every host (or is mode none).
+    want = 0 if doc["valid"] and (
+        doc["policy"]["mode"] == "none" or all(h["allowed_by"] for h in doc["hosts"])
+    ) else 1
+    if out.returncode != want:
+        return {"exit": out.returncode}, f"exit {out.returncode}, not {want}"
     if not doc["valid"]:
         return None, "; ".join(doc["problems"])
     p = doc["policy"]
