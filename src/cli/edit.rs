@@ -49,6 +49,9 @@ pub struct EditOptions {
     pub dry_run: bool,
     /// Where the server answers DNS, to verify an edit on the wire.
     pub server: SocketAddr,
+    /// Make an MX edit the zone's enforced MTA-STS policy does not allow (`record`'s and
+    /// `apply`'s `--force`); else it is refused ([`mta_sts_check`]).
+    pub force_mx: bool,
 }
 
 /// `zonectl record …`
@@ -85,6 +88,10 @@ pub struct ShowArgs {
 /// `ZONE NAME TYPE [TTL] RDATA…` of `record add` and `record set`.
 #[derive(Debug, Args)]
 pub struct RecordWords {
+    /// Make an MX edit even though the zone's enforced MTA-STS policy (`mta_sts_policy`) does
+    /// not allow a mail host it leaves.
+    #[arg(long)]
+    pub force: bool,
     /// The zone (e.g. apple.example).
     pub zone: String,
     /// The owner, relative to the zone (`@`, `_dmarc`) or absolute (ending in a dot).
@@ -107,6 +114,10 @@ pub struct RecordWords {
 /// `ZONE NAME [TYPE [RDATA…]]` of `record del`.
 #[derive(Debug, Args)]
 pub struct DelWords {
+    /// Make an MX edit even though the zone's enforced MTA-STS policy (`mta_sts_policy`) does
+    /// not allow a mail host it leaves (with no MX left, the domain itself).
+    #[arg(long)]
+    pub force: bool,
     /// The zone (e.g. apple.example).
     pub zone: String,
     /// The owner, relative to the zone (`@`, `_dmarc`) or absolute (ending in a dot).
@@ -128,6 +139,10 @@ pub struct DelWords {
 /// `zonectl apply ZONE FILE|-`
 #[derive(Debug, Args)]
 pub struct ApplyArgs {
+    /// Apply the batch even though the zone's enforced MTA-STS policy (`mta_sts_policy`) does
+    /// not allow a mail host it leaves.
+    #[arg(long)]
+    pub force: bool,
     /// The zone (e.g. apple.example).
     pub zone: String,
     /// The batch: `add|set|del` lines as after `zonectl record`, without the zone; `-` reads
@@ -170,24 +185,27 @@ pub enum SerialCommand {
 
 impl RecordArgs {
     pub fn run(self, s: &Settings, o: &EditOptions) -> anyhow::Result<ExitCode> {
-        let (verb, zone, words) = match self.command {
+        let (verb, zone, words, force) = match self.command {
             RecordCommand::Show(args) => return show(s, args),
             RecordCommand::Add(w) | RecordCommand::Set(w) if options_in_data(&w.data) => {
                 return Ok(misplaced_option(&w.data));
             }
             RecordCommand::Add(RecordWords {
+                force,
                 zone,
                 name,
                 rtype,
                 data,
-            }) => ("add", zone, [vec![name, rtype], data].concat()),
+            }) => ("add", zone, [vec![name, rtype], data].concat(), force),
             RecordCommand::Set(RecordWords {
+                force,
                 zone,
                 name,
                 rtype,
                 data,
-            }) => ("set", zone, [vec![name, rtype], data].concat()),
+            }) => ("set", zone, [vec![name, rtype], data].concat(), force),
             RecordCommand::Del(DelWords {
+                force,
                 zone,
                 name,
                 rtype,
@@ -200,19 +218,24 @@ impl RecordArgs {
                     "del",
                     zone,
                     [vec![name], rtype.into_iter().collect(), rdata].concat(),
+                    force,
                 )
             }
         };
         let t = target(s, &zone)?;
         let op =
             op_from_args(verb, &words, &t.origin).map_err(|e| anyhow!(e).context(refused(&t)))?;
-        run_edit(s, o, &t, Edit::ops(vec![op]))
+        let o = EditOptions {
+            force_mx: force,
+            ..o.clone()
+        };
+        run_edit(s, &o, &t, Edit::ops(vec![op]))
     }
 }
 
 impl ApplyArgs {
     pub fn run(self, s: &Settings, o: &EditOptions) -> anyhow::Result<ExitCode> {
-        let ApplyArgs { zone, file } = self;
+        let ApplyArgs { force, zone, file } = self;
         let t = target(s, &zone)?;
         let text = if file.as_os_str() == "-" {
             let mut text = String::new();
@@ -232,7 +255,11 @@ impl ApplyArgs {
             };
             anyhow!(e).context(format!("{}; batch {from}", refused(&t)))
         })?;
-        run_edit(s, o, &t, Edit::ops(ops))
+        let o = EditOptions {
+            force_mx: force,
+            ..o.clone()
+        };
+        run_edit(s, &o, &t, Edit::ops(ops))
     }
 }
 
@@ -573,51 +600,27 @@ fn run_edit_live(
     t: &Target,
     edit: Edit,
 ) -> anyhow::Result<ExitCode> {
-    let EditOptions { dry_run, server } = *o;
-    let change = match edit {
-        Edit::Ops { ops, expected } => EditChange::Ops {
-            ops: ops.iter().map(OpWire::from).collect(),
-            expect: expected.iter().map(ExpectWire::from).collect(),
-        },
-        Edit::Bump => EditChange::Bump,
-        Edit::SetSerial { serial, force } => EditChange::SetSerial { serial, force },
-    };
-    let request = Request::Edit {
-        zone: t.origin.to_string(),
-        change,
+    let EditOptions {
         dry_run,
-    };
-    let done = match control::call(&s.control, &request).with_context(|| {
-        format!(
-            "{}: the server did not answer the edit; check `zonectl status {}` to see whether \
-             it was applied",
-            t.origin, t.origin
-        )
-    })? {
-        Response::Edited(done) => done,
-        Response::Error { message } if control::is_changed_meanwhile(&message) => {
-            return Err(ChangedMeanwhile(message).into())
+        server,
+        force_mx,
+    } = *o;
+    // An MX edit an enforced MTA-STS policy does not allow is tried as a dry run first, so
+    // that it is refused before it is applied.
+    if !dry_run && !force_mx && touches_apex_mx(s, t, &edit) {
+        let (_, planned) = edit_on_server(s, t, &edit, true)?;
+        if let Some(check) = mta_sts_check(s, t, &planned.changes, false) {
+            check.refuse(t)?;
         }
-        Response::Error { message } => bail!("{message}"),
-        other => bail!("unexpected answer from the server: {other:?}"),
-    };
-    let mut planned = Planned {
-        changes: done
-            .changes
-            .iter()
-            .map(|c| ChangeJson {
-                old: c.old.clone(),
-                new: c.new.clone(),
-            })
-            .collect(),
-        old_serial: done.old_serial,
-        new_serial: done.new_serial,
-        warnings: done.warnings.clone(),
-    };
+    }
+    let (done, mut planned) = edit_on_server(s, t, &edit, dry_run)?;
     // A dry run left the zone as it was: its MX hosts are those before the edit.
-    planned
-        .warnings
-        .extend(mta_sts_warning(s, t, &planned.changes, !dry_run));
+    if let Some(check) = mta_sts_check(s, t, &planned.changes, !dry_run) {
+        if dry_run && !force_mx {
+            check.refuse(t)?;
+        }
+        planned.warnings.push(check.warning());
+    }
     print_warnings(t, &planned.warnings);
     if dry_run {
         return report(
@@ -640,6 +643,80 @@ fn run_edit_live(
         )
     })?;
     report(s, t, &planned, true, false, &[note])
+}
+
+/// Sends `edit` to the server (as a dry run or not): what it did, and the plan as printed.
+fn edit_on_server(
+    s: &Settings,
+    t: &Target,
+    edit: &Edit,
+    dry_run: bool,
+) -> anyhow::Result<(control::EditDone, Planned)> {
+    let change = match edit {
+        Edit::Ops { ops, expected } => EditChange::Ops {
+            ops: ops.iter().map(OpWire::from).collect(),
+            expect: expected.iter().map(ExpectWire::from).collect(),
+        },
+        Edit::Bump => EditChange::Bump,
+        Edit::SetSerial { serial, force } => EditChange::SetSerial {
+            serial: *serial,
+            force: *force,
+        },
+    };
+    let request = Request::Edit {
+        zone: t.origin.to_string(),
+        change,
+        dry_run,
+    };
+    let done = match control::call(&s.control, &request).with_context(|| {
+        format!(
+            "{}: the server did not answer the edit; check `zonectl status {}` to see whether \
+             it was applied",
+            t.origin, t.origin
+        )
+    })? {
+        Response::Edited(done) => done,
+        Response::Error { message } if control::is_changed_meanwhile(&message) => {
+            return Err(ChangedMeanwhile(message).into())
+        }
+        Response::Error { message } => bail!("{message}"),
+        other => bail!("unexpected answer from the server: {other:?}"),
+    };
+    let planned = Planned {
+        changes: done
+            .changes
+            .iter()
+            .map(|c| ChangeJson {
+                old: c.old.clone(),
+                new: c.new.clone(),
+            })
+            .collect(),
+        old_serial: done.old_serial,
+        new_serial: done.new_serial,
+        warnings: done.warnings.clone(),
+    };
+    Ok((done, planned))
+}
+
+/// Does `edit` change records at the zone's apex that may be MX records, in a zone whose
+/// configuration names its MTA-STS policy?
+fn touches_apex_mx(s: &Settings, t: &Target, edit: &Edit) -> bool {
+    let configured = s
+        .config
+        .zone(&t.origin.to_string())
+        .is_some_and(|z| z.mta_sts_policy.is_some());
+    let Edit::Ops { ops, .. } = edit else {
+        return false;
+    };
+    configured
+        && ops.iter().any(|op| match op {
+            EditOp::Add { owner, rtype, .. } | EditOp::Set { owner, rtype, .. } => {
+                *rtype == RType::MX && owner.eq_ignore_case(&t.origin)
+            }
+            EditOp::Del { owner, rtype, .. } => {
+                rtype.is_none_or(|r| r == RType::MX) && owner.eq_ignore_case(&t.origin)
+            }
+        })
 }
 
 /// No server serves the zone: edit the file under the zone's edit lock.
@@ -706,9 +783,12 @@ fn run_edit_file(
                 .with_context(|| format!("{}: not valid UTF-8 text", t.file.display()))
         })?;
     let (mut planned, new_text) = plan(t, &text, edit, clock::unix_now())?;
-    planned
-        .warnings
-        .extend(mta_sts_warning(s, t, &planned.changes, false));
+    if let Some(check) = mta_sts_check(s, t, &planned.changes, false) {
+        if !o.force_mx {
+            check.refuse(t)?;
+        }
+        planned.warnings.push(check.warning());
+    }
     print_warnings(t, &planned.warnings);
     if new_text == text {
         return report(s, t, &planned, false, dry_run, &["no change".to_owned()]);
@@ -756,17 +836,43 @@ fn run_edit_file(
     report(s, t, &planned, false, false, &[note])
 }
 
+/// What [`mta_sts_check`] found wrong with an edit's MX records.
+struct MxCheck {
+    message: String,
+    /// The policy is enforced and does not allow a mail host the edit leaves: the edit is
+    /// refused without `--force`.
+    refusable: bool,
+}
+
+impl MxCheck {
+    fn warning(&self) -> String {
+        format!("warning: {}", self.message)
+    }
+
+    /// An error if the edit is to be refused.
+    fn refuse(&self, t: &Target) -> anyhow::Result<()> {
+        if self.refusable {
+            bail!(
+                "{}: refused, nothing was changed: {} (`--force` edits anyway)",
+                t.origin,
+                self.message
+            );
+        }
+        Ok(())
+    }
+}
+
 /// When an edit changes the zone's MX records and the zone names its MTA-STS policy file in the
-/// configuration (`mta_sts_policy`): a warning if the mail hosts the edit leaves are not all
-/// allowed by the policy, since senders enforcing it will not deliver to the others (with no
-/// MX left, the host is the domain itself, RFC 5321 §5.1). `applied`: the zone as read now
+/// configuration (`mta_sts_policy`): what is wrong if the mail hosts the edit leaves are not
+/// all allowed by the policy, since senders enforcing it will not deliver to the others (with
+/// no MX left, the host is the domain itself, RFC 5321 §5.1). `applied`: the zone as read now
 /// already holds the edit (else its changes are applied to what is read).
-fn mta_sts_warning(
+fn mta_sts_check(
     s: &Settings,
     t: &Target,
     changes: &[ChangeJson],
     applied: bool,
-) -> Option<String> {
+) -> Option<MxCheck> {
     use std::collections::BTreeSet;
 
     use crate::mail_policy::sts_policy::{self, Mode};
@@ -802,11 +908,14 @@ fn mta_sts_warning(
     let read = match current_rrset(s, &zone, &t.origin, RType::MX) {
         Ok(read) => read,
         Err(e) => {
-            return Some(format!(
-                "warning: the MX records changed, but could not be read again to check them \
-                 against the MTA-STS policy {}: {e:#}",
-                path.display()
-            ))
+            return Some(MxCheck {
+                message: format!(
+                    "the MX records changed, but could not be read again to check them \
+                     against the MTA-STS policy {}: {e:#}",
+                    path.display()
+                ),
+                refusable: false,
+            })
         }
     };
     let mut records: BTreeSet<(u16, String)> = read
@@ -842,11 +951,14 @@ fn mta_sts_warning(
     let policy = match policy {
         Ok(p) => p,
         Err(why) => {
-            return Some(format!(
-                "warning: the MX records changed, but the MTA-STS policy {} (mta_sts_policy) \
-                 cannot be used ({why}): the mail hosts were not checked against it",
-                path.display()
-            ))
+            return Some(MxCheck {
+                message: format!(
+                    "the MX records changed, but the MTA-STS policy {} (mta_sts_policy) \
+                     cannot be used ({why}): the mail hosts were not checked against it",
+                    path.display()
+                ),
+                refusable: false,
+            })
         }
     };
     let uncovered: Vec<&str> = hosts
@@ -869,12 +981,15 @@ fn mta_sts_warning(
     } else {
         format!("MX {}", uncovered.join(", "))
     };
-    Some(format!(
-        "warning: {what} allowed by no mx: line of the MTA-STS policy {} (mode {}): {senders}; \
-         add {them} to the policy, then `zonectl mta-sts publish {domain}`",
-        path.display(),
-        policy.mode,
-    ))
+    Some(MxCheck {
+        message: format!(
+            "{what} allowed by no mx: line of the MTA-STS policy {} (mode {}): {senders}; add \
+             {them} to the policy, then `zonectl mta-sts publish {domain}`",
+            path.display(),
+            policy.mode,
+        ),
+        refusable: policy.mode == Mode::Enforce,
+    })
 }
 
 /// Most warnings an edit prints (`--json` has them all): an edit can bring about one per

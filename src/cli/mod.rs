@@ -212,6 +212,7 @@ impl Cli {
         edit::EditOptions {
             dry_run: self.dry_run,
             server,
+            force_mx: false,
         }
     }
 }

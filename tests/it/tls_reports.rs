@@ -653,22 +653,21 @@ fn mta_sts_policy_reads_a_file_as_senders_do_and_matches_hosts() {
 }
 
 /// An edit of the MX records is checked against the zone's MTA-STS policy file
-/// (`mta_sts_policy`): an MX it does not allow is said, dry run or not, and in `--json`.
+/// (`mta_sts_policy`): under `mode: enforce` one that leaves a mail host the policy does not
+/// allow is refused, dry run or not, unless `--force`; under `mode: testing` it is a warning.
 #[test]
 fn an_mx_edit_is_checked_against_the_zones_mta_sts_policy() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     fs::create_dir(d.join("zones")).unwrap();
+    let zone = d.join("zones/apple.example.zone");
     fs::copy(
         concat!(env!("CARGO_MANIFEST_DIR"), "/zones/apple.example.zone"),
-        d.join("zones/apple.example.zone"),
+        &zone,
     )
     .unwrap();
-    write(
-        d,
-        "mta-sts.txt",
-        b"version: STSv1\nmode: enforce\nmx: mail.apple.example\nmax_age: 604800\n",
-    );
+    let enforce = b"version: STSv1\nmode: enforce\nmx: mail.apple.example\nmax_age: 604800\n";
+    write(d, "mta-sts.txt", enforce);
     write(
         d,
         "z.toml",
@@ -679,31 +678,53 @@ fn an_mx_edit_is_checked_against_the_zones_mta_sts_policy() {
         all.extend_from_slice(args);
         zonectl_in(d, None, &all)
     };
-    let warning = "zonectl: apple.example.: warning: MX mx2.apple.example allowed by no mx: \
-                   line of the MTA-STS policy mta-sts.txt (mode enforce): senders enforcing it \
-                   will not deliver to it; add it to the policy, then `zonectl mta-sts publish \
-                   apple.example`\n";
-    let add = [
+    let refusal = "zonectl: apple.example.: refused, nothing was changed: MX mx2.apple.example \
+                   allowed by no mx: line of the MTA-STS policy mta-sts.txt (mode enforce): \
+                   senders enforcing it will not deliver to it; add it to the policy, then \
+                   `zonectl mta-sts publish apple.example` (`--force` edits anyway)\n";
+    let before = fs::read_to_string(&zone).unwrap();
+    for dry in [true, false] {
+        let mut args = vec![
+            "record",
+            "add",
+            "apple.example",
+            "@",
+            "MX",
+            "20",
+            "mx2.apple.example.",
+        ];
+        if dry {
+            args.insert(0, "--dry-run");
+        }
+        let out = z(&args);
+        assert_eq!(out.code, 1, "{out}");
+        assert!(out.stderr.contains(refusal), "{out}");
+    }
+    assert_eq!(
+        fs::read_to_string(&zone).unwrap(),
+        before,
+        "nothing was changed"
+    );
+    // --force makes it, with the warning (in --json's warnings too).
+    let forced = z(&[
+        "--json",
         "record",
         "add",
+        "--force",
         "apple.example",
         "@",
         "MX",
         "20",
         "mx2.apple.example.",
-    ];
-    let dry = z(&[&["--dry-run"][..], &add[..]].concat());
-    assert_eq!(dry.code, 0, "{dry}");
-    assert!(dry.stderr.contains(warning), "{dry}");
-    let json = z(&[&["--json"][..], &add[..]].concat());
-    assert_eq!(json.code, 0, "{json}");
-    let v: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
+    ]);
+    assert_eq!(forced.code, 0, "{forced}");
+    let v: serde_json::Value = serde_json::from_str(&forced.stdout).unwrap();
     assert!(
         v["warnings"].as_array().unwrap().iter().any(|w| w
             .as_str()
             .unwrap()
             .starts_with("warning: MX mx2.apple.example allowed")),
-        "{json}"
+        "{forced}"
     );
     // Deleting it leaves only allowed hosts; an edit of other records is not checked.
     let del = z(&[
@@ -718,22 +739,15 @@ fn an_mx_edit_is_checked_against_the_zones_mta_sts_policy() {
     assert_eq!(del.code, 0, "{del}");
     assert!(!del.stderr.contains("MTA-STS"), "{del}");
     let other = z(&["record", "add", "apple.example", "www", "A", "192.0.2.9"]);
+    assert_eq!(other.code, 0, "{other}");
     assert!(!other.stderr.contains("MTA-STS"), "{other}");
 
-    // Records, not names: with mx9 at two preferences, removing one leaves the other; it is
-    // named once.
-    for pref in ["20", "30"] {
-        let add = z(&[
-            "record",
-            "add",
-            "apple.example",
-            "@",
-            "MX",
-            pref,
-            "mx9.apple.example.",
-        ]);
-        assert_eq!(add.code, 0, "{add}");
-    }
+    // Records, not names: with mx9 at two preferences, removing one leaves the other, named
+    // once.
+    let batch = "add @ MX 20 mx9.apple.example.\nadd @ MX 30 mx9.apple.example.\n";
+    write(d, "batch.txt", batch.as_bytes());
+    let added = z(&["apply", "--force", "apple.example", "batch.txt"]);
+    assert_eq!(added.code, 0, "{added}");
     let one = z(&[
         "--dry-run",
         "record",
@@ -744,33 +758,45 @@ fn an_mx_edit_is_checked_against_the_zones_mta_sts_policy() {
         "20",
         "mx9.apple.example.",
     ]);
+    assert_eq!(one.code, 1, "{one}");
     assert!(
         one.stderr
-            .contains("warning: MX mx9.apple.example allowed by no mx: line"),
+            .contains("refused, nothing was changed: MX mx9.apple.example allowed by no mx: line"),
         "{one}"
     );
     assert!(one.stderr.contains("will not deliver to it;"), "{one}");
     // With no MX left, the domain itself is the mail host (RFC 5321 §5.1).
-    let none = zonectl_in(
-        d,
-        None,
-        &[
-            "--config",
-            "z.toml",
-            "--dry-run",
-            "record",
-            "del",
-            "apple.example",
-            "@",
-            "MX",
-        ],
-    );
-    assert_eq!(none.code, 0, "{none}");
+    let none = z(&["--dry-run", "record", "del", "apple.example", "@", "MX"]);
+    assert_eq!(none.code, 1, "{none}");
     assert!(
         none.stderr.contains(
-            "warning: no MX record is left, so senders deliver to apple.example itself (RFC \
-             5321 §5.1), which is allowed by no mx: line of the MTA-STS policy mta-sts.txt"
+            "no MX record is left, so senders deliver to apple.example itself (RFC 5321 §5.1), \
+             which is allowed by no mx: line of the MTA-STS policy mta-sts.txt"
         ),
         "{none}"
+    );
+    // Under mode: testing nothing is refused: a warning says what enforcing would do.
+    write(
+        d,
+        "mta-sts.txt",
+        b"version: STSv1\nmode: testing\nmx: mail.apple.example\nmax_age: 86400\n",
+    );
+    let testing = z(&[
+        "record",
+        "add",
+        "apple.example",
+        "@",
+        "MX",
+        "40",
+        "mx4.apple.example.",
+    ]);
+    assert_eq!(testing.code, 0, "{testing}");
+    assert!(
+        testing.stderr.contains(
+            "warning: MX mx4.apple.example, mx9.apple.example allowed by no mx: line of the \
+             MTA-STS policy mta-sts.txt (mode testing): once it is enforced, senders will not \
+             deliver to them"
+        ),
+        "{testing}"
     );
 }
