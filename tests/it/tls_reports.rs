@@ -800,3 +800,65 @@ fn an_mx_edit_is_checked_against_the_zones_mta_sts_policy() {
         "{testing}"
     );
 }
+
+/// The same refusal through a running server: the edit is tried as a dry run first, and
+/// nothing is applied or served; `--force` applies it.
+#[test]
+fn an_mx_edit_through_the_server_is_refused_before_it_is_applied() {
+    let s = TestServer::start(&[(
+        "apple.example.zone",
+        &fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/zones/apple.example.zone"
+        ))
+        .unwrap(),
+    )]);
+    let policy = s.dir().join("mta-sts.txt");
+    fs::write(
+        &policy,
+        "version: STSv1\nmode: enforce\nmx: mail.apple.example\nmax_age: 604800\n",
+    )
+    .unwrap();
+    let config = s.dir().join("z.toml");
+    fs::write(
+        &config,
+        format!(
+            "[[zone]]\nname = \"apple.example\"\nmta_sts_policy = \"{}\"\n",
+            policy.display()
+        ),
+    )
+    .unwrap();
+    let config = config.display().to_string();
+    let serial = s.status_json("apple.example")["serial"].clone();
+    assert!(serial.is_u64(), "{serial}");
+    let add = |force: bool| {
+        let mut args = vec!["--config", config.as_str(), "record", "add"];
+        if force {
+            args.push("--force");
+        }
+        args.extend(["apple.example", "@", "MX", "20", "mx2.apple.example."]);
+        s.edit_ctl(&args)
+    };
+    let refused = add(false);
+    assert_eq!(refused.code, 1, "{refused}");
+    assert!(
+        refused
+            .stderr
+            .contains("refused, nothing was changed: MX mx2.apple.example allowed by no mx: line"),
+        "{refused}"
+    );
+    assert_eq!(
+        s.status_json("apple.example")["serial"],
+        serial,
+        "nothing applied"
+    );
+    let forced = add(true);
+    assert_eq!(forced.code, 0, "{forced}");
+    assert!(forced.stdout.contains("served: verified on"), "{forced}");
+    assert!(
+        forced
+            .stderr
+            .contains("warning: MX mx2.apple.example allowed by no mx: line"),
+        "{forced}"
+    );
+}
