@@ -606,16 +606,21 @@ fn run_edit_live(
         force_mx,
     } = *o;
     // An MX edit an enforced MTA-STS policy does not allow is tried as a dry run first, so
-    // that it is refused before it is applied.
-    if !dry_run && !force_mx && touches_apex_mx(s, t, &edit) {
+    // that it is refused before it is applied; what that found is not looked up again.
+    let checked = if !dry_run && !force_mx && touches_apex_mx(s, t, &edit) {
         let (_, planned) = edit_on_server(s, t, &edit, true)?;
-        if let Some(check) = mta_sts_check(s, t, &planned.changes, false) {
+        let check = mta_sts_check(s, t, &planned.changes, false);
+        if let Some(check) = &check {
             check.refuse(t)?;
         }
-    }
+        Some(check)
+    } else {
+        None
+    };
     let (done, mut planned) = edit_on_server(s, t, &edit, dry_run)?;
     // A dry run left the zone as it was: its MX hosts are those before the edit.
-    if let Some(check) = mta_sts_check(s, t, &planned.changes, !dry_run) {
+    let check = checked.unwrap_or_else(|| mta_sts_check(s, t, &planned.changes, !dry_run));
+    if let Some(check) = check {
         if dry_run && !force_mx {
             check.refuse(t)?;
         }
