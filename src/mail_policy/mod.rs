@@ -18,6 +18,7 @@
 //! Pure: imports `std`, `thiserror` and [`crate::dmarc::record`] (BIMI's DMARC requirement).
 
 pub mod bimi;
+pub mod bimi_logo;
 pub mod mta_sts;
 pub mod sts_policy;
 pub mod sts_readiness;
