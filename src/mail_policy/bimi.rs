@@ -172,6 +172,8 @@ pub enum DmarcShortfall {
     SubdomainsMonitoring,
     /// `p=quarantine` with a `pct` below 100.
     PartialQuarantine(u8),
+    /// `t=y`: RFC 9989's test mode, under which receivers apply the policy one step lower.
+    Testing,
 }
 
 impl fmt::Display for DmarcShortfall {
@@ -181,13 +183,17 @@ impl fmt::Display for DmarcShortfall {
             DmarcShortfall::Monitoring => f.write_str("has p=none"),
             DmarcShortfall::SubdomainsMonitoring => f.write_str("has sp=none"),
             DmarcShortfall::PartialQuarantine(n) => write!(f, "has p=quarantine with pct={n}"),
+            DmarcShortfall::Testing => f.write_str(
+                "has t=y (RFC 9989's test mode: receivers apply the policy one step lower)",
+            ),
         }
     }
 }
 
 /// What in the DMARC record `dmarc` (its text) keeps receivers from showing the logo of a BIMI
 /// record of the same domain: `p=none` (or no valid `p`), `sp=none`, or `p=quarantine` with
-/// `pct` below 100 (§7.1 steps 7 to 9). Empty: the policy is at enforcement.
+/// `pct` below 100 (§7.1 steps 7 to 9), or `t=y`, RFC 9989's successor to `pct` (a domain in
+/// test mode is not at enforcement). Empty: the policy is at enforcement.
 pub fn dmarc_shortfalls(dmarc: &str) -> Vec<DmarcShortfall> {
     let (record, _) = DmarcRecord::parse_lenient(dmarc);
     let mut out = Vec::new();
@@ -204,7 +210,62 @@ pub fn dmarc_shortfalls(dmarc: &str) -> Vec<DmarcShortfall> {
     if record.sp() == Some(Policy::None) {
         out.push(DmarcShortfall::SubdomainsMonitoring);
     }
+    if record.testing() && record.p().is_some_and(|p| p != Policy::None) {
+        out.push(DmarcShortfall::Testing);
+    }
     out
+}
+
+/// The tags `zonectl bimi set` writes, in the order it writes them.
+pub const TAGS: [&str; 4] = ["l", "a", "lps", "avp"];
+
+/// The BIMI record `current` (its text, if there is one) with `assignments` applied: `TAG=VALUE`
+/// sets a tag, `TAG=` removes it, but for `l=` and `a=`, which are written empty (a record with
+/// both empty declines to publish a logo, §4.3.1). Tags of `current` that are not assigned are
+/// kept, in their order after `l` and `a`. `Err`: a tag that is not one of [`TAGS`], or what
+/// makes the result invalid.
+pub fn merged(current: Option<&str>, assignments: &[(&str, &str)]) -> Result<String, Vec<String>> {
+    let mut tags: Vec<(String, String)> = Vec::new();
+    if let Some(rest) = current.and_then(after_version) {
+        for f in fields(rest, Spacing::TagList, &mut Vec::new()) {
+            if f.name != "v" && !tags.iter().any(|(n, _)| n == f.name) {
+                tags.push((f.name.to_owned(), f.value.to_owned()));
+            }
+        }
+    }
+    let unknown: Vec<String> = assignments
+        .iter()
+        .filter(|(name, _)| !TAGS.contains(name))
+        .map(|(name, _)| {
+            format!(
+                "{name}= is not a BIMI tag this command writes ({})",
+                TAGS.map(|t| format!("{t}=")).join(", ")
+            )
+        })
+        .collect();
+    if !unknown.is_empty() {
+        return Err(unknown);
+    }
+    for &(name, value) in assignments {
+        tags.retain(|(n, _)| n != name);
+        if !value.is_empty() || matches!(name, "l" | "a") {
+            tags.push((name.to_owned(), value.to_owned()));
+        }
+    }
+    // l and a first, as records are usually written; the rest as they came.
+    tags.sort_by_key(|(n, _)| match n.as_str() {
+        "l" => 0,
+        "a" => 1,
+        _ => 2,
+    });
+    let mut text = VERSION.to_owned();
+    for (name, value) in &tags {
+        text.push_str(&format!("; {name}={value}"));
+    }
+    match parse(&text) {
+        Ok(_) => Ok(text),
+        Err(problems) => Err(problems.iter().map(ToString::to_string).collect()),
+    }
 }
 
 #[cfg(test)]
@@ -411,12 +472,68 @@ mod tests {
             ("v=DMARC1; rua=mailto:d@example.com", &[NoPolicy]),
             ("v=DMARC1; p=block", &[NoPolicy]),
             ("v=DMARC1 p=reject", &[NoPolicy]),
+            ("v=DMARC1; p=reject; t=y", &[Testing]),
+            ("v=DMARC1; p=quarantine; t=y", &[Testing]),
+            ("v=DMARC1; p=reject; t=n", &[]),
+            ("v=DMARC1; p=none; t=y", &[Monitoring]),
         ] {
             assert_eq!(dmarc_shortfalls(dmarc), want, "{dmarc:?}");
         }
         assert_eq!(
             PartialQuarantine(50).to_string(),
             "has p=quarantine with pct=50"
+        );
+    }
+
+    #[test]
+    fn merging_tags_into_a_record() {
+        let merge = |current: Option<&str>, a: &[(&str, &str)]| merged(current, a);
+        assert_eq!(
+            merge(None, &[("l", LOGO)]),
+            Ok(format!("v=BIMI1; l={LOGO}"))
+        );
+        // Set, replace in place, keep what is not named (an unknown tag too), remove.
+        let current = format!("v=BIMI1; avp=brand; x_future=1; l={LOGO}");
+        assert_eq!(
+            merge(Some(&current), &[("a", VMC)]),
+            Ok(format!("v=BIMI1; l={LOGO}; a={VMC}; avp=brand; x_future=1"))
+        );
+        assert_eq!(
+            merge(Some(&current), &[("avp", ""), ("lps", "true")]),
+            Ok(format!("v=BIMI1; l={LOGO}; x_future=1; lps=true"))
+        );
+        // l= and a= empty: the declination.
+        assert_eq!(
+            merge(Some(&current), &[("l", ""), ("a", ""), ("avp", "")]),
+            Ok("v=BIMI1; l=; a=; x_future=1".into())
+        );
+        // A record receivers cannot read is rebuilt from its fields.
+        assert_eq!(
+            merge(
+                Some("v=BIMI1; l=http://e.example/l.svg; l=x"),
+                &[("l", LOGO)]
+            ),
+            Ok(format!("v=BIMI1; l={LOGO}"))
+        );
+        // Refusals name what is wrong.
+        assert_eq!(
+            merge(None, &[("logo", LOGO)]),
+            Err(vec![
+                "logo= is not a BIMI tag this command writes (l=, a=, lps=, avp=)".into()
+            ])
+        );
+        assert_eq!(
+            merge(None, &[("a", VMC)]),
+            Err(vec!["l= is missing".into()])
+        );
+        assert_eq!(
+            merge(None, &[("l", "https://e.example/logo.png")]),
+            Err(vec![Problem::BadUri {
+                tag: "l",
+                uri: "https://e.example/logo.png".into(),
+                why: "the logo must be an SVG image (§4.3.2)",
+            }
+            .to_string()])
         );
     }
 }

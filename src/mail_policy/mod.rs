@@ -8,6 +8,8 @@
 //! - [`bimi`] — `SELECTOR._bimi.DOMAIN`: `v=BIMI1; l=…; a=…`
 //!   (draft-brand-indicators-for-message-identification-10 §4.3, "the BIMI draft" here), and
 //!   whether a DMARC record lets receivers show the logo (§7.1).
+//! - [`bimi_logo`] — the logo itself, checked against SVG Tiny PS.
+//! - [`bimi_readiness`] — whether receivers would show the logo (`zonectl bimi check`).
 //!
 //! Each parser takes the record's text (its strings joined without separators, as RFC 8461
 //! §3.1, RFC 8460 §3 and the BIMI draft §4 require, like RFC 7208 §3.3 for SPF) and returns the
@@ -19,6 +21,7 @@
 
 pub mod bimi;
 pub mod bimi_logo;
+pub mod bimi_readiness;
 pub mod mta_sts;
 pub mod sts_policy;
 pub mod sts_readiness;

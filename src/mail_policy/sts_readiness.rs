@@ -61,7 +61,7 @@ pub struct Txts {
 
 impl Txts {
     /// `_mta-sts.example.com` or `_mta-sts.example.com (a CNAME to …)`.
-    fn at(&self, owner: &str) -> String {
+    pub(super) fn at(&self, owner: &str) -> String {
         match &self.via {
             Some(target) => format!("{owner} (a CNAME to {target})"),
             None => owner.to_owned(),
@@ -148,7 +148,7 @@ pub fn check(f: &StsFacts) -> Readiness {
 }
 
 /// The records of `kind` among the TXT values at a name, as its readers count them.
-enum Records<'a> {
+pub(super) enum Records<'a> {
     None,
     /// The one record, and its problems (none: usable).
     One(&'a str, Vec<String>),
@@ -156,7 +156,7 @@ enum Records<'a> {
     Many(usize),
 }
 
-fn records(kind: Kind, txts: &[String]) -> Records<'_> {
+pub(super) fn records(kind: Kind, txts: &[String]) -> Records<'_> {
     let found: Vec<&String> = txts.iter().filter(|t| kind.is_record(t)).collect();
     match found.as_slice() {
         [] => Records::None,

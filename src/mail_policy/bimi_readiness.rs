@@ -1,0 +1,382 @@
+//! Whether receivers would show a domain's BIMI logo (`zonectl bimi check`), as a pure function
+//! of facts gathered elsewhere. A receiver shows the logo beside a message only when all of
+//! these hold, and says nothing when one does not:
+//!
+//! - `record`: one valid BIMI record at `SELECTOR._bimi.DOMAIN` that does not decline (BIMI
+//!   draft §4.3, §7.2);
+//! - `dmarc`: the domain's DMARC policy is at enforcement (§7.1): `p=quarantine` (with `pct`
+//!   100) or `p=reject`, no `sp=none`, and not RFC 9989's test mode (`t=y`);
+//! - `logo`: the SVG the record's `l=` points to is SVG Tiny PS ([`super::bimi_logo`]): checked
+//!   on a copy of the file (`--logo`), since zonectl fetches nothing over HTTPS;
+//! - `evidence`: an `a=` with a mark certificate (VMC or CMC). Gmail and Apple Mail show no logo
+//!   without one; other receivers do, so its absence is a warning. The certificate itself is
+//!   not read.
+//!
+//! The result is the same [`Readiness`] `dmarc check` and `mta-sts check` print.
+//!
+//! Pure: imports [`super::bimi`], [`super::bimi_logo`], [`super::sts_readiness`]'s TXT lookups
+//! and the readiness types of [`crate::dmarc::readiness`].
+
+use super::bimi::{self, Assertion};
+use super::bimi_logo;
+use super::sts_readiness::{records, Records, Txts};
+use super::Kind;
+use crate::dmarc::readiness::{Item, Readiness, Status};
+use crate::dmarc::record::DmarcRecord;
+
+/// What `bimi check` found about one zone.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BimiFacts {
+    /// The zone's name, without a final dot (`apple.example`).
+    pub domain: String,
+    /// The selector (`default` unless the operator names another).
+    pub selector: String,
+    /// The TXT values at `SELECTOR._bimi.DOMAIN`, or why they could not be asked.
+    pub record_txts: Result<Txts, String>,
+    /// The TXT values at `_dmarc.DOMAIN`, or why they could not be asked.
+    pub dmarc_txts: Result<Vec<String>, String>,
+    /// The logo file as read (`--logo FILE`): None if not given, or why it cannot be read.
+    pub logo: Option<Result<Vec<u8>, String>>,
+    /// Where the logo was read from, as the operator named it.
+    pub logo_from: String,
+}
+
+/// Judges whether receivers would show the logo.
+pub fn check(f: &BimiFacts) -> Readiness {
+    let (record, assertion) = record(f);
+    let items = vec![
+        item("record", record),
+        item("dmarc", dmarc(f)),
+        item("logo", logo(f, assertion.as_ref())),
+        item("evidence", evidence(assertion.as_ref())),
+    ];
+    Readiness { items }
+}
+
+fn item(check: &'static str, (status, detail): (Status, String)) -> Item {
+    Item {
+        check,
+        status,
+        detail,
+    }
+}
+
+/// The record item, and the record when it can be used.
+fn record(f: &BimiFacts) -> ((Status, String), Option<Assertion>) {
+    let owner = format!("{}._bimi.{}", f.selector, f.domain);
+    let txts = match &f.record_txts {
+        Ok(t) => t,
+        Err(why) => return ((Status::Unknown, format!("{owner}: {why}")), None),
+    };
+    let at = txts.at(&owner);
+    match records(Kind::Bimi, &txts.values) {
+        Records::None => (
+            (
+                Status::Fail,
+                format!(
+                    "no BIMI record at {at}: `zonectl bimi set {} l=https://…/logo.svg` \
+                     publishes one",
+                    f.domain
+                ),
+            ),
+            None,
+        ),
+        Records::Many(n) => (
+            (
+                Status::Fail,
+                format!(
+                    "{at} holds {n} BIMI records: {}; keep one",
+                    Kind::Bimi.when_several()
+                ),
+            ),
+            None,
+        ),
+        Records::One(text, problems) => match bimi::parse(text) {
+            Ok(a) if a.declines() => (
+                (
+                    Status::Fail,
+                    format!(
+                        "{at} declines (l= and a= empty): receivers show no logo for {}",
+                        f.domain
+                    ),
+                ),
+                Some(a),
+            ),
+            Ok(a) => ((Status::Pass, format!("{at}: {text}")), Some(a)),
+            Err(_) => (
+                (
+                    Status::Fail,
+                    format!("{at} {text:?} cannot be used: {}", problems.join("; ")),
+                ),
+                None,
+            ),
+        },
+    }
+}
+
+fn dmarc(f: &BimiFacts) -> (Status, String) {
+    let owner = format!("_dmarc.{}", f.domain);
+    let txts = match &f.dmarc_txts {
+        Ok(t) => t,
+        Err(why) => return (Status::Unknown, format!("{owner}: {why}")),
+    };
+    let found: Vec<&String> = txts.iter().filter(|t| DmarcRecord::is_dmarc(t)).collect();
+    match found.as_slice() {
+        [] => (
+            Status::Fail,
+            format!(
+                "no DMARC record at {owner}: receivers show a logo only for a domain whose \
+                 DMARC policy is at enforcement"
+            ),
+        ),
+        [one] => {
+            let shortfalls = bimi::dmarc_shortfalls(one);
+            if shortfalls.is_empty() {
+                (Status::Pass, format!("{owner}: {one} (at enforcement)"))
+            } else {
+                let what: Vec<String> = shortfalls.iter().map(ToString::to_string).collect();
+                (
+                    Status::Fail,
+                    format!(
+                        "{owner} {}: receivers show a logo only under p=quarantine (pct=100) or \
+                         p=reject, with no sp=none and no t=y; `zonectl dmarc rollout {} next` \
+                         moves it on",
+                        what.join(", "),
+                        f.domain
+                    ),
+                )
+            }
+        }
+        many => (
+            Status::Fail,
+            format!(
+                "{owner} holds {} DMARC records: receivers ignore them all; keep one",
+                many.len()
+            ),
+        ),
+    }
+}
+
+fn logo(f: &BimiFacts, assertion: Option<&Assertion>) -> (Status, String) {
+    let location = assertion.and_then(|a| a.location.as_deref());
+    let Some(read) = &f.logo else {
+        return match (assertion, location) {
+            (Some(a), None) if !a.declines() => (
+                Status::Pass,
+                "l= is empty: receivers show the logo in the certificate at a=".to_owned(),
+            ),
+            (_, Some(uri)) => (
+                Status::Unknown,
+                format!(
+                    "not checked: give --logo FILE, a copy of what {uri} serves (zonectl \
+                     fetches nothing)"
+                ),
+            ),
+            _ => (
+                Status::Unknown,
+                "not checked: give --logo FILE, the SVG the record's l= will point to".to_owned(),
+            ),
+        };
+    };
+    let file = &f.logo_from;
+    let bytes = match read {
+        Ok(bytes) => bytes,
+        Err(why) => return (Status::Unknown, format!("{file}: {why}")),
+    };
+    let logo = bimi_logo::check(bytes);
+    let texts = |found: &[bimi_logo::LogoProblem]| -> String {
+        found
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join("; ")
+    };
+    if !logo.valid() {
+        return (
+            Status::Fail,
+            format!(
+                "{file} is not SVG Tiny PS, so receivers show no logo: {}",
+                texts(&logo.problems)
+            ),
+        );
+    }
+    let what = describe(&logo);
+    if logo.warnings.is_empty() {
+        (Status::Pass, format!("{file}: {what}"))
+    } else {
+        (
+            Status::Warn,
+            format!("{file}: {what}; {}", texts(&logo.warnings)),
+        )
+    }
+}
+
+/// `SVG Tiny PS, "Apple", 100 by 100, 812 bytes`.
+pub fn describe(logo: &bimi_logo::Logo) -> String {
+    let mut out = "SVG Tiny PS".to_owned();
+    if let Some(title) = &logo.title {
+        out.push_str(&format!(", {title:?}"));
+    }
+    if let Some([_, _, w, h]) = logo.view_box {
+        out.push_str(&format!(", {w} by {h}"));
+    }
+    out.push_str(&format!(", {} bytes", logo.bytes));
+    out
+}
+
+fn evidence(assertion: Option<&Assertion>) -> (Status, String) {
+    match assertion.and_then(|a| a.evidence.as_deref()) {
+        Some(uri) => (
+            Status::Pass,
+            format!(
+                "a={uri} (the certificate is not read here: its mark must be this logo and its \
+                 names this domain)"
+            ),
+        ),
+        None => (
+            Status::Warn,
+            "no a=: Gmail and Apple Mail show a logo only with a mark certificate (VMC or CMC) \
+             at a=; other receivers, such as Yahoo and Fastmail, show it without one"
+                .to_owned(),
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const LOGO_URI: &str = "https://apple.example/logo.svg";
+    const SVG: &str = "<svg xmlns=\"http://www.w3.org/2000/svg\" version=\"1.2\" \
+                       baseProfile=\"tiny-ps\" viewBox=\"0 0 64 64\"><title>Apple</title></svg>";
+
+    fn facts(record: &str, dmarc: &str, logo: Option<&str>) -> BimiFacts {
+        BimiFacts {
+            domain: "apple.example".into(),
+            selector: "default".into(),
+            record_txts: Ok(Txts {
+                values: [record, "some other text"]
+                    .iter()
+                    .filter(|t| !t.is_empty())
+                    .map(|t| t.to_string())
+                    .collect(),
+                via: None,
+            }),
+            dmarc_txts: Ok(vec![dmarc.to_owned()]),
+            logo: logo.map(|l| Ok(l.as_bytes().to_vec())),
+            logo_from: "logo.svg".into(),
+        }
+    }
+
+    fn statuses(r: &Readiness) -> Vec<(&'static str, Status)> {
+        r.items.iter().map(|i| (i.check, i.status)).collect()
+    }
+
+    #[test]
+    fn ready_when_every_piece_is_in_place() {
+        let record = format!("v=BIMI1; l={LOGO_URI}; a=https://apple.example/vmc.pem");
+        let r = check(&facts(&record, "v=DMARC1; p=reject", Some(SVG)));
+        assert_eq!(
+            statuses(&r),
+            [
+                ("record", Status::Pass),
+                ("dmarc", Status::Pass),
+                ("logo", Status::Pass),
+                ("evidence", Status::Pass),
+            ]
+        );
+        assert!(r.ready());
+        assert_eq!(
+            r.items[2].detail,
+            "logo.svg: SVG Tiny PS, \"Apple\", 64 by 64, 122 bytes"
+        );
+        // No certificate: a warning, still ready.
+        let r = check(&facts(
+            &format!("v=BIMI1; l={LOGO_URI}"),
+            "v=DMARC1; p=quarantine",
+            Some(SVG),
+        ));
+        assert_eq!(r.items[3].status, Status::Warn);
+        assert!(r.ready());
+    }
+
+    #[test]
+    fn each_missing_piece_is_named() {
+        let record = format!("v=BIMI1; l={LOGO_URI}");
+        // DMARC short of enforcement, in each way.
+        for dmarc in [
+            "v=DMARC1; p=none",
+            "v=DMARC1; p=quarantine; pct=50",
+            "v=DMARC1; p=reject; sp=none",
+            "v=DMARC1; p=reject; t=y",
+            "",
+        ] {
+            let r = check(&facts(&record, dmarc, Some(SVG)));
+            assert_eq!(r.items[1].status, Status::Fail, "{dmarc}");
+            assert_eq!(r.unmet(), ["dmarc FAIL"], "{dmarc}");
+        }
+        // No record, two records, a declination, a record receivers cannot read.
+        let mut two = facts(&record, "v=DMARC1; p=reject", Some(SVG));
+        two.record_txts
+            .as_mut()
+            .unwrap()
+            .values
+            .push(record.clone());
+        for (f, says) in [
+            (
+                facts("", "v=DMARC1; p=reject", Some(SVG)),
+                "no BIMI record at default._bimi.apple.example",
+            ),
+            (two, "holds 2 BIMI records"),
+            (
+                facts("v=BIMI1; l=; a=", "v=DMARC1; p=reject", Some(SVG)),
+                "declines (l= and a= empty)",
+            ),
+            (
+                facts(
+                    "v=BIMI1; l=http://apple.example/l.svg",
+                    "v=DMARC1; p=reject",
+                    Some(SVG),
+                ),
+                "only https: URIs are fetched",
+            ),
+        ] {
+            let r = check(&f);
+            assert_eq!(r.items[0].status, Status::Fail, "{says}");
+            assert!(r.items[0].detail.contains(says), "{}", r.items[0].detail);
+        }
+        // A logo outside the profile fails; none given is unknown; one with warnings warns.
+        let bad = SVG.replace("tiny-ps", "tiny");
+        let r = check(&facts(&record, "v=DMARC1; p=reject", Some(&bad)));
+        assert_eq!(r.unmet(), ["logo FAIL"]);
+        assert!(r.items[2].detail.contains("baseProfile=\"tiny\""));
+        let r = check(&facts(&record, "v=DMARC1; p=reject", None));
+        assert_eq!(r.unmet(), ["logo unknown"]);
+        assert!(r.items[2].detail.contains(LOGO_URI));
+        let wide = SVG.replace("0 0 64 64", "0 0 64 32");
+        let r = check(&facts(&record, "v=DMARC1; p=reject", Some(&wide)));
+        assert_eq!(r.items[2].status, Status::Warn);
+        assert!(r.ready());
+    }
+
+    #[test]
+    fn what_cannot_be_asked_or_read_is_unknown() {
+        let mut f = facts("", "", None);
+        f.record_txts = Err("not in a zone zonectl serves".into());
+        f.dmarc_txts = Err("timed out".into());
+        f.logo = Some(Err("No such file or directory".into()));
+        let r = check(&f);
+        assert_eq!(
+            r.unmet(),
+            ["record unknown", "dmarc unknown", "logo unknown"]
+        );
+        assert_eq!(r.items[2].detail, "logo.svg: No such file or directory");
+        // The logo in the certificate alone: nothing to check here.
+        let r = check(&facts(
+            "v=BIMI1; l=; a=https://apple.example/vmc.pem",
+            "v=DMARC1; p=reject",
+            None,
+        ));
+        assert_eq!(r.items[2].status, Status::Pass);
+    }
+}
