@@ -10,7 +10,9 @@
 //! bimi-version           = "v" *WSP "=" *WSP "BIMI1"
 //! bimi-location          = "l" *WSP "=" *WSP [bimi-uri]        ; REQUIRED, HTTPS only
 //! bimi-evidence-location = "a" *WSP "=" *WSP [bimi-uri]        ; HTTPS only
-//! local-part-selector    = "lps" *WSP "=" *WSP %s "true"/"false"
+//! local-part-selectors   = "lps" *WSP "=" *WSP [local-part-prefix
+//!                          *(*WSP "," *WSP local-part-prefix)]     ; draft -14 §4.3.14
+//! local-part-prefix      = 1*63(ALPHA / DIGIT / "-")
 //! bimi-logo-preference   = "avp" *WSP "=" *WSP %s "personal"/"brand"
 //! ```
 //!
@@ -18,7 +20,9 @@
 //! case-sensitive, a tag given twice makes the record invalid, unknown tags are ignored, and
 //! receivers "MUST NOT attempt to fix syntactical or capitalization errors". `BIMI1` must match
 //! exactly. `l=` and `a=` both empty is a declination to publish (§4.3.1); otherwise `l=` is an
-//! HTTPS URI of an SVG image (§4.3.2) and `a=` that of the evidence document (a VMC or CMC).
+//! HTTPS URI of an SVG image (§4.3.2) and `a=` that of the evidence document (a VMC or CMC),
+//! whose host must be a fully qualified domain name. `lps=` lists the prefixes of the `From:`
+//! local parts that have selectors of their own (later drafts; -14 §4.3.14).
 //! Receivers discard the TXT records at the name that do not start with the version; if the
 //! number left is not one, they show no logo (§7.2).
 //!
@@ -125,7 +129,12 @@ pub fn parse(text: &str) -> Result<Assertion, Vec<Problem>> {
         let problem = match f.name {
             "l" => uri("l").map(|u| location = Some(u)).err(),
             "a" => uri("a").map(|u| evidence = u).err(),
-            "lps" => keyword(["true", "false"], "true or false"),
+            "lps" => (!is_prefix_list(f.value)).then(|| Problem::BadValue {
+                tag: f.name.to_owned(),
+                value: f.value.to_owned(),
+                expected: "local-part prefixes (letters, digits and -, up to 63 each) separated \
+                           by commas",
+            }),
             "avp" => keyword(["personal", "brand"], "personal or brand"),
             // Unknown tags are ignored (§4.3).
             _ => None,
@@ -141,7 +150,18 @@ pub fn parse(text: &str) -> Result<Assertion, Vec<Problem>> {
     }
 }
 
-/// Checks the value of `l=` (`logo`) or `a=`: empty, or one HTTPS URI with a domain name.
+/// Is `value` an `lps=` list: empty, or prefixes separated by commas (spaces around them
+/// allowed)?
+fn is_prefix_list(value: &str) -> bool {
+    value.is_empty()
+        || value.split(',').all(|p| {
+            let p = p.trim_matches(is_wsp);
+            (1..=63).contains(&p.len()) && p.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        })
+}
+
+/// Checks the value of `l=` (`logo`) or `a=`: empty, or one HTTPS URI; `a=`'s host is a
+/// domain name.
 fn check_uri(value: &str, logo: bool) -> Result<Option<String>, &'static str> {
     if value.is_empty() {
         return Ok(None);
@@ -149,7 +169,7 @@ fn check_uri(value: &str, logo: bool) -> Result<Option<String>, &'static str> {
     if value.contains(',') {
         return Err("the value is a single URI (a comma in it must be written %2C)");
     }
-    check_https(value, true)?;
+    check_https(value, !logo)?;
     let path = value
         .split(['?', '#'])
         .next()
@@ -310,7 +330,17 @@ mod tests {
             ),
             (format!("v=BIMI1;l={LOGO};a="), some(LOGO), None),
             ("v=BIMI1; l=; a=;".into(), None, None),
-            ("v=BIMI1; l=; a=; lps=true;".into(), None, None),
+            ("v=BIMI1; l=; a=; lps=;".into(), None, None),
+            (
+                format!("v=BIMI1; l={LOGO}; lps=noreply , support,mkt-2"),
+                some(LOGO),
+                None,
+            ),
+            (
+                "v=BIMI1; l=https://192.0.2.1/l.svg".into(),
+                some("https://192.0.2.1/l.svg"),
+                None,
+            ),
             (
                 format!("v=BIMI1; l={LOGO}; avp=personal; x_future=1"),
                 some(LOGO),
@@ -374,10 +404,10 @@ mod tests {
                 )],
             ),
             (
-                "v=BIMI1; l=https://localhost/l.svg".into(),
+                format!("v=BIMI1; l={LOGO}; a=https://localhost/vmc.pem"),
                 vec![bad(
-                    "l",
-                    "https://localhost/l.svg",
+                    "a",
+                    "https://localhost/vmc.pem",
                     "the host must be a fully qualified domain name",
                 )],
             ),
@@ -410,11 +440,12 @@ mod tests {
                 vec![Problem::Duplicate { tag: "v".into() }],
             ),
             (
-                format!("v=BIMI1; l={LOGO}; lps=TRUE"),
+                format!("v=BIMI1; l={LOGO}; lps=no.reply"),
                 vec![Problem::BadValue {
                     tag: "lps".into(),
-                    value: "TRUE".into(),
-                    expected: "true or false",
+                    value: "no.reply".into(),
+                    expected: "local-part prefixes (letters, digits and -, up to 63 each) \
+                               separated by commas",
                 }],
             ),
             (
@@ -499,8 +530,8 @@ mod tests {
             Ok(format!("v=BIMI1; l={LOGO}; a={VMC}; avp=brand; x_future=1"))
         );
         assert_eq!(
-            merge(Some(&current), &[("avp", ""), ("lps", "true")]),
-            Ok(format!("v=BIMI1; l={LOGO}; x_future=1; lps=true"))
+            merge(Some(&current), &[("avp", ""), ("lps", "noreply,news")]),
+            Ok(format!("v=BIMI1; l={LOGO}; x_future=1; lps=noreply,news"))
         );
         // l= and a= empty: the declination.
         assert_eq!(
