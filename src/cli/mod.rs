@@ -1,6 +1,7 @@
 //! The command line: clap types and one file per command group. Thin: every verb calls the
 //! library (the control client, the store, the server) and prints the result.
 
+mod bimi;
 mod control_verbs;
 mod dkim;
 mod dmarc;
@@ -96,6 +97,9 @@ pub enum Command {
     MtaSts(mta_sts::MtaStsArgs),
     /// SMTP TLS reports (RFC 8460): what MTA-STS `mode: enforce` would refuse.
     Tlsrpt(tlsrpt::TlsrptArgs),
+    /// BIMI: the record shown and set, whether receivers would show the logo, and the logo
+    /// checked against SVG Tiny PS.
+    Bimi(bimi::BimiArgs),
 }
 
 /// Global settings merged from the config file and the flags.
@@ -145,6 +149,7 @@ impl Command {
                 a.command,
                 mta_sts::MtaStsCommand::Check(_) | mta_sts::MtaStsCommand::Policy(_)
             ),
+            Command::Bimi(a) => !matches!(a.command, bimi::BimiCommand::Set(_)),
             _ => false,
         }
     }
@@ -318,6 +323,7 @@ pub fn run() -> ExitCode {
                 Command::Tsig(args) => args.run(&settings),
                 Command::MtaSts(args) => args.run(&settings, &opts),
                 Command::Tlsrpt(args) => args.run(&settings),
+                Command::Bimi(args) => args.run(&settings, &opts),
             }
         });
     match result {

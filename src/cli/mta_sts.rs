@@ -184,7 +184,7 @@ fn cname_at(dns: &ServedDns, name: &str) -> Result<Option<String>, String> {
 
 /// The TXT values at `name`, read at the CNAME's target when `name` is one (in the served
 /// zones, else through `--resolver`).
-fn txts_at(dns: &ServedDns, name: &str) -> Result<Txts, String> {
+pub(super) fn txts_at(dns: &ServedDns, name: &str) -> Result<Txts, String> {
     match cname_at(dns, name)? {
         None => Ok(Txts {
             values: dns.txt_values(name)?,

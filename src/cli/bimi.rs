@@ -1,0 +1,410 @@
+//! `zonectl bimi …`: the BIMI record at `SELECTOR._bimi.ZONE` shown and set through the edit
+//! path, whether receivers would show the logo (the rules are in
+//! [`crate::mail_policy::bimi_readiness`]), and a logo file checked against SVG Tiny PS
+//! ([`crate::mail_policy::bimi_logo`]).
+
+use std::fs;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{anyhow, bail};
+use clap::{Args, Subcommand};
+use serde_json::json;
+
+use super::dmarc::{origin_text, print_verdict, txt_text, ResolverArg, ServedDns};
+use super::edit::EditOptions;
+use super::mta_sts::txts_at;
+use super::{edit, Settings};
+use crate::dmarc::record::DmarcRecord;
+use crate::mail_policy::bimi_logo::{self, LogoProblem, MAX_LOGO_BYTES};
+use crate::mail_policy::bimi_readiness::{self, describe, BimiFacts};
+use crate::mail_policy::{bimi, Kind};
+use crate::zone::edit::EditOp;
+use crate::zone::rdata::txt_from_value;
+use crate::zone::{Name, RType};
+
+/// `zonectl bimi …`
+#[derive(Debug, Args)]
+pub struct BimiArgs {
+    #[command(subcommand)]
+    pub command: BimiCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum BimiCommand {
+    /// The BIMI record, each tag in plain words, whether the DMARC policy lets receivers show
+    /// the logo, and any problem. Exit 1 if there is no valid record.
+    Show(SelectorArgs),
+    /// Create `SELECTOR._bimi.ZONE TXT` or merge tags into it: `l=URI` (the logo), `a=URI` (the
+    /// mark certificate), `lps=PREFIX,…`, `avp=brand|personal`; `TAG=` removes a tag, but `l=`
+    /// and `a=` are written empty (both empty: the domain declines to show a logo). Refused if
+    /// the record would be invalid. Honours --dry-run.
+    Set(SetArgs),
+    /// Would receivers show the logo: the record, DMARC at enforcement, the logo file (--logo),
+    /// and the mark certificate's a=. Exit 0 if ready, 1 if not.
+    Check(CheckArgs),
+    /// Check a logo file against SVG Tiny PS, the profile receivers require (gzip-compressed
+    /// files are read too). Exit 1 if receivers would refuse it.
+    Logo(LogoArgs),
+}
+
+/// The zone and selector of `show`.
+#[derive(Debug, Args)]
+pub struct SelectorArgs {
+    pub zone: String,
+    /// The selector: the record is at SELECTOR._bimi.ZONE.
+    #[arg(long, value_name = "SELECTOR", default_value = "default")]
+    pub selector: String,
+}
+
+/// `zonectl bimi set`
+#[derive(Debug, Args)]
+pub struct SetArgs {
+    pub zone: String,
+    /// TAG=VALUE assignments (l, a, lps, avp).
+    #[arg(value_name = "TAG=VALUE", required = true)]
+    pub tags: Vec<String>,
+    /// The selector: the record is at SELECTOR._bimi.ZONE.
+    #[arg(long, value_name = "SELECTOR", default_value = "default")]
+    pub selector: String,
+}
+
+/// `zonectl bimi check`
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    pub zone: String,
+    /// The selector: the record is at SELECTOR._bimi.ZONE.
+    #[arg(long, value_name = "SELECTOR", default_value = "default")]
+    pub selector: String,
+    /// The logo, as the web server serves it at the record's l= URI (a copy, or the file the
+    /// web server serves).
+    #[arg(long, value_name = "FILE")]
+    pub logo: Option<PathBuf>,
+    #[command(flatten)]
+    pub resolver: ResolverArg,
+}
+
+/// `zonectl bimi logo`
+#[derive(Debug, Args)]
+pub struct LogoArgs {
+    /// The SVG file (or .svgz).
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+}
+
+impl BimiArgs {
+    pub fn run(self, s: &Settings, o: &EditOptions) -> anyhow::Result<ExitCode> {
+        match self.command {
+            BimiCommand::Show(args) => show(s, &args),
+            BimiCommand::Set(args) => set(s, o, &args),
+            BimiCommand::Check(args) => check(s, &args),
+            BimiCommand::Logo(args) => logo(s, &args),
+        }
+    }
+}
+
+/// `SELECTOR._bimi.ORIGIN`, checked as a name.
+fn bimi_owner(origin: &Name, selector: &str) -> anyhow::Result<Name> {
+    let text = format!("{}._bimi.{origin}", selector.trim_end_matches('.'));
+    Name::parse(&text, None)
+        .ok()
+        .filter(|_| !selector.is_empty() && !selector.starts_with('.'))
+        .ok_or_else(|| anyhow!("{text} is not a valid name: a selector is one or more labels"))
+}
+
+/// The TXT texts at `owner` of `zone` as served (asked of the running server, else read from
+/// the file).
+fn served_texts(s: &Settings, zone: &str, owner: &Name) -> anyhow::Result<Vec<String>> {
+    Ok(edit::current_rrset(s, zone, owner, RType::TXT)?
+        .rdatas
+        .iter()
+        .map(|rd| txt_text(rd))
+        .collect())
+}
+
+/// What each tag of a valid record means.
+fn explain(name: &str, value: &str, record: &bimi::Assertion) -> String {
+    match (name, value.is_empty()) {
+        ("l", false) => "the logo receivers show beside the domain's mail: an SVG Tiny PS image, \
+                         fetched over HTTPS"
+            .to_owned(),
+        ("l", true) if record.declines() => {
+            "empty, with a= empty too: the domain declines to have a logo shown".to_owned()
+        }
+        ("l", true) => "empty: receivers show the logo in the certificate at a=".to_owned(),
+        ("a", false) => "the mark certificate (VMC or CMC) that binds the logo to the domain; \
+                         Gmail and Apple Mail show no logo without one"
+            .to_owned(),
+        ("a", true) => "empty: no mark certificate".to_owned(),
+        ("lps", false) => format!(
+            "mail whose From: local part starts with one of {value} is looked up at a selector \
+             of its own"
+        ),
+        ("lps", true) => "no local-part prefixes".to_owned(),
+        ("avp", _) if value == "personal" => {
+            "receivers that show personal avatars may show the sender's instead of the logo"
+                .to_owned()
+        }
+        ("avp", _) => {
+            "receivers show the logo even where the sender has a personal avatar".to_owned()
+        }
+        _ => "unknown tag: receivers ignore it".to_owned(),
+    }
+}
+
+/// The tags of `text` after its version, as written.
+fn tags_of(text: &str) -> Vec<(String, String)> {
+    text.split(';')
+        .skip(1)
+        .filter_map(|f| f.split_once('='))
+        .map(|(n, v)| (n.trim().to_owned(), v.trim().to_owned()))
+        .collect()
+}
+
+fn show(s: &Settings, args: &SelectorArgs) -> anyhow::Result<ExitCode> {
+    let origin = edit::origin_of(s, &args.zone)?;
+    let owner = bimi_owner(&origin, &args.selector)?;
+    let domain = origin_text_of(&origin);
+    let texts = served_texts(s, &args.zone, &owner)?;
+    let found: Vec<&String> = texts.iter().filter(|t| bimi::is_record(t)).collect();
+    let dmarc_owner = origin
+        .prepend_label(b"_dmarc")
+        .map_err(|e| anyhow!("_dmarc.{origin}: {e}"))?;
+    let dmarc_texts = served_texts(s, &args.zone, &dmarc_owner)?;
+    let dmarc: Vec<&String> = dmarc_texts
+        .iter()
+        .filter(|t| DmarcRecord::is_dmarc(t))
+        .collect();
+    let dmarc_verdict = match dmarc.as_slice() {
+        [] => format!("{dmarc_owner}: no DMARC record: receivers show no logo"),
+        [one] => {
+            let short: Vec<String> = bimi::dmarc_shortfalls(one)
+                .iter()
+                .map(ToString::to_string)
+                .collect();
+            if short.is_empty() {
+                format!("{dmarc_owner} \"{one}\": at enforcement: receivers may show the logo")
+            } else {
+                format!(
+                    "{dmarc_owner} \"{one}\" {}: receivers show no logo until the policy is at \
+                     enforcement (`zonectl dmarc rollout {domain} next`)",
+                    short.join(", ")
+                )
+            }
+        }
+        many => format!(
+            "{dmarc_owner} holds {} DMARC records: receivers ignore them all, and show no logo",
+            many.len()
+        ),
+    };
+    let (text, errors): (Option<&String>, Vec<String>) = match found.as_slice() {
+        [] => (
+            None,
+            vec![format!(
+                "no BIMI record at {owner}: `zonectl bimi set {domain} l=https://…/logo.svg` \
+                 publishes one"
+            )],
+        ),
+        [one] => (
+            Some(one),
+            Kind::Bimi
+                .problems(one)
+                .iter()
+                .map(|p| format!("{p}: {}", Kind::Bimi.when_unusable()))
+                .collect(),
+        ),
+        many => (
+            many.first().copied(),
+            vec![format!(
+                "{owner} holds {} BIMI records: {}; keep one",
+                many.len(),
+                Kind::Bimi.when_several()
+            )],
+        ),
+    };
+    let parsed = text.and_then(|t| bimi::parse(t).ok());
+    let rows: Vec<(String, String)> = match (text, &parsed) {
+        (Some(t), Some(record)) => tags_of(t)
+            .into_iter()
+            .map(|(n, v)| (format!("{n}={v}"), explain(&n, &v, record)))
+            .collect(),
+        _ => Vec::new(),
+    };
+    if s.json {
+        let tags: Vec<_> = rows
+            .iter()
+            .map(|(tv, words)| json!({"tag": tv, "meaning": words}))
+            .collect();
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&json!({
+                "zone": domain, "name": owner.to_string(), "record": text,
+                "tags": tags, "dmarc": dmarc_verdict, "errors": errors,
+            }))?
+        );
+    } else {
+        match text {
+            Some(t) => println!("{owner} TXT \"{t}\""),
+            None => println!("{owner}: no BIMI record"),
+        }
+        if !rows.is_empty() {
+            println!();
+            for (tv, words) in &rows {
+                println!("  {tv}\n      {words}");
+            }
+        }
+        println!();
+        println!("DMARC: {dmarc_verdict}");
+        if !errors.is_empty() {
+            println!();
+            println!("Problems:");
+            for e in &errors {
+                println!("  error: {e}");
+            }
+        }
+    }
+    Ok(if errors.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+/// `apple.example` for the origin `apple.example.`.
+fn origin_text_of(origin: &Name) -> String {
+    origin.to_string().trim_end_matches('.').to_owned()
+}
+
+fn set(s: &Settings, o: &EditOptions, args: &SetArgs) -> anyhow::Result<ExitCode> {
+    let origin = edit::origin_of(s, &args.zone)?;
+    let owner = bimi_owner(&origin, &args.selector)?;
+    let mut assignments = Vec::new();
+    for tag in &args.tags {
+        let Some((name, value)) = tag.split_once('=') else {
+            bail!("{tag}: write TAG=VALUE (or TAG= to remove a tag)");
+        };
+        assignments.push((name.trim(), value.trim()));
+    }
+    edit::with_retries(|_| {
+        let read = edit::current_rrset(s, &args.zone, &owner, RType::TXT)?;
+        let texts: Vec<String> = read.rdatas.iter().map(|rd| txt_text(rd)).collect();
+        let current: Vec<&String> = texts.iter().filter(|t| bimi::is_record(t)).collect();
+        let base = match current.as_slice() {
+            [] => None,
+            [one] => Some(one.as_str()),
+            many => bail!(
+                "{owner} holds {} BIMI records, and receivers ignore them all: delete all but \
+                 one with `zonectl record del`, then set tags",
+                many.len()
+            ),
+        };
+        let record = bimi::merged(base, &assignments).map_err(|problems| {
+            anyhow!(
+                "{owner}: refused, nothing was changed: {}",
+                problems.join("; ")
+            )
+        })?;
+        // Other TXT records at the name stay; every one meant as BIMI is replaced.
+        let mut rdatas: Vec<Vec<u8>> = read
+            .rdatas
+            .iter()
+            .zip(&texts)
+            .filter(|(_, t)| !bimi::is_record(t) && !Kind::Bimi.looks_like_record(t))
+            .map(|(rd, _)| rd.clone())
+            .collect();
+        rdatas.push(txt_from_value(record.as_bytes()));
+        let ops = vec![EditOp::Set {
+            owner: owner.clone(),
+            rtype: RType::TXT,
+            ttl: None,
+            rdatas,
+        }];
+        edit::edit_zone_from(s, o, &args.zone, ops, vec![read])
+    })
+}
+
+fn check(s: &Settings, args: &CheckArgs) -> anyhow::Result<ExitCode> {
+    let data = edit::zone_data(s, &args.zone)?;
+    let origin = origin_text(&data);
+    let domain = origin.trim_end_matches('.').to_owned();
+    let owner = bimi_owner(data.origin(), &args.selector)?;
+    let dns = ServedDns::load(s, args.resolver.resolver)?;
+    let facts = BimiFacts {
+        record_txts: txts_at(&dns, owner.to_string().trim_end_matches('.')),
+        dmarc_txts: dns.txt_values(&format!("_dmarc.{domain}")),
+        logo: args.logo.as_deref().map(read_logo),
+        logo_from: args
+            .logo
+            .as_ref()
+            .map_or_else(String::new, |p| p.display().to_string()),
+        selector: args.selector.trim_end_matches('.').to_owned(),
+        domain,
+    };
+    print_verdict(
+        s,
+        &bimi_readiness::check(&facts),
+        &origin,
+        "a BIMI logo shown by receivers",
+    )
+}
+
+fn logo(s: &Settings, args: &LogoArgs) -> anyhow::Result<ExitCode> {
+    let file = args.file.display().to_string();
+    let bytes = read_logo(&args.file).map_err(|e| anyhow!("{file}: {e}"))?;
+    let logo = bimi_logo::check(&bytes);
+    let texts =
+        |found: &[LogoProblem]| -> Vec<String> { found.iter().map(ToString::to_string).collect() };
+    if s.json {
+        let value = json!({
+            "file": file,
+            "valid": logo.valid(),
+            "title": logo.title,
+            "view_box": logo.view_box,
+            "bytes": logo.bytes,
+            "compressed": logo.compressed,
+            "problems": texts(&logo.problems),
+            "warnings": texts(&logo.warnings),
+        });
+        println!("{}", serde_json::to_string_pretty(&value)?);
+    } else if logo.valid() {
+        println!("{file}: valid: {}", describe(&logo));
+        for w in texts(&logo.warnings) {
+            println!("  warning: {w}");
+        }
+    } else {
+        println!("{file}: not SVG Tiny PS: receivers show no logo");
+        for p in texts(&logo.problems) {
+            println!("  {p}");
+        }
+        for w in texts(&logo.warnings) {
+            println!("  warning: {w}");
+        }
+    }
+    Ok(if logo.valid() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}
+
+/// A logo file's bytes, or why they cannot be read. Only a regular file is read, and none over
+/// a megabyte: a logo is 32 KiB at most.
+fn read_logo(path: &Path) -> Result<Vec<u8>, String> {
+    const READ_AT_MOST: u64 = 32 * MAX_LOGO_BYTES as u64;
+    let meta = fs::metadata(path).map_err(|e| e.to_string())?;
+    if !meta.is_file() {
+        return Err("not a regular file".into());
+    }
+    if meta.len() > READ_AT_MOST {
+        return Err(format!(
+            "{} bytes: receivers take a logo of {MAX_LOGO_BYTES} bytes (32 KiB) at most",
+            meta.len()
+        ));
+    }
+    let mut bytes = Vec::new();
+    fs::File::open(path)
+        .and_then(|f| f.take(READ_AT_MOST).read_to_end(&mut bytes))
+        .map_err(|e| e.to_string())?;
+    Ok(bytes)
+}
