@@ -3,6 +3,7 @@
 //! - `harness` — the in-process server on `127.0.0.1:0`, the DNS client, the `zonectl` binary
 //!   runner, `zonectl serve` as a subprocess, and the bounded poll helper.
 //! - `answers` — every answer rule of the issue, over UDP and TCP.
+//! - `bimi` — `bimi set|show|check|logo`: the record served, readiness, logos judged.
 //! - `control` — the knotc-style verbs through the real binary.
 //! - `dmarc` — the `dmarc` verbs against a running server: set, show, authorize, rollout.
 //! - `dkim` — `dkim keygen|list|rotate|activate|retire|remove`: records on the wire, schedule.
@@ -23,6 +24,8 @@ mod harness;
 
 #[path = "it/answers.rs"]
 mod answers;
+#[path = "it/bimi.rs"]
+mod bimi;
 #[path = "it/control.rs"]
 mod control;
 #[path = "it/dkim.rs"]

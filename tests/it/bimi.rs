@@ -1,0 +1,215 @@
+//! `zonectl bimi`: the record set through a running server and served at once, the readiness
+//! report moving from not ready to ready as DMARC reaches enforcement, and logo files judged
+//! against SVG Tiny PS through the real binary. The CI's checkdmarc oracle
+//! (`tests/bimi/oracle.sh`) checks records and logos against another implementation.
+
+use std::fs;
+
+use crate::harness::{zonectl_in, TestServer};
+
+const SHIPPED_LOGO: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/logos/apple.example.svg");
+
+fn shipped_zone() -> String {
+    fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/zones/apple.example.zone"
+    ))
+    .unwrap()
+}
+
+#[test]
+fn bimi_set_serves_the_record_and_check_follows_dmarc_to_enforcement() {
+    let s = TestServer::start(&[(
+        "apple.example.zone",
+        &format!(
+            "{}_dmarc IN TXT \"v=DMARC1; p=none; rua=mailto:d@apple.example\"\n\
+             default._bimi IN TXT \"site-verification=abc\"\n",
+            shipped_zone()
+        ),
+    )]);
+    let z = |args: &[&str]| s.edit_ctl(args);
+    let name = "default._bimi.apple.example.";
+
+    // Set: the record is served over UDP and TCP, the other TXT at the name kept.
+    let out = z(&[
+        "bimi",
+        "set",
+        "apple.example",
+        "l=https://apple.example/logo.svg",
+        "avp=brand",
+    ]);
+    assert_eq!(out.code, 0, "{out}");
+    let mut served = s.served_txt(name);
+    served.sort();
+    assert_eq!(
+        served,
+        [
+            "site-verification=abc",
+            "v=BIMI1; l=https://apple.example/logo.svg; avp=brand"
+        ]
+    );
+    // The edit path's zone check warns that DMARC is not at enforcement.
+    assert!(
+        out.stderr
+            .contains("publishes a BIMI logo, but the DMARC record _dmarc.apple.example."),
+        "{out}"
+    );
+
+    // A tag merged in; an invalid value refused with nothing changed.
+    let out = z(&[
+        "bimi",
+        "set",
+        "apple.example",
+        "a=https://apple.example/vmc.pem",
+    ]);
+    assert_eq!(out.code, 0, "{out}");
+    let record = "v=BIMI1; l=https://apple.example/logo.svg; a=https://apple.example/vmc.pem; \
+                  avp=brand";
+    assert!(s.served_txt(name).contains(&record.to_owned()));
+    let serial = s.serial(crate::harness::Transport::Udp, "apple.example.");
+    for (bad, says) in [
+        (
+            "l=http://apple.example/logo.svg",
+            "only https: URIs are fetched",
+        ),
+        (
+            "logo=https://apple.example/logo.svg",
+            "logo= is not a BIMI tag",
+        ),
+        (
+            "avp=mine",
+            "avp=mine is not valid: avp takes personal or brand",
+        ),
+    ] {
+        let out = z(&["bimi", "set", "apple.example", bad]);
+        assert_eq!(out.code, 1, "{out}");
+        assert!(
+            out.stderr.contains("refused, nothing was changed") && out.stderr.contains(says),
+            "{bad}: {out}"
+        );
+    }
+    assert_eq!(
+        s.serial(crate::harness::Transport::Udp, "apple.example."),
+        serial
+    );
+
+    // show explains the record and says DMARC keeps the logo from being shown.
+    let out = z(&["bimi", "show", "apple.example"]);
+    assert_eq!(out.code, 0, "{out}");
+    assert!(
+        out.stdout.starts_with(&format!("{name} TXT \"{record}\"")),
+        "{out}"
+    );
+    assert!(
+        out.stdout.contains(
+            "has p=none: receivers show no logo until the policy is at enforcement \
+             (`zonectl dmarc rollout apple.example next`)"
+        ),
+        "{out}"
+    );
+
+    // Not ready under p=none; ready once DMARC rejects, with the shipped logo.
+    let check = |args: &[&str]| {
+        let mut all = vec!["bimi", "check", "apple.example", "--logo", SHIPPED_LOGO];
+        all.extend_from_slice(args);
+        z(&all)
+    };
+    let out = check(&[]);
+    assert_eq!(out.code, 1, "{out}");
+    assert!(out
+        .stdout
+        .contains("  FAIL     dmarc        _dmarc.apple.example has p=none"));
+    assert!(out.stdout.contains("not ready (dmarc FAIL)"), "{out}");
+    let out = z(&["dmarc", "set", "apple.example", "p=reject"]);
+    assert_eq!(out.code, 0, "{out}");
+    let out = check(&[]);
+    assert_eq!(out.code, 0, "{out}");
+    assert!(
+        out.stdout.contains(&format!(
+            "  ok       logo         {SHIPPED_LOGO}: SVG Tiny PS, \"Apple Example\", 100 by 100, \
+             643 bytes\n"
+        )),
+        "{out}"
+    );
+    assert!(out.stdout.ends_with("ready\n"), "{out}");
+    // The same as JSON, item by item.
+    let out = z(&["--json", "bimi", "check", "apple.example"]);
+    assert_eq!(out.code, 1, "{out}");
+    let v: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    let statuses: Vec<(&str, &str)> = v["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| (i["check"].as_str().unwrap(), i["status"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        statuses,
+        [
+            ("record", "ok"),
+            ("dmarc", "ok"),
+            ("logo", "unknown"),
+            ("evidence", "ok")
+        ],
+        "{out}"
+    );
+
+    // The declination: l= and a= empty; check says no logo is shown.
+    let out = z(&["bimi", "set", "apple.example", "l=", "a=", "avp="]);
+    assert_eq!(out.code, 0, "{out}");
+    assert!(s.served_txt(name).contains(&"v=BIMI1; l=; a=".to_owned()));
+    let out = check(&[]);
+    assert_eq!(out.code, 1, "{out}");
+    assert!(out.stdout.contains("declines (l= and a= empty)"), "{out}");
+}
+
+#[test]
+fn bimi_logo_names_what_keeps_receivers_from_showing_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |args: &[&str]| zonectl_in(dir.path(), None, args);
+    let out = run(&["bimi", "logo", SHIPPED_LOGO]);
+    assert_eq!(out.code, 0, "{out}");
+    assert!(
+        out.stdout
+            .ends_with("valid: SVG Tiny PS, \"Apple Example\", 100 by 100, 643 bytes\n"),
+        "{out}"
+    );
+    // A logo as editors export it: SVG 1.1, a style sheet, a script.
+    let exported = dir.path().join("exported.svg");
+    fs::write(
+        &exported,
+        "<?xml version=\"1.0\"?>\n\
+         <svg xmlns=\"http://www.w3.org/2000/svg\" version=\"1.1\" viewBox=\"0 0 10 20\">\n\
+         <style>.a{fill:#c00}</style>\n\
+         <script>alert(1)</script>\n\
+         <rect class=\"a\" width=\"10\" height=\"20\"/>\n\
+         </svg>\n",
+    )
+    .unwrap();
+    let out = run(&["bimi", "logo", exported.to_str().unwrap()]);
+    assert_eq!(out.code, 1, "{out}");
+    let lines: Vec<&str> = out.stdout.lines().collect();
+    assert_eq!(
+        lines[1..],
+        [
+            "  the root has version=\"1.1\": SVG Tiny PS needs version=\"1.2\"",
+            "  the root has no baseProfile: SVG Tiny PS needs baseProfile=\"tiny-ps\"",
+            "  no <title> child of <svg>: SVG Tiny PS needs one, naming the brand",
+            "  line 3: <style>: CSS is not part of SVG Tiny 1.2: use presentation attributes \
+             (fill=, stroke=) instead",
+            "  line 4: <script>: scripts are not allowed",
+            "  warning: the viewBox is 10 by 20: receivers show the logo in a square or a \
+             circle, so it should be square and centred",
+        ],
+        "{out}"
+    );
+    // JSON carries the same findings.
+    let out = run(&["--json", "bimi", "logo", exported.to_str().unwrap()]);
+    let v: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    assert_eq!(v["valid"], false);
+    assert_eq!(v["problems"].as_array().unwrap().len(), 5, "{out}");
+    assert_eq!(v["warnings"].as_array().unwrap().len(), 1, "{out}");
+    // Not a file: an error naming it.
+    let out = run(&["bimi", "logo", "no-such.svg"]);
+    assert_eq!(out.code, 1, "{out}");
+    assert!(out.stderr.starts_with("zonectl: no-such.svg: "), "{out}");
+}
