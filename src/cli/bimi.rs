@@ -16,10 +16,13 @@ use super::dmarc::{origin_text, print_verdict, txt_text, ResolverArg, ServedDns}
 use super::edit::EditOptions;
 use super::mta_sts::txts_at;
 use super::{edit, Settings};
+use crate::clock;
 use crate::dmarc::record::DmarcRecord;
+use crate::mail_policy::bimi_evidence::{self, EvidenceProblem};
 use crate::mail_policy::bimi_logo::{self, LogoProblem, MAX_LOGO_BYTES};
 use crate::mail_policy::bimi_readiness::{self, describe, BimiFacts};
 use crate::mail_policy::{bimi, Kind};
+use crate::zone::civil::format_iso;
 use crate::zone::edit::EditOp;
 use crate::zone::rdata::txt_from_value;
 use crate::zone::{Name, RType};
@@ -42,8 +45,13 @@ pub enum BimiCommand {
     /// the record would be invalid. Honours --dry-run.
     Set(SetArgs),
     /// Would receivers show the logo: the record, DMARC at enforcement, the logo file (--logo),
-    /// and the mark certificate's a=. Exit 0 if ready, 1 if not.
+    /// and the mark certificate (a=, and the file itself with --evidence). Exit 0 if ready, 1 if
+    /// not.
     Check(CheckArgs),
+    /// Read a mark certificate (VMC or CMC, a PEM file) as receivers do: for BIMI, valid now,
+    /// naming the domain, carrying an SVG Tiny PS logo (the very file given with --logo). Its
+    /// chain to a mark verifying authority is not checked. Exit 1 if receivers would refuse it.
+    Evidence(EvidenceArgs),
     /// Check a logo file against SVG Tiny PS, the profile receivers require (gzip-compressed
     /// files are read too). Exit 1 if receivers would refuse it.
     Logo(LogoArgs),
@@ -81,8 +89,25 @@ pub struct CheckArgs {
     /// web server serves).
     #[arg(long, value_name = "FILE")]
     pub logo: Option<PathBuf>,
+    /// The mark certificate (PEM), as the web server serves it at the record's a= URI.
+    #[arg(long, value_name = "FILE")]
+    pub evidence: Option<PathBuf>,
     #[command(flatten)]
     pub resolver: ResolverArg,
+}
+
+/// `zonectl bimi evidence`
+#[derive(Debug, Args)]
+pub struct EvidenceArgs {
+    /// The certificate file (PEM: the mark certificate first, then its chain).
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+    /// The domain it must name.
+    #[arg(long, value_name = "DOMAIN")]
+    pub domain: String,
+    /// The logo file the record's l= serves: it must be the certificate's logo.
+    #[arg(long, value_name = "FILE")]
+    pub logo: Option<PathBuf>,
 }
 
 /// `zonectl bimi logo`
@@ -100,6 +125,7 @@ impl BimiArgs {
             BimiCommand::Set(args) => set(s, o, &args),
             BimiCommand::Check(args) => check(s, &args),
             BimiCommand::Logo(args) => logo(s, &args),
+            BimiCommand::Evidence(args) => evidence(s, &args),
         }
     }
 }
@@ -338,6 +364,12 @@ fn check(s: &Settings, args: &CheckArgs) -> anyhow::Result<ExitCode> {
             .logo
             .as_ref()
             .map_or_else(String::new, |p| p.display().to_string()),
+        evidence: args.evidence.as_deref().map(read_evidence),
+        evidence_from: args
+            .evidence
+            .as_ref()
+            .map_or_else(String::new, |p| p.display().to_string()),
+        now: clock::unix_now(),
         selector: args.selector.trim_end_matches('.').to_owned(),
         domain,
     };
@@ -386,6 +418,84 @@ fn logo(s: &Settings, args: &LogoArgs) -> anyhow::Result<ExitCode> {
     } else {
         ExitCode::FAILURE
     })
+}
+
+fn evidence(s: &Settings, args: &EvidenceArgs) -> anyhow::Result<ExitCode> {
+    let file = args.file.display().to_string();
+    let domain = args.domain.trim_end_matches('.').to_ascii_lowercase();
+    let pem = read_evidence(&args.file).map_err(|e| anyhow!("{file}: {e}"))?;
+    let logo = match &args.logo {
+        Some(path) => Some(read_logo(path).map_err(|e| anyhow!("{}: {e}", path.display()))?),
+        None => None,
+    };
+    let e = bimi_evidence::check(&pem, &domain, clock::unix_now(), logo.as_deref())
+        .map_err(|e| anyhow!("{file}: {e}"))?;
+    let texts = |found: &[EvidenceProblem]| -> Vec<String> {
+        found.iter().map(ToString::to_string).collect()
+    };
+    let embedded = e.logo.as_ref().map(|(_, logo)| describe(logo));
+    if s.json {
+        let value = json!({
+            "file": file,
+            "valid": e.valid(),
+            "subject": e.subject,
+            "issuer": e.issuer,
+            "mark_type": e.mark_type,
+            "not_before": format_iso(e.not_before),
+            "not_after": format_iso(e.not_after),
+            "names": e.names,
+            "chain_length": e.chain_length,
+            "logo": embedded,
+            "logo_sha256": e.logo.as_ref().map(|(svg, _)| sha256_hex(svg)),
+            "problems": texts(&e.problems),
+            "warnings": texts(&e.warnings),
+        });
+        println!("{}", serde_json::to_string_pretty(&value)?);
+    } else {
+        let verdict = if e.valid() {
+            "valid"
+        } else {
+            "refused by receivers"
+        };
+        println!("{file}: {verdict}: {}", bimi_evidence::describe(&e));
+        println!("  subject: {}", e.subject);
+        if let Some(logo) = &embedded {
+            println!("  logo: {logo}");
+        }
+        for p in texts(&e.problems) {
+            println!("  {p}");
+        }
+        for w in texts(&e.warnings) {
+            println!("  warning: {w}");
+        }
+    }
+    Ok(if e.valid() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}
+
+/// SHA-256 of `bytes`, in lower-case hex.
+fn sha256_hex(bytes: &[u8]) -> String {
+    ring::digest::digest(&ring::digest::SHA256, bytes)
+        .as_ref()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// A certificate file's bytes, or why they cannot be read: a regular file of 1 MiB at most (a
+/// mark certificate and its chain are a few kilobytes).
+fn read_evidence(path: &Path) -> Result<Vec<u8>, String> {
+    let meta = fs::metadata(path).map_err(|e| e.to_string())?;
+    if !meta.is_file() {
+        return Err("not a regular file".into());
+    }
+    if meta.len() > 1024 * 1024 {
+        return Err(format!("{} bytes: not a certificate file", meta.len()));
+    }
+    fs::read(path).map_err(|e| e.to_string())
 }
 
 /// A logo file's bytes, or why they cannot be read. Only a regular file is read, and none over

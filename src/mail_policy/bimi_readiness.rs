@@ -9,15 +9,18 @@
 //! - `logo`: the SVG the record's `l=` points to is SVG Tiny PS ([`super::bimi_logo`]): checked
 //!   on a copy of the file (`--logo`), since zonectl fetches nothing over HTTPS;
 //! - `evidence`: an `a=` with a mark certificate (VMC or CMC). Gmail and Apple Mail show no logo
-//!   without one; other receivers do, so its absence is a warning. The certificate itself is
-//!   not read.
+//!   without one; other receivers do, so its absence is a warning. Given a copy of the
+//!   certificate (`--evidence`), it is read ([`super::bimi_evidence`]): for BIMI, valid now, for
+//!   the domain, and carrying the very logo file given.
 //!
 //! The result is the same [`Readiness`] `dmarc check` and `mta-sts check` print.
 //!
-//! Pure: imports [`super::bimi`], [`super::bimi_logo`], [`super::sts_readiness`]'s TXT lookups
+//! Pure: imports [`super::bimi`], [`super::bimi_logo`], [`super::bimi_evidence`],
+//! [`super::sts_readiness`]'s TXT lookups
 //! and the readiness types of [`crate::dmarc::readiness`].
 
 use super::bimi::{self, Assertion};
+use super::bimi_evidence;
 use super::bimi_logo;
 use super::sts_readiness::{records, Records, Txts};
 use super::Kind;
@@ -39,6 +42,13 @@ pub struct BimiFacts {
     pub logo: Option<Result<Vec<u8>, String>>,
     /// Where the logo was read from, as the operator named it.
     pub logo_from: String,
+    /// The mark certificate's PEM file as read (`--evidence FILE`): None if not given, or why
+    /// it cannot be read.
+    pub evidence: Option<Result<Vec<u8>, String>>,
+    /// Where the certificate was read from, as the operator named it.
+    pub evidence_from: String,
+    /// Now, in seconds since the epoch (the certificate's validity is judged at it).
+    pub now: i64,
 }
 
 /// Judges whether receivers would show the logo.
@@ -48,7 +58,7 @@ pub fn check(f: &BimiFacts) -> Readiness {
         item("record", record),
         item("dmarc", dmarc(f)),
         item("logo", logo(f, assertion.as_ref())),
-        item("evidence", evidence(assertion.as_ref())),
+        item("evidence", evidence(f, assertion.as_ref())),
     ];
     Readiness { items }
 }
@@ -224,23 +234,64 @@ pub fn describe(logo: &bimi_logo::Logo) -> String {
     out
 }
 
-fn evidence(assertion: Option<&Assertion>) -> (Status, String) {
-    match assertion.and_then(|a| a.evidence.as_deref()) {
-        Some(uri) => (
-            Status::Pass,
-            format!(
-                "a={uri} (the certificate is not read here: its mark must be this logo and its \
-                 names this domain)"
+fn evidence(f: &BimiFacts, assertion: Option<&Assertion>) -> (Status, String) {
+    let uri = assertion.and_then(|a| a.evidence.as_deref());
+    let Some(read) = &f.evidence else {
+        return match uri {
+            Some(uri) => (
+                Status::Pass,
+                format!(
+                    "a={uri} (not read: give --evidence FILE, a copy of the certificate, to check \
+                     it names {} and carries the logo)",
+                    f.domain
+                ),
             ),
-        ),
-        None => (
+            None => (Status::Warn, NO_EVIDENCE.to_owned()),
+        };
+    };
+    let file = &f.evidence_from;
+    let pem = match read {
+        Ok(pem) => pem,
+        Err(why) => return (Status::Unknown, format!("{file}: {why}")),
+    };
+    let logo = f.logo.as_ref().and_then(|l| l.as_ref().ok());
+    let e = match bimi_evidence::check(pem, &f.domain, f.now, logo.map(Vec::as_slice)) {
+        Ok(e) => e,
+        Err(why) => return (Status::Fail, format!("{file}: {why}")),
+    };
+    let texts = |found: &[bimi_evidence::EvidenceProblem]| -> String {
+        found
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join("; ")
+    };
+    if !e.valid() {
+        return (
+            Status::Fail,
+            format!(
+                "{file}: receivers refuse this certificate: {}",
+                texts(&e.problems)
+            ),
+        );
+    }
+    let mut what = format!("{file}: {}", bimi_evidence::describe(&e));
+    if logo.is_some() {
+        what.push_str(", carrying the logo file");
+    }
+    match (uri, e.warnings.is_empty()) {
+        (None, _) => (
             Status::Warn,
-            "no a=: Gmail and Apple Mail show a logo only with a mark certificate (VMC or CMC) \
-             at a=; other receivers, such as Yahoo and Fastmail, show it without one"
-                .to_owned(),
+            format!("{what}; but the record has no a= pointing to it: {NO_EVIDENCE}"),
         ),
+        (Some(_), false) => (Status::Warn, format!("{what}; {}", texts(&e.warnings))),
+        (Some(_), true) => (Status::Pass, what),
     }
 }
+
+const NO_EVIDENCE: &str = "no a=: Gmail and Apple Mail show a logo only with a mark certificate \
+                           (VMC or CMC) at a=; other receivers, such as Yahoo and Fastmail, show \
+                           it without one";
 
 #[cfg(test)]
 mod tests {
@@ -265,6 +316,9 @@ mod tests {
             dmarc_txts: Ok(vec![dmarc.to_owned()]),
             logo: logo.map(|l| Ok(l.as_bytes().to_vec())),
             logo_from: "logo.svg".into(),
+            evidence: None,
+            evidence_from: String::new(),
+            now: 1_796_000_000,
         }
     }
 
@@ -378,5 +432,56 @@ mod tests {
             None,
         ));
         assert_eq!(r.items[2].status, Status::Pass);
+    }
+
+    #[test]
+    fn a_certificate_given_is_read() {
+        const VMC: &[u8] = include_bytes!("../../tests/bimi/apple.example.vmc.pem");
+        const SHIPPED: &[u8] = include_bytes!("../../logos/apple.example.svg");
+        let record = format!("v=BIMI1; l={LOGO_URI}; a=https://apple.example/vmc.pem");
+        let mut f = facts(&record, "v=DMARC1; p=reject", None);
+        f.logo = Some(Ok(SHIPPED.to_vec()));
+        f.evidence = Some(Ok(VMC.to_vec()));
+        f.evidence_from = "vmc.pem".into();
+        let r = check(&f);
+        assert_eq!(r.items[3].status, Status::Pass, "{:?}", r.items[3]);
+        assert_eq!(
+            r.items[3].detail,
+            "vmc.pem: a mark certificate (Registered Mark) for apple.example, valid until \
+             2036-01-01 00:00:00 UTC, issued by CN=Test Mark Authority (not an MVA) (its chain \
+             to a mark verifying authority is not checked here), carrying the logo file"
+        );
+        assert!(r.ready());
+        // Another logo file: the certificate's is not it.
+        f.logo = Some(Ok(SVG.as_bytes().to_vec()));
+        let r = check(&f);
+        assert_eq!(r.unmet(), ["evidence FAIL"]);
+        assert!(r.items[3].detail.contains("the logo file differs"));
+        // For another domain, or past its end.
+        f.logo = None;
+        f.domain = "orange.example".into();
+        let r = check(&f);
+        assert!(r.items[3]
+            .detail
+            .contains("orange.example is not among its names"));
+        // Not a certificate at all.
+        f.evidence = Some(Ok(b"hello".to_vec()));
+        let r = check(&f);
+        assert_eq!(r.items[3].status, Status::Fail);
+        assert_eq!(
+            r.items[3].detail,
+            "vmc.pem: not a PEM certificate file: it holds no certificate"
+        );
+        // A good certificate the record does not point to: a warning.
+        let mut f = facts(
+            &format!("v=BIMI1; l={LOGO_URI}"),
+            "v=DMARC1; p=reject",
+            None,
+        );
+        f.evidence = Some(Ok(VMC.to_vec()));
+        f.evidence_from = "vmc.pem".into();
+        let r = check(&f);
+        assert_eq!(r.items[3].status, Status::Warn);
+        assert!(r.items[3].detail.contains("but the record has no a="));
     }
 }

@@ -20,6 +20,7 @@
 //! Pure: imports `std`, `thiserror` and [`crate::dmarc::record`] (BIMI's DMARC requirement).
 
 pub mod bimi;
+pub mod bimi_evidence;
 pub mod bimi_logo;
 pub mod bimi_readiness;
 pub mod mta_sts;
