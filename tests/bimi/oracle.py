@@ -16,11 +16,19 @@ format) and one with an unknown tag given twice, which checkdmarc takes; checkdm
 with a warning; checkdmarc counts 32 KB as 32,000 bytes and zonectl as 32,768 (the generator
 makes no logo between the two); checkdmarc does not inflate a gzip-compressed logo.
 
+Certificates: mark certificates made by make_vmc.py (for some of three names, valid now, expired
+or not yet valid, without subjectAltName or logotype, with the logo compressed or not) go through
+checkdmarc's get_certificate_metadata and `zonectl --json bimi evidence FILE --domain ZONE`. The
+names, the validity period, whether it has expired or is not valid yet, whether it names the
+domain, and the SHA-256 of the embedded logo must agree (checkdmarc takes a logo of any media
+type from the data: URI; zonectl only an SVG one). Neither verifies the chain here.
+
 Prints `ok - CASE` or `not ok - CASE` with the differences, then "N passed, M failed"; exits 1
 if any case disagreed.
 
-Usage: python oracle.py ZONECTL DIR COUNT SEED: the fixed cases and COUNT made-up records and
-COUNT made-up logos from a generator seeded with SEED are written under DIR.
+Usage: python oracle.py ZONECTL DIR COUNT SEED: the fixed cases, COUNT made-up records, COUNT
+made-up logos and COUNT/4 made-up certificates from a generator seeded with SEED are written
+under DIR.
 """
 
 import json
@@ -30,12 +38,18 @@ import re
 import subprocess
 import sys
 
+import datetime
+
 import requests
 from checkdmarc.bimi import (
     check_svg_requirements,
+    get_certificate_metadata,
     get_svg_metadata,
     parse_bimi_record,
 )
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import make_vmc  # noqa: E402  (beside this file)
 
 ZONE = "brand.example"
 LOGO = "https://brand.example/logo.svg"
@@ -335,6 +349,68 @@ def compare_logo(zonectl, path, text, strict):
     return diffs
 
 
+def random_certificate(rng, logos):
+    """A certificate for some of three names, valid now or not, with pieces dropped."""
+    names = rng.sample([ZONE, f"www.{ZONE}", "other.example"], rng.randint(1, 3))
+    now = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0)
+    start, end = rng.choice(
+        [
+            (now - datetime.timedelta(days=30), now + datetime.timedelta(days=365)),
+            (now - datetime.timedelta(days=400), now - datetime.timedelta(days=2)),
+            (now + datetime.timedelta(days=2), now + datetime.timedelta(days=400)),
+        ]
+    )
+    flags = [
+        f
+        for f, p in [("no-logotype", 0.1), ("no-san", 0.1), ("plain-logotype", 0.2), ("png-logotype", 0.05)]
+        if rng.random() < p
+    ]
+    logo = rng.choice(logos).encode()
+    return make_vmc.make(logo, names, start, end, flags), flags
+
+
+def compare_certificate(zonectl, path, pem, flags):
+    ours, out = zonectl_json(zonectl, ["bimi", "evidence", path, "--domain", ZONE], os.path.dirname(path))
+    if ours is None:
+        return [f"zonectl printed no JSON: {out.stderr.strip()}"]
+    theirs = get_certificate_metadata(pem, domain=ZONE)
+    errors = " ".join(theirs["validation_errors"])
+    problems = " ".join(ours["problems"])
+    diffs = []
+
+    def same(what, a, b):
+        if a != b:
+            diffs.append(f"{what}: zonectl {a!r}, checkdmarc {b!r}")
+
+    same("names", ours["names"], theirs["domains"] or [])
+    same("not_before", ours["not_before"].replace("T", " "), theirs["not_valid_before"])
+    same("not_after", ours["not_after"].replace("T", " "), theirs["not_valid_after"])
+    same("expired", "expired at" in problems, theirs["expired"])
+    same("not yet valid", "not valid until" in problems, "is not valid until" in errors)
+    same(
+        "wrong domain",
+        "is not among its names" in problems,
+        "does not match the certificate" in errors,
+    )
+    same(
+        "no names",
+        "no DNS name in subjectAltName" in problems,
+        "required extension: subjectAlternativeName" in errors,
+    )
+    theirs_hash = theirs["logotype_sha256"]
+    if "png-logotype" in flags:
+        # zonectl reads only an SVG data: URI; checkdmarc takes any.
+        theirs_hash = None
+    same("logo sha256", ours["logo_sha256"], theirs_hash)
+    same("no logo", any(p.startswith("no logo:") for p in ours["problems"]), theirs_hash is None)
+    return diffs
+
+
+def now_window():
+    now = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0)
+    return now - datetime.timedelta(days=1), now + datetime.timedelta(days=365)
+
+
 def main():
     zonectl, work, count, seed = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
     rng = random.Random(seed)
@@ -351,6 +427,19 @@ def main():
         with open(path, "w") as f:
             f.write(text)
         results.append((f"logo {name}", compare_logo(zonectl, path, text, strict)))
+    valid_logos = [text for _, (text, strict) in FIXED_LOGOS.items() if not strict][:1]
+    valid_logos += [logo_text(body=rng.sample(SHAPES, 3)) for _ in range(3)]
+    fixed = [
+        ("valid", make_vmc.make(valid_logos[0].encode(), [ZONE], *now_window(), ()), ()),
+    ]
+    for k in range(count // 4):
+        pem, flags = random_certificate(rng, valid_logos)
+        fixed.append((f"random-{k}", pem, flags))
+    for name, pem, flags in fixed:
+        path = os.path.join(work, f"{name}.pem")
+        with open(path, "wb") as f:
+            f.write(pem)
+        results.append((f"certificate {name}", compare_certificate(zonectl, path, pem, flags)))
     failed = 0
     for name, diffs in results:
         if diffs:

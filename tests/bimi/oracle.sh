@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Interop oracle for BIMI records and logos. Run by .ci/run after the MTA-STS policy oracle.
+# Interop oracle for BIMI records, logos and mark certificates. Run by .ci/run after the MTA-STS policy oracle.
 #
 # checkdmarc (pip, pinned below, in a venv under a temp dir) judges each BIMI record with
 # parse_bimi_record (its HTTPS fetches made to fail at once: nothing leaves the machine) and each
@@ -8,8 +8,11 @@
 # same. They must agree on which records and logos receivers can use, and for a logo both take
 # on its title, its viewBox's size and whether it is square. zonectl checks more of SVG Tiny PS
 # than checkdmarc (scripts, style sheets, images, editors' namespaces...): for a logo holding
-# one, zonectl must refuse it. The cases (tests/bimi/oracle.py): fixed ones, each rule broken
-# once, and 200 made-up records and 200 made-up logos from a seeded generator.
+# one, zonectl must refuse it. Mark certificates (made by tests/bimi/make_vmc.py) go through
+# checkdmarc's get_certificate_metadata and `zonectl --json bimi evidence`: names, validity and
+# the embedded logo's hash must agree. The cases (tests/bimi/oracle.py): fixed ones, each rule
+# broken once, and 200 made-up records, 200 made-up logos and 50 made-up certificates from a
+# seeded generator.
 #
 # Needs: Debian 12's /usr/bin/python3 with python3-venv; PyPI reachable for
 # `pip install checkdmarc==$CHECKDMARC_VERSION` (set CHECKDMARC_VENV to reuse a venv that already
