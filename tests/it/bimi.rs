@@ -213,3 +213,110 @@ fn bimi_logo_names_what_keeps_receivers_from_showing_it() {
     assert_eq!(out.code, 1, "{out}");
     assert!(out.stderr.starts_with("zonectl: no-such.svg: "), "{out}");
 }
+
+#[test]
+fn bimi_evidence_reads_a_mark_certificate_and_check_uses_it() {
+    const VMC: &str = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/bimi/apple.example.vmc.pem"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let run = |args: &[&str]| zonectl_in(dir.path(), None, args);
+    let out = run(&[
+        "bimi",
+        "evidence",
+        VMC,
+        "--domain",
+        "apple.example",
+        "--logo",
+        SHIPPED_LOGO,
+    ]);
+    assert_eq!(out.code, 0, "{out}");
+    assert_eq!(
+        out.stdout,
+        format!(
+            "{VMC}: valid: a mark certificate (Registered Mark) for apple.example, valid until \
+             2036-01-01 00:00:00 UTC, issued by CN=Test Mark Authority (not an MVA) (its chain \
+             to a mark verifying authority is not checked here)\n  \
+             subject: C=XX, O=Apple Example Ltd, CN=Apple Example Ltd, markType=Registered Mark\n  \
+             logo: SVG Tiny PS, \"Apple Example\", 100 by 100, 643 bytes\n"
+        )
+    );
+    // Another domain, another logo: refused, each reason named.
+    let other = dir.path().join("other.svg");
+    fs::write(
+        &other,
+        fs::read_to_string(SHIPPED_LOGO)
+            .unwrap()
+            .replace("#c8102e", "#ff8c00"),
+    )
+    .unwrap();
+    let out = run(&[
+        "--json",
+        "bimi",
+        "evidence",
+        VMC,
+        "--domain",
+        "orange.example",
+        "--logo",
+        other.to_str().unwrap(),
+    ]);
+    assert_eq!(out.code, 1, "{out}");
+    let v: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    assert_eq!(
+        v["problems"],
+        serde_json::json!([
+            "orange.example is not among its names (subjectAltName)",
+            "the logo file differs from the logo in the certificate: receivers show the \
+             certificate's, or none; serve the very file the certificate was issued for"
+        ])
+    );
+    assert_eq!(v["names"], serde_json::json!(["apple.example"]));
+    // Not a certificate: an error naming the file.
+    let out = run(&[
+        "bimi",
+        "evidence",
+        SHIPPED_LOGO,
+        "--domain",
+        "apple.example",
+    ]);
+    assert_eq!(out.code, 1, "{out}");
+    assert_eq!(
+        out.stderr,
+        format!("zonectl: {SHIPPED_LOGO}: not a PEM certificate file: it holds no certificate\n")
+    );
+
+    // In check: the certificate given is read against the zone and the logo.
+    let s = TestServer::start(&[(
+        "apple.example.zone",
+        &format!(
+            "{}_dmarc IN TXT \"v=DMARC1; p=reject\"\n\
+             default._bimi IN TXT \"v=BIMI1; l=https://apple.example/logo.svg; \
+             a=https://apple.example/vmc.pem\"\n",
+            shipped_zone()
+        ),
+    )]);
+    let check = |logo: &str| {
+        s.edit_ctl(&[
+            "bimi",
+            "check",
+            "apple.example",
+            "--logo",
+            logo,
+            "--evidence",
+            VMC,
+        ])
+    };
+    let out = check(SHIPPED_LOGO);
+    assert_eq!(out.code, 0, "{out}");
+    assert!(
+        out.stdout.contains(&format!(
+            "  ok       evidence     {VMC}: a mark certificate (Registered Mark) for \
+             apple.example"
+        )),
+        "{out}"
+    );
+    let out = check(other.to_str().unwrap());
+    assert_eq!(out.code, 1, "{out}");
+    assert!(out.stdout.contains("not ready (evidence FAIL)"), "{out}");
+}
