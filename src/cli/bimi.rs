@@ -312,7 +312,21 @@ fn set(s: &Settings, o: &EditOptions, args: &SetArgs) -> anyhow::Result<ExitCode
         };
         assignments.push((name.trim(), value.trim()));
     }
-    edit::with_retries(|_| {
+    let domain = origin_text_of(&origin);
+    let dmarc_owner = origin
+        .prepend_label(b"_dmarc")
+        .map_err(|e| anyhow!("_dmarc.{origin}: {e}"))?;
+    edit::with_retries(|printed| {
+        // A DMARC record short of enforcement is the zone check's warning; none at all is this.
+        let dmarc = served_texts(s, &args.zone, &dmarc_owner)?;
+        if !dmarc.iter().any(|t| DmarcRecord::is_dmarc(t)) {
+            printed.eprint(format!(
+                "zonectl: {domain}: warning: no DMARC record at {dmarc_owner}: receivers show the \
+                 logo only for a domain whose DMARC policy is at enforcement (unless that of \
+                 its organizational domain covers it); `zonectl dmarc rollout {domain} next` \
+                 starts one"
+            ));
+        }
         let read = edit::current_rrset(s, &args.zone, &owner, RType::TXT)?;
         let texts: Vec<String> = read.rdatas.iter().map(|rd| txt_text(rd)).collect();
         let current: Vec<&String> = texts.iter().filter(|t| bimi::is_record(t)).collect();

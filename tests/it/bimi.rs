@@ -320,3 +320,35 @@ fn bimi_evidence_reads_a_mark_certificate_and_check_uses_it() {
     assert_eq!(out.code, 1, "{out}");
     assert!(out.stdout.contains("not ready (evidence FAIL)"), "{out}");
 }
+
+#[test]
+fn bimi_set_without_dmarc_warns_and_dry_run_changes_nothing() {
+    let s = TestServer::start(&[("apple.example.zone", &shipped_zone())]);
+    let name = "default._bimi.apple.example.";
+    let out = s.edit_ctl(&[
+        "--dry-run",
+        "bimi",
+        "set",
+        "apple.example",
+        "l=https://apple.example/logo.svg",
+    ]);
+    assert_eq!(out.code, 0, "{out}");
+    assert!(
+        out.stdout.starts_with(
+            "+ default._bimi.apple.example. 3600 IN TXT \"v=BIMI1; l=https://apple.example/logo.svg\"\n"
+        ),
+        "{out}"
+    );
+    assert!(
+        out.stderr.contains(
+            "zonectl: apple.example: warning: no DMARC record at _dmarc.apple.example.: \
+             receivers show the logo only for a domain whose DMARC policy is at enforcement"
+        ),
+        "{out}"
+    );
+    assert_eq!(s.served_txt(name), Vec::<String>::new());
+    // A selector that is not a name is refused.
+    let out = s.edit_ctl(&["bimi", "set", "apple.example", "--selector", "a..b", "l="]);
+    assert_eq!(out.code, 1, "{out}");
+    assert!(out.stderr.contains("is not a valid name"), "{out}");
+}
