@@ -352,3 +352,36 @@ fn bimi_set_without_dmarc_warns_and_dry_run_changes_nothing() {
     assert_eq!(out.code, 1, "{out}");
     assert!(out.stderr.contains("is not a valid name"), "{out}");
 }
+
+#[test]
+fn the_readme_shows_what_the_file_verbs_print() {
+    let repo = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let readme = fs::read_to_string(repo.join("README.md")).unwrap();
+    for (args, code) in [
+        (&["bimi", "logo", "logos/apple.example.svg"][..], 0),
+        (&["bimi", "logo", "tests/bimi/exported.svg"][..], 1),
+        (
+            &[
+                "bimi",
+                "evidence",
+                "tests/bimi/apple.example.vmc.pem",
+                "--domain",
+                "apple.example",
+                "--logo",
+                "logos/apple.example.svg",
+            ][..],
+            0,
+        ),
+    ] {
+        let out = zonectl_in(repo, None, args);
+        assert_eq!(out.code, code, "{out}");
+        let block: String = std::iter::once(format!("$ zonectl {}", args.join(" ")))
+            .chain(out.stdout.lines().map(str::to_owned))
+            .map(|l| format!("    {l}\n"))
+            .collect();
+        assert!(
+            readme.contains(&block),
+            "README's example differs from the output:\n{block}"
+        );
+    }
+}
