@@ -132,6 +132,12 @@ pub enum LogoProblem {
     ExternalReference { line: u32, value: String },
     /// A `viewBox` that is not four numbers, the last two positive.
     BadViewBox(String),
+    /// A DOCTYPE with an internal subset: entity or attribute declarations.
+    DoctypeSubset,
+    /// More XML nodes than [`MAX_NODES`].
+    TooManyNodes,
+    /// An `<?xml-stylesheet …?>` processing instruction (its text).
+    StyleSheet(String),
     // Warnings.
     /// The title is empty.
     EmptyTitle,
@@ -201,6 +207,18 @@ impl fmt::Display for LogoProblem {
                 f,
                 "viewBox=\"{value}\" is not four numbers with a positive width and height"
             ),
+            DoctypeSubset => f.write_str(
+                "a DOCTYPE with declarations ([…]): entities and default attributes are not read \
+                 in a logo; remove the DOCTYPE",
+            ),
+            TooManyNodes => write!(
+                f,
+                "more than {MAX_NODES} XML nodes: far more than a logo has; not read further"
+            ),
+            StyleSheet(text) => write!(
+                f,
+                "<?xml-stylesheet {text}?>: style sheets are not part of SVG Tiny PS; remove it"
+            ),
             EmptyTitle => f.write_str("the <title> is empty: it should name the brand"),
             NoViewBox => f.write_str(
                 "no viewBox: receivers scale the logo into a square or a circle; a square \
@@ -234,19 +252,17 @@ pub fn check(bytes: &[u8]) -> Logo {
         warnings: Vec::new(),
     };
     let inflated;
-    let svg: &[u8] = if bytes.starts_with(&[0x1f, 0x8b]) {
+    let svg: &[u8] = if is_gzip(bytes) {
         logo.compressed = true;
         logo.warnings.push(LogoProblem::Compressed);
-        let mut out = Vec::new();
-        let read = flate2::read::GzDecoder::new(bytes)
-            .take(MAX_INFLATED_BYTES as u64 + 1)
-            .read_to_end(&mut out);
-        if let Err(e) = read {
-            logo.problems.push(LogoProblem::BadGzip(e.to_string()));
-            return logo;
+        match inflate(bytes) {
+            Ok(out) => inflated = out,
+            Err(why) => {
+                logo.problems.push(LogoProblem::BadGzip(why));
+                return logo;
+            }
         }
-        logo.bytes = out.len();
-        inflated = out;
+        logo.bytes = inflated.len();
         &inflated
     } else {
         bytes
@@ -262,6 +278,16 @@ pub fn check(bytes: &[u8]) -> Logo {
         logo.problems.push(LogoProblem::NotUtf8);
         return logo;
     };
+    // Entity and attribute declarations are not read at all: they cost what they expand to
+    // (a few kilobytes can declare gigabytes), and a default attribute could add a handler.
+    match doctype(text) {
+        Some(Doctype::Subset) => {
+            logo.problems.push(LogoProblem::DoctypeSubset);
+            return logo;
+        }
+        Some(Doctype::Plain) => logo.warnings.push(LogoProblem::Doctype),
+        None => {}
+    }
     let options = roxmltree::ParsingOptions {
         allow_dtd: true,
         nodes_limit: MAX_NODES,
@@ -269,6 +295,10 @@ pub fn check(bytes: &[u8]) -> Logo {
     };
     let doc = match roxmltree::Document::parse_with_options(text, options) {
         Ok(doc) => doc,
+        Err(roxmltree::Error::NodesLimitReached) => {
+            logo.problems.push(LogoProblem::TooManyNodes);
+            return logo;
+        }
         Err(e) => {
             let why = e.to_string();
             // roxmltree ends its message with the position: keep the words.
@@ -284,8 +314,15 @@ pub fn check(bytes: &[u8]) -> Logo {
         }
     };
     let root = doc.root_element();
-    if text[..root.range().start].contains("<!DOCTYPE") {
-        logo.warnings.push(LogoProblem::Doctype);
+    if let Some(pi) = doc
+        .root()
+        .children()
+        .filter_map(|n| n.pi())
+        .find(|pi| pi.target == "xml-stylesheet")
+    {
+        logo.problems.push(LogoProblem::StyleSheet(
+            pi.value.unwrap_or_default().to_owned(),
+        ));
     }
     if root.tag_name().namespace() != Some(SVG_NS) || root.tag_name().name() != "svg" {
         logo.problems.push(LogoProblem::NotSvg {
@@ -294,10 +331,87 @@ pub fn check(bytes: &[u8]) -> Logo {
         return logo;
     }
     check_root(&root, &mut logo);
-    for node in root.descendants().skip(1).filter(|n| n.is_element()) {
-        check_element(&doc, &node, &mut logo);
+    let lines = Lines::of(text);
+    check_attributes(&lines, &root, false, &mut logo);
+    // Depth first, each element once, knowing whether it is inside <metadata> without looking
+    // up its ancestors (which made deep nesting quadratic).
+    let mut stack: Vec<(roxmltree::Node<'_, '_>, bool)> = root
+        .children()
+        .filter(|n| n.is_element())
+        .map(|n| (n, false))
+        .collect();
+    stack.reverse();
+    while let Some((node, in_metadata)) = stack.pop() {
+        check_element(&lines, &node, in_metadata, &mut logo);
+        let inside = in_metadata || is_svg(&node, "metadata");
+        let first = stack.len();
+        stack.extend(
+            node.children()
+                .filter(|n| n.is_element())
+                .map(|n| (n, inside)),
+        );
+        stack[first..].reverse();
     }
     logo
+}
+
+/// Is `node` the SVG element `name`?
+fn is_svg(node: &roxmltree::Node<'_, '_>, name: &str) -> bool {
+    node.tag_name().namespace() == Some(SVG_NS) && node.tag_name().name() == name
+}
+
+/// Does `bytes` start like gzip data?
+pub(super) fn is_gzip(bytes: &[u8]) -> bool {
+    bytes.starts_with(&[0x1f, 0x8b])
+}
+
+/// Gzip data inflated, every member of it, to [`MAX_INFLATED_BYTES`] and one more at most (so
+/// a larger one is seen as too large); or why it does not inflate.
+pub(super) fn inflate(bytes: &[u8]) -> Result<Vec<u8>, String> {
+    let mut out = Vec::new();
+    flate2::read::MultiGzDecoder::new(bytes)
+        .take(MAX_INFLATED_BYTES as u64 + 1)
+        .read_to_end(&mut out)
+        .map_err(|e| e.to_string())?;
+    Ok(out)
+}
+
+/// What the document's DOCTYPE declaration is, if it has one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Doctype {
+    /// `<!DOCTYPE svg PUBLIC "…" "…">`, as editors write it.
+    Plain,
+    /// With an internal subset (`[ … ]`): entity or attribute declarations.
+    Subset,
+}
+
+/// The DOCTYPE before the first element of `text`, read past quoted identifiers to its `>` or
+/// its `[`.
+fn doctype(text: &str) -> Option<Doctype> {
+    let mut rest = text;
+    // Only the prolog: declarations, processing instructions, comments and space.
+    loop {
+        rest = rest.trim_start_matches(|c: char| c.is_whitespace() || c == '\u{feff}');
+        if let Some(after) = rest.strip_prefix("<?") {
+            rest = after.split_once("?>")?.1;
+        } else if let Some(after) = rest.strip_prefix("<!--") {
+            rest = after.split_once("-->")?.1;
+        } else {
+            break;
+        }
+    }
+    let mut quote = None;
+    for c in rest.strip_prefix("<!DOCTYPE")?.chars() {
+        match (quote, c) {
+            (Some(q), c) if c == q => quote = None,
+            (Some(_), _) => {}
+            (None, '"' | '\'') => quote = Some(c),
+            (None, '[') => return Some(Doctype::Subset),
+            (None, '>') => return Some(Doctype::Plain),
+            (None, _) => {}
+        }
+    }
+    Some(Doctype::Subset)
 }
 
 /// The root's own rules: version, profile, position, title, viewBox.
@@ -388,65 +502,102 @@ fn not_allowed(name: &str) -> Option<&'static str> {
     })
 }
 
-/// The rules for one element below the root.
-fn check_element(doc: &roxmltree::Document<'_>, node: &roxmltree::Node<'_, '_>, logo: &mut Logo) {
-    let line = doc.text_pos_at(node.range().start).row;
-    let in_metadata = node
-        .ancestors()
-        .skip(1)
-        .any(|a| a.tag_name().namespace() == Some(SVG_NS) && a.tag_name().name() == "metadata");
-    if in_metadata {
-        return;
+/// Line numbers of byte offsets in a document, from the offsets of its line ends: roxmltree
+/// counts them from the start of the text for each position asked, which made a check of
+/// every element quadratic in the size of the file.
+struct Lines(Vec<usize>);
+
+impl Lines {
+    fn of(text: &str) -> Lines {
+        Lines(
+            text.bytes()
+                .enumerate()
+                .filter(|&(_, b)| b == b'\n')
+                .map(|(k, _)| k)
+                .collect(),
+        )
     }
-    let name = node.tag_name();
-    if name.namespace() != Some(SVG_NS) {
-        logo.problems.push(LogoProblem::ForeignElement {
-            line,
-            name: qualified(node),
-        });
-        return;
+
+    /// The line (from 1) of the byte at `pos`.
+    fn at(&self, pos: usize) -> u32 {
+        u32::try_from(self.0.partition_point(|&end| end < pos) + 1).unwrap_or(u32::MAX)
     }
-    let why = if name.name() == "svg" {
-        Some("an <svg> inside the logo is not part of SVG Tiny 1.2")
-    } else {
-        not_allowed(name.name())
-    };
-    if let Some(why) = why {
-        logo.problems.push(LogoProblem::Element {
-            line,
-            name: name.name().to_owned(),
-            why,
-        });
-        return;
-    }
-    check_attributes(doc, node, logo);
 }
 
-/// Event handlers, `style=`, editors' attributes and references out of the document.
-fn check_attributes(
-    doc: &roxmltree::Document<'_>,
+/// The rules for one element below the root. Inside `<metadata>`, elements and attributes of
+/// other namespaces (RDF, say) are allowed, but SVG's own rules still hold: a script there runs
+/// as anywhere else.
+fn check_element(
+    lines: &Lines,
     node: &roxmltree::Node<'_, '_>,
+    in_metadata: bool,
+    logo: &mut Logo,
+) {
+    let line = lines.at(node.range().start);
+    let name = node.tag_name();
+    if name.namespace() != Some(SVG_NS) {
+        if !in_metadata {
+            logo.problems.push(LogoProblem::ForeignElement {
+                line,
+                name: qualified(node),
+            });
+            return;
+        }
+    } else {
+        let why = if name.name() == "svg" {
+            Some("an <svg> inside the logo is not part of SVG Tiny 1.2")
+        } else {
+            not_allowed(name.name())
+        };
+        if let Some(why) = why {
+            logo.problems.push(LogoProblem::Element {
+                line,
+                name: name.name().to_owned(),
+                why,
+            });
+            return;
+        }
+    }
+    check_attributes(lines, node, in_metadata, logo);
+}
+
+/// Event handlers, `style=`, editors' attributes (allowed inside `<metadata>`) and references
+/// out of the document (`href=`, and `url(…)` in a value, as paint servers are named).
+fn check_attributes(
+    lines: &Lines,
+    node: &roxmltree::Node<'_, '_>,
+    in_metadata: bool,
     logo: &mut Logo,
 ) {
     for attr in node.attributes() {
-        let line = doc.text_pos_at(attr.range().start).row;
+        let line = lines.at(attr.range().start);
         let local = attr.name();
-        if local == "href" && matches!(attr.namespace(), None | Some(XLINK_NS)) {
-            if !attr.value().trim_start().starts_with('#') {
-                logo.problems.push(LogoProblem::ExternalReference {
-                    line,
-                    value: attr.value().to_owned(),
-                });
-            }
+        let value = attr.value();
+        let href = local == "href" && matches!(attr.namespace(), None | Some(XLINK_NS));
+        let external = if href {
+            !value.trim_start().starts_with('#')
+        } else {
+            url_targets(value).any(|target| !target.starts_with('#'))
+        };
+        if external {
+            logo.problems.push(LogoProblem::ExternalReference {
+                line,
+                value: value.to_owned(),
+            });
+        }
+        if href {
             continue;
         }
         let why = match attr.namespace() {
-            None if local.starts_with("on") => "event handlers (scripts) are not allowed",
+            None if local.to_ascii_lowercase().starts_with("on") => {
+                "event handlers (scripts) are not allowed"
+            }
             None if local == "style" => {
                 "CSS is not part of SVG Tiny 1.2: use presentation attributes (fill=, stroke=) \
                  instead"
             }
             None | Some(XLINK_NS | XML_NS) => continue,
+            Some(_) if in_metadata => continue,
             Some(_) => {
                 "an editor's attribute, not part of SVG Tiny PS: remove it, or export as plain \
                  SVG Tiny 1.2"
@@ -458,6 +609,18 @@ fn check_attributes(
             why,
         });
     }
+}
+
+/// The targets of the `url(…)` references in an attribute value (`url(#g)` → `#g`), quotes and
+/// spaces taken off.
+fn url_targets(value: &str) -> impl Iterator<Item = &str> {
+    value.split("url(").skip(1).map(|rest| {
+        rest.split(')')
+            .next()
+            .unwrap_or("")
+            .trim()
+            .trim_matches(|c| c == '"' || c == '\'')
+    })
 }
 
 /// An element's name as written: `prefix:local`, or `local`.
@@ -632,12 +795,12 @@ mod tests {
     }
 
     #[test]
-    fn editors_leftovers_are_outside_the_profile_but_metadata_may_hold_anything() {
+    fn editors_leftovers_are_outside_the_profile_but_metadata_may_hold_them() {
         let text = svg(
             " xmlns:inkscape=\"http://www.inkscape.org/namespaces/inkscape\" \
              xmlns:sodipodi=\"http://sodipodi.sourceforge.net/DTD/sodipodi-0.dtd\"",
             "<sodipodi:namedview/>\n<g inkscape:label=\"Layer\" style=\"fill:red\"/>\n\
-             <metadata><sodipodi:x onload=\"y\"/><script/></metadata>",
+             <metadata><sodipodi:x inkscape:y=\"z\"/></metadata>",
         );
         assert_eq!(
             problems(&text),
@@ -659,6 +822,91 @@ mod tests {
                           stroke=) instead",
                 },
             ]
+        );
+    }
+
+    #[test]
+    fn the_root_and_metadata_are_checked_too() {
+        let root = svg(
+            " onload=\"alert(1)\" style=\"fill:red\" \
+             xmlns:inkscape=\"http://www.inkscape.org/namespaces/inkscape\" inkscape:version=\"1.3\"",
+            "",
+        );
+        let found = problems(&root);
+        assert_eq!(found.len(), 3, "{found:?}");
+        assert!(found.iter().all(|p| matches!(p, Attribute { line: 2, .. })));
+        // In <metadata>, other namespaces are fine, SVG's rules are not lifted.
+        let meta = svg(
+            "",
+            "<metadata>\n<rdf:RDF xmlns:rdf=\"http://www.w3.org/1999/02/22-rdf-syntax-ns#\" \
+             rdf:about=\"\" onclick=\"x()\"/>\n<script>alert(1)</script></metadata>",
+        );
+        assert_eq!(
+            problems(&meta),
+            [
+                Attribute {
+                    line: 5,
+                    name: "onclick".into(),
+                    why: "event handlers (scripts) are not allowed",
+                },
+                Element {
+                    line: 6,
+                    name: "script".into(),
+                    why: "scripts are not allowed",
+                },
+            ]
+        );
+        // Paint from another file, and a style sheet instruction.
+        let paint = svg(
+            "",
+            "<rect width=\"1\" height=\"1\" fill=\"url( 'https://e.example/p.svg#g' )\"/>",
+        );
+        assert_eq!(
+            problems(&paint),
+            [ExternalReference {
+                line: 4,
+                value: "url( 'https://e.example/p.svg#g' )".into()
+            }]
+        );
+        let local = svg(
+            "",
+            "<rect width=\"1\" height=\"1\" fill=\"url(#g)\" stroke=\"url( '#h' )\"/>",
+        );
+        assert_eq!(problems(&local), []);
+        let sheet = svg("", "").replace(
+            "?>\n",
+            "?>\n<?xml-stylesheet href=\"https://e.example/s.css\"?>\n",
+        );
+        assert_eq!(
+            problems(&sheet),
+            [StyleSheet("href=\"https://e.example/s.css\"".into())]
+        );
+    }
+
+    #[test]
+    fn declarations_are_not_read_and_size_depth_and_count_are_bounded() {
+        // Entities that would expand to gigabytes, and a default attribute adding a handler.
+        let amplify = format!(
+            "<!DOCTYPE svg [<!ENTITY a \"{}\"><!ENTITY b \"{}\">]>\n{}",
+            "A".repeat(1000),
+            "&a;".repeat(255),
+            svg("", &format!("<desc>{}</desc>", "&b;".repeat(5000)))
+                .replace("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n", "")
+        );
+        assert_eq!(problems(&amplify), [DoctypeSubset]);
+        let attlist = "<?xml version=\"1.0\"?><!-- x --><!DOCTYPE svg PUBLIC \"-//a[b\" \"c\" \
+                       [<!ATTLIST svg onload CDATA \"alert(1)\">]><svg/>";
+        assert_eq!(problems(attlist), [DoctypeSubset]);
+        // Deep nesting is read in time linear in the file (it was quadratic).
+        let deep = svg(
+            "",
+            &format!("{}{}", "<g>".repeat(100_000), "</g>".repeat(100_000)),
+        );
+        assert_eq!(problems(&deep), [TooLarge { bytes: deep.len() }]);
+        let many = svg("", &"<g/>".repeat(MAX_NODES as usize));
+        assert_eq!(
+            problems(&many),
+            [TooLarge { bytes: many.len() }, TooManyNodes]
         );
     }
 
@@ -711,9 +959,13 @@ mod tests {
                 why: "expected 'g' tag, not 'svg'".into()
             }]
         );
-        // Entities that expand without end are refused, not followed.
+        // Entity declarations are not read at all (more below).
         let laughs = "<!DOCTYPE svg [<!ENTITY a \"&a;\">]><svg>&a;</svg>";
-        assert!(matches!(problems(laughs)[..], [NotXml { line: 1, .. }]));
+        assert_eq!(problems(laughs), [DoctypeSubset]);
+        assert!(matches!(
+            problems("<svg>&undeclared;</svg>")[..],
+            [NotXml { line: 1, .. }]
+        ));
     }
 
     #[test]
@@ -727,6 +979,30 @@ mod tests {
         assert_eq!(logo.warnings, [Compressed]);
         assert_eq!(logo.bytes, text.len());
         assert!(logo.compressed);
+        // Every member is read, as gzip -d reads them; what follows the data must be gzip too.
+        let mut second = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        second.write_all(b"<script>alert(1)</script>").unwrap();
+        let mut two = {
+            let mut z = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+            z.write_all(svg("", "").replace("</svg>\n", "").as_bytes())
+                .unwrap();
+            z.finish().unwrap()
+        };
+        two.extend(second.finish().unwrap());
+        let mut third = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        third.write_all(b"</svg>").unwrap();
+        two.extend(third.finish().unwrap());
+        assert!(matches!(
+            check(&two).problems[..],
+            [Element { ref name, .. }] if name == "script"
+        ));
+        let mut garbage = {
+            let mut z = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+            z.write_all(text.as_bytes()).unwrap();
+            z.finish().unwrap()
+        };
+        garbage.extend(b"GARBAGE");
+        assert!(matches!(check(&garbage).problems[..], [BadGzip(_)]));
         // A bomb is read only to a bound.
         let mut z = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
         z.write_all(&vec![b' '; 8 * MAX_INFLATED_BYTES]).unwrap();
