@@ -17,10 +17,12 @@ use super::edit::EditOptions;
 use super::mta_sts::txts_at;
 use super::{edit, Settings};
 use crate::clock;
+use crate::dmarc::readiness::Status;
 use crate::dmarc::record::DmarcRecord;
-use crate::mail_policy::bimi_evidence::{self, EvidenceProblem};
-use crate::mail_policy::bimi_logo::{self, LogoProblem, MAX_LOGO_BYTES};
-use crate::mail_policy::bimi_readiness::{self, describe, BimiFacts};
+use crate::dmarc::treewalk::{normalize, tree_walk, Found, Step};
+use crate::mail_policy::bimi_evidence;
+use crate::mail_policy::bimi_logo::{self, MAX_LOGO_BYTES};
+use crate::mail_policy::bimi_readiness::{self, BimiFacts, DmarcFound};
 use crate::mail_policy::{bimi, Kind};
 use crate::zone::civil::format_iso;
 use crate::zone::edit::EditOp;
@@ -139,16 +141,6 @@ fn bimi_owner(origin: &Name, selector: &str) -> anyhow::Result<Name> {
         .ok_or_else(|| anyhow!("{text} is not a valid name: a selector is one or more labels"))
 }
 
-/// The TXT texts at `owner` of `zone` as served (asked of the running server, else read from
-/// the file).
-fn served_texts(s: &Settings, zone: &str, owner: &Name) -> anyhow::Result<Vec<String>> {
-    Ok(edit::current_rrset(s, zone, owner, RType::TXT)?
-        .rdatas
-        .iter()
-        .map(|rd| txt_text(rd))
-        .collect())
-}
-
 /// What each tag of a valid record means.
 fn explain(name: &str, value: &str, record: &bimi::Assertion) -> String {
     match (name, value.is_empty()) {
@@ -179,84 +171,87 @@ fn explain(name: &str, value: &str, record: &bimi::Assertion) -> String {
     }
 }
 
-/// The tags of `text` after its version, as written.
-fn tags_of(text: &str) -> Vec<(String, String)> {
-    text.split(';')
-        .skip(1)
-        .filter_map(|f| f.split_once('='))
-        .map(|(n, v)| (n.trim().to_owned(), v.trim().to_owned()))
-        .collect()
+/// What `show` and `check` read of the zone: its record (the organizational domain's when it
+/// has none, as receivers fall back to it) and its DMARC policy as receivers find it, from the
+/// zones zonectl serves (else `--resolver`).
+fn zone_facts(
+    s: &Settings,
+    zone: &str,
+    selector: &str,
+    resolver: Option<std::net::SocketAddr>,
+) -> anyhow::Result<BimiFacts> {
+    let data = edit::zone_data(s, zone)?;
+    let domain = normalize(&origin_text(&data));
+    let own = bimi_owner(data.origin(), selector)?;
+    let selector = selector.trim_end_matches('.').to_owned();
+    let mut dns = ServedDns::load(s, resolver)?;
+    let walk = tree_walk(&mut dns, &domain);
+    // As the tree walk takes them (and `dmarc check`), names that cannot be asked hold no
+    // record; but the zone's own name is one zonectl serves.
+    let dmarc = match walk
+        .steps
+        .iter()
+        .find(|st| matches!(st.found, Found::Record(_) | Found::Several(_)))
+    {
+        None => match walk.steps.first() {
+            Some(Step {
+                found: Found::Unavailable(why),
+                ..
+            }) => Err(why.clone()),
+            _ => Ok(None),
+        },
+        Some(step) => dns
+            .txt_values(&format!("_dmarc.{}", step.domain))
+            .map(|txts| {
+                Some(DmarcFound {
+                    domain: step.domain.clone(),
+                    txts,
+                })
+            }),
+    };
+    let own = normalize(&own.to_string());
+    let mut record_owner = own.clone();
+    let mut record_txts = txts_at(&dns, &own);
+    let org = walk.org_domain();
+    let none_here = record_txts
+        .as_ref()
+        .is_ok_and(|t| !t.values.iter().any(|v| bimi::is_record(v)));
+    if none_here && org != domain {
+        record_owner = format!("{selector}._bimi.{org}");
+        record_txts = txts_at(&dns, &record_owner);
+    }
+    Ok(BimiFacts {
+        domain,
+        selector,
+        record_owner,
+        record_txts,
+        dmarc,
+        logo: None,
+        logo_from: String::new(),
+        evidence: None,
+        evidence_from: String::new(),
+        now: clock::unix_now(),
+    })
 }
 
 fn show(s: &Settings, args: &SelectorArgs) -> anyhow::Result<ExitCode> {
-    let origin = edit::origin_of(s, &args.zone)?;
-    let owner = bimi_owner(&origin, &args.selector)?;
-    let domain = origin_text_of(&origin);
-    let texts = served_texts(s, &args.zone, &owner)?;
-    let found: Vec<&String> = texts.iter().filter(|t| bimi::is_record(t)).collect();
-    let dmarc_owner = origin
-        .prepend_label(b"_dmarc")
-        .map_err(|e| anyhow!("_dmarc.{origin}: {e}"))?;
-    let dmarc_texts = served_texts(s, &args.zone, &dmarc_owner)?;
-    let dmarc: Vec<&String> = dmarc_texts
-        .iter()
-        .filter(|t| DmarcRecord::is_dmarc(t))
-        .collect();
-    let dmarc_verdict = match dmarc.as_slice() {
-        [] => format!("{dmarc_owner}: no DMARC record: receivers show no logo"),
-        [one] => {
-            let short: Vec<String> = bimi::dmarc_shortfalls(one)
-                .iter()
-                .map(ToString::to_string)
-                .collect();
-            if short.is_empty() {
-                format!("{dmarc_owner} \"{one}\": at enforcement: receivers may show the logo")
-            } else {
-                format!(
-                    "{dmarc_owner} \"{one}\" {}: receivers show no logo until the policy is at \
-                     enforcement (`zonectl dmarc rollout {domain} next`)",
-                    short.join(", ")
-                )
-            }
-        }
-        many => format!(
-            "{dmarc_owner} holds {} DMARC records: receivers ignore them all, and show no logo",
-            many.len()
-        ),
-    };
-    let (text, errors): (Option<&String>, Vec<String>) = match found.as_slice() {
-        [] => (
-            None,
-            vec![format!(
-                "no BIMI record at {owner}: `zonectl bimi set {domain} l=https://…/logo.svg` \
-                 publishes one"
-            )],
-        ),
-        [one] => (
-            Some(one),
-            Kind::Bimi
-                .problems(one)
-                .iter()
-                .map(|p| format!("{p}: {}", Kind::Bimi.when_unusable()))
-                .collect(),
-        ),
-        many => (
-            many.first().copied(),
-            vec![format!(
-                "{owner} holds {} BIMI records: {}; keep one",
-                many.len(),
-                Kind::Bimi.when_several()
-            )],
-        ),
-    };
-    let parsed = text.and_then(|t| bimi::parse(t).ok());
-    let rows: Vec<(String, String)> = match (text, &parsed) {
-        (Some(t), Some(record)) => tags_of(t)
+    let facts = zone_facts(s, &args.zone, &args.selector, None)?;
+    let ((status, record_detail), record) = bimi_readiness::record(&facts);
+    let (_, dmarc_detail) = bimi_readiness::dmarc(&facts);
+    let text = facts
+        .record_txts
+        .as_ref()
+        .ok()
+        .and_then(|t| t.values.iter().find(|v| bimi::is_record(v)));
+    let rows: Vec<(String, String)> = match (text, &record) {
+        (Some(t), Some(record)) => bimi::tags(t)
             .into_iter()
             .map(|(n, v)| (format!("{n}={v}"), explain(&n, &v, record)))
             .collect(),
         _ => Vec::new(),
     };
+    // A record that declines is valid: it is what the domain asks for.
+    let error = (status != Status::Pass && record.is_none()).then_some(record_detail);
     if s.json {
         let tags: Vec<_> = rows
             .iter()
@@ -265,14 +260,14 @@ fn show(s: &Settings, args: &SelectorArgs) -> anyhow::Result<ExitCode> {
         println!(
             "{}",
             serde_json::to_string_pretty(&json!({
-                "zone": domain, "name": owner.to_string(), "record": text,
-                "tags": tags, "dmarc": dmarc_verdict, "errors": errors,
+                "zone": facts.domain, "name": format!("{}.", facts.record_owner), "record": text,
+                "tags": tags, "dmarc": dmarc_detail, "errors": error.iter().collect::<Vec<_>>(),
             }))?
         );
     } else {
         match text {
-            Some(t) => println!("{owner} TXT \"{t}\""),
-            None => println!("{owner}: no BIMI record"),
+            Some(t) => println!("{}. TXT \"{t}\"", facts.record_owner),
+            None => println!("{}.: no BIMI record", facts.record_owner),
         }
         if !rows.is_empty() {
             println!();
@@ -281,25 +276,18 @@ fn show(s: &Settings, args: &SelectorArgs) -> anyhow::Result<ExitCode> {
             }
         }
         println!();
-        println!("DMARC: {dmarc_verdict}");
-        if !errors.is_empty() {
+        println!("DMARC: {dmarc_detail}");
+        if let Some(e) = &error {
             println!();
             println!("Problems:");
-            for e in &errors {
-                println!("  error: {e}");
-            }
+            println!("  error: {e}");
         }
     }
-    Ok(if errors.is_empty() {
+    Ok(if error.is_none() {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)
     })
-}
-
-/// `apple.example` for the origin `apple.example.`.
-fn origin_text_of(origin: &Name) -> String {
-    origin.to_string().trim_end_matches('.').to_owned()
 }
 
 fn set(s: &Settings, o: &EditOptions, args: &SetArgs) -> anyhow::Result<ExitCode> {
@@ -312,14 +300,18 @@ fn set(s: &Settings, o: &EditOptions, args: &SetArgs) -> anyhow::Result<ExitCode
         };
         assignments.push((name.trim(), value.trim()));
     }
-    let domain = origin_text_of(&origin);
+    let domain = normalize(&origin.to_string());
     let dmarc_owner = origin
         .prepend_label(b"_dmarc")
         .map_err(|e| anyhow!("_dmarc.{origin}: {e}"))?;
     edit::with_retries(|printed| {
         // A DMARC record short of enforcement is the zone check's warning; none at all is this.
-        let dmarc = served_texts(s, &args.zone, &dmarc_owner)?;
-        if !dmarc.iter().any(|t| DmarcRecord::is_dmarc(t)) {
+        let dmarc = edit::current_rrset(s, &args.zone, &dmarc_owner, RType::TXT)?;
+        if !dmarc
+            .rdatas
+            .iter()
+            .any(|rd| DmarcRecord::is_dmarc(&txt_text(rd)))
+        {
             printed.eprint(format!(
                 "zonectl: {domain}: warning: no DMARC record at {dmarc_owner}: receivers show the \
                  logo only for a domain whose DMARC policy is at enforcement (unless that of \
@@ -365,42 +357,54 @@ fn set(s: &Settings, o: &EditOptions, args: &SetArgs) -> anyhow::Result<ExitCode
 }
 
 fn check(s: &Settings, args: &CheckArgs) -> anyhow::Result<ExitCode> {
-    let data = edit::zone_data(s, &args.zone)?;
-    let origin = origin_text(&data);
-    let domain = origin.trim_end_matches('.').to_owned();
-    let owner = bimi_owner(data.origin(), &args.selector)?;
-    let dns = ServedDns::load(s, args.resolver.resolver)?;
-    let facts = BimiFacts {
-        record_txts: txts_at(&dns, owner.to_string().trim_end_matches('.')),
-        dmarc_txts: dns.txt_values(&format!("_dmarc.{domain}")),
-        logo: args.logo.as_deref().map(read_logo),
-        logo_from: args
-            .logo
-            .as_ref()
-            .map_or_else(String::new, |p| p.display().to_string()),
-        evidence: args.evidence.as_deref().map(read_evidence),
-        evidence_from: args
-            .evidence
-            .as_ref()
-            .map_or_else(String::new, |p| p.display().to_string()),
-        now: clock::unix_now(),
-        selector: args.selector.trim_end_matches('.').to_owned(),
-        domain,
+    let mut facts = zone_facts(s, &args.zone, &args.selector, args.resolver.resolver)?;
+    let named = |p: &Option<PathBuf>| {
+        p.as_ref()
+            .map_or_else(String::new, |p| p.display().to_string())
     };
+    facts.logo = args.logo.as_deref().map(|p| read_file(p, MAX_READ_BYTES));
+    facts.logo_from = named(&args.logo);
+    facts.evidence = args
+        .evidence
+        .as_deref()
+        .map(|p| read_file(p, MAX_READ_BYTES));
+    facts.evidence_from = named(&args.evidence);
     print_verdict(
         s,
         &bimi_readiness::check(&facts),
-        &origin,
+        &facts.domain,
         "a BIMI logo shown by receivers",
     )
 }
 
+/// Prints a file verb's findings under its headline: problems, then warnings.
+fn print_findings<T: std::fmt::Display>(problems: &[T], warnings: &[T]) {
+    for p in problems {
+        println!("  {p}");
+    }
+    for w in warnings {
+        println!("  warning: {w}");
+    }
+}
+
+/// Each finding as text, for JSON.
+fn texts<T: ToString>(found: &[T]) -> Vec<String> {
+    found.iter().map(ToString::to_string).collect()
+}
+
+/// The exit status of a file verb.
+fn verdict(valid: bool) -> ExitCode {
+    if valid {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
+}
+
 fn logo(s: &Settings, args: &LogoArgs) -> anyhow::Result<ExitCode> {
     let file = args.file.display().to_string();
-    let bytes = read_logo(&args.file).map_err(|e| anyhow!("{file}: {e}"))?;
+    let bytes = read_file(&args.file, MAX_READ_BYTES).map_err(|e| anyhow!("{file}: {e}"))?;
     let logo = bimi_logo::check(&bytes);
-    let texts =
-        |found: &[LogoProblem]| -> Vec<String> { found.iter().map(ToString::to_string).collect() };
     if s.json {
         let value = json!({
             "file": file,
@@ -413,41 +417,30 @@ fn logo(s: &Settings, args: &LogoArgs) -> anyhow::Result<ExitCode> {
             "warnings": texts(&logo.warnings),
         });
         println!("{}", serde_json::to_string_pretty(&value)?);
-    } else if logo.valid() {
-        println!("{file}: valid: {}", describe(&logo));
-        for w in texts(&logo.warnings) {
-            println!("  warning: {w}");
-        }
     } else {
-        println!("{file}: not SVG Tiny PS: receivers show no logo");
-        for p in texts(&logo.problems) {
-            println!("  {p}");
+        if logo.valid() {
+            println!("{file}: valid: {}", logo.summary());
+        } else {
+            println!("{file}: not SVG Tiny PS: receivers show no logo");
         }
-        for w in texts(&logo.warnings) {
-            println!("  warning: {w}");
-        }
+        print_findings(&logo.problems, &logo.warnings);
     }
-    Ok(if logo.valid() {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::FAILURE
-    })
+    Ok(verdict(logo.valid()))
 }
 
 fn evidence(s: &Settings, args: &EvidenceArgs) -> anyhow::Result<ExitCode> {
     let file = args.file.display().to_string();
-    let domain = args.domain.trim_end_matches('.').to_ascii_lowercase();
-    let pem = read_evidence(&args.file).map_err(|e| anyhow!("{file}: {e}"))?;
+    let domain = normalize(&args.domain);
+    let pem = read_file(&args.file, MAX_READ_BYTES).map_err(|e| anyhow!("{file}: {e}"))?;
     let logo = match &args.logo {
-        Some(path) => Some(read_logo(path).map_err(|e| anyhow!("{}: {e}", path.display()))?),
+        Some(path) => {
+            Some(read_file(path, MAX_READ_BYTES).map_err(|e| anyhow!("{}: {e}", path.display()))?)
+        }
         None => None,
     };
     let e = bimi_evidence::check(&pem, &domain, clock::unix_now(), logo.as_deref())
         .map_err(|e| anyhow!("{file}: {e}"))?;
-    let texts = |found: &[EvidenceProblem]| -> Vec<String> {
-        found.iter().map(ToString::to_string).collect()
-    };
-    let embedded = e.logo.as_ref().map(|(_, logo)| describe(logo));
+    let embedded = e.logo.as_ref().map(|(_, logo)| logo.summary());
     if s.json {
         let value = json!({
             "file": file,
@@ -476,18 +469,9 @@ fn evidence(s: &Settings, args: &EvidenceArgs) -> anyhow::Result<ExitCode> {
         if let Some(logo) = &embedded {
             println!("  logo: {logo}");
         }
-        for p in texts(&e.problems) {
-            println!("  {p}");
-        }
-        for w in texts(&e.warnings) {
-            println!("  warning: {w}");
-        }
+        print_findings(&e.problems, &e.warnings);
     }
-    Ok(if e.valid() {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::FAILURE
-    })
+    Ok(verdict(e.valid()))
 }
 
 /// SHA-256 of `bytes`, in lower-case hex.
@@ -499,36 +483,27 @@ fn sha256_hex(bytes: &[u8]) -> String {
         .collect()
 }
 
-/// A certificate file's bytes, or why they cannot be read: a regular file of 1 MiB at most (a
-/// mark certificate and its chain are a few kilobytes).
-fn read_evidence(path: &Path) -> Result<Vec<u8>, String> {
-    let meta = fs::metadata(path).map_err(|e| e.to_string())?;
-    if !meta.is_file() {
-        return Err("not a regular file".into());
-    }
-    if meta.len() > 1024 * 1024 {
-        return Err(format!("{} bytes: not a certificate file", meta.len()));
-    }
-    fs::read(path).map_err(|e| e.to_string())
-}
+/// The most a logo or certificate file may hold: a logo is 32 KiB at most, a certificate and
+/// its chain a few kilobytes.
+const MAX_READ_BYTES: u64 = 32 * MAX_LOGO_BYTES as u64;
 
-/// A logo file's bytes, or why they cannot be read. Only a regular file is read, and none over
-/// a megabyte: a logo is 32 KiB at most.
-fn read_logo(path: &Path) -> Result<Vec<u8>, String> {
-    const READ_AT_MOST: u64 = 32 * MAX_LOGO_BYTES as u64;
+/// A file's bytes, or why they cannot be read: only a regular file of `max` bytes at most (read
+/// to that bound, should it grow meanwhile).
+fn read_file(path: &Path, max: u64) -> Result<Vec<u8>, String> {
     let meta = fs::metadata(path).map_err(|e| e.to_string())?;
     if !meta.is_file() {
         return Err("not a regular file".into());
     }
-    if meta.len() > READ_AT_MOST {
+    if meta.len() > max {
         return Err(format!(
-            "{} bytes: receivers take a logo of {MAX_LOGO_BYTES} bytes (32 KiB) at most",
+            "{} bytes: more than the {max} read here (a logo is {MAX_LOGO_BYTES} bytes at most, \
+             a certificate a few thousand)",
             meta.len()
         ));
     }
     let mut bytes = Vec::new();
     fs::File::open(path)
-        .and_then(|f| f.take(READ_AT_MOST).read_to_end(&mut bytes))
+        .and_then(|f| f.take(max).read_to_end(&mut bytes))
         .map_err(|e| e.to_string())?;
     Ok(bytes)
 }

@@ -149,7 +149,13 @@ impl Command {
                 a.command,
                 mta_sts::MtaStsCommand::Check(_) | mta_sts::MtaStsCommand::Policy(_)
             ),
-            Command::Bimi(a) => !matches!(a.command, bimi::BimiCommand::Set(_)),
+            Command::Bimi(a) => matches!(
+                a.command,
+                bimi::BimiCommand::Show(_)
+                    | bimi::BimiCommand::Check(_)
+                    | bimi::BimiCommand::Logo(_)
+                    | bimi::BimiCommand::Evidence(_)
+            ),
             _ => false,
         }
     }

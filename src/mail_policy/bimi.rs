@@ -192,7 +192,8 @@ pub enum DmarcShortfall {
     SubdomainsMonitoring,
     /// `p=quarantine` with a `pct` below 100.
     PartialQuarantine(u8),
-    /// `t=y`: RFC 9989's test mode, under which receivers apply the policy one step lower.
+    /// `t=y` with `p=quarantine` or `p=reject`: RFC 9989's test mode, under which its receivers
+    /// do not apply the policy.
     Testing,
 }
 
@@ -203,17 +204,17 @@ impl fmt::Display for DmarcShortfall {
             DmarcShortfall::Monitoring => f.write_str("has p=none"),
             DmarcShortfall::SubdomainsMonitoring => f.write_str("has sp=none"),
             DmarcShortfall::PartialQuarantine(n) => write!(f, "has p=quarantine with pct={n}"),
-            DmarcShortfall::Testing => f.write_str(
-                "has t=y (RFC 9989's test mode: receivers apply the policy one step lower)",
-            ),
+            DmarcShortfall::Testing => {
+                f.write_str("has t=y (RFC 9989's test mode: its receivers do not apply the policy)")
+            }
         }
     }
 }
 
 /// What in the DMARC record `dmarc` (its text) keeps receivers from showing the logo of a BIMI
 /// record of the same domain: `p=none` (or no valid `p`), `sp=none`, or `p=quarantine` with
-/// `pct` below 100 (§7.1 steps 7 to 9), or `t=y`, RFC 9989's successor to `pct` (a domain in
-/// test mode is not at enforcement). Empty: the policy is at enforcement.
+/// `pct` below 100 (§7.1 steps 7 to 9), or `t=y`, RFC 9989's test mode, under which its
+/// receivers do not apply the policy at all. Empty: the policy is at enforcement.
 pub fn dmarc_shortfalls(dmarc: &str) -> Vec<DmarcShortfall> {
     let (record, _) = DmarcRecord::parse_lenient(dmarc);
     let mut out = Vec::new();
@@ -230,10 +231,24 @@ pub fn dmarc_shortfalls(dmarc: &str) -> Vec<DmarcShortfall> {
     if record.sp() == Some(Policy::None) {
         out.push(DmarcShortfall::SubdomainsMonitoring);
     }
+    // RFC 9989's test mode: its receivers do not apply the policy (it has no "next lower
+    // policy", unlike RFC 7489's pct; see the README's rollout table).
     if record.testing() && record.p().is_some_and(|p| p != Policy::None) {
         out.push(DmarcShortfall::Testing);
     }
     out
+}
+
+/// The tags of a BIMI record after its version, as written (whitespace around names and values
+/// taken off, as the tag-list grammar allows); none if `text` is not one.
+pub fn tags(text: &str) -> Vec<(String, String)> {
+    after_version(text)
+        .map(|rest| fields(rest, Spacing::TagList, &mut Vec::new()))
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|f| f.name != "v")
+        .map(|f| (f.name.to_owned(), f.value.to_owned()))
+        .collect()
 }
 
 /// The tags `zonectl bimi set` writes, in the order it writes them.
@@ -246,12 +261,20 @@ pub const TAGS: [&str; 4] = ["l", "a", "lps", "avp"];
 /// makes the result invalid.
 pub fn merged(current: Option<&str>, assignments: &[(&str, &str)]) -> Result<String, Vec<String>> {
     let mut tags: Vec<(String, String)> = Vec::new();
-    if let Some(rest) = current.and_then(after_version) {
-        for f in fields(rest, Spacing::TagList, &mut Vec::new()) {
-            if f.name != "v" && !tags.iter().any(|(n, _)| n == f.name) {
-                tags.push((f.name.to_owned(), f.value.to_owned()));
-            }
+    for (name, value) in current.map(self::tags).unwrap_or_default() {
+        if !tags.iter().any(|(n, _)| *n == name) {
+            tags.push((name, value));
         }
+    }
+    let with_separator: Vec<String> = assignments
+        .iter()
+        .filter(|(_, value)| value.contains(';'))
+        .map(|(name, value)| {
+            format!("{name}={value}: a value has no `;` (give each tag as an argument of its own)")
+        })
+        .collect();
+    if !with_separator.is_empty() {
+        return Err(with_separator);
     }
     let unknown: Vec<String> = assignments
         .iter()
@@ -556,6 +579,17 @@ mod tests {
         assert_eq!(
             merge(None, &[("a", VMC)]),
             Err(vec!["l= is missing".into()])
+        );
+        // Two tags in one argument would be written as one value, then refused the next time.
+        assert_eq!(
+            merge(None, &[("l", &format!("{LOGO}; a={VMC}"))]),
+            Err(vec![format!(
+                "l={LOGO}; a={VMC}: a value has no `;` (give each tag as an argument of its own)"
+            )])
+        );
+        assert_eq!(
+            tags(&format!("v=BIMI1 ; l = {LOGO} ;a=;")),
+            [("l".into(), LOGO.into()), ("a".into(), String::new())]
         );
         assert_eq!(
             merge(None, &[("l", "https://e.example/logo.png")]),

@@ -8,17 +8,18 @@
 //! - it is valid now;
 //! - its subjectAltName names the domain;
 //! - its logotype extension (RFC 3709, 1.3.6.1.5.5.7.1.12) carries the logo, an SVG as a
-//!   `data:image/svg+xml;base64,` URI (gzip-compressed, as MVAs write it), which is SVG Tiny PS
-//!   and the very file the record's `l=` serves.
+//!   `data:image/svg+xml;base64,` URI (gzip-compressed, as MVAs write it), which is SVG Tiny PS;
+//!   and it should be the very file the record's `l=` serves (a warning: receivers that read the
+//!   certificate show its logo);
+//! - no extension twice, and no critical one a receiver does not know (RFC 5280 §4.2).
 //!
 //! The chain to an MVA is not verified here: zonectl holds no MVA roots, and the MVA checked the
 //! mark when it issued the certificate. A certificate within 30 days of its end is a warning.
 //!
-//! Pure: imports `std`, `base64`, `flate2`, `x509-cert` (to read the certificate) and
-//! [`super::bimi_logo`].
+//! Pure: imports `std`, `base64`, `x509-cert` (to read the certificate), [`super::bimi_logo`]
+//! (the logo, and inflating it) and [`crate::container::printable`].
 
 use std::fmt;
-use std::io::Read;
 
 use base64::Engine;
 use x509_cert::der::asn1::ObjectIdentifier;
@@ -28,6 +29,7 @@ use x509_cert::ext::pkix::{ExtendedKeyUsage, SubjectAltName};
 use x509_cert::Certificate;
 
 use super::bimi_logo::{self, Logo};
+use crate::container::printable;
 
 /// id-kp-BrandIndicatorforMessageIdentification.
 const BIMI_EKU: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.6.1.5.5.7.3.31");
@@ -38,11 +40,27 @@ const EXTENDED_KEY_USAGE: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.2
 /// The markType subject attribute of VMCs and CMCs.
 const MARK_TYPE: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.6.1.4.1.53087.1.13");
 
+/// The extensions a receiver of mark certificates knows, which may be critical: key
+/// identifiers, key usage, subjectAltName, basic and name constraints, CRL distribution points,
+/// certificate policies, extended key usage, authority information access, logotype, and
+/// certificate transparency's timestamps.
+const KNOWN_EXTENSIONS: [&str; 12] = [
+    "2.5.29.14",
+    "2.5.29.15",
+    "2.5.29.17",
+    "2.5.29.19",
+    "2.5.29.30",
+    "2.5.29.31",
+    "2.5.29.32",
+    "2.5.29.35",
+    "2.5.29.37",
+    "1.3.6.1.5.5.7.1.1",
+    "1.3.6.1.5.5.7.1.12",
+    "1.3.6.1.4.1.11129.2.4.2",
+];
+
 /// A certificate this close to its end (in seconds: 30 days) is a warning.
 pub const EXPIRY_WARNING: i64 = 30 * 86_400;
-
-/// The most an embedded logo is inflated to (it is 32 KiB at most anyway).
-const MAX_INFLATED_BYTES: u64 = 1024 * 1024;
 
 /// What was read from a mark certificate.
 #[derive(Debug, Clone, PartialEq)]
@@ -94,9 +112,13 @@ pub enum EvidenceProblem {
     BadLogo(String),
     /// The embedded logo is not SVG Tiny PS.
     LogoNotTinyPs(Vec<String>),
+    /// An extension given twice (RFC 5280 §4.2: a certificate has one of each).
+    DuplicateExtension(String),
+    /// A critical extension not known here (RFC 5280 §4.2: the certificate must be refused).
+    UnknownCritical(String),
+    // Warnings.
     /// The logo file given differs from the embedded one.
     LogoDiffers,
-    // Warnings.
     /// Ends within [`EXPIRY_WARNING`], at the time given.
     ExpiresSoon(i64),
 }
@@ -128,9 +150,18 @@ impl fmt::Display for EvidenceProblem {
             LogoNotTinyPs(problems) => {
                 write!(f, "its logo is not SVG Tiny PS: {}", problems.join("; "))
             }
+            DuplicateExtension(oid) => write!(
+                f,
+                "the extension {oid} appears twice: a certificate has one of each (RFC 5280 §4.2)"
+            ),
+            UnknownCritical(oid) => write!(
+                f,
+                "the critical extension {oid} is not one receivers know: they must refuse the \
+                 certificate (RFC 5280 §4.2)"
+            ),
             LogoDiffers => f.write_str(
-                "the logo file differs from the logo in the certificate: receivers show the \
-                 certificate's, or none; serve the very file the certificate was issued for",
+                "the logo file differs from the logo in the certificate: receivers that read the \
+                 certificate show its logo, or none; serve the very file it was issued for",
             ),
             ExpiresSoon(t) => write!(
                 f,
@@ -142,8 +173,8 @@ impl fmt::Display for EvidenceProblem {
 }
 
 /// Reads the PEM file `pem` as a mark certificate for `domain` (lower case, no final dot) at
-/// `now` (seconds since the epoch); with `logo`, the file the record's `l=` serves, which must
-/// be the embedded one. `Err`: the file holds no certificate that can be read.
+/// `now` (seconds since the epoch); with `logo`, the file the record's `l=` serves, which
+/// should be the embedded one. `Err`: the file holds no certificate that can be read.
 pub fn check(pem: &[u8], domain: &str, now: i64, logo: Option<&[u8]>) -> Result<Evidence, String> {
     let chain = certificates(pem)?;
     let Some(leaf) = chain.first() else {
@@ -166,6 +197,14 @@ pub fn check(pem: &[u8], domain: &str, now: i64, logo: Option<&[u8]>) -> Result<
         warnings: Vec::new(),
     };
     let extensions = tbs.extensions.as_deref().unwrap_or_default();
+    for (k, x) in extensions.iter().enumerate() {
+        let oid = x.extn_id.to_string();
+        if extensions[..k].iter().any(|y| y.extn_id == x.extn_id) {
+            e.problems.push(EvidenceProblem::DuplicateExtension(oid));
+        } else if x.critical && !KNOWN_EXTENSIONS.contains(&oid.as_str()) {
+            e.problems.push(EvidenceProblem::UnknownCritical(oid));
+        }
+    }
     let value = |oid: ObjectIdentifier| {
         extensions
             .iter()
@@ -190,9 +229,9 @@ pub fn check(pem: &[u8], domain: &str, now: i64, logo: Option<&[u8]>) -> Result<
             .0
             .iter()
             .filter_map(|n| match n {
-                GeneralName::DnsName(name) => {
-                    Some(name.as_str().trim_end_matches('.').to_ascii_lowercase())
-                }
+                GeneralName::DnsName(name) => Some(printable(
+                    &name.as_str().trim_end_matches('.').to_ascii_lowercase(),
+                )),
                 _ => None,
             })
             .collect();
@@ -214,8 +253,13 @@ pub fn check(pem: &[u8], domain: &str, now: i64, logo: Option<&[u8]>) -> Result<
                     checked.problems.iter().map(ToString::to_string).collect(),
                 ));
             }
-            if logo.is_some_and(|given| given != svg.as_slice()) {
-                e.problems.push(EvidenceProblem::LogoDiffers);
+            // The file as receivers read it: an .svgz inflated.
+            let given = logo.map(|l| match bimi_logo::is_gzip(l) {
+                true => bimi_logo::inflate(l).unwrap_or_default(),
+                false => l.to_vec(),
+            });
+            if given.is_some_and(|given| given != svg) {
+                e.warnings.push(EvidenceProblem::LogoDiffers);
             }
             e.logo = Some((svg, checked));
         }
@@ -315,7 +359,7 @@ fn mark_type(name: &x509_cert::name::Name) -> Option<String> {
         .flat_map(|rdn| rdn.0.iter())
         .find(|atv| atv.oid == MARK_TYPE)
         .and_then(|atv| std::str::from_utf8(atv.value.value()).ok())
-        .map(str::to_owned)
+        .map(printable)
 }
 
 /// The SVG the logotype extension `der` carries: the first IA5String in it that is a
@@ -338,15 +382,12 @@ fn embedded_logo(der: &[u8]) -> Result<Option<Vec<u8>>, String> {
     let bytes = base64::engine::general_purpose::STANDARD
         .decode(data)
         .map_err(|e| format!("its data: URI is not base64: {e}"))?;
-    if !bytes.starts_with(&[0x1f, 0x8b]) {
+    if !bimi_logo::is_gzip(&bytes) {
         return Ok(Some(bytes));
     }
-    let mut out = Vec::new();
-    flate2::read::GzDecoder::new(bytes.as_slice())
-        .take(MAX_INFLATED_BYTES)
-        .read_to_end(&mut out)
-        .map_err(|e| format!("its gzip data does not inflate: {e}"))?;
-    Ok(Some(out))
+    bimi_logo::inflate(&bytes)
+        .map(Some)
+        .map_err(|e| format!("its gzip data does not inflate: {e}"))
 }
 
 /// Every IA5String (tag 0x16) in the DER `der`, looking inside constructed values (and nested
@@ -391,13 +432,13 @@ mod tests {
     use super::*;
 
     /// Made by tests/bimi/make_vmc.py from logos/apple.example.svg: self-signed, for
-    /// apple.example, 2026-01-01 to 2036-01-01.
+    /// apple.example, 2026-01-01 to 2099-01-01.
     const VMC: &[u8] = include_bytes!("../../tests/bimi/apple.example.vmc.pem");
     const LOGO: &[u8] = include_bytes!("../../logos/apple.example.svg");
     /// 2026-11-30 and the two ends of the validity.
     const NOW: i64 = 1_796_000_000;
     const START: i64 = 1_767_225_600;
-    const END: i64 = 2_082_758_400;
+    const END: i64 = 4_070_908_800;
 
     #[test]
     fn a_mark_certificate_and_what_it_says() {
@@ -429,9 +470,18 @@ mod tests {
                 EvidenceProblem::WrongDomain {
                     domain: "orange.example".into()
                 },
-                EvidenceProblem::LogoDiffers,
             ]
         );
+        assert_eq!(e.warnings, [EvidenceProblem::LogoDiffers]);
+        // The same logo served gzip-compressed is the same logo.
+        let svgz = {
+            use std::io::Write;
+            let mut z = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+            z.write_all(LOGO).unwrap();
+            z.finish().unwrap()
+        };
+        let e = check(VMC, "apple.example", NOW, Some(&svgz)).unwrap();
+        assert_eq!((e.problems, e.warnings), (vec![], vec![]));
         let e = check(VMC, "apple.example", START - 1, None).unwrap();
         assert_eq!(e.problems, [EvidenceProblem::NotYetValid(START)]);
         let e = check(VMC, "apple.example", END - 86_400, None).unwrap();
@@ -439,8 +489,32 @@ mod tests {
         assert_eq!(e.warnings, [EvidenceProblem::ExpiresSoon(END)]);
         assert_eq!(
             EvidenceProblem::Expired(END).to_string(),
-            "expired at 2036-01-01 00:00:00 UTC: receivers show no logo; renew it with the mark \
+            "expired at 2099-01-01 00:00:00 UTC: receivers show no logo; renew it with the mark \
              verifying authority"
+        );
+    }
+
+    #[test]
+    fn certificates_receivers_refuse() {
+        let problems = |pem: &[u8]| check(pem, "apple.example", NOW, None).unwrap().problems;
+        assert_eq!(
+            problems(include_bytes!("../../tests/bimi/vmc-no-eku.pem")),
+            [EvidenceProblem::NotForBimi]
+        );
+        assert_eq!(
+            problems(include_bytes!("../../tests/bimi/vmc-unknown-critical.pem")),
+            [EvidenceProblem::UnknownCritical("1.2.3.4".into())]
+        );
+        assert_eq!(
+            problems(include_bytes!("../../tests/bimi/vmc-two-logotypes.pem")),
+            [EvidenceProblem::DuplicateExtension(
+                "1.3.6.1.5.5.7.1.12".into()
+            )]
+        );
+        let bad = problems(include_bytes!("../../tests/bimi/vmc-bad-logo.pem"));
+        assert!(
+            matches!(&bad[..], [EvidenceProblem::LogoNotTinyPs(p)] if p.len() == 5),
+            "{bad:?}"
         );
     }
 

@@ -91,6 +91,23 @@ impl Logo {
     pub fn valid(&self) -> bool {
         self.problems.is_empty()
     }
+
+    /// `SVG Tiny PS, "Apple", 100 by 100, 812 bytes` (`not SVG Tiny PS, …` when it is not).
+    pub fn summary(&self) -> String {
+        let mut out = if self.valid() {
+            "SVG Tiny PS".to_owned()
+        } else {
+            "not SVG Tiny PS".to_owned()
+        };
+        if let Some(title) = &self.title {
+            out.push_str(&format!(", {title:?}"));
+        }
+        if let Some([_, _, w, h]) = self.view_box {
+            out.push_str(&format!(", {w} by {h}"));
+        }
+        out.push_str(&format!(", {} bytes", self.bytes));
+        out
+    }
 }
 
 /// One thing found in a logo, with the line it is on where it has one.

@@ -34,10 +34,14 @@ pub struct BimiFacts {
     pub domain: String,
     /// The selector (`default` unless the operator names another).
     pub selector: String,
-    /// The TXT values at `SELECTOR._bimi.DOMAIN`, or why they could not be asked.
+    /// Where the BIMI record was looked for: `SELECTOR._bimi.DOMAIN`, or the organizational
+    /// domain's when the domain has none (receivers fall back to it).
+    pub record_owner: String,
+    /// The TXT values at `record_owner`, or why they could not be asked.
     pub record_txts: Result<Txts, String>,
-    /// The TXT values at `_dmarc.DOMAIN`, or why they could not be asked.
-    pub dmarc_txts: Result<Vec<String>, String>,
+    /// The DMARC record that applies to the domain, as receivers find it (the domain's own, else
+    /// its organizational domain's): None if there is none, or why it could not be asked.
+    pub dmarc: Result<Option<DmarcFound>, String>,
     /// The logo file as read (`--logo FILE`): None if not given, or why it cannot be read.
     pub logo: Option<Result<Vec<u8>, String>>,
     /// Where the logo was read from, as the operator named it.
@@ -51,14 +55,42 @@ pub struct BimiFacts {
     pub now: i64,
 }
 
+/// Where receivers found the domain's DMARC policy, and the TXT values there.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DmarcFound {
+    /// The domain whose `_dmarc` name holds it.
+    pub domain: String,
+    pub txts: Vec<String>,
+}
+
 /// Judges whether receivers would show the logo.
 pub fn check(f: &BimiFacts) -> Readiness {
     let (record, assertion) = record(f);
+    // A record that declines asks for no logo: there is none to check.
+    let declined = assertion.as_ref().is_some_and(Assertion::declines);
+    let not_applicable = || {
+        (
+            Status::Pass,
+            "not applicable: the record declines to show a logo".to_owned(),
+        )
+    };
     let items = vec![
         item("record", record),
         item("dmarc", dmarc(f)),
-        item("logo", logo(f, assertion.as_ref())),
-        item("evidence", evidence(f, assertion.as_ref())),
+        item(
+            "logo",
+            match declined {
+                true => not_applicable(),
+                false => logo(f, assertion.as_ref()),
+            },
+        ),
+        item(
+            "evidence",
+            match declined {
+                true => not_applicable(),
+                false => evidence(f, assertion.as_ref()),
+            },
+        ),
     ];
     Readiness { items }
 }
@@ -72,13 +104,19 @@ fn item(check: &'static str, (status, detail): (Status, String)) -> Item {
 }
 
 /// The record item, and the record when it can be used.
-fn record(f: &BimiFacts) -> ((Status, String), Option<Assertion>) {
-    let owner = format!("{}._bimi.{}", f.selector, f.domain);
+pub fn record(f: &BimiFacts) -> ((Status, String), Option<Assertion>) {
+    let owner = &f.record_owner;
     let txts = match &f.record_txts {
         Ok(t) => t,
         Err(why) => return ((Status::Unknown, format!("{owner}: {why}")), None),
     };
-    let at = txts.at(&owner);
+    let mut at = txts.at(owner);
+    if !owner.ends_with(&format!("._bimi.{}", f.domain)) {
+        at.push_str(&format!(
+            " (the organizational domain's: {} has none)",
+            f.domain
+        ));
+    }
     match records(Kind::Bimi, &txts.values) {
         Records::None => (
             (
@@ -124,14 +162,32 @@ fn record(f: &BimiFacts) -> ((Status, String), Option<Assertion>) {
     }
 }
 
-fn dmarc(f: &BimiFacts) -> (Status, String) {
-    let owner = format!("_dmarc.{}", f.domain);
-    let txts = match &f.dmarc_txts {
-        Ok(t) => t,
-        Err(why) => return (Status::Unknown, format!("{owner}: {why}")),
+/// The DMARC item: the policy receivers find for the domain, at enforcement or not.
+pub fn dmarc(f: &BimiFacts) -> (Status, String) {
+    let found = match &f.dmarc {
+        Ok(Some(found)) => found,
+        Ok(None) => {
+            return (
+                Status::Fail,
+                format!(
+                    "no DMARC record at _dmarc.{} or its organizational domain: receivers show \
+                     a logo only for a domain whose DMARC policy is at enforcement",
+                    f.domain
+                ),
+            )
+        }
+        Err(why) => return (Status::Unknown, format!("_dmarc.{}: {why}", f.domain)),
     };
-    let found: Vec<&String> = txts.iter().filter(|t| DmarcRecord::is_dmarc(t)).collect();
-    match found.as_slice() {
+    let mut owner = format!("_dmarc.{}", found.domain);
+    if found.domain != f.domain {
+        owner.push_str(&format!(" (the organizational domain's, for {})", f.domain));
+    }
+    let dmarc: Vec<&String> = found
+        .txts
+        .iter()
+        .filter(|t| DmarcRecord::is_dmarc(t))
+        .collect();
+    match dmarc.as_slice() {
         [] => (
             Status::Fail,
             format!(
@@ -152,7 +208,7 @@ fn dmarc(f: &BimiFacts) -> (Status, String) {
                          p=reject, with no sp=none and no t=y; `zonectl dmarc rollout {} next` \
                          moves it on",
                         what.join(", "),
-                        f.domain
+                        found.domain
                     ),
                 )
             }
@@ -210,7 +266,7 @@ fn logo(f: &BimiFacts, assertion: Option<&Assertion>) -> (Status, String) {
             ),
         );
     }
-    let what = describe(&logo);
+    let what = logo.summary();
     if logo.warnings.is_empty() {
         (Status::Pass, format!("{file}: {what}"))
     } else {
@@ -221,29 +277,15 @@ fn logo(f: &BimiFacts, assertion: Option<&Assertion>) -> (Status, String) {
     }
 }
 
-/// `SVG Tiny PS, "Apple", 100 by 100, 812 bytes`.
-pub fn describe(logo: &bimi_logo::Logo) -> String {
-    let mut out = "SVG Tiny PS".to_owned();
-    if let Some(title) = &logo.title {
-        out.push_str(&format!(", {title:?}"));
-    }
-    if let Some([_, _, w, h]) = logo.view_box {
-        out.push_str(&format!(", {w} by {h}"));
-    }
-    out.push_str(&format!(", {} bytes", logo.bytes));
-    out
-}
-
 fn evidence(f: &BimiFacts, assertion: Option<&Assertion>) -> (Status, String) {
     let uri = assertion.and_then(|a| a.evidence.as_deref());
     let Some(read) = &f.evidence else {
         return match uri {
             Some(uri) => (
-                Status::Pass,
+                Status::Unknown,
                 format!(
-                    "a={uri} (not read: give --evidence FILE, a copy of the certificate, to check \
-                     it names {} and carries the logo)",
-                    f.domain
+                    "not checked: give --evidence FILE, a copy of what {uri} serves (zonectl \
+                     fetches nothing)"
                 ),
             ),
             None => (Status::Warn, NO_EVIDENCE.to_owned()),
@@ -305,6 +347,7 @@ mod tests {
         BimiFacts {
             domain: "apple.example".into(),
             selector: "default".into(),
+            record_owner: "default._bimi.apple.example".into(),
             record_txts: Ok(Txts {
                 values: [record, "some other text"]
                     .iter()
@@ -313,7 +356,10 @@ mod tests {
                     .collect(),
                 via: None,
             }),
-            dmarc_txts: Ok(vec![dmarc.to_owned()]),
+            dmarc: Ok(Some(DmarcFound {
+                domain: "apple.example".into(),
+                txts: vec![dmarc.to_owned()],
+            })),
             logo: logo.map(|l| Ok(l.as_bytes().to_vec())),
             logo_from: "logo.svg".into(),
             evidence: None,
@@ -336,14 +382,20 @@ mod tests {
                 ("record", Status::Pass),
                 ("dmarc", Status::Pass),
                 ("logo", Status::Pass),
-                ("evidence", Status::Pass),
+                ("evidence", Status::Unknown),
             ]
         );
-        assert!(r.ready());
         assert_eq!(
             r.items[2].detail,
             "logo.svg: SVG Tiny PS, \"Apple\", 64 by 64, 122 bytes"
         );
+        // The certificate a= names was not given: not checked, so not ready.
+        assert_eq!(
+            r.items[3].detail,
+            "not checked: give --evidence FILE, a copy of what https://apple.example/vmc.pem \
+             serves (zonectl fetches nothing)"
+        );
+        assert_eq!(r.unmet(), ["evidence unknown"]);
         // No certificate: a warning, still ready.
         let r = check(&facts(
             &format!("v=BIMI1; l={LOGO_URI}"),
@@ -362,7 +414,8 @@ mod tests {
             "v=DMARC1; p=none",
             "v=DMARC1; p=quarantine; pct=50",
             "v=DMARC1; p=reject; sp=none",
-            "v=DMARC1; p=reject; t=y",
+            "v=DMARC1; p=quarantine; t=y",
+            "v=DMARC1; p=reject; t=y; pct=0",
             "",
         ] {
             let r = check(&facts(&record, dmarc, Some(SVG)));
@@ -414,10 +467,55 @@ mod tests {
     }
 
     #[test]
+    fn a_record_that_declines_needs_no_logo_or_certificate() {
+        let r = check(&facts("v=BIMI1; l=; a=", "v=DMARC1; p=reject", None));
+        assert_eq!(r.unmet(), ["record FAIL"]);
+        for item in &r.items[2..] {
+            assert_eq!(
+                (item.status, item.detail.as_str()),
+                (
+                    Status::Pass,
+                    "not applicable: the record declines to show a logo"
+                )
+            );
+        }
+        // The organizational domain's record and policy, named as such.
+        let mut f = facts("", "", Some(SVG));
+        f.domain = "mail.apple.example".into();
+        f.record_txts = Ok(Txts {
+            values: vec![format!("v=BIMI1; l={LOGO_URI}")],
+            via: None,
+        });
+        f.dmarc = Ok(Some(DmarcFound {
+            domain: "apple.example".into(),
+            txts: vec!["v=DMARC1; p=reject; sp=quarantine".into()],
+        }));
+        let r = check(&f);
+        assert_eq!(
+            r.items[0].detail,
+            format!(
+                "default._bimi.apple.example (the organizational domain's: mail.apple.example \
+                 has none): v=BIMI1; l={LOGO_URI}"
+            )
+        );
+        assert_eq!(
+            r.items[1].detail,
+            "_dmarc.apple.example (the organizational domain's, for mail.apple.example): \
+             v=DMARC1; p=reject; sp=quarantine (at enforcement)"
+        );
+        f.dmarc = Ok(None);
+        assert_eq!(
+            check(&f).items[1].detail,
+            "no DMARC record at _dmarc.mail.apple.example or its organizational domain: \
+             receivers show a logo only for a domain whose DMARC policy is at enforcement"
+        );
+    }
+
+    #[test]
     fn what_cannot_be_asked_or_read_is_unknown() {
         let mut f = facts("", "", None);
         f.record_txts = Err("not in a zone zonectl serves".into());
-        f.dmarc_txts = Err("timed out".into());
+        f.dmarc = Err("timed out".into());
         f.logo = Some(Err("No such file or directory".into()));
         let r = check(&f);
         assert_eq!(
@@ -448,15 +546,17 @@ mod tests {
         assert_eq!(
             r.items[3].detail,
             "vmc.pem: a mark certificate (Registered Mark) for apple.example, valid until \
-             2036-01-01 00:00:00 UTC, issued by CN=Test Mark Authority (not an MVA) (its chain \
+             2099-01-01 00:00:00 UTC, issued by CN=Test Mark Authority (not an MVA) (its chain \
              to a mark verifying authority is not checked here), carrying the logo file"
         );
         assert!(r.ready());
-        // Another logo file: the certificate's is not it.
+        // Another logo file: the certificate's is not it, which receivers that read the
+        // certificate show instead.
         f.logo = Some(Ok(SVG.as_bytes().to_vec()));
         let r = check(&f);
-        assert_eq!(r.unmet(), ["evidence FAIL"]);
+        assert_eq!(r.items[3].status, Status::Warn);
         assert!(r.items[3].detail.contains("the logo file differs"));
+        assert!(r.ready());
         // For another domain, or past its end.
         f.logo = None;
         f.domain = "orange.example".into();

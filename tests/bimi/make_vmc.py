@@ -8,7 +8,9 @@ as mark verifying authorities write it.
 
 Usage: python make_vmc.py LOGO.svg OUT.pem DOMAIN[,DOMAIN…] NOT_BEFORE NOT_AFTER [flags]
 where the dates are YYYY-MM-DD and the flags drop or change one piece: no-eku, no-logotype,
-no-san, plain-logotype (not gzip-compressed), png-logotype (another media type).
+no-san, plain-logotype (not gzip-compressed), png-logotype (another media type),
+unknown-critical (a critical extension 1.2.3.4), two-logotypes (the extension twice; x509 tools
+refuse to build that, so it is spliced into the DER and the signature no longer matches).
 """
 
 import base64
@@ -85,8 +87,50 @@ def make(logo, domains, not_before, not_after, flags=()):
             compress="plain-logotype" not in flags,
         )
         builder = builder.add_extension(x509.UnrecognizedExtension(LOGOTYPE, value), critical=False)
+    if "unknown-critical" in flags:
+        builder = builder.add_extension(
+            x509.UnrecognizedExtension(ObjectIdentifier("1.2.3.4"), b"\x05\x00"), critical=True
+        )
     cert = builder.sign(key, hashes.SHA256())
+    if "two-logotypes" in flags:
+        return two_logotypes(cert.public_bytes(serialization.Encoding.DER))
     return cert.public_bytes(serialization.Encoding.PEM)
+
+
+def read_tlv(der, at):
+    """(tag, header length, content length) of the DER value at `at`."""
+    tag, first = der[at], der[at + 1]
+    if first < 0x80:
+        return tag, 2, first
+    n = first & 0x7F
+    return tag, 2 + n, int.from_bytes(der[at + 2 : at + 2 + n], "big")
+
+
+def two_logotypes(der):
+    """The certificate with its last extension (the logotype) written twice, lengths fixed up."""
+    _, cert_h, _ = read_tlv(der, 0)
+    _, tbs_h, tbs_len = read_tlv(der, cert_h)
+    tbs = der[cert_h : cert_h + tbs_h + tbs_len]
+    rest = der[cert_h + tbs_h + tbs_len :]
+    # Walk the TBS fields to the [3] extensions wrapper.
+    at = tbs_h
+    while True:
+        tag, h, n = read_tlv(tbs, at)
+        if tag == 0xA3:
+            break
+        at += h + n
+    _, seq_h, seq_len = read_tlv(tbs, at + h)
+    exts = tbs[at + h + seq_h : at + h + seq_h + seq_len]
+    k, last = 0, b""
+    while k < len(exts):
+        _, eh, en = read_tlv(exts, k)
+        last = exts[k : k + eh + en]
+        k += eh + en
+    new_tbs = tlv(0x30, tbs[tbs_h:at] + tlv(0xA3, tlv(0x30, exts + last)))
+    cert = tlv(0x30, new_tbs + rest)
+    b64 = base64.encodebytes(cert).decode().replace("\n", "")
+    lines = [b64[i : i + 64] for i in range(0, len(b64), 64)]
+    return ("-----BEGIN CERTIFICATE-----\n" + "\n".join(lines) + "\n-----END CERTIFICATE-----\n").encode()
 
 
 def day(text):

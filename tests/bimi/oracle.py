@@ -39,6 +39,7 @@ import subprocess
 import sys
 
 import datetime
+import hashlib
 
 import requests
 from checkdmarc.bimi import (
@@ -85,20 +86,37 @@ FIXED_RECORDS = {
     "version-only": "v=BIMI1;",
 }
 
-# Fragments of SVG Tiny PS that checkdmarc does not look for, and zonectl refuses.
+# Fragments of SVG Tiny PS that checkdmarc does not look for, and zonectl refuses, each with what
+# zonectl's problem must name: in the body, and on the root element.
 STRICT_ONLY = {
-    "script": "<script>alert(1)</script>",
-    "style-element": "<style>.a{fill:#c00}</style>",
-    "style-attribute": '<rect width="1" height="1" style="fill:#c00"/>',
-    "image": '<image width="1" height="1" href="#x"/>',
-    "animate": '<rect width="1" height="1"><animate attributeName="x" to="2"/></rect>',
-    "foreign-object": "<foreignObject/>",
-    "onclick": '<rect width="1" height="1" onclick="f()"/>',
-    "external-href": '<use href="https://brand.example/other.svg#a"/>',
-    "clip-path": '<clipPath id="c"><rect width="1" height="1"/></clipPath>',
-    "link": '<a href="#x"><rect width="1" height="1"/></a>',
-    "editor-element": '<sodipodi:namedview xmlns:sodipodi="http://sodipodi.sourceforge.net/DTD/sodipodi-0.dtd"/>',
-    "editor-attribute": '<g xmlns:inkscape="http://www.inkscape.org/namespaces/inkscape" inkscape:label="Layer 1"/>',
+    "script": ("<script>alert(1)</script>", "<script>"),
+    "style-element": ("<style>.a{fill:#c00}</style>", "<style>"),
+    "style-attribute": ('<rect width="1" height="1" style="fill:#c00"/>', "style="),
+    "image": ('<image width="1" height="1" href="#x"/>', "<image>"),
+    "animate": ('<rect width="1" height="1"><animate attributeName="x" to="2"/></rect>', "<animate>"),
+    "foreign-object": ("<foreignObject/>", "<foreignObject>"),
+    "onclick": ('<rect width="1" height="1" onclick="f()"/>', "onclick="),
+    "external-href": ('<use href="https://brand.example/other.svg#a"/>', "refers outside"),
+    "external-paint": ('<rect width="1" height="1" fill="url(https://brand.example/p.svg#g)"/>', "refers outside"),
+    "clip-path": ('<clipPath id="c"><rect width="1" height="1"/></clipPath>', "<clipPath>"),
+    "link": ('<a href="#x"><rect width="1" height="1"/></a>', "<a>"),
+    "editor-element": (
+        '<sodipodi:namedview xmlns:sodipodi="http://sodipodi.sourceforge.net/DTD/sodipodi-0.dtd"/>',
+        "<sodipodi:namedview>",
+    ),
+    "editor-attribute": (
+        '<g xmlns:inkscape="http://www.inkscape.org/namespaces/inkscape" inkscape:label="Layer 1"/>',
+        "inkscape:label=",
+    ),
+    "metadata-script": ("<metadata><script>alert(1)</script></metadata>", "<script>"),
+}
+ROOT_STRICT = {
+    "root-onload": ('onload="alert(1)"', "onload="),
+    "root-style": ('style="fill:#c00"', "style="),
+    "root-editor": (
+        'xmlns:inkscape="http://www.inkscape.org/namespaces/inkscape" inkscape:version="1.3"',
+        "inkscape:version=",
+    ),
 }
 
 SHAPES = [
@@ -120,6 +138,7 @@ def logo_text(
     profile="tiny-ps",
     view_box="0 0 100 100",
     root_xy=False,
+    root_extra="",
     title="Brand",
     body=(),
     doctype=False,
@@ -136,6 +155,8 @@ def logo_text(
         root.append(f'viewBox="{view_box}"')
     if root_xy:
         root.append('x="0" y="0"')
+    if root_extra:
+        root.append(root_extra)
     parts = ['<?xml version="1.0" encoding="UTF-8"?>']
     if doctype:
         parts.append(
@@ -152,25 +173,28 @@ def logo_text(
     return "\n".join(parts) + "\n"
 
 
+# Each logo with what zonectl alone refuses in it (None: both judge it alike).
 FIXED_LOGOS = {
-    "valid": (logo_text(body=SHAPES[:3]), False),
-    "empty-title": (logo_text(title=""), False),
-    "no-title": (logo_text(title=None), False),
-    "version-1.1": (logo_text(version="1.1"), False),
-    "no-version": (logo_text(version=None), False),
-    "profile-tiny": (logo_text(profile="tiny"), False),
-    "no-profile": (logo_text(profile=None), False),
-    "root-x-y": (logo_text(root_xy=True), False),
-    "wide": (logo_text(view_box="0 0 200 100"), False),
-    "bad-view-box": (logo_text(view_box="0 0 a b"), False),
-    "doctype": (logo_text(doctype=True), False),
-    "too-large": (logo_text(pad=33000), False),
-    "not-xml": ("<svg><g></svg>\n", False),
-    "not-svg": ('<html xmlns="http://www.w3.org/1999/xhtml"/>\n', False),
-    "no-namespace": (logo_text(namespace=False), True),
+    "valid": (logo_text(body=SHAPES[:3]), None),
+    "empty-title": (logo_text(title=""), None),
+    "no-title": (logo_text(title=None), None),
+    "version-1.1": (logo_text(version="1.1"), None),
+    "no-version": (logo_text(version=None), None),
+    "profile-tiny": (logo_text(profile="tiny"), None),
+    "no-profile": (logo_text(profile=None), None),
+    "root-x-y": (logo_text(root_xy=True), None),
+    "wide": (logo_text(view_box="0 0 200 100"), None),
+    "bad-view-box": (logo_text(view_box="0 0 a b"), None),
+    "doctype": (logo_text(doctype=True), None),
+    "too-large": (logo_text(pad=33000), None),
+    "not-xml": ("<svg><g></svg>\n", None),
+    "not-svg": ('<html xmlns="http://www.w3.org/1999/xhtml"/>\n', None),
+    "no-namespace": (logo_text(namespace=False), "not <svg> in the SVG namespace"),
 }
-for name, fragment in STRICT_ONLY.items():
-    FIXED_LOGOS[f"strict-{name}"] = (logo_text(body=[SHAPES[0], fragment]), True)
+for name, (fragment, names) in STRICT_ONLY.items():
+    FIXED_LOGOS[f"strict-{name}"] = (logo_text(body=[SHAPES[0], fragment]), names)
+for name, (attributes, names) in ROOT_STRICT.items():
+    FIXED_LOGOS[f"strict-{name}"] = (logo_text(root_extra=attributes), names)
 
 
 def random_record(rng):
@@ -216,14 +240,18 @@ def random_record(rng):
 
 
 def random_logo(rng):
-    strict = False
+    strict = None
     body = rng.sample(SHAPES, rng.randint(0, 4))
+    root_extra = ""
     if rng.random() < 0.2:
         name = rng.choice(sorted(STRICT_ONLY))
-        body.insert(rng.randint(0, len(body)), STRICT_ONLY[name])
-        strict = True
+        fragment, strict = STRICT_ONLY[name]
+        body.insert(rng.randint(0, len(body)), fragment)
+    elif rng.random() < 0.05:
+        root_extra, strict = ROOT_STRICT[rng.choice(sorted(ROOT_STRICT))]
     namespace = rng.random() < 0.97
-    strict = strict or not namespace
+    if not namespace:
+        strict = "not <svg> in the SVG namespace"
     size = rng.choice([0] * 8 + [rng.randint(1000, 31000), rng.randint(33000, 40000)])
     side = rng.choice(["100", "64", "512"])
     view_box = rng.choice(
@@ -235,13 +263,15 @@ def random_logo(rng):
         profile=rng.choice(["tiny-ps"] * 8 + ["tiny", None]),
         view_box=view_box,
         root_xy=rng.random() < 0.08,
+        root_extra=root_extra,
         title=rng.choice(["Brand"] * 8 + ["", None]),
         body=body,
         doctype=rng.random() < 0.1,
         pad=size,
     )
     if rng.random() < 0.04:
-        text = text.replace("</svg>", "")
+        # Not well-formed: both refuse it, whatever else it holds.
+        text, strict = text.replace("</svg>", ""), None
     return text, strict
 
 
@@ -299,9 +329,13 @@ def compare_records(zonectl, work, records):
         our_valid = not ours["errors"]
         their_valid, why = checkdmarc_record(text)
         diffs = []
-        stricter = their_valid and ours["errors"] and all(
-            STRICTER.search(e) for e in ours["errors"]
-        )
+        # zonectl's error names the record, then its problems after "cannot be used: ".
+        problems = [
+            p
+            for e in ours["errors"]
+            for p in (e.split("cannot be used: ", 1)[-1].split("; "))
+        ]
+        stricter = their_valid and problems and all(STRICTER.search(p) for p in problems)
         if our_valid != their_valid and not stricter:
             diffs.append(
                 f"{text!r}: zonectl {'takes' if our_valid else 'refuses'} it "
@@ -328,7 +362,9 @@ def compare_logo(zonectl, path, text, strict):
     diffs = []
     if strict:
         if ours["valid"]:
-            diffs.append("zonectl takes a logo outside SVG Tiny PS")
+            diffs.append(f"zonectl takes a logo outside SVG Tiny PS ({strict})")
+        elif not any(strict in p for p in ours["problems"]):
+            diffs.append(f"zonectl refuses it, but names no {strict}: {ours['problems']}")
     elif their_valid != ours["valid"]:
         # checkdmarc cannot read a logo without a viewBox; zonectl warns of it.
         known = not their_valid and ours["valid"] and meta is None and no_view_box
@@ -369,8 +405,12 @@ def random_certificate(rng, logos):
     return make_vmc.make(logo, names, start, end, flags), flags
 
 
-def compare_certificate(zonectl, path, pem, flags):
-    ours, out = zonectl_json(zonectl, ["bimi", "evidence", path, "--domain", ZONE], os.path.dirname(path))
+def compare_certificate(zonectl, path, pem, flags, logo_path):
+    ours, out = zonectl_json(
+        zonectl,
+        ["bimi", "evidence", path, "--domain", ZONE, "--logo", logo_path],
+        os.path.dirname(path),
+    )
     if ours is None:
         return [f"zonectl printed no JSON: {out.stderr.strip()}"]
     theirs = get_certificate_metadata(pem, domain=ZONE)
@@ -403,6 +443,14 @@ def compare_certificate(zonectl, path, pem, flags):
         theirs_hash = None
     same("logo sha256", ours["logo_sha256"], theirs_hash)
     same("no logo", any(p.startswith("no logo:") for p in ours["problems"]), theirs_hash is None)
+    if theirs_hash is not None:
+        with open(logo_path, "rb") as f:
+            given = hashlib.sha256(f.read()).hexdigest()
+        same(
+            "logo file differs",
+            any("the logo file differs" in w for w in ours["warnings"]),
+            given != theirs_hash,
+        )
     return diffs
 
 
@@ -427,7 +475,7 @@ def main():
         with open(path, "w") as f:
             f.write(text)
         results.append((f"logo {name}", compare_logo(zonectl, path, text, strict)))
-    valid_logos = [text for _, (text, strict) in FIXED_LOGOS.items() if not strict][:1]
+    valid_logos = [FIXED_LOGOS["valid"][0]]
     valid_logos += [logo_text(body=rng.sample(SHAPES, 3)) for _ in range(3)]
     fixed = [
         ("valid", make_vmc.make(valid_logos[0].encode(), [ZONE], *now_window(), ()), ()),
@@ -435,11 +483,20 @@ def main():
     for k in range(count // 4):
         pem, flags = random_certificate(rng, valid_logos)
         fixed.append((f"random-{k}", pem, flags))
+    logo_paths = []
+    for k, text in enumerate(valid_logos):
+        logo_paths.append(os.path.join(work, f"certificate-logo-{k}.svg"))
+        with open(logo_paths[-1], "w") as f:
+            f.write(text)
     for name, pem, flags in fixed:
         path = os.path.join(work, f"{name}.pem")
         with open(path, "wb") as f:
             f.write(pem)
-        results.append((f"certificate {name}", compare_certificate(zonectl, path, pem, flags)))
+        # The logo the certificate was made with, or another one.
+        logo_path = rng.choice(logo_paths)
+        results.append(
+            (f"certificate {name}", compare_certificate(zonectl, path, pem, flags, logo_path))
+        )
     failed = 0
     for name, diffs in results:
         if diffs:

@@ -8,6 +8,10 @@ use std::fs;
 use crate::harness::{zonectl_in, TestServer};
 
 const SHIPPED_LOGO: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/logos/apple.example.svg");
+const VMC: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/tests/bimi/apple.example.vmc.pem"
+);
 
 fn shipped_zone() -> String {
     fs::read_to_string(concat!(
@@ -102,15 +106,24 @@ fn bimi_set_serves_the_record_and_check_follows_dmarc_to_enforcement() {
     );
     assert!(
         out.stdout.contains(
-            "has p=none: receivers show no logo until the policy is at enforcement \
-             (`zonectl dmarc rollout apple.example next`)"
+            "DMARC: _dmarc.apple.example has p=none: receivers show a logo only under \
+             p=quarantine (pct=100) or p=reject, with no sp=none and no t=y; `zonectl dmarc \
+             rollout apple.example next` moves it on\n"
         ),
         "{out}"
     );
 
     // Not ready under p=none; ready once DMARC rejects, with the shipped logo.
     let check = |args: &[&str]| {
-        let mut all = vec!["bimi", "check", "apple.example", "--logo", SHIPPED_LOGO];
+        let mut all = vec![
+            "bimi",
+            "check",
+            "apple.example",
+            "--logo",
+            SHIPPED_LOGO,
+            "--evidence",
+            VMC,
+        ];
         all.extend_from_slice(args);
         z(&all)
     };
@@ -148,7 +161,7 @@ fn bimi_set_serves_the_record_and_check_follows_dmarc_to_enforcement() {
             ("record", "ok"),
             ("dmarc", "ok"),
             ("logo", "unknown"),
-            ("evidence", "ok")
+            ("evidence", "unknown")
         ],
         "{out}"
     );
@@ -236,7 +249,7 @@ fn bimi_evidence_reads_a_mark_certificate_and_check_uses_it() {
         out.stdout,
         format!(
             "{VMC}: valid: a mark certificate (Registered Mark) for apple.example, valid until \
-             2036-01-01 00:00:00 UTC, issued by CN=Test Mark Authority (not an MVA) (its chain \
+             2099-01-01 00:00:00 UTC, issued by CN=Test Mark Authority (not an MVA) (its chain \
              to a mark verifying authority is not checked here)\n  \
              subject: C=XX, O=Apple Example Ltd, CN=Apple Example Ltd, markType=Registered Mark\n  \
              logo: SVG Tiny PS, \"Apple Example\", 100 by 100, 643 bytes\n"
@@ -265,10 +278,13 @@ fn bimi_evidence_reads_a_mark_certificate_and_check_uses_it() {
     let v: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
     assert_eq!(
         v["problems"],
+        serde_json::json!(["orange.example is not among its names (subjectAltName)"])
+    );
+    assert_eq!(
+        v["warnings"],
         serde_json::json!([
-            "orange.example is not among its names (subjectAltName)",
-            "the logo file differs from the logo in the certificate: receivers show the \
-             certificate's, or none; serve the very file the certificate was issued for"
+            "the logo file differs from the logo in the certificate: receivers that read the \
+             certificate show its logo, or none; serve the very file it was issued for"
         ])
     );
     assert_eq!(v["names"], serde_json::json!(["apple.example"]));
@@ -316,9 +332,33 @@ fn bimi_evidence_reads_a_mark_certificate_and_check_uses_it() {
         )),
         "{out}"
     );
+    // Another logo: the certificate's is not it (a warning), and the other is fine alone.
     let out = check(other.to_str().unwrap());
+    assert_eq!(out.code, 0, "{out}");
+    assert!(
+        out.stdout.contains("  warn     evidence     ")
+            && out.stdout.contains("the logo file differs"),
+        "{out}"
+    );
+    // Another domain's certificate: refused.
+    let orange = dir.path().join("orange.pem");
+    fs::copy(
+        concat!(env!("CARGO_MANIFEST_DIR"), "/tests/bimi/vmc-no-eku.pem"),
+        &orange,
+    )
+    .unwrap();
+    let out = s.edit_ctl(&[
+        "bimi",
+        "check",
+        "apple.example",
+        "--logo",
+        SHIPPED_LOGO,
+        "--evidence",
+        orange.to_str().unwrap(),
+    ]);
     assert_eq!(out.code, 1, "{out}");
     assert!(out.stdout.contains("not ready (evidence FAIL)"), "{out}");
+    assert!(out.stdout.contains("not a mark certificate"), "{out}");
 }
 
 #[test]
@@ -384,4 +424,56 @@ fn the_readme_shows_what_the_file_verbs_print() {
             "README's example differs from the output:\n{block}"
         );
     }
+}
+
+#[test]
+fn a_subdomain_zone_is_judged_by_its_organizational_domain_as_receivers_do() {
+    let zone = |origin: &str, extra: &str| {
+        format!(
+            "$ORIGIN {origin}.\n$TTL 3600\n\
+             @ IN SOA ns.{origin}. hostmaster.{origin}. 1 3600 900 1209600 300\n\
+             @ IN NS ns\nns IN A 192.0.2.53\n{extra}"
+        )
+    };
+    let s = TestServer::start(&[
+        (
+            "brand.example.zone",
+            &zone(
+                "brand.example",
+                "_dmarc IN TXT \"v=DMARC1; p=reject; sp=none\"\n\
+                 default._bimi IN TXT \"v=BIMI1; l=https://brand.example/logo.svg\"\n",
+            ),
+        ),
+        ("news.brand.example.zone", &zone("news.brand.example", "")),
+    ]);
+    let out = s.edit_ctl(&[
+        "bimi",
+        "check",
+        "news.brand.example",
+        "--logo",
+        SHIPPED_LOGO,
+    ]);
+    assert_eq!(out.code, 1, "{out}");
+    let lines: Vec<&str> = out.stdout.lines().collect();
+    assert_eq!(
+        lines[1..3],
+        [
+            "  ok       record       default._bimi.brand.example (the organizational domain's: \
+             news.brand.example has none): v=BIMI1; l=https://brand.example/logo.svg",
+            "  FAIL     dmarc        _dmarc.brand.example (the organizational domain's, for \
+             news.brand.example) has sp=none: receivers show a logo only under p=quarantine \
+             (pct=100) or p=reject, with no sp=none and no t=y; `zonectl dmarc rollout \
+             brand.example next` moves it on",
+        ],
+        "{out}"
+    );
+    // show reads the same.
+    let out = s.edit_ctl(&["bimi", "show", "news.brand.example"]);
+    assert_eq!(out.code, 0, "{out}");
+    assert!(
+        out.stdout.starts_with(
+            "default._bimi.brand.example. TXT \"v=BIMI1; l=https://brand.example/logo.svg\"\n"
+        ),
+        "{out}"
+    );
 }
