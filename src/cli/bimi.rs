@@ -377,15 +377,24 @@ fn check(s: &Settings, args: &CheckArgs) -> anyhow::Result<ExitCode> {
     )
 }
 
-/// Prints a file verb's findings under its headline: problems, then warnings.
+/// Prints a file verb's findings under its headline: problems, then warnings, the first
+/// [`MAX_PRINTED`] of each (a hostile file can hold thousands; `--json` lists them all).
 fn print_findings<T: std::fmt::Display>(problems: &[T], warnings: &[T]) {
-    for p in problems {
-        println!("  {p}");
-    }
-    for w in warnings {
-        println!("  warning: {w}");
+    for (found, label) in [(problems, ""), (warnings, "warning: ")] {
+        for p in found.iter().take(MAX_PRINTED) {
+            println!("  {label}{p}");
+        }
+        if found.len() > MAX_PRINTED {
+            println!(
+                "  … and {} more (`--json` lists them all)",
+                found.len() - MAX_PRINTED
+            );
+        }
     }
 }
+
+/// How many problems (and warnings) a file verb prints.
+const MAX_PRINTED: usize = 50;
 
 /// Each finding as text, for JSON.
 fn texts<T: ToString>(found: &[T]) -> Vec<String> {

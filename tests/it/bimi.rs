@@ -221,6 +221,26 @@ fn bimi_logo_names_what_keeps_receivers_from_showing_it() {
     assert_eq!(v["valid"], false);
     assert_eq!(v["problems"].as_array().unwrap().len(), 5, "{out}");
     assert_eq!(v["warnings"].as_array().unwrap().len(), 1, "{out}");
+    // Thousands of problems: the first 50 printed, all in JSON.
+    let many = dir.path().join("many.svg");
+    fs::write(
+        &many,
+        format!(
+            "<svg xmlns=\"http://www.w3.org/2000/svg\" version=\"1.2\" \
+             baseProfile=\"tiny-ps\" viewBox=\"0 0 1 1\"><title>T</title>{}</svg>",
+            "<script/>".repeat(3000)
+        ),
+    )
+    .unwrap();
+    let out = run(&["bimi", "logo", many.to_str().unwrap()]);
+    assert_eq!(out.code, 1, "{out}");
+    assert_eq!(out.stdout.lines().count(), 52, "{out}");
+    assert!(out
+        .stdout
+        .ends_with("  … and 2950 more (`--json` lists them all)\n"));
+    let out = run(&["--json", "bimi", "logo", many.to_str().unwrap()]);
+    let v: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    assert_eq!(v["problems"].as_array().unwrap().len(), 3000);
     // Not a file: an error naming it.
     let out = run(&["bimi", "logo", "no-such.svg"]);
     assert_eq!(out.code, 1, "{out}");
