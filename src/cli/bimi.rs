@@ -51,8 +51,9 @@ pub enum BimiCommand {
     /// not.
     Check(CheckArgs),
     /// Read a mark certificate (VMC or CMC, a PEM file) as receivers do: for BIMI, valid now,
-    /// naming the domain, carrying an SVG Tiny PS logo (the very file given with --logo). Its
-    /// chain to a mark verifying authority is not checked. Exit 1 if receivers would refuse it.
+    /// naming the domain, carrying an SVG Tiny PS logo (with --logo, a warning if it is not that
+    /// file). Its chain to a mark verifying authority is not checked. Exit 1 if receivers would
+    /// refuse it.
     Evidence(EvidenceArgs),
     /// Check a logo file against SVG Tiny PS, the profile receivers require (gzip-compressed
     /// files are read too). Exit 1 if receivers would refuse it.
@@ -107,7 +108,7 @@ pub struct EvidenceArgs {
     /// The domain it must name.
     #[arg(long, value_name = "DOMAIN")]
     pub domain: String,
-    /// The logo file the record's l= serves: it must be the certificate's logo.
+    /// The logo file the record's l= serves, which should be the certificate's logo.
     #[arg(long, value_name = "FILE")]
     pub logo: Option<PathBuf>,
 }

@@ -10,19 +10,25 @@
 //! - a `<title>` child of the root names the brand;
 //! - no scripts or event handlers (`<script>`, `<handler>`, `<listener>`, `on…=`), no
 //!   animation (`<animate…>`, `<set>`, `<discard>`, `<animation>`), no raster images or media
-//!   (`<image>`, `<video>`, `<audio>`), no `<foreignObject>`, no links (`<a>`), and no
-//!   reference outside the document (an `href` that is not `#id`);
+//!   (`<image>`, `<video>`, `<audio>`), no `<foreignObject>`, no links (`<a>`), no
+//!   `<?xml-stylesheet?>`, and no reference outside the document (an `href`, or a `url(…)` in
+//!   a value, that is not `#id`);
 //! - only SVG Tiny 1.2's static drawing elements: shapes, paths, text, gradients, `<g>`,
-//!   `<defs>`, `<use>` of a local element, `<title>`, `<desc>`, `<metadata>` (which may hold
-//!   anything, RDF for one). What SVG 1.1 has and Tiny 1.2 lacks, such as `<style>`, the
-//!   `style=` attribute, `<clipPath>`, `<mask>`, `<filter>` and `<pattern>`, is outside it, as
-//!   are the elements and attributes editors add in their own namespaces (`inkscape:…`,
-//!   `sodipodi:…`).
+//!   `<defs>`, `<use>` of a local element, `<title>`, `<desc>`, `<metadata>`. What SVG 1.1 has
+//!   and Tiny 1.2 lacks, such as `<style>`, the `style=` attribute, `<clipPath>`, `<mask>`,
+//!   `<filter>` and `<pattern>`, is outside it, as are the elements and attributes editors add
+//!   in their own namespaces (`inkscape:…`, `sodipodi:…`), except inside `<metadata>` (RDF, for
+//!   one). The root's attributes and what `<metadata>` holds are checked like the rest: a
+//!   script there runs as anywhere.
 //!
-//! The file may be no larger than 32 KiB, the limit receivers and the BIMI group give. The logo
-//! is shown in a square or a circle: a `viewBox` that is not square is a warning, as is a
-//! missing one, an empty title, a `DOCTYPE` (SVG Tiny 1.2 has none), and a gzip-compressed file
-//! (an `.svgz`, which not every receiver decompresses).
+//! The file may be no larger than 32 KiB, the limit receivers and the BIMI group give. A
+//! `DOCTYPE` with declarations (`[…]`) is refused unread: entities can expand a few kilobytes
+//! into gigabytes, and a default attribute could add a handler. The elements are walked once,
+//! with line numbers from a table of line ends, so the time is linear in the file whatever its
+//! depth. The logo is shown in a square or a circle: a `viewBox` that is not square is a
+//! warning, as is a missing one, an empty title, a plain `DOCTYPE` (SVG Tiny 1.2 has none), and
+//! a gzip-compressed file (an `.svgz`, which not every receiver decompresses; every member is
+//! read, as `gzip -d` reads them).
 //!
 //! Pure: imports `std`, `flate2` (to read an `.svgz`) and `roxmltree`.
 

@@ -250,19 +250,12 @@ fn logo(f: &BimiFacts, assertion: Option<&Assertion>) -> (Status, String) {
         Err(why) => return (Status::Unknown, format!("{file}: {why}")),
     };
     let logo = bimi_logo::check(bytes);
-    let texts = |found: &[bimi_logo::LogoProblem]| -> String {
-        found
-            .iter()
-            .map(ToString::to_string)
-            .collect::<Vec<_>>()
-            .join("; ")
-    };
     if !logo.valid() {
         return (
             Status::Fail,
             format!(
                 "{file} is not SVG Tiny PS, so receivers show no logo: {}",
-                texts(&logo.problems)
+                joined(&logo.problems)
             ),
         );
     }
@@ -272,7 +265,7 @@ fn logo(f: &BimiFacts, assertion: Option<&Assertion>) -> (Status, String) {
     } else {
         (
             Status::Warn,
-            format!("{file}: {what}; {}", texts(&logo.warnings)),
+            format!("{file}: {what}; {}", joined(&logo.warnings)),
         )
     }
 }
@@ -301,19 +294,12 @@ fn evidence(f: &BimiFacts, assertion: Option<&Assertion>) -> (Status, String) {
         Ok(e) => e,
         Err(why) => return (Status::Fail, format!("{file}: {why}")),
     };
-    let texts = |found: &[bimi_evidence::EvidenceProblem]| -> String {
-        found
-            .iter()
-            .map(ToString::to_string)
-            .collect::<Vec<_>>()
-            .join("; ")
-    };
     if !e.valid() {
         return (
             Status::Fail,
             format!(
                 "{file}: receivers refuse this certificate: {}",
-                texts(&e.problems)
+                joined(&e.problems)
             ),
         );
     }
@@ -326,9 +312,18 @@ fn evidence(f: &BimiFacts, assertion: Option<&Assertion>) -> (Status, String) {
             Status::Warn,
             format!("{what}; but the record has no a= pointing to it: {NO_EVIDENCE}"),
         ),
-        (Some(_), false) => (Status::Warn, format!("{what}; {}", texts(&e.warnings))),
+        (Some(_), false) => (Status::Warn, format!("{what}; {}", joined(&e.warnings))),
         (Some(_), true) => (Status::Pass, what),
     }
+}
+
+/// Findings as one line: `first; second`.
+fn joined<T: std::fmt::Display>(found: &[T]) -> String {
+    found
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 const NO_EVIDENCE: &str = "no a=: Gmail and Apple Mail show a logo only with a mark certificate \
