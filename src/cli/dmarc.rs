@@ -1107,7 +1107,48 @@ fn rollout_verb(
         )
     })?;
     note(format!("history: {}", history_file.display()));
+    if let Some(line) = bimi_note(&origin, current_text, &step.record, &after) {
+        note(line);
+    }
     Ok(ExitCode::SUCCESS)
+}
+
+/// What a rollout step means for a BIMI logo, when it changes it: reaching enforcement lets
+/// receivers show one (`bimi check` says what else they need); leaving it (a `(t=y)` stage
+/// under RFC 9989, or `back`) hides a logo the zone publishes.
+fn bimi_note(
+    origin: &str,
+    before: Option<&str>,
+    after: &DmarcRecord,
+    zone: &Zone,
+) -> Option<String> {
+    use crate::mail_policy::bimi;
+    let was = before.is_some_and(|t| bimi::dmarc_shortfalls(t).is_empty());
+    let short: Vec<String> = bimi::dmarc_shortfalls(&after.to_string())
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    let owner = zone
+        .origin()
+        .prepend_label(b"_bimi")
+        .ok()?
+        .prepend_label(b"default")
+        .ok()?;
+    let publishes = txt_at(zone, &owner)
+        .iter()
+        .any(|rd| bimi::is_record(&txt_text(rd)));
+    match (was, short.is_empty()) {
+        (false, true) => Some(format!(
+            "{origin}: DMARC is at enforcement: BIMI receivers may show a logo for it; `zonectl \
+             bimi check {origin}` says what else they need"
+        )),
+        (true, false) if publishes => Some(format!(
+            "{origin}: DMARC {}: BIMI receivers stop showing the logo of {owner} until it is at \
+             enforcement again",
+            short.join(", ")
+        )),
+        _ => None,
+    }
 }
 
 fn plan(s: &Settings, zone: &Zone, ladder: &Ladder, min_dwell: i64) -> anyhow::Result<ExitCode> {

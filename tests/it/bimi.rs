@@ -497,3 +497,44 @@ fn a_subdomain_zone_is_judged_by_its_organizational_domain_as_receivers_do() {
         "{out}"
     );
 }
+
+#[test]
+fn the_dmarc_rollout_says_when_a_logo_can_be_shown_and_when_it_stops() {
+    let s = TestServer::start(&[(
+        "apple.example.zone",
+        &format!(
+            "{}default._bimi IN TXT \"v=BIMI1; l=https://apple.example/logo.svg\"\n",
+            shipped_zone()
+        ),
+    )]);
+    let step = |n: usize| {
+        let out = s.edit_ctl(&["dmarc", "rollout", "apple.example", "next", "--force"]);
+        assert_eq!(out.code, 0, "step {n}: {out}");
+        out.stdout
+            .lines()
+            .filter(|l| l.contains("BIMI"))
+            .map(str::to_owned)
+            .collect::<Vec<_>>()
+    };
+    // none, quarantine (t=y): no logo either way, nothing said.
+    assert_eq!(step(1), Vec::<String>::new());
+    assert_eq!(step(2), Vec::<String>::new());
+    // quarantine: enforcement.
+    assert_eq!(
+        step(3),
+        [
+            "apple.example: DMARC is at enforcement: BIMI receivers may show a logo for it; \
+          `zonectl bimi check apple.example` says what else they need"
+        ]
+    );
+    // reject (t=y): RFC 9989's test mode hides the logo again.
+    assert_eq!(
+        step(4),
+        [
+            "apple.example: DMARC has t=y (RFC 9989's test mode: its receivers do not apply the \
+          policy): BIMI receivers stop showing the logo of default._bimi.apple.example. until \
+          it is at enforcement again"
+        ]
+    );
+    assert_eq!(step(5).len(), 1);
+}
