@@ -2,22 +2,25 @@
 //! of facts gathered elsewhere. A receiver shows the logo beside a message only when all of
 //! these hold, and says nothing when one does not:
 //!
-//! - `record`: one valid BIMI record at `SELECTOR._bimi.DOMAIN` that does not decline (BIMI
-//!   draft §4.3, §7.2);
-//! - `dmarc`: the domain's DMARC policy is at enforcement (§7.1): `p=quarantine` (with `pct`
-//!   100) or `p=reject`, no `sp=none`, and not RFC 9989's test mode (`t=y`);
+//! - `record`: one valid BIMI record at `SELECTOR._bimi.DOMAIN`, else at the organizational
+//!   domain's, that does not decline (BIMI draft §4.3, §7.2);
+//! - `dmarc`: the DMARC policy receivers find for the domain (its own, else its organizational
+//!   domain's) is at enforcement (§7.1): `p=quarantine` (with `pct` 100) or `p=reject`, no
+//!   `sp=none`, and not RFC 9989's test mode (`t=y`);
 //! - `logo`: the SVG the record's `l=` points to is SVG Tiny PS ([`super::bimi_logo`]): checked
 //!   on a copy of the file (`--logo`), since zonectl fetches nothing over HTTPS;
 //! - `evidence`: an `a=` with a mark certificate (VMC or CMC). Gmail and Apple Mail show no logo
 //!   without one; other receivers do, so its absence is a warning. Given a copy of the
 //!   certificate (`--evidence`), it is read ([`super::bimi_evidence`]): for BIMI, valid now, for
-//!   the domain, and carrying the very logo file given.
+//!   the domain, carrying an SVG Tiny PS logo (a warning if it is not the logo file given).
 //!
-//! The result is the same [`Readiness`] `dmarc check` and `mta-sts check` print.
+//! A record that declines needs neither logo nor certificate. A file not given is `unknown`:
+//! zonectl fetches nothing over HTTPS. The result is the same [`Readiness`] `dmarc check` and
+//! `mta-sts check` print.
 //!
 //! Pure: imports [`super::bimi`], [`super::bimi_logo`], [`super::bimi_evidence`],
-//! [`super::sts_readiness`]'s TXT lookups
-//! and the readiness types of [`crate::dmarc::readiness`].
+//! [`super::sts_readiness`]'s TXT lookups and the readiness types of
+//! [`crate::dmarc::readiness`].
 
 use super::bimi::{self, Assertion};
 use super::bimi_evidence;
