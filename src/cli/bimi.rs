@@ -19,7 +19,7 @@ use super::{edit, Settings};
 use crate::clock;
 use crate::dmarc::readiness::Status;
 use crate::dmarc::record::DmarcRecord;
-use crate::dmarc::treewalk::{normalize, tree_walk, Found, Step};
+use crate::dmarc::treewalk::{normalize, tree_walk, Found};
 use crate::mail_policy::bimi_evidence;
 use crate::mail_policy::bimi_logo::{self, MAX_LOGO_BYTES};
 use crate::mail_policy::bimi_readiness::{self, BimiFacts, DmarcFound};
@@ -67,6 +67,8 @@ pub struct SelectorArgs {
     /// The selector: the record is at SELECTOR._bimi.ZONE.
     #[arg(long, value_name = "SELECTOR", default_value = "default")]
     pub selector: String,
+    #[command(flatten)]
+    pub resolver: ResolverArg,
 }
 
 /// `zonectl bimi set`
@@ -187,21 +189,22 @@ fn zone_facts(
     let selector = selector.trim_end_matches('.').to_owned();
     let mut dns = ServedDns::load(s, resolver)?;
     let walk = tree_walk(&mut dns, &domain);
-    // As the tree walk takes them (and `dmarc check`), names that cannot be asked hold no
-    // record; but the zone's own name is one zonectl serves.
-    let dmarc = match walk
+    let found = walk
         .steps
         .iter()
-        .find(|st| matches!(st.found, Found::Record(_) | Found::Several(_)))
-    {
-        None => match walk.steps.first() {
-            Some(Step {
-                found: Found::Unavailable(why),
-                ..
-            }) => Err(why.clone()),
-            _ => Ok(None),
-        },
-        Some(step) => dns
+        .position(|st| matches!(st.found, Found::Record(_) | Found::Several(_)));
+    // A name the walk could not ask before the policy was found (a parent zone not served
+    // here, with no --resolver) may hold what receivers would find: unknown, not absent.
+    let unasked = walk.steps[..found.unwrap_or(walk.steps.len())]
+        .iter()
+        .find_map(|st| match &st.found {
+            Found::Unavailable(why) => {
+                Some(format!("_dmarc.{} could not be asked: {why}", st.domain))
+            }
+            _ => None,
+        });
+    let dmarc = match (found.map(|k| &walk.steps[k]), &unasked) {
+        (Some(step), _) => dns
             .txt_values(&format!("_dmarc.{}", step.domain))
             .map(|txts| {
                 Some(DmarcFound {
@@ -209,17 +212,32 @@ fn zone_facts(
                     txts,
                 })
             }),
+        (None, Some(why)) => Err(format!("none here, and {why}")),
+        (None, None) => Ok(None),
     };
+    // Receivers look for SELECTOR._bimi.DOMAIN, then for default._bimi at the organizational
+    // domain (the BIMI draft's assertion record discovery), never another selector there.
     let own = normalize(&own.to_string());
     let mut record_owner = own.clone();
     let mut record_txts = txts_at(&dns, &own);
-    let org = walk.org_domain();
     let none_here = record_txts
         .as_ref()
         .is_ok_and(|t| !t.values.iter().any(|v| bimi::is_record(v)));
-    if none_here && org != domain {
-        record_owner = format!("{selector}._bimi.{org}");
-        record_txts = txts_at(&dns, &record_owner);
+    if none_here {
+        let org = walk.org_domain();
+        let fallback = format!("default._bimi.{org}");
+        if fallback != own {
+            record_owner = fallback;
+            record_txts = txts_at(&dns, &record_owner);
+        }
+        let still_none = record_txts
+            .as_ref()
+            .is_ok_and(|t| !t.values.iter().any(|v| bimi::is_record(v)));
+        if let (true, Some(why)) = (still_none, &unasked) {
+            record_txts = Err(format!(
+                "none here, and the organizational domain's is not known: {why}"
+            ));
+        }
     }
     Ok(BimiFacts {
         domain,
@@ -236,7 +254,7 @@ fn zone_facts(
 }
 
 fn show(s: &Settings, args: &SelectorArgs) -> anyhow::Result<ExitCode> {
-    let facts = zone_facts(s, &args.zone, &args.selector, None)?;
+    let facts = zone_facts(s, &args.zone, &args.selector, args.resolver.resolver)?;
     let ((status, record_detail), record) = bimi_readiness::record(&facts);
     let (_, dmarc_detail) = bimi_readiness::dmarc(&facts);
     let text = facts

@@ -59,6 +59,10 @@ const KNOWN_EXTENSIONS: [&str; 12] = [
     "1.3.6.1.4.1.11129.2.4.2",
 ];
 
+/// The BIMI Group's OID arc: mark certificates carry its extensions, some critical (the pilot
+/// identifier, 1.3.6.1.4.1.53087.4.1, in DigiCert's), which receivers of them know.
+const BIMI_GROUP_ARC: &str = "1.3.6.1.4.1.53087.";
+
 /// A certificate this close to its end (in seconds: 30 days) is a warning.
 pub const EXPIRY_WARNING: i64 = 30 * 86_400;
 
@@ -197,11 +201,15 @@ pub fn check(pem: &[u8], domain: &str, now: i64, logo: Option<&[u8]>) -> Result<
         warnings: Vec::new(),
     };
     let extensions = tbs.extensions.as_deref().unwrap_or_default();
-    for (k, x) in extensions.iter().enumerate() {
+    let mut seen = std::collections::HashSet::new();
+    for x in extensions {
         let oid = x.extn_id.to_string();
-        if extensions[..k].iter().any(|y| y.extn_id == x.extn_id) {
+        if !seen.insert(x.extn_id) {
             e.problems.push(EvidenceProblem::DuplicateExtension(oid));
-        } else if x.critical && !KNOWN_EXTENSIONS.contains(&oid.as_str()) {
+        } else if x.critical
+            && !KNOWN_EXTENSIONS.contains(&oid.as_str())
+            && !oid.starts_with(BIMI_GROUP_ARC)
+        {
             e.problems.push(EvidenceProblem::UnknownCritical(oid));
         }
     }
@@ -504,6 +512,11 @@ mod tests {
         assert_eq!(
             problems(include_bytes!("../../tests/bimi/vmc-unknown-critical.pem")),
             [EvidenceProblem::UnknownCritical("1.2.3.4".into())]
+        );
+        // The BIMI Group's own critical extensions are known to receivers.
+        assert_eq!(
+            problems(include_bytes!("../../tests/bimi/vmc-pilot-critical.pem")),
+            []
         );
         assert_eq!(
             problems(include_bytes!("../../tests/bimi/vmc-two-logotypes.pem")),

@@ -114,11 +114,16 @@ pub fn record(f: &BimiFacts) -> ((Status, String), Option<Assertion>) {
         Err(why) => return ((Status::Unknown, format!("{owner}: {why}")), None),
     };
     let mut at = txts.at(owner);
-    if !owner.ends_with(&format!("._bimi.{}", f.domain)) {
-        at.push_str(&format!(
-            " (the organizational domain's: {} has none)",
-            f.domain
-        ));
+    let own = format!("{}._bimi.{}", f.selector, f.domain);
+    if *owner != own {
+        if owner.ends_with(&format!("._bimi.{}", f.domain)) {
+            at.push_str(&format!(" (the default selector's: {own} has none)"));
+        } else {
+            at.push_str(&format!(
+                " (the organizational domain's: {} has none)",
+                f.domain
+            ));
+        }
     }
     match records(Kind::Bimi, &txts.values) {
         Records::None => (

@@ -9,7 +9,8 @@ as mark verifying authorities write it.
 Usage: python make_vmc.py LOGO.svg OUT.pem DOMAIN[,DOMAIN…] NOT_BEFORE NOT_AFTER [flags]
 where the dates are YYYY-MM-DD and the flags drop or change one piece: no-eku, no-logotype,
 no-san, plain-logotype (not gzip-compressed), png-logotype (another media type),
-unknown-critical (a critical extension 1.2.3.4), two-logotypes (the extension twice; x509 tools
+unknown-critical (a critical extension 1.2.3.4), pilot-critical (the BIMI Group's pilot
+identifier 1.3.6.1.4.1.53087.4.1, critical, as DigiCert's certificates carry it), two-logotypes (the extension twice; x509 tools
 refuse to build that, so it is spliced into the DER and the signature no longer matches).
 """
 
@@ -87,6 +88,11 @@ def make(logo, domains, not_before, not_after, flags=()):
             compress="plain-logotype" not in flags,
         )
         builder = builder.add_extension(x509.UnrecognizedExtension(LOGOTYPE, value), critical=False)
+    if "pilot-critical" in flags:
+        builder = builder.add_extension(
+            x509.UnrecognizedExtension(ObjectIdentifier("1.3.6.1.4.1.53087.4.1"), b"\x05\x00"),
+            critical=True,
+        )
     if "unknown-critical" in flags:
         builder = builder.add_extension(
             x509.UnrecognizedExtension(ObjectIdentifier("1.2.3.4"), b"\x05\x00"), critical=True

@@ -538,3 +538,50 @@ fn the_dmarc_rollout_says_when_a_logo_can_be_shown_and_when_it_stops() {
     );
     assert_eq!(step(5).len(), 1);
 }
+
+#[test]
+fn another_selector_falls_back_to_default_and_a_parent_not_served_is_unknown() {
+    let zone = |origin: &str, extra: &str| {
+        format!(
+            "$ORIGIN {origin}.\n$TTL 3600\n\
+             @ IN SOA ns.{origin}. hostmaster.{origin}. 1 3600 900 1209600 300\n\
+             @ IN NS ns\nns IN A 192.0.2.53\n{extra}"
+        )
+    };
+    let s = TestServer::start(&[
+        (
+            "solo.example.zone",
+            &zone(
+                "solo.example",
+                "_dmarc IN TXT \"v=DMARC1; p=reject\"\n\
+                 default._bimi IN TXT \"v=BIMI1; l=https://solo.example/logo.svg\"\n",
+            ),
+        ),
+        ("news.brand.example.zone", &zone("news.brand.example", "")),
+    ]);
+    // Receivers look for brand2._bimi, then default._bimi (never brand2 elsewhere).
+    let out = s.edit_ctl(&["bimi", "check", "solo.example", "--selector", "brand2"]);
+    assert!(
+        out.stdout.contains(
+            "  ok       record       default._bimi.solo.example (the default selector's: \
+             brand2._bimi.solo.example has none): v=BIMI1; l=https://solo.example/logo.svg\n"
+        ),
+        "{out}"
+    );
+    // brand.example is not served and no --resolver is given: what it holds is unknown.
+    let out = s.edit_ctl(&["bimi", "check", "news.brand.example"]);
+    assert_eq!(out.code, 1, "{out}");
+    let lines: Vec<&str> = out.stdout.lines().collect();
+    assert_eq!(
+        lines[1..3],
+        [
+            "  unknown  record       default._bimi.news.brand.example: none here, and the \
+             organizational domain's is not known: _dmarc.brand.example could not be asked: not \
+             in a zone zonectl serves; pass --resolver IP:PORT",
+            "  unknown  dmarc        _dmarc.news.brand.example: none here, and \
+             _dmarc.brand.example could not be asked: not in a zone zonectl serves; pass \
+             --resolver IP:PORT",
+        ],
+        "{out}"
+    );
+}
