@@ -226,7 +226,7 @@ impl fmt::Display for LogoProblem {
             ForeignElement { line, name } => write!(
                 f,
                 "line {line}: <{name}> is not an SVG element (only <metadata> may hold other \
-                 XML): remove it, or export as plain SVG Tiny 1.2"
+                 XML, and HTML is allowed nowhere): remove it, or export as plain SVG Tiny 1.2"
             ),
             Attribute { line, name, why } => write!(f, "line {line}: {name}=: {why}"),
             ExternalReference { line, name, value } => write!(

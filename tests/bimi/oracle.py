@@ -272,6 +272,9 @@ def random_logo(rng):
     if rng.random() < 0.04:
         # Not well-formed: both refuse it, whatever else it holds.
         text, strict = text.replace("</svg>", ""), None
+    if len(text.encode()) > 32768:
+        # Too large: both refuse it, and zonectl reads no further.
+        strict = None
     return text, strict
 
 
