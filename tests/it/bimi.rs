@@ -13,6 +13,15 @@ const VMC: &str = concat!(
     "/tests/bimi/apple.example.vmc.pem"
 );
 
+/// A small zone at `origin` with the records `extra`.
+fn zone(origin: &str, extra: &str) -> String {
+    format!(
+        "$ORIGIN {origin}.\n$TTL 3600\n\
+         @ IN SOA ns.{origin}. hostmaster.{origin}. 1 3600 900 1209600 300\n\
+         @ IN NS ns\nns IN A 192.0.2.53\n{extra}"
+    )
+}
+
 fn shipped_zone() -> String {
     fs::read_to_string(concat!(
         env!("CARGO_MANIFEST_DIR"),
@@ -448,13 +457,6 @@ fn the_readme_shows_what_the_file_verbs_print() {
 
 #[test]
 fn a_subdomain_zone_is_judged_by_its_organizational_domain_as_receivers_do() {
-    let zone = |origin: &str, extra: &str| {
-        format!(
-            "$ORIGIN {origin}.\n$TTL 3600\n\
-             @ IN SOA ns.{origin}. hostmaster.{origin}. 1 3600 900 1209600 300\n\
-             @ IN NS ns\nns IN A 192.0.2.53\n{extra}"
-        )
-    };
     let s = TestServer::start(&[
         (
             "brand.example.zone",
@@ -541,13 +543,6 @@ fn the_dmarc_rollout_says_when_a_logo_can_be_shown_and_when_it_stops() {
 
 #[test]
 fn another_selector_falls_back_to_default_and_a_parent_not_served_is_unknown() {
-    let zone = |origin: &str, extra: &str| {
-        format!(
-            "$ORIGIN {origin}.\n$TTL 3600\n\
-             @ IN SOA ns.{origin}. hostmaster.{origin}. 1 3600 900 1209600 300\n\
-             @ IN NS ns\nns IN A 192.0.2.53\n{extra}"
-        )
-    };
     let s = TestServer::start(&[
         (
             "solo.example.zone",
