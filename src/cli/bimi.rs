@@ -187,7 +187,7 @@ fn zone_facts(
     let domain = normalize(&origin_text(&data));
     let own = bimi_owner(data.origin(), selector)?;
     let selector = selector.trim_end_matches('.').to_owned();
-    let mut dns = ServedDns::load(s, resolver)?;
+    let mut dns = ServedDns::load(s, resolver, Some(&data))?;
     let walk = tree_walk(&mut dns, &domain);
     let found = walk
         .steps

@@ -247,7 +247,7 @@ fn publish(s: &Settings, o: &EditOptions, args: &PublishArgs) -> anyhow::Result<
         let problems: Vec<String> = problems.iter().map(ToString::to_string).collect();
         refused(format!("{file}: {}", problems.join("; ")))
     })?;
-    let dns = ServedDns::load(s, args.resolver.resolver)?;
+    let dns = ServedDns::load(s, args.resolver.resolver, None)?;
     let name = format!("_mta-sts.{domain}");
     if let Ok(Some(target)) = cname_at(&dns, &name) {
         bail!(refused(format!(
@@ -341,7 +341,7 @@ fn check(s: &Settings, args: &CheckArgs) -> anyhow::Result<ExitCode> {
     let data = edit::zone_data(s, &args.zone)?;
     let origin = origin_text(&data);
     let domain = origin.trim_end_matches('.').to_owned();
-    let dns = ServedDns::load(s, args.resolver.resolver)?;
+    let dns = ServedDns::load(s, args.resolver.resolver, Some(&data))?;
     let window_days = args
         .report_days
         .or(s.config.dmarc_report_days)
