@@ -14,7 +14,7 @@ use serde_json::json;
 
 use super::dmarc::{origin_text, print_verdict, txt_text, ResolverArg, ServedDns};
 use super::edit::EditOptions;
-use super::mta_sts::txts_at;
+use super::mta_sts::{replace_record, txts_at};
 use super::{edit, Settings};
 use crate::clock;
 use crate::dmarc::readiness::Status;
@@ -25,8 +25,6 @@ use crate::mail_policy::bimi_logo::{self, MAX_LOGO_BYTES};
 use crate::mail_policy::bimi_readiness::{self, BimiFacts, DmarcFound};
 use crate::mail_policy::{bimi, Kind};
 use crate::zone::civil::format_iso;
-use crate::zone::edit::EditOp;
-use crate::zone::rdata::txt_from_value;
 use crate::zone::{Name, RType};
 
 /// `zonectl bimi …`
@@ -356,21 +354,7 @@ fn set(s: &Settings, o: &EditOptions, args: &SetArgs) -> anyhow::Result<ExitCode
                 problems.join("; ")
             )
         })?;
-        // Other TXT records at the name stay; every one meant as BIMI is replaced.
-        let mut rdatas: Vec<Vec<u8>> = read
-            .rdatas
-            .iter()
-            .zip(&texts)
-            .filter(|(_, t)| !bimi::is_record(t) && !Kind::Bimi.looks_like_record(t))
-            .map(|(rd, _)| rd.clone())
-            .collect();
-        rdatas.push(txt_from_value(record.as_bytes()));
-        let ops = vec![EditOp::Set {
-            owner: owner.clone(),
-            rtype: RType::TXT,
-            ttl: None,
-            rdatas,
-        }];
+        let ops = vec![replace_record(&read, &texts, Kind::Bimi, &record)];
         edit::edit_zone_from(s, o, &args.zone, ops, vec![read])
     })
 }

@@ -22,6 +22,7 @@ use crate::mail_policy::sts_readiness::{self, MailHosts, PolicyHost, StsFacts, T
 use crate::mail_policy::{mta_sts, Kind};
 use crate::zone::edit::EditOp;
 use crate::zone::rdata::{mx_exchange, txt_from_value};
+use crate::zone::update::Expected;
 use crate::zone::{Name, RType};
 
 /// `zonectl mta-sts …`
@@ -311,23 +312,8 @@ fn publish(s: &Settings, o: &EditOptions, args: &PublishArgs) -> anyhow::Result<
             _ => None,
         };
         let id = mta_sts::next_id(clock::unix_now(), current_id.as_deref());
-        // Other TXT records at the name stay; every one meant as MTA-STS is replaced.
-        let mut rdatas: Vec<Vec<u8>> = read
-            .rdatas
-            .iter()
-            .zip(&texts)
-            .filter(|(_, t)| !mta_sts::is_record(t) && !Kind::MtaSts.looks_like_record(t))
-            .map(|(rd, _)| rd.clone())
-            .collect();
-        rdatas.push(txt_from_value(
-            format!("{}; id={id}", mta_sts::VERSION).as_bytes(),
-        ));
-        let ops = vec![EditOp::Set {
-            owner: owner.clone(),
-            rtype: RType::TXT,
-            ttl: None,
-            rdatas,
-        }];
+        let record = format!("{}; id={id}", mta_sts::VERSION);
+        let ops = vec![replace_record(&read, &texts, Kind::MtaSts, &record)];
         edit::edit_zone_from(s, o, &args.zone, ops, vec![read])
     })?;
     eprintln!(
@@ -335,6 +321,31 @@ fn publish(s: &Settings, o: &EditOptions, args: &PublishArgs) -> anyhow::Result<
          https://{host}/.well-known/mta-sts.txt, which must serve it already"
     );
     Ok(code)
+}
+
+/// The TXT RRset `read` (its texts `texts`) with `record` in place of every record of `kind`,
+/// and of every one meant as one that its readers would not read: the other TXT records at the
+/// name stay. For `mta-sts publish` and `bimi set`.
+pub(super) fn replace_record(
+    read: &Expected,
+    texts: &[String],
+    kind: Kind,
+    record: &str,
+) -> EditOp {
+    let mut rdatas: Vec<Vec<u8>> = read
+        .rdatas
+        .iter()
+        .zip(texts)
+        .filter(|(_, t)| !kind.is_record(t) && !kind.looks_like_record(t))
+        .map(|(rd, _)| rd.clone())
+        .collect();
+    rdatas.push(txt_from_value(record.as_bytes()));
+    EditOp::Set {
+        owner: read.owner.clone(),
+        rtype: RType::TXT,
+        ttl: None,
+        rdatas,
+    }
 }
 
 fn check(s: &Settings, args: &CheckArgs) -> anyhow::Result<ExitCode> {
