@@ -12,7 +12,7 @@ use clap::Args;
 use serde_json::{json, Value};
 
 use super::report_files::{
-    exit_status, print_errors, read_named, read_paths, unreadable, FileRead,
+    exit_status, older_note, period, print_errors, read_named, read_paths, unreadable, FileRead,
 };
 use super::Settings;
 use crate::dmarc::aggregate::summary::{
@@ -89,13 +89,6 @@ fn reports_in(read: &[FileRead]) -> impl Iterator<Item = &Report> {
     read.iter().flat_map(|f| f.dmarc.iter().map(|(_, r)| r))
 }
 
-fn period(begin: Option<i64>, end: Option<i64>) -> String {
-    match (begin, end) {
-        (Some(b), Some(e)) => format!("{} to {}", format_iso(b), format_iso(e)),
-        _ => "period not given".into(),
-    }
-}
-
 fn print_text(read: &[FileRead], summary: &Summary, top: usize) {
     let reports: usize = read.iter().map(|f| f.dmarc.len()).sum();
     let readable = read.iter().filter(|f| !f.dmarc.is_empty()).count();
@@ -132,16 +125,13 @@ fn print_domain(d: &DomainSummary, top: usize) {
         .iter()
         .map(|(org, n)| format!("{} {n}", if org.is_empty() { "(unnamed)" } else { org }))
         .collect();
-    let older = match d.older {
-        0 => String::new(),
-        n => format!(" ({n} older left out by --days)"),
-    };
     println!(
-        "{}: {} report{}, {}{older}",
+        "{}: {} report{}, {}{}",
         d.domain,
         d.reports,
         plural(d.reports),
-        period(d.begin, d.end)
+        period(d.begin, d.end),
+        older_note(d.older)
     );
     println!("  reporters (messages): {}", reporters.join(", "));
     let published: Vec<String> = d

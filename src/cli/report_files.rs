@@ -18,6 +18,7 @@ use crate::dmarc::aggregate;
 use crate::dmarc::readiness::ReportFacts;
 use crate::inbox::{self, AnyReport};
 use crate::tlsrpt;
+use crate::zone::civil::format_iso;
 
 /// One file and what was read from it.
 pub(super) struct FileRead {
@@ -60,6 +61,23 @@ pub(super) fn print_errors<'a, R: 'a>(
                 eprintln!("zonectl: {}: {p}", located(&f.path, inside));
             }
         }
+    }
+}
+
+/// A domain's reports' period, `2026-11-28T00:00:00Z to 2026-11-28T23:59:59Z`, for the headline
+/// of a report verb's domain.
+pub(super) fn period(begin: Option<i64>, end: Option<i64>) -> String {
+    match (begin, end) {
+        (Some(b), Some(e)) => format!("{} to {}", format_iso(b), format_iso(e)),
+        _ => "period not given".into(),
+    }
+}
+
+/// ` (3 older left out by --days)`, or nothing when none were.
+pub(super) fn older_note(older: usize) -> String {
+    match older {
+        0 => String::new(),
+        n => format!(" ({n} older left out by --days)"),
     }
 }
 

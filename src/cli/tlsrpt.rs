@@ -9,7 +9,9 @@ use std::process::ExitCode;
 use clap::{Args, Subcommand};
 use serde_json::{json, Value};
 
-use super::report_files::{exit_status, print_errors, read_named, unreadable, FileRead};
+use super::report_files::{
+    exit_status, older_note, period, print_errors, read_named, unreadable, FileRead,
+};
 use super::Settings;
 use crate::dmarc::treewalk::normalize;
 use crate::tally::{percent, plural};
@@ -124,19 +126,13 @@ fn print_text(read: &[FileRead], summary: &Summary, top: usize) {
 }
 
 fn print_domain(d: &DomainSummary, top: usize) {
-    let older = match d.older {
-        0 => String::new(),
-        n => format!(" ({n} older left out by --days)"),
-    };
-    let period = match (d.begin, d.end) {
-        (Some(b), Some(e)) => format!("{} to {}", format_iso(b), format_iso(e)),
-        _ => "period not given".into(),
-    };
     println!(
-        "{}: {} report{}, {period}{older}",
+        "{}: {} report{}, {}{}",
         d.domain,
         d.reports,
-        plural(d.reports as u64)
+        plural(d.reports as u64),
+        period(d.begin, d.end),
+        older_note(d.older)
     );
     let reporters: Vec<String> = d
         .reporters
