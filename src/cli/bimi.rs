@@ -3,8 +3,6 @@
 //! [`crate::mail_policy::bimi_readiness`]), and a logo file checked against SVG Tiny PS
 //! ([`crate::mail_policy::bimi_logo`]).
 
-use std::fs;
-use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -14,7 +12,7 @@ use serde_json::json;
 
 use super::dmarc::{origin_text, print_verdict, txt_text, ResolverArg, ServedDns};
 use super::edit::EditOptions;
-use super::mta_sts::{replace_record, txts_at};
+use super::mta_sts::{read_regular, replace_record, txts_at};
 use super::{edit, Settings};
 use crate::clock;
 use crate::dmarc::readiness::Status;
@@ -502,20 +500,12 @@ const MAX_READ_BYTES: u64 = 32 * MAX_LOGO_BYTES as u64;
 /// A file's bytes, or why they cannot be read: only a regular file of `max` bytes at most (read
 /// to that bound, should it grow meanwhile).
 fn read_file(path: &Path, max: u64) -> Result<Vec<u8>, String> {
-    let meta = fs::metadata(path).map_err(|e| e.to_string())?;
-    if !meta.is_file() {
-        return Err("not a regular file".into());
-    }
-    if meta.len() > max {
+    let (bytes, size) = read_regular(path, max)?;
+    if size > max {
         return Err(format!(
-            "{} bytes: more than the {max} read here (a logo is {MAX_LOGO_BYTES} bytes at most, \
-             a certificate a few thousand)",
-            meta.len()
+            "{size} bytes: more than the {max} read here (a logo is {MAX_LOGO_BYTES} bytes at \
+             most, a certificate a few thousand)"
         ));
     }
-    let mut bytes = Vec::new();
-    fs::File::open(path)
-        .and_then(|f| f.take(max).read_to_end(&mut bytes))
-        .map_err(|e| e.to_string())?;
     Ok(bytes)
 }

@@ -398,6 +398,12 @@ fn policy_path(s: &Settings, domain: &str, given: Option<&Path>) -> Option<PathB
 /// The policy file's bytes, or why they cannot be read. Only a regular file is read, and only
 /// up to what senders read (one byte more, so a larger one is seen as larger).
 pub(super) fn read_policy(path: &Path) -> Result<Vec<u8>, String> {
+    read_regular(path, MAX_POLICY_BYTES as u64 + 1).map(|(bytes, _)| bytes)
+}
+
+/// The first `limit` bytes of the regular file `path` (a FIFO or a device is refused, not read)
+/// and its size, or why it cannot be read.
+pub(super) fn read_regular(path: &Path, limit: u64) -> Result<(Vec<u8>, u64), String> {
     use std::io::Read;
     let meta = fs::metadata(path).map_err(|e| e.to_string())?;
     if !meta.is_file() {
@@ -405,7 +411,7 @@ pub(super) fn read_policy(path: &Path) -> Result<Vec<u8>, String> {
     }
     let mut bytes = Vec::new();
     fs::File::open(path)
-        .and_then(|f| f.take(MAX_POLICY_BYTES as u64 + 1).read_to_end(&mut bytes))
+        .and_then(|f| f.take(limit).read_to_end(&mut bytes))
         .map_err(|e| e.to_string())?;
-    Ok(bytes)
+    Ok((bytes, meta.len()))
 }
