@@ -155,7 +155,7 @@ fn step<'z>(
     for below in (0..total_labels - origin_labels).rev() {
         // Check the encloser found so far for a cut or a DNAME before descending further.
         let enc_node = zone.node(encloser).expect("encloser exists");
-        if let Some(step) = cut_or_dname(zone, encloser, enc_node, name, current, ans) {
+        if let Some(step) = cut_or_dname(zone, encloser, enc_node, name, qtype, current, ans) {
             return step;
         }
         let candidate = suffix(name, below);
@@ -175,12 +175,14 @@ fn step<'z>(
 }
 
 /// At an existing ancestor of the name: a delegation (below the apex) or a DNAME redirects the
-/// query. Returns `None` to keep descending.
+/// query. Returns `None` to keep descending. The CNAME a DNAME synthesizes is followed unless it
+/// is what was asked for (RFC 6672 §3.2, as a CNAME in the zone).
 fn cut_or_dname<'z>(
     zone: &'z Zone,
     encloser: &[u8],
     node: &'z Node,
     name: &[u8],
+    qtype: RType,
     current: &Option<Name>,
     ans: &mut Answer<'z>,
 ) -> Option<Step> {
@@ -211,6 +213,9 @@ fn cut_or_dname<'z>(
                 ttl: dname.ttl,
                 rdatas: Rdatas::Owned(synth.as_wire().to_vec()),
             });
+            if qtype == RType::CNAME {
+                return Some(Step::Done);
+            }
             Some(Step::Follow(synth))
         }
         Err(_) => {

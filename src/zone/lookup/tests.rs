@@ -300,6 +300,27 @@ fn dname_into_the_zone_is_followed() {
 }
 
 #[test]
+fn a_cname_query_below_a_dname_gets_the_synthesized_cname_unfollowed() {
+    let z = zone();
+    // x.inzone exists and y.inzone does not: asked for the CNAME, neither is looked at, so
+    // the answer is NOERROR with no authority, as knotd and nsd answer.
+    for (name, target) in [("x", "x.inzone.example."), ("y", "y.inzone.example.")] {
+        let a = q(&z, &format!("{name}.dn2.example."), RType::CNAME);
+        assert_eq!(
+            show(&a.answer),
+            [
+                "dn2.example. 3600 DNAME inzone.example.".to_string(),
+                format!("QNAME 3600 CNAME {target}")
+            ]
+        );
+        assert_eq!(a.rcode, Rcode::NoError, "{name}");
+        assert!(a.authority.is_empty(), "{name}");
+    }
+    // Asked for another type, the chain is followed to the name that does not exist.
+    assert_eq!(q(&z, "y.dn2.example.", RType::A).rcode, Rcode::NxDomain);
+}
+
+#[test]
 fn dname_overflow_is_yxdomain() {
     let origin = Name::parse("example.", None).unwrap();
     let long_target = format!(
