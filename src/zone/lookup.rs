@@ -277,9 +277,11 @@ fn answer_from_node<'z>(
                 .min_by_key(|s| s.rdatas().iter().map(|r| r.len() + 12).sum::<usize>())
                 .expect("the node is not empty");
             ans.answer.push(rrset(owner(), set));
+            add_additional(zone, set, ans);
         } else {
             for set in node.rrsets() {
                 ans.answer.push(rrset(owner(), set));
+                add_additional(zone, set, ans);
             }
         }
         return Step::Done;

@@ -363,3 +363,14 @@ fn any_is_minimal_when_asked() {
     );
     assert_eq!(minimal.answer.len(), 1);
 }
+
+#[test]
+fn an_any_answer_adds_the_addresses_an_mx_or_ns_names() {
+    let z = zone();
+    for minimal_any in [false, true] {
+        let n = Name::parse("mx.example.", None).unwrap();
+        let a = lookup(&z, n.as_wire(), RType::ANY, LookupOptions { minimal_any });
+        assert_eq!(show(&a.answer), ["QNAME 3600 MX 10 mail.example."]);
+        assert_eq!(show(&a.additional), ["mail.example. 3600 A 192.0.2.25"]);
+    }
+}
