@@ -1,0 +1,197 @@
+#!/usr/bin/python3
+"""Asks zonectl, knotd and nsd the same questions about the same zone files, and compares.
+
+Usage: answers_oracle.py ZONECTL_PORT KNOTD_PORT NSD_PORT ORIGIN...
+
+knotd is the reference. The questions come from each zone as knotd transfers it: every owner
+name, as written and in mixed case, a name below each owner, two labels below it, the empty
+non-terminals above owners, and a name beside the apex; each with the types at the name, ANY
+and a fixed set of others; over UDP with EDNS (1232 bytes), over UDP without EDNS, and over
+TCP. Compared: the RCODE, the AA and TC flags, each section as a set of records (the order of
+records inside an RRset carries no meaning), and the order of the RRsets in the answer (a CNAME
+chain is read in order). A truncated answer is compared by its RCODE and flags only.
+
+Two differences are by design, and are compared against something else instead:
+- ANY at a name with records: knotd answers one RRset, over UDP and TCP; zonectl one over UDP
+  and all of them over TCP (RFC 8482 §4.1 allows either). The RCODE and flags must agree, and
+  zonectl's answer must hold every RRset at the name over TCP and one of them over UDP.
+- Below a wildcard owning NS records, whose meaning RFC 4592 §4.2 leaves undefined (knotd
+  answers a delegation; nsd and zonectl answer the records), nsd is the reference: RCODE, flags
+  and answer, since nsd also puts the apex NS records in positive answers.
+
+Prints `ok - ...` or `not ok - ...` per zone, then the first differences with what each server
+answered, and ends with `N passed, M failed`. Exits 1 if a zone had a difference.
+"""
+import random
+import sys
+
+import dns.exception
+import dns.flags
+import dns.message
+import dns.name
+import dns.query
+import dns.rcode
+import dns.rdatatype
+
+TYPES = ["A", "AAAA", "MX", "TXT", "NS", "SOA", "CNAME", "DNAME", "DS", "SRV", "PTR", "CAA",
+         "TYPE65280", "ANY"]
+HOWS = ("udp", "udp-noedns", "tcp")
+TIMEOUT = 3
+SHOWN = 40  # differences printed per zone
+
+
+def ask(port, qname, qtype, how):
+    """The server's answer, or None if it sent none (or nothing dnspython can read)."""
+    q = dns.message.make_query(qname, qtype, use_edns=(False if how == "udp-noedns" else 0),
+                               payload=1232)
+    q.flags &= ~dns.flags.RD
+    try:
+        if how == "tcp":
+            return dns.query.tcp(q, "127.0.0.1", port=port, timeout=TIMEOUT)
+        return dns.query.udp(q, "127.0.0.1", port=port, timeout=TIMEOUT)
+    except (dns.exception.Timeout, dns.exception.FormError, OSError):
+        return None
+
+
+def section_set(section):
+    return frozenset(
+        "%s %d %s %s" % (rrset.name.to_text().lower(), rrset.ttl,
+                         dns.rdatatype.to_text(rrset.rdtype), rd.to_text().lower())
+        for rrset in section if rrset.rdtype != dns.rdatatype.OPT for rd in rrset)
+
+
+def summary(m):
+    """What is compared of one answer: (rcode, flags[, answer, authority, additional, order])."""
+    if m is None:
+        return ("no answer", ())
+    flags = tuple(f for f in ("AA", "TC") if m.flags & dns.flags.from_text(f))
+    rcode = dns.rcode.to_text(m.rcode())
+    if "TC" in flags:
+        return (rcode, flags)
+    order = tuple((r.name.to_text().lower(), r.rdtype) for r in m.answer)
+    return (rcode, flags, section_set(m.answer), section_set(m.authority),
+            section_set(m.additional), order)
+
+
+def show(s):
+    lines = ["%s %s" % (s[0], " ".join(s[1]))]
+    if len(s) > 2:
+        for name, sec in zip(("answer", "authority", "additional"), s[2:5]):
+            lines += ["  %s: %s" % (name, r) for r in sorted(sec)]
+    return "\n".join(lines)
+
+
+def zone_owners(origin, knot_port):
+    """Each owner name of the zone, lower-cased, with the types it holds, as knotd transfers it."""
+    owners = {}
+    for m in dns.query.xfr("127.0.0.1", origin, port=knot_port, timeout=10, relativize=False):
+        for rrset in m.answer:
+            owners.setdefault(rrset.name.to_text().lower(), set()).add(
+                dns.rdatatype.to_text(rrset.rdtype))
+    return owners
+
+
+def existing_names(owners, origin):
+    """The owner names and the empty non-terminals between them and the apex."""
+    apex = dns.name.from_text(origin)
+    names = set()
+    for owner in owners:
+        n = dns.name.from_text(owner)
+        while n.is_subdomain(apex) and n.to_text() not in names:
+            names.add(n.to_text())
+            n = n.parent()
+    return names
+
+
+def under_wildcard_ns(qname, owners, existing):
+    """Whether qname does not exist and its closest encloser has a wildcard owning NS."""
+    name = dns.name.from_text(qname.lower())
+    if name.to_text() in existing:
+        return False
+    while len(name) > 1:
+        name = name.parent()
+        if name.to_text() in existing:
+            return "NS" in owners.get("*." + name.to_text(), ())
+    return False
+
+
+def questions(owners, origin, rng):
+    """(name, type, transport, types at the name) for every question asked about the zone."""
+    names = {name: set() for name in existing_names(owners, origin)}  # with the empty ones
+    for owner, types in sorted(owners.items()):
+        mixed = "".join(c.upper() if rng.random() < 0.5 else c for c in owner)
+        names.update({owner: types, mixed: types, "zz-none." + owner: set(),
+                      "a.b." + owner: set()})
+    names["zz-none." + origin] = set()
+    for name in sorted(names):
+        for t in sorted(set(TYPES) | names[name]):
+            for how in HOWS:
+                yield name, t, how, names[name]
+
+
+def any_differs(zonectl, ref, types, how):
+    """The first rule of the module's docstring."""
+    if zonectl is None or summary(zonectl)[:2] != summary(ref)[:2]:
+        return True
+    if zonectl.flags & dns.flags.TC:
+        return False
+    got = sorted(dns.rdatatype.to_text(r.rdtype) for r in zonectl.answer)
+    if how == "tcp":
+        return got != sorted(types)
+    return len(got) != 1 or got[0] not in types
+
+
+def differs(msgs, got, reference, qtype, types, how):
+    ref = msgs[reference]
+    if (qtype == "ANY" and types and "CNAME" not in types and ref is not None
+            and ref.flags & dns.flags.AA and ref.answer):
+        return any_differs(msgs["zonectl"], ref, types, how)
+    if reference == "nsd":
+        return got["zonectl"][:3] != got["nsd"][:3]
+    return got["zonectl"] != got["knotd"]
+
+
+def check_zone(origin, ports, rng):
+    """Returns True if zonectl answered every question about the zone as the reference did."""
+    owners = zone_owners(origin, ports["knotd"])
+    existing = existing_names(owners, origin)
+    n = by_nsd = 0
+    diffs = []
+    for qname, qtype, how, types in questions(owners, origin, rng):
+        n += 1
+        msgs = {who: ask(port, qname, qtype, how) for who, port in ports.items()}
+        got = {who: summary(m) for who, m in msgs.items()}
+        reference = "knotd"
+        if under_wildcard_ns(qname, owners, existing):
+            reference = "nsd"
+            by_nsd += 1
+        if differs(msgs, got, reference, qtype, types, how):
+            diffs.append((qname, qtype, how, reference, got))
+    if not diffs:
+        print("ok - %s: %d questions, zonectl answers as knotd does%s" % (
+            origin, n, "" if not by_nsd else
+            " (as nsd does in the %d below a wildcard owning NS)" % by_nsd))
+        return True
+    print("not ok - %s: %d of %d questions answered differently" % (origin, len(diffs), n))
+    for qname, qtype, how, reference, got in diffs[:SHOWN]:
+        print("    # %s %s over %s (reference: %s)" % (qname, qtype, how, reference))
+        for who in ("zonectl", "knotd", "nsd"):
+            print("    #   %s: %s" % (who, show(got[who]).replace("\n", "\n    #     ")))
+    return False
+
+
+def main():
+    ports = dict(zip(("zonectl", "knotd", "nsd"), (int(a) for a in sys.argv[1:4])))
+    rng = random.Random(1)  # the mixed-case spellings, the same in every run
+    passed = failed = 0
+    for origin in sys.argv[4:]:
+        if check_zone(origin.rstrip(".") + ".", ports, rng):
+            passed += 1
+        else:
+            failed += 1
+    print("%d passed, %d failed" % (passed, failed))
+    sys.exit(1 if failed else 0)
+
+
+if __name__ == "__main__":
+    main()
