@@ -11,10 +11,10 @@
 #      shipped zones) and is queried with BIND's `dig` and Knot's `kdig`, over UDP and TCP.
 #   c. Control verbs against the running server: status, freeze, reload (good and bad edits),
 #      thaw, and the file watcher.
-#   d. Zone transfers: knotd as a secondary of a zonectl that allows it, pulling the test zone
-#      and the shipped zones, then edits and hand edits on zonectl's NOTIFY, by IXFR (a
-#      difference, or the whole zone where a difference cannot be trusted), after which knotd's
-#      copy is zonectl's zone.
+#   d. Zone transfers: knotd and BIND's named as secondaries of a zonectl that allows it,
+#      pulling the test zone and the shipped zones, then edits and hand edits on zonectl's
+#      NOTIFY, by IXFR (a difference, or the whole zone where a difference cannot be trusted),
+#      after which each one's copy is zonectl's zone.
 #   e. TSIG: a zonectl whose transfers need a key made by `zonectl tsig generate`; dig, kdig and
 #      dnspython verify its signed answers (dnspython every message of a long transfer), and a
 #      knotd and an nsd with the same key transfer, are notified (a signed NOTIFY) and serve an
@@ -26,7 +26,7 @@
 #      the address it asked (dig drops any other), over IPv4 and IPv6 (tests/interop/wildcard.sh).
 #
 # Prints `ok - ...` / `not ok - ...` per check and `N passed, M failed` at the end; exits 1 if
-# anything failed. Needs: cargo, kzonecheck, named-checkzone, dig, kdig, knotd, knotc, nsd, openssl, base64,
+# anything failed. Needs: cargo, kzonecheck, named-checkzone, dig, kdig, knotd, knotc, nsd, named, openssl, base64,
 # timeout.
 # Usage: tests/interop/run.sh   (from anywhere; CARGO_TARGET_DIR is honoured like cargo does)
 # Helpers shared with the other shell tests are in tests/lib.sh.
@@ -49,10 +49,10 @@ not_ok() {
 }
 section() { printf '\n### %s\n' "$*"; }
 
-for tool in cargo kzonecheck named-checkzone dig kdig knotd knotc openssl base64 timeout; do
+for tool in cargo kzonecheck named-checkzone dig kdig knotd knotc named openssl base64 timeout; do
     if ! command -v "$tool" >/dev/null 2>&1; then
         echo "tests/interop/run.sh: '$tool' is not installed (apt-get install knot knot-dnssecutils" \
-            "knot-dnsutils bind9-utils bind9-dnsutils openssl)" >&2
+            "knot-dnsutils bind9 bind9-utils bind9-dnsutils openssl)" >&2
         exit 1
     fi
 done
@@ -662,7 +662,7 @@ check "[dig] a live edit is served" \
 # ---------------------------------------------------------------------------------------------
 # d. Zone transfers: knotd as a secondary
 # ---------------------------------------------------------------------------------------------
-section "transfers: knotd as a secondary of zonectl"
+section "transfers: knotd and named as secondaries of zonectl"
 
 check "[dig] AXFR is refused by a server without transfer_allow" \
     'CMD="dig AXFR $ORIGIN"; OUT=$(dig @127.0.0.1 -p "$PORT" +time=5 +tries=1 AXFR "$ORIGIN" 2>&1); [[ $OUT == *"Transfer failed"* ]] && ! grep -q "IN[[:space:]]SOA" <<<"$OUT"'
@@ -683,8 +683,9 @@ cp "$ZONES"/*.zone "$XDIR/zones/"
 XPORT=$(free_port)
 KPORT=$(free_port)
 RPORT=$(free_port)
-printf 'zones_dir = "%s"\ncontrol = "%s"\nlisten = ["127.0.0.1:%s"]\ntransfer_allow = ["127.0.0.1"]\nnotify = ["127.0.0.1:%s"]\n' \
-    "$XDIR/zones" "$XDIR/zonectl.sock" "$XPORT" "$KPORT" >"$XDIR/zonectl.toml"
+BPORT=$(free_port)
+printf 'zones_dir = "%s"\ncontrol = "%s"\nlisten = ["127.0.0.1:%s"]\ntransfer_allow = ["127.0.0.1"]\nnotify = ["127.0.0.1:%s", "127.0.0.1:%s"]\n' \
+    "$XDIR/zones" "$XDIR/zonectl.sock" "$XPORT" "$KPORT" "$BPORT" >"$XDIR/zonectl.toml"
 XZONES=()
 for f in "$XDIR"/zones/*.zone; do
     XZONES+=("$(basename "$f" .zone)")
@@ -718,6 +719,22 @@ knot_base() {
         cp "$XDIR/zones/$z.zone" "$XDIR/ref/$z.zone"
     done
 } >"$XDIR/knot-ref.conf"
+# BIND's named, a second secondary of the same zonectl, also notified. It runs from a copy of
+# its binary: Debian's AppArmor profile for /usr/sbin/named, where AppArmor is on, confines it
+# to /etc/bind and /var/cache/bind, and this test's files are elsewhere.
+mkdir -p "$XDIR/bind"
+cp "$(command -v named)" "$XDIR/named"
+{
+    printf 'options {\n  directory "%s/bind";\n  pid-file "%s/bind/named.pid";\n' "$XDIR" "$XDIR"
+    printf '  session-keyfile "%s/bind/session.key";\n  managed-keys-directory "%s/bind";\n' "$XDIR" "$XDIR"
+    printf '  listen-on port %s { 127.0.0.1; };\n  listen-on-v6 { none; };\n' "$BPORT"
+    printf '  recursion no;\n  notify no;\n  allow-notify { 127.0.0.1; };\n  allow-transfer { 127.0.0.1; };\n};\n'
+    printf 'controls { };\n'
+    for z in "${XZONES[@]}"; do
+        printf 'zone "%s" { type secondary; primaries port %s { 127.0.0.1; }; file "%s.db"; masterfile-format text; };\n' \
+            "$z" "$XPORT" "$z"
+    done
+} >"$XDIR/named.conf"
 knotd -c "$XDIR/knot-ref.conf" </dev/null 2>"$XDIR/knotd-ref.log" &
 XFR_PIDS+=($!)
 
@@ -746,11 +763,20 @@ if wait_served_serial "$XPORT" "$ORIGIN" "$XSERIAL"; then
 else
     not_ok "a zonectl with transfer_allow serves on 127.0.0.1:$XPORT" "$(tail -20 "$XDIR/serve.log")"
 fi
-# knotd starts once the primary answers: its first refresh then finds it.
+# knotd and named start once the primary answers: their first refresh then finds it.
 knotd -c "$XDIR/knot.conf" </dev/null 2>"$XDIR/knotd.log" &
+XFR_PIDS+=($!)
+"$XDIR/named" -g -c "$XDIR/named.conf" </dev/null >"$XDIR/named.log" 2>&1 &
 XFR_PIDS+=($!)
 for z in "${XZONES[@]}"; do
     want=$(served_serial "$XPORT" "$z")
+    if [[ -n $want ]] && wait_served_serial "$BPORT" "$z" "$want" &&
+        [[ $(zone_records "$BPORT" "$z") == "$(zone_records "$XPORT" "$z")" ]]; then
+        ok "named transferred $z (serial $want) and holds zonectl's zone"
+    else
+        not_ok "named transferred $z (serial ${want:-?}) and holds zonectl's zone" \
+            "$(diff <(zone_records "$XPORT" "$z") <(zone_records "$BPORT" "$z") | head -10; grep -F "$z" "$XDIR/named.log" | tail -8)"
+    fi
     if [[ -n $want ]] && wait_served_serial "$KPORT" "$z" "$want"; then
         ok "knotd transferred $z (serial $want)"
     else
@@ -802,16 +828,19 @@ fi
 # More changes, each sent to knotd as a difference: a record deleted, an RRset's TTL changed,
 # and a hand edit of the file (a record added, the serial raised) that `reload` loads. After
 # each, knotd's copy is zonectl's zone record for record.
-xfr_step() { # DESCRIPTION: the change was made; knotd follows and holds the same zone
-    local serial
+xfr_step() { # DESCRIPTION: the change was made; knotd and named follow and hold the same zone
+    local serial who port log
     serial=$(served_serial "$XPORT" "$ORIGIN")
-    if [[ -n $serial ]] && wait_served_serial "$KPORT" "$ORIGIN" "$serial" &&
-        [[ $(zone_records "$XPORT" "$ORIGIN") == "$(zone_records "$KPORT" "$ORIGIN")" ]]; then
-        ok "knotd follows $1 (serial $serial) and holds zonectl's zone"
-    else
-        not_ok "knotd follows $1 (serial ${serial:-?}) and holds zonectl's zone" \
-            "$(diff <(zone_records "$XPORT" "$ORIGIN") <(zone_records "$KPORT" "$ORIGIN") | head -10; grep -iF "$ORIGIN" "$XDIR/knotd.log" | tail -4)"
-    fi
+    for who in knotd:$KPORT:knotd.log named:$BPORT:named.log; do
+        IFS=: read -r who port log <<<"$who"
+        if [[ -n $serial ]] && wait_served_serial "$port" "$ORIGIN" "$serial" &&
+            [[ $(zone_records "$XPORT" "$ORIGIN") == "$(zone_records "$port" "$ORIGIN")" ]]; then
+            ok "$who follows $1 (serial $serial) and holds zonectl's zone"
+        else
+            not_ok "$who follows $1 (serial ${serial:-?}) and holds zonectl's zone" \
+                "$(diff <(zone_records "$XPORT" "$ORIGIN") <(zone_records "$port" "$ORIGIN") | head -10; grep -iF "$ORIGIN" "$XDIR/$log" | tail -4)"
+        fi
+    done
 }
 xedit() {
     local out
@@ -872,6 +901,18 @@ if [[ $whole == 2 && $incremental -ge 6 ]]; then
 else
     not_ok "knotd took 6 changes as incremental transfers and 2 whole (got $incremental and $whole)" \
         "$(grep -F "[$ORIGIN.]" "$XDIR/knotd.log" | grep -i xfr | tail -16)"
+fi
+# named logs each transfer's size: the first (it had no copy) and the two that must be whole
+# carry the zone; the others a few records each. It must have refused none.
+sizes=$(sed -nE "s/.*transfer of '$ORIGIN\/IN' from .*Transfer completed: [0-9]+ messages, ([0-9]+) records.*/\1/p" "$XDIR/named.log")
+whole=$(awk '$1 >= 20' <<<"$sizes" | grep -c . || true)
+incremental=$(awk '$1 < 20' <<<"$sizes" | grep -c . || true)
+refused=$(grep -F "$ORIGIN" "$XDIR/named.log" | grep -iE "fail|not exact|error" || true)
+if [[ $whole == 3 && $incremental -ge 6 && -z $refused ]]; then
+    ok "named took 6 changes as incremental transfers ($incremental) and its first copy and the 2 that must be whole as whole"
+else
+    not_ok "named took 6 changes as incremental transfers and 3 whole (got $incremental and $whole)" \
+        "${refused:-sizes: $(tr '\n' ' ' <<<"$sizes")}"
 fi
 if grep -q "zone transferred incrementally (IXFR).*zone=$ORIGIN" "$XDIR/serve.log"; then
     ok "zonectl logged the incremental transfers: $(grep -m1 'zone transferred incrementally' "$XDIR/serve.log" | sed 's/.*INFO //' | cut -c1-160)"
