@@ -17,8 +17,8 @@
 #      after which each one's copy is zonectl's zone.
 #   e. TSIG: a zonectl whose transfers need a key made by `zonectl tsig generate`; dig, kdig and
 #      dnspython verify its signed answers (dnspython every message of a long transfer), and a
-#      knotd and an nsd with the same key transfer, are notified (a signed NOTIFY) and serve an
-#      edit.
+#      knotd, an nsd and a named with the same key transfer, are notified (a signed NOTIFY)
+#      and serve an edit.
 #   e2. Rate limiting: a zonectl at 1 answer a second; dig and kdig get the truncated answer
 #      past it and ask again over TCP.
 #   f. A wildcard listen address: in a network namespace with loopback only (`unshare -n`, as
@@ -924,7 +924,7 @@ stop_xfr_servers
 # ---------------------------------------------------------------------------------------------
 # e. TSIG: transfers and NOTIFY signed with a shared key
 # ---------------------------------------------------------------------------------------------
-section "TSIG: signed transfers, judged by dig, kdig, dnspython, knotd and nsd"
+section "TSIG: signed transfers, judged by dig, kdig, dnspython, knotd, nsd and named"
 
 TDIR=$TMP/signed
 mkdir -p "$TDIR/zones" "$TDIR/knot"
@@ -939,8 +939,9 @@ cp "$XDIR"/zones/*.zone "$TDIR/zones/"
 TPORT=$(free_port)
 KTPORT=$(free_port)
 NTPORT=$(free_port)
-printf 'zones_dir = "%s"\nkeys_dir = "%s"\ncontrol = "%s"\nlisten = ["127.0.0.1:%s"]\ntransfer_allow = ["127.0.0.1 key xfr.example"]\nnotify = ["127.0.0.1:%s key xfr.example", "127.0.0.1:%s key xfr.example"]\n' \
-    "$TDIR/zones" "$TDIR/keys" "$TDIR/zonectl.sock" "$TPORT" "$KTPORT" "$NTPORT" >"$TDIR/zonectl.toml"
+BTPORT=$(free_port)
+printf 'zones_dir = "%s"\nkeys_dir = "%s"\ncontrol = "%s"\nlisten = ["127.0.0.1:%s"]\ntransfer_allow = ["127.0.0.1 key xfr.example"]\nnotify = ["127.0.0.1:%s key xfr.example", "127.0.0.1:%s key xfr.example", "127.0.0.1:%s key xfr.example"]\n' \
+    "$TDIR/zones" "$TDIR/keys" "$TDIR/zonectl.sock" "$TPORT" "$KTPORT" "$NTPORT" "$BTPORT" >"$TDIR/zonectl.toml"
 GEN=$("$ZONECTL" --config "$TDIR/zonectl.toml" tsig generate xfr.example 2>"$TDIR/generate.err") || true
 KEYFILE=$TDIR/keys/tsig/xfr.example.key
 check "zonectl tsig generate writes the key readable by its owner only" \
@@ -948,10 +949,11 @@ check "zonectl tsig generate writes the key readable by its owner only" \
 SECRET=$(sed -n 's/.*secret "\(.*\)";/\1/p' "$KEYFILE")
 check "the secret is 32 random bytes, printed for the secondaries" \
     '[[ $(base64 -d <<<"$SECRET" | wc -c) == 32 && $GEN == *"secret: $SECRET"* ]]'
-# Knot's and NSD's configuration, as `tsig generate` printed it.
+# Knot's, NSD's and BIND's configuration, as `tsig generate` printed it.
 printed_for() { awk -v want="# $1" 'index($0, want) == 1 {on = 1; next} /^#/ {on = 0} on' <<<"$GEN"; }
 KNOT_KEY=$(printed_for Knot)
 NSD_KEY=$(printed_for NSD)
+BIND_KEY=$(printed_for BIND)
 NO_COLOR=1 "$ZONECTL" --config "$TDIR/zonectl.toml" serve </dev/null 2>"$TDIR/serve.log" &
 XFR_PIDS+=($!)
 if wait_served_serial "$TPORT" big.example 1; then
@@ -976,9 +978,9 @@ check "[kdig] a signed SOA query over UDP gets a signed answer" \
 check "[dnspython] every message of a long signed transfer verifies, and the zone is whole" \
     'OUT=$(/usr/bin/python3 "$REPO/tests/interop/tsig_xfr.py" "$TPORT" big.example. "$SECRET" 2>&1) && read -r n records <<<"$OUT" && [[ $n -gt 5 && $records == 6003 ]]'
 
-# knotd and nsd, configured with the key zonectl printed, as secondaries that sign their
-# requests and accept only signed NOTIFYs.
-mkdir -p "$TDIR/nsd"
+# knotd, nsd and named, configured with the key zonectl printed, as secondaries that sign
+# their requests and accept only signed NOTIFYs.
+mkdir -p "$TDIR/nsd" "$TDIR/bind"
 {
     knot_base "$KTPORT" "$TDIR/knot" info "[transfer, notify]" "$KNOT_KEY"
     printf 'remote:\n  - id: zonectl\n    address: 127.0.0.1@%s\n    key: xfr.example\n' "$TPORT"
@@ -1000,11 +1002,24 @@ mkdir -p "$TDIR/nsd"
         printf '  request-xfr: %s127.0.0.1@%s xfr.example\n  allow-notify: 127.0.0.1 xfr.example\n' "${z#*:}" "$TPORT"
     done
 } >"$TDIR/nsd.conf"
+{
+    printf '%s\n' "$BIND_KEY"
+    printf 'options {\n  directory "%s/bind";\n  pid-file "%s/bind/named.pid";\n' "$TDIR" "$TDIR"
+    printf '  session-keyfile "%s/bind/session.key";\n  managed-keys-directory "%s/bind";\n' "$TDIR" "$TDIR"
+    printf '  listen-on port %s { 127.0.0.1; };\n  listen-on-v6 { none; };\n' "$BTPORT"
+    printf '  recursion no;\n  notify no;\n  allow-notify { key xfr.example; };\n};\ncontrols { };\n'
+    for z in "$ORIGIN" big.example; do
+        printf 'zone "%s" { type secondary; primaries port %s { 127.0.0.1 key xfr.example; }; file "%s.db"; };\n' \
+            "$z" "$TPORT" "$z"
+    done
+} >"$TDIR/named.conf"
 knotd -c "$TDIR/knotd.conf" </dev/null 2>"$TDIR/knotd.log" &
 XFR_PIDS+=($!)
 nsd -d -c "$TDIR/nsd.conf" </dev/null >"$TDIR/nsd.log" 2>&1 &
 XFR_PIDS+=($!)
-SECONDARIES=("knotd:$KTPORT" "nsd:$NTPORT")
+"$XDIR/named" -g -c "$TDIR/named.conf" </dev/null >"$TDIR/named.log" 2>&1 &
+XFR_PIDS+=($!)
+SECONDARIES=("knotd:$KTPORT" "nsd:$NTPORT" "named:$BTPORT")
 for sec in "${SECONDARIES[@]}"; do
     for z in "$ORIGIN" big.example; do
         want=$(served_serial "$TPORT" "$z")
@@ -1040,20 +1055,22 @@ tsig_edit() {
 }
 tsig_edit "signed all the way" "the edit"
 new=$tnew
-check "knotd and nsd took the NOTIFY of serial $new, signed with the key their ACLs want" \
-    'grep -qi "notify, incoming.*serial $new" "$TDIR/knotd.log" && grep -q "notify for $ORIGIN. from 127.0.0.1 serial $new" "$TDIR/nsd.log" && [[ $(grep -c "NOTIFY acknowledged.*serial=$new" "$TDIR/serve.log") == 2 ]]'
+check "knotd, nsd and named took the NOTIFY of serial $new, signed with the key their ACLs want" \
+    'grep -qi "notify, incoming.*serial $new" "$TDIR/knotd.log" && grep -q "notify for $ORIGIN. from 127.0.0.1 serial $new" "$TDIR/nsd.log" && grep -q "received notify for zone .$ORIGIN.: TSIG .xfr.example." "$TDIR/named.log" && [[ $(grep -c "NOTIFY acknowledged.*serial=$new" "$TDIR/serve.log") == 3 ]]'
 # The next edit: both secondaries hold a serial zonectl keeps the difference from, and take
 # it as an incremental transfer, signed.
 tsig_edit "signed, then changed" "the next edit"
 new2=$tnew
-check "zonectl sent knotd and nsd that edit as a difference, signed, and nsd committed it" \
-    'CMD="grep serve.log nsd.log"; OUT=$(grep "zone transferred incrementally" "$TDIR/serve.log"); [[ $(grep -c "zone=$ORIGIN. from=$new to=$new2" <<<"$OUT") == 2 && $(grep -c "committed.*serial $new2.*TSIG verified with key xfr.example" "$TDIR/nsd.log") == 1 ]]'
+check "zonectl sent knotd, nsd and named that edit as a difference, signed, and nsd committed it" \
+    'CMD="grep serve.log nsd.log"; OUT=$(grep "zone transferred incrementally" "$TDIR/serve.log"); [[ $(grep -c "zone=$ORIGIN. from=$new to=$new2" <<<"$OUT") == 3 && $(grep -c "committed.*serial $new2.*TSIG verified with key xfr.example" "$TDIR/nsd.log") == 1 ]]'
 check "nsd, asking over UDP first, logged no error from zonectl" \
     'CMD="grep nsd.log"; OUT=$(grep -iE "error|refused" "$TDIR/nsd.log"); [[ -z $OUT ]]'
 check "[dig, kdig] a signed IXFR over UDP gets zonectl's SOA alone, signed; an unsigned one REFUSED" \
     'OUT=$(dig @127.0.0.1 -p "$TPORT" +notcp -y "$Y" IXFR=1 "$ORIGIN" 2>&1; kdig @127.0.0.1 -p "$TPORT" +notcp IXFR=1 "$ORIGIN" 2>&1); [[ $(grep -c "IN[[:space:]]*SOA[[:space:]].* $new2 " <<<"$OUT") == 1 && $OUT == *"(UDP)"* && $OUT == *"REFUSED"* && $OUT != *"failure"* ]]'
 check "knotd logged no TSIG or ACL error" \
     'CMD="grep knotd.log"; OUT=$(grep -iE "tsig|denied|bad ?sig|bad ?key|bad ?time" "$TDIR/knotd.log"); [[ -z $OUT ]]'
+check "named logged no TSIG, transfer or NOTIFY error" \
+    'CMD="grep named.log"; OUT=$(grep -iE "fail|denied|refused|bad ?sig|bad ?key|bad ?time|tsig.*(error|invalid)" "$TDIR/named.log"); [[ -z $OUT ]]'
 stop_xfr_servers
 
 # ---------------------------------------------------------------------------------------------
