@@ -10,7 +10,9 @@
 #      (CNAME chains and loops, wildcards, DNAME, delegations and glue, empty non-terminals,
 #      big RRsets); the corpus's NSD regression zones that Knot loads, each under its own
 #      origin; and the RFC 8463 DKIM zone, a child of one of them;
-#   2. to 17. each scenario of the RFC 7208 (SPF) suite, a root zone of TXT records as SPF
+#   2. 200 zone files made up by tests/interop/gen_zones.py (seed GEN_ZONES_SEED, 1 unless
+#      set), compared as each server read them;
+#   3. to 18. each scenario of the RFC 7208 (SPF) suite, a root zone of TXT records as SPF
 #      checkers meet them, with fewer questions each.
 #
 # Prints `ok - ...`/`not ok - ...` per zone and `N passed, M failed` at the end; exits 1 if
@@ -65,8 +67,8 @@ trap 'exit 130' INT TERM
 
 # answers_for TITLE DIR ORACLE_FLAGS ORIGIN|FILE...: one round. zonectl (allowing transfers to
 # loopback, so that its zones can be compared with knotd's), knotd and nsd serve those zone
-# files from their own copies in DIR, and answers_oracle.py asks, with ORACLE_FLAGS (empty, or
-# --few). Adds its zones to PASSED and FAILED.
+# files from their own copies in DIR, and answers_oracle.py asks, with ORACLE_FLAGS (empty,
+# --few, or --zones-only, which needs no nsd). Adds its zones to PASSED and FAILED.
 answers_for() {
     local title=$1 dir=$WORK/$2 flags=$3 row i who
     shift 3
@@ -116,9 +118,13 @@ answers_for() {
     PIDS+=($!)
     knotd -c "$dir/knot.conf" </dev/null 2>"$dir/knotd.log" &
     PIDS+=($!)
-    nsd -d -c "$dir/nsd.conf" </dev/null 2>"$dir/nsd.log" &
-    PIDS+=($!)
-    for who in zonectl:$zport knotd:$kport nsd:$nport; do
+    local servers=(zonectl:"$zport" knotd:"$kport")
+    if [[ $flags != --zones-only ]]; then # nsd is asked questions only
+        nsd -d -c "$dir/nsd.conf" </dev/null 2>"$dir/nsd.log" &
+        PIDS+=($!)
+        servers+=(nsd:"$nport")
+    fi
+    for who in "${servers[@]}"; do
         if ! "$PYTHON" "$ORACLE" --wait "${who#*:}" "${origins[@]}"; then
             echo "tests/interop/answers_oracle.sh: ${who%%:*} does not answer every zone's SOA; its log:" >&2
             cat "$dir/${who%%:*}.log" >&2
@@ -146,6 +152,16 @@ for row in "${CORPUS_ZONES[@]}"; do
     ROUND+=("${row#*|}|$CORPUS/${row%%|*}")
 done
 answers_for "the shipped zones, answers.test and the corpus's zones" main "" "${ROUND[@]}"
+
+# Made-up zone files in every syntax the generator knows, compared as each server read them.
+mkdir -p "$WORK/made-up"
+"$PYTHON" "$REPO/tests/interop/gen_zones.py" "$WORK/made-up" 200 "${GEN_ZONES_SEED:-1}"
+ROUND=()
+for f in "$WORK"/made-up/*.zone; do
+    ROUND+=("$(basename "$f" .zone).|$f")
+done
+answers_for "200 made-up zone files (tests/interop/gen_zones.py, seed ${GEN_ZONES_SEED:-1})" \
+    made-up-zones --zones-only "${ROUND[@]}"
 
 # Fewer questions here (see answers_oracle.py's --few): the suite's names are many.
 for f in "$CORPUS"/spf/rfc7208-zones/scenario*.zone; do
