@@ -11,7 +11,9 @@
 #      big RRsets); the corpus's NSD regression zones that Knot loads, each under its own
 #      origin; and the RFC 8463 DKIM zone, a child of one of them;
 #   2. 200 zone files made up by tests/interop/gen_zones.py (seed GEN_ZONES_SEED, 1 unless
-#      set), compared as each server read them;
+#      set), compared as each server read them; then 10 random edits of each through zonectl
+#      (tests/interop/random_edits.py), and a knotd started again must read from the files
+#      zonectl wrote the zones it serves;
 #   3. to 18. each scenario of the RFC 7208 (SPF) suite, a root zone of TXT records as SPF
 #      checkers meet them, with fewer questions each.
 #
@@ -68,7 +70,8 @@ trap 'exit 130' INT TERM
 # answers_for TITLE DIR ORACLE_FLAGS ORIGIN|FILE...: one round. zonectl (allowing transfers to
 # loopback, so that its zones can be compared with knotd's), knotd and nsd serve those zone
 # files from their own copies in DIR, and answers_oracle.py asks, with ORACLE_FLAGS (empty,
-# --few, or --zones-only, which needs no nsd). Adds its zones to PASSED and FAILED.
+# --few, or --zones-only, which needs no nsd and goes on with the random edits). Adds its
+# zones to PASSED and FAILED.
 answers_for() {
     local title=$1 dir=$WORK/$2 flags=$3 row i who
     shift 3
@@ -135,13 +138,37 @@ answers_for() {
     printf '\n### %s\n' "$title"
     # shellcheck disable=SC2086 # flags: no word or one
     "$PYTHON" "$ORACLE" $flags "$zport" "$kport" "$nport" "${origins[@]}" | tee "$dir/oracle.out" || true
-    # A zone with no `ok` line failed, also when the oracle itself stopped before it.
-    local passed
-    passed=$(grep -c '^ok - ' "$dir/oracle.out" || true)
-    PASSED=$((PASSED + passed))
-    FAILED=$((FAILED + ${#origins[@]} - passed))
+    count_oracle "$dir/oracle.out" "${#origins[@]}"
+    if [[ $flags == --zones-only ]]; then
+        # Then random edits through zonectl, and a knotd started afresh on the files zonectl
+        # wrote: it must read the zones zonectl serves.
+        printf '\n### %s, after %s random edits each through zonectl: the files it wrote, as knotd reads them\n' \
+            "$title" "$EDITS"
+        if "$PYTHON" "$REPO/tests/interop/random_edits.py" "$ZONECTL" "$dir/zonectl.toml" "$zport" \
+            "${GEN_ZONES_SEED:-1}" "$EDITS" "${origins[@]}"; then
+            kill "${PIDS[1]}" && wait "${PIDS[1]}" || true
+            knotd -c "$dir/knot.conf" </dev/null 2>"$dir/knotd.log" &
+            PIDS[1]=$!
+            "$PYTHON" "$ORACLE" --wait "$kport" "${origins[@]}" || true
+            "$PYTHON" "$ORACLE" --zones-only "$zport" "$kport" "$nport" "${origins[@]}" |
+                tee "$dir/edited.out" || true
+            count_oracle "$dir/edited.out" "${#origins[@]}"
+        else
+            FAILED=$((FAILED + ${#origins[@]}))
+        fi
+    fi
     stop_all
 }
+
+# count_oracle OUTPUT ZONES: adds an oracle run's zones to PASSED and FAILED. A zone with no `ok`
+# line failed, also when the oracle stopped before it.
+count_oracle() {
+    local passed
+    passed=$(grep -c '^ok - ' "$1" || true)
+    PASSED=$((PASSED + passed))
+    FAILED=$((FAILED + $2 - passed))
+}
+EDITS=10
 
 ROUND=()
 for f in "$REPO"/zones/*.zone; do
