@@ -11,9 +11,9 @@
 #      big RRsets); the corpus's NSD regression zones that Knot loads, each under its own
 #      origin; and the RFC 8463 DKIM zone, a child of one of them;
 #   2. 200 zone files made up by tests/interop/gen_zones.py (seed GEN_ZONES_SEED, 1 unless
-#      set), compared as each server read them; then 10 random edits of each through zonectl
-#      (tests/interop/random_edits.py), and a knotd started again must read from the files
-#      zonectl wrote the zones it serves;
+#      set), compared as each server read them; then RANDOM_EDITS (10 unless set) random edits
+#      of each through zonectl (tests/interop/random_edits.py), and a knotd started again must
+#      read from the files zonectl wrote the zones it serves;
 #   3. to 18. each scenario of the RFC 7208 (SPF) suite, a root zone of TXT records as SPF
 #      checkers meet them, with fewer questions each.
 #
@@ -168,7 +168,7 @@ count_oracle() {
     PASSED=$((PASSED + passed))
     FAILED=$((FAILED + $2 - passed))
 }
-EDITS=10
+EDITS=${RANDOM_EDITS:-10}
 
 ROUND=()
 for f in "$REPO"/zones/*.zone; do
