@@ -5,8 +5,9 @@ Usage: random_edits.py ZONECTL CONFIG PORT SEED EDITS ORIGIN...
 
 For each zone, EDITS times: transfers the zone from 127.0.0.1:PORT (as served now), picks one of
 its records and edits at it: deletes that record, its RRset or its whole name; adds a record to
-its name, or replaces an RRset there; changes the RRset's TTL; or adds a new name. Then `record
-show` has the server write the zone file. The same SEED gives the same edits on the same zones.
+its name, or replaces an RRset there; changes the RRset's TTL; or adds a new name. One time in
+three, 2 to 4 such edits go together in one `zonectl apply` batch. Then `record show` has the
+server write the zone file. The same SEED gives the same edits on the same zones.
 
 An edit the server refuses (one that would remove the apex SOA or NS, or the address of the
 zone's own name server) is counted, not an error: zonectl's checks are not the subject here.
@@ -62,8 +63,14 @@ def main():
         for _ in range(int(edits)):
             records = transfer(origin, int(port))
             args = edit_args(rng, origin, *rng.choice(records))
+            batch = None
+            if rng.random() < 0.3:  # a batch of 2 to 4 edits, applied all or nothing
+                lines = [edit_args(rng, origin, *rng.choice(records))[1:]
+                         for _ in range(rng.randint(2, 4))]
+                batch = "".join(" ".join([ln[0]] + ln[2:]) + "\n" for ln in lines)
+                args = ["apply", origin, "-"]
             p = subprocess.run([zonectl, "--config", config, "--server", "127.0.0.1:" + port]
-                               + args, capture_output=True, text=True)
+                               + args, capture_output=True, text=True, input=batch)
             if p.returncode == 0:
                 made += 1
             elif p.returncode == 1 and "refused" in p.stderr:
