@@ -1,12 +1,15 @@
 #!/usr/bin/python3
 """Asks zonectl, knotd and nsd the same questions about the same zone files, and compares.
 
-Usage: answers_oracle.py [--few | --zones-only] ZONECTL_PORT KNOTD_PORT NSD_PORT ORIGIN...
+Usage: answers_oracle.py [--few | --zones-only | --zones-read-by NAME] ZONECTL_PORT KNOTD_PORT
+                         NSD_PORT ORIGIN...
        answers_oracle.py --wait PORT ORIGIN...   (until the server answers each zone's SOA;
                                                    exits 1 after 10 s)
 
 First the zones themselves: each as zonectl transfers it must be the zone as knotd transfers
-it, record for record (with --zones-only, that is all). knotd is the reference for the answers too. The questions come from each zone as knotd transfers it: every owner
+it, record for record (with --zones-only, that is all; --zones-read-by NAME says the second
+server is NAME, another reader of the same files). knotd is the reference for the answers too.
+The questions come from each zone as knotd transfers it: every owner
 name, as written and in mixed case, a name below each owner, two labels below it, the empty
 non-terminals above owners, and a name beside the apex; each with the types at the name, ANY
 and a fixed set of others; over UDP with EDNS (1232 bytes), over UDP without EDNS, and over
@@ -186,7 +189,7 @@ def differs(msgs, got, reference, qtype, types, how):
     return got["zonectl"] != got["knotd"]
 
 
-def check_zone(origin, ports, rng, few):
+def check_zone(origin, ports, rng, few, reader="knotd"):
     """Returns True if zonectl answered every question about the zone as the reference did."""
     theirs = transfer(origin, ports["knotd"])
     try:
@@ -194,14 +197,14 @@ def check_zone(origin, ports, rng, few):
     except (dns.exception.DNSException, OSError) as e:
         ours = {"(the transfer failed: %s)" % e}
     if ours != theirs:
-        print("not ok - %s: zonectl's zone is not knotd's" % origin)
+        print("not ok - %s: zonectl's zone is not %s's" % (origin, reader))
         for line in sorted(ours - theirs)[:SHOWN]:
             print("    # only zonectl: %s" % line)
         for line in sorted(theirs - ours)[:SHOWN]:
-            print("    # only knotd: %s" % line)
+            print("    # only %s: %s" % (reader, line))
         return False
     if few is None:
-        print("ok - %s: %d records, as knotd reads them" % (origin, len(theirs)))
+        print("ok - %s: %d records, as %s reads them" % (origin, len(theirs), reader))
         return True
     owners = owners_of(theirs)
     existing = existing_names(owners, origin)
@@ -252,12 +255,15 @@ def main():
     args = sys.argv[1:]
     if args[0] == "--wait":
         sys.exit(0 if wait_for(int(args[1]), args[2:]) else 1)
+    reader = "knotd"
+    if args[0] == "--zones-read-by":
+        reader, args = args[1], ["--zones-only"] + args[2:]
     few = {"--few": True, "--zones-only": None}.get(args[0], False)
     if few is not False:
         args = args[1:]
     ports = dict(zip(("zonectl", "knotd", "nsd"), (int(a) for a in args[:3])))
     rng = random.Random(1)  # the mixed-case spellings, the same in every run
-    ok = [check_zone(origin.rstrip(".") + ".", ports, rng, few) for origin in args[3:]]
+    ok = [check_zone(origin.rstrip(".") + ".", ports, rng, few, reader) for origin in args[3:]]
     sys.exit(0 if all(ok) else 1)
 
 

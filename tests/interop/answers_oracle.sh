@@ -12,8 +12,8 @@
 #      origin; and the RFC 8463 DKIM zone, a child of one of them;
 #   2. 200 zone files made up by tests/interop/gen_zones.py (seed GEN_ZONES_SEED, 1 unless
 #      set), compared as each server read them; then RANDOM_EDITS (10 unless set) random edits
-#      of each through zonectl (tests/interop/random_edits.py), and a knotd started again must
-#      read from the files zonectl wrote the zones it serves;
+#      of each through zonectl (tests/interop/random_edits.py), and a knotd started again, and
+#      BIND's named, must read from the files zonectl wrote the zones it serves;
 #   3. to 18. each scenario of the RFC 7208 (SPF) suite, a root zone of TXT records as SPF
 #      checkers meet them, with fewer questions each.
 # Then no server: 5 mutants of each made-up zone file (tests/interop/mutants.py), a character
@@ -156,11 +156,49 @@ answers_for() {
             "$PYTHON" "$ORACLE" --zones-only "$zport" "$kport" "$nport" "${origins[@]}" |
                 tee "$dir/edited.out" || true
             count_oracle "$dir/edited.out" "${#origins[@]}"
+            # And BIND's named, loading the same files as their primary.
+            printf '\n### %s, after the random edits: the files zonectl wrote, as named reads them\n' "$title"
+            named_reads "$dir" "$zport" "${origins[@]}"
         else
             FAILED=$((FAILED + ${#origins[@]}))
         fi
     fi
     stop_all
+}
+
+# named_reads DIR ZONECTL_PORT ORIGIN...: named, as the primary of those zones from the files
+# DIR/zones/N.zone (N counting from 0, as answers_for copies them), its loading checks off but
+# for syntax, must transfer the zones zonectl serves. It runs from a copy of its binary (see
+# tests/interop/run.sh: Debian's AppArmor profile confines /usr/sbin/named to /etc/bind).
+named_reads() {
+    local dir=$1 zport=$2 bport i
+    shift 2
+    local origins=("$@")
+    bport=$(free_port)
+    mkdir -p "$dir/bind"
+    cp "$(command -v named)" "$dir/named"
+    {
+        printf 'options {\n  directory "%s/bind";\n  pid-file "%s/bind/named.pid";\n' "$dir" "$dir"
+        printf '  session-keyfile "%s/bind/session.key";\n  managed-keys-directory "%s/bind";\n' "$dir" "$dir"
+        printf '  listen-on port %s { 127.0.0.1; };\n  listen-on-v6 { none; };\n' "$bport"
+        printf '  recursion no;\n  notify no;\n  allow-transfer { 127.0.0.1; };\n'
+        printf '  check-names primary ignore;\n  check-integrity no;\n  check-mx ignore;\n'
+        printf '  check-mx-cname ignore;\n  check-srv-cname ignore;\n  check-wildcard no;\n'
+        printf '  check-sibling no;\n  check-dup-records ignore;\n};\ncontrols { };\n'
+        for i in "${!origins[@]}"; do
+            printf 'zone "%s" { type primary; file "%s/zones/%s.zone"; };\n' "${origins[i]}" "$dir" "$i"
+        done
+    } >"$dir/named.conf"
+    "$dir/named" -g -c "$dir/named.conf" </dev/null >"$dir/named.log" 2>&1 &
+    PIDS+=($!)
+    if ! "$PYTHON" "$ORACLE" --wait "$bport" "$@"; then
+        echo "tests/interop/answers_oracle.sh: named does not answer every zone's SOA; its log:" >&2
+        tail -40 "$dir/named.log" >&2
+        FAILED=$((FAILED + $#))
+        return
+    fi
+    "$PYTHON" "$ORACLE" --zones-read-by named "$zport" "$bport" 0 "$@" | tee "$dir/named.out" || true
+    count_oracle "$dir/named.out" $#
 }
 
 # count_oracle OUTPUT ZONES: adds an oracle run's zones to PASSED and FAILED. A zone with no `ok`
