@@ -9,11 +9,11 @@ Usage: answers_oracle.py [--few | --zones-only | --zones-read-by NAME] ZONECTL_P
 First the zones themselves: each as zonectl transfers it must be the zone as knotd transfers
 it, record for record (with --zones-only, that is all; --zones-read-by NAME says the second
 server is NAME, another reader of the same files). knotd is the reference for the answers too.
-The questions come from each zone as knotd transfers it: every owner
-name, as written and in mixed case, a name below each owner, two labels below it, the empty
-non-terminals above owners, and a name beside the apex; each with the types at the name, ANY
-and a fixed set of others; over UDP with EDNS (1232 bytes), over UDP without EDNS, and over
-TCP. Compared: the RCODE, the AA and TC flags, each section as a set of records (the order of
+The questions come from each zone as knotd transfers it: every owner name, as written and in
+mixed case, a name below each owner, two labels below it, the empty non-terminals above owners,
+and a name beside the apex; each with the types at the name, ANY and a fixed set of others;
+over UDP with EDNS (1232 bytes), over UDP without EDNS, and over TCP (--few: fewer, see
+questions()). Compared: the RCODE, the AA and TC flags, each section as a set of records (the order of
 records inside an RRset carries no meaning), and the order of the RRsets in the answer (a CNAME
 chain is read in order). A truncated answer is compared by its RCODE and flags only.
 
@@ -150,8 +150,8 @@ def under_wildcard_ns(qname, owners, existing):
 
 def questions(owners, origin, rng, few):
     """(name, type, transport, types at the name) for every question asked about the zone.
-    With few: no mixed case and no second name below each owner, the types FEW_TYPES, and no
-    UDP without EDNS."""
+    With few (--few): no mixed case and no second name below each owner, the types FEW_TYPES,
+    and no UDP without EDNS."""
     names = {name: set() for name in existing_names(owners, origin)}  # with the empty ones
     for owner, types in sorted(owners.items()):
         names.update({owner: types, below("zz-none", owner): set()})
@@ -189,8 +189,9 @@ def differs(msgs, got, reference, qtype, types, how):
     return got["zonectl"] != got["knotd"]
 
 
-def check_zone(origin, ports, rng, few, reader="knotd"):
-    """Returns True if zonectl answered every question about the zone as the reference did."""
+def check_zone(origin, ports, rng, mode, reader="knotd"):
+    """Whether zonectl's copy of the zone is the second server's, and, unless mode is "zones",
+    zonectl answered every question about it as the reference did ("few": fewer questions)."""
     theirs = transfer(origin, ports["knotd"])
     try:
         ours = transfer(origin, ports["zonectl"])
@@ -203,14 +204,14 @@ def check_zone(origin, ports, rng, few, reader="knotd"):
         for line in sorted(theirs - ours)[:SHOWN]:
             print("    # only %s: %s" % (reader, line))
         return False
-    if few is None:
+    if mode == "zones":
         print("ok - %s: %d records, as %s reads them" % (origin, len(theirs), reader))
         return True
     owners = owners_of(theirs)
     existing = existing_names(owners, origin)
     n = by_nsd = 0
     diffs = []
-    for qname, qtype, how, types in questions(owners, origin, rng, few):
+    for qname, qtype, how, types in questions(owners, origin, rng, mode == "few"):
         n += 1
         msgs = {who: ask(port, qname, qtype, how) for who, port in ports.items()}
         got = {who: summary(m) for who, m in msgs.items()}
@@ -221,9 +222,9 @@ def check_zone(origin, ports, rng, few, reader="knotd"):
         if differs(msgs, got, reference, qtype, types, how):
             diffs.append((qname, qtype, how, reference, got))
     if not diffs:
-        print("ok - %s: %d records, as knotd reads them; %d questions, answered as knotd "
-              "does%s" % (origin, len(theirs), n, "" if not by_nsd else
-            " (as nsd does in the %d below a wildcard owning NS)" % by_nsd))
+        as_nsd = " (as nsd does in the %d below a wildcard owning NS)" % by_nsd if by_nsd else ""
+        print("ok - %s: %d records, as knotd reads them; %d questions, answered as knotd does%s"
+              % (origin, len(theirs), n, as_nsd))
         return True
     print("not ok - %s: %d of %d questions answered differently" % (origin, len(diffs), n))
     for qname, qtype, how, reference, got in diffs[:SHOWN]:
@@ -255,15 +256,14 @@ def main():
     args = sys.argv[1:]
     if args[0] == "--wait":
         sys.exit(0 if wait_for(int(args[1]), args[2:]) else 1)
-    reader = "knotd"
+    mode, reader = "all", "knotd"
     if args[0] == "--zones-read-by":
-        reader, args = args[1], ["--zones-only"] + args[2:]
-    few = {"--few": True, "--zones-only": None}.get(args[0], False)
-    if few is not False:
-        args = args[1:]
+        mode, reader, args = "zones", args[1], args[2:]
+    elif args[0] in ("--few", "--zones-only"):
+        mode, args = {"--few": "few", "--zones-only": "zones"}[args[0]], args[1:]
     ports = dict(zip(("zonectl", "knotd", "nsd"), (int(a) for a in args[:3])))
     rng = random.Random(1)  # the mixed-case spellings, the same in every run
-    ok = [check_zone(origin.rstrip(".") + ".", ports, rng, few, reader) for origin in args[3:]]
+    ok = [check_zone(origin.rstrip(".") + ".", ports, rng, mode, reader) for origin in args[3:]]
     sys.exit(0 if all(ok) else 1)
 
 
