@@ -9,6 +9,8 @@
 #                          zonectl pointed at it;
 #   pip_venv               a venv holding one pinned PyPI package (the oracles' checkdmarc and
 #                          parsedmarc), made unless it already holds it;
+#   named_setup, named_options
+#                          BIND's named for the tests that run it: its copy and its options;
 #   PASSED, FAILED, summary
 #                          the check counters, bumped by each script's own reporting functions
 #                          (their per-check lines differ), and the closing "N passed, M failed".
@@ -106,6 +108,30 @@ sys.exit(m.version(sys.argv[1]) != sys.argv[2])' "$package" "$version" 2>/dev/nu
         echo "$0: pip could not install $package==$version from PyPI" >&2
         exit 1
     }
+}
+
+# named_setup DIR: a copy of BIND's named at DIR/named, and DIR/bind for its state. The tests run
+# the copy: Debian's AppArmor profile for /usr/sbin/named, where AppArmor is on, confines named
+# to /etc/bind and /var/cache/bind, and the tests' files are elsewhere.
+named_setup() {
+    mkdir -p "$1/bind"
+    cp "$(command -v named)" "$1/named"
+}
+
+# named_options DIR PORT [OPTION...]: the start of a named.conf for a named set up in DIR: its
+# state in DIR/bind, listening on 127.0.0.1 port PORT only, no recursion, no NOTIFYs of its own,
+# no rndc; each OPTION (`allow-transfer { 127.0.0.1; }`) goes inside `options`, with its `;`.
+named_options() {
+    local dir=$1 port=$2 option
+    shift 2
+    printf 'options {\n  directory "%s/bind";\n  pid-file "%s/bind/named.pid";\n' "$dir" "$dir"
+    printf '  session-keyfile "%s/bind/session.key";\n  managed-keys-directory "%s/bind";\n' "$dir" "$dir"
+    printf '  listen-on port %s { 127.0.0.1; };\n  listen-on-v6 { none; };\n' "$port"
+    printf '  recursion no;\n  notify no;\n'
+    for option in "$@"; do
+        printf '  %s;\n' "$option"
+    done
+    printf '};\ncontrols { };\n'
 }
 
 PASSED=0

@@ -22,7 +22,7 @@
 #
 # Prints `ok - ...`/`not ok - ...` per zone and `N passed, M failed` at the end; exits 1 if
 # anything failed.
-# Needs: cargo, knotd, nsd, Debian's /usr/bin/python3 with python3-dnspython.
+# Needs: cargo, knotd, kzonecheck, nsd, named, Debian's /usr/bin/python3 with python3-dnspython.
 # Usage: tests/interop/answers_oracle.sh   (from anywhere; CARGO_TARGET_DIR is honoured)
 # Helpers shared with the other shell tests are in tests/lib.sh.
 set -euo pipefail
@@ -34,9 +34,9 @@ ZONECTL=$BUILT_ZONECTL
 PYTHON=/usr/bin/python3
 ORACLE=$REPO/tests/interop/answers_oracle.py
 
-for tool in knotd nsd; do
+for tool in knotd kzonecheck nsd named; do
     if ! command -v "$tool" >/dev/null; then
-        echo "tests/interop/answers_oracle.sh: $tool is missing (apt-get install knot nsd)" >&2
+        echo "tests/interop/answers_oracle.sh: $tool is missing (apt-get install knot knot-dnsutils nsd bind9)" >&2
         exit 1
     fi
 done
@@ -168,23 +168,17 @@ answers_for() {
 
 # named_reads DIR ZONECTL_PORT ORIGIN...: named, as the primary of those zones from the files
 # DIR/zones/N.zone (N counting from 0, as answers_for copies them), its loading checks off but
-# for syntax, must transfer the zones zonectl serves. It runs from a copy of its binary (see
-# tests/interop/run.sh: Debian's AppArmor profile confines /usr/sbin/named to /etc/bind).
+# for syntax, must transfer the zones zonectl serves.
 named_reads() {
     local dir=$1 zport=$2 bport i
     shift 2
     local origins=("$@")
     bport=$(free_port)
-    mkdir -p "$dir/bind"
-    cp "$(command -v named)" "$dir/named"
+    named_setup "$dir"
     {
-        printf 'options {\n  directory "%s/bind";\n  pid-file "%s/bind/named.pid";\n' "$dir" "$dir"
-        printf '  session-keyfile "%s/bind/session.key";\n  managed-keys-directory "%s/bind";\n' "$dir" "$dir"
-        printf '  listen-on port %s { 127.0.0.1; };\n  listen-on-v6 { none; };\n' "$bport"
-        printf '  recursion no;\n  notify no;\n  allow-transfer { 127.0.0.1; };\n'
-        printf '  check-names primary ignore;\n  check-integrity no;\n  check-mx ignore;\n'
-        printf '  check-mx-cname ignore;\n  check-srv-cname ignore;\n  check-wildcard no;\n'
-        printf '  check-sibling no;\n  check-dup-records ignore;\n};\ncontrols { };\n'
+        named_options "$dir" "$bport" "allow-transfer { 127.0.0.1; }" "check-names primary ignore" \
+            "check-integrity no" "check-mx ignore" "check-mx-cname ignore" "check-srv-cname ignore" \
+            "check-wildcard no" "check-sibling no" "check-dup-records ignore"
         for i in "${!origins[@]}"; do
             printf 'zone "%s" { type primary; file "%s/zones/%s.zone"; };\n' "${origins[i]}" "$dir" "$i"
         done

@@ -719,17 +719,10 @@ knot_base() {
         cp "$XDIR/zones/$z.zone" "$XDIR/ref/$z.zone"
     done
 } >"$XDIR/knot-ref.conf"
-# BIND's named, a second secondary of the same zonectl, also notified. It runs from a copy of
-# its binary: Debian's AppArmor profile for /usr/sbin/named, where AppArmor is on, confines it
-# to /etc/bind and /var/cache/bind, and this test's files are elsewhere.
-mkdir -p "$XDIR/bind"
-cp "$(command -v named)" "$XDIR/named"
+# BIND's named, a second secondary of the same zonectl, also notified.
+named_setup "$XDIR"
 {
-    printf 'options {\n  directory "%s/bind";\n  pid-file "%s/bind/named.pid";\n' "$XDIR" "$XDIR"
-    printf '  session-keyfile "%s/bind/session.key";\n  managed-keys-directory "%s/bind";\n' "$XDIR" "$XDIR"
-    printf '  listen-on port %s { 127.0.0.1; };\n  listen-on-v6 { none; };\n' "$BPORT"
-    printf '  recursion no;\n  notify no;\n  allow-notify { 127.0.0.1; };\n  allow-transfer { 127.0.0.1; };\n};\n'
-    printf 'controls { };\n'
+    named_options "$XDIR" "$BPORT" "allow-notify { 127.0.0.1; }" "allow-transfer { 127.0.0.1; }"
     for z in "${XZONES[@]}"; do
         printf 'zone "%s" { type secondary; primaries port %s { 127.0.0.1; }; file "%s.db"; masterfile-format text; };\n' \
             "$z" "$XPORT" "$z"
@@ -980,7 +973,8 @@ check "[dnspython] every message of a long signed transfer verifies, and the zon
 
 # knotd, nsd and named, configured with the key zonectl printed, as secondaries that sign
 # their requests and accept only signed NOTIFYs.
-mkdir -p "$TDIR/nsd" "$TDIR/bind"
+mkdir -p "$TDIR/nsd"
+named_setup "$TDIR"
 {
     knot_base "$KTPORT" "$TDIR/knot" info "[transfer, notify]" "$KNOT_KEY"
     printf 'remote:\n  - id: zonectl\n    address: 127.0.0.1@%s\n    key: xfr.example\n' "$TPORT"
@@ -1004,10 +998,7 @@ mkdir -p "$TDIR/nsd" "$TDIR/bind"
 } >"$TDIR/nsd.conf"
 {
     printf '%s\n' "$BIND_KEY"
-    printf 'options {\n  directory "%s/bind";\n  pid-file "%s/bind/named.pid";\n' "$TDIR" "$TDIR"
-    printf '  session-keyfile "%s/bind/session.key";\n  managed-keys-directory "%s/bind";\n' "$TDIR" "$TDIR"
-    printf '  listen-on port %s { 127.0.0.1; };\n  listen-on-v6 { none; };\n' "$BTPORT"
-    printf '  recursion no;\n  notify no;\n  allow-notify { key xfr.example; };\n};\ncontrols { };\n'
+    named_options "$TDIR" "$BTPORT" "allow-notify { key xfr.example; }"
     for z in "$ORIGIN" big.example; do
         printf 'zone "%s" { type secondary; primaries port %s { 127.0.0.1 key xfr.example; }; file "%s.db"; };\n' \
             "$z" "$TPORT" "$z"
@@ -1017,7 +1008,7 @@ knotd -c "$TDIR/knotd.conf" </dev/null 2>"$TDIR/knotd.log" &
 XFR_PIDS+=($!)
 nsd -d -c "$TDIR/nsd.conf" </dev/null >"$TDIR/nsd.log" 2>&1 &
 XFR_PIDS+=($!)
-"$XDIR/named" -g -c "$TDIR/named.conf" </dev/null >"$TDIR/named.log" 2>&1 &
+"$TDIR/named" -g -c "$TDIR/named.conf" </dev/null >"$TDIR/named.log" 2>&1 &
 XFR_PIDS+=($!)
 SECONDARIES=("knotd:$KTPORT" "nsd:$NTPORT" "named:$BTPORT")
 for sec in "${SECONDARIES[@]}"; do
