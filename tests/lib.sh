@@ -9,6 +9,7 @@
 #                          zonectl pointed at it;
 #   pip_venv               a venv holding one pinned PyPI package (the oracles' checkdmarc and
 #                          parsedmarc), made unless it already holds it;
+#   stop_pids              the other processes a script started, stopped by their PIDs;
 #   named_setup, named_options
 #                          BIND's named for the tests that run it: its copy and its options;
 #   PASSED, FAILED, summary
@@ -108,6 +109,18 @@ sys.exit(m.version(sys.argv[1]) != sys.argv[2])' "$package" "$version" 2>/dev/nu
         echo "$0: pip could not install $package==$version from PyPI" >&2
         exit 1
     }
+}
+
+# stop_pids ARRAY: ends each process whose PID the array named ARRAY holds (SIGTERM), reaps it,
+# and empties the array. Quiet and always succeeds, as stop_server does.
+stop_pids() {
+    local -n pids=$1
+    local pid
+    for pid in "${pids[@]}"; do
+        kill "$pid" 2>/dev/null || true
+        wait "$pid" 2>/dev/null || true
+    done
+    pids=()
 }
 
 # named_setup DIR: a copy of BIND's named at DIR/named, and DIR/bind for its state. The tests run

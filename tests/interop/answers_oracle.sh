@@ -59,15 +59,7 @@ CORPUS_ZONES=(
 
 WORK=$(mktemp -d)
 PIDS=()
-stop_all() {
-    local pid
-    for pid in "${PIDS[@]}"; do
-        kill "$pid" 2>/dev/null || true
-        wait "$pid" 2>/dev/null || true
-    done
-    PIDS=()
-}
-trap 'stop_all; rm -rf "$WORK"' EXIT
+trap 'stop_pids PIDS; rm -rf "$WORK"' EXIT
 trap 'exit 130' INT TERM
 
 # answers_for TITLE DIR ORACLE_FLAGS ORIGIN|FILE...: one round. zonectl (allowing transfers to
@@ -163,7 +155,7 @@ answers_for() {
             FAILED=$((FAILED + ${#origins[@]}))
         fi
     fi
-    stop_all
+    stop_pids PIDS
 }
 
 # named_reads DIR ZONECTL_PORT ORIGIN...: named, as the primary of those zones from the files

@@ -159,17 +159,10 @@ echo " does; Knot and zonectl resolve \$INCLUDE against the including file's dir
 section "answers: zonectl serve queried with dig and kdig"
 
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/zonectl-interop.XXXXXX")
-# The servers section d starts beside SERVER_PID (a second zonectl, knotd), stopped by PID.
+# The servers sections d to e2 start beside SERVER_PID (other zonectls, knotd, nsd, named),
+# stopped by PID.
 XFR_PIDS=()
-stop_xfr_servers() {
-    local pid
-    for pid in "${XFR_PIDS[@]}"; do
-        kill "$pid" 2>/dev/null || true
-        wait "$pid" 2>/dev/null || true
-    done
-    XFR_PIDS=()
-}
-trap 'stop_server; stop_xfr_servers; rm -rf "$TMP"' EXIT
+trap 'stop_server; stop_pids XFR_PIDS; rm -rf "$TMP"' EXIT
 trap 'exit 130' INT TERM
 
 ZONES=$TMP/zones
@@ -673,7 +666,7 @@ served_serial() {
 }
 # A second zonectl over a copy of the zones, allowing transfers to loopback; knotd pulling every
 # zone from it; and, as the reference, a knotd that loads the same files itself. All stopped by
-# PID (stop_xfr_servers), also when this script exits.
+# PID (stop_pids XFR_PIDS), also when this script exits.
 XDIR=$TMP/xfr
 mkdir -p "$XDIR/zones" "$XDIR/knot" "$XDIR/ref"
 # The files as served: `record show` has the server write its pending edits first.
@@ -912,7 +905,7 @@ if grep -q "zone transferred incrementally (IXFR).*zone=$ORIGIN" "$XDIR/serve.lo
 else
     not_ok "zonectl logged the incremental transfers" "$(grep -i transfer "$XDIR/serve.log" | tail -6)"
 fi
-stop_xfr_servers
+stop_pids XFR_PIDS
 
 # ---------------------------------------------------------------------------------------------
 # e. TSIG: transfers and NOTIFY signed with a shared key
@@ -1062,7 +1055,7 @@ check "knotd logged no TSIG or ACL error" \
     'CMD="grep knotd.log"; OUT=$(grep -iE "tsig|denied|bad ?sig|bad ?key|bad ?time" "$TDIR/knotd.log"); [[ -z $OUT ]]'
 check "named logged no TSIG, transfer or NOTIFY error" \
     'CMD="grep named.log"; OUT=$(grep -iE "fail|denied|refused|bad ?sig|bad ?key|bad ?time|tsig.*(error|invalid)" "$TDIR/named.log"); [[ -z $OUT ]]'
-stop_xfr_servers
+stop_pids XFR_PIDS
 
 # ---------------------------------------------------------------------------------------------
 # e2. Response rate limiting: what dig does with an answer over the rate
@@ -1093,7 +1086,7 @@ check "[kdig] kdig too asks again over TCP and gets the answer" \
     'CMD="kdig TXT apple.example, three times"; [[ $(grep -c "v=spf1" <<<"$OUT") -ge 3 ]]'
 check "zonectl logs what it limited" \
     'CMD="grep serve.log"; OUT=$(grep "over the rate limit" "$RDIR/serve.log"); [[ $OUT == *"latest=127.0.0.0/24"* ]]'
-stop_xfr_servers
+stop_pids XFR_PIDS
 
 # ---------------------------------------------------------------------------------------------
 # f. A wildcard listen address, answered from the address asked
