@@ -148,6 +148,13 @@ answers_for() {
             "$PYTHON" "$ORACLE" --zones-only "$zport" "$kport" "$nport" "${origins[@]}" |
                 tee "$dir/edited.out" || true
             count_oracle "$dir/edited.out" "${#origins[@]}"
+            # Answers after edits come from each zone's base and the overlay of what the edits
+            # changed; knotd's from the files, loaded afresh. 50 of the zones are asked.
+            printf '\n### %s, after the random edits: zonectl (the edits in memory) answers as knotd (the files)\n' \
+                "$title"
+            "$PYTHON" "$ORACLE" --few "$zport" "$kport" 0 "${origins[@]:0:50}" |
+                tee "$dir/edited-answers.out" || true
+            count_oracle "$dir/edited-answers.out" 50
             # And BIND's named, loading the same files as their primary.
             printf '\n### %s, after the random edits: the files zonectl wrote, as named reads them\n' "$title"
             named_reads "$dir" "$zport" "${origins[@]}"
