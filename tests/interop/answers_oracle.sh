@@ -152,9 +152,10 @@ answers_for() {
             # changed; knotd's from the files, loaded afresh. 50 of the zones are asked.
             printf '\n### %s, after the random edits: zonectl (the edits in memory) answers as knotd (the files)\n' \
                 "$title"
-            "$PYTHON" "$ORACLE" --few "$zport" "$kport" 0 "${origins[@]:0:50}" |
+            local asked=("${origins[@]:0:50}")
+            "$PYTHON" "$ORACLE" --few "$zport" "$kport" 0 "${asked[@]}" |
                 tee "$dir/edited-answers.out" || true
-            count_oracle "$dir/edited-answers.out" 50
+            count_oracle "$dir/edited-answers.out" "${#asked[@]}"
             # And BIND's named, loading the same files as their primary.
             printf '\n### %s, after the random edits: the files zonectl wrote, as named reads them\n' "$title"
             named_reads "$dir" "$zport" "${origins[@]}"

@@ -5,14 +5,15 @@ Usage: gen_zones.py DIR COUNT SEED
 
 Writes DIR/zNNN.test.zone for NNN in 0..COUNT-1, the same files for the same SEED. Each is a
 valid zone (Knot loads it), and between them they use: owners written relative, absolute, as @,
-left blank (the previous owner), in mixed case and with escapes (\\., \\DDD, \\"); the TTL and
+left blank (the previous owner), in mixed case and with escapes (\\., \\DDD); the TTL and
 class in either order or left out; TTLs with units; $ORIGIN and $TTL changing mid-file;
-parentheses across lines and comments anywhere; and RDATA of many types in its odd forms
+parentheses across lines, comments after records and inside parentheses; and RDATA of many types in its odd forms
 (TXT with several strings, unquoted words, escapes and empty strings; IPv6 shorthand; CAA, SRV,
 NAPTR, SSHFP, TLSA, DS, LOC, HINFO, URI, CERT with spaces in the base64; RFC 3597's \\# form
 for known and unknown types). tests/interop/answers_oracle.sh has zonectl and knotd load them
 and compares the zones as each transfers them.
 """
+import base64
 import random
 import sys
 
@@ -73,7 +74,6 @@ def ipv6(rng):
 
 
 def b64(rng, n):
-    import base64
     text = base64.b64encode(bytes(rng.randint(0, 255) for _ in range(n))).decode()
     if rng.random() < 0.5 and len(text) > 4:  # split by a space, where Knot allows it
         cut = 4 * rng.randint(1, (len(text) - 1) // 4)

@@ -5,8 +5,8 @@ Usage: random_edits.py ZONECTL CONFIG PORT SEED EDITS ORIGIN...
 
 For each zone, EDITS times: transfers the zone from 127.0.0.1:PORT (as served now), picks one of
 its records and edits at it: deletes that record, its RRset or its whole name; adds a record to
-its name, or replaces an RRset there; changes the RRset's TTL; or adds a new name. One time in
-three, 2 to 4 such edits go together in one `zonectl apply` batch. Then `record show` has the
+its name, or replaces an RRset there; changes the RRset's TTL; or adds a new name. About one
+time in three, 2 to 4 such edits go together in one `zonectl apply` batch. Then `record show` has the
 server write the zone file. The same SEED gives the same edits on the same zones.
 
 An edit the server refuses (one that would remove the apex SOA or NS, or the address of the

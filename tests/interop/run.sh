@@ -653,7 +653,7 @@ check "[dig] a live edit is served" \
     'out=$(dig @127.0.0.1 -p "$PORT" +short AAAA "live-a.$ORIGIN") && [[ $out == "2001:db8::201" ]]'
 
 # ---------------------------------------------------------------------------------------------
-# d. Zone transfers: knotd as a secondary
+# d. Zone transfers: knotd and named as secondaries
 # ---------------------------------------------------------------------------------------------
 section "transfers: knotd and named as secondaries of zonectl"
 
@@ -811,9 +811,9 @@ else
     not_ok "knotd asked by IXFR" "$(tail -8 "$XDIR/knotd.log")"
 fi
 
-# More changes, each sent to knotd as a difference: a record deleted, an RRset's TTL changed,
-# and a hand edit of the file (a record added, the serial raised) that `reload` loads. After
-# each, knotd's copy is zonectl's zone record for record.
+# More changes, each sent to knotd and named as a difference: a record deleted, an RRset's TTL
+# changed, and a hand edit of the file (a record added, the serial raised) that `reload` loads.
+# After each, their copies are zonectl's zone record for record.
 xfr_step() { # DESCRIPTION: the change was made; knotd and named follow and hold the same zone
     local serial who port log
     serial=$(served_serial "$XPORT" "$ORIGIN")
