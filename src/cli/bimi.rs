@@ -363,12 +363,9 @@ fn check(s: &Settings, args: &CheckArgs) -> anyhow::Result<ExitCode> {
         p.as_ref()
             .map_or_else(String::new, |p| p.display().to_string())
     };
-    facts.logo = args.logo.as_deref().map(|p| read_file(p, MAX_READ_BYTES));
+    facts.logo = args.logo.as_deref().map(read_file);
     facts.logo_from = named(&args.logo);
-    facts.evidence = args
-        .evidence
-        .as_deref()
-        .map(|p| read_file(p, MAX_READ_BYTES));
+    facts.evidence = args.evidence.as_deref().map(read_file);
     facts.evidence_from = named(&args.evidence);
     print_verdict(
         s,
@@ -413,7 +410,7 @@ fn verdict(valid: bool) -> ExitCode {
 
 fn logo(s: &Settings, args: &LogoArgs) -> anyhow::Result<ExitCode> {
     let file = args.file.display().to_string();
-    let bytes = read_file(&args.file, MAX_READ_BYTES).map_err(|e| anyhow!("{file}: {e}"))?;
+    let bytes = read_named(&args.file)?;
     let logo = bimi_logo::check(&bytes);
     if s.json {
         let value = json!({
@@ -441,13 +438,8 @@ fn logo(s: &Settings, args: &LogoArgs) -> anyhow::Result<ExitCode> {
 fn evidence(s: &Settings, args: &EvidenceArgs) -> anyhow::Result<ExitCode> {
     let file = args.file.display().to_string();
     let domain = normalize(&args.domain);
-    let pem = read_file(&args.file, MAX_READ_BYTES).map_err(|e| anyhow!("{file}: {e}"))?;
-    let logo = match &args.logo {
-        Some(path) => {
-            Some(read_file(path, MAX_READ_BYTES).map_err(|e| anyhow!("{}: {e}", path.display()))?)
-        }
-        None => None,
-    };
+    let pem = read_named(&args.file)?;
+    let logo = args.logo.as_deref().map(read_named).transpose()?;
     let e = bimi_evidence::check(&pem, &domain, clock::unix_now(), logo.as_deref())
         .map_err(|e| anyhow!("{file}: {e}"))?;
     let embedded = e.logo.as_ref().map(|(_, logo)| logo.summary());
@@ -497,9 +489,10 @@ fn sha256_hex(bytes: &[u8]) -> String {
 /// its chain a few kilobytes.
 const MAX_READ_BYTES: u64 = 32 * MAX_LOGO_BYTES as u64;
 
-/// A file's bytes, or why they cannot be read: only a regular file of `max` bytes at most (read
-/// to that bound, should it grow meanwhile).
-fn read_file(path: &Path, max: u64) -> Result<Vec<u8>, String> {
+/// A file's bytes, or why they cannot be read: only a regular file of MAX_READ_BYTES at most
+/// (read to that bound, should it grow meanwhile).
+fn read_file(path: &Path) -> Result<Vec<u8>, String> {
+    let max = MAX_READ_BYTES;
     let (bytes, size) = read_regular(path, max)?;
     if size > max {
         return Err(format!(
@@ -508,4 +501,9 @@ fn read_file(path: &Path, max: u64) -> Result<Vec<u8>, String> {
         ));
     }
     Ok(bytes)
+}
+
+/// [`read_file`] for the verbs that stop at an unreadable file, which they name.
+fn read_named(path: &Path) -> anyhow::Result<Vec<u8>> {
+    read_file(path).map_err(|e| anyhow!("{}: {e}", path.display()))
 }
