@@ -412,6 +412,24 @@ fn dname_answers_with_a_synthesized_cname() {
         );
         assert_eq!(m.answers.len(), 2, "DNAME + CNAME, {t:?}: {m}");
 
+        // Asked for the CNAME itself, the synthesized one is the answer, not followed to the
+        // name that does not exist (RFC 6672 §3.2; knotd and nsd answer so).
+        let m = s.query(t, "nope.old.test.example.", RecordType::CNAME);
+        assert_eq!(
+            m.metadata.response_code,
+            ResponseCode::NoError,
+            "{t:?}: {m}"
+        );
+        assert_eq!(
+            shape(&m.answers),
+            [
+                ("old.test.example.".to_string(), RecordType::DNAME),
+                ("nope.old.test.example.".to_string(), RecordType::CNAME),
+            ],
+            "{t:?}: {m}"
+        );
+        assert!(m.authorities.is_empty(), "{t:?}: {m}");
+
         // The DNAME owner itself is not redirected.
         let m = s.query(t, "old.test.example.", RecordType::A);
         assert_eq!(
@@ -787,6 +805,26 @@ fn any_is_answered_minimally_over_udp() {
             ResponseCode::NXDomain,
             "{t:?}: {m}"
         );
+        // At the apex, the NS and MX records answered (all over TCP, one RRset over UDP) bring
+        // their targets' addresses, as an NS or MX question does.
+        let m = s.query(t, "test.example.", RecordType::ANY);
+        let types: Vec<RecordType> = m.answers.iter().map(|r| r.record_type()).collect();
+        if t == Transport::Tcp {
+            assert!(types.contains(&RecordType::MX), "{t:?}: {m}");
+        }
+        for (rtype, target, address) in [
+            (RecordType::NS, "ns.test.example.", "192.0.2.53"),
+            (RecordType::MX, "mail.test.example.", "192.0.2.25"),
+        ] {
+            if types.contains(&rtype) {
+                assert!(
+                    m.additionals
+                        .iter()
+                        .any(|r| r.name == name(target) && r.data == a(address)),
+                    "{t:?}, {rtype:?}: {m}"
+                );
+            }
+        }
     }
 }
 
