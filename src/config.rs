@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 use crate::tsig::Keyring;
+use crate::wire::{Identity, MAX_IDENTITY_LEN};
 use crate::zone::serial::SerialPolicy;
 use crate::zone::Name;
 
@@ -74,6 +75,15 @@ pub struct Config {
     pub notify_source: Option<Vec<IpAddr>>,
     /// Response rate limiting over UDP: off unless the section is there.
     pub rate_limit: Option<RateLimitConfig>,
+    /// The answer to `CH TXT id.server.` and `hostname.bind.` (RFC 4892), as Knot's
+    /// `identity`: by default the host's name; "" refuses the question.
+    pub identity: Option<String>,
+    /// The answer to `CH TXT version.server.` and `version.bind.`: by default "zonectl" and
+    /// its version; "" refuses the question.
+    pub version: Option<String>,
+    /// The name server identifier (RFC 5001) in the answers to queries that ask for it: text,
+    /// or hexadecimal after "0x" (as Knot's `nsid`); by default the host's name; "" sends none.
+    pub nsid: Option<String>,
     /// Per-zone settings.
     #[serde(default, rename = "zone")]
     pub zones: Vec<ZoneConfig>,
@@ -231,6 +241,39 @@ impl Config {
         Ok(access)
     }
 
+    /// What the server tells of itself: `identity`, `version` and `nsid`, with `hostname` as
+    /// the default identity and NSID.
+    pub fn identity(&self, hostname: &str) -> Result<Identity, String> {
+        let setting = |name: &str, value: &Option<String>, default: &str| {
+            let value = value.as_deref().unwrap_or(default);
+            let bytes = match value.strip_prefix("0x") {
+                Some(hex) if name == "nsid" => hex_bytes(hex).ok_or_else(|| {
+                    format!("nsid {value:?}: after \"0x\", an even number of hex digits")
+                })?,
+                _ => value.as_bytes().to_vec(),
+            };
+            if bytes.len() > MAX_IDENTITY_LEN {
+                return Err(format!(
+                    "{name} is {} bytes long; at most {MAX_IDENTITY_LEN} fit",
+                    bytes.len()
+                ));
+            }
+            Ok(bytes)
+        };
+        let version = concat!("zonectl ", env!("CARGO_PKG_VERSION"));
+        // A host name too long for a TXT string is left out rather than refusing to start.
+        let host = if hostname.len() <= MAX_IDENTITY_LEN {
+            hostname
+        } else {
+            ""
+        };
+        Ok(Identity {
+            name: setting("identity", &self.identity, host)?,
+            version: setting("version", &self.version, version)?,
+            nsid: setting("nsid", &self.nsid, host)?,
+        })
+    }
+
     /// The serial policy of the zone `origin`: its `[[zone]]` entry's, else the global one,
     /// else the default (dateserial).
     pub fn serial_policy_for(&self, origin: &str) -> SerialPolicy {
@@ -247,6 +290,17 @@ impl Config {
             .iter()
             .find(|z| z.name.trim_end_matches('.').eq_ignore_ascii_case(want))
     }
+}
+
+/// The bytes `hex` spells, two digits each.
+fn hex_bytes(hex: &str) -> Option<Vec<u8>> {
+    if hex.is_empty() || hex.len() % 2 != 0 {
+        return None;
+    }
+    (0..hex.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(hex.get(i..i + 2)?, 16).ok())
+        .collect()
 }
 
 /// Where the TSIG keys live, under the keys directory.
@@ -698,6 +752,49 @@ mod tests {
         assert!(err("127.0.0.1 xfr").contains("optionally followed by `key NAME`"));
         assert!(err("127.0.0.1 key a b").contains("optionally followed by `key NAME`"));
         assert!(err("127.0.0.1 key a..b").contains("bad key name"));
+    }
+
+    #[test]
+    fn identity_version_and_nsid_default_as_knot_s_and_may_be_turned_off() {
+        let path = Path::new("zonectl.toml");
+        let id = Config::default().identity("ns1").unwrap();
+        assert_eq!(id.name, b"ns1");
+        assert_eq!(id.nsid, b"ns1");
+        assert_eq!(
+            id.version,
+            format!("zonectl {}", env!("CARGO_PKG_VERSION")).as_bytes()
+        );
+        let text = "identity = \"\"\nversion = \"\"\nnsid = \"0x6E7331\"\n";
+        let id = Config::parse(text, path).unwrap().identity("ns1").unwrap();
+        assert!(id.name.is_empty() && id.version.is_empty());
+        assert_eq!(id.nsid, b"ns1", "hex after 0x, as Knot reads it");
+        let id = Config::parse("identity = \"0x41\"", path)
+            .unwrap()
+            .identity("h")
+            .unwrap();
+        assert_eq!(id.name, b"0x41", "only the NSID is read as hex");
+        for (text, said) in [
+            ("nsid = \"0x6E7\"", "an even number of hex digits"),
+            ("nsid = \"0xZZ\"", "an even number of hex digits"),
+            ("nsid = \"0x\"", "an even number of hex digits"),
+        ] {
+            let err = Config::parse(text, path)
+                .unwrap()
+                .identity("h")
+                .unwrap_err();
+            assert!(err.contains(said), "{text}: {err}");
+        }
+        let long = format!("version = \"{}\"", "v".repeat(256));
+        let err = Config::parse(&long, path)
+            .unwrap()
+            .identity("h")
+            .unwrap_err();
+        assert_eq!(err, "version is 256 bytes long; at most 255 fit");
+        let id = Config::default().identity(&"h".repeat(300)).unwrap();
+        assert!(
+            id.name.is_empty() && id.nsid.is_empty(),
+            "a host name too long is left out"
+        );
     }
 
     #[test]

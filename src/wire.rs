@@ -4,6 +4,8 @@
 //! Pure and allocation-light: the caller owns the output buffer and reuses it between queries.
 //! Imports only [`crate::zone`] and, for signed requests, [`crate::tsig`].
 
+use std::sync::Arc;
+
 use crate::rrl::{Kind, RateKey};
 use crate::tsig::{self, Keyring, Refusal, Signer, RTYPE_TSIG};
 use crate::zone::lookup::{self, Answer, LookupOptions, Owner, Rcode, Rdatas, Rrset};
@@ -23,6 +25,9 @@ const RCODE_REFUSED: u16 = 5;
 const RCODE_NOTAUTH: u16 = 9;
 const RCODE_BADVERS: u16 = 16;
 const CLASS_IN: u16 = 1;
+const CLASS_CH: u16 = 3;
+/// EDNS option code of the name server identifier (RFC 5001).
+const OPTION_NSID: u16 = 3;
 
 /// How the query arrived: it decides the size limit and how ANY is answered.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -32,10 +37,12 @@ pub enum Transport {
 }
 
 /// Server-wide answering options.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct AnswerConfig {
     /// Largest UDP response we send to an EDNS client, whatever larger size it advertises.
     pub max_udp_payload: u16,
+    /// What the server tells of itself; by default nothing.
+    pub identity: Arc<Identity>,
 }
 
 impl Default for AnswerConfig {
@@ -43,9 +50,38 @@ impl Default for AnswerConfig {
         // The DNS Flag Day 2020 value, Knot's and BIND's default: avoids IP fragmentation.
         AnswerConfig {
             max_udp_payload: 1232,
+            identity: Arc::default(),
         }
     }
 }
+
+impl AnswerConfig {
+    /// The NSID option's data for the answer to a query with `edns`: ours if the query asked
+    /// for it (RFC 5001 §2.1), else none.
+    #[inline]
+    fn nsid_for(&self, edns: Option<Edns>) -> &[u8] {
+        match edns {
+            Some(e) if e.nsid => &self.identity.nsid,
+            _ => &[],
+        }
+    }
+}
+
+/// What the server tells of itself, each empty to tell nothing (Knot's `identity`, `version`
+/// and `nsid`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Identity {
+    /// The answer to `CH TXT id.server.` and `hostname.bind.` (RFC 4892); empty: REFUSED.
+    pub name: Vec<u8>,
+    /// The answer to `CH TXT version.server.` and `version.bind.`; empty: REFUSED.
+    pub version: Vec<u8>,
+    /// The name server identifier (RFC 5001) sent to the queries that ask for it.
+    pub nsid: Vec<u8>,
+}
+
+/// The longest `identity`, `version` or `nsid`: one TXT string, so that an answer with any of
+/// them fits in 512 bytes.
+pub const MAX_IDENTITY_LEN: usize = 255;
 
 /// EDNS(0) data from the query's OPT record.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -53,6 +89,8 @@ struct Edns {
     udp_size: u16,
     version: u8,
     dnssec_ok: bool,
+    /// The query carries an NSID option (RFC 5001): its answer carries ours.
+    nsid: bool,
 }
 
 impl Edns {
@@ -63,6 +101,7 @@ impl Edns {
             udp_size: u16::from_be_bytes([p[rr + 2], p[rr + 3]]),
             version: p[rr + 5],
             dnssec_ok: p[rr + 6] & 0x80 != 0,
+            nsid: false,
         }
     }
 }
@@ -188,8 +227,10 @@ fn answer_packet(
                 Some(edns) => Some(edns),
                 None => opt_of_malformed(packet),
             };
-            let write =
-                |out: &mut Vec<u8>, rcode| write_error(out, head, rcode, question, edns, payload);
+            let nsid = config.nsid_for(edns);
+            let write = |out: &mut Vec<u8>, rcode| {
+                write_error(out, head, rcode, question, edns, payload, nsid)
+            };
             write(out, rcode);
             // An error to a signed request is signed too (RFC 8945 §5.2), when its records can
             // be read as far as the TSIG record. Looked for here, off the path of answers.
@@ -207,8 +248,17 @@ fn answer_packet(
             let mut signer = None;
             if let Some(at) = q.tsig {
                 let payload = config.max_udp_payload;
+                let nsid = config.nsid_for(q.edns);
                 let write = |out: &mut Vec<u8>, rcode| {
-                    write_error(out, q.head(), rcode, Some(q.question), q.edns, payload)
+                    write_error(
+                        out,
+                        q.head(),
+                        rcode,
+                        Some(q.question),
+                        q.edns,
+                        payload,
+                        nsid,
+                    )
                 };
                 match check_signature(keys, packet, at, out, &write) {
                     Some(s) => signer = Some(s),
@@ -420,7 +470,15 @@ impl TransferRequest<'_> {
         let q = &self.query;
         let head = q.head();
         out.clear();
-        write_error(out, head, rcode, Some(q.question), q.edns, self.payload);
+        write_error(
+            out,
+            head,
+            rcode,
+            Some(q.question),
+            q.edns,
+            self.payload,
+            &[],
+        );
     }
 
     /// Answers with `zone` (found by [`TransferRequest::zone`]), one message at a time through
@@ -658,7 +716,7 @@ impl TransferMessage {
     fn finish(&self, q: &Query<'_>, payload: u16, truncated: bool, out: &mut Vec<u8>) {
         let mut ar = 0u16;
         if let Some(e) = q.edns {
-            write_opt(out, payload, 0, e.dnssec_ok);
+            write_opt(out, payload, 0, e.dnssec_ok, &[]);
             ar = 1;
         }
         let flags = response_flags(q.opcode, q.copied_flags, true, truncated, 0);
@@ -740,10 +798,11 @@ fn parse_query(p: &[u8]) -> Parsed<'_> {
             if !in_additional || edns.is_some() || name_len != 1 || p[pos] != 0 {
                 return err(RCODE_FORMERR, Some(question), None);
             }
-            let opt = Edns::read(p, rr);
-            if !options_well_formed(&p[rr + 10..rr + 10 + rdlen]) {
+            let mut opt = Edns::read(p, rr);
+            match asks_nsid(&p[rr + 10..rr + 10 + rdlen]) {
+                Some(nsid) => opt.nsid = nsid,
                 // RFC 6891 §7: FORMERR, with an OPT in the answer.
-                return err(RCODE_FORMERR, Some(question), Some(opt));
+                None => return err(RCODE_FORMERR, Some(question), Some(opt)),
             }
             edns = Some(opt);
         }
@@ -769,16 +828,19 @@ fn parse_query(p: &[u8]) -> Parsed<'_> {
     })
 }
 
-/// Whether the RDATA of an OPT record is a sequence of whole options (code, length, data).
-fn options_well_formed(mut options: &[u8]) -> bool {
-    while let [_, _, hi, lo, rest @ ..] = options {
+/// Whether the RDATA of an OPT record, a sequence of whole options (code, length, data), has
+/// an NSID option; None if it is not such a sequence.
+fn asks_nsid(mut options: &[u8]) -> Option<bool> {
+    let mut nsid = false;
+    while let [c1, c2, hi, lo, rest @ ..] = options {
         let len = u16::from_be_bytes([*hi, *lo]) as usize;
         if rest.len() < len {
-            return false;
+            return None;
         }
+        nsid |= u16::from_be_bytes([*c1, *c2]) == OPTION_NSID;
         options = &rest[len..];
     }
-    options.is_empty()
+    options.is_empty().then_some(nsid)
 }
 
 /// The first OPT record in the additional section of a query that could not be parsed, read
@@ -875,7 +937,9 @@ fn response_flags(opcode: u8, copied: u16, aa: bool, tc: bool, rcode: u8) -> u16
         | (rcode as u16 & 0xF)
 }
 
-fn write_opt(out: &mut Vec<u8>, payload: u16, ext_rcode: u8, dnssec_ok: bool) {
+/// Our OPT record: the UDP `payload` we take, the extended RCODE bits, DO as the query had
+/// it, and an NSID option with `nsid` unless it is empty.
+fn write_opt(out: &mut Vec<u8>, payload: u16, ext_rcode: u8, dnssec_ok: bool, nsid: &[u8]) {
     out.push(0); // root owner
     out.extend_from_slice(&RType::OPT.0.to_be_bytes());
     out.extend_from_slice(&payload.to_be_bytes());
@@ -883,7 +947,19 @@ fn write_opt(out: &mut Vec<u8>, payload: u16, ext_rcode: u8, dnssec_ok: bool) {
     out.push(0); // version
     out.push(if dnssec_ok { 0x80 } else { 0 });
     out.push(0);
-    out.extend_from_slice(&0u16.to_be_bytes()); // RDLENGTH
+    if nsid.is_empty() {
+        out.extend_from_slice(&0u16.to_be_bytes()); // RDLENGTH
+    } else {
+        out.extend_from_slice(&(4 + nsid.len() as u16).to_be_bytes());
+        out.extend_from_slice(&OPTION_NSID.to_be_bytes());
+        out.extend_from_slice(&(nsid.len() as u16).to_be_bytes());
+        out.extend_from_slice(nsid);
+    }
+}
+
+/// The length of our OPT record with an NSID option holding `nsid` (none if empty).
+fn opt_len(nsid: &[u8]) -> usize {
+    OPT_LEN + if nsid.is_empty() { 0 } else { 4 + nsid.len() }
 }
 
 /// The header fields every response copies from its query.
@@ -895,7 +971,7 @@ struct Head {
 }
 
 /// A response with no records: header, the question if there was a readable one, and an OPT
-/// (our `payload` size, the extended RCODE bits) if the query had EDNS.
+/// (our `payload` size, the extended RCODE bits, `nsid` if not empty) if the query had EDNS.
 fn write_error(
     out: &mut Vec<u8>,
     head: Head,
@@ -903,6 +979,7 @@ fn write_error(
     question: Option<&[u8]>,
     edns: Option<Edns>,
     payload: u16,
+    nsid: &[u8],
 ) {
     let qd = question.is_some() as u16;
     let ar = edns.is_some() as u16;
@@ -918,7 +995,7 @@ fn write_error(
         out.extend_from_slice(q);
     }
     if let Some(e) = edns {
-        write_opt(out, payload, (rcode >> 4) as u8, e.dnssec_ok);
+        write_opt(out, payload, (rcode >> 4) as u8, e.dnssec_ok, nsid);
     }
 }
 
@@ -941,6 +1018,7 @@ fn answer_query(
             Some(q.question),
             q.edns,
             config.max_udp_payload,
+            config.nsid_for(q.edns),
         )
     };
     if q.edns.is_some_and(|e| e.version != 0) {
@@ -952,7 +1030,7 @@ fn answer_query(
         Transport::Udp => udp_limit(q.edns, config.max_udp_payload),
     };
     if q.qclass != CLASS_IN {
-        return refuse(out, RCODE_REFUSED);
+        return answer_chaos(out, q, limit - reserve, config);
     }
     match q.qtype {
         // Zone transfers go to the clients the config allows ([`transfer_request`]): AXFR
@@ -975,6 +1053,56 @@ fn answer_query(
         count_as(rate, zone, qname, q.qtype, &ans);
     }
     encode_answer(out, q, &ans, limit - reserve, config);
+}
+
+/// A question in a class other than IN. In class CH, `TXT id.server.` (or `hostname.bind.`)
+/// and `TXT version.server.` (or `version.bind.`) get the server's identity and version (RFC
+/// 4892), as knotd answers them: not authoritative, TTL 0. Anything else is REFUSED, as is a
+/// question whose answer the server keeps to itself (an empty setting).
+#[cold]
+#[inline(never)]
+fn answer_chaos(out: &mut Vec<u8>, q: &Query<'_>, limit: usize, config: &AnswerConfig) {
+    let mut lower = [0u8; MAX_NAME_LEN];
+    let text: &[u8] = match q.lowercase_qname(&mut lower) {
+        _ if q.qclass != CLASS_CH || q.qtype != RType::TXT => &[],
+        b"\x02id\x06server\x00" | b"\x08hostname\x04bind\x00" => &config.identity.name,
+        b"\x07version\x06server\x00" | b"\x07version\x04bind\x00" => &config.identity.version,
+        _ => &[],
+    };
+    let nsid = config.nsid_for(q.edns);
+    let (payload, edns) = (config.max_udp_payload, q.edns);
+    if text.is_empty() {
+        return write_error(
+            out,
+            q.head(),
+            RCODE_REFUSED,
+            Some(q.question),
+            edns,
+            payload,
+            nsid,
+        );
+    }
+    write_header(out, q.id, 0, [1, 1, 0, edns.is_some() as u16]);
+    out.extend_from_slice(q.question);
+    out.extend_from_slice(&(0xC000u16 | HEADER_LEN as u16).to_be_bytes());
+    out.extend_from_slice(&RType::TXT.0.to_be_bytes());
+    out.extend_from_slice(&CLASS_CH.to_be_bytes());
+    out.extend_from_slice(&0u32.to_be_bytes()); // TTL
+    out.extend_from_slice(&(1 + text.len() as u16).to_be_bytes());
+    out.push(text.len() as u8); // at most MAX_IDENTITY_LEN
+    out.extend_from_slice(text);
+    let mut truncated = false;
+    if out.len() + edns.map_or(0, |_| opt_len(nsid)) > limit {
+        // Only with a TSIG record to come: the client asks again over TCP.
+        out.truncate(HEADER_LEN + q.question.len());
+        out[6..8].copy_from_slice(&0u16.to_be_bytes());
+        truncated = true;
+    }
+    if let Some(e) = edns {
+        write_opt(out, payload, 0, e.dnssec_ok, nsid);
+    }
+    let flags = response_flags(q.opcode, q.copied_flags, false, truncated, 0);
+    out[2..4].copy_from_slice(&flags.to_be_bytes());
 }
 
 /// Sets the bucket `ans` (the answer from `zone` to `qname`/`qtype`) counts in for rate
@@ -1048,7 +1176,8 @@ fn encode_answer(
         Rcode::NxDomain => 3,
         Rcode::YxDomain => 6,
     };
-    let opt_len = if q.edns.is_some() { OPT_LEN } else { 0 };
+    let nsid = config.nsid_for(q.edns);
+    let opt_len = if q.edns.is_some() { opt_len(nsid) } else { 0 };
     let limit = limit - opt_len;
     write_header(out, q.id, 0, [1, 0, 0, 0]);
     out.extend_from_slice(q.question);
@@ -1085,6 +1214,7 @@ fn encode_answer(
             config.max_udp_payload,
             0,
             q.edns.is_some_and(|e| e.dnssec_ok),
+            nsid,
         );
         counts[3] += 1;
     }

@@ -2,6 +2,7 @@
 
 use std::net::SocketAddr;
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use clap::Args;
 
@@ -41,11 +42,15 @@ impl ServeArgs {
                 .map(|a| a.parse().expect("default addresses parse"))
                 .collect()
         };
+        let identity = config
+            .identity(&hostname())
+            .map_err(|e| anyhow::anyhow!("config: {e}"))?;
         let answer = AnswerConfig {
             max_udp_payload: config
                 .max_udp_payload
                 .unwrap_or(AnswerConfig::default().max_udp_payload)
                 .max(512),
+            identity: Arc::new(identity),
         };
         let udp_workers = config.udp_workers.unwrap_or_else(|| {
             std::thread::available_parallelism()
@@ -68,6 +73,18 @@ impl ServeArgs {
         handle.wait();
         Ok(ExitCode::SUCCESS)
     }
+}
+
+/// The host's name, as `uname -n` gives it: the default identity and NSID, as Knot's.
+fn hostname() -> String {
+    let mut buf = [0u8; 256];
+    // SAFETY: gethostname writes at most `buf.len()` bytes into `buf`.
+    let rc = unsafe { libc::gethostname(buf.as_mut_ptr().cast(), buf.len()) };
+    if rc != 0 {
+        return String::new();
+    }
+    let len = buf.iter().position(|&b| b == 0).unwrap_or(buf.len());
+    String::from_utf8_lossy(&buf[..len]).into_owned()
 }
 
 /// Logs to stderr; `RUST_LOG` overrides the default level (info, no per-query lines).

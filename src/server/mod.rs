@@ -205,7 +205,7 @@ fn start_bound(
     let manager_tx = tx.clone();
     let token = shutdown.clone();
     let zones_dir = opts.zones_dir.clone();
-    let answer = opts.answer;
+    let answer = opts.answer.clone();
     let handle_signals = opts.handle_signals;
     let (ready_tx, ready_rx) = std::sync::mpsc::channel::<Result<(), ServeError>>();
     let control_path = opts.control.clone();
@@ -241,6 +241,7 @@ fn start_bound(
                 };
                 for l in tcps {
                     let access = tcp_access.clone();
+                    let answer = answer.clone();
                     tokio::spawn(tcp::serve(l, zones.clone(), answer, access, token.clone()));
                 }
                 tokio::spawn(control::serve(ctl, tx.clone(), token.clone()));
@@ -286,7 +287,7 @@ fn start_bound(
         let zones = udp_zones.clone();
         let access = access.clone();
         let stop = stop_udp.clone();
-        let answer = opts.answer;
+        let answer = opts.answer.clone();
         match std::thread::Builder::new()
             .name(format!("udp-{i}"))
             .spawn(move || udp::serve(sock, turn, zones, access, answer, stop))

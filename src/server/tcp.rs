@@ -55,6 +55,7 @@ pub async fn serve(
         let zones = zones.clone();
         let token = shutdown.clone();
         let access = access.clone();
+        let config = config.clone();
         tokio::spawn(async move {
             tokio::select! {
                 _ = connection(stream, zones, config, access, peer.ip()) => {}
@@ -106,7 +107,7 @@ async fn connection(
                         &mut stream,
                         served,
                         buf[..len].to_vec(),
-                        config,
+                        config.clone(),
                         signer,
                         client,
                     )

@@ -4,7 +4,9 @@ use std::path::Path;
 use std::sync::Arc;
 
 use hickory_proto::op::{Edns, Message, MessageType, OpCode, Query, ResponseCode};
-use hickory_proto::rr::{Name as HName, RData, RecordType};
+use hickory_proto::rr::rdata::opt::{EdnsCode, EdnsOption, NSIDPayload};
+use hickory_proto::rr::rdata::TXT;
+use hickory_proto::rr::{DNSClass, Name as HName, RData, RecordType};
 
 use super::*;
 use crate::zone::parse::parse_zone_str;
@@ -126,6 +128,7 @@ fn edns_size_is_honoured_up_to_our_maximum() {
     let mut out = Vec::new();
     let config = AnswerConfig {
         max_udp_payload: 4096,
+        ..AnswerConfig::default()
     };
     assert!(respond(
         &zones(),
@@ -185,6 +188,169 @@ fn zone_transfers_and_other_classes_are_refused() {
     q[n - 1] = 3; // class CH
     let (_, m) = ask(&q, Transport::Udp).unwrap();
     assert_eq!(m.metadata.response_code, ResponseCode::Refused);
+}
+
+fn identified() -> AnswerConfig {
+    AnswerConfig {
+        identity: Arc::new(Identity {
+            name: b"ns1.example".to_vec(),
+            version: b"zonectl 9".to_vec(),
+            nsid: b"ns1".to_vec(),
+        }),
+        ..AnswerConfig::default()
+    }
+}
+
+/// A query for `name`/`t` in `class`, with EDNS and an NSID option if `nsid`.
+fn query_in(name: &str, t: RecordType, class: DNSClass, edns: bool, nsid: bool) -> Vec<u8> {
+    let mut q = Query::query(HName::from_ascii(name).unwrap(), t);
+    q.query_class = class;
+    let mut m = Message::query();
+    m.add_query(q);
+    if edns {
+        let mut e = Edns::new();
+        e.set_max_payload(1232);
+        if nsid {
+            e.options_mut()
+                .insert(EdnsOption::NSID(NSIDPayload::new(Vec::new()).unwrap()));
+        }
+        m.set_edns(e);
+    }
+    m.to_vec().unwrap()
+}
+
+fn ask_with(config: &AnswerConfig, packet: &[u8], transport: Transport) -> Message {
+    let mut out = Vec::new();
+    assert!(respond(
+        &zones(),
+        config,
+        &Keyring::default(),
+        packet,
+        transport,
+        &mut out
+    ));
+    Message::from_vec(&out).expect("response decodes")
+}
+
+fn nsid_of(m: &Message) -> Option<Vec<u8>> {
+    match m.edns.as_ref()?.options().get(EdnsCode::NSID)? {
+        EdnsOption::NSID(payload) => Some(payload.as_ref().to_vec()),
+        _ => None,
+    }
+}
+
+#[test]
+fn ch_txt_id_server_and_version_bind_tell_who_answers() {
+    let config = identified();
+    for (name, text) in [
+        ("id.server.", "ns1.example"),
+        ("HOSTNAME.Bind.", "ns1.example"),
+        ("version.server.", "zonectl 9"),
+        ("version.bind.", "zonectl 9"),
+    ] {
+        for transport in [Transport::Udp, Transport::Tcp] {
+            let q = query_in(name, RecordType::TXT, DNSClass::CH, false, false);
+            let m = ask_with(&config, &q, transport);
+            assert_eq!(m.metadata.response_code, ResponseCode::NoError, "{name}");
+            assert!(!m.metadata.authoritative, "not AA, as knotd answers");
+            assert_eq!(m.answers.len(), 1);
+            let rr = &m.answers[0];
+            assert_eq!(rr.name.to_string(), name, "the question's spelling");
+            assert_eq!((rr.dns_class, rr.ttl), (DNSClass::CH, 0));
+            assert_eq!(rr.data, RData::TXT(TXT::new(vec![text.into()])));
+        }
+    }
+    // Other names, types and classes, and a question whose answer is kept to oneself.
+    let mut quiet = identified();
+    Arc::make_mut(&mut quiet.identity).version.clear();
+    for (config, name, t, class) in [
+        (&config, "authors.bind.", RecordType::TXT, DNSClass::CH),
+        (&config, "x.id.server.", RecordType::TXT, DNSClass::CH),
+        (&config, "id.server.", RecordType::A, DNSClass::CH),
+        (&config, "id.server.", RecordType::ANY, DNSClass::CH),
+        (&config, "id.server.", RecordType::TXT, DNSClass::HS),
+        (&quiet, "version.bind.", RecordType::TXT, DNSClass::CH),
+        (
+            &AnswerConfig::default(),
+            "id.server.",
+            RecordType::TXT,
+            DNSClass::CH,
+        ),
+    ] {
+        let m = ask_with(
+            config,
+            &query_in(name, t, class, true, false),
+            Transport::Udp,
+        );
+        assert_eq!(
+            m.metadata.response_code,
+            ResponseCode::Refused,
+            "{name} {t} {class}"
+        );
+        assert!(m.answers.is_empty());
+    }
+}
+
+#[test]
+fn the_nsid_goes_to_the_queries_that_ask_for_it() {
+    let config = identified();
+    let www = |edns, nsid| query_in("www.example.", RecordType::A, DNSClass::IN, edns, nsid);
+    for transport in [Transport::Udp, Transport::Tcp] {
+        let m = ask_with(&config, &www(true, true), transport);
+        assert_eq!(m.answers.len(), 1);
+        assert_eq!(nsid_of(&m).as_deref(), Some(&b"ns1"[..]));
+        let m = ask_with(&config, &www(true, false), transport);
+        assert_eq!(m.answers.len(), 1);
+        assert!(
+            m.edns.is_some() && nsid_of(&m).is_none(),
+            "not asked: not sent"
+        );
+        let m = ask_with(&config, &www(false, false), transport);
+        assert!(m.edns.is_none());
+    }
+    // Errors and CH answers carry it too; no NSID configured sends none.
+    for q in [
+        query_in("www.other.test.", RecordType::A, DNSClass::IN, true, true),
+        query_in("id.server.", RecordType::TXT, DNSClass::CH, true, true),
+        query_in("authors.bind.", RecordType::TXT, DNSClass::CH, true, true),
+    ] {
+        let m = ask_with(&config, &q, Transport::Udp);
+        assert_eq!(nsid_of(&m).as_deref(), Some(&b"ns1"[..]));
+        let m = ask_with(&AnswerConfig::default(), &q, Transport::Udp);
+        assert!(m.edns.is_some() && nsid_of(&m).is_none());
+    }
+}
+
+#[test]
+fn the_nsid_counts_against_the_udp_limit() {
+    let mut config = identified();
+    Arc::make_mut(&mut config.identity).nsid = vec![b'n'; MAX_IDENTITY_LEN];
+    // big.example.'s TXT record is 469 bytes: with the header, the question and an OPT, 508;
+    // with a 255-byte NSID too, 767. That fits in 1232 bytes, not in 600.
+    let mut q = query_in("big.example.", RecordType::TXT, DNSClass::IN, true, true);
+    let m = ask_with(&config, &q, Transport::Udp);
+    assert!(!m.metadata.truncation);
+    assert_eq!(nsid_of(&m).map(|n| n.len()), Some(MAX_IDENTITY_LEN));
+    // The OPT's UDP size is the first two bytes after its owner and type (at the end of the
+    // query, before its one option of 4 bytes).
+    let at = q.len() - 4 - 8;
+    q[at..at + 2].copy_from_slice(&600u16.to_be_bytes());
+    let mut out = Vec::new();
+    let keys = Keyring::default();
+    assert!(respond(
+        &zones(),
+        &config,
+        &keys,
+        &q,
+        Transport::Udp,
+        &mut out
+    ));
+    assert!(out.len() <= 600, "{} bytes", out.len());
+    let m = Message::from_vec(&out).unwrap();
+    assert!(m.metadata.truncation);
+    assert_eq!(nsid_of(&m).map(|n| n.len()), Some(MAX_IDENTITY_LEN));
+    let m = ask_with(&AnswerConfig::default(), &q, Transport::Udp);
+    assert!(!m.metadata.truncation, "without an NSID it fits");
 }
 
 #[test]
