@@ -540,6 +540,17 @@ impl ServeProcess {
         Self::spawn_on(zones_dir, port, control, log_dir, None)
     }
 
+    /// [`ServeProcess::start_on`] with `--config CONFIG`.
+    pub fn start_on_configured(
+        zones_dir: &Path,
+        port: u16,
+        control: &Path,
+        log_dir: &Path,
+        config: &Path,
+    ) -> Result<ServeProcess, ServeFailed> {
+        Self::spawn_on(zones_dir, port, control, log_dir, Some(config))
+    }
+
     fn spawn_on(
         zones_dir: &Path,
         port: u16,
@@ -672,7 +683,11 @@ impl ServeProcess {
 
     /// Asks `name`/`rtype` over `t`.
     pub fn query(&self, t: Transport, name: &str, rtype: RecordType) -> Message {
-        let msg = request(name, rtype);
+        self.query_with(t, &request(name, rtype))
+    }
+
+    /// Sends `msg` over `t` and decodes the answer.
+    pub fn query_with(&self, t: Transport, msg: &Message) -> Message {
         let bytes = msg.to_vec().expect("encoding");
         let raw = match t {
             Udp => {

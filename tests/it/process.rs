@@ -678,3 +678,89 @@ fn a_load_with_many_warnings_logs_twenty_and_counts_the_rest() {
         "{status}"
     );
 }
+
+/// A question in class CH for `name`, with EDNS asking for the NSID.
+fn chaos_txt(name: &str) -> hickory_proto::op::Message {
+    use hickory_proto::rr::rdata::opt::{EdnsOption, NSIDPayload};
+    let mut msg = crate::harness::request_edns(name, RecordType::TXT, 1232);
+    msg.queries[0].query_class = hickory_proto::rr::DNSClass::CH;
+    let edns = msg.edns.as_mut().expect("EDNS");
+    edns.options_mut()
+        .insert(EdnsOption::NSID(NSIDPayload::new(Vec::new()).unwrap()));
+    msg
+}
+
+/// The TXT text of the answer, and the NSID option's data.
+fn told(m: &hickory_proto::op::Message) -> (Vec<String>, Option<Vec<u8>>) {
+    use hickory_proto::rr::rdata::opt::{EdnsCode, EdnsOption};
+    let nsid = m
+        .edns
+        .as_ref()
+        .and_then(|e| match e.options().get(EdnsCode::NSID)? {
+            EdnsOption::NSID(p) => Some(p.as_ref().to_vec()),
+            _ => None,
+        });
+    (crate::harness::txt_answers(m), nsid)
+}
+
+#[test]
+fn the_server_tells_its_identity_version_and_nsid_as_configured() {
+    let dir = zones_dir();
+    let zones = dir.path().join("zones");
+    // By default: the host's name, and zonectl's version, as Knot tells its own.
+    let p = ServeProcess::start(&zones, &dir.path().join("a.sock"), dir.path());
+    let host = fs::read_to_string("/proc/sys/kernel/hostname").expect("the host's name");
+    let host = host.trim_end().to_string();
+    let version = format!("zonectl {}", env!("CARGO_PKG_VERSION"));
+    for t in BOTH {
+        let m = p.query_with(t, &chaos_txt("id.server."));
+        assert_eq!(
+            told(&m),
+            (vec![host.clone()], Some(host.clone().into_bytes()))
+        );
+        let m = p.query_with(t, &chaos_txt("version.bind."));
+        assert_eq!(told(&m).0, [version.as_str()]);
+    }
+    drop(p);
+    // Configured: text, nothing, and an NSID in hex.
+    let config = dir.path().join("zonectl.toml");
+    fs::write(
+        &config,
+        "identity = \"ns1.lab\"\nversion = \"\"\nnsid = \"0x6e7331\"\n",
+    )
+    .expect("writing the config");
+    let p = ServeProcess::start_configured(
+        &zones,
+        &dir.path().join("b.sock"),
+        dir.path(),
+        Some(&config),
+    );
+    for t in BOTH {
+        let m = p.query_with(t, &chaos_txt("hostname.bind."));
+        assert_eq!(told(&m), (vec!["ns1.lab".into()], Some(b"ns1".to_vec())));
+        let m = p.query_with(t, &chaos_txt("version.server."));
+        assert_eq!(m.metadata.response_code, ResponseCode::Refused);
+        assert_eq!(told(&m).1.as_deref(), Some(&b"ns1"[..]));
+    }
+    assert_answers(&p);
+    drop(p);
+    // An NSID that is not hex after "0x": serve says which setting, and does not start.
+    fs::write(&config, "nsid = \"0xns1\"\n").expect("writing the config");
+    let err = match ServeProcess::start_on_configured(
+        &zones,
+        free_port(),
+        &dir.path().join("c.sock"),
+        dir.path(),
+        &config,
+    ) {
+        Ok(p) => panic!("serve started with a bad nsid:\n{}", p.log()),
+        Err(e) => e,
+    };
+    assert_eq!(err.code, Some(1), "{}", err.stderr);
+    assert!(
+        err.stderr
+            .contains("nsid \"0xns1\": after \"0x\", an even number of hex digits"),
+        "{}",
+        err.stderr
+    );
+}
