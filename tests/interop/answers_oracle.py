@@ -3,8 +3,15 @@
 
 Usage: answers_oracle.py [--few | --zones-only | --zones-read-by NAME] ZONECTL_PORT KNOTD_PORT
                          NSD_PORT ORIGIN...
+       answers_oracle.py --server ZONECTL_PORT KNOTD_PORT ORIGIN
        answers_oracle.py --wait PORT ORIGIN...   (until the server answers each zone's SOA;
                                                    exits 1 after 10 s)
+
+With --server, what each server tells of itself, configured alike in both: questions in class
+CH (RFC 4892's id.server and version.bind, their other spellings, other names, types and
+classes), and the NSID option (RFC 5001) in the answers to queries that ask for it (about
+ORIGIN's apex, a name below it, a name in no zone served, and the CH questions) and its absence
+where they do not. Compared: as below, with each record's class, and the NSID option's data.
 
 First the zones themselves: each as zonectl transfers it must be the zone as knotd transfers
 it, record for record (with --zones-only, that is all; --zones-read-by NAME says the second
@@ -35,6 +42,7 @@ import random
 import sys
 import time
 
+import dns.edns
 import dns.exception
 import dns.flags
 import dns.message
@@ -42,6 +50,7 @@ import dns.name
 import dns.query
 import dns.rcode
 import dns.rdata
+import dns.rdataclass
 import dns.rdatatype
 
 TYPES = ["A", "AAAA", "MX", "TXT", "NS", "SOA", "CNAME", "DNAME", "DS", "SRV", "PTR", "CAA",
@@ -52,10 +61,13 @@ TIMEOUT = 3
 SHOWN = 40  # differences printed per zone
 
 
-def ask(port, qname, qtype, how):
-    """The server's answer, or None if it sent none (or nothing dnspython can read)."""
-    q = dns.message.make_query(qname, qtype, use_edns=(False if how == "udp-noedns" else 0),
-                               payload=1232)
+def ask(port, qname, qtype, how, rdclass="IN", nsid=False):
+    """The server's answer, or None if it sent none (or nothing dnspython can read). With
+    nsid, the query asks for the server's NSID (an empty NSID option)."""
+    options = [dns.edns.GenericOption(dns.edns.NSID, b"")] if nsid else None
+    q = dns.message.make_query(qname, qtype, rdclass,
+                               use_edns=(False if how == "udp-noedns" else 0), payload=1232,
+                               options=options)
     q.flags &= ~dns.flags.RD
     try:
         if how == "tcp":
@@ -98,6 +110,56 @@ def show(s):
         for name, sec in zip(("answer", "authority", "additional"), s[2:5]):
             lines += ["  %s: %s" % (name, r) for r in sorted(sec)]
     return "\n".join(lines)
+
+
+def server_summary(m):
+    """What is compared of an answer about the server: summary(m) with each record's class, and
+    the NSID option's data (None: no option)."""
+    if m is None:
+        return ("no answer",)
+    nsid = [o.to_wire() for o in m.options if o.otype == dns.edns.NSID]
+    classes = tuple(sorted("%s %s" % (r.name.to_text().lower(), dns.rdataclass.to_text(r.rdclass))
+                           for r in m.answer))
+    return summary(m) + (classes, nsid[0] if nsid else None)
+
+
+def server_questions(origin):
+    """(name, type, class, transport, asks NSID) for each question of --server."""
+    for name in ("id.server.", "hostname.bind.", "version.server.", "version.bind.",
+                 "ID.Server.", "VERSION.bind.", "authors.bind.", "x.id.server.", "server.",
+                 origin):
+        for qtype, rdclass in (("TXT", "CH"), ("A", "CH"), ("ANY", "CH"), ("SOA", "CH"),
+                               ("TXT", "HS")):
+            for how in HOWS:
+                yield name, qtype, rdclass, how, how != "udp-noedns"
+    for name in (origin, below("zz-none", origin), "zz-none.invalid."):
+        for qtype in ("SOA", "TXT"):
+            for how in HOWS:
+                yield name, qtype, "IN", how, how != "udp-noedns"
+                if how != "udp-noedns":
+                    yield name, qtype, "IN", how, False
+
+
+def check_server(origin, ports):
+    """Whether zonectl tells of itself what knotd does (--server)."""
+    diffs = []
+    n = 0
+    for qname, qtype, rdclass, how, nsid in server_questions(origin):
+        n += 1
+        got = {who: server_summary(ask(ports[who], qname, qtype, how, rdclass, nsid))
+               for who in ("zonectl", "knotd")}
+        if got["zonectl"] != got["knotd"]:
+            diffs.append((qname, qtype, rdclass, how, nsid, got))
+    if not diffs:
+        print("ok - the server itself: %d questions in class CH and with NSID, answered as knotd "
+              "does" % n)
+        return True
+    print("not ok - the server itself: %d of %d questions answered differently" % (len(diffs), n))
+    for qname, qtype, rdclass, how, nsid, got in diffs[:SHOWN]:
+        print("    # %s %s %s over %s%s" % (qname, rdclass, qtype, how, " with NSID" * nsid))
+        for who in ("zonectl", "knotd"):
+            print("    #   %s: %s" % (who, got[who]))
+    return False
 
 
 def transfer(origin, port):
@@ -260,6 +322,9 @@ def main():
     args = sys.argv[1:]
     if args[0] == "--wait":
         sys.exit(0 if wait_for(int(args[1]), args[2:]) else 1)
+    if args[0] == "--server":
+        ports = {"zonectl": int(args[1]), "knotd": int(args[2])}
+        sys.exit(0 if check_server(args[3].rstrip(".") + ".", ports) else 1)
     mode, reader = "all", "knotd"
     if args[0] == "--zones-read-by":
         mode, reader, args = "zones", args[1], args[2:]

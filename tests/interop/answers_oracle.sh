@@ -9,7 +9,8 @@
 #   1. the shipped zones; tests/interop/answers.test.zone, made of the cases answers get wrong
 #      (CNAME chains and loops, wildcards, DNAME, delegations and glue, empty non-terminals,
 #      big RRsets); the corpus's NSD regression zones that Knot loads, each under its own
-#      origin; and the RFC 8463 DKIM zone, a child of one of them;
+#      origin; and the RFC 8463 DKIM zone, a child of one of them; then what the server
+#      tells of itself (answers_oracle.py --server: class CH and NSID), judged by knotd;
 #   2. 200 zone files made up by tests/interop/gen_zones.py (seed GEN_ZONES_SEED, 1 unless
 #      set), compared as each server read them; then RANDOM_EDITS (10 unless set) random edits
 #      of each through zonectl (tests/interop/random_edits.py), and a knotd started again, and
@@ -57,6 +58,9 @@ CORPUS_ZONES=(
     "dkim/rfc8463-football.example.com.zone|football.example.com."
 )
 
+# identity, version and nsid, set alike for zonectl and knotd (the NSID in hex, "oracle-ns").
+IDENTITY=("oracle.example" "oracle 1.0" "0x6f7261636c652d6e73")
+
 WORK=$(mktemp -d)
 PIDS=()
 trap 'stop_pids PIDS; rm -rf "$WORK"' EXIT
@@ -84,12 +88,14 @@ answers_for() {
     {
         printf 'zones_dir = "%s/none"\ncontrol = "%s/zonectl.sock"\n' "$dir" "$dir"
         printf 'listen = ["127.0.0.1:%s"]\ntransfer_allow = ["127.0.0.1"]\n' "$zport"
+        printf 'identity = "%s"\nversion = "%s"\nnsid = "%s"\n' "${IDENTITY[@]}"
         for i in "${!origins[@]}"; do
             printf '[[zone]]\nname = "%s"\nfile = "%s"\n' "${origins[i]}" "${files[i]}"
         done
     } >"$dir/zonectl.toml"
     {
         printf 'server:\n  listen: 127.0.0.1@%s\n  rundir: %s/knot\n' "$kport" "$dir"
+        printf '  identity: "%s"\n  version: "%s"\n  nsid: "%s"\n' "${IDENTITY[@]}"
         printf 'log:\n  - target: stderr\n    any: warning\n'
         printf 'database:\n  storage: %s/knot\n' "$dir"
         printf 'acl:\n  - id: loopback\n    address: 127.0.0.1\n    action: transfer\n'
@@ -134,6 +140,11 @@ answers_for() {
     # shellcheck disable=SC2086 # flags: no word or one
     "$PYTHON" "$ORACLE" $flags "$zport" "$kport" "$nport" "${origins[@]}" | tee "$dir/oracle.out" || true
     count_oracle "$dir/oracle.out" "${#origins[@]}"
+    if [[ -z $flags ]]; then
+        printf '\n### %s: what the server tells of itself (class CH, NSID)\n' "$title"
+        "$PYTHON" "$ORACLE" --server "$zport" "$kport" "${origins[0]}" | tee "$dir/server.out" || true
+        count_oracle "$dir/server.out" 1
+    fi
     if [[ $flags == --zones-only ]]; then
         # Then random edits through zonectl, and a knotd started afresh on the files zonectl
         # wrote: it must read the zones zonectl serves.
