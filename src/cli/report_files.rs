@@ -7,6 +7,7 @@
 
 use std::collections::HashSet;
 use std::fs;
+use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -136,6 +137,12 @@ fn collect(paths: &[PathBuf]) -> anyhow::Result<Vec<PathBuf>> {
     let mut files = Vec::new();
     let mut seen = HashSet::new();
     for path in paths {
+        if path.as_os_str() == STDIN {
+            if seen.insert(path.clone()) {
+                files.push(path.clone());
+            }
+            continue;
+        }
         // A PATH that names nothing is a typo: the run stops. One that names something that
         // cannot be read (a dangling symlink from a glob) is a file that cannot be read.
         if let Err(e) = collect_from(path, &mut files, &mut seen) {
@@ -181,6 +188,9 @@ fn collect_from(
     Ok(())
 }
 
+/// The PATH that stands for standard input: a message piped from a mail client or an MTA.
+const STDIN: &str = "-";
+
 fn read_file(path: PathBuf) -> FileRead {
     let mut file = FileRead {
         path,
@@ -188,6 +198,19 @@ fn read_file(path: PathBuf) -> FileRead {
         tls: Vec::new(),
         errors: Vec::new(),
     };
+    if file.path.as_os_str() == STDIN {
+        let mut bytes = Vec::new();
+        let read = std::io::stdin()
+            .lock()
+            .take(MAX_UNPACKED + 1)
+            .read_to_end(&mut bytes);
+        match read {
+            Err(e) => file.errors.push(format!("cannot read standard input: {e}")),
+            Ok(_) if bytes.len() as u64 > MAX_UNPACKED => file.errors.push(too_large()),
+            Ok(_) => read_reports(&mut file, &bytes),
+        }
+        return file;
+    }
     let meta = match fs::metadata(&file.path) {
         Ok(m) => m,
         Err(e) => {
@@ -209,20 +232,24 @@ fn read_file(path: PathBuf) -> FileRead {
         return file;
     }
     if meta.len() > MAX_UNPACKED {
-        let limit = MAX_UNPACKED >> 20;
-        file.errors.push(format!(
-            "larger than {limit} MiB: not read (a report is far smaller)"
-        ));
+        file.errors.push(too_large());
         return file;
     }
-    let bytes = match fs::read(&file.path) {
-        Ok(b) => b,
-        Err(e) => {
-            file.errors.push(format!("cannot read: {e}"));
-            return file;
-        }
-    };
-    match inbox::read(&bytes) {
+    match fs::read(&file.path) {
+        Ok(bytes) => read_reports(&mut file, &bytes),
+        Err(e) => file.errors.push(format!("cannot read: {e}")),
+    }
+    file
+}
+
+fn too_large() -> String {
+    let limit = MAX_UNPACKED >> 20;
+    format!("larger than {limit} MiB: not read (a report is far smaller)")
+}
+
+/// Every report in `bytes`, the file's contents, into `file`.
+fn read_reports(file: &mut FileRead, bytes: &[u8]) {
+    match inbox::read(bytes) {
         Err(e) => file.errors.push(e.to_string()),
         Ok(found) => {
             for f in found {
@@ -235,7 +262,6 @@ fn read_file(path: PathBuf) -> FileRead {
             }
         }
     }
-    file
 }
 
 /// `PATH`, or `PATH (a.zip > a.xml)` for a report inside attachments and archives.

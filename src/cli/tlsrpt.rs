@@ -42,7 +42,8 @@ pub enum TlsrptCommand {
 pub struct ReportArgs {
     /// Report files (JSON, gzip, zip, or the mail they came in: a saved message or an mbox
     /// folder; the format is told by the bytes, not the name) or directories of them (read
-    /// with their subdirectories; names starting with a dot are skipped).
+    /// with their subdirectories; names starting with a dot are skipped); `-` reads standard
+    /// input (a message piped from a mail client).
     #[arg(value_name = "PATH", required = true, num_args = 1..)]
     pub paths: Vec<PathBuf>,
     /// Only this policy domain.

@@ -253,6 +253,71 @@ fn a_dangling_symlink_is_named_and_a_name_that_is_not_utf8_is_printed() {
     );
 }
 
+/// `zonectl ARGS` with `input` on its standard input.
+fn piped(input: &[u8], args: &[&str]) -> (i32, String, String) {
+    use std::process::{Command, Stdio};
+    let cwd = tempfile::tempdir().expect("a temporary directory");
+    let mut child = Command::new(crate::harness::zonectl_bin())
+        .args(args)
+        .current_dir(cwd.path())
+        .env_remove("RUST_LOG")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("running zonectl");
+    // Written from a thread, so that a reader that stops early cannot block the test.
+    let mut stdin = child.stdin.take().expect("stdin");
+    let input = input.to_vec();
+    let writer = std::thread::spawn(move || {
+        let _ = stdin.write_all(&input);
+    });
+    let out = child.wait_with_output().expect("waiting for zonectl");
+    writer.join().expect("the writer");
+    let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+    (
+        out.status.code().unwrap_or(-1),
+        text(&out.stdout),
+        text(&out.stderr),
+    )
+}
+
+#[test]
+fn a_report_mail_piped_in_reads_as_the_saved_message_does_for_both_verbs() {
+    let path = corpus().join("parsedmarc/google.com_report_borschow.com_949348866075514174.eml");
+    let saved = report(&["dmarc", "report", path.to_str().unwrap()]);
+    assert_eq!(saved.code, 0, "{saved}");
+    let mail = fs::read(&path).expect("reading the message");
+    // `-` twice is read once: standard input has one message.
+    let (code, stdout, stderr) = piped(&mail, &["dmarc", "report", "-", "-"]);
+    assert_eq!(
+        (code, stdout.as_str(), stderr.as_str()),
+        (0, saved.stdout.as_str(), "")
+    );
+    assert!(
+        stdout.starts_with("read 1 report from 1 of 1 file\n"),
+        "{stdout}"
+    );
+    // Something else piped in is named as standard input's, as `cat -` would.
+    let (code, stdout, stderr) = piped(
+        b"Subject: hello\n\nnot a report\n",
+        &["dmarc", "report", "-"],
+    );
+    assert_eq!(code, 1, "{stdout}{stderr}");
+    assert!(stderr.starts_with("zonectl: -: "), "{stderr}");
+    // The TLS reports' verb reads it the same way.
+    let shipped =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("reports/microsoft-tlsrpt-2026-11-29.eml");
+    let saved = report(&["tlsrpt", "report", shipped.to_str().unwrap()]);
+    assert_eq!(saved.code, 0, "{saved}");
+    let mail = fs::read(&shipped).expect("reading the message");
+    let (code, stdout, stderr) = piped(&mail, &["tlsrpt", "report", "-"]);
+    assert_eq!(
+        (code, stdout.as_str(), stderr.as_str()),
+        (0, saved.stdout.as_str(), "")
+    );
+}
+
 #[test]
 fn a_path_that_does_not_exist_is_an_error_that_names_it() {
     let out = report(&["dmarc", "report", "/nonexistent/reports"]);
