@@ -1,5 +1,6 @@
-//! The knotc-style verbs: `status`, `check`, `reload`, `freeze`, `thaw`, sent to the running
-//! server over its control socket. `check --file` (and `check` with no server) work locally.
+//! The knotc-style verbs: `status`, `check`, `reload`, `freeze`, `thaw`, `stats`, sent to the
+//! running server over its control socket. `check --file` (and `check` with no server) work
+//! locally.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -8,7 +9,9 @@ use anyhow::{bail, Context};
 use clap::Args;
 
 use super::{format_utc, Settings};
-use crate::control::{self, ClientError, Request, Response, ZoneOutcome, ZoneStatus};
+use crate::control::{
+    self, ClientError, Counted, Request, Response, ServerStats, ZoneOutcome, ZoneStatus,
+};
 use crate::store;
 use crate::zone::Name;
 
@@ -82,6 +85,71 @@ impl ZoneArg {
     pub fn thaw(self, s: &Settings) -> anyhow::Result<ExitCode> {
         outcomes(s, call(s, &Request::Thaw { zone: self.zone })?)
     }
+}
+
+/// `zonectl stats`: what the server received and answered since it started.
+pub fn stats(s: &Settings) -> anyhow::Result<ExitCode> {
+    match call(s, &Request::Stats)? {
+        Response::Stats(stats) => {
+            if s.json {
+                println!("{}", serde_json::to_string_pretty(&stats)?);
+            } else {
+                print!("{}", stats_text(&stats));
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        other => unexpected(other),
+    }
+}
+
+/// The columns of `stats`, and a row of them.
+const STATS_COLUMNS: [&str; 10] = [
+    "received",
+    "NOERROR",
+    "NXDOMAIN",
+    "REFUSED",
+    "SERVFAIL",
+    "FORMERR",
+    "NOTIMP",
+    "other",
+    "truncated",
+    "not answered",
+];
+
+fn stats_row(c: &Counted) -> [u64; 10] {
+    [
+        c.received,
+        c.noerror,
+        c.nxdomain,
+        c.refused,
+        c.servfail,
+        c.formerr,
+        c.notimp,
+        c.other_rcode,
+        c.truncated,
+        c.not_answered,
+    ]
+}
+
+/// The counts as a table, a row per transport, then rate limiting and zone transfers.
+fn stats_text(stats: &ServerStats) -> String {
+    let width = |name: &str| name.len().max(9);
+    let mut text = format!("since {}\n    ", format_utc(stats.started));
+    for name in STATS_COLUMNS {
+        text += &format!(" {name:>w$}", w = width(name));
+    }
+    for (transport, counted) in [("udp", &stats.udp), ("tcp", &stats.tcp)] {
+        text += &format!("\n{transport} ");
+        for (name, count) in STATS_COLUMNS.iter().zip(stats_row(counted)) {
+            text += &format!(" {count:>w$}", w = width(name));
+        }
+    }
+    let (udp, tcp) = (&stats.udp, &stats.tcp);
+    text += &format!(
+        "\nrate limiting (udp): {} dropped, {} slipped\nzone transfers (tcp): {}, {} refused\n",
+        udp.rate_dropped, udp.rate_slipped, tcp.transfers, tcp.transfers_refused
+    );
+    text
 }
 
 impl CheckArgs {

@@ -75,6 +75,8 @@ pub enum Command {
     /// Resume a frozen zone, loading its file if it changed meanwhile.
     #[command(alias = "zone-thaw")]
     Thaw(control_verbs::ZoneArg),
+    /// What the server received and answered since it started, by transport and RCODE.
+    Stats,
     /// Show, add, replace and delete records; applied to the running server and verified.
     Record(edit::RecordArgs),
     /// Apply a batch of add/set/del lines all or nothing, with one serial bump.
@@ -120,7 +122,7 @@ impl Command {
     fn only_reads(&self) -> bool {
         use dmarc::{DmarcCommand as D, RolloutAction as R};
         match self {
-            Command::Status(_) | Command::Check(_) => true,
+            Command::Status(_) | Command::Check(_) | Command::Stats => true,
             Command::Record(a) => matches!(a.command, edit::RecordCommand::Show(_)),
             Command::Serial(a) => matches!(a.command, edit::SerialCommand::Show { .. }),
             Command::Spf(a) => matches!(
@@ -319,6 +321,7 @@ pub fn run() -> ExitCode {
                 Command::Reload(args) => args.run(&settings),
                 Command::Freeze(args) => args.freeze(&settings),
                 Command::Thaw(args) => args.thaw(&settings),
+                Command::Stats => control_verbs::stats(&settings),
                 Command::Record(args) => args.run(&settings, &opts),
                 Command::Apply(args) => args.run(&settings, &opts),
                 Command::Serial(args) => args.run(&settings, &opts),

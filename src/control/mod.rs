@@ -59,6 +59,8 @@ pub enum Request {
         owner: String,
         rtype: u16,
     },
+    /// What the server received and answered since it started.
+    Stats,
 }
 
 /// What an [`Request::Edit`] changes.
@@ -347,9 +349,44 @@ pub enum Response {
         serial: u32,
         rdatas: Vec<String>,
     },
+    Stats(ServerStats),
     Error {
         message: String,
     },
+}
+
+/// The answer to [`Request::Stats`]: the counts over UDP and over TCP since `started`.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct ServerStats {
+    /// When the server started, in UNIX seconds.
+    pub started: i64,
+    pub udp: Counted,
+    pub tcp: Counted,
+}
+
+/// What the server received over one transport and what it answered.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Counted {
+    /// Messages received.
+    pub received: u64,
+    /// Answers by the RCODE of their header.
+    pub noerror: u64,
+    pub formerr: u64,
+    pub servfail: u64,
+    pub nxdomain: u64,
+    pub notimp: u64,
+    pub refused: u64,
+    pub other_rcode: u64,
+    /// Answers with TC set.
+    pub truncated: u64,
+    /// Messages not answered: responses, garbage, and answers dropped by rate limiting.
+    pub not_answered: u64,
+    /// Answers over the rate (UDP): dropped, and sent truncated instead.
+    pub rate_dropped: u64,
+    pub rate_slipped: u64,
+    /// Zone transfers (TCP) answered, and refused.
+    pub transfers: u64,
+    pub transfers_refused: u64,
 }
 
 /// RDATA as [`Response::Records`] and [`ExpectWire`] carry it.

@@ -38,6 +38,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::control::Caller;
 use super::histories;
+use super::stats::Stats;
 use crate::clock;
 use crate::config::{Access, Config};
 use crate::control::{
@@ -159,6 +160,8 @@ struct Pending {
 
 /// Owns the zone states and the published snapshot.
 pub struct Manager {
+    /// What the server received and answered, for `zonectl stats`.
+    stats: Arc<Stats>,
     zones_dir: PathBuf,
     config: Config,
     /// Re-read by a reload of every zone.
@@ -333,6 +336,7 @@ fn key(origin: &Name) -> String {
 
 impl Manager {
     pub fn new(
+        stats: Arc<Stats>,
         zones_dir: PathBuf,
         config: Config,
         config_path: Option<PathBuf>,
@@ -341,6 +345,7 @@ impl Manager {
         access: Arc<ArcSwap<Access>>,
     ) -> Manager {
         Manager {
+            stats,
             zones_dir,
             config,
             config_path,
@@ -1720,6 +1725,8 @@ impl Manager {
                 }
                 return self.edit(zone, change, dry_run).await;
             }
+            // Server-wide counts, which tell nothing of any zone's data.
+            Request::Stats => return Response::Stats(self.stats.totals()),
             Request::Records { zone, owner, rtype } => {
                 return match self
                     .select(&Some(zone))
@@ -1738,7 +1745,9 @@ impl Manager {
             | Request::Freeze { zone }
             | Request::Thaw { zone }
             | Request::Sync { zone } => zone.clone(),
-            Request::Edit { .. } | Request::Records { .. } => unreachable!("handled above"),
+            Request::Edit { .. } | Request::Records { .. } | Request::Stats => {
+                unreachable!("handled above")
+            }
         };
         let keys = match self
             .select(&zone)
@@ -1803,7 +1812,9 @@ impl Manager {
                 }
                 Response::Done { outcomes }
             }
-            Request::Edit { .. } | Request::Records { .. } => unreachable!("handled above"),
+            Request::Edit { .. } | Request::Records { .. } | Request::Stats => {
+                unreachable!("handled above")
+            }
             Request::Sync { .. } => {
                 let mut outcomes = Vec::new();
                 for k in keys {

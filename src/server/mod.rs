@@ -10,6 +10,7 @@ mod control;
 mod histories;
 mod manager;
 mod notify;
+mod stats;
 mod tcp;
 mod udp;
 mod watch;
@@ -156,7 +157,9 @@ fn start_bound(
             .map_err(ServeError::Config)?,
     ));
     let zones = Arc::new(ArcSwap::from_pointee(ZoneSet::new()));
+    let stats = Arc::new(stats::Stats::new(crate::clock::unix_now()));
     let mut mgr = manager::Manager::new(
+        stats.clone(),
         opts.zones_dir.clone(),
         opts.config.clone(),
         opts.config_path.clone(),
@@ -211,6 +214,7 @@ fn start_bound(
     let control_path = opts.control.clone();
     let udp_zones = zones.clone();
     let tcp_access = access.clone();
+    let tcp_counters = stats.tcp();
     let rt_thread = std::thread::Builder::new()
         .name("zonectl-main".into())
         .spawn(move || {
@@ -242,7 +246,13 @@ fn start_bound(
                 for l in tcps {
                     let access = tcp_access.clone();
                     let answer = answer.clone();
-                    tokio::spawn(tcp::serve(l, zones.clone(), answer, access, token.clone()));
+                    let serving = tcp::Serving {
+                        zones: zones.clone(),
+                        config: answer,
+                        access,
+                        counters: tcp_counters.clone(),
+                    };
+                    tokio::spawn(tcp::serve(l, serving, token.clone()));
                 }
                 tokio::spawn(control::serve(ctl, tx.clone(), token.clone()));
                 // The watcher lives as long as this task; dropping it stops the notifications.
@@ -288,9 +298,10 @@ fn start_bound(
         let access = access.clone();
         let stop = stop_udp.clone();
         let answer = opts.answer.clone();
+        let counters = stats.new_udp();
         match std::thread::Builder::new()
             .name(format!("udp-{i}"))
-            .spawn(move || udp::serve(sock, turn, zones, access, answer, stop))
+            .spawn(move || udp::serve(sock, turn, zones, access, answer, counters, stop))
         {
             Ok(t) => threads.push(t),
             Err(e) => {

@@ -14,6 +14,7 @@ use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
 
 use super::admit::admit;
+use super::stats::{Counter, Counters};
 use crate::config::Access;
 use crate::tsig::Signer;
 use crate::wire::{respond, transfer_request, AnswerConfig, Transferred, Transport};
@@ -31,14 +32,18 @@ const TRANSFER_QUEUE: usize = 4;
 const MAX_TRANSFERS: usize = 10;
 static TRANSFERS: Semaphore = Semaphore::const_new(MAX_TRANSFERS);
 
+/// What the connections of a listener answer from, and count in.
+#[derive(Clone)]
+pub struct Serving {
+    pub zones: Arc<ArcSwap<ZoneSet>>,
+    pub config: AnswerConfig,
+    /// Who may transfer zones, and the TSIG keys.
+    pub access: Arc<ArcSwap<Access>>,
+    pub counters: Arc<Counters>,
+}
+
 /// Accepts connections until `shutdown`. Clients `access` allows may transfer zones.
-pub async fn serve(
-    listener: TcpListener,
-    zones: Arc<ArcSwap<ZoneSet>>,
-    config: AnswerConfig,
-    access: Arc<ArcSwap<Access>>,
-    shutdown: CancellationToken,
-) {
+pub async fn serve(listener: TcpListener, serving: Serving, shutdown: CancellationToken) {
     let slots = Arc::new(Semaphore::new(MAX_CONNECTIONS));
     loop {
         let permit = tokio::select! {
@@ -52,13 +57,11 @@ pub async fn serve(
             },
             _ = shutdown.cancelled() => return,
         };
-        let zones = zones.clone();
         let token = shutdown.clone();
-        let access = access.clone();
-        let config = config.clone();
+        let serving = serving.clone();
         tokio::spawn(async move {
             tokio::select! {
-                _ = connection(stream, zones, config, access, peer.ip()) => {}
+                _ = connection(stream, serving, peer.ip()) => {}
                 _ = token.cancelled() => {}
             }
             drop(permit);
@@ -68,13 +71,13 @@ pub async fn serve(
 
 /// Answers the queries of `client` on one connection. Whether it may transfer zones is decided
 /// at each request, so a reload that takes it out of `transfer_allow` applies at once.
-async fn connection(
-    mut stream: TcpStream,
-    zones: Arc<ArcSwap<ZoneSet>>,
-    config: AnswerConfig,
-    access: Arc<ArcSwap<Access>>,
-    client: IpAddr,
-) {
+async fn connection(mut stream: TcpStream, serving: Serving, client: IpAddr) {
+    let Serving {
+        zones,
+        config,
+        access,
+        counters,
+    } = serving;
     let _ = stream.set_nodelay(true);
     let mut buf = vec![0u8; 65535];
     let mut out = Vec::with_capacity(4096);
@@ -89,6 +92,7 @@ async fn connection(
             Ok(Ok(_)) => {}
             _ => return,
         }
+        counters.add(Counter::Received);
         let send = match transfer_request(&buf[..len], &config) {
             Some(request) => 'refused: {
                 let access = access.load_full();
@@ -97,10 +101,12 @@ async fn connection(
                     Ok(signer) => signer,
                     Err(refused) => {
                         refused.log(client, &zone);
+                        counters.add(Counter::TransfersRefused);
                         break 'refused true;
                     }
                 };
                 if let Ok(_permit) = TRANSFERS.try_acquire() {
+                    counters.add(Counter::Transfers);
                     // The transfer holds its zone only, not every zone served.
                     let served = request.zone(&zones.load()).cloned();
                     if transfer(
@@ -118,6 +124,7 @@ async fn connection(
                     return;
                 } else {
                     tracing::warn!(%client, %zone, "transfer refused: {MAX_TRANSFERS} transfers are running");
+                    counters.add(Counter::TransfersRefused);
                     request.refuse(&mut out, signer);
                 }
                 true
@@ -135,7 +142,12 @@ async fn connection(
                 )
             }
         };
-        if !send || !send_message(&mut stream, &out).await {
+        if !send {
+            counters.add(Counter::NotAnswered);
+            return;
+        }
+        counters.answered(&out);
+        if !send_message(&mut stream, &out).await {
             return;
         }
     }

@@ -22,6 +22,7 @@ use std::time::{Duration, Instant};
 use arc_swap::ArcSwap;
 
 use super::admit::admit;
+use super::stats::{Counter, Counters};
 use crate::config::Access;
 use crate::rrl::{self, Kind, RateKey, Verdict};
 use crate::wire::{
@@ -257,6 +258,7 @@ pub fn serve(
     zones: Arc<ArcSwap<ZoneSet>>,
     access: Arc<ArcSwap<Access>>,
     config: AnswerConfig,
+    counters: Arc<Counters>,
     stop: Arc<AtomicBool>,
 ) {
     let fd = sock.as_raw_fd();
@@ -334,6 +336,7 @@ pub fn serve(
             // Queries are queueing: let the next thread receive while this one answers.
             holding = None;
         }
+        counters.add_n(Counter::Received, n as u64);
         let snapshot = zones.load();
         let access = access.load();
         // Rate limiting, if on: the limiter, and the time of this batch.
@@ -342,6 +345,7 @@ pub fn serve(
         for i in 0..n as usize {
             let len = msgs[i].msg_len as usize;
             if msgs[i].msg_hdr.msg_flags & libc::MSG_TRUNC != 0 {
+                counters.add(Counter::NotAnswered);
                 continue; // larger than any real query: drop it
             }
             let (query, out) = (&bufs[i][..len], &mut outs[i]);
@@ -350,6 +354,7 @@ pub fn serve(
                 None => respond(&snapshot, &config, &access.keys, query, Transport::Udp, out),
             };
             if !answered {
+                counters.add(Counter::NotAnswered);
                 continue;
             }
             if is_refused(out) {
@@ -363,10 +368,13 @@ pub fn serve(
                         Verdict::Send => {}
                         Verdict::Slip => {
                             rrl::truncate(out);
+                            counters.add(Counter::RateSlipped);
                             limited.slipped += 1;
                             limited.latest = Some((client, rate.kind));
                         }
                         Verdict::Drop => {
+                            counters.add(Counter::RateDropped);
+                            counters.add(Counter::NotAnswered);
                             limited.dropped += 1;
                             limited.latest = Some((client, rate.kind));
                             continue;
@@ -374,6 +382,7 @@ pub fn serve(
                     }
                 }
             }
+            counters.answered(out);
             send_iovs[to_send] = libc::iovec {
                 iov_base: outs[i].as_mut_ptr().cast(),
                 iov_len: outs[i].len(),

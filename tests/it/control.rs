@@ -578,3 +578,73 @@ fn check_through_the_server_reports_like_check_file() {
         "{served}\n{local}"
     );
 }
+
+#[test]
+fn stats_count_what_was_received_and_answered_by_transport_and_rcode() {
+    use crate::harness::{request, Udp};
+    use hickory_proto::op::OpCode;
+    let s = server(1, "");
+    for _ in 0..3 {
+        s.udp("www.test.example.", RecordType::A);
+    }
+    s.udp("nope.test.example.", RecordType::A);
+    s.tcp("www.other.example.", RecordType::A);
+    s.tcp("test.example.", RecordType::AXFR); // no transfer_allow: REFUSED
+    let mut update = request("test.example.", RecordType::SOA);
+    update.metadata.op_code = OpCode::Update;
+    s.query_with(Udp, &update); // NOTIMP
+                                // A response is never answered.
+    let mut response = request("test.example.", RecordType::SOA).to_vec().unwrap();
+    response[2] |= 0x80;
+    assert_eq!(s.exchange(Udp, &response, Duration::from_millis(300)), None);
+
+    let out = s.ctl(&["--json", "stats"]);
+    assert_eq!(out.code, 0, "{out}");
+    let stats: serde_json::Value = serde_json::from_str(&out.stdout).expect("JSON");
+    let count = |t: &str, what: &str| {
+        stats[t][what]
+            .as_u64()
+            .unwrap_or_else(|| panic!("{t}.{what}: {stats}"))
+    };
+    assert_eq!(count("udp", "received"), 6, "{stats}");
+    assert_eq!(count("udp", "noerror"), 3);
+    assert_eq!(count("udp", "nxdomain"), 1);
+    assert_eq!(count("udp", "notimp"), 1);
+    assert_eq!(count("udp", "not_answered"), 1);
+    assert_eq!(count("tcp", "received"), 2);
+    assert_eq!(count("tcp", "refused"), 2);
+    assert_eq!(count("tcp", "transfers_refused"), 1);
+    assert_eq!(count("tcp", "transfers"), 0);
+    let started = stats["started"].as_i64().expect("started");
+    assert!(
+        (zonectl::clock::unix_now() - started).abs() < 600,
+        "{started}"
+    );
+
+    let out = s.ctl(&["stats"]);
+    assert_eq!(out.code, 0, "{out}");
+    let lines: Vec<&str> = out.stdout.lines().collect();
+    assert!(lines[0].starts_with("since "), "{out}");
+    let row = |t: &str| -> Vec<String> {
+        let line = lines
+            .iter()
+            .find(|l| l.starts_with(t))
+            .unwrap_or_else(|| panic!("{out}"));
+        line.split_whitespace().skip(1).map(String::from).collect()
+    };
+    // received, NOERROR, NXDOMAIN, REFUSED, SERVFAIL, FORMERR, NOTIMP, other, truncated, not answered
+    assert_eq!(
+        row("udp"),
+        ["6", "3", "1", "0", "0", "0", "1", "0", "0", "1"],
+        "{out}"
+    );
+    assert_eq!(
+        row("tcp"),
+        ["2", "0", "0", "2", "0", "0", "0", "0", "0", "0"],
+        "{out}"
+    );
+    assert!(
+        out.stdout.ends_with("zone transfers (tcp): 0, 1 refused\n"),
+        "{out}"
+    );
+}
