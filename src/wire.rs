@@ -57,11 +57,14 @@ impl Default for AnswerConfig {
 
 impl AnswerConfig {
     /// The NSID option's data for the answer to a query with `edns`: ours if the query asked
-    /// for it (RFC 5001 §2.1), else none.
+    /// for it (RFC 5001 §2.1), and if the header, `before` (the bytes the answer must hold
+    /// besides: the question) and our OPT with the option fit in `limit`; else none. The option
+    /// is optional, the rest of the answer is not.
     #[inline]
-    fn nsid_for(&self, edns: Option<Edns>) -> &[u8] {
+    fn nsid_for(&self, edns: Option<Edns>, before: usize, limit: usize) -> &[u8] {
+        let nsid = &self.identity.nsid;
         match edns {
-            Some(e) if e.nsid => &self.identity.nsid,
+            Some(e) if e.nsid && HEADER_LEN + before + opt_len(nsid) <= limit => nsid,
             _ => &[],
         }
     }
@@ -79,8 +82,7 @@ pub struct Identity {
     pub nsid: Vec<u8>,
 }
 
-/// The longest `identity`, `version` or `nsid`: one TXT string, so that an answer with any of
-/// them fits in 512 bytes.
+/// The longest `identity`, `version` or `nsid`: one TXT string.
 pub const MAX_IDENTITY_LEN: usize = 255;
 
 /// EDNS(0) data from the query's OPT record.
@@ -227,16 +229,23 @@ fn answer_packet(
                 Some(edns) => Some(edns),
                 None => opt_of_malformed(packet),
             };
-            let nsid = config.nsid_for(edns);
-            let write = |out: &mut Vec<u8>, rcode| {
-                write_error(out, head, rcode, question, edns, payload, nsid)
-            };
-            write(out, rcode);
             // An error to a signed request is signed too (RFC 8945 §5.2), when its records can
             // be read as far as the TSIG record. Looked for here, off the path of answers.
             // (`and`, not `and_then`: with a closure here, LLVM built `respond` so that every
             // answer took 15 more instructions, by callgrind.)
-            if let Some(at) = question.and(signed_error_tsig(packet)) {
+            let signed = question.and(signed_error_tsig(packet));
+            // No NSID beside a TSIG record, whose size is not known yet.
+            let nsid = match signed {
+                Some(_) => &[][..],
+                None => config.nsid_for(edns, question.map_or(0, <[u8]>::len), {
+                    limit_of(transport, edns, payload)
+                }),
+            };
+            let write = |out: &mut Vec<u8>, rcode| {
+                write_error(out, head, rcode, question, edns, payload, nsid)
+            };
+            write(out, rcode);
+            if let Some(at) = signed {
                 if let Some(mut signer) = check_signature(keys, packet, at, out, &write) {
                     signer.sign(out);
                 }
@@ -248,17 +257,10 @@ fn answer_packet(
             let mut signer = None;
             if let Some(at) = q.tsig {
                 let payload = config.max_udp_payload;
-                let nsid = config.nsid_for(q.edns);
+                // A signature that does not verify: an error, with no NSID beside its TSIG
+                // record.
                 let write = |out: &mut Vec<u8>, rcode| {
-                    write_error(
-                        out,
-                        q.head(),
-                        rcode,
-                        Some(q.question),
-                        q.edns,
-                        payload,
-                        nsid,
-                    )
+                    write_error(out, q.head(), rcode, Some(q.question), q.edns, payload, &[])
                 };
                 match check_signature(keys, packet, at, out, &write) {
                     Some(s) => signer = Some(s),
@@ -920,6 +922,14 @@ fn write_header(out: &mut Vec<u8>, id: u16, flags: u16, counts: [u16; 4]) {
     }
 }
 
+/// The largest answer `transport` takes: 64 kB over TCP, [`udp_limit`] over UDP.
+fn limit_of(transport: Transport, edns: Option<Edns>, max_udp_payload: u16) -> usize {
+    match transport {
+        Transport::Tcp => u16::MAX as usize,
+        Transport::Udp => udp_limit(edns, max_udp_payload),
+    }
+}
+
 /// The largest answer a client takes over UDP: 512 bytes without EDNS, else the size its OPT
 /// gives, up to `max_udp_payload` (RFC 6891 §6.2.5).
 fn udp_limit(edns: Option<Edns>, max_udp_payload: u16) -> usize {
@@ -1010,6 +1020,8 @@ fn answer_query(
     rate: Option<&mut RateKey>,
 ) {
     let head = q.head();
+    // The most the answer may take, its TSIG record (`reserve`) left out.
+    let limit = limit_of(transport, q.edns, config.max_udp_payload) - reserve;
     let refuse = |out: &mut Vec<u8>, rcode: u16| {
         write_error(
             out,
@@ -1018,19 +1030,15 @@ fn answer_query(
             Some(q.question),
             q.edns,
             config.max_udp_payload,
-            config.nsid_for(q.edns),
+            config.nsid_for(q.edns, q.question.len(), limit),
         )
     };
     if q.edns.is_some_and(|e| e.version != 0) {
         // RFC 6891 §6.1.3: BADVERS, with our highest version (0) in the OPT.
         return refuse(out, RCODE_BADVERS);
     }
-    let limit = match transport {
-        Transport::Tcp => u16::MAX as usize,
-        Transport::Udp => udp_limit(q.edns, config.max_udp_payload),
-    };
     if q.qclass != CLASS_IN {
-        return answer_chaos(out, q, limit - reserve, config);
+        return answer_chaos(out, q, limit, config);
     }
     match q.qtype {
         // Zone transfers go to the clients the config allows ([`transfer_request`]): AXFR
@@ -1052,7 +1060,7 @@ fn answer_query(
     if let Some(rate) = rate {
         count_as(rate, zone, qname, q.qtype, &ans);
     }
-    encode_answer(out, q, &ans, limit - reserve, config);
+    encode_answer(out, q, &ans, limit, config);
 }
 
 /// A question in a class other than IN. In class CH, `TXT id.server.` (or `hostname.bind.`)
@@ -1069,9 +1077,9 @@ fn answer_chaos(out: &mut Vec<u8>, q: &Query<'_>, limit: usize, config: &AnswerC
         b"\x07version\x06server\x00" | b"\x07version\x04bind\x00" => &config.identity.version,
         _ => &[],
     };
-    let nsid = config.nsid_for(q.edns);
     let (payload, edns) = (config.max_udp_payload, q.edns);
     if text.is_empty() {
+        let nsid = config.nsid_for(edns, q.question.len(), limit);
         return write_error(
             out,
             q.head(),
@@ -1088,12 +1096,15 @@ fn answer_chaos(out: &mut Vec<u8>, q: &Query<'_>, limit: usize, config: &AnswerC
     out.extend_from_slice(&RType::TXT.0.to_be_bytes());
     out.extend_from_slice(&CLASS_CH.to_be_bytes());
     out.extend_from_slice(&0u32.to_be_bytes()); // TTL
+    let text = &text[..text.len().min(MAX_IDENTITY_LEN)];
     out.extend_from_slice(&(1 + text.len() as u16).to_be_bytes());
-    out.push(text.len() as u8); // at most MAX_IDENTITY_LEN
+    out.push(text.len() as u8);
     out.extend_from_slice(text);
+    // The NSID if it fits beside the answer; TC if the answer does not (a 512-byte client
+    // asking for a long identity, or a TSIG record to come): the client asks again over TCP.
+    let nsid = config.nsid_for(edns, out.len() - HEADER_LEN, limit);
     let mut truncated = false;
     if out.len() + edns.map_or(0, |_| opt_len(nsid)) > limit {
-        // Only with a TSIG record to come: the client asks again over TCP.
         out.truncate(HEADER_LEN + q.question.len());
         out[6..8].copy_from_slice(&0u16.to_be_bytes());
         truncated = true;
@@ -1176,9 +1187,9 @@ fn encode_answer(
         Rcode::NxDomain => 3,
         Rcode::YxDomain => 6,
     };
-    let nsid = config.nsid_for(q.edns);
-    let opt_len = if q.edns.is_some() { opt_len(nsid) } else { 0 };
-    let limit = limit - opt_len;
+    let nsid = config.nsid_for(q.edns, q.question.len(), limit);
+    let opt_size = if q.edns.is_some() { opt_len(nsid) } else { 0 };
+    let limit = limit.saturating_sub(opt_size);
     write_header(out, q.id, 0, [1, 0, 0, 0]);
     out.extend_from_slice(q.question);
     let mut enc = Compressor::new(q.question, q.qname_len);

@@ -321,6 +321,97 @@ fn the_nsid_goes_to_the_queries_that_ask_for_it() {
     }
 }
 
+/// `query` with the UDP size of its OPT record (the last record, holding `options` bytes of
+/// options) set to `size`.
+fn with_udp_size(mut query: Vec<u8>, options: usize, size: u16) -> Vec<u8> {
+    let at = query.len() - options - 8;
+    query[at..at + 2].copy_from_slice(&size.to_be_bytes());
+    query
+}
+
+#[test]
+fn the_nsid_is_left_out_where_it_would_not_fit_beside_the_question() {
+    let mut config = identified();
+    Arc::make_mut(&mut config.identity).nsid = vec![b'n'; MAX_IDENTITY_LEN];
+    // A 255-byte name in no zone: REFUSED, 12 + 259 bytes before the OPT, 270 with the NSID.
+    let long = format!(
+        "{}.{}.{}.{}.",
+        "x".repeat(63),
+        "x".repeat(63),
+        "x".repeat(63),
+        "x".repeat(61)
+    );
+    let q = query_in(&long, RecordType::A, DNSClass::IN, true, true);
+    let m = ask_with(&config, &q, Transport::Udp);
+    assert_eq!(
+        nsid_of(&m).map(|n| n.len()),
+        Some(MAX_IDENTITY_LEN),
+        "fits in 1232"
+    );
+    let q = with_udp_size(q, 4, 512);
+    let mut out = Vec::new();
+    assert!(respond(
+        &zones(),
+        &config,
+        &Keyring::default(),
+        &q,
+        Transport::Udp,
+        &mut out
+    ));
+    assert!(out.len() <= 512, "{} bytes", out.len());
+    let m = Message::from_vec(&out).unwrap();
+    assert_eq!(m.metadata.response_code, ResponseCode::Refused);
+    assert!(m.edns.is_some() && nsid_of(&m).is_none());
+    // Over TCP it fits.
+    let m = ask_with(&config, &q, Transport::Tcp);
+    assert_eq!(nsid_of(&m).map(|n| n.len()), Some(MAX_IDENTITY_LEN));
+}
+
+#[test]
+fn the_nsid_and_the_identity_give_way_to_a_tsig_record_under_512_bytes() {
+    // The largest TSIG record: a 255-byte key name and HMAC-SHA512, 366 bytes.
+    let long = format!(
+        "{}.{}.{}.{}.",
+        "k".repeat(63),
+        "k".repeat(63),
+        "k".repeat(63),
+        "k".repeat(61)
+    );
+    let key_name = Name::parse(&long, None).unwrap();
+    let key = tsig::Key::new(&key_name, tsig::Algorithm::HmacSha512, b"a shared secret");
+    let mut keys = Keyring::default();
+    keys.add(key, Path::new("long.key")).unwrap();
+    let mut config = identified();
+    let id = Arc::make_mut(&mut config.identity);
+    id.name = vec![b'i'; MAX_IDENTITY_LEN];
+    id.nsid = vec![b'n'; MAX_IDENTITY_LEN];
+    let ask_signed = |name: &str, t: RecordType, class: DNSClass| {
+        let mut q = with_udp_size(query_in(name, t, class, true, true), 4, 512);
+        let key = keys.get(&key_name).unwrap().clone();
+        tsig::Signer::request(key, tsig::now()).sign(&mut q);
+        let mut out = Vec::new();
+        assert!(respond(
+            &zones(),
+            &config,
+            &keys,
+            &q,
+            Transport::Udp,
+            &mut out
+        ));
+        assert!(out.len() <= 512, "{name}: {} bytes", out.len());
+        assert!(tsig::last_record_start(&out).is_some(), "{name}: signed");
+        Message::from_vec(&out).unwrap()
+    };
+    // The answer fits beside the TSIG record; the NSID does not.
+    let m = ask_signed("www.example.", RecordType::A, DNSClass::IN);
+    assert_eq!(m.answers.len(), 1);
+    assert!(nsid_of(&m).is_none());
+    // A 255-byte identity does not fit either: TC, and the client asks again over TCP.
+    let m = ask_signed("id.server.", RecordType::TXT, DNSClass::CH);
+    assert!(m.metadata.truncation && m.answers.is_empty());
+    assert!(nsid_of(&m).is_none());
+}
+
 #[test]
 fn the_nsid_counts_against_the_udp_limit() {
     let mut config = identified();
@@ -331,10 +422,7 @@ fn the_nsid_counts_against_the_udp_limit() {
     let m = ask_with(&config, &q, Transport::Udp);
     assert!(!m.metadata.truncation);
     assert_eq!(nsid_of(&m).map(|n| n.len()), Some(MAX_IDENTITY_LEN));
-    // The OPT's UDP size is the first two bytes after its owner and type (at the end of the
-    // query, before its one option of 4 bytes).
-    let at = q.len() - 4 - 8;
-    q[at..at + 2].copy_from_slice(&600u16.to_be_bytes());
+    q = with_udp_size(q, 4, 600);
     let mut out = Vec::new();
     let keys = Keyring::default();
     assert!(respond(
