@@ -244,12 +244,10 @@ fn start_bound(
                     }
                 };
                 for l in tcps {
-                    let access = tcp_access.clone();
-                    let answer = answer.clone();
                     let serving = tcp::Serving {
                         zones: zones.clone(),
-                        config: answer,
-                        access,
+                        config: answer.clone(),
+                        access: tcp_access.clone(),
                         counters: tcp_counters.clone(),
                     };
                     tokio::spawn(tcp::serve(l, serving, token.clone()));

@@ -1,6 +1,8 @@
 //! Counters of what the server received and answered, for `zonectl stats` (what `knotc stats`
-//! and `nsd-control stats_noreset` tell). Each UDP thread counts in a set of its own, on a
-//! cache line no other thread writes; TCP connections share one set. A request sums them.
+//! and `nsd-control stats_noreset` tell). A thread tallies a batch of messages in plain
+//! integers ([`Tally`]) and adds them to its counters after it: each UDP thread has a set of
+//! its own, on cache lines no other thread writes; TCP connections share one set. A request
+//! sums them.
 
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::{Arc, Mutex};
@@ -12,7 +14,7 @@ use crate::control::{Counted, ServerStats};
 pub enum Counter {
     /// A message received (a datagram, or a message on a TCP connection).
     Received,
-    /// An answer with each RCODE of the header: 0 to 5, then any other.
+    /// An answer with each RCODE: 0 to 5, then any other (NOTAUTH, BADVERS...).
     NoError,
     FormErr,
     ServFail,
@@ -22,12 +24,14 @@ pub enum Counter {
     OtherRcode,
     /// An answer with TC set (too large for UDP, or slipped by rate limiting).
     Truncated,
-    /// A message not answered: a response, garbage, or dropped by rate limiting.
+    /// A message not answered: a response, garbage, an answer dropped by rate limiting, a
+    /// zone transfer cut off by the client.
     NotAnswered,
     /// Answers over the rate: dropped, and sent truncated.
     RateDropped,
     RateSlipped,
-    /// Zone transfers answered (the zone, its differences, or the SOA alone), and refused.
+    /// Zone transfers over TCP sent whole (the zone, its differences, or the SOA alone to a
+    /// client that is current; each also counts as a NOERROR answer), and refused.
     Transfers,
     TransfersRefused,
 }
@@ -40,24 +44,51 @@ const COUNTERS: usize = Counter::TransfersRefused as usize + 1;
 pub struct Counters([AtomicU64; COUNTERS]);
 
 impl Counters {
+    /// Adds `tally` and clears it.
+    pub fn add(&self, tally: &mut Tally) {
+        for (counter, n) in self.0.iter().zip(&mut tally.0) {
+            if *n != 0 {
+                counter.fetch_add(*n, Relaxed);
+                *n = 0;
+            }
+        }
+    }
+
+    fn get(&self, counter: Counter) -> u64 {
+        self.0[counter as usize].load(Relaxed)
+    }
+}
+
+/// Counts kept by one thread until it adds them to its [`Counters`].
+#[derive(Debug, Default)]
+pub struct Tally([u64; COUNTERS]);
+
+impl Tally {
     #[inline]
-    pub fn add(&self, counter: Counter) {
-        self.add_n(counter, 1);
+    pub fn count(&mut self, counter: Counter) {
+        self.count_n(counter, 1);
     }
 
     #[inline]
-    pub fn add_n(&self, counter: Counter, n: u64) {
-        self.0[counter as usize].fetch_add(n, Relaxed);
+    pub fn count_n(&mut self, counter: Counter, n: u64) {
+        self.0[counter as usize] += n;
     }
 
-    /// Counts `answer`, a response about to be sent, by its RCODE and TC bit.
+    /// Counts `answer`, a response about to be sent, by its RCODE and its TC bit.
     #[inline]
-    pub fn answered(&self, answer: &[u8]) {
-        let Some(&[flags, rcode]) = answer.get(2..4).and_then(|b| <&[u8; 2]>::try_from(b).ok())
-        else {
+    pub fn answered(&mut self, answer: &[u8]) {
+        let [_, _, flags, low, _, _, an0, an1, ns0, ns1, ar0, ar1, ..] = *answer else {
             return;
         };
-        self.add(match rcode & 0x0f {
+        let rcode = match low & 0x0f {
+            // An error with an extended RCODE (BADVERS) has 0 in the header: no record in the
+            // answer and authority sections, and no TC (RFC 6891 §6.1.3).
+            0 if flags & 0x02 == 0 && [an0, an1, ns0, ns1] == [0; 4] && [ar0, ar1] != [0; 2] => {
+                extended_rcode(answer)
+            }
+            low => u16::from(low),
+        };
+        self.count(match rcode {
             0 => Counter::NoError,
             1 => Counter::FormErr,
             2 => Counter::ServFail,
@@ -67,12 +98,38 @@ impl Counters {
             _ => Counter::OtherRcode,
         });
         if flags & 0x02 != 0 {
-            self.add(Counter::Truncated);
+            self.count(Counter::Truncated);
         }
     }
+}
 
-    fn get(&self, counter: Counter) -> u64 {
-        self.0[counter as usize].load(Relaxed)
+/// The whole RCODE of an answer (a header and more) with an empty answer and authority
+/// section and an additional one: the header's, with the upper bits from the OPT record if it
+/// is the first additional record (as our answers have it).
+#[cold]
+fn extended_rcode(answer: &[u8]) -> u16 {
+    let low = u16::from(answer[3] & 0x0f);
+    // The question, if there is one: a name of labels (answers copy it uncompressed), then type
+    // and class.
+    let mut at = 12;
+    match answer[4..6] {
+        [0, 0] => {}
+        [0, 1] => {
+            while let Some(&len) = answer.get(at) {
+                at += 1 + usize::from(len);
+                if len == 0 {
+                    break;
+                }
+            }
+            at += 4;
+        }
+        _ => return low,
+    }
+    // The OPT record: its root owner, type 41, UDP size, then the extended RCODE byte.
+    let opt = at;
+    match answer.get(opt..opt + 6) {
+        Some([0, 0, 41, _, _, high]) => u16::from(*high) << 4 | low,
+        _ => low,
     }
 }
 
@@ -144,18 +201,55 @@ mod tests {
     fn answers_count_by_their_rcode_and_tc_and_threads_are_summed() {
         let stats = Stats::new(7);
         let (a, b) = (stats.new_udp(), stats.new_udp());
-        // Header bytes 2 and 3: QR|AA, then RCODE 3; QR|TC, then RCODE 0; RCODE 9 (NOTAUTH).
-        a.answered(&[0, 1, 0x84, 0x03]);
-        b.answered(&[0, 1, 0x82, 0x00]);
-        b.answered(&[0, 1, 0x80, 0x09]);
-        b.answered(&[0, 1]); // too short to be an answer: not counted
-        a.add(Counter::Received);
-        b.add(Counter::Received);
-        stats.tcp().add(Counter::TransfersRefused);
+        let (mut ta, mut tb) = (Tally::default(), Tally::default());
+        // Headers: QR|AA and NXDOMAIN with the SOA; QR|TC and NOERROR; NOTAUTH (9).
+        ta.answered(&header(0x84, 0x03, [1, 0, 1, 0]));
+        tb.answered(&header(0x82, 0x00, [1, 0, 0, 0]));
+        tb.answered(&header(0x80, 0x09, [1, 0, 0, 0]));
+        tb.answered(&[0, 1]); // too short to be an answer: not counted
+        ta.count(Counter::Received);
+        tb.count(Counter::Received);
+        a.add(&mut ta);
+        b.add(&mut tb);
+        b.add(&mut tb); // cleared by the first: nothing counted twice
+        let mut tcp = Tally::default();
+        tcp.count(Counter::TransfersRefused);
+        stats.tcp().add(&mut tcp);
         let t = stats.totals();
         assert_eq!(t.started, 7);
         assert_eq!((t.udp.received, t.udp.nxdomain, t.udp.noerror), (2, 1, 1));
         assert_eq!((t.udp.truncated, t.udp.other_rcode), (1, 1));
         assert_eq!((t.tcp.transfers_refused, t.tcp.received), (1, 0));
+    }
+
+    /// A response header with `flags` (QR, AA, TC...), `rcode` and the counts of the question,
+    /// answer, authority and additional sections.
+    fn header(flags: u8, rcode: u8, counts: [u16; 4]) -> Vec<u8> {
+        let mut h = vec![0, 1, flags, rcode];
+        for c in counts {
+            h.extend_from_slice(&c.to_be_bytes());
+        }
+        h
+    }
+
+    #[test]
+    fn badvers_counts_by_its_extended_rcode_and_an_empty_noerror_stays_noerror() {
+        // example. A, then an OPT with extended RCODE 1 (BADVERS is 16: 1 << 4 | 0).
+        let question = b"\x07example\x00\x00\x01\x00\x01";
+        let opt = [0, 0, 41, 0x04, 0xd0, 1, 0, 0, 0, 0, 0];
+        let mut badvers = header(0x80, 0, [1, 0, 0, 1]);
+        badvers.extend_from_slice(question);
+        badvers.extend_from_slice(&opt);
+        let mut without_opt = header(0x80, 0, [1, 0, 0, 0]);
+        without_opt.extend_from_slice(question);
+        let mut no_question = header(0x80, 0, [0, 0, 0, 1]);
+        no_question.extend_from_slice(&opt);
+        let mut t = Tally::default();
+        t.answered(&badvers);
+        t.answered(&no_question);
+        t.answered(&without_opt);
+        t.answered(&badvers[..badvers.len() - 8]); // the OPT cut short: the header's RCODE
+        assert_eq!(t.0[Counter::OtherRcode as usize], 2);
+        assert_eq!(t.0[Counter::NoError as usize], 2);
     }
 }

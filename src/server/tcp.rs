@@ -14,7 +14,7 @@ use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
 
 use super::admit::admit;
-use super::stats::{Counter, Counters};
+use super::stats::{Counter, Counters, Tally};
 use crate::config::Access;
 use crate::tsig::Signer;
 use crate::wire::{respond, transfer_request, AnswerConfig, Transferred, Transport};
@@ -92,7 +92,8 @@ async fn connection(mut stream: TcpStream, serving: Serving, client: IpAddr) {
             Ok(Ok(_)) => {}
             _ => return,
         }
-        counters.add(Counter::Received);
+        let mut tally = Tally::default();
+        tally.count(Counter::Received);
         let send = match transfer_request(&buf[..len], &config) {
             Some(request) => 'refused: {
                 let access = access.load_full();
@@ -101,21 +102,23 @@ async fn connection(mut stream: TcpStream, serving: Serving, client: IpAddr) {
                     Ok(signer) => signer,
                     Err(refused) => {
                         refused.log(client, &zone);
-                        counters.add(Counter::TransfersRefused);
+                        tally.count(Counter::TransfersRefused);
                         break 'refused true;
                     }
                 };
                 if let Ok(_permit) = TRANSFERS.try_acquire() {
-                    counters.add(Counter::Transfers);
+                    counters.add(&mut tally);
                     // The transfer holds its zone only, not every zone served.
                     let served = request.zone(&zones.load()).cloned();
+                    let query = buf[..len].to_vec();
                     if transfer(
                         &mut stream,
                         served,
-                        buf[..len].to_vec(),
-                        config.clone(),
+                        query,
+                        &config,
                         signer,
                         client,
+                        &counters,
                     )
                     .await
                     {
@@ -124,7 +127,7 @@ async fn connection(mut stream: TcpStream, serving: Serving, client: IpAddr) {
                     return;
                 } else {
                     tracing::warn!(%client, %zone, "transfer refused: {MAX_TRANSFERS} transfers are running");
-                    counters.add(Counter::TransfersRefused);
+                    tally.count(Counter::TransfersRefused);
                     request.refuse(&mut out, signer);
                 }
                 true
@@ -143,10 +146,12 @@ async fn connection(mut stream: TcpStream, serving: Serving, client: IpAddr) {
             }
         };
         if !send {
-            counters.add(Counter::NotAnswered);
+            tally.count(Counter::NotAnswered);
+            counters.add(&mut tally);
             return;
         }
-        counters.answered(&out);
+        tally.answered(&out);
+        counters.add(&mut tally);
         if !send_message(&mut stream, &out).await {
             return;
         }
@@ -169,16 +174,18 @@ async fn send_message(stream: &mut TcpStream, msg: &[u8]) -> bool {
 /// Answers `query` (a [`transfer_request`]) from `zone`: the zone it asks for as served when it
 /// came (or nothing), whatever reloads happen meanwhile, signed by `signer` if it was signed.
 /// The messages are encoded on a blocking thread, a few ahead of the writes, so a large zone is
-/// never copied whole. False if the connection failed.
+/// never copied whole. Counted in `counters` by how it ended. False if the connection failed.
 async fn transfer(
     stream: &mut TcpStream,
     zone: Option<Arc<Zone>>,
     query: Vec<u8>,
-    config: AnswerConfig,
+    config: &AnswerConfig,
     signer: Option<Signer>,
     client: IpAddr,
+    counters: &Counters,
 ) -> bool {
     let (tx, mut rx) = tokio::sync::mpsc::channel::<Vec<u8>>(TRANSFER_QUEUE);
+    let config = config.clone();
     let encoder = tokio::task::spawn_blocking(move || {
         let request = transfer_request(&query, &config).expect("checked by the caller");
         let name = request.zone_text();
@@ -198,7 +205,23 @@ async fn transfer(
     }
     // Dropping the receiver ends an encoder still sending to a client that went away.
     drop(rx);
-    match encoder.await {
+    let ended = encoder.await;
+    let mut tally = Tally::default();
+    match &ended {
+        Ok((_, Transferred::Zone(_) | Transferred::Increments { .. }))
+        | Ok((_, Transferred::UpToDate | Transferred::AskOverTcp))
+            if ok =>
+        {
+            tally.count(Counter::Transfers);
+            tally.count(Counter::NoError);
+        }
+        Ok((_, Transferred::NotServed)) if ok => tally.count(Counter::OtherRcode), // NOTAUTH
+        Ok((_, Transferred::Cut)) if ok => tally.count(Counter::ServFail),
+        // Cut off by the client, or the encoder failed.
+        _ => tally.count(Counter::NotAnswered),
+    }
+    counters.add(&mut tally);
+    match ended {
         Err(e) => {
             tracing::error!(%client, error = %e, "zone transfer failed");
             ok = false;

@@ -22,7 +22,7 @@ use std::time::{Duration, Instant};
 use arc_swap::ArcSwap;
 
 use super::admit::admit;
-use super::stats::{Counter, Counters};
+use super::stats::{Counter, Counters, Tally};
 use crate::config::Access;
 use crate::rrl::{self, Kind, RateKey, Verdict};
 use crate::wire::{
@@ -284,6 +284,7 @@ pub fn serve(
 
     let mut limited = Limited::default();
     let mut rate = RateKey::default();
+    let mut tally = Tally::default();
     // Holding the turn; dropping it passes the turn on, also if this thread ends by a panic,
     // so the other threads go on answering.
     let mut holding = None;
@@ -336,7 +337,7 @@ pub fn serve(
             // Queries are queueing: let the next thread receive while this one answers.
             holding = None;
         }
-        counters.add_n(Counter::Received, n as u64);
+        tally.count_n(Counter::Received, n as u64);
         let snapshot = zones.load();
         let access = access.load();
         // Rate limiting, if on: the limiter, and the time of this batch.
@@ -345,7 +346,7 @@ pub fn serve(
         for i in 0..n as usize {
             let len = msgs[i].msg_len as usize;
             if msgs[i].msg_hdr.msg_flags & libc::MSG_TRUNC != 0 {
-                counters.add(Counter::NotAnswered);
+                tally.count(Counter::NotAnswered);
                 continue; // larger than any real query: drop it
             }
             let (query, out) = (&bufs[i][..len], &mut outs[i]);
@@ -354,7 +355,7 @@ pub fn serve(
                 None => respond(&snapshot, &config, &access.keys, query, Transport::Udp, out),
             };
             if !answered {
-                counters.add(Counter::NotAnswered);
+                tally.count(Counter::NotAnswered);
                 continue;
             }
             if is_refused(out) {
@@ -368,13 +369,13 @@ pub fn serve(
                         Verdict::Send => {}
                         Verdict::Slip => {
                             rrl::truncate(out);
-                            counters.add(Counter::RateSlipped);
+                            tally.count(Counter::RateSlipped);
                             limited.slipped += 1;
                             limited.latest = Some((client, rate.kind));
                         }
                         Verdict::Drop => {
-                            counters.add(Counter::RateDropped);
-                            counters.add(Counter::NotAnswered);
+                            tally.count(Counter::RateDropped);
+                            tally.count(Counter::NotAnswered);
                             limited.dropped += 1;
                             limited.latest = Some((client, rate.kind));
                             continue;
@@ -382,7 +383,7 @@ pub fn serve(
                     }
                 }
             }
-            counters.answered(out);
+            tally.answered(out);
             send_iovs[to_send] = libc::iovec {
                 iov_base: outs[i].as_mut_ptr().cast(),
                 iov_len: outs[i].len(),
@@ -403,6 +404,7 @@ pub fn serve(
             }
             to_send += 1;
         }
+        counters.add(&mut tally);
         if let Some((limiter, now)) = limiting {
             limited.log(limiter, now);
         }

@@ -167,6 +167,20 @@ fn an_allowed_client_gets_the_zone_as_served_then_the_connection_goes_on() {
     assert_eq!(msgs.len(), 1);
     assert_eq!(msgs[0].answers.len(), 1);
     assert_eq!(soa_serial(&msgs[0]), Some(2));
+
+    // `stats`: four transfers sent whole (the last the SOA alone), each also a NOERROR answer,
+    // and the query between them; counted once each has ended, which may be a moment after
+    // its last message arrived here.
+    let mut stats = serde_json::Value::Null;
+    let counted = wait_until(Duration::from_secs(5), || {
+        let out = s.ctl(&["--json", "stats"]);
+        stats = serde_json::from_str(&out.stdout).unwrap_or_else(|e| panic!("{e}: {out}"));
+        stats["tcp"]["transfers"] == 4
+    });
+    assert!(counted, "{stats}");
+    assert_eq!(stats["tcp"]["received"], 5, "{stats}");
+    assert_eq!(stats["tcp"]["noerror"], 5, "{stats}");
+    assert_eq!(stats["tcp"]["transfers_refused"], 0, "{stats}");
 }
 
 /// `zonectl record ARGS` against `s`, verified on its address; it must succeed.
