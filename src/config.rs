@@ -156,10 +156,26 @@ impl Config {
 
     /// Parses config text; `path` is for error messages.
     pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
-        toml::from_str(text).map_err(|e| ConfigError::Parse {
+        let config: Config = toml::from_str(text).map_err(|e| ConfigError::Parse {
             path: path.into(),
             message: e.to_string(),
-        })
+        })?;
+        // `-` reads standard input on the command line; from here it would wait on a terminal.
+        for (setting, value) in [
+            ("dmarc_reports", &config.dmarc_reports),
+            ("tlsrpt_reports", &config.tlsrpt_reports),
+        ] {
+            if value.as_deref() == Some(Path::new("-")) {
+                return Err(ConfigError::Parse {
+                    path: path.into(),
+                    message: format!(
+                        "{setting} = \"-\": standard input is for the command line \
+                         (--reports -); name a directory or a file"
+                    ),
+                });
+            }
+        }
+        Ok(config)
     }
 
     /// The control socket's permission bits (`control_mode`, default 0600).
@@ -243,12 +259,13 @@ impl Config {
 
     /// What the server tells of itself: `identity`, `version` and `nsid`, with `hostname` as
     /// the default identity and NSID.
-    pub fn identity(&self, hostname: &str) -> Result<Identity, String> {
-        let setting = |name: &str, value: &Option<String>, default: &str| {
+    pub fn server_identity(&self, hostname: &str) -> Result<Identity, String> {
+        // `hex`: the setting may be hexadecimal after "0x" (the NSID, as Knot reads it).
+        let setting = |name: &str, value: &Option<String>, default: &str, hex: bool| {
             let value = value.as_deref().unwrap_or(default);
             let bytes = match value.strip_prefix("0x") {
-                Some(hex) if name == "nsid" => hex_bytes(hex).ok_or_else(|| {
-                    format!("nsid {value:?}: after \"0x\", an even number of hex digits")
+                Some(digits) if hex => hex_bytes(digits).ok_or_else(|| {
+                    format!("nsid {value:?}: after \"0x\", two hex digits for each byte")
                 })?,
                 _ => value.as_bytes().to_vec(),
             };
@@ -268,9 +285,9 @@ impl Config {
             ""
         };
         Ok(Identity {
-            name: setting("identity", &self.identity, host)?,
-            version: setting("version", &self.version, version)?,
-            nsid: setting("nsid", &self.nsid, host)?,
+            name: setting("identity", &self.identity, host, false)?,
+            version: setting("version", &self.version, version, false)?,
+            nsid: setting("nsid", &self.nsid, host, true)?,
         })
     }
 
@@ -757,7 +774,7 @@ mod tests {
     #[test]
     fn identity_version_and_nsid_default_as_knot_s_and_may_be_turned_off() {
         let path = Path::new("zonectl.toml");
-        let id = Config::default().identity("ns1").unwrap();
+        let id = Config::default().server_identity("ns1").unwrap();
         assert_eq!(id.name, b"ns1");
         assert_eq!(id.nsid, b"ns1");
         assert_eq!(
@@ -765,36 +782,53 @@ mod tests {
             format!("zonectl {}", env!("CARGO_PKG_VERSION")).as_bytes()
         );
         let text = "identity = \"\"\nversion = \"\"\nnsid = \"0x6E7331\"\n";
-        let id = Config::parse(text, path).unwrap().identity("ns1").unwrap();
+        let id = Config::parse(text, path)
+            .unwrap()
+            .server_identity("ns1")
+            .unwrap();
         assert!(id.name.is_empty() && id.version.is_empty());
         assert_eq!(id.nsid, b"ns1", "hex after 0x, as Knot reads it");
         let id = Config::parse("identity = \"0x41\"", path)
             .unwrap()
-            .identity("h")
+            .server_identity("h")
             .unwrap();
         assert_eq!(id.name, b"0x41", "only the NSID is read as hex");
         for (text, said) in [
-            ("nsid = \"0x6E7\"", "an even number of hex digits"),
-            ("nsid = \"0xZZ\"", "an even number of hex digits"),
-            ("nsid = \"0x\"", "an even number of hex digits"),
+            ("nsid = \"0x6E7\"", "two hex digits for each byte"),
+            ("nsid = \"0xZZ\"", "two hex digits for each byte"),
+            ("nsid = \"0x\"", "two hex digits for each byte"),
         ] {
             let err = Config::parse(text, path)
                 .unwrap()
-                .identity("h")
+                .server_identity("h")
                 .unwrap_err();
             assert!(err.contains(said), "{text}: {err}");
         }
         let long = format!("version = \"{}\"", "v".repeat(256));
         let err = Config::parse(&long, path)
             .unwrap()
-            .identity("h")
+            .server_identity("h")
             .unwrap_err();
         assert_eq!(err, "version is 256 bytes long; at most 255 fit");
-        let id = Config::default().identity(&"h".repeat(300)).unwrap();
+        let id = Config::default().server_identity(&"h".repeat(300)).unwrap();
         assert!(
             id.name.is_empty() && id.nsid.is_empty(),
             "a host name too long is left out"
         );
+    }
+
+    #[test]
+    fn reports_from_standard_input_are_for_the_command_line_only() {
+        let path = Path::new("zonectl.toml");
+        for setting in ["dmarc_reports", "tlsrpt_reports"] {
+            let err = Config::parse(&format!("{setting} = \"-\""), path).unwrap_err();
+            assert!(
+                err.to_string()
+                    .contains("standard input is for the command line"),
+                "{err}"
+            );
+            Config::parse(&format!("{setting} = \"./-\""), path).expect("a file named -");
+        }
     }
 
     #[test]

@@ -43,7 +43,7 @@ impl ServeArgs {
                 .collect()
         };
         let identity = config
-            .identity(&hostname())
+            .server_identity(&hostname())
             .map_err(|e| anyhow::anyhow!("config: {e}"))?;
         let answer = AnswerConfig {
             max_udp_payload: config
@@ -75,7 +75,8 @@ impl ServeArgs {
     }
 }
 
-/// The host's name, as `uname -n` gives it: the default identity and NSID, as Knot's.
+/// The host's name, as `uname -n` gives it: the default identity and NSID (Knot's default is
+/// the name's fully qualified form).
 fn hostname() -> String {
     let mut buf = [0u8; 256];
     // SAFETY: gethostname writes at most `buf.len()` bytes into `buf`.

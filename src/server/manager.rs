@@ -1463,6 +1463,8 @@ impl Manager {
         };
         let mut outcomes = Vec::new();
         match read.and_then(|c| {
+            // Applied at the next start only, but checked now, as the rest of the file is.
+            c.server_identity("")?;
             let access = c.access(&self.keys_dir)?;
             Ok((c, access))
         }) {

@@ -759,7 +759,7 @@ fn the_server_tells_its_identity_version_and_nsid_as_configured() {
     assert_eq!(err.code, Some(1), "{}", err.stderr);
     assert!(
         err.stderr
-            .contains("nsid \"0xns1\": after \"0x\", an even number of hex digits"),
+            .contains("nsid \"0xns1\": after \"0x\", two hex digits for each byte"),
         "{}",
         err.stderr
     );
