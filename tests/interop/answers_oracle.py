@@ -3,15 +3,17 @@
 
 Usage: answers_oracle.py [--few | --zones-only | --zones-read-by NAME] ZONECTL_PORT KNOTD_PORT
                          NSD_PORT ORIGIN...
-       answers_oracle.py --server ZONECTL_PORT KNOTD_PORT ORIGIN
+       answers_oracle.py --server ZONECTL_PORT KNOTD_PORT ORIGIN IDENTITY VERSION NSID_HEX
        answers_oracle.py --wait PORT ORIGIN...   (until the server answers each zone's SOA;
                                                    exits 1 after 10 s)
 
-With --server, what each server tells of itself, configured alike in both: questions in class
-CH (RFC 4892's id.server and version.bind, their other spellings, other names, types and
-classes), and the NSID option (RFC 5001) in the answers to queries that ask for it (about
-ORIGIN's apex, a name below it, a name in no zone served, and the CH questions) and its absence
-where they do not. Compared: as below, with each record's class, and the NSID option's data.
+With --server, what each server tells of itself, configured alike in both (IDENTITY, VERSION,
+and the NSID in hex, "0x..."): questions in class CH (RFC 4892's id.server and version.bind,
+their other spellings, other names, types and classes), and the NSID option (RFC 5001) in the
+answers to queries that ask for it (about ORIGIN's apex, a name below it, a name in no zone
+served, and the CH questions) and its absence where they do not. Compared: as below, with each
+record's class, and the NSID option's data; and zonectl's answers to id.server and version.bind
+must be IDENTITY and VERSION, with the NSID.
 
 First the zones themselves: each as zonectl transfers it must be the zone as knotd transfers
 it, record for record (with --zones-only, that is all; --zones-read-by NAME says the second
@@ -130,18 +132,28 @@ def server_questions(origin):
                  origin):
         for qtype, rdclass in (("TXT", "CH"), ("A", "CH"), ("ANY", "CH"), ("SOA", "CH"),
                                ("TXT", "HS")):
-            for how in HOWS:
-                yield name, qtype, rdclass, how, how != "udp-noedns"
+            yield from with_and_without_nsid(name, qtype, rdclass)
     for name in (origin, below("zz-none", origin), "zz-none.invalid."):
         for qtype in ("SOA", "TXT"):
-            for how in HOWS:
-                yield name, qtype, "IN", how, how != "udp-noedns"
-                if how != "udp-noedns":
-                    yield name, qtype, "IN", how, False
+            yield from with_and_without_nsid(name, qtype, "IN")
 
 
-def check_server(origin, ports):
-    """Whether zonectl tells of itself what knotd does (--server)."""
+def with_and_without_nsid(name, qtype, rdclass):
+    """The question over each transport, with EDNS asking for the NSID and not."""
+    for how in HOWS:
+        for nsid in (False,) if how == "udp-noedns" else (True, False):
+            yield name, qtype, rdclass, how, nsid
+
+
+def check_server(origin, ports, identity, version, nsid):
+    """Whether zonectl tells of itself what knotd does, and what it was configured to (--server)."""
+    for name, text in (("id.server.", identity), ("version.bind.", version)):
+        m = ask(ports["zonectl"], name, "TXT", "udp", "CH", nsid=True)
+        told = (m.answer[0][0].to_text() if m and m.answer else None, server_summary(m)[-1])
+        if told != ('"%s"' % text, nsid):
+            print("not ok - the server itself: zonectl told %r to CH TXT %s with NSID, where it "
+                  "was configured to tell %r with NSID %r" % (told, name, text, nsid))
+            return False
     diffs = []
     n = 0
     for qname, qtype, rdclass, how, nsid in server_questions(origin):
@@ -324,7 +336,9 @@ def main():
         sys.exit(0 if wait_for(int(args[1]), args[2:]) else 1)
     if args[0] == "--server":
         ports = {"zonectl": int(args[1]), "knotd": int(args[2])}
-        sys.exit(0 if check_server(args[3].rstrip(".") + ".", ports) else 1)
+        nsid = bytes.fromhex(args[6].removeprefix("0x"))
+        ok = check_server(args[3].rstrip(".") + ".", ports, args[4], args[5], nsid)
+        sys.exit(0 if ok else 1)
     mode, reader = "all", "knotd"
     if args[0] == "--zones-read-by":
         mode, reader, args = "zones", args[1], args[2:]

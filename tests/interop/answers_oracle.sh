@@ -142,7 +142,7 @@ answers_for() {
     count_oracle "$dir/oracle.out" "${#origins[@]}"
     if [[ -z $flags ]]; then
         printf '\n### %s: what the server tells of itself (class CH, NSID)\n' "$title"
-        "$PYTHON" "$ORACLE" --server "$zport" "$kport" "${origins[0]}" | tee "$dir/server.out" || true
+        "$PYTHON" "$ORACLE" --server "$zport" "$kport" "${origins[0]}" "${IDENTITY[@]}" | tee "$dir/server.out" || true
         count_oracle "$dir/server.out" 1
     fi
     if [[ $flags == --zones-only ]]; then
