@@ -125,20 +125,11 @@ fn truncates_over_udp_and_answers_in_full_over_tcp() {
 fn edns_size_is_honoured_up_to_our_maximum() {
     // 2 kB answer: fits in a 4096-byte client buffer only if our maximum allows it.
     let q = query("many.example.", RecordType::TXT, Some(4096));
-    let mut out = Vec::new();
     let config = AnswerConfig {
         max_udp_payload: 4096,
         ..AnswerConfig::default()
     };
-    assert!(respond(
-        &zones(),
-        &config,
-        &Keyring::default(),
-        &q,
-        Transport::Udp,
-        &mut out
-    ));
-    let m = Message::from_vec(&out).unwrap();
+    let m = ask_with(&config, &q, Transport::Udp);
     assert!(!m.metadata.truncation);
     assert_eq!(m.answers.len(), 12);
     assert_eq!(m.edns.as_ref().unwrap().max_payload(), 4096);
@@ -219,16 +210,20 @@ fn query_in(name: &str, t: RecordType, class: DNSClass, edns: bool, nsid: bool) 
     m.to_vec().unwrap()
 }
 
-fn ask_with(config: &AnswerConfig, packet: &[u8], transport: Transport) -> Message {
+/// The answer, as sent, of a server of [`zones`] with `config` and `keys`.
+fn answer_bytes(
+    config: &AnswerConfig,
+    keys: &Keyring,
+    packet: &[u8],
+    transport: Transport,
+) -> Vec<u8> {
     let mut out = Vec::new();
-    assert!(respond(
-        &zones(),
-        config,
-        &Keyring::default(),
-        packet,
-        transport,
-        &mut out
-    ));
+    assert!(respond(&zones(), config, keys, packet, transport, &mut out));
+    out
+}
+
+fn ask_with(config: &AnswerConfig, packet: &[u8], transport: Transport) -> Message {
+    let out = answer_bytes(config, &Keyring::default(), packet, transport);
     Message::from_vec(&out).expect("response decodes")
 }
 
@@ -349,15 +344,7 @@ fn the_nsid_is_left_out_where_it_would_not_fit_beside_the_question() {
         "fits in 1232"
     );
     let q = with_udp_size(q, 4, 512);
-    let mut out = Vec::new();
-    assert!(respond(
-        &zones(),
-        &config,
-        &Keyring::default(),
-        &q,
-        Transport::Udp,
-        &mut out
-    ));
+    let out = answer_bytes(&config, &Keyring::default(), &q, Transport::Udp);
     assert!(out.len() <= 512, "{} bytes", out.len());
     let m = Message::from_vec(&out).unwrap();
     assert_eq!(m.metadata.response_code, ResponseCode::Refused);
@@ -389,15 +376,7 @@ fn the_nsid_and_the_identity_give_way_to_a_tsig_record_under_512_bytes() {
         let mut q = with_udp_size(query_in(name, t, class, true, true), 4, 512);
         let key = keys.get(&key_name).unwrap().clone();
         tsig::Signer::request(key, tsig::now()).sign(&mut q);
-        let mut out = Vec::new();
-        assert!(respond(
-            &zones(),
-            &config,
-            &keys,
-            &q,
-            Transport::Udp,
-            &mut out
-        ));
+        let out = answer_bytes(&config, &keys, &q, Transport::Udp);
         assert!(out.len() <= 512, "{name}: {} bytes", out.len());
         assert!(tsig::last_record_start(&out).is_some(), "{name}: signed");
         Message::from_vec(&out).unwrap()
@@ -423,16 +402,7 @@ fn the_nsid_counts_against_the_udp_limit() {
     assert!(!m.metadata.truncation);
     assert_eq!(nsid_of(&m).map(|n| n.len()), Some(MAX_IDENTITY_LEN));
     q = with_udp_size(q, 4, 600);
-    let mut out = Vec::new();
-    let keys = Keyring::default();
-    assert!(respond(
-        &zones(),
-        &config,
-        &keys,
-        &q,
-        Transport::Udp,
-        &mut out
-    ));
+    let out = answer_bytes(&config, &Keyring::default(), &q, Transport::Udp);
     assert!(out.len() <= 600, "{} bytes", out.len());
     let m = Message::from_vec(&out).unwrap();
     assert!(m.metadata.truncation);
@@ -1009,17 +979,7 @@ fn tsig_of(msg: &[u8]) -> tsig::Record<'_> {
 
 /// The answer over UDP, with the default settings, of a server holding `keys`.
 fn answer_signed_udp(keys: &Keyring, packet: &[u8]) -> Vec<u8> {
-    let mut out = Vec::new();
-    let config = AnswerConfig::default();
-    assert!(respond(
-        &zones(),
-        &config,
-        keys,
-        packet,
-        Transport::Udp,
-        &mut out
-    ));
-    out
+    answer_bytes(&AnswerConfig::default(), keys, packet, Transport::Udp)
 }
 
 #[test]
