@@ -265,7 +265,7 @@ impl Config {
             let value = value.as_deref().unwrap_or(default);
             let bytes = match value.strip_prefix("0x") {
                 Some(digits) if hex => hex_bytes(digits).ok_or_else(|| {
-                    format!("nsid {value:?}: after \"0x\", two hex digits for each byte")
+                    format!("{name} {value:?}: after \"0x\", two hex digits for each byte")
                 })?,
                 _ => value.as_bytes().to_vec(),
             };
