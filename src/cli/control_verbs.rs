@@ -149,6 +149,14 @@ fn stats_text(stats: &ServerStats) -> String {
         "\nrate limiting (udp): {} dropped, {} slipped\nzone transfers (tcp): {}, {} refused\n",
         udp.rate_dropped, udp.rate_slipped, tcp.transfers, tcp.transfers_refused
     );
+    text += &format!(
+        "mail authentication (TXT questions): DMARC {}, DKIM {}, MTA-STS {}, TLS-RPT {}, BIMI {}\n",
+        udp.dmarc + tcp.dmarc,
+        udp.dkim + tcp.dkim,
+        udp.mta_sts + tcp.mta_sts,
+        udp.tlsrpt + tcp.tlsrpt,
+        udp.bimi + tcp.bimi
+    );
     text
 }
 

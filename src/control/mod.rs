@@ -349,7 +349,7 @@ pub enum Response {
         serial: u32,
         rdatas: Vec<String>,
     },
-    Stats(ServerStats),
+    Stats(Box<ServerStats>),
     Error {
         message: String,
     },
@@ -384,9 +384,17 @@ pub struct Counted {
     /// Answers over the rate (UDP): dropped, and sent truncated instead.
     pub rate_dropped: u64,
     pub rate_slipped: u64,
-    /// Zone transfers (TCP) answered, and refused.
+    /// Zone transfers (TCP) sent whole, and refused.
     pub transfers: u64,
     pub transfers_refused: u64,
+    /// TXT questions in class IN for mail-authentication records: DMARC (`_dmarc.`), DKIM
+    /// (`SELECTOR._domainkey.`), MTA-STS (`_mta-sts.`), SMTP TLS reporting (`_smtp._tls.`), BIMI
+    /// (`SELECTOR._bimi.`).
+    pub dmarc: u64,
+    pub dkim: u64,
+    pub mta_sts: u64,
+    pub tlsrpt: u64,
+    pub bimi: u64,
 }
 
 /// RDATA as [`Response::Records`] and [`ExpectWire`] carry it.

@@ -1728,7 +1728,7 @@ impl Manager {
                 return self.edit(zone, change, dry_run).await;
             }
             // Server-wide counts, which tell nothing of any zone's data.
-            Request::Stats => return Response::Stats(self.stats.totals()),
+            Request::Stats => return Response::Stats(Box::new(self.stats.totals())),
             Request::Records { zone, owner, rtype } => {
                 return match self
                     .select(&Some(zone))

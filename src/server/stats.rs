@@ -34,9 +34,16 @@ pub enum Counter {
     /// client that is current; each also counts as a NOERROR answer), and refused.
     Transfers,
     TransfersRefused,
+    /// TXT questions in class IN for a mail-authentication record, told by the name's first
+    /// labels: `_dmarc.`, `SELECTOR._domainkey.`, `_mta-sts.`, `_smtp._tls.`, `SELECTOR._bimi.`.
+    Dmarc,
+    Dkim,
+    MtaSts,
+    TlsRpt,
+    Bimi,
 }
 
-const COUNTERS: usize = Counter::TransfersRefused as usize + 1;
+const COUNTERS: usize = Counter::Bimi as usize + 1;
 
 /// One set of counters, alone on its cache lines.
 #[derive(Debug, Default)]
@@ -100,7 +107,59 @@ impl Tally {
         if flags & 0x02 != 0 {
             self.count(Counter::Truncated);
         }
+        // The question, echoed in the answer: a name with an underscore label first or second
+        // may be a mail-authentication record's; other names are passed over in a few steps.
+        if let (Some([0, 1]), Some(&first)) = (answer.get(4..6), answer.get(12)) {
+            let underscore = |at: usize| answer.get(at) == Some(&b'_');
+            if underscore(13) || underscore(12 + 1 + usize::from(first) + 1) {
+                if let Some(record) = mail_record(&answer[12..]) {
+                    self.count(record);
+                }
+            }
+        }
     }
+}
+
+/// The mail-authentication record `question` (a name, type and class) asks for, if it is a TXT
+/// question in class IN for one.
+#[cold]
+fn mail_record(question: &[u8]) -> Option<Counter> {
+    let (mut first, mut second): (&[u8], &[u8]) = (&[], &[]);
+    let mut at = 0;
+    for i in 0.. {
+        let len = usize::from(*question.get(at)?);
+        if len == 0 || len > 63 {
+            at += 1;
+            if len > 63 {
+                return None; // compressed: not a question as echoed
+            }
+            break;
+        }
+        let label = question.get(at + 1..at + 1 + len)?;
+        match i {
+            0 => first = label,
+            1 => second = label,
+            _ => {}
+        }
+        at += 1 + len;
+    }
+    if question.get(at..at + 4)? != [0, 16, 0, 1] {
+        return None;
+    }
+    let is = |label: &[u8], want: &[u8]| label.eq_ignore_ascii_case(want);
+    Some(if is(first, b"_dmarc") {
+        Counter::Dmarc
+    } else if is(first, b"_mta-sts") {
+        Counter::MtaSts
+    } else if is(first, b"_smtp") && is(second, b"_tls") {
+        Counter::TlsRpt
+    } else if is(second, b"_domainkey") {
+        Counter::Dkim
+    } else if is(second, b"_bimi") {
+        Counter::Bimi
+    } else {
+        return None;
+    })
 }
 
 /// The whole RCODE of an answer (a header and more) with an empty answer and authority
@@ -183,6 +242,11 @@ impl Stats {
             rate_slipped: sum(sets, Counter::RateSlipped),
             transfers: sum(sets, Counter::Transfers),
             transfers_refused: sum(sets, Counter::TransfersRefused),
+            dmarc: sum(sets, Counter::Dmarc),
+            dkim: sum(sets, Counter::Dkim),
+            mta_sts: sum(sets, Counter::MtaSts),
+            tlsrpt: sum(sets, Counter::TlsRpt),
+            bimi: sum(sets, Counter::Bimi),
         };
         let udp = self.udp.lock().unwrap_or_else(|e| e.into_inner());
         ServerStats {
@@ -230,6 +294,52 @@ mod tests {
             h.extend_from_slice(&c.to_be_bytes());
         }
         h
+    }
+
+    /// A NOERROR answer's header and question: `name` (dotted, no trailing dot), `qtype`, IN.
+    fn asked(name: &str, qtype: u16) -> Vec<u8> {
+        let mut a = header(0x84, 0, [1, 1, 0, 0]);
+        for label in name.split('.') {
+            a.push(label.len() as u8);
+            a.extend_from_slice(label.as_bytes());
+        }
+        a.push(0);
+        a.extend_from_slice(&qtype.to_be_bytes());
+        a.extend_from_slice(&1u16.to_be_bytes());
+        a
+    }
+
+    #[test]
+    fn txt_questions_for_mail_authentication_records_are_counted_by_kind() {
+        let mut t = Tally::default();
+        for (name, qtype) in [
+            ("_dmarc.apple.example", 16),
+            ("_DMARC.sub.apple.example", 16),
+            ("sel1._domainkey.apple.example", 16),
+            ("_mta-sts.apple.example", 16),
+            ("_smtp._tls.apple.example", 16),
+            ("default._bimi.apple.example", 16),
+            // Not counted: another type, other names with underscores, no underscore.
+            ("_dmarc.apple.example", 1),
+            ("_dmarcx.apple.example", 16),
+            ("_tls._smtp.apple.example", 16),
+            ("a.b._domainkey.apple.example", 16),
+            ("apple.example", 16),
+            ("_domainkey", 16),
+        ] {
+            t.answered(&asked(name, qtype));
+        }
+        let count = |c: Counter| t.0[c as usize];
+        assert_eq!(count(Counter::Dmarc), 2);
+        assert_eq!(count(Counter::Dkim), 1);
+        assert_eq!(count(Counter::MtaSts), 1);
+        assert_eq!(count(Counter::TlsRpt), 1);
+        assert_eq!(count(Counter::Bimi), 1);
+        assert_eq!(count(Counter::NoError), 12);
+        // A question cut short is passed over.
+        let cut = asked("_dmarc.apple.example", 16);
+        t.answered(&cut[..cut.len() - 3]);
+        assert_eq!(t.0[Counter::Dmarc as usize], 2);
     }
 
     #[test]

@@ -644,7 +644,34 @@ fn stats_count_what_was_received_and_answered_by_transport_and_rcode() {
         "{out}"
     );
     assert!(
-        out.stdout.ends_with("zone transfers (tcp): 0, 1 refused\n"),
+        out.stdout
+            .contains("\nzone transfers (tcp): 0, 1 refused\n"),
         "{out}"
     );
+}
+
+#[test]
+fn stats_count_the_lookups_of_mail_authentication_records() {
+    let s = server(1, "_dmarc TXT \"v=DMARC1; p=none\"\n");
+    s.udp("_dmarc.test.example.", RecordType::TXT);
+    s.udp("_dmarc.test.example.", RecordType::TXT);
+    s.tcp("sel1._domainkey.test.example.", RecordType::TXT); // NXDOMAIN: a lookup all the same
+    s.udp("_mta-sts.test.example.", RecordType::TXT);
+    s.udp("_smtp._tls.test.example.", RecordType::TXT);
+    s.udp("default._bimi.test.example.", RecordType::TXT);
+    s.udp("_dmarc.test.example.", RecordType::A); // not a TXT question
+    s.udp("www.test.example.", RecordType::TXT);
+    let out = s.ctl(&["stats"]);
+    assert_eq!(out.code, 0, "{out}");
+    assert!(
+        out.stdout.ends_with(
+            "mail authentication (TXT questions): DMARC 2, DKIM 1, MTA-STS 1, TLS-RPT 1, BIMI 1\n"
+        ),
+        "{out}"
+    );
+    let out = s.ctl(&["--json", "stats"]);
+    let stats: serde_json::Value = serde_json::from_str(&out.stdout).expect("JSON");
+    assert_eq!(stats["udp"]["dmarc"], 2, "{stats}");
+    assert_eq!(stats["tcp"]["dkim"], 1, "{stats}");
+    assert_eq!(stats["udp"]["dkim"], 0, "{stats}");
 }
