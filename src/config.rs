@@ -11,6 +11,7 @@ use serde::Deserialize;
 
 use crate::tsig::Keyring;
 use crate::wire::{Identity, MAX_IDENTITY_LEN};
+use crate::zone::rdata::hex_decode;
 use crate::zone::serial::SerialPolicy;
 use crate::zone::Name;
 
@@ -263,12 +264,15 @@ impl Config {
         // `hex`: the setting may be hexadecimal after "0x" (the NSID, as Knot reads it).
         let setting = |name: &str, value: &Option<String>, default: &str, hex: bool| {
             let value = value.as_deref().unwrap_or(default);
-            let bytes = match value.strip_prefix("0x") {
-                Some(digits) if hex => hex_bytes(digits).ok_or_else(|| {
-                    format!("{name} {value:?}: after \"0x\", two hex digits for each byte")
-                })?,
-                _ => value.as_bytes().to_vec(),
-            };
+            let bytes =
+                match value.strip_prefix("0x") {
+                    Some(digits) if hex => hex_decode(digits)
+                        .filter(|b| !b.is_empty())
+                        .ok_or_else(|| {
+                            format!("{name} {value:?}: after \"0x\", two hex digits for each byte")
+                        })?,
+                    _ => value.as_bytes().to_vec(),
+                };
             if bytes.len() > MAX_IDENTITY_LEN {
                 return Err(format!(
                     "{name} is {} bytes long; at most {MAX_IDENTITY_LEN} fit",
@@ -307,17 +311,6 @@ impl Config {
             .iter()
             .find(|z| z.name.trim_end_matches('.').eq_ignore_ascii_case(want))
     }
-}
-
-/// The bytes `hex` spells, two digits each.
-fn hex_bytes(hex: &str) -> Option<Vec<u8>> {
-    if hex.is_empty() || hex.len() % 2 != 0 {
-        return None;
-    }
-    (0..hex.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(hex.get(i..i + 2)?, 16).ok())
-        .collect()
 }
 
 /// Where the TSIG keys live, under the keys directory.
@@ -797,6 +790,7 @@ mod tests {
             ("nsid = \"0x6E7\"", "two hex digits for each byte"),
             ("nsid = \"0xZZ\"", "two hex digits for each byte"),
             ("nsid = \"0x\"", "two hex digits for each byte"),
+            ("nsid = \"0x+1\"", "two hex digits for each byte"),
         ] {
             let err = Config::parse(text, path)
                 .unwrap()

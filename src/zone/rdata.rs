@@ -2312,7 +2312,8 @@ fn hex_value(c: u8) -> Option<u8> {
     }
 }
 
-fn hex_decode(text: &str) -> Option<Vec<u8>> {
+/// The bytes `text` spells, two hex digits each (either case), or None.
+pub(crate) fn hex_decode(text: &str) -> Option<Vec<u8>> {
     let b = text.as_bytes();
     if b.len() % 2 != 0 {
         return None;
