@@ -1079,6 +1079,8 @@ fn answer_chaos(out: &mut Vec<u8>, q: &Query<'_>, limit: usize, config: &AnswerC
     };
     let (payload, edns) = (config.max_udp_payload, q.edns);
     if text.is_empty() {
+        // Written here rather than by `answer_query`'s `refuse`: a fourth call of that closure
+        // cost every answer 15 instructions (callgrind, `cargo bench --bench answer`).
         let nsid = config.nsid_for(edns, q.question.len(), limit);
         return write_error(
             out,
