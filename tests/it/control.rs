@@ -675,3 +675,33 @@ fn stats_count_the_lookups_of_mail_authentication_records() {
     assert_eq!(stats["tcp"]["dkim"], 1, "{stats}");
     assert_eq!(stats["udp"]["dkim"], 0, "{stats}");
 }
+
+#[test]
+fn a_reload_refuses_a_config_whose_nsid_is_not_hex_and_keeps_the_one_before() {
+    let s = TestServer::start_with_config_file(
+        "transfer_allow = [\"127.0.0.1\"]\n",
+        &[(ZONE, &small_zone(1, ""))],
+    );
+    std::fs::write(
+        s.config_path(),
+        "transfer_allow = [\"192.0.2.53\"]\nnsid = \"0xZZ\"\n",
+    )
+    .expect("writing the config");
+    let out = s.ctl(&["reload"]);
+    assert_ne!(out.code, 0, "a config not taken is an error: {out}");
+    assert!(
+        out.stderr
+            .contains("nsid \"0xZZ\": after \"0x\", two hex digits for each byte")
+            && out
+                .stderr
+                .contains("keeping the configuration and keys read before"),
+        "{out}"
+    );
+    // The transfer_allow read before still admits this client.
+    let m = s.tcp("test.example.", RecordType::AXFR);
+    assert_eq!(
+        m.metadata.response_code,
+        hickory_proto::op::ResponseCode::NoError,
+        "{m}"
+    );
+}
