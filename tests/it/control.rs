@@ -682,12 +682,7 @@ fn a_reload_refuses_a_config_whose_nsid_is_not_hex_and_keeps_the_one_before() {
         "transfer_allow = [\"127.0.0.1\"]\n",
         &[(ZONE, &small_zone(1, ""))],
     );
-    std::fs::write(
-        s.config_path(),
-        "transfer_allow = [\"192.0.2.53\"]\nnsid = \"0xZZ\"\n",
-    )
-    .expect("writing the config");
-    let out = s.ctl(&["reload"]);
+    let out = s.reload_config("transfer_allow = [\"192.0.2.53\"]\nnsid = \"0xZZ\"\n");
     assert_ne!(out.code, 0, "a config not taken is an error: {out}");
     assert!(
         out.stderr

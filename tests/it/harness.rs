@@ -255,6 +255,12 @@ impl TestServer {
         zonectl_in(self.dir.path(), Some(&self.control_path()), args)
     }
 
+    /// Writes `config` as the server's config file, and asks the server to reload it.
+    pub fn reload_config(&self, config: &str) -> Ctl {
+        std::fs::write(self.config_path(), config).expect("writing the config");
+        self.ctl(&["reload"])
+    }
+
     /// `zonectl --zones-dir … --server … ARGS`: an edit verb against this server, verified on
     /// its address.
     pub fn edit_ctl(&self, args: &[&str]) -> Ctl {

@@ -116,9 +116,7 @@ fn without_the_section_nothing_is_limited() {
 #[test]
 fn a_bad_setting_is_named_and_a_reload_keeps_the_one_before() {
     let s = limited_server("[rate_limit]\nresponses_per_second = 5\n");
-    std::fs::write(s.config_path(), "[rate_limit]\nresponses_per_second = 0\n")
-        .expect("writing the config");
-    let out = s.ctl(&["reload"]);
+    let out = s.reload_config("[rate_limit]\nresponses_per_second = 0\n");
     assert_eq!(out.code, 1, "{out}");
     assert!(
         out.stdout
@@ -132,8 +130,7 @@ fn a_bad_setting_is_named_and_a_reload_keeps_the_one_before() {
         &burst(&s, "test.example.", RecordType::SOA, 40),
         "still limited as before",
     );
-    std::fs::write(s.config_path(), "").expect("writing the config");
-    let out = s.ctl(&["reload"]);
+    let out = s.reload_config("");
     assert_eq!(out.code, 0, "{out}");
     let b = burst(&s, "test.example.", RecordType::SOA, 40);
     assert_eq!(b.full, 40, "the section removed: {b:?}");

@@ -377,12 +377,9 @@ fn serials_reused_while_transfers_were_off_are_sent_whole() {
     let s = edited_server();
     // Transfers off (no history kept), the serial lowered to 1, transfers on again.
     let config = |allow: &str| {
-        std::fs::write(
-            s.config_path(),
-            format!("transfer_allow = [{allow}]\nserial_policy = \"increment\"\n"),
-        )
-        .expect("writing the config");
-        let out = s.ctl(&["reload"]);
+        let out = s.reload_config(&format!(
+            "transfer_allow = [{allow}]\nserial_policy = \"increment\"\n"
+        ));
         assert_eq!(out.code, 0, "{out}");
     };
     config("");
@@ -818,15 +815,13 @@ fn taking_a_client_out_of_transfer_allow_applies_at_reload() {
     let mut stream = connect(&s);
     let msgs = transfer_on(&mut stream, &request("xfr.example.", RecordType::AXFR));
     assert_eq!(records(&msgs).len(), 6);
-    std::fs::write(s.config_path(), "transfer_allow = [\"192.0.2.53\"]\n").expect("config");
-    let out = s.ctl(&["reload"]);
+    let out = s.reload_config("transfer_allow = [\"192.0.2.53\"]\n");
     assert_eq!(out.code, 0, "{out}");
     // Refused at once, also on the connection opened before the reload.
     let msgs = transfer_on(&mut stream, &request("xfr.example.", RecordType::AXFR));
     assert_eq!(msgs[0].metadata.response_code, ResponseCode::Refused);
     // A config whose ACL cannot be read is not taken: the one before stays.
-    std::fs::write(s.config_path(), "transfer_allow = [\"127.0.0.1/8\"]\n").expect("config");
-    let out = s.ctl(&["reload"]);
+    let out = s.reload_config("transfer_allow = [\"127.0.0.1/8\"]\n");
     assert_ne!(out.code, 0, "a config not taken is an error: {out}");
     assert!(
         out.stderr.contains("bits set past its prefix length")
