@@ -20,6 +20,7 @@
 //! | DNAME and NS at a name below the apex                     | error   | error             | accepted |
 //! | names below a DNAME                                       | error   | error             | error for NS targets |
 //! | DS at the apex                                            | error   | accepted          | error   |
+//! | DNSKEY at the apex (a zone signed elsewhere: see below)   | warning | accepted          | accepted |
 //! | a private key in a TXT record (PEM, or DKIM `p=`)          | error   | accepted          | accepted |
 //! | DKIM key record verifiers cannot parse, or its key        | warning | accepted          | accepted |
 //! | more than one DKIM key record at a selector               | warning | accepted          | accepted |
@@ -56,6 +57,11 @@
 //! zone. BIMI's DMARC (§7.1) is judged only from a DMARC TXT record at `_dmarc.DOMAIN` in this
 //! zone (none there is not judged: the policy may be the organizational domain's, or behind a
 //! CNAME): `p=none` or no valid `p`, `sp=none`, or `p=quarantine` with `pct` below 100.
+//!
+//! A zone with a DNSKEY at its apex was signed by another tool. zonectl serves its RRSIG, NSEC
+//! and NSEC3 records as plain data (to a question of their type) and never adds them to an
+//! answer, so a validating resolver that has a DS for the zone from its parent finds every
+//! answer bogus; and an edit is not signed. Knot and BIND serve such a zone signed.
 //!
 //! Pure: imports only `std`, `rustc_hash`, `smallvec`, the other `zone` modules, and the pure
 //! modules that recognise mail records: `spf::record` (`is_spf`, `SpfRecord::parse`, and
@@ -156,6 +162,15 @@ impl fmt::Display for Finding {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}{}: {}", self.place(), self.severity, self.message)
     }
+}
+
+/// What the warning about a signed zone says after its owner: found by [`is_about_every_edit`].
+const SIGNED_ZONE: &str = "is a signed zone (DNSKEY at the apex), and zonectl serves no DNSSEC";
+
+/// Is this the warning every edit of the zone repeats, whether or not it was there before? A
+/// signed zone's: each edit leaves records unsigned.
+pub fn is_about_every_edit(finding: &Finding) -> bool {
+    finding.message.contains(SIGNED_ZONE)
 }
 
 /// Does any finding make the zone unservable?
@@ -657,7 +672,7 @@ impl<'a> Index<'a> {
     }
 
     /// Per owner: CNAME exclusivity, one CNAME, one DNAME, no DNAME beside NS, no NS at a
-    /// wildcard, no DS at the apex.
+    /// wildcard, no DS at the apex, and a DNSKEY at the apex (a signed zone) warned of.
     fn check_nodes(&self, out: &mut Out) {
         for (name, at) in self.owners() {
             let types = self.types_of(at);
@@ -734,6 +749,21 @@ impl<'a> Index<'a> {
                         "DS record at the zone apex {}; a DS belongs in the parent zone: remove it \
                          here and give it to the parent zone's operator",
                         self.entries.get(ds).owner
+                    ),
+                );
+            }
+            if let (Some(key), true) = (first(RType::DNSKEY), is_apex) {
+                let owner = self.entries.get(key).owner;
+                out.warning(
+                    key,
+                    format!(
+                        "{owner} {SIGNED_ZONE}: its answers carry no RRSIG and no NSEC or NSEC3 \
+                         proof, also to queries with the DO bit, and edits are not signed. If the \
+                         parent zone has a DS record for {owner}, validating resolvers answer \
+                         SERVFAIL for every name in it: have a signer serve it (a knotd or named \
+                         secondary that signs what it transfers from zonectl, README \"Zone \
+                         transfers\"), or have the DS removed at the parent, wait out its TTL, then \
+                         remove the DNSSEC records here"
                     ),
                 );
             }
@@ -2041,6 +2071,13 @@ mod tests {
                 "DS at the apex",
                 "{HEAD}@ DS 1234 8 2 0000000000000000000000000000000000000000000000000000000000000000",
                 &[(Error, Some(5), "DS record at the zone apex example.")],
+            ),
+            (
+                "a signed zone: one warning, at the apex's first DNSKEY (one below is no signing key)",
+                "{HEAD}@ 300 DNSKEY 256 3 13 AAAA\n@ 300 DNSKEY 257 3 13 AAAA\n\
+                 @ 300 RRSIG DNSKEY 13 1 300 20300101000000 20200101000000 1234 example. AAAA\n\
+                 sub DNSKEY 256 3 13 AAAA",
+                &[(Warning, Some(5), "example. is a signed zone (DNSKEY at the apex), and zonectl serves no DNSSEC")],
             ),
             // `MC4CAQAw…` is an Ed25519 PKCS#8 private key (48 bytes: 30 2e 02 01 00 …).
             (

@@ -44,7 +44,8 @@ use std::sync::Arc;
 use rustc_hash::{FxHashMap, FxHashSet};
 
 use super::check::{
-    check_part, names_read_by_txt, names_read_with, names_reading, without_line_refs, Finding,
+    check_part, is_about_every_edit, names_read_by_txt, names_read_with, names_reading,
+    without_line_refs, Finding,
 };
 use super::edit::{next_serial, serial_asked, Change, EditError, EditOp};
 use super::name::{self, Name};
@@ -742,7 +743,9 @@ impl<'z> Work<'z> {
                 Some(owner) => {
                     let owner = owner.to_lowercase();
                     subjects.contains(&owner)
-                        && (edited.contains(&owner) || !before.contains(f.message.as_str()))
+                        && (edited.contains(&owner)
+                            || !before.contains(f.message.as_str())
+                            || is_about_every_edit(f))
                 }
             })
             .collect())

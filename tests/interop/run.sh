@@ -15,6 +15,9 @@
 #      pulling the test zone and the shipped zones, then edits and hand edits on zonectl's
 #      NOTIFY, by IXFR (a difference, or the whole zone where a difference cannot be trusted),
 #      after which each one's copy is zonectl's zone.
+#   d2. DNSSEC: a knotd secondary of zonectl signs apple.example (`dnssec-signing: on`); BIND's
+#      delv validates its answers, and the DMARC step made on zonectl once knotd has it by IXFR;
+#      and knotd's signed zone loaded into zonectl: `check` warns, and delv finds it bogus.
 #   e. TSIG: a zonectl whose transfers need a key made by `zonectl tsig generate`; dig, kdig and
 #      dnspython verify its signed answers (dnspython every message of a long transfer), and a
 #      knotd, an nsd and a named with the same key transfer, are notified (a signed NOTIFY)
@@ -26,7 +29,7 @@
 #      the address it asked (dig drops any other), over IPv4 and IPv6 (tests/interop/wildcard.sh).
 #
 # Prints `ok - ...` / `not ok - ...` per check and `N passed, M failed` at the end; exits 1 if
-# anything failed. Needs: cargo, kzonecheck, named-checkzone, dig, kdig, knotd, knotc, nsd, named, openssl, base64,
+# anything failed. Needs: cargo, kzonecheck, named-checkzone, dig, kdig, delv, knotd, knotc, nsd, named, openssl, base64,
 # timeout.
 # Usage: tests/interop/run.sh   (from anywhere; CARGO_TARGET_DIR is honoured like cargo does)
 # Helpers shared with the other shell tests are in tests/lib.sh.
@@ -49,7 +52,7 @@ not_ok() {
 }
 section() { printf '\n### %s\n' "$*"; }
 
-for tool in cargo kzonecheck named-checkzone dig kdig knotd knotc named openssl base64 timeout; do
+for tool in cargo kzonecheck named-checkzone dig kdig delv knotd knotc named openssl base64 timeout; do
     if ! command -v "$tool" >/dev/null 2>&1; then
         echo "tests/interop/run.sh: '$tool' is not installed (apt-get install knot knot-dnssecutils" \
             "knot-dnsutils bind9 bind9-utils bind9-dnsutils openssl)" >&2
@@ -904,6 +907,117 @@ if grep -q "zone transferred incrementally (IXFR).*zone=$ORIGIN" "$XDIR/serve.lo
     ok "zonectl logged the incremental transfers: $(grep -m1 'zone transferred incrementally' "$XDIR/serve.log" | sed 's/.*INFO //' | cut -c1-160)"
 else
     not_ok "zonectl logged the incremental transfers" "$(grep -i transfer "$XDIR/serve.log" | tail -6)"
+fi
+stop_pids XFR_PIDS
+
+# ---------------------------------------------------------------------------------------------
+# d2. DNSSEC: zonectl serves no signatures; a knotd secondary signs what it transfers
+# ---------------------------------------------------------------------------------------------
+section "DNSSEC: a knotd secondary signs the zone zonectl serves, BIND's delv validates it"
+
+# A zonectl on the shipped zones, allowing transfers to loopback and notifying a knotd that
+# transfers apple.example from it and signs it with keys of its own (`dnssec-signing: on`,
+# Knot's default policy: ECDSA P-256, NSEC). delv validates knotd's answers from the zone's
+# key-signing key as the trust anchor, as a resolver would from the parent's DS.
+SDIR=$TMP/signer
+SZONE=apple.example
+mkdir -p "$SDIR/zones" "$SDIR/knot" "$SDIR/served"
+cp "$REPO"/zones/*.zone "$SDIR/zones/"
+SPORT=$(free_port)
+SKPORT=$(free_port)
+SSPORT=$(free_port)
+printf 'zones_dir = "%s"\ncontrol = "%s"\nlisten = ["127.0.0.1:%s"]\ntransfer_allow = ["127.0.0.1"]\nnotify = ["127.0.0.1:%s"]\n' \
+    "$SDIR/zones" "$SDIR/zonectl.sock" "$SPORT" "$SKPORT" >"$SDIR/zonectl.toml"
+{
+    knot_base "$SKPORT" "$SDIR/knot" info "[transfer, notify]"
+    printf 'remote:\n  - id: zonectl\n    address: 127.0.0.1@%s\n' "$SPORT"
+    printf 'template:\n  - id: default\n    storage: %s\n    master: zonectl\n    acl: loopback\n' "$SDIR/knot"
+    printf '    dnssec-signing: on\n    zonefile-sync: -1\n    zonefile-load: none\n'
+    printf 'zone:\n  - domain: %s\n' "$SZONE"
+} >"$SDIR/knot.conf"
+NO_COLOR=1 "$ZONECTL" --config "$SDIR/zonectl.toml" serve </dev/null 2>"$SDIR/serve.log" &
+XFR_PIDS+=($!)
+SSERIAL=$(sed -n 's/^ *\([0-9]\{10\}\) *; serial.*/\1/p' "$SDIR/zones/$SZONE.zone")
+wait_served_serial "$SPORT" "$SZONE" "$SSERIAL" || true
+knotd -c "$SDIR/knot.conf" </dev/null 2>"$SDIR/knotd.log" &
+XFR_PIDS+=($!)
+
+# signed_answer NAME TYPE: knotd's answer with DNSSEC records, as kdig prints it.
+signed_answer() {
+    kdig @127.0.0.1 -p "$SKPORT" +dnssec +noall +answer "$2" "$1" 2>&1
+}
+# validated NAME TYPE [PORT]: delv's verdict on the answer of the server on PORT (knotd's by
+# default), with the zone's KSK as the trust anchor; its stdout and stderr.
+validated() {
+    timeout 30 delv @127.0.0.1 -p "${3:-$SKPORT}" -a "$SDIR/anchors.conf" +root="$SZONE" "$2" "$1" 2>&1
+}
+signed=no
+for _ in $(seq 200); do
+    if grep -q "RRSIG[[:space:]]*SOA" <<<"$(signed_answer "$SZONE" SOA)"; then
+        signed=yes
+        break
+    fi
+    sleep 0.1
+done
+if [[ $signed == yes ]]; then
+    ok "knotd transferred $SZONE from zonectl and serves it signed (its SOA with an RRSIG)"
+else
+    not_ok "knotd transferred $SZONE from zonectl and serves it signed" \
+        "$(grep -iF "$SZONE" "$SDIR/knotd.log" | tail -8)"
+fi
+ksk=$(kdig @127.0.0.1 -p "$SKPORT" +short DNSKEY "$SZONE" | awk '$1 == 257 {$1 = $2 = $3 = ""; gsub(/ /, ""); print; exit}')
+printf 'trust-anchors {\n  %s. static-key 257 3 13 "%s";\n};\n' "$SZONE" "$ksk" >"$SDIR/anchors.conf"
+out=$(validated "$SZONE" TXT)
+if [[ $out == *"; fully validated"* && $out == *'"v=spf1 '* ]]; then
+    ok "[delv] $SZONE's SPF record, as knotd signed it, is fully validated"
+else
+    not_ok "[delv] $SZONE's SPF record, as knotd signed it, is fully validated" "$out"
+fi
+out=$(validated "nowhere.$SZONE" A)
+if [[ $out == *"; negative response, fully validated"* && $out == *NXDOMAIN* ]]; then
+    ok "[delv] a name the zone lacks is denied with a valid NSEC proof (NXDOMAIN, fully validated)"
+else
+    not_ok "[delv] a name the zone lacks is denied with a valid NSEC proof" "$out"
+fi
+# The DMARC step made on zonectl: its NOTIFY has knotd transfer the change and sign it.
+dmarc='v=DMARC1; p=quarantine; rua=mailto:dmarc@apple.example'
+out=$("$ZONECTL" --config "$SDIR/zonectl.toml" --server "127.0.0.1:$SPORT" \
+    dmarc set "$SZONE" p=quarantine rua=mailto:dmarc@apple.example 2>&1) ||
+    not_ok "zonectl dmarc set $SZONE p=quarantine" "$out"
+for _ in $(seq 200); do
+    [[ $(signed_answer "_dmarc.$SZONE" TXT) == *"RRSIG"*"TXT 13"* ]] && break
+    sleep 0.1
+done
+out=$(validated "_dmarc.$SZONE" TXT)
+if [[ $out == *"; fully validated"* && $out == *"\"$dmarc\""* ]]; then
+    ok "[delv] the DMARC record set on zonectl reaches knotd on its NOTIFY, signed, and is fully validated"
+else
+    not_ok "[delv] the DMARC record set on zonectl reaches knotd on its NOTIFY, signed, and is fully validated" \
+        "$out
+$(grep -iF "$SZONE" "$SDIR/knotd.log" | tail -6)"
+fi
+# knotd's signed zone, loaded into zonectl as a file: check warns, and delv finds the chain of
+# trust broken at zonectl's answers, which carry no RRSIG.
+kdig @127.0.0.1 -p "$SKPORT" +tcp +noall +answer AXFR "$SZONE" 2>&1 |
+    awk 'NF && $1 !~ /^;/ && !seen[$0]++' >"$SDIR/served/$SZONE.zone"
+out=$("$ZONECTL" check --file "$SDIR/served/$SZONE.zone" --origin "$SZONE" 2>&1) && rc=0 || rc=$?
+if [[ $rc == 0 && $out == *"is a signed zone (DNSKEY at the apex), and zonectl serves no DNSSEC"* ]]; then
+    ok "zonectl check accepts knotd's signed zone and warns that zonectl serves it unsigned"
+else
+    not_ok "zonectl check accepts knotd's signed zone and warns that zonectl serves it unsigned" "rc $rc: $out"
+fi
+NO_COLOR=1 "$ZONECTL" serve --zones-dir "$SDIR/served" --listen "127.0.0.1:$SSPORT" \
+    --control "$SDIR/served.sock" </dev/null 2>"$SDIR/served.log" &
+XFR_PIDS+=($!)
+if wait_served_serial "$SSPORT" "$SZONE" "$(served_serial "$SKPORT" "$SZONE")"; then
+    out=$(validated "_dmarc.$SZONE" TXT "$SSPORT")
+else
+    out="zonectl did not serve the signed zone: $(tail -5 "$SDIR/served.log")"
+fi
+if [[ $out != *"fully validated"* && $out == *"broken trust chain"* ]]; then
+    ok "[delv] the signed zone served by zonectl does not validate, as check warned: $(grep -m1 'resolution failed' <<<"$out")"
+else
+    not_ok "[delv] the signed zone served by zonectl does not validate, as check warned" "$out"
 fi
 stop_pids XFR_PIDS
 

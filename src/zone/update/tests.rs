@@ -669,6 +669,27 @@ fn an_edit_warns_about_what_it_brings_about_and_not_about_what_was_there() {
 }
 
 #[test]
+fn every_edit_of_a_signed_zone_warns_that_it_is_not_signed() {
+    // The zone had the warning before the edit, which changes no record at the apex: an edit
+    // repeats it all the same, as each edit leaves records without signatures.
+    let signed = with(
+        "@ 3600 DNSKEY 257 3 13 AAAA\n\
+         @ 3600 RRSIG DNSKEY 13 2 3600 20300101000000 20200101000000 1234 apple.example. AAAA",
+    );
+    for batch in ["add www A 192.0.2.80", "set mail A 192.0.2.26"] {
+        let got = warnings(&signed, batch);
+        assert!(
+            got.len() == 1 && got[0].contains("is a signed zone (DNSKEY at the apex)"),
+            "{batch}: {got:?}"
+        );
+    }
+    assert_eq!(
+        warnings(APPLE, "add www A 192.0.2.80"),
+        Vec::<String>::new()
+    );
+}
+
+#[test]
 fn target_warnings_see_the_wildcards_that_give_a_target_its_address() {
     // An MX, SRV or NS target with no records of its own can have an address from a wildcard
     // above it: the edit's neighbourhood holds those wildcards, or the edit warns of a missing
