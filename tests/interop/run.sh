@@ -16,8 +16,9 @@
 #      NOTIFY, by IXFR (a difference, or the whole zone where a difference cannot be trusted),
 #      after which each one's copy is zonectl's zone.
 #   d2. DNSSEC: a knotd secondary of zonectl signs apple.example (`dnssec-signing: on`); BIND's
-#      delv validates its answers, and the DMARC step made on zonectl once knotd has it by IXFR;
-#      and knotd's signed zone loaded into zonectl: `check` warns, and delv finds it bogus.
+#      delv validates its answers, and the DMARC step made on zonectl once knotd has it on
+#      zonectl's NOTIFY; and knotd's signed zone loaded into zonectl: `check` warns, and delv
+#      finds it bogus.
 #   e. TSIG: a zonectl whose transfers need a key made by `zonectl tsig generate`; dig, kdig and
 #      dnspython verify its signed answers (dnspython every message of a long transfer), and a
 #      knotd, an nsd and a named with the same key transfer, are notified (a signed NOTIFY)
