@@ -15,10 +15,10 @@
 #      pulling the test zone and the shipped zones, then edits and hand edits on zonectl's
 #      NOTIFY, by IXFR (a difference, or the whole zone where a difference cannot be trusted),
 #      after which each one's copy is zonectl's zone.
-#   d2. DNSSEC: a knotd secondary of zonectl signs apple.example (`dnssec-signing: on`); BIND's
-#      delv validates its answers, and the DMARC step made on zonectl once knotd has it on
-#      zonectl's NOTIFY; and knotd's signed zone loaded into zonectl: `check` warns, and delv
-#      finds it bogus.
+#   d2. DNSSEC: a knotd and a named secondary of zonectl each sign apple.example (knotd's
+#      `dnssec-signing: on`, named's `dnssec-policy`); BIND's delv validates their answers, and
+#      the DMARC step made on zonectl once they have it on zonectl's NOTIFY; and knotd's signed
+#      zone loaded into zonectl: `check` warns, and delv finds it bogus.
 #   e. TSIG: a zonectl whose transfers need a key made by `zonectl tsig generate`; dig, kdig and
 #      dnspython verify its signed answers (dnspython every message of a long transfer), and a
 #      knotd, an nsd and a named with the same key transfer, are notified (a signed NOTIFY)
@@ -912,23 +912,25 @@ fi
 stop_pids XFR_PIDS
 
 # ---------------------------------------------------------------------------------------------
-# d2. DNSSEC: zonectl serves no signatures; a knotd secondary signs what it transfers
+# d2. DNSSEC: zonectl serves no signatures; secondaries sign what they transfer
 # ---------------------------------------------------------------------------------------------
-section "DNSSEC: a knotd secondary signs the zone zonectl serves, BIND's delv validates it"
+section "DNSSEC: knotd and named secondaries sign the zone zonectl serves, BIND's delv validates it"
 
-# A zonectl on the shipped zones, allowing transfers to loopback and notifying a knotd that
-# transfers apple.example from it and signs it with keys of its own (`dnssec-signing: on`,
-# Knot's default policy: ECDSA P-256, NSEC). delv validates knotd's answers from the zone's
-# key-signing key as the trust anchor, as a resolver would from the parent's DS.
+# A zonectl on the shipped zones, allowing transfers to loopback and notifying a knotd and a
+# named that each transfer apple.example from it and sign it with keys of their own (knotd's
+# `dnssec-signing: on`, named's `dnssec-policy default` with `inline-signing`; both default to
+# ECDSA P-256 and NSEC). delv validates each one's answers from its key-signing key as the
+# trust anchor, as a resolver would from the parent's DS.
 SDIR=$TMP/signer
 SZONE=apple.example
 mkdir -p "$SDIR/zones" "$SDIR/knot" "$SDIR/served"
 cp "$REPO"/zones/*.zone "$SDIR/zones/"
 SPORT=$(free_port)
 SKPORT=$(free_port)
+SBPORT=$(free_port)
 SSPORT=$(free_port)
-printf 'zones_dir = "%s"\ncontrol = "%s"\nlisten = ["127.0.0.1:%s"]\ntransfer_allow = ["127.0.0.1"]\nnotify = ["127.0.0.1:%s"]\n' \
-    "$SDIR/zones" "$SDIR/zonectl.sock" "$SPORT" "$SKPORT" >"$SDIR/zonectl.toml"
+printf 'zones_dir = "%s"\ncontrol = "%s"\nlisten = ["127.0.0.1:%s"]\ntransfer_allow = ["127.0.0.1"]\nnotify = ["127.0.0.1:%s", "127.0.0.1:%s"]\n' \
+    "$SDIR/zones" "$SDIR/zonectl.sock" "$SPORT" "$SKPORT" "$SBPORT" >"$SDIR/zonectl.toml"
 {
     knot_base "$SKPORT" "$SDIR/knot" info "[transfer, notify]"
     printf 'remote:\n  - id: zonectl\n    address: 127.0.0.1@%s\n' "$SPORT"
@@ -936,67 +938,83 @@ printf 'zones_dir = "%s"\ncontrol = "%s"\nlisten = ["127.0.0.1:%s"]\ntransfer_al
     printf '    dnssec-signing: on\n    zonefile-sync: -1\n    zonefile-load: none\n'
     printf 'zone:\n  - domain: %s\n' "$SZONE"
 } >"$SDIR/knot.conf"
+named_setup "$SDIR"
+{
+    named_options "$SDIR" "$SBPORT" "allow-notify { 127.0.0.1; }"
+    printf 'zone "%s" { type secondary; primaries port %s { 127.0.0.1; }; file "%s.db";\n' "$SZONE" "$SPORT" "$SZONE"
+    printf '  dnssec-policy default; inline-signing yes; key-directory "%s/bind"; };\n' "$SDIR"
+} >"$SDIR/named.conf"
 NO_COLOR=1 "$ZONECTL" --config "$SDIR/zonectl.toml" serve </dev/null 2>"$SDIR/serve.log" &
 XFR_PIDS+=($!)
 SSERIAL=$(sed -n 's/^ *\([0-9]\{10\}\) *; serial.*/\1/p' "$SDIR/zones/$SZONE.zone")
 wait_served_serial "$SPORT" "$SZONE" "$SSERIAL" || true
 knotd -c "$SDIR/knot.conf" </dev/null 2>"$SDIR/knotd.log" &
 XFR_PIDS+=($!)
+"$SDIR/named" -g -c "$SDIR/named.conf" </dev/null >"$SDIR/named.log" 2>&1 &
+XFR_PIDS+=($!)
+SIGNERS=("knotd:$SKPORT:knotd.log" "named:$SBPORT:named.log")
 
-# signed_answer NAME TYPE: knotd's answer with DNSSEC records, as kdig prints it.
+# signed_answer PORT NAME TYPE: the answer of the server on PORT with DNSSEC records, as kdig
+# prints it.
 signed_answer() {
-    kdig @127.0.0.1 -p "$SKPORT" +dnssec +noall +answer "$2" "$1" 2>&1
+    kdig @127.0.0.1 -p "$1" +dnssec +noall +answer "$3" "$2" 2>&1
 }
-# validated NAME TYPE [PORT]: delv's verdict on the answer of the server on PORT (knotd's by
-# default), with the zone's KSK as the trust anchor; its stdout and stderr.
+# wait_signed PORT NAME TYPE: up to ~20 s for the server on PORT to answer NAME TYPE with an
+# RRSIG covering TYPE.
+wait_signed() {
+    local _
+    for _ in $(seq 200); do
+        [[ $(signed_answer "$@") == *"RRSIG"*"$3 13 "* ]] && return 0
+        sleep 0.1
+    done
+    return 1
+}
+# validated WHO PORT NAME TYPE: delv's verdict on the answer of the server on PORT, with WHO's
+# key-signing key (anchors.WHO) as the trust anchor; its stdout and stderr.
 validated() {
-    timeout 30 delv @127.0.0.1 -p "${3:-$SKPORT}" -a "$SDIR/anchors.conf" +root="$SZONE" "$2" "$1" 2>&1
+    timeout 30 delv @127.0.0.1 -p "$2" -a "$SDIR/anchors.$1" +root="$SZONE" "$4" "$3" 2>&1
 }
-signed=no
-for _ in $(seq 200); do
-    if grep -q "RRSIG[[:space:]]*SOA" <<<"$(signed_answer "$SZONE" SOA)"; then
-        signed=yes
-        break
+for signer in "${SIGNERS[@]}"; do
+    IFS=: read -r who port log <<<"$signer"
+    if wait_signed "$port" "$SZONE" SOA; then
+        ok "$who transferred $SZONE from zonectl and serves it signed (its SOA with an RRSIG)"
+    else
+        not_ok "$who transferred $SZONE from zonectl and serves it signed" \
+            "$(grep -iF "$SZONE" "$SDIR/$log" | tail -8)"
+        continue
     fi
-    sleep 0.1
+    ksk=$(kdig @127.0.0.1 -p "$port" +short DNSKEY "$SZONE" | awk '$1 == 257 {$1 = $2 = $3 = ""; gsub(/ /, ""); print; exit}')
+    printf 'trust-anchors {\n  %s. static-key 257 3 13 "%s";\n};\n' "$SZONE" "$ksk" >"$SDIR/anchors.$who"
+    out=$(validated "$who" "$port" "$SZONE" TXT)
+    if [[ $out == *"; fully validated"* && $out == *'"v=spf1 '* ]]; then
+        ok "[delv] $SZONE's SPF record, as $who signed it, is fully validated"
+    else
+        not_ok "[delv] $SZONE's SPF record, as $who signed it, is fully validated" "$out"
+    fi
+    out=$(validated "$who" "$port" "nowhere.$SZONE" A)
+    if [[ $out == *"; negative response, fully validated"* && $out == *NXDOMAIN* ]]; then
+        ok "[delv] $who denies a name the zone lacks with a valid NSEC proof (NXDOMAIN, fully validated)"
+    else
+        not_ok "[delv] $who denies a name the zone lacks with a valid NSEC proof" "$out"
+    fi
 done
-if [[ $signed == yes ]]; then
-    ok "knotd transferred $SZONE from zonectl and serves it signed (its SOA with an RRSIG)"
-else
-    not_ok "knotd transferred $SZONE from zonectl and serves it signed" \
-        "$(grep -iF "$SZONE" "$SDIR/knotd.log" | tail -8)"
-fi
-ksk=$(kdig @127.0.0.1 -p "$SKPORT" +short DNSKEY "$SZONE" | awk '$1 == 257 {$1 = $2 = $3 = ""; gsub(/ /, ""); print; exit}')
-printf 'trust-anchors {\n  %s. static-key 257 3 13 "%s";\n};\n' "$SZONE" "$ksk" >"$SDIR/anchors.conf"
-out=$(validated "$SZONE" TXT)
-if [[ $out == *"; fully validated"* && $out == *'"v=spf1 '* ]]; then
-    ok "[delv] $SZONE's SPF record, as knotd signed it, is fully validated"
-else
-    not_ok "[delv] $SZONE's SPF record, as knotd signed it, is fully validated" "$out"
-fi
-out=$(validated "nowhere.$SZONE" A)
-if [[ $out == *"; negative response, fully validated"* && $out == *NXDOMAIN* ]]; then
-    ok "[delv] a name the zone lacks is denied with a valid NSEC proof (NXDOMAIN, fully validated)"
-else
-    not_ok "[delv] a name the zone lacks is denied with a valid NSEC proof" "$out"
-fi
-# The DMARC step made on zonectl: its NOTIFY has knotd transfer the change and sign it.
+# The DMARC step made on zonectl: its NOTIFY has each signer transfer the change and sign it.
 dmarc='v=DMARC1; p=quarantine; rua=mailto:dmarc@apple.example'
 out=$("$ZONECTL" --config "$SDIR/zonectl.toml" --server "127.0.0.1:$SPORT" \
     dmarc set "$SZONE" p=quarantine rua=mailto:dmarc@apple.example 2>&1) ||
     not_ok "zonectl dmarc set $SZONE p=quarantine" "$out"
-for _ in $(seq 200); do
-    [[ $(signed_answer "_dmarc.$SZONE" TXT) == *"RRSIG"*"TXT 13"* ]] && break
-    sleep 0.1
+for signer in "${SIGNERS[@]}"; do
+    IFS=: read -r who port log <<<"$signer"
+    wait_signed "$port" "_dmarc.$SZONE" TXT || true
+    out=$(validated "$who" "$port" "_dmarc.$SZONE" TXT)
+    if [[ $out == *"; fully validated"* && $out == *"\"$dmarc\""* ]]; then
+        ok "[delv] the DMARC record set on zonectl reaches $who on its NOTIFY, signed, and is fully validated"
+    else
+        not_ok "[delv] the DMARC record set on zonectl reaches $who on its NOTIFY, signed, and is fully validated" \
+            "$out
+$(grep -iF "$SZONE" "$SDIR/$log" | tail -6)"
+    fi
 done
-out=$(validated "_dmarc.$SZONE" TXT)
-if [[ $out == *"; fully validated"* && $out == *"\"$dmarc\""* ]]; then
-    ok "[delv] the DMARC record set on zonectl reaches knotd on its NOTIFY, signed, and is fully validated"
-else
-    not_ok "[delv] the DMARC record set on zonectl reaches knotd on its NOTIFY, signed, and is fully validated" \
-        "$out
-$(grep -iF "$SZONE" "$SDIR/knotd.log" | tail -6)"
-fi
 # knotd's signed zone, loaded into zonectl as a file: check warns, and delv finds the chain of
 # trust broken at zonectl's answers, which carry no RRSIG.
 kdig @127.0.0.1 -p "$SKPORT" +tcp +noall +answer AXFR "$SZONE" 2>&1 |
@@ -1011,7 +1029,7 @@ NO_COLOR=1 "$ZONECTL" serve --zones-dir "$SDIR/served" --listen "127.0.0.1:$SSPO
     --control "$SDIR/served.sock" </dev/null 2>"$SDIR/served.log" &
 XFR_PIDS+=($!)
 if wait_served_serial "$SSPORT" "$SZONE" "$(served_serial "$SKPORT" "$SZONE")"; then
-    out=$(validated "_dmarc.$SZONE" TXT "$SSPORT")
+    out=$(validated knotd "$SSPORT" "_dmarc.$SZONE" TXT)
 else
     out="zonectl did not serve the signed zone: $(tail -5 "$SDIR/served.log")"
 fi
