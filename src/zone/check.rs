@@ -59,9 +59,9 @@
 //! CNAME): `p=none` or no valid `p`, `sp=none`, or `p=quarantine` with `pct` below 100.
 //!
 //! A zone with a DNSKEY at its apex was signed by another tool. zonectl serves its RRSIG, NSEC
-//! and NSEC3 records as plain data (to a question of their type) and never adds them to an
-//! answer, so a validating resolver that has a DS for the zone from its parent finds every
-//! answer bogus; and an edit is not signed. Knot and BIND serve such a zone signed.
+//! and NSEC3 records as the plain records they are (to a question of their type, or ANY) and
+//! adds none to an answer, so a validating resolver that has a DS for the zone from its parent
+//! finds every answer bogus; and an edit is not signed. Knot and BIND serve such a zone signed.
 //!
 //! Pure: imports only `std`, `rustc_hash`, `smallvec`, the other `zone` modules, and the pure
 //! modules that recognise mail records: `spf::record` (`is_spf`, `SpfRecord::parse`, and
@@ -131,6 +131,10 @@ pub struct Finding {
     pub owner: Option<Name>,
     /// What is wrong and what to do about it.
     pub message: String,
+    /// Given by every edit of the zone, even one that did not bring it about: a signed zone's
+    /// warning, as each edit leaves records unsigned. An edit gives the others only where it
+    /// changed records or brought them about.
+    pub every_edit: bool,
 }
 
 impl Finding {
@@ -162,15 +166,6 @@ impl fmt::Display for Finding {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}{}: {}", self.place(), self.severity, self.message)
     }
-}
-
-/// What the warning about a signed zone says after its owner: found by [`is_about_every_edit`].
-const SIGNED_ZONE: &str = "is a signed zone (DNSKEY at the apex), and zonectl serves no DNSSEC";
-
-/// Is this the warning every edit of the zone repeats, whether or not it was there before? A
-/// signed zone's: each edit leaves records unsigned.
-pub fn is_about_every_edit(finding: &Finding) -> bool {
-    finding.message.contains(SIGNED_ZONE)
 }
 
 /// Does any finding make the zone unservable?
@@ -243,6 +238,7 @@ impl Out<'_> {
             line: Some(e.line),
             owner: Some(e.owner.clone()),
             message,
+            every_edit: false,
         };
         self.findings.push((Some(at), finding));
     }
@@ -255,6 +251,14 @@ impl Out<'_> {
         self.push(Severity::Warning, at, message);
     }
 
+    /// A warning every edit of the zone gives ([`Finding::every_edit`]).
+    fn warning_every_edit(&mut self, at: usize, message: String) {
+        self.warning(at, message);
+        if let Some((_, f)) = self.findings.last_mut() {
+            f.every_edit = true;
+        }
+    }
+
     /// A zone-wide error, reported against the main file (that of the first record).
     fn zone_error(&mut self, message: String) {
         let finding = Finding {
@@ -263,6 +267,7 @@ impl Out<'_> {
             line: None,
             owner: Some(self.origin.clone()),
             message,
+            every_edit: false,
         };
         self.findings.push((None, finding));
     }
@@ -753,17 +758,19 @@ impl<'a> Index<'a> {
                 );
             }
             if let (Some(key), true) = (first(RType::DNSKEY), is_apex) {
-                let owner = self.entries.get(key).owner;
-                out.warning(
+                // The apex as the zone knows it (lower-cased), as an edit's check names it too.
+                let origin = self.origin;
+                out.warning_every_edit(
                     key,
                     format!(
-                        "{owner} {SIGNED_ZONE}: its answers carry no RRSIG and no NSEC or NSEC3 \
-                         proof, also to queries with the DO bit, and edits are not signed. If the \
-                         parent zone has a DS record for {owner}, validating resolvers answer \
-                         SERVFAIL for every name in it: have a signer serve it (a knotd or named \
-                         secondary that signs what it transfers from zonectl, README \"Zone \
-                         transfers\"), or have the DS removed at the parent, wait out its TTL, then \
-                         remove the DNSSEC records here"
+                        "{origin} is a signed zone (DNSKEY at the apex), and zonectl serves no \
+                         DNSSEC: its answers come without RRSIGs and NSEC or NSEC3 proofs, also to \
+                         queries with the DO bit, and edits are not signed. If the parent zone has \
+                         a DS record for {origin}, validating resolvers answer SERVFAIL for every \
+                         name in it: have a signer serve the zone (a knotd or named secondary that \
+                         signs what it transfers from zonectl, README \"Signed zones\") and remove \
+                         these DNSSEC records once the parent's DS names the signer's key, or have \
+                         the DS removed at the parent, wait out its TTL, then remove them"
                     ),
                 );
             }
@@ -2544,6 +2551,7 @@ mod tests {
             line,
             owner: None,
             message: "what is wrong".into(),
+            every_edit: false,
         };
         assert_eq!(
             f(Some("zones/a.zone"), Some(7)).to_string(),

@@ -44,8 +44,7 @@ use std::sync::Arc;
 use rustc_hash::{FxHashMap, FxHashSet};
 
 use super::check::{
-    check_part, is_about_every_edit, names_read_by_txt, names_read_with, names_reading,
-    without_line_refs, Finding,
+    check_part, names_read_by_txt, names_read_with, names_reading, without_line_refs, Finding,
 };
 use super::edit::{next_serial, serial_asked, Change, EditError, EditOp};
 use super::name::{self, Name};
@@ -620,7 +619,8 @@ impl<'z> Work<'z> {
     /// Returns the warnings about the change: those on names whose records it changed, and
     /// those it brought about elsewhere in the neighbourhood (found on the new zone and not on
     /// the old one, such as an MX whose target lost its address, or a BIMI record whose DMARC
-    /// record left enforcement). Warnings the zone already had elsewhere are not repeated.
+    /// record left enforcement). Warnings the zone already had elsewhere are not repeated, but
+    /// for those every edit gives ([`Finding::every_edit`]: a signed zone's).
     fn check(&self, cx: &Context<'_>) -> Result<Vec<Finding>, EditError> {
         let origin = self.zone.origin();
         // The names checked, each once, in the order met.
@@ -745,7 +745,7 @@ impl<'z> Work<'z> {
                     subjects.contains(&owner)
                         && (edited.contains(&owner)
                             || !before.contains(f.message.as_str())
-                            || is_about_every_edit(f))
+                            || f.every_edit)
                 }
             })
             .collect())

@@ -687,6 +687,18 @@ fn every_edit_of_a_signed_zone_warns_that_it_is_not_signed() {
         warnings(APPLE, "add www A 192.0.2.80"),
         Vec::<String>::new()
     );
+    // The apex spelt in capitals: the edit's warning is the whole file's, word for word.
+    let capitals = with("APPLE.EXAMPLE. 3600 DNSKEY 257 3 13 AAAA");
+    let entries = parse_zone_str(&capitals, Path::new(FILE), &origin()).unwrap();
+    let file: Vec<String> = crate::zone::check::check_entries(&origin(), &entries)
+        .into_iter()
+        .map(|f| f.message)
+        .collect();
+    assert_eq!(warnings(&capitals, "add www A 192.0.2.80"), file);
+    assert!(
+        file[0].starts_with("apple.example. is a signed zone"),
+        "{file:?}"
+    );
 }
 
 #[test]
@@ -746,8 +758,9 @@ fn edits_judged_on_their_neighbourhood_agree_with_the_whole_file_check() {
             "@" => "apple.example".to_owned(),
             t => format!("{}.apple.example", t.replace('*', "z")),
         };
-        let rr = match rnd(10) {
+        let rr = match rnd(11) {
             0 | 1 => format!("A 192.0.2.{}", rnd(3) + 10),
+            10 => "DNSKEY 257 3 13 AAAA".to_owned(),
             9 => format!("NS {target}."),
             2 => format!("MX {} {target}.", rnd(3) * 10),
             3 | 4 => format!("TXT \"v=spf1 include:{target} -all\""),
