@@ -947,7 +947,10 @@ named_setup "$SDIR"
 NO_COLOR=1 "$ZONECTL" --config "$SDIR/zonectl.toml" serve </dev/null 2>"$SDIR/serve.log" &
 XFR_PIDS+=($!)
 SSERIAL=$(sed -n 's/^ *\([0-9]\{10\}\) *; serial.*/\1/p' "$SDIR/zones/$SZONE.zone")
-wait_served_serial "$SPORT" "$SZONE" "$SSERIAL" || true
+if [[ -z $SSERIAL ]] || ! wait_served_serial "$SPORT" "$SZONE" "$SSERIAL"; then
+    not_ok "a zonectl with transfer_allow serves $SZONE (serial ${SSERIAL:-not found in the file})" \
+        "$(tail -10 "$SDIR/serve.log")"
+fi
 knotd -c "$SDIR/knot.conf" </dev/null 2>"$SDIR/knotd.log" &
 XFR_PIDS+=($!)
 "$SDIR/named" -g -c "$SDIR/named.conf" </dev/null >"$SDIR/named.log" 2>&1 &
@@ -959,12 +962,13 @@ SIGNERS=("knotd:$SKPORT:knotd.log" "named:$SBPORT:named.log")
 signed_answer() {
     kdig @127.0.0.1 -p "$1" +dnssec +noall +answer "$3" "$2" 2>&1
 }
-# wait_signed PORT NAME TYPE: up to ~20 s for the server on PORT to answer NAME TYPE with an
-# RRSIG covering TYPE.
+# wait_signed PORT NAME TYPE [TEXT]: up to ~20 s for the server on PORT to answer NAME TYPE
+# with an RRSIG covering TYPE (and with TEXT in the answer).
 wait_signed() {
-    local _
+    local _ answer
     for _ in $(seq 200); do
-        [[ $(signed_answer "$@") == *"RRSIG"*"$3 13 "* ]] && return 0
+        answer=$(signed_answer "$1" "$2" "$3")
+        [[ $answer == *"RRSIG"*"$3 13 "* && $answer == *"${4:-}"* ]] && return 0
         sleep 0.1
     done
     return 1
@@ -983,7 +987,7 @@ for signer in "${SIGNERS[@]}"; do
             "$(grep -iF "$SZONE" "$SDIR/$log" | tail -8)"
         continue
     fi
-    ksk=$(kdig @127.0.0.1 -p "$port" +short DNSKEY "$SZONE" | awk '$1 == 257 {$1 = $2 = $3 = ""; gsub(/ /, ""); print; exit}')
+    ksk=$(kdig @127.0.0.1 -p "$port" +short DNSKEY "$SZONE" | awk '$1 == 257 {$1 = $2 = $3 = ""; gsub(/ /, ""); print; exit}') || true
     printf 'trust-anchors {\n  %s. static-key 257 3 13 "%s";\n};\n' "$SZONE" "$ksk" >"$SDIR/anchors.$who"
     out=$(validated "$who" "$port" "$SZONE" TXT)
     if [[ $out == *"; fully validated"* && $out == *'"v=spf1 '* ]]; then
@@ -1005,7 +1009,7 @@ out=$("$ZONECTL" --config "$SDIR/zonectl.toml" --server "127.0.0.1:$SPORT" \
     not_ok "zonectl dmarc set $SZONE p=quarantine" "$out"
 for signer in "${SIGNERS[@]}"; do
     IFS=: read -r who port log <<<"$signer"
-    wait_signed "$port" "_dmarc.$SZONE" TXT || true
+    wait_signed "$port" "_dmarc.$SZONE" TXT "$dmarc" || true
     out=$(validated "$who" "$port" "_dmarc.$SZONE" TXT)
     if [[ $out == *"; fully validated"* && $out == *"\"$dmarc\""* ]]; then
         ok "[delv] the DMARC record set on zonectl reaches $who on its NOTIFY, signed, and is fully validated"
@@ -1018,7 +1022,7 @@ done
 # knotd's signed zone, loaded into zonectl as a file: check warns, and delv finds the chain of
 # trust broken at zonectl's answers, which carry no RRSIG.
 kdig @127.0.0.1 -p "$SKPORT" +tcp +noall +answer AXFR "$SZONE" 2>&1 |
-    awk 'NF && $1 !~ /^;/ && !seen[$0]++' >"$SDIR/served/$SZONE.zone"
+    awk 'NF && $1 !~ /^;/ && !seen[$0]++' >"$SDIR/served/$SZONE.zone" || true
 out=$("$ZONECTL" check --file "$SDIR/served/$SZONE.zone" --origin "$SZONE" 2>&1) && rc=0 || rc=$?
 if [[ $rc == 0 && $out == *"is a signed zone (DNSKEY at the apex), and zonectl serves no DNSSEC"* ]]; then
     ok "zonectl check accepts knotd's signed zone and warns that zonectl serves it unsigned"
@@ -1028,10 +1032,11 @@ fi
 NO_COLOR=1 "$ZONECTL" serve --zones-dir "$SDIR/served" --listen "127.0.0.1:$SSPORT" \
     --control "$SDIR/served.sock" </dev/null 2>"$SDIR/served.log" &
 XFR_PIDS+=($!)
-if wait_served_serial "$SSPORT" "$SZONE" "$(served_serial "$SKPORT" "$SZONE")"; then
+kserial=$(served_serial "$SKPORT" "$SZONE") || true
+if [[ -n $kserial ]] && wait_served_serial "$SSPORT" "$SZONE" "$kserial"; then
     out=$(validated knotd "$SSPORT" "_dmarc.$SZONE" TXT)
 else
-    out="zonectl did not serve the signed zone: $(tail -5 "$SDIR/served.log")"
+    out="zonectl did not serve the signed zone (knotd's serial: ${kserial:-none}): $(tail -5 "$SDIR/served.log")"
 fi
 if [[ $out != *"fully validated"* && $out == *"broken trust chain"* ]]; then
     ok "[delv] the signed zone served by zonectl does not validate, as check warned: $(grep -m1 'resolution failed' <<<"$out")"
