@@ -681,8 +681,16 @@ XPORT=$(free_port)
 KPORT=$(free_port)
 RPORT=$(free_port)
 BPORT=$(free_port)
-printf 'zones_dir = "%s"\ncontrol = "%s"\nlisten = ["127.0.0.1:%s"]\ntransfer_allow = ["127.0.0.1"]\nnotify = ["127.0.0.1:%s", "127.0.0.1:%s"]\n' \
-    "$XDIR/zones" "$XDIR/zonectl.sock" "$XPORT" "$KPORT" "$BPORT" >"$XDIR/zonectl.toml"
+# primary_config DIR PORT NOTIFIED_PORT...: DIR/zonectl.toml for a zonectl serving DIR/zones on
+# 127.0.0.1:PORT that allows transfers to loopback and notifies 127.0.0.1 on each NOTIFIED_PORT.
+primary_config() {
+    local dir=$1 port=$2 notify
+    shift 2
+    notify=$(printf '"127.0.0.1:%s", ' "$@")
+    printf 'zones_dir = "%s"\ncontrol = "%s"\nlisten = ["127.0.0.1:%s"]\ntransfer_allow = ["127.0.0.1"]\nnotify = [%s]\n' \
+        "$dir/zones" "$dir/zonectl.sock" "$port" "${notify%, }" >"$dir/zonectl.toml"
+}
+primary_config "$XDIR" "$XPORT" "$KPORT" "$BPORT"
 XZONES=()
 for f in "$XDIR"/zones/*.zone; do
     XZONES+=("$(basename "$f" .zone)")
@@ -929,8 +937,7 @@ SPORT=$(free_port)
 SKPORT=$(free_port)
 SBPORT=$(free_port)
 SSPORT=$(free_port)
-printf 'zones_dir = "%s"\ncontrol = "%s"\nlisten = ["127.0.0.1:%s"]\ntransfer_allow = ["127.0.0.1"]\nnotify = ["127.0.0.1:%s", "127.0.0.1:%s"]\n' \
-    "$SDIR/zones" "$SDIR/zonectl.sock" "$SPORT" "$SKPORT" "$SBPORT" >"$SDIR/zonectl.toml"
+primary_config "$SDIR" "$SPORT" "$SKPORT" "$SBPORT"
 {
     knot_base "$SKPORT" "$SDIR/knot" info "[transfer, notify]"
     printf 'remote:\n  - id: zonectl\n    address: 127.0.0.1@%s\n' "$SPORT"
