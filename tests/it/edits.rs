@@ -14,7 +14,8 @@ use hickory_proto::rr::{RData, RecordType};
 use zonectl::zone::serial::{next_serial, SerialPolicy};
 
 use crate::harness::{
-    free_port, small_zone, txt_answers, zonectl_bin, zonectl_in, Ctl, TestServer, BOTH,
+    free_port, request_edns, small_zone, txt_answers, zonectl_bin, zonectl_in, Ctl, TestServer,
+    BOTH,
 };
 
 const ZONE: &str = "test.example.zone";
@@ -1293,5 +1294,55 @@ fn a_zone_entry_without_a_file_is_read_from_the_zones_directory() {
             out.stdout.contains("here") || out.stdout.contains('7'),
             "{out}"
         );
+    }
+}
+
+/// A zone signed by another tool: served without DNSSEC (no RRSIG beside the answer, also to a
+/// query with the DO bit, which the answer's OPT echoes), and every edit through the server
+/// says so, as `check` does, where an edit repeats no other warning the zone already had.
+#[test]
+fn a_signed_zone_is_served_unsigned_and_every_edit_warns_of_it() {
+    let signed = "@    IN DNSKEY 257 3 13 AAAA\n\
+                  @    IN RRSIG DNSKEY 13 2 3600 20300101000000 20200101000000 1234 test.example. AAAA\n\
+                  www  IN RRSIG A 13 3 3600 20300101000000 20200101000000 1234 test.example. AAAA\n";
+    let s = server(1, signed);
+    for t in BOTH {
+        let mut query = request_edns("www.test.example.", RecordType::A, 1232);
+        if let Some(edns) = query.edns.as_mut() {
+            edns.set_dnssec_ok(true);
+        }
+        let m = s.query_with(t, &query);
+        assert_eq!(
+            m.metadata.response_code,
+            ResponseCode::NoError,
+            "over {t:?}"
+        );
+        let types: Vec<RecordType> = m.answers.iter().map(|r| r.record_type()).collect();
+        assert_eq!(types, [RecordType::A], "no RRSIG added, over {t:?}: {m}");
+        assert!(
+            m.edns.as_ref().is_some_and(|e| e.flags().dnssec_ok),
+            "DO echoed over {t:?}: {m}"
+        );
+    }
+    let check = zonectl_in(
+        s.dir(),
+        None,
+        &[
+            "check",
+            "--file",
+            &s.zones_dir().join(ZONE).display().to_string(),
+        ],
+    );
+    assert_eq!(check.code, 0, "a warning, not an error: {check}");
+    let says = "test.example. is a signed zone (DNSKEY at the apex), and zonectl serves no DNSSEC";
+    assert!(check.stderr.contains(says), "{check}");
+    for (i, host) in ["a", "b"].iter().enumerate() {
+        let out = s.edit_incr(&["record", "add", "test.example", host, "A", "192.0.2.9"]);
+        assert_eq!(out.code, 0, "{out}");
+        assert!(
+            out.stderr.contains(&format!("{ZONE}: warning: {says}")),
+            "edit {i} warns, naming the file (an edit through the server names no line): {out}"
+        );
+        s.assert_serial(2 + i as u32);
     }
 }
